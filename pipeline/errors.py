@@ -1,0 +1,73 @@
+"""A small tree of exceptions that carry the file and line a user must look at.
+
+The core raises these and never prints; `cli.py` turns them into one-line messages and
+exit codes. Every message is written so that the reader knows what to do next.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PipelineError(Exception):
+    """Base class: a message plus, where known, the file and the 1-based line."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+
+    def located(self, path: Path | str, line: int | None = None) -> "PipelineError":
+        """Attach a location when the raiser did not know it (e.g. a parser deep down)."""
+        if self.path is None:
+            self.path = Path(path)
+        if self.line is None:
+            self.line = line
+        return self
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
+        return where + self.message
+
+
+class ConfigError(PipelineError):
+    """The settings file or a command-line option is wrong."""
+
+    exit_code = 2
+
+
+class InputError(PipelineError):
+    """A post cannot be read: encoding, binary content, broken front matter."""
+
+
+class GlossaryError(PipelineError):
+    """The term base is malformed; raised before anything is sent or written."""
+
+    exit_code = 2
+
+
+class EngineError(PipelineError):
+    """The translation engine failed after its retries."""
+
+    exit_code = 4
+
+
+class AuthenticationError(EngineError):
+    """The engine refused the key (HTTP 403) or no key was given."""
+
+    exit_code = 2
+
+
+class QuotaExceededError(EngineError):
+    """The account's character quota is used up (DeepL HTTP 456)."""
+
+    exit_code = 3
+
+
+class StructureError(PipelineError):
+    """A translation lost, duplicated or garbled the tags that stand for Markdown."""

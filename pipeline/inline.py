@@ -1,0 +1,387 @@
+"""Inline Markdown ↔ the XML text an engine translates, and back.
+
+Prose travels as XML text (with `&`, `<`, `>` escaped: DeepL's tag handling parses strict
+XML). Markup the engine may move with the words (emphasis, links, image alt text) travels
+as paired tags; everything that must never change (code spans, URLs, inline HTML, Liquid,
+footnote references, escapes, protected names) travels as an `<x>` element whose content
+the engine is told to ignore and which we replace by the exact original source on the way
+back. Each element carries an `id`, so restoring never guesses.
+
+We walk markdown-it's inline tokens with a cursor in the inline source, so every restored
+piece of markup is the author's own bytes, not a re-rendering.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from xml.sax.saxutils import escape
+
+from markdown_it.helpers import parseLinkLabel
+from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline.image import image as image_rule
+from markdown_it.rules_inline.link import link as link_rule
+from markdown_it.token import Token
+
+from pipeline.errors import StructureError
+from pipeline.markdown import parser
+
+KEEP_TAG = "x"  # the engine is told to ignore this tag's content
+_PAIR_TAGS = {"em": "i", "strong": "b", "s": "s"}
+_HTML_FALLBACK = {"i": ("<em>", "</em>"), "b": ("<strong>", "</strong>"), "s": ("<del>", "</del>")}
+_BREAK = re.compile(r"[ \t]*\\?\n[ \t]*")
+# Wide characters between which a line break is not a space (Japanese, Chinese, fullwidth forms).
+_CJK = re.compile(r"[\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
+                  r"\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+JAPANESE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_URL = re.compile(r"(?:https?|ftp)://[!#-;=?-~]+[#-&(*-/0-9;=?-Z\\^-z|~]|www\.[!#-;=?-~]+[#-&(*-/0-9;=?-Z\\^-z|~]")
+_XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]+")
+
+
+@dataclass(frozen=True)
+class Element:
+    """What one tagged element of the engine text stands for in the Markdown source."""
+
+    kind: Literal["keep", "pair", "break"]
+    tag: str
+    open: str  # keep/break: the whole original source; pair: the opening markup
+    close: str = ""  # pair: the closing markup
+
+
+@dataclass(frozen=True)
+class Protected:
+    """A segment's engine text, the table to undo it, and the Markdown it stands for."""
+
+    xml: str
+    elements: Mapping[str, Element]
+    joined: str  # the source Markdown with soft line breaks joined: restore(xml) gives exactly this
+
+    @property
+    def has_prose(self) -> bool:
+        """True when there is Japanese text to translate outside protected elements."""
+        return bool(JAPANESE.search(_strip_keeps(self.xml)))
+
+
+class UnsupportedInline(Exception):
+    """An inline construct we cannot map back to its source; the segment is kept verbatim."""
+
+
+@dataclass
+class _Builder:
+    keep: re.Pattern[str] | None
+    xml: list[str] = field(default_factory=list)
+    md: list[str] = field(default_factory=list)
+    elements: dict[str, Element] = field(default_factory=dict)
+
+    def _id(self) -> str:
+        return str(len(self.elements) + 1)
+
+    def prose(self, text: str) -> None:
+        pos = 0
+        if self.keep is not None:
+            for m in self.keep.finditer(text):
+                self._plain(text[pos : m.start()])
+                self.protect(m.group(0), visible=m.group(0))
+                pos = m.end()
+        self._plain(text[pos:])
+
+    def _plain(self, text: str) -> None:
+        pos = 0
+        for m in _URL.finditer(text):
+            self._text(text[pos : m.start()])
+            self.protect(m.group(0), visible=m.group(0))
+            pos = m.end()
+        self._text(text[pos:])
+
+    def _text(self, text: str) -> None:
+        pos = 0
+        for m in _XML_INVALID.finditer(text):
+            self.xml.append(escape(text[pos : m.start()]))
+            self.md.append(text[pos : m.start()])
+            self.protect(m.group(0))
+            pos = m.end()
+        self.xml.append(escape(text[pos:]))
+        self.md.append(text[pos:])
+
+    def protect(self, source: str, visible: str = "") -> None:
+        ident = self._id()
+        self.elements[ident] = Element("keep", KEEP_TAG, source)
+        visible = _XML_INVALID.sub("", visible)
+        self.xml.append(f'<{KEEP_TAG} id="{ident}">{escape(visible)}</{KEEP_TAG}>' if visible else f'<{KEEP_TAG} id="{ident}"/>')
+        self.md.append(source)
+
+    def open(self, tag: str, markup: str) -> str:
+        ident = self._id()
+        self.elements[ident] = Element("pair", tag, markup)
+        self.xml.append(f'<{tag} id="{ident}">')
+        self.md.append(markup)
+        return ident
+
+    def close(self, ident: str, markup: str) -> None:
+        element = self.elements[ident]
+        self.elements[ident] = Element("pair", element.tag, element.open, markup)
+        self.xml.append(f"</{element.tag}>")
+        self.md.append(markup)
+
+    def line_break(self, source: str) -> None:
+        ident = self._id()
+        self.elements[ident] = Element("break", "br", source)
+        self.xml.append(f'<br id="{ident}"/>')
+        self.md.append(source)
+
+    def join(self, separator: str) -> None:
+        self.xml.append(separator)
+        self.md.append(separator)
+
+    def last_char(self) -> str:
+        for piece in reversed(self.md):
+            if piece:
+                return piece[-1]
+        return ""
+
+    def build(self) -> Protected:
+        return Protected("".join(self.xml), dict(self.elements), "".join(self.md))
+
+
+def protect(
+    content: str,
+    children: Sequence[Token],
+    env: Mapping[str, Any],
+    glue: Mapping[int, str] | None = None,
+    keep: re.Pattern[str] | None = None,
+) -> Protected:
+    """Turn one inline token's source (`content`) into engine XML.
+
+    `glue` maps the offset of each `\\n` in `content` to the original bytes that stood
+    there (line ending plus the next line's blockquote or list indentation), so a hard
+    break is restored exactly. `keep` matches extra text to protect (never-translate names).
+    """
+    glue = glue or {}
+    out = _Builder(keep)
+    cur = 0
+    pairs: list[str] = []  # ids of the open emphasis/link elements
+    link_ends: list[int] = []  # where each open link's source ends, by markdown-it's own rule
+    i = 0
+    while i < len(children):
+        tok = children[i]
+        kind = tok.type
+        if kind == "text":
+            if not content.startswith(tok.content, cur):
+                raise UnsupportedInline(f"text token out of step at {cur}")
+            out.prose(tok.content)
+            cur += len(tok.content)
+        elif kind in ("softbreak", "hardbreak"):
+            m = _BREAK.match(content, cur)
+            if m is None:
+                raise UnsupportedInline(f"line break not found at {cur}")
+            newline = content.index("\n", m.start())
+            if kind == "hardbreak":
+                out.line_break(content[m.start() : newline] + glue.get(newline, "\n") + content[newline + 1 : m.end()])
+            else:
+                after = content[m.end() : m.end() + 1]
+                out.join("" if _CJK.match(out.last_char() or " ") or _CJK.match(after or " ") else " ")
+            cur = m.end()
+        elif kind == "text_special":  # backslash escape or entity: keep the author's spelling
+            if not content.startswith(tok.markup, cur):
+                raise UnsupportedInline(f"escape out of step at {cur}")
+            out.protect(tok.markup, visible=tok.content)
+            cur += len(tok.markup)
+        elif kind == "code_inline":
+            end = _code_span_end(content, cur, tok.markup)
+            out.protect(content[cur:end], visible=tok.content)
+            cur = end
+        elif kind in ("em_open", "strong_open", "s_open"):
+            if not content.startswith(tok.markup, cur):
+                raise UnsupportedInline(f"{kind} out of step at {cur}")
+            pairs.append(out.open(_PAIR_TAGS[kind[:-5]], tok.markup))
+            cur += len(tok.markup)
+        elif kind in ("em_close", "strong_close", "s_close"):
+            if not content.startswith(tok.markup, cur) or not pairs:
+                raise UnsupportedInline(f"{kind} out of step at {cur}")
+            out.close(pairs.pop(), tok.markup)
+            cur += len(tok.markup)
+        elif kind == "link_open" and tok.markup in ("autolink", "linkify"):
+            end = content.index(">", cur) + 1 if tok.markup == "autolink" else cur + len(tok.attrGet("href") or "")
+            out.protect(content[cur:end], visible=content[cur:end].strip("<>"))
+            while children[i].type != "link_close":
+                i += 1
+            cur = end
+        elif kind == "link_open":
+            end = _rule_end(link_rule, content, cur, env)
+            link_ends.append(end)
+            pairs.append(out.open("a", "["))
+            cur += 1
+        elif kind == "link_close":
+            end = link_ends.pop() if link_ends else -1
+            if content[cur : cur + 1] != "]" or not pairs:
+                raise UnsupportedInline(f"link end out of step at {cur}")
+            out.close(pairs.pop(), content[cur:end])
+            cur = end
+        elif kind == "image":
+            end = _rule_end(image_rule, content, cur, env)
+            label_end = parseLinkLabel(_state(content, env, cur), cur + 1, False)
+            alt = content[cur + 2 : label_end]
+            if JAPANESE.search(alt):
+                ident = out.open("img", "![")
+                out.prose(alt)
+                out.close(ident, content[label_end:end])
+            else:
+                out.protect(content[cur:end], visible=alt)
+            cur = end
+        elif kind in ("html_inline", "liquid"):
+            if not content.startswith(tok.content, cur):
+                raise UnsupportedInline(f"{kind} out of step at {cur}")
+            out.protect(tok.content)
+            cur += len(tok.content)
+        elif kind == "math_inline":
+            source = "$" + tok.content + "$"
+            if not content.startswith(source, cur):
+                raise UnsupportedInline(f"math out of step at {cur}")
+            out.protect(source, visible=tok.content)
+            cur += len(source)
+        elif kind == "footnote_ref":
+            if content.startswith("^[", cur):
+                end = parseLinkLabel(_state(content, env, cur), cur + 1, False) + 1
+            else:
+                end = content.index("]", cur) + 1
+            out.protect(content[cur:end])
+            cur = end
+        else:
+            raise UnsupportedInline(f"unsupported inline token {kind!r}")
+        i += 1
+    if cur != len(content) or pairs:
+        raise UnsupportedInline(f"inline source not fully consumed ({cur} of {len(content)})")
+    return out.build()
+
+
+def _state(content: str, env: Mapping[str, Any], pos: int) -> StateInline:
+    state = StateInline(content, parser(), dict(env), [])
+    state.pos = pos
+    return state
+
+
+def _rule_end(rule: Any, content: str, pos: int, env: Mapping[str, Any]) -> int:
+    """Where markdown-it's own link/image rule says the construct at `pos` ends."""
+    state = _state(content, env, pos)
+    if not rule(state, True):
+        raise UnsupportedInline(f"link not re-parsed at {pos}")
+    return state.pos
+
+
+def _code_span_end(content: str, start: int, markup: str) -> int:
+    m = re.compile(r"(?<!`)" + re.escape(markup) + r"(?!`)").search(content, start + len(markup))
+    if not content.startswith(markup, start) or m is None:
+        raise UnsupportedInline(f"code span out of step at {start}")
+    return m.end()
+
+
+def _strip_keeps(xml: str) -> str:
+    return re.sub(rf"<{KEEP_TAG}\b[^>]*?(?:/>|>.*?</{KEEP_TAG}>)", "", xml)
+
+
+def restore(xml: str, protected: Protected) -> str:
+    """Markdown from an engine's XML answer; `StructureError` if any element was lost or garbled."""
+    try:
+        root = ET.fromstring(f"<seg>{xml}</seg>")
+    except ET.ParseError as exc:
+        raise StructureError(f"the engine returned malformed XML ({exc})") from exc
+    pieces: list[str] = []
+    marks: list[tuple[int, int, str]] = []  # (opening piece, closing piece, tag) of each pair
+    seen: set[str] = set()
+
+    def walk(node: ET.Element) -> None:
+        if node.text:
+            pieces.append(_prose(node.text))
+        for child in node:
+            ident = child.get("id", "")
+            element = protected.elements.get(ident)
+            if element is None or element.tag != child.tag or ident in seen:
+                raise StructureError(f"the engine returned an unknown or repeated <{child.tag} id={ident!r}>")
+            seen.add(ident)
+            if element.kind == "pair":
+                opening = len(pieces)
+                pieces.append(element.open)
+                walk(child)
+                marks.append((opening, len(pieces), element.tag))
+                pieces.append(element.close)
+            else:
+                pieces.append(element.open)
+            if child.tail:
+                pieces.append(_prose(child.tail))
+
+    walk(root)
+    missing = set(protected.elements) - seen
+    if missing:
+        lost = sorted(protected.elements[i].open for i in missing)
+        raise StructureError(f"the engine lost {len(missing)} tag(s): {', '.join(repr(x) for x in lost)}")
+    _keep_emphasis_parsable(pieces, marks)
+    return "".join(pieces)
+
+
+def _prose(text: str) -> str:
+    """Engine prose as Markdown text: one logical line, as the segment was sent."""
+    return text.replace("\r\n", " ").replace("\n", " ")
+
+
+def _keep_emphasis_parsable(pieces: list[str], marks: list[tuple[int, int, str]]) -> None:
+    """Where `**` would no longer parse as emphasis in the new text, use the HTML element.
+
+    CommonMark's flanking rules depend on the characters around a delimiter; English
+    punctuation and spacing differ from the Japanese source (`」**は`), so a delimiter that
+    was fine in the source can fail to close in the translation.
+    """
+    delimiters = {i for opening, closing, tag in marks if tag in _HTML_FALLBACK for i in (opening, closing)}
+    for opening, closing, tag in marks:
+        if tag not in _HTML_FALLBACK:
+            continue
+        delimiter = pieces[opening][:1]
+        before_open, after_open = _neighbours(pieces, opening, delimiters)
+        before_close, after_close = _neighbours(pieces, closing, delimiters)
+        if not (_can_open(delimiter, before_open, after_open) and _can_close(delimiter, before_close, after_close)):
+            pieces[opening], pieces[closing] = _HTML_FALLBACK[tag]
+
+
+def _neighbours(pieces: list[str], index: int, delimiters: set[int]) -> tuple[str, str]:
+    """The characters around a delimiter run; adjacent runs of the same character count as one."""
+    char = pieces[index][:1]
+
+    def same_run(i: int) -> bool:
+        return i in delimiters and pieces[i] != "" and set(pieces[i]) == {char}
+
+    before = next((pieces[i][-1] for i in range(index - 1, -1, -1) if pieces[i] and not same_run(i)), " ")
+    after = next((pieces[i][0] for i in range(index + 1, len(pieces)) if pieces[i] and not same_run(i)), " ")
+    return before, after
+
+
+def _is_space(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch) == "Zs"
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
+
+
+def _left_flanking(before: str, after: str) -> bool:
+    return not _is_space(after) and (not _is_punct(after) or _is_space(before) or _is_punct(before))
+
+
+def _right_flanking(before: str, after: str) -> bool:
+    return not _is_space(before) and (not _is_punct(before) or _is_space(after) or _is_punct(after))
+
+
+def _can_open(delimiter: str, before: str, after: str) -> bool:
+    left = _left_flanking(before, after)
+    if delimiter == "_":
+        return left and (not _right_flanking(before, after) or _is_punct(before))
+    return left
+
+
+def _can_close(delimiter: str, before: str, after: str) -> bool:
+    right = _right_flanking(before, after)
+    if delimiter == "_":
+        return right and (not _left_flanking(before, after) or _is_punct(after))
+    return right

@@ -1,0 +1,166 @@
+"""A post as bytes on disk: decoded losslessly, front matter located, written back atomically.
+
+Everything downstream works on `Post.text` (the file decoded from UTF-8, BOM removed) and
+splices into it by character offsets, so the bytes we do not translate come back exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pipeline.errors import InputError
+
+BOM = "\ufeff"
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FENCES: dict[str, tuple[Literal["yaml", "toml"], tuple[str, ...]]] = {
+    "---": ("yaml", ("---", "...")),
+    "+++": ("toml", ("+++",)),
+}
+
+
+@dataclass(frozen=True)
+class FrontMatterBlock:
+    """Where the front matter sits in the post; `text` excludes the fence lines."""
+
+    format: Literal["yaml", "toml"]
+    start: int  # offset of the first character after the opening fence line
+    end: int  # offset of the first character of the closing fence line
+    text: str
+    first_line: int  # 1-based file line of `text`'s first line
+
+
+@dataclass(frozen=True)
+class Post:
+    path: Path
+    text: str
+    bom: bool
+    front_matter: FrontMatterBlock | None
+    body_start: int
+    source_hash: str  # sha256 of the raw bytes: the cheap "did anything change" test
+
+    @property
+    def body(self) -> str:
+        return self.text[self.body_start :]
+
+    @property
+    def body_first_line(self) -> int:
+        """1-based file line where the body starts, for messages about body lines."""
+        return line_of(self.text, self.body_start)
+
+    @property
+    def newline(self) -> str:
+        """The post's own line ending, used for any line we add."""
+        m = LINE_BREAK.search(self.text)
+        return m.group(0) if m else "\n"
+
+    def with_text(self, text: str) -> bytes:
+        """Encode a new text the way this post was encoded (UTF-8, BOM kept if it had one)."""
+        return ((BOM if self.bom else "") + text).encode("utf-8")
+
+
+def source_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def read_post(path: Path) -> Post:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from exc
+    return parse_post(path, raw)
+
+
+def parse_post(path: Path, raw: bytes) -> Post:
+    if not raw.strip():
+        raise InputError("empty file: nothing to translate", path=path)
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line = raw.count(b"\n", 0, nul) + 1
+        raise InputError(f"binary file (NUL byte at offset {nul}), not a Markdown post", path=path, line=line)
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {column}); re-save the file as UTF-8",
+            path=path,
+            line=line,
+        ) from exc
+    bom = decoded.startswith(BOM)
+    text = decoded[1:] if bom else decoded
+    front_matter = find_front_matter(path, text)
+    body_start = 0
+    if front_matter is not None:
+        closing = LINE_BREAK.search(text, front_matter.end)
+        body_start = closing.end() if closing else len(text)
+    return Post(path, text, bom, front_matter, body_start, source_hash(raw))
+
+
+def find_front_matter(path: Path, text: str) -> FrontMatterBlock | None:
+    """Locate a `---` (YAML) or `+++` (TOML) block at the very top of the post.
+
+    Done by hand because python-frontmatter silently treats an unclosed block as body text,
+    which would send the metadata to the translator and publish it as prose.
+    """
+    first = LINE_BREAK.search(text)
+    opening = (text[: first.start()] if first else text).rstrip(" \t")
+    if opening not in _FENCES or first is None:
+        return None
+    fmt, closers = _FENCES[opening]
+    start = first.end()
+    pos = start
+    while pos < len(text):
+        m = LINE_BREAK.search(text, pos)
+        line_end = m.start() if m else len(text)
+        if text[pos:line_end].rstrip(" \t") in closers:
+            return FrontMatterBlock(fmt, start, pos, text[start:pos], first_line=2)
+        if m is None:
+            break
+        pos = m.end()
+    raise InputError(
+        f"front matter opened with '{opening}' on line 1 is never closed (add a '{closers[0]}' line after it)",
+        path=path,
+        line=1,
+    )
+
+
+def line_of(text: str, offset: int) -> int:
+    """1-based line number of a character offset, counting any line-break style."""
+    return len(LINE_BREAK.findall(text, 0, offset)) + 1
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write so that `path` is either its old self or the complete new file, never a part.
+
+    Temp file in the same directory (same filesystem, so the rename is atomic), fsync, then
+    os.replace; the temp file is removed if anything goes wrong before the rename.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

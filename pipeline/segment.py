@@ -1,0 +1,145 @@
+"""Split a Markdown body into translatable segments over exact spans, and splice back.
+
+A segment is the inline text of one block (paragraph, heading, table cell), so the engine
+sees whole paragraphs. Its span is located in the original text from markdown-it's line
+map, so every byte outside the spans (markers, indentation, code, HTML, blank lines, line
+endings) is copied, never re-rendered. A block whose text we cannot locate exactly is
+left untouched and reported, rather than risk corrupting the post.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from markdown_it.token import Token
+
+from pipeline.inline import Protected, UnsupportedInline, protect
+from pipeline.markdown import normalize, parser
+from pipeline.post import LINE_BREAK
+
+_BLOCK_KINDS = {"paragraph_open": "paragraph", "heading_open": "heading", "th_open": "table_cell", "td_open": "table_cell"}
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str  # paragraph | heading | table_cell | front_matter
+    start: int  # span in the text it came from (the body, or the front matter text)
+    end: int
+    line: int  # 1-based line in the text it came from
+    source: str  # the exact original text of the span
+    protected: Protected
+
+    @property
+    def xml(self) -> str:
+        return self.protected.xml
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A block left as it was because its text could not be mapped back exactly."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    body: str
+    segments: tuple[Segment, ...]
+    skipped: tuple[Skipped, ...]
+
+
+def split(body: str, keep: re.Pattern[str] | None = None) -> Skeleton:
+    env: dict = {}
+    tokens = parser().parse(normalize(body), env)
+    starts, ends = _line_table(body)
+    segments: list[Segment] = []
+    skipped: list[Skipped] = []
+    row, cell_from = -1, 0
+    for index, tok in enumerate(tokens):
+        if tok.type != "inline" or tok.map is None or not tok.content.strip():
+            continue
+        opener = tokens[index - 1]
+        kind = _BLOCK_KINDS.get(opener.type)
+        if kind is None:
+            continue
+        if kind == "table_cell" and tok.map[0] != row:
+            row, cell_from = tok.map[0], 0
+        located = _locate(tok, opener, kind, body, starts, ends, cell_from)
+        if located is None:
+            skipped.append(Skipped(tok.map[0] + 1, f"could not locate the {kind} text in the source; kept as is"))
+            continue
+        start, end, glue = located
+        if kind == "table_cell":
+            cell_from = end - starts[tok.map[0]]
+        try:
+            protected = protect(tok.content, tok.children or [], env, glue, keep)
+        except UnsupportedInline as exc:
+            skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
+            continue
+        segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
+    segments.sort(key=lambda s: s.start)
+    return Skeleton(body, tuple(segments), tuple(skipped))
+
+
+def _line_table(text: str) -> tuple[list[int], list[int]]:
+    """Start offset and content-end offset (before the line ending) of every line."""
+    starts, ends = [0], []
+    for m in LINE_BREAK.finditer(text):
+        ends.append(m.start())
+        starts.append(m.end())
+    ends.append(len(text))
+    return starts, ends
+
+
+def _locate(
+    tok: Token, opener: Token, kind: str, body: str, starts: list[int], ends: list[int], cell_from: int
+) -> tuple[int, int, dict[int, str]] | None:
+    """The span of `tok.content` in `body`, and the original bytes at each of its line breaks.
+
+    markdown-it strips each line's container prefix (`> `, list indentation) and the
+    paragraph's outer whitespace; what is left of every line is a suffix of the source line
+    (the last line may be followed by whitespace, a closing `#` run or further table cells).
+    """
+    lines = tok.content.split("\n")
+    first = tok.map[0]
+    if first + len(lines) > len(starts):
+        return None
+    cols: list[int] = []
+    end = 0
+    for j, text in enumerate(lines):
+        line = body[starts[first + j] : ends[first + j]]
+        if kind == "table_cell":
+            col = line.find(text, cell_from)
+        elif kind == "heading" and opener.markup.startswith("#"):
+            col = line.find(text, line.find("#") + 1)
+        elif j < len(lines) - 1:
+            col = len(line) - len(text) if line.endswith(text) else -1
+        else:
+            stripped = line.rstrip()
+            col = len(stripped) - len(text) if stripped.endswith(text) else -1
+        if col < 0:
+            return None
+        cols.append(col)
+        end = starts[first + j] + col + len(text)
+    glue: dict[int, str] = {}
+    offset = 0
+    for j, text in enumerate(lines[:-1]):
+        offset += len(text)
+        glue[offset] = body[ends[first + j] : starts[first + j + 1] + cols[j + 1]]
+        offset += 1
+    return starts[first] + cols[0], end, glue
+
+
+def splice(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end) span replaced; spans must not overlap."""
+    out: list[str] = []
+    pos = 0
+    for start, end, new in sorted(replacements, key=lambda r: r[0]):
+        out.append(text[pos:start])
+        out.append(new)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
