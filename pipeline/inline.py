@@ -385,3 +385,10 @@ def _can_close(delimiter: str, before: str, after: str) -> bool:
     if delimiter == "_":
         return right and (not _left_flanking(before, after) or _is_punct(after))
     return right
+
+
+def protect_plain(text: str, keep: re.Pattern[str] | None = None) -> Protected:
+    """Engine XML for plain text that is not Markdown (front matter values)."""
+    out = _Builder(keep)
+    out.prose(text)
+    return out.build()

@@ -1,0 +1,69 @@
+"""The translation cache: never pay twice for the same text with the same settings.
+
+The key covers everything that changes an engine's output: the engine's own settings
+(languages, tag handling and its version, model, formality...), the glossary entries that
+occur in this very segment, and the exact engine text. Changing an option therefore misses
+the cache instead of serving a stale translation, and editing one glossary entry misses it
+only for the segments that contain that entry's term.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import diskcache
+
+KEY_VERSION = 1
+
+
+def cache_key(engine_settings: Mapping[str, object], glossary_entries: Iterable[tuple[str, str]], text: str) -> str:
+    payload = {
+        "v": KEY_VERSION,
+        "engine": dict(engine_settings),
+        "glossary": sorted(glossary_entries),
+        "text": text,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+class TranslationCache:
+    """diskcache underneath: process-safe, so two runs may share one directory."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._cache = diskcache.Cache(str(directory))
+
+    def get(self, key: str) -> str | None:
+        value = self._cache.get(key)
+        return value if isinstance(value, str) else None
+
+    def set(self, key: str, translation: str) -> None:
+        self._cache.set(key, translation)
+
+    def close(self) -> None:
+        self._cache.close()
+
+    def __enter__(self) -> "TranslationCache":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class MemoryCache(TranslationCache):
+    """For offline engines and dry runs: same interface, nothing on disk."""
+
+    def __init__(self) -> None:  # noqa: D107 - deliberately does not call super()
+        self._store: dict[str, str] = {}
+
+    def get(self, key: str) -> str | None:
+        return self._store.get(key)
+
+    def set(self, key: str, translation: str) -> None:
+        self._store[key] = translation
+
+    def close(self) -> None:
+        self._store.clear()

@@ -1,0 +1,181 @@
+"""The command line: parse options, call the core, print. No translation logic lives here."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pipeline.cache import TranslationCache
+from pipeline.config import Settings, load_settings, replace
+from pipeline.engines import Engine, create_engine
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.run import PostResult, RunReport, Translator
+
+app = typer.Typer(
+    help="Translate Japanese Jekyll posts (content/ja) into English editions (content/en).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+ConfigOption = Annotated[
+    Optional[Path], typer.Option("--config", help="Settings file (default: ./pipeline.toml if present).")
+]
+
+
+@app.callback()
+def _root() -> None:
+    """Translate Japanese Jekyll posts into English editions through DeepL, with a cache,
+    a glossary and checks. Run `pipeline COMMAND --help` for each command."""
+
+
+def fail(exc: PipelineError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(exc.exit_code)
+
+
+def settings_from(config: Path | None, **overrides: object) -> Settings:
+    try:
+        return replace(load_settings(config), **overrides)
+    except PipelineError as exc:
+        raise fail(exc) from exc
+
+
+def expand_paths(settings: Settings, paths: list[str] | None) -> list[Path]:
+    """Posts named on the command line (files, folders, globs), or every post of the source tree."""
+    if not paths:
+        source = settings.path(settings.source_dir)
+        if not source.is_dir():
+            raise fail(ConfigError(f"source folder {source} does not exist (set paths.source in pipeline.toml)"))
+        return sorted(source.rglob("*.md"))
+    found: list[Path] = []
+    for arg in paths:
+        path = Path(arg)
+        if path.is_dir():
+            found.extend(sorted(path.rglob("*.md")))
+        elif any(c in arg for c in "*?["):
+            found.extend(sorted(Path(p) for p in glob.glob(arg, recursive=True)))
+        else:
+            found.append(path)
+    return list(dict.fromkeys(found))
+
+
+def make_engine(settings: Settings, need_key: bool) -> Engine:
+    if settings.engine != "deepl":
+        return create_engine(settings.engine)
+    key = os.environ.get("DEEPL_AUTH_KEY", "").strip()
+    if not key and need_key:
+        raise fail(
+            ConfigError(
+                "DEEPL_AUTH_KEY is not set: export your DeepL API key, or run with --engine pseudo for a keyless trial"
+            )
+        )
+    return create_engine(
+        "deepl",
+        auth_key=key or "dry-run",
+        server_url=os.environ.get("DEEPL_SERVER_URL") or None,
+        source_lang=settings.source_lang,
+        target_lang=settings.target_lang,
+        model_type=settings.model_type,
+        formality=settings.formality,
+        tag_handling_version=settings.tag_handling_version,
+        retries=settings.retries,
+        timeout=settings.timeout,
+    )
+
+
+@app.command()
+def translate(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Posts, folders or globs (default: every post under the source folder).", show_default=False)] = None,
+    engine: Annotated[Optional[str], typer.Option("--engine", "-e", help="deepl | pseudo (offline, marks text) | identity (offline, copies).", show_default="deepl")] = None,
+    to: Annotated[Optional[str], typer.Option("--to", help="Target language: EN-US or EN-GB.", show_default="EN-US")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Requests in flight at once.", show_default="4")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Translation cache folder.", show_default=".cache/pipeline")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Do everything but call the engine and write files; print what would be billed.")] = False,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Translate posts into English editions (same relative path under the output folder)."""
+    settings = settings_from(
+        config, engine=engine, target_lang=to.upper() if to else None, jobs=jobs, cache_dir=cache_dir
+    )
+    if settings.engine not in ("deepl", "pseudo", "identity"):
+        raise fail(ConfigError(f"unknown engine {settings.engine!r}: choose deepl, pseudo or identity"))
+    the_engine = make_engine(settings, need_key=not dry_run)
+    posts = expand_paths(settings, paths)
+    if not posts:
+        err.print("nothing to translate: no posts found")
+        raise typer.Exit(0)
+    with TranslationCache(settings.path(settings.cache_dir)) as cache:
+        translator = Translator(settings, the_engine, cache)
+        with _progress(len(posts)) as advance:
+            report = translator.run(posts, dry_run=dry_run, fail_fast=fail_fast, progress=advance)
+    _print_report(report, settings)
+    if report.aborted is not None:
+        raise fail(report.aborted)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+class _progress:
+    """A progress bar on stderr for runs of more than one post; a no-op otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Progress | None = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if self.total < 2:
+            return lambda result: None
+        self.bar = Progress(
+            TextColumn("translating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}"), console=err, transient=True,
+        )
+        self.bar.start()
+        task = self.bar.add_task("", total=self.total)
+
+        def advance(result: PostResult) -> None:
+            assert self.bar is not None
+            self.bar.update(task, advance=1, description=result.source.name)
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _print_report(report: RunReport, settings: Settings) -> None:
+    for result in report.posts:
+        if result.error is not None and result.error is not report.aborted:
+            err.print(f"[red]error:[/red] {result.error}", highlight=False, soft_wrap=True)
+        for flag in result.flags:
+            err.print(f"[yellow]warning:[/yellow] {result.source}:{flag.line}: {flag.code}: {flag.message}", highlight=False, soft_wrap=True)
+    written = sum(1 for p in report.posts if p.status == "written")
+    unchanged = sum(1 for p in report.posts if p.status == "unchanged")
+    if report.dry_run:
+        out.print(
+            f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
+            f"{report.cached} from cache; would bill {report.would_bill:,} characters to {settings.engine}",
+            highlight=False,
+        )
+        return
+    out.print(
+        f"{written} written, {unchanged} unchanged, {len(report.failed)} failed; "
+        f"{report.segments} segments, {report.cached} from cache; "
+        f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s) "
+        f"to {settings.engine}; {report.elapsed:.1f}s",
+        highlight=False,
+    )
+
+
+def main() -> None:
+    app()

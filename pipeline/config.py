@@ -1,0 +1,124 @@
+"""Settings: sane defaults for this repository, overridable in one file, `pipeline.toml`.
+
+Zero configuration works: the defaults describe the layout of this repo. The file, when
+present at the project root (or given with `--config`), may set any of the keys below;
+an unknown key is an error rather than a silently ignored typo.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+CONFIG_FILE = "pipeline.toml"
+TARGETS = ("EN-US", "EN-GB")
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path = Path(".")
+    source_dir: Path = Path("content/ja")
+    output_dir: Path = Path("content/en")
+    cache_dir: Path = Path(".cache/pipeline")
+    glossary_dir: Path = Path("glossary")
+    state_dir: Path = Path("translations")
+    engine: str = "deepl"
+    source_lang: str = "JA"
+    target_lang: str = "EN-US"
+    jobs: int = 4
+    translate_keys: tuple[str, ...] = ("title", "excerpt", "description", "summary", "categories", "tags")
+    lang_key: str = "lang"
+    lang_value: str = "en"
+    ref_key: str = "ref"
+    model_type: str | None = None
+    formality: str | None = None
+    tag_handling_version: str | None = None
+    retries: int = 5
+    timeout: float = 30.0
+    window_texts: int = 2000  # texts collected before a round of requests; bounds memory on big trees
+
+    def path(self, p: Path) -> Path:
+        return p if p.is_absolute() else self.root / p
+
+
+# file key → (Settings field, type)
+_KEYS: dict[str, tuple[str, type]] = {
+    "paths.source": ("source_dir", Path),
+    "paths.output": ("output_dir", Path),
+    "paths.cache": ("cache_dir", Path),
+    "paths.glossary": ("glossary_dir", Path),
+    "paths.state": ("state_dir", Path),
+    "translate.engine": ("engine", str),
+    "translate.source_lang": ("source_lang", str),
+    "translate.target_lang": ("target_lang", str),
+    "translate.jobs": ("jobs", int),
+    "translate.window_texts": ("window_texts", int),
+    "front_matter.translate": ("translate_keys", tuple),
+    "front_matter.lang_key": ("lang_key", str),
+    "front_matter.lang_value": ("lang_value", str),
+    "front_matter.ref_key": ("ref_key", str),
+    "deepl.model_type": ("model_type", str),
+    "deepl.formality": ("formality", str),
+    "deepl.tag_handling_version": ("tag_handling_version", str),
+    "deepl.retries": ("retries", int),
+    "deepl.timeout": ("timeout", float),
+}
+
+
+def load_settings(config: Path | None = None, root: Path | None = None) -> Settings:
+    """Defaults, then the config file (explicit, or `pipeline.toml` in `root`)."""
+    root = root or Path(".")
+    path = config if config is not None else root / CONFIG_FILE
+    if config is not None and not path.is_file():
+        raise ConfigError("config file not found", path=path)
+    values: dict[str, Any] = {"root": path.parent if config is not None else root}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"malformed config: {exc}", path=path) from exc
+        for section, table in data.items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"'{section}' must be a [section]; known keys: {', '.join(sorted(_KEYS))}", path=path)
+            for key, value in table.items():
+                name = f"{section}.{key}"
+                if name not in _KEYS:
+                    raise ConfigError(f"unknown setting '{name}'; known: {', '.join(sorted(_KEYS))}", path=path)
+                field_name, kind = _KEYS[name]
+                values[field_name] = _coerce(path, name, value, kind)
+    settings = Settings(**values)
+    validate(settings)
+    return settings
+
+
+def _coerce(path: Path, name: str, value: Any, kind: type) -> Any:
+    if kind is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"'{name}' must be a list of strings", path=path)
+        return tuple(value)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ConfigError(f"'{name}' must be a {kind.__name__}, not {value!r}", path=path)
+    return value
+
+
+def validate(settings: Settings) -> None:
+    if settings.target_lang.upper() not in TARGETS:
+        raise ConfigError(f"target language must be one of {', '.join(TARGETS)}, not {settings.target_lang!r}")
+    if settings.jobs < 1:
+        raise ConfigError(f"jobs must be at least 1, not {settings.jobs}")
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    """Settings with command-line overrides applied (None means 'not given')."""
+    changed = dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None})
+    validate(changed)
+    return changed

@@ -1,0 +1,127 @@
+"""DeepL through the official `deepl` library.
+
+Retries with backoff for 429, 5xx and dropped connections are the library's own
+(`deepl.http_client.max_network_retries`); we only set how many, and translate its
+exceptions into ours with messages a user can act on. The key is never put in a message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+
+import deepl
+
+from pipeline.engines import EngineResult, Limits
+from pipeline.errors import AuthenticationError, EngineError, QuotaExceededError
+from pipeline.inline import KEEP_TAG
+
+
+class DeepLEngine:
+    name = "deepl"
+    limits = Limits(max_texts=50, max_bytes=128 * 1024)
+    bills = True
+
+    def __init__(
+        self,
+        auth_key: str,
+        server_url: str | None = None,
+        source_lang: str = "JA",
+        target_lang: str = "EN-US",
+        model_type: str | None = None,
+        formality: str | None = None,
+        tag_handling_version: str | None = None,
+        glossary_id: str | None = None,
+        retries: int = 5,
+        timeout: float = 30.0,
+    ) -> None:
+        self._auth_key = auth_key
+        self._server_url = server_url or None
+        self.source_lang = source_lang
+        self.target_lang = target_lang
+        self.model_type = model_type
+        self.formality = formality
+        self.tag_handling_version = tag_handling_version
+        self.glossary_id = glossary_id
+        deepl.http_client.max_network_retries = retries
+        deepl.http_client.min_connection_timeout = timeout
+        self._local = threading.local()
+
+    def translator(self) -> deepl.Translator:
+        """One client per thread: requests sessions are not documented as thread-safe."""
+        translator = getattr(self._local, "translator", None)
+        if translator is None:
+            translator = deepl.Translator(self._auth_key, server_url=self._server_url, send_platform_info=False)
+            self._local.translator = translator
+        return translator
+
+    def settings(self) -> Mapping[str, object]:
+        # The glossary is not here: the cache key carries the entries each segment uses.
+        return {
+            "engine": self.name,
+            "source_lang": self.source_lang,
+            "target_lang": self.target_lang,
+            "tag_handling": "xml",
+            "tag_handling_version": self.tag_handling_version,
+            "ignore_tags": [KEEP_TAG],
+            "model_type": self.model_type,
+            "formality": self.formality,
+        }
+
+    def translate(self, texts: Sequence[str]) -> list[EngineResult]:
+        options: dict[str, object] = {
+            "source_lang": self.source_lang,
+            "target_lang": self.target_lang,
+            "tag_handling": "xml",
+            "ignore_tags": [KEEP_TAG],
+        }
+        for key in ("model_type", "formality", "tag_handling_version"):
+            if getattr(self, key):
+                options[key] = getattr(self, key)
+        if self.glossary_id:
+            options["glossary"] = self.glossary_id
+        try:
+            results = self.translator().translate_text(list(texts), **options)
+        except deepl.AuthorizationException as exc:
+            raise AuthenticationError(
+                "DeepL refused the key in DEEPL_AUTH_KEY (HTTP 403): check the key and that it matches the server"
+            ) from exc
+        except deepl.QuotaExceededException as exc:
+            raise QuotaExceededError(f"DeepL character quota exceeded (HTTP 456){self._usage()}") from exc
+        except deepl.DeepLException as exc:
+            raise EngineError(f"DeepL request failed after retries: {_clean(str(exc), self._auth_key)}") from exc
+        if not isinstance(results, list):
+            results = [results]
+        return [EngineResult(r.text, r.billed_characters if r.billed_characters is not None else len(t)) for r, t in zip(results, texts)]
+
+    def _usage(self) -> str:
+        try:
+            usage = self.translator().get_usage()
+        except deepl.DeepLException:
+            return ""
+        if usage.character.valid:
+            return f": {usage.character.count:,} of {usage.character.limit:,} characters used this period"
+        return ""
+
+    # Glossary management (used by pipeline.glossary) -------------------------------------
+
+    def list_glossaries(self) -> list[deepl.GlossaryInfo]:
+        return self._call(lambda t: t.list_glossaries())
+
+    def create_glossary(self, name: str, entries: Mapping[str, str]) -> deepl.GlossaryInfo:
+        return self._call(lambda t: t.create_glossary(name, self.source_lang, self.target_lang[:2], dict(entries)))
+
+    def delete_glossary(self, glossary_id: str) -> None:
+        self._call(lambda t: t.delete_glossary(glossary_id))
+
+    def _call(self, fn):  # type: ignore[no-untyped-def]
+        try:
+            return fn(self.translator())
+        except deepl.AuthorizationException as exc:
+            raise AuthenticationError("DeepL refused the key in DEEPL_AUTH_KEY (HTTP 403)") from exc
+        except deepl.DeepLException as exc:
+            raise EngineError(f"DeepL glossary request failed: {_clean(str(exc), self._auth_key)}") from exc
+
+
+def _clean(message: str, key: str) -> str:
+    return message.replace(key, "***") if key else message

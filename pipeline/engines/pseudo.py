@@ -1,0 +1,72 @@
+"""A deterministic stand-in for a translator, for keyless trials and tests.
+
+It romanises Japanese (pykakasi), applies the glossary's fixed terms the way a DeepL
+glossary would, turns fullwidth punctuation into ASCII, and brackets each segment in
+⟦ ⟧ so a reader sees at once which text went through the engine. Tags and the content of
+protected `<x>` elements are left exactly as they came, like a real engine must.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from functools import cache
+from typing import Any
+
+from pipeline.engines import EngineResult, Limits
+from pipeline.inline import JAPANESE, KEEP_TAG
+
+_PUNCTUATION = str.maketrans({"「": '"', "」": '"', "『": '"', "』": '"', "、": ",", "。": ".", "・": "/", "〜": "~", "―": "-", "…": "..."})
+
+
+@cache
+def _kakasi() -> Any:
+    import pykakasi
+
+    return pykakasi.kakasi()
+
+
+class PseudoEngine:
+    name = "pseudo"
+    limits = Limits()
+    bills = False
+
+    def __init__(self, terms: Mapping[str, str] | None = None) -> None:
+        self.terms = dict(terms or {})
+        self._terms_re = (
+            re.compile("|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))) if self.terms else None
+        )
+
+    def settings(self) -> Mapping[str, object]:
+        return {"engine": self.name, "version": 1}
+
+    def translate(self, texts: Sequence[str]) -> list[EngineResult]:
+        return [EngineResult(self._translate_one(text), 0) for text in texts]
+
+    def _translate_one(self, text: str) -> str:
+        root = ET.fromstring(f"<seg>{text}</seg>")
+        self._walk(root)
+        inner = ET.tostring(root, encoding="unicode")
+        inner = inner[len("<seg>") : -len("</seg>")] if inner != "<seg />" else ""
+        return "⟦" + inner + "⟧"
+
+    def _walk(self, node: ET.Element) -> None:
+        if node.tag == KEEP_TAG:
+            return
+        node.text = self._prose(node.text)
+        for child in node:
+            self._walk(child)
+            child.tail = self._prose(child.tail)
+
+    def _prose(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        if self._terms_re is not None:
+            text = self._terms_re.sub(lambda m: f" {self.terms[m.group(0)]} ", text)
+        text = text.translate(_PUNCTUATION)
+        if JAPANESE.search(text):
+            text = " ".join(part["hepburn"] or part["orig"] for part in _kakasi().convert(text))
+        text = unicodedata.normalize("NFKC", text)
+        return re.sub(r"(?<=\S) {2,}(?=\S)", " ", text)

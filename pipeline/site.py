@@ -1,0 +1,734 @@
+"""Build the bilingual Jekyll site and check what it publishes.
+
+The English editions are only useful if the site that serves them works: every post needs a
+page in both languages, the English page must say it is English and point back to the
+Japanese original (and the original to it), Jekyll must not have complained, no Japanese may
+be left in the English text, and nothing the English page links to may be missing.  Those
+are properties of the *built* site, so this module runs the real Jekyll (with the
+jekyll-polyglot plugin, see site/_config.yml) and reads the HTML it writes.
+
+The core never prints.  `build` stages site/ plus content/ja and content/en into a temporary
+copy (the repository is never written to) and runs `jekyll build`; `check` turns the output
+into a `SiteReport`.  `site_app` is the small Typer front end (`pipeline site check`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Iterable
+from urllib.parse import unquote, urljoin, urlsplit
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.errors import PipelineError
+
+DEFAULT_LANG = "ja"
+EN = "en"
+LANGS = (DEFAULT_LANG, EN)
+INSTALL_HINT = "apt-get install -y jekyll ruby-jekyll-polyglot"
+JEKYLL_TIMEOUT_SECONDS = 300
+
+# Jekyll silently skips files in _posts whose names are not YYYY-MM-DD-title.ext.
+POST_NAME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-.+\.(?:md|markdown)$")
+
+# Kana, CJK ideographs, CJK and full-width punctuation: none of it belongs in English prose.
+JAPANESE_RUN = re.compile(
+    "[\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\uff01-\uff60\uff61-\uff9f\uffe0-\uffee\U00020000-\U0002fa1f]+"
+)
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# Lines Jekyll prints around a fatal error that carry no information of their own.
+NOISE_LINE = re.compile(
+    r"^\s*(?:from \S+:\d+:in |/\S+\.rb:\d+:in |-{10,}$|Jekyll \d[\d.]*\s+Please append|for any additional information)"
+)
+
+
+# --------------------------------------------------------------------------------------
+# Errors
+
+
+class SiteError(PipelineError):
+    """The site could not be built or checked at all (as opposed to: checked and failed)."""
+
+    exit_code = 2
+
+
+class JekyllNotInstalled(SiteError):
+    """`jekyll` (or the jekyll-polyglot plugin) is missing; the message is the one-line fix."""
+
+    def __init__(self, missing: str = "jekyll") -> None:
+        super().__init__(f"{missing} is not installed; install it with: {INSTALL_HINT}")
+        self.missing = missing
+
+
+# --------------------------------------------------------------------------------------
+# Data
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One warning or error line Jekyll printed, with the repository file it is about."""
+
+    text: str
+    source: Path | None = None
+
+
+@dataclass
+class BuildResult:
+    """What one `jekyll build` produced: the site in `dest` and everything it complained about."""
+
+    dest: Path
+    returncode: int
+    diagnostics: list[Diagnostic]
+    seconds: float
+    sources: dict[str, dict[str, Path]]  # lang -> post stem -> file in content/<lang>/
+    baseurl: str = ""
+    site_url: str = ""
+    output: str = ""  # everything Jekyll printed, ANSI colours removed, for debugging
+
+
+@dataclass
+class PostRow:
+    """The check results for one post (one Japanese original and its English edition)."""
+
+    post: str
+    ja_page: str | None = None
+    en_page: str | None = None
+    lang_ok: bool = False
+    hreflang_ok: bool = False
+    leftover_japanese: list[str] = field(default_factory=list)
+    broken_links: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.ja_page is not None
+            and self.en_page is not None
+            and self.lang_ok
+            and self.hreflang_ok
+            and not self.leftover_japanese
+            and not self.broken_links
+            and not self.warnings
+            and not self.problems
+        )
+
+
+@dataclass
+class SiteReport:
+    """Per-post rows plus what is wrong with the site as a whole."""
+
+    rows: list[PostRow]
+    warnings: list[str] = field(default_factory=list)  # Jekyll output not tied to one post
+    problems: list[str] = field(default_factory=list)  # build failure, other English pages
+    build_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows) and all(r.ok for r in self.rows) and not self.warnings and not self.problems
+
+
+# --------------------------------------------------------------------------------------
+# Build
+
+
+def find_jekyll(executable: str = "jekyll") -> str:
+    """Locate the Jekyll executable, or say in one line how to install it."""
+    found = shutil.which(executable)
+    if found is None:
+        raise JekyllNotInstalled()
+    return found
+
+
+def post_sources(content_dir: Path) -> dict[str, dict[str, Path]]:
+    """The Markdown files of content/ja and content/en, keyed by language and file stem."""
+    return {
+        lang: {p.stem: p for p in sorted((content_dir / lang).glob("*.md"))} if (content_dir / lang).is_dir() else {}
+        for lang in LANGS
+    }
+
+
+def stage(site_dir: Path, sources: dict[str, dict[str, Path]], staging: Path) -> None:
+    """Copy the site and drop each language's posts into _posts/<lang>/.
+
+    Both editions of a post have the same file name, so they cannot share a folder; Jekyll
+    reads sub-folders of _posts and (with no folder before _posts) takes no category from them.
+    """
+    shutil.copytree(
+        site_dir,
+        staging,
+        ignore=shutil.ignore_patterns("_site", ".jekyll-cache", ".jekyll-metadata", ".sass-cache"),
+        dirs_exist_ok=True,
+    )
+    for lang, posts in sources.items():
+        target = staging / "_posts" / lang
+        target.mkdir(parents=True, exist_ok=True)
+        for path in posts.values():
+            shutil.copyfile(path, target / path.name)
+
+
+def run_jekyll(jekyll: str, source: Path, dest: Path) -> subprocess.CompletedProcess[str]:
+    """Run `jekyll build` with the options a check build needs.
+
+    --future: a post dated after today is still a post to check.  No Bundler: a Gemfile in
+    site/ must not make an offline CI machine try to resolve gems; Debian's gems are used.
+    """
+    env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8", JEKYLL_NO_BUNDLER_REQUIRE="true")
+    env.pop("BUNDLE_GEMFILE", None)
+    command = [jekyll, "build", "--source", str(source), "--destination", str(dest), "--future", "--disable-disk-cache"]
+    try:
+        return subprocess.run(
+            command, cwd=source, env=env, capture_output=True, text=True, timeout=JEKYLL_TIMEOUT_SECONDS, check=False
+        )
+    except FileNotFoundError as exc:
+        raise JekyllNotInstalled() from exc
+    except subprocess.TimeoutExpired as exc:
+        raise SiteError(f"jekyll build took longer than {JEKYLL_TIMEOUT_SECONDS}s and was stopped") from exc
+
+
+def parse_diagnostics(stderr: str, stdout: str, staging: Path, sources: dict[str, dict[str, Path]]) -> list[Diagnostic]:
+    """Every warning/error line Jekyll printed, rewritten to name the repository file.
+
+    Jekyll writes warnings and errors (yellow/red) to stderr and progress to stdout, so every
+    stderr line counts, minus the Ruby backtrace that follows a fatal error.
+    """
+    by_staged = {f"_posts/{lang}/{path.name}": path for lang, posts in sources.items() for path in posts.values()}
+    diagnostics = []
+    lines = [*stderr.splitlines(), *(line for line in stdout.splitlines() if re.search(r"(?i)warning|error", line))]
+    for raw in lines:
+        line = ANSI_ESCAPE.sub("", raw).strip()
+        if not line or NOISE_LINE.match(line):
+            continue
+        line = line.replace(f"{staging}/", "")
+        source = None
+        for staged, path in by_staged.items():
+            if staged in line:
+                line = line.replace(staged, str(path))
+                source = path
+                break
+        diagnostics.append(Diagnostic(line, source))
+    return diagnostics
+
+
+def missing_dependency(output: str) -> str | None:
+    """The gem Jekyll could not load (e.g. jekyll-polyglot), if that is why it stopped."""
+    found = re.search(r"you don't have (\S+) or one of its dependencies installed", output)
+    return found.group(1) if found else None
+
+
+def read_site_config(site_dir: Path) -> dict:
+    """_config.yml as a dict ({} if absent): baseurl and url decide which links are internal."""
+    config_path = site_dir / "_config.yml"
+    if not config_path.is_file():
+        return {}
+    return yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+
+
+def build(site_dir: Path, content_dir: Path, dest: Path, *, jekyll: str = "jekyll") -> BuildResult:
+    """Build site/ with the posts of content/ja and content/en into `dest`.
+
+    The staging copy lives in a temporary directory that is removed afterwards; only `dest`
+    remains.  A failed build is returned (non-zero returncode, diagnostics), not raised:
+    the report should show it next to everything else.  Only a missing Jekyll raises.
+    """
+    executable = find_jekyll(jekyll)
+    sources = post_sources(content_dir)
+    config = read_site_config(site_dir)
+    with tempfile.TemporaryDirectory(prefix="pipeline-site-") as tmp:
+        staging = Path(tmp) / "src"
+        stage(site_dir, sources, staging)
+        started = time.monotonic()
+        proc = run_jekyll(executable, staging, dest)
+        seconds = time.monotonic() - started
+        output = ANSI_ESCAPE.sub("", proc.stdout + proc.stderr)
+        missing = missing_dependency(output)
+        if missing is not None:
+            raise JekyllNotInstalled(missing)
+        diagnostics = parse_diagnostics(proc.stderr, proc.stdout, staging, sources)
+    return BuildResult(
+        dest=dest,
+        returncode=proc.returncode,
+        diagnostics=diagnostics,
+        seconds=seconds,
+        sources=sources,
+        baseurl=str(config.get("baseurl") or "").rstrip("/"),
+        site_url=str(config.get("url") or "").rstrip("/"),
+        output=output,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Reading the built HTML
+
+VOID_ELEMENTS = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
+)
+# Text that is not prose: the pipeline keeps code byte for byte, so Japanese there is expected.
+NON_PROSE = frozenset("script style code pre kbd samp template".split())
+URL_ATTRIBUTES = {
+    "a": ("href",),
+    "area": ("href",),
+    "link": ("href",),
+    "img": ("src", "srcset"),
+    "source": ("src", "srcset"),
+    "script": ("src",),
+    "iframe": ("src",),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "track": ("src",),
+    "embed": ("src",),
+}
+
+
+@dataclass
+class Page:
+    """What the checks need from one built HTML page."""
+
+    file: Path
+    url: str
+    lang: str = ""
+    post: str | None = None  # data-post of the <article>: the post's file stem
+    alternates: dict[str, list[str]] = field(default_factory=dict)  # <link rel=alternate hreflang>
+    language_links: dict[str, list[str]] = field(default_factory=dict)  # <a hreflang>
+    links: list[str] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    english_text: list[str] = field(default_factory=list)  # text whose language is English
+
+
+class PageParser(HTMLParser):
+    """Collects links, ids and per-language text, tracking the `lang` attribute down the tree."""
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page = page
+        self.stack: list[tuple[str, str, bool]] = []  # (tag, lang, inside non-prose)
+
+    @property
+    def lang(self) -> str:
+        return self.stack[-1][1] if self.stack else self.page.lang
+
+    @property
+    def non_prose(self) -> bool:
+        return bool(self.stack) and self.stack[-1][2]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        lang = values.get("lang", self.lang).lower()
+        if tag == "html":
+            self.page.lang = lang
+        self._collect(tag, values, lang)
+        if tag not in VOID_ELEMENTS:
+            self.stack.append((tag, lang, self.non_prose or tag in NON_PROSE))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID_ELEMENTS:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self.stack) - 1, -1, -1):
+            if self.stack[index][0] == tag:
+                del self.stack[index:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if not self.non_prose and self.lang.startswith(EN):
+            self.page.english_text.append(data)
+
+    def _collect(self, tag: str, values: dict[str, str], lang: str) -> None:
+        page = self.page
+        for key in ("id", "name") if tag == "a" else ("id",):
+            if values.get(key):
+                page.ids.add(values[key])
+        if tag == "article" and "data-post" in values:
+            page.post = values["data-post"]
+        hreflang = values.get("hreflang", "").lower()
+        if hreflang and "href" in values:
+            target = page.alternates if tag == "link" and "alternate" in values.get("rel", "").split() else None
+            if tag == "a":
+                target = page.language_links
+            if target is not None:
+                target.setdefault(hreflang, []).append(values["href"])
+        for attribute in URL_ATTRIBUTES.get(tag, ()):
+            if values.get(attribute):
+                page.links.extend(_split_srcset(values[attribute]) if attribute == "srcset" else [values[attribute]])
+        if lang.startswith(EN) and not self.non_prose:
+            for attribute in ("alt", "title"):
+                if values.get(attribute):
+                    page.english_text.append(values[attribute])
+            if tag == "meta" and values.get("name") == "description":
+                page.english_text.append(values.get("content", ""))
+
+
+def _split_srcset(value: str) -> list[str]:
+    return [candidate.strip().split()[0] for candidate in value.split(",") if candidate.strip()]
+
+
+def page_url(dest: Path, file: Path, baseurl: str) -> str:
+    """The URL a server gives a built file: …/index.html is served as …/."""
+    relative = file.relative_to(dest).as_posix()
+    if relative == "index.html":
+        relative = ""
+    elif relative.endswith("/index.html"):
+        relative = relative[: -len("index.html")]
+    return f"{baseurl}/{relative}"
+
+
+def read_pages(dest: Path, baseurl: str) -> dict[Path, Page]:
+    """Parse every HTML page of the built site."""
+    pages = {}
+    for file in sorted(dest.rglob("*.html")):
+        page = Page(file=file, url=page_url(dest, file, baseurl))
+        parser = PageParser(page)
+        parser.feed(file.read_text(encoding="utf-8", errors="replace"))
+        parser.close()
+        pages[file] = page
+    return pages
+
+
+def page_language_area(dest: Path, file: Path) -> str:
+    """Polyglot writes the English build under /en/ and the default language at the root."""
+    first = file.relative_to(dest).parts[0]
+    return first if first in LANGS and first != DEFAULT_LANG else DEFAULT_LANG
+
+
+# --------------------------------------------------------------------------------------
+# Link resolution
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where an internal link leads: a file in the built site (None: nowhere)."""
+
+    file: Path | None
+    fragment: str = ""
+
+
+def resolve(href: str, page: Page, dest: Path, baseurl: str, site_url: str) -> Resolved | None:
+    """Resolve a link of `page` to a file in `dest`; None for external links."""
+    parts = urlsplit(href)
+    if parts.scheme in ("mailto", "tel", "javascript", "data"):
+        return None
+    path = parts.path
+    if parts.scheme or parts.netloc or href.startswith("//"):
+        if not site_url or not href.startswith(site_url + "/") and href != site_url:
+            return None
+        path = urlsplit(href[len(site_url):] or "/").path
+    path = unquote(urljoin(page.url, path) if path else page.url)
+    fragment = unquote(parts.fragment)
+    if baseurl:
+        if path != baseurl and not path.startswith(baseurl + "/"):
+            return Resolved(None, fragment)
+        path = path[len(baseurl):] or "/"
+    candidate = dest / path.lstrip("/")
+    options = [candidate / "index.html"] if path.endswith("/") else [candidate, candidate / "index.html", candidate.with_name(candidate.name + ".html")]
+    for option in options:
+        if option.is_file():
+            return Resolved(option, fragment)
+    return Resolved(None, fragment)
+
+
+def broken_links(page: Page, pages: dict[Path, Page], result: BuildResult) -> list[str]:
+    """Internal links and images of `page` that lead to no file, or to a missing #anchor."""
+    broken = []
+    for href in dict.fromkeys(page.links):
+        target = resolve(href, page, result.dest, result.baseurl, result.site_url)
+        if target is None:
+            continue
+        if target.file is None:
+            broken.append(href)
+        elif target.fragment and target.file in pages and target.fragment not in pages[target.file].ids:
+            broken.append(f"{href} (no element with id {target.fragment!r})")
+    return broken
+
+
+def links_to(page: Page, hrefs: Iterable[str], wanted: Page | None, result: BuildResult) -> bool:
+    """True when one of `hrefs` (found on `page`) resolves to the page `wanted`."""
+    if wanted is None:
+        return False
+    for href in hrefs:
+        target = resolve(href, page, result.dest, result.baseurl, result.site_url)
+        if target is not None and target.file == wanted.file:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------
+# Text checks
+
+
+def leftover_japanese(texts: Iterable[str], allow: Iterable[str] = ()) -> list[str]:
+    """Japanese runs in English text, each with a little context; allowed names removed first.
+
+    `allow` holds names the glossary says must never be translated (e.g. a company name
+    written in Japanese); they are cut out before looking, longest first, so that an allowed
+    name inside a longer leftover does not hide the rest.
+    """
+    allowed = sorted({a for a in allow if a}, key=len, reverse=True)
+    found: list[str] = []
+    for text in texts:
+        for name in allowed:
+            text = text.replace(name, " ")
+        for match in JAPANESE_RUN.finditer(text):
+            if not match.group().strip():
+                continue
+            start, end = max(0, match.start() - 15), min(len(text), match.end() + 15)
+            snippet = " ".join(text[start:end].split())
+            if snippet not in found:
+                found.append(snippet)
+    return found
+
+
+# --------------------------------------------------------------------------------------
+# Front matter of the sources
+
+
+def front_matter(path: Path) -> dict | None:
+    """The YAML front matter of a post as a dict; None when it is missing or not YAML."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    match = re.match(r"---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|$)", text, re.S)
+    if match is None:
+        return None
+    try:
+        values = yaml.safe_load(match.group(1) or "")
+    except yaml.YAMLError:
+        return None
+    return values if isinstance(values, dict) else None
+
+
+def source_problems(stem: str, sources: dict[str, dict[str, Path]]) -> list[str]:
+    """What is wrong with the pair of source files before Jekyll even sees them."""
+    problems = []
+    ja, en = sources[DEFAULT_LANG].get(stem), sources[EN].get(stem)
+    for path in (p for p in (ja, en) if p is not None):
+        if not POST_NAME.match(path.name):
+            problems.append(f"{path}: not a Jekyll post name (YYYY-MM-DD-title.md); Jekyll skips it")
+    if ja is None:
+        problems.append(f"no Japanese original for {en} (expected {DEFAULT_LANG}/{stem}.md)")
+    elif (front_matter(ja) or {}).get("lang", DEFAULT_LANG) != DEFAULT_LANG:
+        problems.append(f"{ja}: a Japanese post must not set lang other than {DEFAULT_LANG}")
+    if en is None:
+        problems.append(f"no English edition (expected {EN}/{stem}.md)")
+        return problems
+    values = front_matter(en)
+    if values is None:
+        problems.append(f"{en}: front matter missing or not valid YAML")
+    else:
+        if values.get("lang") != EN:
+            problems.append(f"{en}: front matter must say lang: {EN} (found {values.get('lang')!r})")
+        if str(values.get("ref", "")) != stem:
+            problems.append(f"{en}: front matter must say ref: {stem} (found {values.get('ref')!r})")
+    return problems
+
+
+# --------------------------------------------------------------------------------------
+# The check
+
+
+def find_post_page(pages: Iterable[Page], dest: Path, stem: str, area: str) -> Page | None:
+    """The built page for post `stem` in the language area `area` (root or /en/)."""
+    for page in pages:
+        if page.post == stem and page_language_area(dest, page.file) == area:
+            return page
+    return None
+
+
+def check_post(stem: str, result: BuildResult, pages: dict[Path, Page], allow: Iterable[str]) -> PostRow:
+    """All checks for one post."""
+    row = PostRow(post=stem, problems=source_problems(stem, result.sources))
+    paths = {p for p in (result.sources[DEFAULT_LANG].get(stem), result.sources[EN].get(stem)) if p}
+    row.warnings = [d.text for d in result.diagnostics if d.source in paths]
+    ja = find_post_page(pages.values(), result.dest, stem, DEFAULT_LANG)
+    en = find_post_page(pages.values(), result.dest, stem, EN)
+    row.ja_page = ja.url if ja else None
+    row.en_page = en.url if en else None
+    if ja is None:
+        row.problems.append("no Japanese page in the built site")
+    if en is None:
+        row.problems.append("no English page in the built site")
+        return row
+    if ja is not None and ja.lang != DEFAULT_LANG:
+        row.problems.append(f"{ja.url} is not a Japanese page (lang={ja.lang!r})")
+    row.broken_links = broken_links(en, pages, result)
+    if not en.lang.startswith(EN):
+        # Polyglot serves the Japanese post under /en/ when there is no English edition;
+        # the page is Japanese, so the English-page checks below do not apply to it.
+        row.problems.append(f"{en.url} is not the English edition (lang={en.lang!r}; polyglot fell back to Japanese)")
+        return row
+    row.lang_ok = ja is None or ja.lang == DEFAULT_LANG
+    row.hreflang_ok = check_hreflang(row, ja, en, result)
+    row.leftover_japanese = leftover_japanese(en.english_text, allow)
+    return row
+
+
+def check_hreflang(row: PostRow, ja: Page | None, en: Page, result: BuildResult) -> bool:
+    """Check the links between the two editions, noting each missing one on the row."""
+    expectations = [
+        (en, en.alternates.get(DEFAULT_LANG, []), ja, f'<link rel="alternate" hreflang="{DEFAULT_LANG}"> to the original'),
+        (en, en.language_links.get(DEFAULT_LANG, []), ja, f'<a hreflang="{DEFAULT_LANG}"> link to the original'),
+    ]
+    if ja is not None:
+        expectations.append((ja, ja.alternates.get(EN, []), en, f'<link rel="alternate" hreflang="{EN}"> to the English page'))
+    ok = ja is not None
+    for page, hrefs, wanted, what in expectations:
+        if not links_to(page, hrefs, wanted, result):
+            ok = False
+            row.problems.append(f"{page.url} lacks a {what}")
+    return ok
+
+
+def check_other_english_pages(result: BuildResult, pages: dict[Path, Page], allow: Iterable[str]) -> list[str]:
+    """The English pages that are not posts (the index): links resolve, no Japanese left."""
+    problems = []
+    for page in pages.values():
+        if page.post is not None or page_language_area(result.dest, page.file) != EN:
+            continue
+        for href in broken_links(page, pages, result):
+            problems.append(f"{page.url}: broken link {href}")
+        if page.lang.startswith(EN):
+            for snippet in leftover_japanese(page.english_text, allow):
+                problems.append(f"{page.url}: Japanese left in English text: {snippet}")
+    return problems
+
+
+def check(result: BuildResult, *, allow: Iterable[str] = ()) -> SiteReport:
+    """Check a built site; `allow` lists Japanese names allowed in English text."""
+    allow = list(allow)
+    pages = read_pages(result.dest, result.baseurl) if result.dest.is_dir() else {}
+    stems = sorted(set(result.sources[DEFAULT_LANG]) | set(result.sources[EN]))
+    report = SiteReport(rows=[check_post(s, result, pages, allow) for s in stems], build_seconds=result.seconds)
+    tied = {p for posts in result.sources.values() for p in posts.values()}
+    report.warnings = [d.text for d in result.diagnostics if d.source not in tied]
+    if result.returncode != 0:
+        report.problems.append(f"jekyll build failed (exit status {result.returncode})")
+    if not stems:
+        report.problems.append("no posts found")
+    report.problems.extend(check_other_english_pages(result, pages, allow))
+    return report
+
+
+def check_site(
+    site_dir: Path,
+    content_dir: Path,
+    *,
+    allow: Iterable[str] = (),
+    dest: Path | None = None,
+    jekyll: str = "jekyll",
+) -> SiteReport:
+    """Build into `dest` (a temporary directory when None) and check the result."""
+    if dest is not None:
+        return check(build(site_dir, content_dir, dest, jekyll=jekyll), allow=allow)
+    with tempfile.TemporaryDirectory(prefix="pipeline-site-out-") as tmp:
+        return check(build(site_dir, content_dir, Path(tmp) / "_site", jekyll=jekyll), allow=allow)
+
+
+# --------------------------------------------------------------------------------------
+# Command line: `pipeline site check` / `pipeline site build`
+
+site_app = typer.Typer(help="Build the bilingual Jekyll site (site/) and check the English editions in it.")
+
+
+def read_allow_file(path: Path | None) -> list[str]:
+    """One allowed Japanese name per line; blank lines and # comments ignored."""
+    if path is None:
+        return []
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _mark(ok: bool) -> str:
+    return "[green]ok[/green]" if ok else "[red]FAIL[/red]"
+
+
+def _count(items: list[str]) -> str:
+    return "[green]0[/green]" if not items else f"[red]{len(items)}[/red]"
+
+
+def render_report(report: SiteReport, console: Console) -> None:
+    """The per-post table, then the details of every failure."""
+    table = Table(title="Site check", show_lines=False)
+    for column in ("post", "ja page", "en page", "lang", "hreflang", "Japanese left", "broken links", "warnings", "result"):
+        table.add_column(column, overflow="fold")
+    for row in report.rows:
+        table.add_row(
+            row.post,
+            row.ja_page or "[red]missing[/red]",
+            row.en_page or "[red]missing[/red]",
+            _mark(row.lang_ok),
+            _mark(row.hreflang_ok),
+            _count(row.leftover_japanese),
+            _count(row.broken_links),
+            _count(row.warnings),
+            _mark(row.ok),
+        )
+    console.print(table)
+    for row in report.rows:
+        if row.ok:
+            continue
+        details = [*row.problems, *(f"Japanese left: {s}" for s in row.leftover_japanese)]
+        details += [f"broken link: {h}" for h in row.broken_links] + [f"jekyll: {w}" for w in row.warnings]
+        for detail in details:
+            console.print(f"{row.post}: {detail}", markup=False, highlight=False)
+    for warning in report.warnings:
+        console.print(f"jekyll: {warning}", markup=False, highlight=False)
+    for problem in report.problems:
+        console.print(f"site: {problem}", markup=False, highlight=False)
+    failed = sum(not r.ok for r in report.rows)
+    verdict = "[green]site check passed[/green]" if report.ok else "[red]site check failed[/red]"
+    console.print(
+        f"{verdict}: {len(report.rows)} posts, {failed} failing, "
+        f"{len(report.warnings)} other Jekyll warnings, {len(report.problems)} site problems; "
+        f"jekyll build took {report.build_seconds:.1f}s"
+    )
+
+
+@site_app.command("check")
+def check_command(
+    site_dir: Path = typer.Option(Path("site"), "--site", help="The Jekyll site directory."),
+    content_dir: Path = typer.Option(Path("content"), "--content", help="Directory holding ja/ and en/."),
+    allow: list[str] = typer.Option([], "--allow", help="Japanese name allowed in English text (repeatable)."),
+    allow_file: Path | None = typer.Option(None, "--allow-file", help="File of allowed Japanese names, one per line."),
+    keep: Path | None = typer.Option(None, "--keep", help="Build into this directory and keep it."),
+) -> None:
+    """Build the site with Jekyll and check every post's two pages; exit 1 on any failure."""
+    console = Console()
+    try:
+        report = check_site(site_dir, content_dir, allow=[*allow, *read_allow_file(allow_file)], dest=keep)
+    except SiteError as exc:
+        console.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(exc.exit_code) from exc
+    render_report(report, console)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@site_app.command("build")
+def build_command(
+    dest: Path = typer.Argument(..., help="Where to write the built site."),
+    site_dir: Path = typer.Option(Path("site"), "--site", help="The Jekyll site directory."),
+    content_dir: Path = typer.Option(Path("content"), "--content", help="Directory holding ja/ and en/."),
+) -> None:
+    """Build the bilingual site into DEST (for a look in a browser); exit 1 if Jekyll failed or warned."""
+    console = Console()
+    try:
+        result = build(site_dir, content_dir, dest)
+    except SiteError as exc:
+        console.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(exc.exit_code) from exc
+    for diagnostic in result.diagnostics:
+        console.print(f"jekyll: {diagnostic.text}", markup=False, highlight=False)
+    console.print(f"built {dest} in {result.seconds:.1f}s (exit status {result.returncode})", markup=False)
+    raise typer.Exit(0 if result.returncode == 0 and not result.diagnostics else 1)
+

@@ -1,0 +1,116 @@
+"""Send what the cache lacks to the engine: in batches, several in flight, cached as they land.
+
+Each batch is cached the moment it returns, so a run that fails halfway (quota, network,
+a signal) has already paid for and kept everything before the failure; the re-run bills
+only the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from pipeline.cache import TranslationCache
+from pipeline.engines import Engine, Limits
+
+REQUEST_OVERHEAD = 2048  # bytes of JSON around the texts (languages, tags, glossary id)
+
+
+@dataclass(frozen=True)
+class Request:
+    key: str
+    text: str
+
+
+@dataclass
+class Usage:
+    requests: int = 0
+    texts: int = 0
+    billed_characters: int = 0
+
+    def add(self, other: "Usage") -> None:
+        self.requests += other.requests
+        self.texts += other.texts
+        self.billed_characters += other.billed_characters
+
+
+def request_size(text: str) -> int:
+    """Bytes a text adds to the JSON request body (requests encodes with ensure_ascii)."""
+    return len(json.dumps(text)) + 2
+
+
+def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Request]]:
+    """Greedy packing in order: at most `max_texts` texts and `max_bytes` per request."""
+    batch: list[Request] = []
+    size = REQUEST_OVERHEAD
+    for request in requests:
+        cost = request_size(request.text)
+        if batch and (len(batch) >= limits.max_texts or size + cost > limits.max_bytes):
+            yield batch
+            batch, size = [], REQUEST_OVERHEAD
+        batch.append(request)
+        size += cost
+    if batch:
+        yield batch
+
+
+def translate_missing(
+    requests: Sequence[Request],
+    engine: Engine,
+    cache: TranslationCache,
+    jobs: int,
+    on_batch: Callable[[int], None] | None = None,
+) -> Usage:
+    """Translate `requests` (unique keys, none cached) and store every answer in `cache`.
+
+    The first engine error stops new batches from starting and is re-raised once the
+    batches already in flight have finished (and been cached).
+    """
+    usage = Usage()
+    todo = list(batches(requests, engine.limits))
+    if not todo:
+        return usage
+
+    def run(batch: list[Request]) -> Usage:
+        results = engine.translate([r.text for r in batch])
+        for request, result in zip(batch, results):
+            cache.set(request.key, result.text)
+        return Usage(1, len(batch), sum(r.billed_characters for r in results))
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pending: set[Future[Usage]] = set()
+        queue = iter(todo)
+        error: BaseException | None = None
+        for batch in queue:
+            pending.add(pool.submit(run, batch))
+            if len(pending) >= jobs:
+                error = _collect(pending, usage, on_batch)
+                if error:
+                    break
+        while pending and error is None:
+            error = _collect(pending, usage, on_batch)
+        if error is not None:
+            for future in pending:
+                future.cancel()
+            wait(pending)
+            for future in pending:
+                if not future.cancelled() and future.exception() is None:
+                    usage.add(future.result())
+            raise error
+    return usage
+
+
+def _collect(pending: set[Future[Usage]], usage: Usage, on_batch: Callable[[int], None] | None) -> BaseException | None:
+    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+    for future in done:
+        pending.discard(future)
+        exc = future.exception()
+        if exc is not None:
+            return exc
+        result = future.result()
+        usage.add(result)
+        if on_batch:
+            on_batch(result.texts)
+    return None
