@@ -14,7 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipeline.cache import TranslationCache
 from pipeline.config import Settings, load_settings, replace
 from pipeline.engines import Engine, create_engine
+from pipeline.engines.deepl import DeepLEngine
 from pipeline.errors import ConfigError, PipelineError
+from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary, load_glossary
 from pipeline.run import PostResult, RunReport, Translator
 
 app = typer.Typer(
@@ -68,7 +70,16 @@ def expand_paths(settings: Settings, paths: list[str] | None) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def make_engine(settings: Settings, need_key: bool) -> Engine:
+def load_term_base(settings: Settings) -> Glossary:
+    try:
+        return load_glossary(settings.path(settings.glossary_dir))
+    except PipelineError as exc:
+        raise fail(exc) from exc
+
+
+def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engine:
+    if settings.engine == "pseudo":
+        return create_engine("pseudo", terms=glossary.terms)
     if settings.engine != "deepl":
         return create_engine(settings.engine)
     key = os.environ.get("DEEPL_AUTH_KEY", "").strip()
@@ -100,6 +111,7 @@ def translate(
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Requests in flight at once.", show_default="4")] = None,
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Translation cache folder.", show_default=".cache/pipeline")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Do everything but call the engine and write files; print what would be billed.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when a glossary term is missing from a translation.")] = False,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -109,19 +121,28 @@ def translate(
     )
     if settings.engine not in ("deepl", "pseudo", "identity"):
         raise fail(ConfigError(f"unknown engine {settings.engine!r}: choose deepl, pseudo or identity"))
-    the_engine = make_engine(settings, need_key=not dry_run)
+    glossary = load_term_base(settings)
+    the_engine = make_engine(settings, need_key=not dry_run, glossary=glossary)
     posts = expand_paths(settings, paths)
     if not posts:
         err.print("nothing to translate: no posts found")
         raise typer.Exit(0)
+    if isinstance(the_engine, DeepLEngine) and not dry_run:
+        try:
+            the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
+        except PipelineError as exc:
+            raise fail(exc) from exc
     with TranslationCache(settings.path(settings.cache_dir)) as cache:
-        translator = Translator(settings, the_engine, cache)
+        translator = Translator(settings, the_engine, cache, glossary)
         with _progress(len(posts)) as advance:
             report = translator.run(posts, dry_run=dry_run, fail_fast=fail_fast, progress=advance)
     _print_report(report, settings)
     if report.aborted is not None:
         raise fail(report.aborted)
     if report.failed:
+        raise typer.Exit(1)
+    if strict and any(f.code == "glossary" for p in report.posts for f in p.flags):
+        err.print("error: --strict: glossary terms are missing from translations (see warnings above)")
         raise typer.Exit(1)
 
 

@@ -9,6 +9,7 @@ batches stay full across post boundaries.
 from __future__ import annotations
 
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,14 @@ from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.engines import Engine
 from pipeline.errors import EngineError, InputError, PipelineError, StructureError
+from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import Protected, protect_plain, restore
 from pipeline.post import Post, read_post, write_atomic
 from pipeline.segment import Segment, Skeleton, split, splice
 from pipeline.translate import Request, Usage, translate_missing
 
 Status = Literal["written", "unchanged", "failed", "planned"]
+TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class _Unit:
     segment: Segment
     key: str
     field: frontmatter.Field | None = None  # set for front matter values
+    fixed: str | None = None  # a translation known without any engine (taxonomy)
 
 
 @dataclass
@@ -94,11 +98,15 @@ ProgressCallback = Callable[[PostResult], None]
 class Translator:
     """Holds what a run shares (settings, engine, cache); `run()` does one pass over posts."""
 
-    def __init__(self, settings: Settings, engine: Engine, cache: TranslationCache) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, cache: TranslationCache, glossary: Glossary | None = None
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.cache = cache
+        self.glossary = glossary or Glossary()
         self._engine_settings = engine.settings()
+        self._keep = self.glossary.keep_pattern
 
     def output_path(self, source: Path) -> Path:
         source_dir = self.settings.path(self.settings.source_dir)
@@ -134,7 +142,7 @@ class Translator:
                         break
                     continue
                 for unit in prepared.units:
-                    if unit.key in missing or unit.key in prepared.translations:
+                    if not unit.key or unit.key in missing or unit.key in prepared.translations:
                         continue
                     hit = self.cache.get(unit.key)
                     if hit is None:
@@ -160,7 +168,7 @@ class Translator:
         post = read_post(path)
         output = self.output_path(path)
         result = PostResult(path, output)
-        skeleton = split(post.body)
+        skeleton = split(post.body, keep=self._keep)
         units: list[_Unit] = []
         for segment in skeleton.segments:
             if segment.protected.has_prose:
@@ -171,15 +179,28 @@ class Translator:
             result.flags.append(Flag(1, "no-front-matter", "post has no front matter; translated the body only"))
         else:
             for fm_field in frontmatter.translatable_fields(post.front_matter, self.settings.translate_keys, path):
-                protected = protect_plain(fm_field.value)
-                if protected.has_prose:
-                    segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
-                    units.append(_Unit(segment, self._key(protected), fm_field))
+                units.extend(self._field_unit(fm_field, result))
         result.segments = len(units)
         return _Prepared(post, output, result, skeleton, units)
 
+    def _field_unit(self, fm_field: frontmatter.Field, result: PostResult) -> list[_Unit]:
+        """A front matter value to translate; categories and tags map through the taxonomy."""
+        protected = protect_plain(fm_field.value, self._keep)
+        taxonomy = fm_field.key in TAXONOMY_KEYS
+        if taxonomy and fm_field.value in self.glossary.taxonomy:
+            segment = Segment("taxonomy", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
+            return [_Unit(segment, "", fm_field, fixed=self.glossary.taxonomy[fm_field.value])]
+        if not protected.has_prose:
+            return []
+        if taxonomy:
+            result.flags.append(
+                Flag(fm_field.line, "unmapped-taxonomy", f"{fm_field.key} {fm_field.value!r} has no taxonomy entry; translated by the engine (add it to glossary/taxonomy.tsv)")
+            )
+        segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
+        return [_Unit(segment, self._key(protected), fm_field)]
+
     def _key(self, protected: Protected) -> str:
-        return cache_key(self._engine_settings, (), protected.xml)
+        return cache_key(self._engine_settings, self.glossary.terms_in(prose_of(protected.xml)), protected.xml)
 
     def _flush(
         self,
@@ -211,6 +232,9 @@ class Translator:
         body_edits: list[tuple[int, int, str]] = []
         field_edits: list[tuple[frontmatter.Field, str]] = []
         for unit in prepared.units:
+            if unit.fixed is not None and unit.field is not None:
+                field_edits.append((unit.field, unit.fixed))
+                continue
             translated = prepared.translations.get(unit.key)
             if translated is None:
                 translated = self.cache.get(unit.key)
@@ -218,6 +242,7 @@ class Translator:
                 result.billed_characters += len(missing[unit.key])
             line = unit.segment.line if unit.field else post.body_first_line + unit.segment.line - 1
             text = self._restore(unit.segment, translated, result, line)
+            self._check_terms(unit.segment, translated, result, line)
             if unit.field is not None:
                 field_edits.append((unit.field, text))
             else:
@@ -235,6 +260,16 @@ class Translator:
             return
         write_atomic(prepared.output, data)
         result.status = "written"
+
+    def _check_terms(self, segment: Segment, translated: str | None, result: PostResult, line: int) -> None:
+        if not self.glossary.terms or translated is None:
+            return
+        try:
+            english = prose_of(translated)
+        except ET.ParseError:  # a malformed answer is flagged by _restore already
+            return
+        for source, target in self.glossary.misses(prose_of(segment.xml), english):
+            result.flags.append(Flag(line, "glossary", f"term {source!r} should be translated as {target!r}"))
 
     def _restore(self, segment: Segment, translated: str | None, result: PostResult, line: int) -> str:
         """The Markdown for one segment; the source itself if the engine broke its structure."""

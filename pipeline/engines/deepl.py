@@ -103,7 +103,28 @@ class DeepLEngine:
             return f": {usage.character.count:,} of {usage.character.limit:,} characters used this period"
         return ""
 
-    # Glossary management (used by pipeline.glossary) -------------------------------------
+    # Glossary --------------------------------------------------------------------------
+
+    def use_glossary(self, name: str, terms: Mapping[str, str], prefix: str) -> str | None:
+        """Find the glossary for this content by name, or create it; delete our stale ones.
+
+        The name carries a hash of the entries, so an unchanged term base is found again on
+        every later run and never re-created; versions we made before are removed.
+        """
+        if not terms:
+            self.glossary_id = None
+            return None
+        source, target = self.source_lang.upper(), self.target_lang[:2].upper()
+        current = None
+        for info in self.list_glossaries():
+            if info.name == name and info.source_lang.upper() == source and info.target_lang.upper() == target:
+                current = current or info
+            elif info.name.startswith(prefix):
+                self.delete_glossary(info.glossary_id)
+        if current is None:
+            current = self.create_glossary(name, terms)
+        self.glossary_id = current.glossary_id
+        return self.glossary_id
 
     def list_glossaries(self) -> list[deepl.GlossaryInfo]:
         return self._call(lambda t: t.list_glossaries())

@@ -1,0 +1,178 @@
+"""The term base: names that are never translated, fixed terms, and the category/tag taxonomy.
+
+It lives in `glossary/*.tsv`, one entry per line (`kind`, `ja`, `en`, `note`, tab-separated),
+so translators edit and review it in plain git diffs. Loading validates everything, with
+file and line, before anything is sent or written.
+
+How it is applied, for every engine alike:
+- names are protected before translation (as `<x>` elements), so no engine can mangle them;
+- terms go to DeepL as a glossary (and to the pseudo engine directly), and are checked in
+  the output: a term found in the source whose English is missing in the translation is
+  reported;
+- the cache key of a segment includes only the terms that occur in it, so editing one
+  entry re-translates only the segments that contain its term.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pipeline.errors import GlossaryError
+from pipeline.inline import KEEP_TAG
+
+Kind = Literal["name", "term", "taxonomy"]
+KINDS: tuple[str, ...] = ("name", "term", "taxonomy")
+DEEPL_NAME_PREFIX = "pipeline-"
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: Kind
+    source: str
+    target: str
+    note: str
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class Glossary:
+    entries: tuple[Entry, ...] = ()
+    files: tuple[Path, ...] = field(default=())
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        return tuple(e.source for e in self.entries if e.kind == "name")
+
+    @cached_property
+    def terms(self) -> dict[str, str]:
+        return {e.source: e.target for e in self.entries if e.kind == "term"}
+
+    @cached_property
+    def taxonomy(self) -> dict[str, str]:
+        return {e.source: e.target for e in self.entries if e.kind == "taxonomy"}
+
+    @cached_property
+    def keep_pattern(self) -> re.Pattern[str] | None:
+        """Matches any name, longest first, never inside a longer Latin word ("Titanium")."""
+        if not self.names:
+            return None
+        alternatives = "|".join(re.escape(n) for n in sorted(self.names, key=len, reverse=True))
+        return re.compile(rf"(?<![A-Za-z0-9])(?:{alternatives})(?![A-Za-z0-9])")
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Identifies the content of the DeepL glossary (terms only), for its name."""
+        payload = "\n".join(f"{s}\t{t}" for s, t in sorted(self.terms.items()))
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def deepl_name(self) -> str:
+        return DEEPL_NAME_PREFIX + self.fingerprint
+
+    def terms_in(self, text: str) -> list[tuple[str, str]]:
+        """The (ja, en) terms occurring in a piece of source prose."""
+        return [(s, t) for s, t in self.terms.items() if s in text]
+
+    def misses(self, source_prose: str, translation: str) -> list[tuple[str, str]]:
+        """Terms of the source whose English does not appear in the translation."""
+        lowered = translation.casefold()
+        return [(s, t) for s, t in self.terms_in(source_prose) if not _appears(t, lowered)]
+
+
+def _appears(target: str, lowered_translation: str) -> bool:
+    wanted = target.casefold()
+    if wanted in lowered_translation:
+        return True
+    # Accept the usual inflections DeepL produces for a noun: plural, hyphenation.
+    return wanted.replace("-", " ") in lowered_translation.replace("-", " ")
+
+
+def prose_of(xml: str) -> str:
+    """The translatable text of an engine string: tags dropped, protected elements removed."""
+    root = ET.fromstring(f"<seg>{xml}</seg>")
+    parts: list[str] = []
+
+    def walk(node: ET.Element) -> None:
+        if node.tag == KEEP_TAG:
+            return
+        parts.append(node.text or "")
+        for child in node:
+            walk(child)
+            parts.append(child.tail or "")
+
+    walk(root)
+    return "".join(parts)
+
+
+def load_glossary(directory: Path) -> Glossary:
+    """Read every `*.tsv` in `directory` (sorted); a missing folder is an empty glossary."""
+    if not directory.is_dir():
+        return Glossary()
+    files = tuple(sorted(directory.glob("*.tsv")))
+    entries: list[Entry] = []
+    for path in files:
+        entries.extend(_read_file(path))
+    _check_duplicates(entries)
+    return Glossary(tuple(entries), files)
+
+
+def _read_file(path: Path) -> list[Entry]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise GlossaryError("not valid UTF-8", path=path, line=text_line(path.read_bytes(), exc.start)) from exc
+    entries: list[Entry] = []
+    reader = csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE, strict=True)
+    for number, row in enumerate(reader, start=1):
+        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+            continue
+        if len(row) < 3 or len(row) > 4:
+            raise GlossaryError(
+                f"malformed line: expected 3 or 4 tab-separated fields (kind, ja, en, note), found {len(row)}"
+                + (" — are the tabs spaces?" if len(row) == 1 else ""),
+                path=path,
+                line=number,
+            )
+        kind, source, target = (cell.strip() for cell in row[:3])
+        note = row[3].strip() if len(row) == 4 else ""
+        if kind not in KINDS:
+            raise GlossaryError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}", path=path, line=number)
+        if not source:
+            raise GlossaryError("empty Japanese source", path=path, line=number)
+        if kind == "name":
+            if target and target != source:
+                raise GlossaryError(
+                    f"a name is never translated: leave the en column empty or equal to {source!r}", path=path, line=number
+                )
+            target = source
+        elif not target:
+            raise GlossaryError(f"empty English target for {source!r}", path=path, line=number)
+        entries.append(Entry(kind, source, target, note, path, number))  # type: ignore[arg-type]
+    return entries
+
+
+def _check_duplicates(entries: list[Entry]) -> None:
+    seen: dict[tuple[str, str], Entry] = {}
+    for entry in entries:
+        group = "taxonomy" if entry.kind == "taxonomy" else "text"
+        earlier = seen.get((group, entry.source))
+        if earlier is not None and earlier.target != entry.target:
+            raise GlossaryError(
+                f"{entry.source!r} is already defined as {earlier.target!r} at {earlier.path}:{earlier.line}; "
+                f"here it is {entry.target!r}",
+                path=entry.path,
+                line=entry.line,
+            )
+        seen.setdefault((group, entry.source), entry)
+
+
+def text_line(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
