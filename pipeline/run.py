@@ -1,13 +1,22 @@
 """One translation run: posts in, English editions out, a report back. Never prints.
 
-Posts stream through in windows: each window is prepared (read, split, protected, looked
-up in the cache), its missing texts are translated in full batches, then each post is
-restored, reassembled and written atomically. Memory stays bounded by the window, and
-batches stay full across post boundaries.
+Posts stream through in windows: each window is prepared (read, checked against the
+committed state, split, protected, resolved from the previous edition or the cache), its
+missing texts are translated in full batches, then each post is restored, reassembled and
+written atomically with its state record. Memory stays bounded by the window, and batches
+stay full across post boundaries.
+
+Where a segment's English comes from, first match wins:
+1. the previous English edition, when the segment's source and settings are unchanged
+   (a translator's edit there is kept and recorded as human);
+2. the glossary taxonomy (categories, tags), or the source itself when there is nothing
+   Japanese to translate;
+3. the cache, then the engine.
 """
 
 from __future__ import annotations
 
+import difflib
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
@@ -22,11 +31,22 @@ from pipeline.engines import Engine
 from pipeline.errors import EngineError, InputError, PipelineError, StructureError
 from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import Protected, protect_plain, restore
-from pipeline.post import Post, read_post, write_atomic
-from pipeline.segment import Segment, Skeleton, split, splice
+from pipeline.post import Post, read_post, source_hash, write_atomic
+from pipeline.segment import Segment, split, splice
+from pipeline.state import (
+    Origin,
+    PostState,
+    SegmentRecord,
+    classify,
+    load_state,
+    save_state,
+    settings_fingerprint,
+    short_hash,
+    state_path,
+)
 from pipeline.translate import Request, Usage, translate_missing
 
-Status = Literal["written", "unchanged", "failed", "planned"]
+Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "planned"]
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
 
 
@@ -35,8 +55,9 @@ class Flag:
     """Something a reviewer should look at in one segment of one post."""
 
     line: int
-    code: str  # structure | leftover | skipped | no-front-matter
+    code: str  # structure | glossary | unmapped-taxonomy | needs-review | skipped | no-front-matter
     message: str
+    previous: str | None = None  # needs-review: the translator's earlier English
 
 
 @dataclass
@@ -45,8 +66,9 @@ class PostResult:
     output: Path | None = None
     status: Status = "planned"
     segments: int = 0
-    cached: int = 0
-    sent: int = 0
+    reused: int = 0  # English taken from the previous edition (or needing no engine)
+    cached: int = 0  # served by the cache
+    sent: int = 0  # texts this post sent to the engine
     billed_characters: int = 0
     flags: list[Flag] = field(default_factory=list)
     error: PipelineError | None = None
@@ -63,7 +85,7 @@ class RunReport:
 
     @property
     def failed(self) -> list[PostResult]:
-        return [p for p in self.posts if p.status == "failed"]
+        return [p for p in self.posts if p.status in ("failed", "needs-merge")]
 
     @property
     def segments(self) -> int:
@@ -71,24 +93,50 @@ class RunReport:
 
     @property
     def cached(self) -> int:
-        return sum(p.cached for p in self.posts)
+        return sum(p.cached + p.reused for p in self.posts)
 
 
 @dataclass
 class _Unit:
     segment: Segment
-    key: str
+    source_hash: str
+    key: str = ""  # cache key; empty when the English is known without the engine
     field: frontmatter.Field | None = None  # set for front matter values
-    fixed: str | None = None  # a translation known without any engine (taxonomy)
+    fixed: str | None = None  # English known without the engine
+    origin: Origin = "machine"
+
+    @property
+    def reuse_key(self) -> str:
+        return self.key or "src:" + self.source_hash
+
+    @property
+    def field_name(self) -> str | None:
+        if self.field is None:
+            return None
+        return self.field.key if self.field.index is None else f"{self.field.key}[{self.field.index}]"
+
+
+@dataclass
+class _Previous:
+    """The English of the last edition, aligned with its state record."""
+
+    by_key: dict[str, tuple[str, Origin]] = field(default_factory=dict)
+    records: tuple[SegmentRecord, ...] = ()
+    texts: list[str] = field(default_factory=list)
+
+
+class NeedsMerge(PipelineError):
+    """A translator restructured the edition; we will not guess how segments align."""
 
 
 @dataclass
 class _Prepared:
     post: Post
     output: Path
+    state_file: Path
     result: PostResult
-    skeleton: Skeleton
     units: list[_Unit]
+    previous_sha: str | None
     translations: dict[str, str] = field(default_factory=dict)
 
 
@@ -96,7 +144,7 @@ ProgressCallback = Callable[[PostResult], None]
 
 
 class Translator:
-    """Holds what a run shares (settings, engine, cache); `run()` does one pass over posts."""
+    """Holds what a run shares (settings, engine, cache, glossary); `run()` does one pass."""
 
     def __init__(
         self, settings: Settings, engine: Engine, cache: TranslationCache, glossary: Glossary | None = None
@@ -107,15 +155,17 @@ class Translator:
         self.glossary = glossary or Glossary()
         self._engine_settings = engine.settings()
         self._keep = self.glossary.keep_pattern
+        self.fingerprint = settings_fingerprint(settings, self.glossary)
+
+    def relative(self, source: Path) -> Path:
+        source_dir = self.settings.path(self.settings.source_dir)
+        try:
+            return source.resolve().relative_to(source_dir.resolve())
+        except ValueError:
+            return Path(source.name)
 
     def output_path(self, source: Path) -> Path:
-        source_dir = self.settings.path(self.settings.source_dir)
-        output_dir = self.settings.path(self.settings.output_dir)
-        try:
-            relative = source.resolve().relative_to(source_dir.resolve())
-        except ValueError:
-            relative = Path(source.name)
-        return output_dir / relative
+        return self.settings.path(self.settings.output_dir) / self.relative(source)
 
     def run(
         self,
@@ -123,91 +173,201 @@ class Translator:
         *,
         dry_run: bool = False,
         fail_fast: bool = False,
+        force: bool = False,
         progress: ProgressCallback | None = None,
     ) -> RunReport:
         started = time.perf_counter()
         report = RunReport(dry_run=dry_run)
         window: list[_Prepared] = []
         missing: dict[str, str] = {}
+
+        def done(result: PostResult) -> None:
+            report.posts.append(result)
+            if progress:
+                progress(result)
+
         try:
             for path in paths:
                 try:
-                    prepared = self._prepare(path)
+                    prepared = self._prepare(path, force)
                 except PipelineError as exc:
-                    result = PostResult(path, status="failed", error=exc.located(path))
-                    report.posts.append(result)
-                    if progress:
-                        progress(result)
+                    status: Status = "needs-merge" if isinstance(exc, NeedsMerge) else "failed"
+                    done(PostResult(path, self.output_path(path), status=status, error=exc.located(path)))
                     if fail_fast:
                         break
                     continue
-                for unit in prepared.units:
-                    if not unit.key or unit.key in missing or unit.key in prepared.translations:
-                        continue
-                    hit = self.cache.get(unit.key)
-                    if hit is None:
-                        missing[unit.key] = unit.segment.xml
-                        prepared.result.sent += 1
-                    else:
-                        prepared.translations[unit.key] = hit
+                if isinstance(prepared, PostResult):
+                    done(prepared)
+                    continue
+                self._look_up(prepared, missing)
                 window.append(prepared)
                 if len(missing) >= self.settings.window_texts:
-                    self._flush(window, missing, report, progress, dry_run)
+                    self._flush(window, missing, report, done, dry_run)
                     window, missing = [], {}
-            self._flush(window, missing, report, progress, dry_run)
+            self._flush(window, missing, report, done, dry_run)
         except EngineError as exc:
             report.aborted = exc
             for prepared in window:
                 prepared.result.status = "failed"
                 prepared.result.error = exc
-                report.posts.append(prepared.result)
+                done(prepared.result)
         report.elapsed = time.perf_counter() - started
         return report
 
-    def _prepare(self, path: Path) -> _Prepared:
+    # preparing --------------------------------------------------------------------------
+
+    def _prepare(self, path: Path, force: bool) -> _Prepared | PostResult:
         post = read_post(path)
-        output = self.output_path(path)
+        relative = self.relative(path)
+        output = self.settings.path(self.settings.output_dir) / relative
+        state_file = state_path(self.settings, relative)
+        record = load_state(state_file)
+        state, _ = classify(post.source_hash, output, record, self.fingerprint)
         result = PostResult(path, output)
+        if state == "up-to-date" and not force:
+            result.status = "up-to-date"
+            return result
+        edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
+        previous = self._previous(record, output, edition_sha)
         skeleton = split(post.body, keep=self._keep)
         units: list[_Unit] = []
         for segment in skeleton.segments:
-            if segment.protected.has_prose:
-                units.append(_Unit(segment, self._key(segment.protected)))
+            units.append(self._body_unit(segment))
         for skipped in skeleton.skipped:
             result.flags.append(Flag(post.body_first_line + skipped.line - 1, "skipped", skipped.reason))
         if post.front_matter is None:
             result.flags.append(Flag(1, "no-front-matter", "post has no front matter; translated the body only"))
         else:
             for fm_field in frontmatter.translatable_fields(post.front_matter, self.settings.translate_keys, path):
-                units.extend(self._field_unit(fm_field, result))
+                units.append(self._field_unit(fm_field, result))
+        self._reuse(units, previous, result, post)
         result.segments = len(units)
-        return _Prepared(post, output, result, skeleton, units)
+        return _Prepared(post, output, state_file, result, units, edition_sha)
 
-    def _field_unit(self, fm_field: frontmatter.Field, result: PostResult) -> list[_Unit]:
-        """A front matter value to translate; categories and tags map through the taxonomy."""
+    def _body_unit(self, segment: Segment) -> _Unit:
+        unit = _Unit(segment, short_hash(segment.protected.joined))
+        if segment.protected.has_prose:
+            unit.key = self._key(segment.protected)
+        else:
+            unit.fixed, unit.origin = segment.source, "source"
+        return unit
+
+    def _field_unit(self, fm_field: frontmatter.Field, result: PostResult) -> _Unit:
+        """A front matter value; categories and tags map through the taxonomy."""
         protected = protect_plain(fm_field.value, self._keep)
+        segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
+        unit = _Unit(segment, short_hash(fm_field.value), field=fm_field)
         taxonomy = fm_field.key in TAXONOMY_KEYS
         if taxonomy and fm_field.value in self.glossary.taxonomy:
-            segment = Segment("taxonomy", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
-            return [_Unit(segment, "", fm_field, fixed=self.glossary.taxonomy[fm_field.value])]
-        if not protected.has_prose:
-            return []
-        if taxonomy:
-            result.flags.append(
-                Flag(fm_field.line, "unmapped-taxonomy", f"{fm_field.key} {fm_field.value!r} has no taxonomy entry; translated by the engine (add it to glossary/taxonomy.tsv)")
-            )
-        segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
-        return [_Unit(segment, self._key(protected), fm_field)]
+            unit.fixed, unit.origin = self.glossary.taxonomy[fm_field.value], "approved"
+        elif not protected.has_prose:
+            unit.fixed, unit.origin = fm_field.value, "source"
+        else:
+            unit.key = self._key(protected)
+            if taxonomy:
+                result.flags.append(
+                    Flag(
+                        fm_field.line,
+                        "unmapped-taxonomy",
+                        f"{fm_field.key} {fm_field.value!r} has no taxonomy entry; translated by the engine "
+                        "(add it to glossary/taxonomy.tsv)",
+                    )
+                )
+        return unit
 
     def _key(self, protected: Protected) -> str:
         return cache_key(self._engine_settings, self.glossary.terms_in(prose_of(protected.xml)), protected.xml)
+
+    def _previous(self, record: PostState | None, output: Path, edition_sha: str | None) -> _Previous:
+        """Align the existing edition with its state record, so its English can be reused.
+
+        If the edition is exactly what we wrote, every text in it is ours. If a translator
+        changed it, segments whose hash differs are theirs. If the segments no longer line
+        up with the record (paragraphs split or merged by hand), we refuse to guess.
+        """
+        if record is None or edition_sha is None or edition_sha == record.previous_edition_sha256:
+            return _Previous()
+        edited = edition_sha != record.edition_sha256
+        edition = read_post(output)
+        texts = [s.source for s in split(edition.body).segments]
+        body_records = [r for r in record.segments if r.f is None]
+        if len(texts) != len(body_records):
+            if edited:
+                raise NeedsMerge(
+                    f"the English edition {output} was edited by hand and now has {len(texts)} segments where "
+                    f"{len(body_records)} were written (paragraphs split or merged?); merge it by hand, "
+                    "then delete its state file to accept it as it is",
+                    path=output,
+                )
+            return _Previous()
+        values = self._field_values(edition, output)
+        previous = _Previous(records=record.segments)
+        for rec in record.segments:
+            text = values.get(rec.f) if rec.f is not None else texts.pop(0)
+            if text is None:
+                continue
+            origin: Origin = "human" if edited and short_hash(text) != rec.e else rec.o
+            previous.texts.append(text)
+            previous.by_key.setdefault(rec.k, (text, origin))
+        return previous
+
+    def _field_values(self, edition: Post, path: Path) -> dict[str, str]:
+        if edition.front_matter is None:
+            return {}
+        values: dict[str, str] = {}
+        for f in frontmatter.translatable_fields(edition.front_matter, self.settings.translate_keys, path):
+            values[f.key if f.index is None else f"{f.key}[{f.index}]"] = f.value
+        return values
+
+    def _reuse(self, units: list[_Unit], previous: _Previous, result: PostResult, post: Post) -> None:
+        """Take English from the previous edition; flag human text whose source changed."""
+        if not previous.records:
+            return
+        for unit in units:
+            hit = previous.by_key.get(unit.reuse_key)
+            if hit is not None and unit.origin != "approved":
+                unit.fixed, unit.origin = hit
+        # Sources that changed under a human translation: re-translate, flag, show the old text.
+        old = [r.s for r in previous.records]
+        new = [u.source_hash for u in units]
+        matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag != "replace" or i2 - i1 != j2 - j1:
+                continue
+            for i, j in zip(range(i1, i2), range(j1, j2)):
+                rec, unit = previous.records[i], units[j]
+                if rec.o in ("human", "approved") or previous.by_key.get(rec.k, ("", "machine"))[1] == "human":
+                    text = previous.by_key.get(rec.k, ("", rec.o))[0]
+                    line = unit.segment.line if unit.field else post.body_first_line + unit.segment.line - 1
+                    result.flags.append(
+                        Flag(line, "needs-review", "the source changed under a human translation; re-translated", text)
+                    )
+
+    def _look_up(self, prepared: _Prepared, missing: dict[str, str]) -> None:
+        for unit in prepared.units:
+            if unit.fixed is not None:
+                prepared.result.reused += 1
+                continue
+            if unit.key in missing or unit.key in prepared.translations:
+                prepared.result.cached += 1
+                continue
+            hit = self.cache.get(unit.key)
+            if hit is None:
+                missing[unit.key] = unit.segment.xml
+                prepared.result.sent += 1
+                prepared.result.billed_characters += len(unit.segment.xml)
+            else:
+                prepared.translations[unit.key] = hit
+                prepared.result.cached += 1
+
+    # finishing --------------------------------------------------------------------------
 
     def _flush(
         self,
         window: list[_Prepared],
         missing: dict[str, str],
         report: RunReport,
-        progress: ProgressCallback | None,
+        done: ProgressCallback,
         dry_run: bool,
     ) -> None:
         requests = [Request(key, text) for key, text in missing.items()]
@@ -216,37 +376,35 @@ class Translator:
         else:
             report.usage.add(translate_missing(requests, self.engine, self.cache, self.settings.jobs))
         for prepared in window:
-            result = prepared.result
-            result.cached = result.segments - result.sent
             if not dry_run:
                 try:
-                    self._finish(prepared, missing)
+                    self._finish(prepared)
                 except PipelineError as exc:
-                    result.status, result.error = "failed", exc.located(prepared.post.path)
-            report.posts.append(result)
-            if progress:
-                progress(result)
+                    prepared.result.status, prepared.result.error = "failed", exc.located(prepared.post.path)
+            done(prepared.result)
 
-    def _finish(self, prepared: _Prepared, missing: dict[str, str]) -> None:
+    def _finish(self, prepared: _Prepared) -> None:
         post, result = prepared.post, prepared.result
         body_edits: list[tuple[int, int, str]] = []
         field_edits: list[tuple[frontmatter.Field, str]] = []
+        records: list[SegmentRecord] = []
+        field_records: list[SegmentRecord] = []
         for unit in prepared.units:
-            if unit.fixed is not None and unit.field is not None:
-                field_edits.append((unit.field, unit.fixed))
-                continue
-            translated = prepared.translations.get(unit.key)
-            if translated is None:
-                translated = self.cache.get(unit.key)
-            if unit.key in missing:
-                result.billed_characters += len(missing[unit.key])
             line = unit.segment.line if unit.field else post.body_first_line + unit.segment.line - 1
-            text = self._restore(unit.segment, translated, result, line)
-            self._check_terms(unit.segment, translated, result, line)
+            if unit.fixed is not None:
+                text = unit.fixed
+            else:
+                translated = prepared.translations.get(unit.key) or self.cache.get(unit.key)
+                text = self._restore(unit.segment, translated, result, line)
+                self._check_terms(unit.segment, translated, result, line)
+            review = any(f.code == "needs-review" and f.line == line for f in result.flags)
+            record = SegmentRecord(unit.reuse_key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review)
             if unit.field is not None:
                 field_edits.append((unit.field, text))
+                field_records.append(record)
             else:
                 body_edits.append((unit.segment.start, unit.segment.end, text))
+                records.append(record)
         body = splice(post.body, body_edits)
         head = post.text[: post.body_start]
         if post.front_matter is not None:
@@ -255,7 +413,19 @@ class Translator:
             new_fm = frontmatter.edit(fm, field_edits, added, post.newline)
             head = post.text[: fm.start] + new_fm + post.text[fm.end : post.body_start]
         data = post.with_text(head + body)
-        if prepared.output.exists() and prepared.output.read_bytes() == data:
+        state = PostState(
+            source=self.relative(post.path).as_posix(),
+            edition=prepared.output.as_posix(),
+            source_sha256=post.source_hash,
+            edition_sha256=source_hash(data),
+            settings=self.fingerprint,
+            segments=tuple(records + field_records),
+            previous_edition_sha256=prepared.previous_sha,
+        )
+        # State first, naming both the old and the new edition: a crash between the two
+        # writes is then recognised as an unfinished write, never as a translator's edit.
+        save_state(prepared.state_file, state)
+        if prepared.previous_sha == state.edition_sha256:
             result.status = "unchanged"
             return
         write_atomic(prepared.output, data)
@@ -281,4 +451,4 @@ class Translator:
             result.flags.append(Flag(line, "structure", f"{exc.message}; kept the Japanese source"))
             return segment.source
         # A translation identical to the source keeps the source's own line layout.
-        return segment.source if text == segment.protected.joined else text
+        return segment.source if text == segment.protected.joined else text.strip()

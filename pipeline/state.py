@@ -1,0 +1,137 @@
+"""The committed record of what each English edition was built from.
+
+One small JSON file per post under `translations/` (same relative path as the post, with
+`.json`), written in a diff-friendly layout: one line per segment. With it and the English
+editions themselves, a fresh clone with an empty cache knows the English of every
+unchanged segment: it re-splits the edition and takes the segment's text from there. It
+also tells our own output from a translator's edit (the edition's hash, and each segment's
+English hash) and so lets human text win.
+
+Deciding "up to date" needs only hashes of bytes, never a Markdown parse, so a no-op run
+over a large tree is quick.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pipeline.config import Settings
+from pipeline.errors import InputError
+from pipeline.glossary import Glossary
+from pipeline.post import source_hash, write_atomic
+
+FORMAT = 1
+Origin = Literal["machine", "human", "approved", "source"]
+State = Literal["new", "stale", "up-to-date", "edited", "orphaned"]
+
+
+def short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SegmentRecord:
+    k: str  # reuse key: the cache key for translated text, the source hash for text kept as is
+    s: str  # hash of the source segment's text (aligns old and new segments when sources change)
+    e: str  # hash of the English text written for it
+    o: Origin  # where that English came from
+    f: str | None = None  # front matter field ("title", "tags[2]"); None for body segments
+    review: bool = False  # a human translation whose source changed since: needs a look
+
+
+@dataclass(frozen=True)
+class PostState:
+    source: str
+    edition: str
+    source_sha256: str
+    edition_sha256: str
+    settings: str
+    segments: tuple[SegmentRecord, ...] = ()
+    previous_edition_sha256: str | None = None  # the edition's hash before this write (crash safety)
+    format: int = FORMAT
+
+
+def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
+    """Everything that changes an edition besides its source: engine options and term base."""
+    payload = {
+        "engine": settings.engine,
+        "languages": [settings.source_lang, settings.target_lang],
+        "deepl": [settings.model_type, settings.formality, settings.tag_handling_version],
+        "front_matter": [list(settings.translate_keys), settings.lang_key, settings.lang_value, settings.ref_key],
+        "glossary": [(e.kind, e.source, e.target) for e in glossary.entries],
+    }
+    return short_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False))
+
+
+def state_path(settings: Settings, relative: Path) -> Path:
+    return settings.path(settings.state_dir) / relative.with_suffix(relative.suffix + ".json")
+
+
+def load_state(path: Path) -> PostState | None:
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        segments = tuple(SegmentRecord(**s) for s in data.pop("segments", []))
+        return PostState(**data, segments=segments)
+    except (ValueError, TypeError) as exc:
+        raise InputError(
+            f"state file is damaged ({exc}); delete it to rebuild this edition from scratch", path=path
+        ) from exc
+
+
+def dump_state(state: PostState) -> str:
+    head = {k: v for k, v in asdict(state).items() if k != "segments"}
+    lines = [json.dumps(head, ensure_ascii=False, sort_keys=True)[:-1] + ', "segments": [']
+    records = [json.dumps(asdict(s), ensure_ascii=False, sort_keys=True) for s in state.segments]
+    lines.append(",\n".join("  " + r for r in records))
+    lines.append("]}")
+    return "\n".join(lines) + "\n"
+
+
+def save_state(path: Path, state: PostState) -> None:
+    write_atomic(path, dump_state(state).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class PostStatus:
+    source: Path | None
+    edition: Path
+    state: State
+    reason: str = ""
+
+
+def classify(
+    source_sha: str | None, edition: Path, record: PostState | None, fingerprint: str
+) -> tuple[State, str]:
+    """A post's state from hashes alone; see the module docstring."""
+    if source_sha is None:
+        return "orphaned", "its Japanese source is gone"
+    if record is None or not edition.is_file():
+        return "new", "no English edition yet" if not edition.is_file() else "edition has no state record"
+    if record.source_sha256 != source_sha:
+        return "stale", "source changed since its edition was built"
+    if record.settings != fingerprint:
+        return "stale", "engine settings or glossary changed"
+    edition_sha = source_hash(edition.read_bytes())
+    if edition_sha == record.edition_sha256:
+        return "up-to-date", ""
+    if edition_sha == record.previous_edition_sha256:
+        return "stale", "the last write of the edition did not complete"
+    return "edited", "the English edition was edited by hand; the edits will be kept"
+
+
+@dataclass
+class TreeStatus:
+    posts: list[PostStatus] = field(default_factory=list)
+
+    def count(self, state: State) -> int:
+        return sum(1 for p in self.posts if p.state == state)
+
+    @property
+    def needs_translation(self) -> list[PostStatus]:
+        return [p for p in self.posts if p.state in ("new", "stale")]
