@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 from pathlib import Path
 from typing import Annotated, Optional
@@ -17,7 +18,13 @@ from pipeline.engines import Engine, create_engine
 from pipeline.engines.deepl import DeepLEngine
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary, load_glossary
+from pipeline.post import write_atomic
+from pipeline.report import report_dict
 from pipeline.run import PostResult, RunReport, Translator
+from pipeline.state import TreeStatus
+from pipeline.survey import orphans, parse_shard, survey
+from pipeline.survey import prune as prune_orphans
+from pipeline.survey import shard as select_shard
 
 app = typer.Typer(
     help="Translate Japanese Jekyll posts (content/ja) into English editions (content/en).",
@@ -28,6 +35,11 @@ app = typer.Typer(
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+EngineOption = Annotated[
+    Optional[str],
+    typer.Option("--engine", "-e", help="deepl | pseudo (offline, marks text) | identity (offline, copies).", show_default="deepl"),
+]
+TargetOption = Annotated[Optional[str], typer.Option("--to", help="Target language: EN-US or EN-GB.", show_default="EN-US")]
 ConfigOption = Annotated[
     Optional[Path], typer.Option("--config", help="Settings file (default: ./pipeline.toml if present).")
 ]
@@ -106,12 +118,16 @@ def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engin
 @app.command()
 def translate(
     paths: Annotated[Optional[list[str]], typer.Argument(help="Posts, folders or globs (default: every post under the source folder).", show_default=False)] = None,
-    engine: Annotated[Optional[str], typer.Option("--engine", "-e", help="deepl | pseudo (offline, marks text) | identity (offline, copies).", show_default="deepl")] = None,
-    to: Annotated[Optional[str], typer.Option("--to", help="Target language: EN-US or EN-GB.", show_default="EN-US")] = None,
+    engine: EngineOption = None,
+    to: TargetOption = None,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Requests in flight at once.", show_default="4")] = None,
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Translation cache folder.", show_default=".cache/pipeline")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Do everything but call the engine and write files; print what would be billed.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when a glossary term is missing from a translation.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild every edition even if its source is unchanged (translators' edits are still kept).")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Delete English editions whose Japanese source is gone.")] = False,
+    shard: Annotated[Optional[str], typer.Option("--shard", metavar="K/N", help="Only the K-th of N deterministic shares of the posts (CI matrices).")] = None,
+    report_file: Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write a machine-readable run report.")] = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -124,6 +140,14 @@ def translate(
     glossary = load_term_base(settings)
     the_engine = make_engine(settings, need_key=not dry_run, glossary=glossary)
     posts = expand_paths(settings, paths)
+    if shard:
+        try:
+            posts = select_shard(posts, *parse_shard(shard))
+        except PipelineError as exc:
+            raise fail(exc) from exc
+    if prune and not dry_run:
+        for path in prune_orphans(settings, orphans(settings)):
+            out.print(f"pruned {path}", highlight=False)
     if not posts:
         err.print("nothing to translate: no posts found")
         raise typer.Exit(0)
@@ -135,8 +159,10 @@ def translate(
     with TranslationCache(settings.path(settings.cache_dir)) as cache:
         translator = Translator(settings, the_engine, cache, glossary)
         with _progress(len(posts)) as advance:
-            report = translator.run(posts, dry_run=dry_run, fail_fast=fail_fast, progress=advance)
+            report = translator.run(posts, dry_run=dry_run, fail_fast=fail_fast, force=force, progress=advance)
     _print_report(report, settings)
+    if report_file is not None:
+        write_atomic(report_file, (json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     if report.aborted is not None:
         raise fail(report.aborted)
     if report.failed:
@@ -181,7 +207,8 @@ def _print_report(report: RunReport, settings: Settings) -> None:
         for flag in result.flags:
             err.print(f"[yellow]warning:[/yellow] {result.source}:{flag.line}: {flag.code}: {flag.message}", highlight=False, soft_wrap=True)
     written = sum(1 for p in report.posts if p.status == "written")
-    unchanged = sum(1 for p in report.posts if p.status == "unchanged")
+    unchanged = sum(1 for p in report.posts if p.status in ("unchanged", "up-to-date"))
+    merge = [p for p in report.posts if p.status == "needs-merge"]
     if report.dry_run:
         out.print(
             f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
@@ -190,12 +217,71 @@ def _print_report(report: RunReport, settings: Settings) -> None:
         )
         return
     out.print(
-        f"{written} written, {unchanged} unchanged, {len(report.failed)} failed; "
-        f"{report.segments} segments, {report.cached} from cache; "
+        f"{written} written, {unchanged} up to date, {len(report.failed) - len(merge)} failed"
+        + (f", {len(merge)} need a manual merge" if merge else "")
+        + f"; {report.segments} segments, {report.cached} reused or from cache; "
         f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s) "
         f"to {settings.engine}; {report.elapsed:.1f}s",
         highlight=False,
     )
+
+
+@app.command()
+def status(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Posts, folders or globs (default: the whole source tree).", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    engine: EngineOption = None,
+    to: TargetOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Show every post's state: new, stale, up-to-date, edited (by a translator), orphaned.
+
+    Give the same --engine/--to as the translate run you compare against."""
+    tree = _survey(config, paths, engine, to)
+    if as_json:
+        data = {
+            "posts": [
+                {"source": p.source.as_posix() if p.source else None, "edition": p.edition.as_posix(), "state": p.state, "reason": p.reason}
+                for p in tree.posts
+            ],
+            "counts": {s: tree.count(s) for s in ("new", "stale", "up-to-date", "edited", "orphaned")},
+        }
+        out.print_json(data=data)
+        return
+    for p in tree.posts:
+        out.print(f"{p.state:<11} {p.source or p.edition}" + (f"  ({p.reason})" if p.reason and p.state != "new" else ""), highlight=False)
+    out.print(
+        ", ".join(f"{tree.count(s)} {s}" for s in ("new", "stale", "up-to-date", "edited", "orphaned")), highlight=False
+    )
+
+
+@app.command()
+def check(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Posts, folders or globs (default: the whole source tree).", show_default=False)] = None,
+    engine: EngineOption = None,
+    to: TargetOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Exit 1 and list the posts whose English edition is missing or stale; 0 when all are current.
+
+    Made for CI gates and pre-commit hooks. Give the same --engine/--to as the translate run."""
+    tree = _survey(config, paths, engine, to)
+    todo = tree.needs_translation
+    for p in todo:
+        out.print(f"{p.state}: {p.source} ({p.reason})", highlight=False)
+    if todo:
+        out.print(f"{len(todo)} post(s) need `pipeline translate`", highlight=False)
+        raise typer.Exit(1)
+    out.print(f"all {len(tree.posts) - tree.count('orphaned')} English edition(s) are up to date", highlight=False)
+
+
+def _survey(config: Path | None, paths: list[str] | None, engine: str | None, to: str | None) -> TreeStatus:
+    settings = settings_from(config, engine=engine, target_lang=to.upper() if to else None)
+    glossary = load_term_base(settings)
+    try:
+        return survey(settings, glossary, expand_paths(settings, paths))
+    except PipelineError as exc:
+        raise fail(exc) from exc
 
 
 def main() -> None:

@@ -45,6 +45,13 @@ class Settings:
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else self.root / p
 
+    def relative(self, source: Path) -> Path:
+        """A post's path inside the source tree; its edition and state use the same one."""
+        try:
+            return source.resolve().relative_to(self.path(self.source_dir).resolve())
+        except ValueError:
+            return Path(source.name)
+
 
 # file key → (Settings field, type)
 _KEYS: dict[str, tuple[str, type]] = {

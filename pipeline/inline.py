@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from xml.sax.saxutils import escape
@@ -46,9 +46,9 @@ _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 class Element:
     """What one tagged element of the engine text stands for in the Markdown source."""
 
-    kind: Literal["keep", "pair", "break"]
+    kind: Literal["keep", "pair", "break", "literal"]
     tag: str
-    open: str  # keep/break: the whole original source; pair: the opening markup
+    open: str  # keep/break/literal: the whole original source; pair: the opening markup
     close: str = ""  # pair: the closing markup
 
 
@@ -59,6 +59,7 @@ class Protected:
     xml: str
     elements: Mapping[str, Element]
     joined: str  # the source Markdown with soft line breaks joined: restore(xml) gives exactly this
+    escape_pipes: bool = False  # a table cell: every `|` of the restored text is written `\|`
 
     @property
     def has_prose(self) -> bool:
@@ -80,22 +81,51 @@ class _Builder:
     def _id(self) -> str:
         return str(len(self.elements) + 1)
 
-    def prose(self, text: str) -> None:
-        pos = 0
-        if self.keep is not None:
-            for m in self.keep.finditer(text):
-                self._plain(text[pos : m.start()])
-                self.protect(m.group(0), visible=m.group(0))
-                pos = m.end()
-        self._plain(text[pos:])
+    def prose(self, text: str, literals: Sequence[tuple[int, int]] = ()) -> None:
+        """Plain text, with bare URLs, protected names and `literals` (offsets of unmatched
+        emphasis delimiter runs) cut out as elements.
 
-    def _plain(self, text: str) -> None:
+        URLs are claimed first: a name or a stray `_` inside a URL is part of the URL.
+        """
+        claimed: list[tuple[int, int, str]] = [(m.start(), m.end(), "keep") for m in _URL.finditer(text)]
+        if self.keep is not None:
+            claimed += _unclaimed(((m.start(), m.end()) for m in self.keep.finditer(text)), claimed, "keep", clip=False)
+        claimed += _unclaimed(literals, claimed, "literal", clip=True)
         pos = 0
-        for m in _URL.finditer(text):
-            self._text(text[pos : m.start()])
-            self.protect(m.group(0), visible=m.group(0))
-            pos = m.end()
+        for start, end, kind in sorted(claimed):
+            self._text(text[pos:start])
+            if kind == "literal":
+                self.literal(text[start:end])
+            else:
+                self.protect(text[start:end], visible=text[start:end])
+            pos = end
         self._text(text[pos:])
+
+    def text_run(self, pieces: Sequence[tuple[str, bool]]) -> None:
+        """Consecutive text tokens as one piece of prose (so a URL containing `_` stays whole).
+
+        Each piece is (text, is a delimiter run markdown-it left unmatched); adjacent
+        delimiter pieces of the same character form one literal run.
+        """
+        text = "".join(t for t, _ in pieces)
+        literals: list[tuple[int, int]] = []
+        pos = 0
+        for piece, delimiter in pieces:
+            if delimiter:
+                if literals and literals[-1][1] == pos and text[pos - 1] == piece[0]:
+                    literals[-1] = (literals[-1][0], pos + len(piece))
+                else:
+                    literals.append((pos, pos + len(piece)))
+            pos += len(piece)
+        self.prose(text, literals)
+
+    def literal(self, source: str) -> None:
+        """A `*`, `_` or `~` run that is text in the source; escaped on restore if it could
+        otherwise pair up with its new neighbours."""
+        ident = self._id()
+        self.elements[ident] = Element("literal", KEEP_TAG, source)
+        self.xml.append(f'<{KEEP_TAG} id="{ident}">{escape(source)}</{KEEP_TAG}>')
+        self.md.append(source)
 
     def _text(self, text: str) -> None:
         pos = 0
@@ -143,8 +173,39 @@ class _Builder:
                 return piece[-1]
         return ""
 
-    def build(self) -> Protected:
-        return Protected("".join(self.xml), dict(self.elements), "".join(self.md))
+    def build(self, escape_pipes: bool = False) -> Protected:
+        joined = "".join(self.md)
+        if escape_pipes:
+            joined = joined.replace("|", "\\|")
+        return Protected("".join(self.xml), dict(self.elements), joined, escape_pipes)
+
+
+def _unclaimed(
+    candidates: Iterable[tuple[int, int]], claimed: Sequence[tuple[int, int, str]], kind: str, clip: bool
+) -> list[tuple[int, int, str]]:
+    """Candidate spans that overlap no claimed span; with `clip`, the parts of them that do not."""
+    found: list[tuple[int, int, str]] = []
+    for start, end in candidates:
+        parts = [(start, end)]
+        for c_start, c_end, _ in claimed:
+            kept: list[tuple[int, int]] = []
+            for s, e in parts:
+                if e <= c_start or c_end <= s:
+                    kept.append((s, e))
+                    continue
+                kept += [p for p in ((s, c_start), (c_end, e)) if p[0] < p[1]]
+            parts = kept
+        if clip:
+            found.extend((s, e, kind) for s, e in parts)
+        elif parts == [(start, end)]:
+            found.append((start, end, kind))
+    return found
+
+
+def _is_delimiter(token: Token) -> bool:
+    """A text token that is an emphasis/strikethrough delimiter run markdown-it did not pair."""
+    content = token.content
+    return bool(content) and content[0] in "*_~" and content == content[0] * len(content)
 
 
 def protect(
@@ -153,15 +214,19 @@ def protect(
     env: Mapping[str, Any],
     glue: Mapping[int, str] | None = None,
     keep: re.Pattern[str] | None = None,
+    table_cell: bool = False,
 ) -> Protected:
     """Turn one inline token's source (`content`) into engine XML.
 
     `glue` maps the offset of each `\\n` in `content` to the original bytes that stood
     there (line ending plus the next line's blockquote or list indentation), so a hard
     break is restored exactly. `keep` matches extra text to protect (never-translate names).
+    `table_cell`: `content` is a GFM cell, whose every `|` stood as `\\|` in the source
+    (markdown-it unescapes them before inline parsing), so restore writes them back escaped.
     """
     glue = glue or {}
     out = _Builder(keep)
+    run: list[tuple[str, bool]] = []  # consecutive text tokens, flushed as one piece of prose
     cur = 0
     pairs: list[str] = []  # ids of the open emphasis/link elements
     link_ends: list[int] = []  # where each open link's source ends, by markdown-it's own rule
@@ -172,9 +237,15 @@ def protect(
         if kind == "text":
             if not content.startswith(tok.content, cur):
                 raise UnsupportedInline(f"text token out of step at {cur}")
-            out.prose(tok.content)
+            if tok.content:
+                run.append((tok.content, _is_delimiter(tok)))
             cur += len(tok.content)
-        elif kind in ("softbreak", "hardbreak"):
+            i += 1
+            continue
+        if run:
+            out.text_run(run)
+            run = []
+        if kind in ("softbreak", "hardbreak"):
             m = _BREAK.match(content, cur)
             if m is None:
                 raise UnsupportedInline(f"line break not found at {cur}")
@@ -253,9 +324,11 @@ def protect(
         else:
             raise UnsupportedInline(f"unsupported inline token {kind!r}")
         i += 1
+    if run:
+        out.text_run(run)
     if cur != len(content) or pairs:
         raise UnsupportedInline(f"inline source not fully consumed ({cur} of {len(content)})")
-    return out.build()
+    return out.build(escape_pipes=table_cell)
 
 
 def _state(content: str, env: Mapping[str, Any], pos: int) -> StateInline:

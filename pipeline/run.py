@@ -158,11 +158,7 @@ class Translator:
         self.fingerprint = settings_fingerprint(settings, self.glossary)
 
     def relative(self, source: Path) -> Path:
-        source_dir = self.settings.path(self.settings.source_dir)
-        try:
-            return source.resolve().relative_to(source_dir.resolve())
-        except ValueError:
-            return Path(source.name)
+        return self.settings.relative(source)
 
     def output_path(self, source: Path) -> Path:
         return self.settings.path(self.settings.output_dir) / self.relative(source)

@@ -1,0 +1,76 @@
+"""Which posts need work: status of the whole tree, orphans, and shards for CI matrices.
+
+Uses hashes of bytes only (see `state.classify`), so it is as cheap as reading the files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.config import Settings
+from pipeline.errors import ConfigError
+from pipeline.glossary import Glossary
+from pipeline.post import source_hash
+from pipeline.state import PostStatus, TreeStatus, classify, load_state, settings_fingerprint, state_path
+
+
+def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> TreeStatus:
+    fingerprint = settings_fingerprint(settings, glossary)
+    output_dir = settings.path(settings.output_dir)
+    tree = TreeStatus()
+    for source in sources:
+        relative = settings.relative(source)
+        edition = output_dir / relative
+        record = load_state(state_path(settings, relative))
+        state, reason = classify(source_hash(source.read_bytes()), edition, record, fingerprint)
+        tree.posts.append(PostStatus(source, edition, state, reason))
+    tree.posts.extend(orphans(settings))
+    return tree
+
+
+def orphans(settings: Settings) -> list[PostStatus]:
+    """English editions whose Japanese source is gone."""
+    source_dir = settings.path(settings.source_dir)
+    output_dir = settings.path(settings.output_dir)
+    if not output_dir.is_dir():
+        return []
+    found = []
+    for edition in sorted(output_dir.rglob("*.md")):
+        relative = edition.relative_to(output_dir)
+        if not (source_dir / relative).exists():
+            found.append(PostStatus(None, edition, "orphaned", "its Japanese source is gone"))
+    return found
+
+
+def prune(settings: Settings, orphaned: Sequence[PostStatus]) -> list[Path]:
+    """Delete orphaned editions and their state files; returns what was removed."""
+    output_dir = settings.path(settings.output_dir)
+    removed = []
+    for status in orphaned:
+        relative = status.edition.relative_to(output_dir)
+        for path in (status.edition, state_path(settings, relative)):
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise ConfigError(f"--shard takes K/N (for example 2/4), not {text!r}") from None
+    if not 1 <= k <= n:
+        raise ConfigError(f"--shard {text}: K must be between 1 and N")
+    return k, n
+
+
+def shard(paths: Sequence[Path], k: int, n: int) -> list[Path]:
+    """The K-th of N deterministic shares: every N-th post of the sorted list.
+
+    Sorted by path, so every machine of a matrix computes the same split without talking
+    to the others; counts differ by at most one post.
+    """
+    ordered = sorted(paths, key=lambda p: p.as_posix())
+    return [p for i, p in enumerate(ordered) if i % n == k - 1]
