@@ -1,0 +1,35 @@
+"""Shared test helpers: a throwaway copy of the repository's content, and CLI invocation."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = sorted((REPO / "content" / "ja").glob("*.md"))
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def make_site(root: Path, posts: list[Path] | None = None) -> Path:
+    """A minimal project tree (content/ja + glossary) in `root`, like a fresh clone."""
+    (root / "content" / "ja").mkdir(parents=True)
+    for post in posts if posts is not None else SAMPLES:
+        shutil.copy(post, root / "content" / "ja" / post.name)
+    shutil.copytree(REPO / "glossary", root / "glossary")
+    return root
+
+
+def run_cli(*args: str) -> Result:
+    result = CliRunner().invoke(app, list(args), catch_exceptions=False)
+    return Result(result.exit_code, result.stdout, result.stderr)
