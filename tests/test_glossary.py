@@ -1,0 +1,122 @@
+"""The term base: validation with file and line, protection, DeepL glossary sync, checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import make_site, run_cli
+
+from pipeline.errors import GlossaryError
+from pipeline.glossary import load_glossary
+
+
+def write_tsv(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "terms.tsv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("term\t生成AI\tgenerative AI\t\nterm\t生成AI\tgen AI\t\n", 2, "already defined"),
+        ("term\t生成AI\t\t\n", 1, "empty English target"),
+        ("# comment\nterm 生成AI generative AI\n", 2, "are the tabs spaces?"),
+        ("brand\tAWS\t\t\n", 1, "unknown kind 'brand'"),
+        ("name\tAWS\tAmazon Web Services\t\n", 1, "never translated"),
+    ],
+)
+def test_bad_entries_name_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:
+    path = write_tsv(tmp_path / "glossary", text)
+    with pytest.raises(GlossaryError) as info:
+        load_glossary(tmp_path / "glossary")
+    assert info.value.path == path and info.value.line == line
+    assert message in str(info.value)
+    assert str(info.value).startswith(f"{path}:{line}: ")
+
+
+def test_repo_glossary_is_valid_and_covers_the_samples() -> None:
+    glossary = load_glossary(Path(__file__).parent.parent / "glossary")
+    for name in ("Amazon Bedrock", "SageMaker", "Trainium", "Inferentia2", "Nvidia", "Anthropic", "Claude",
+                 "CodeWhisperer", "AWS re:Invent", "Titan", "Llama", "H100", "GH200"):
+        assert name in glossary.names
+    assert glossary.terms["基盤モデル"] == "foundation model"
+    assert glossary.taxonomy["投資分析"] == "Investment Analysis"
+    pattern = glossary.keep_pattern
+    assert pattern is not None
+    assert [m.group(0) for m in pattern.finditer("Amazon BedrockとTitaniumとTitan")] == ["Amazon Bedrock", "Titan"]
+
+
+def test_glossary_check_command_lists_terms_and_fails_on_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    ok = run_cli("glossary", "check")
+    assert ok.exit_code == 0
+    assert "基盤モデル → foundation model ×8" in ok.stdout
+    (tmp_path / "glossary" / "zz.tsv").write_text("term\t基盤モデル\tbase model\t\n", encoding="utf-8")
+    bad = run_cli("glossary", "check")
+    assert bad.exit_code == 2
+    assert "zz.tsv:1:" in bad.stderr and "foundation model" in bad.stderr
+
+
+class TestWithTheServer:
+    @pytest.fixture
+    def site(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> Path:
+        make_site(tmp_path)
+        monkeypatch.chdir(tmp_path)
+        return tmp_path
+
+    def test_glossary_created_once_and_its_id_sent_every_time(self, site: Path, deepl_env) -> None:
+        assert run_cli("translate").exit_code == 0
+        assert run_cli("translate", "--force", "--to", "EN-GB").exit_code == 0
+        assert deepl_env.glossaries_created == 1
+        (glossary,) = deepl_env.glossaries.values()
+        assert glossary.name.startswith("pipeline-")
+        requests = deepl_env.translate_requests
+        assert requests and all(r.body.get("glossary_id") == glossary.glossary_id for r in requests)
+
+    def test_new_glossary_version_replaces_the_old(self, site: Path, deepl_env) -> None:
+        assert run_cli("translate").exit_code == 0
+        with (site / "glossary" / "terms.tsv").open("a", encoding="utf-8") as handle:
+            handle.write("term\t半導体\tsemiconductor\t\n")
+        assert run_cli("translate").exit_code == 0
+        assert deepl_env.glossaries_created == 2 and deepl_env.glossaries_deleted == 1
+        assert len(deepl_env.glossaries) == 1
+
+    def test_editing_one_term_rebills_only_segments_containing_it(self, site: Path, deepl_env) -> None:
+        assert run_cli("translate").exit_code == 0
+        deepl_env.reset_log()
+        terms = site / "glossary" / "terms.tsv"
+        terms.write_text(terms.read_text(encoding="utf-8").replace("\tinference\t", "\tinferencing\t"), encoding="utf-8")
+        assert run_cli("translate").exit_code == 0
+        sent = deepl_env.texts_sent
+        assert sent, "the edited term's segments were not re-sent"
+        assert all("推論" in text for text in sent)
+        # 4 occurrences of 推論 in the samples, in 4 distinct segments
+        assert len(sent) == 4
+        assert deepl_env.billed_characters == sum(len(t) for t in sent)
+
+    def test_names_survive_the_engine_unchanged(self, site: Path, deepl_env) -> None:
+        deepl_env.set_translator(lambda text, params: text.replace("Bedrock", "Bed rock"))
+        assert run_cli("translate").exit_code == 0
+        edition = (site / "content" / "en" / "2025-09-30-aws-ai-revenue.md").read_text(encoding="utf-8")
+        assert "Bed rock" not in edition and "**Amazon Bedrock**" in edition
+
+    def test_check_flags_a_wrong_term_and_strict_fails(self, site: Path, deepl_env) -> None:
+        deepl_env.set_translator(lambda text, params: text.replace("基盤モデル", "basic model"))
+        result = run_cli("translate", "--strict")
+        assert result.exit_code == 1
+        assert "glossary: term '基盤モデル' should be translated as 'foundation model'" in result.stderr
+
+
+def test_pseudo_keeps_names_and_applies_terms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("translate", "--engine", "pseudo", "--strict")
+    assert result.exit_code == 0, result.stderr
+    edition = (tmp_path / "content" / "en" / "2025-09-30-aws-ai-revenue.md").read_text(encoding="utf-8")
+    assert "**Amazon Bedrock**" in edition and "foundation model" in edition
+    assert 'categories: ["Investment Analysis"]' in edition
+    assert 'tags: ["AI", "Latest News", "Tech Trends", "Amazon", "Investment", "Chips"]' in edition
