@@ -18,11 +18,13 @@ from pipeline.engines import Engine, create_engine
 from pipeline.engines.deepl import DeepLEngine
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary, load_glossary
+from pipeline.lint import lint
 from pipeline.post import write_atomic
-from pipeline.report import report_dict
+from pipeline.site import site_app
+from pipeline.report import report_dict, report_markdown
 from pipeline.run import PostResult, RunReport, Translator
 from pipeline.state import TreeStatus
-from pipeline.survey import orphans, parse_shard, survey
+from pipeline.survey import glossary_usage, orphans, parse_shard, survey
 from pipeline.survey import prune as prune_orphans
 from pipeline.survey import shard as select_shard
 
@@ -128,6 +130,7 @@ def translate(
     prune: Annotated[bool, typer.Option("--prune", help="Delete English editions whose Japanese source is gone.")] = False,
     shard: Annotated[Optional[str], typer.Option("--shard", metavar="K/N", help="Only the K-th of N deterministic shares of the posts (CI matrices).")] = None,
     report_file: Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write a machine-readable run report.")] = None,
+    summary_file: Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write a Markdown summary for a pull request.")] = None,
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -163,6 +166,8 @@ def translate(
     _print_report(report, settings)
     if report_file is not None:
         write_atomic(report_file, (json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    if summary_file is not None:
+        write_atomic(summary_file, report_markdown(report).encode("utf-8"))
     if report.aborted is not None:
         raise fail(report.aborted)
     if report.failed:
@@ -282,6 +287,40 @@ def _survey(config: Path | None, paths: list[str] | None, engine: str | None, to
         return survey(settings, glossary, expand_paths(settings, paths))
     except PipelineError as exc:
         raise fail(exc) from exc
+
+
+app.command("lint")(lint)
+app.add_typer(site_app, name="site")
+
+glossary_app = typer.Typer(help="The term base in glossary/*.tsv: names, fixed terms, taxonomy.", no_args_is_help=True)
+app.add_typer(glossary_app, name="glossary")
+
+
+@glossary_app.command("check")
+def glossary_check(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Posts to list terms for (default: the whole source tree).", show_default=False)] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Validate the term base (exit 2 with file:line on an error) and list the terms each post uses.
+
+    Categories and tags with no taxonomy entry are listed as warnings."""
+    settings = settings_from(config)
+    glossary = load_term_base(settings)
+    out.print(
+        f"glossary OK: {len(glossary.names)} names, {len(glossary.terms)} terms, {len(glossary.taxonomy)} taxonomy entries "
+        f"in {len(glossary.files)} file(s)",
+        highlight=False,
+    )
+    try:
+        usages = glossary_usage(settings, glossary, expand_paths(settings, paths))
+    except PipelineError as exc:
+        raise fail(exc) from exc
+    for usage in usages:
+        terms = ", ".join(f"{s} → {glossary.terms[s]} ×{n}" for s, n in usage.terms.items()) or "none"
+        names = ", ".join(f"{s} ×{n}" for s, n in sorted(usage.names.items())) or "none"
+        out.print(f"{usage.source}:\n  terms: {terms}\n  names: {names}", highlight=False)
+        for value in usage.unmapped_taxonomy:
+            err.print(f"[yellow]warning:[/yellow] {usage.source}: {value!r} has no taxonomy entry in {settings.glossary_dir}/", highlight=False)
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ class Settings:
     ref_key: str = "ref"
     model_type: str | None = None
     formality: str | None = None
-    tag_handling_version: str | None = None
+    tag_handling_version: str | None = "v2"  # strict XML parsing, better tag placement
     retries: int = 5
     timeout: float = 30.0
     window_texts: int = 2000  # texts collected before a round of requests; bounds memory on big trees

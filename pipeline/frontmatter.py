@@ -10,6 +10,7 @@ YAML handler (a SafeLoader), so `!!python/object` tags are refused, never constr
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from pipeline.errors import InputError
-from pipeline.post import FrontMatterBlock
+from pipeline.post import LINE_BREAK, FrontMatterBlock
 
 
 @dataclass(frozen=True)
@@ -105,18 +106,32 @@ def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
 
 def _toml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
     values = tomllib.loads(block.text)
+    try:
+        spans = dict(_toml_root_values(block.text))
+    except ValueError:
+        spans = {}
     fields: list[Field] = []
     for key in keys:
         value = values.get(key)
-        line = _toml_line(block, key)
+        located = spans.get(key)
         if isinstance(value, str) and value.strip():
-            fields.append(Field(key, None, value, line))
+            start, end = located[0] if located else (0, 0)
+            line = _toml_line(block, key, start if located else None)
+            fields.append(Field(key, None, value, line, start, end, _toml_style(block.text[start:end])))
         elif isinstance(value, list):
-            fields.extend(Field(key, i, v, line) for i, v in enumerate(value) if isinstance(v, str) and v.strip())
+            elements = located[1] if located else []
+            for i, item in enumerate(value):
+                if not isinstance(item, str) or not item.strip():
+                    continue
+                start, end = elements[i] if i < len(elements) else (0, 0)
+                line = _toml_line(block, key, start if i < len(elements) else None)
+                fields.append(Field(key, i, item, line, start, end, _toml_style(block.text[start:end])))
     return fields
 
 
-def _toml_line(block: FrontMatterBlock, key: str) -> int:
+def _toml_line(block: FrontMatterBlock, key: str, offset: int | None) -> int:
+    if offset is not None:
+        return block.first_line + len(LINE_BREAK.findall(block.text, 0, offset))
     for number, line in enumerate(block.text.splitlines()):
         if line.lstrip().startswith(key):
             return block.first_line + number
@@ -124,50 +139,130 @@ def _toml_line(block: FrontMatterBlock, key: str) -> int:
 
 
 def edit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str], newline: str) -> str:
-    """The front matter text with each field's value replaced and `added` keys set."""
+    """The front matter text with each field's value replaced and `added` keys set.
+
+    A field whose new value equals its old one keeps its original bytes (quoting, escapes,
+    block style), so an unchanged translation leaves the front matter byte-identical.
+    """
+    changed = [(f, new) for f, new in fields if new != f.value]
     if block.format == "toml":
-        return _edit_toml(block, fields, added)
-    return _edit_yaml(block, fields, added, newline)
+        return _edit_toml(block, changed, added, newline)
+    return _edit_yaml(block, changed, added, newline)
 
 
 def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str], newline: str) -> str:
     text = block.text
-    spans = [(f.start, f.end, _yaml_scalar(new, f.style, text[f.start : f.end], in_flow=f.index is not None)) for f, new in fields]
     root = yaml.compose(text, Loader=yaml.SafeLoader) if text.strip() else None
     existing: dict[str, yaml.Node] = {}
     if isinstance(root, yaml.MappingNode):
         existing = {k.value: v for k, v in root.value}
-    appended = []
-    for key, value in added.items():
-        node = existing.get(key)
-        if isinstance(node, yaml.ScalarNode):
-            old = text[node.start_mark.index : node.end_mark.index]
-            spans.append((node.start_mark.index, node.end_mark.index, _yaml_scalar(value, node.style or "", old, False)))
-        else:
-            appended.append(f"{key}: {_yaml_scalar(value, '', '', False)}{newline}")
+    for quoted in (False, True):  # the author's styles first; double quotes if that fails
+        spans = [
+            (f.start, f.end, _yaml_scalar(new, f.style, text[f.start : f.end], f.index is not None, quoted))
+            for f, new in fields
+        ]
+        appended = []
+        for key, value in added.items():
+            node = existing.get(key)
+            if isinstance(node, yaml.ScalarNode):
+                if node.value == value and node.tag == "tag:yaml.org,2002:str":
+                    continue
+                start, end = node.start_mark.index, node.end_mark.index
+                spans.append((start, end, _yaml_scalar(value, node.style or "", text[start:end], False, quoted)))
+            else:
+                appended.append(f"{key}: {_yaml_scalar(value, '', '', False, quoted)}{newline}")
+        result = _splice(text, spans)
+        if appended:
+            if result and not result.endswith(("\n", "\r")):
+                result += newline
+            result += "".join(appended)
+        if _parses_to(yaml_load(result), fields, added):
+            return result
+    raise InputError(
+        "could not edit the YAML front matter in place; write it as a block mapping (one `key: value` per line)",
+        line=block.first_line,
+    )
+
+
+def yaml_load(text: str) -> Any:
+    """Safe load (no Python tags), None when it does not parse."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+
+
+def _parses_to(values: Any, fields: list[tuple[Field, str]], added: dict[str, str]) -> bool:
+    """Whether edited front matter reads back as the values we meant to write."""
+    if not isinstance(values, dict):
+        return False
+    for f, new in fields:
+        got = values.get(f.key)
+        if f.index is not None:
+            got = got[f.index] if isinstance(got, list) and f.index < len(got) else None
+        if got != new:
+            return False
+    return all(values.get(k) == v for k, v in added.items())
+
+
+def _splice(text: str, spans: list[tuple[int, int, str]]) -> str:
     out, pos = [], 0
     for start, end, replacement in sorted(spans):
         out.append(text[pos:start])
         out.append(replacement)
         pos = end
     out.append(text[pos:])
-    result = "".join(out)
-    if appended:
-        if result and not result.endswith(("\n", "\r")):
-            result += newline
-        result += "".join(appended)
-    return result
+    return "".join(out)
 
 
-def _yaml_scalar(value: str, style: str, original: str, in_flow: bool) -> str:
-    """Render `value` in the quoting style the author used, falling back to double quotes."""
+def _yaml_scalar(value: str, style: str, original: str, in_flow: bool, quoted: bool = False) -> str:
+    """Render `value` in the quoting style the author used, falling back to double quotes.
+
+    With `quoted`, always the double-quoted form (valid in any context): used when the
+    in-place rendering did not read back as the value.
+    """
     trailing = original[len(original.rstrip()) :] if style in ("|", ">") else ""
-    if "\n" not in value and "\r" not in value:
-        if style == "'":
-            return "'" + value.replace("'", "''") + "'"
-        if style == "" and _plain_is_safe(value, in_flow):
-            return value
+    if not quoted:
+        if style in ("|", ">"):
+            block = _yaml_block(value, original)
+            if block is not None:
+                return block
+        elif "\n" not in value and "\r" not in value:
+            if style == "'":
+                return "'" + value.replace("'", "''") + "'"
+            if style == "" and _plain_is_safe(value, in_flow):
+                return value
     return json.dumps(value, ensure_ascii=False) + trailing
+
+
+_BLOCK_HEADER = re.compile(r"([|>])([1-9]?)([+-]?)([1-9]?)([^\r\n]*)(\r\n|\r|\n)")
+
+
+def _yaml_block(value: str, original: str) -> str | None:
+    """`value` as a literal (`|`) or folded (`>`) block with the original's indentation.
+
+    None when the value cannot be written that way safely (leading spaces, line-end
+    spaces, a newline in a folded block); the caller then uses double quotes.
+    """
+    header = _BLOCK_HEADER.match(original)
+    if header is None:
+        return None
+    content = next((ln for ln in original[header.end() :].splitlines() if ln.strip()), None)
+    if content is None:
+        return None
+    indent = content[: len(content) - len(content.lstrip(" "))]
+    kind, explicit, comment, eol = header.group(1), header.group(2) or header.group(4), header.group(5), header.group(6)
+    text = value.rstrip("\n")
+    newlines = len(value) - len(text)
+    lines = text.split("\n")
+    if not text or text[0] in " \t" or re.search(r"[\r\x85\u2028\u2029]", text) or newlines > 1:
+        return None
+    if (kind == ">" and len(lines) > 1) or any(ln != ln.rstrip(" \t") for ln in lines):
+        return None
+    chomp = "-" if newlines == 0 else ""
+    rendered = kind + explicit + chomp + comment + eol + eol.join(indent + ln if ln else "" for ln in lines)
+    rest = original[len(original.rstrip()) :]  # what followed the original block: its line break(s)
+    return rendered + (rest if rest else "" if newlines == 0 else eol)
 
 
 def _plain_is_safe(value: str, in_flow: bool) -> bool:
@@ -179,7 +274,194 @@ def _plain_is_safe(value: str, in_flow: bool) -> bool:
         return False
 
 
-def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str]) -> str:
+# --- TOML: the root table's values located by a small scanner, edited in place ----------
+# tomlkit keeps comments, but re-renders replaced strings in its own quoting and can
+# re-space tables, so it is only the fallback for documents the scanner does not follow.
+
+_TOML_KEY = re.compile(r"""[ \t]*([A-Za-z0-9_-]+|"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*')[ \t]*=[ \t]*""")
+_TOML_SCALAR = re.compile(r"[^,\]}\s#]*(?:[ \t][0-9][^,\]}\s#]*)?")  # numbers, booleans, dates (a space before the time)
+_TOML_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+Located = tuple[tuple[int, int], list[tuple[int, int]]]
+
+
+def _toml_root_values(text: str) -> list[tuple[str, Located]]:
+    """(key, (value span, element spans when an array)) of every simple key of the root
+    table, which ends at the first table header. ValueError on what it does not follow."""
+    found: list[tuple[str, Located]] = []
+    pos = _toml_skip_blank(text, 0)
+    while pos < len(text) and text[pos] != "[":
+        m = _TOML_KEY.match(text, pos)
+        if m is None:
+            raise ValueError(f"unexpected TOML at offset {pos}")
+        key = m.group(1)
+        if key[0] in "\"'":
+            key = next(iter(tomllib.loads(f"{key} = 0")))
+        end, elements = _toml_value(text, m.end())
+        found.append((key, ((m.end(), end), elements)))
+        pos = _toml_skip_blank(text, _toml_line_end(text, end))
+    return found
+
+
+def _toml_root_end(text: str) -> int:
+    """Offset just after the last line of the root table that holds a value (0 if none)."""
+    last = 0
+    pos = _toml_skip_blank(text, 0)
+    while pos < len(text) and text[pos] != "[":
+        m = _TOML_KEY.match(text, pos)
+        if m is None:
+            raise ValueError(f"unexpected TOML at offset {pos}")
+        end, _ = _toml_value(text, m.end())
+        last = _toml_line_end(text, end)
+        pos = _toml_skip_blank(text, last)
+    return last
+
+
+def _toml_skip_blank(text: str, pos: int) -> int:
+    """Past whitespace, line breaks and comments."""
+    while pos < len(text):
+        if text[pos] in " \t\r\n":
+            pos += 1
+        elif text[pos] == "#":
+            m = LINE_BREAK.search(text, pos)
+            pos = m.end() if m else len(text)
+        else:
+            break
+    return pos
+
+
+def _toml_line_end(text: str, pos: int) -> int:
+    m = re.compile(r"[ \t]*(?:#[^\r\n]*)?(?:\r\n|\r|\n|$)").match(text, pos)
+    if m is None:
+        raise ValueError(f"unexpected TOML after a value at offset {pos}")
+    return m.end()
+
+
+def _toml_value(text: str, pos: int) -> tuple[int, list[tuple[int, int]]]:
+    """End of the TOML value at `pos`, and the spans of its elements when it is an array."""
+    for quote in ('"""', "'''"):
+        if text.startswith(quote, pos):
+            i = pos + 3
+            while True:
+                j = text.find(quote, i)
+                if j < 0:
+                    raise ValueError("unclosed multi-line string")
+                if quote == '"""' and _escaped(text, j):
+                    i = j + 1
+                    continue
+                end = j + 3
+                while end < len(text) and text[end] == quote[0] and end - j < 5:
+                    end += 1  # up to two quotes may end the content right before the delimiter
+                return end, []
+    if text.startswith('"', pos):
+        i = pos + 1
+        while i < len(text) and text[i] not in '"\r\n':
+            i += 2 if text[i] == "\\" else 1
+        if i >= len(text) or text[i] != '"':
+            raise ValueError("unclosed string")
+        return i + 1, []
+    if text.startswith("'", pos):
+        end = text.find("'", pos + 1)
+        if end < 0:
+            raise ValueError("unclosed string")
+        return end + 1, []
+    if text.startswith(("[", "{"), pos):
+        closer = "]" if text[pos] == "[" else "}"
+        elements: list[tuple[int, int]] = []
+        i = _toml_skip_blank(text, pos + 1)
+        while i < len(text) and text[i] != closer:
+            if closer == "}":
+                m = _TOML_KEY.match(text, i)
+                if m is None:
+                    raise ValueError("inline table key not followed")
+                i = m.end()
+            end, _ = _toml_value(text, i)
+            elements.append((i, end))
+            i = _toml_skip_blank(text, end)
+            if i < len(text) and text[i] == ",":
+                i = _toml_skip_blank(text, i + 1)
+        if i >= len(text):
+            raise ValueError("unclosed array or inline table")
+        return i + 1, elements
+    m = _TOML_SCALAR.match(text, pos)
+    if m is None or m.end() == pos:
+        raise ValueError(f"value not followed at offset {pos}")
+    return m.end(), []
+
+
+def _escaped(text: str, pos: int) -> bool:
+    """Whether the character at `pos` is preceded by an odd number of backslashes."""
+    run = pos
+    while run > 0 and text[run - 1] == "\\":
+        run -= 1
+    return (pos - run) % 2 == 1
+
+
+def _toml_style(source: str) -> str:
+    for quote in ('"""', "'''", '"', "'"):
+        if source.startswith(quote):
+            return quote
+    return ""
+
+
+def _toml_string(value: str, style: str, original: str) -> str:
+    """`value` as a TOML string in the author's quoting style where it can be written so."""
+    lead = ""
+    if style in ('"""', "'''"):
+        lead = re.match(r"(?:'''|\"\"\")(\r\n|\n)?", original).group(1) or ""  # type: ignore[union-attr]
+    if style == "'" and not re.search(r"['\r\n]", value) and not _TOML_CONTROL.search(value):
+        return f"'{value}'"
+    if style == "'''" and "'''" not in value and not value.endswith("'") and not _TOML_CONTROL.search(value):
+        return f"'''{lead}{value}'''"
+    if style == '"""':
+        body = value.replace("\\", "\\\\").replace('"', '\\"')
+        body = _TOML_CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", body)
+        return f'"""{lead}{body}"""'
+    return _toml_basic(value)
+
+
+def _toml_basic(value: str) -> str:
+    escapes = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+    return '"' + "".join(escapes.get(c, f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in value) + '"'
+
+
+def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str], newline: str) -> str:
+    text = block.text
+    try:
+        located = dict(_toml_root_values(text))
+        root_end = _toml_root_end(text)
+    except ValueError:
+        return _edit_toml_by_tomlkit(block, fields, added)
+    current = tomllib.loads(text)
+    spans: list[tuple[int, int, str]] = []
+    for f, new in fields:
+        if f.end <= f.start:
+            return _edit_toml_by_tomlkit(block, fields, added)
+        spans.append((f.start, f.end, _toml_string(new, f.style, text[f.start : f.end])))
+    appended: list[str] = []
+    for key, value in added.items():
+        if current.get(key) == value:
+            continue
+        if key in located and isinstance(current.get(key), str):
+            (start, end), _ = located[key]
+            spans.append((start, end, _toml_string(value, _toml_style(text[start:end]), text[start:end])))
+        elif key in current:
+            return _edit_toml_by_tomlkit(block, fields, added)
+        else:
+            appended.append(f"{key} = {_toml_basic(value)}{newline}")
+    if appended:
+        at = root_end
+        prefix = newline if at > 0 and not text[:at].endswith(("\n", "\r")) else ""
+        spans.append((at, at, prefix + "".join(appended)))
+    result = _splice(text, spans)
+    try:
+        values = tomllib.loads(result)
+    except tomllib.TOMLDecodeError:
+        return _edit_toml_by_tomlkit(block, fields, added)
+    return result if _parses_to(values, fields, added) else _edit_toml_by_tomlkit(block, fields, added)
+
+
+def _edit_toml_by_tomlkit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str]) -> str:
+    """Fallback for TOML the scanner does not follow: tomlkit keeps most of the layout."""
     doc = tomlkit.parse(block.text)
     for field, new in fields:
         if field.index is None:
@@ -187,5 +469,6 @@ def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: 
         else:
             doc[field.key][field.index] = new
     for key, value in added.items():
-        doc[key] = value
+        if doc.get(key) != value:
+            doc[key] = value
     return tomlkit.dumps(doc)

@@ -14,13 +14,13 @@ piece of markup is the author's own bytes, not a re-rendering.
 from __future__ import annotations
 
 import re
-import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from xml.sax.saxutils import escape
 
+from markdown_it.common.utils import isPunctChar, isWhiteSpace
 from markdown_it.helpers import parseLinkLabel
 from markdown_it.rules_inline import StateInline
 from markdown_it.rules_inline.image import image as image_rule
@@ -357,18 +357,30 @@ def _strip_keeps(xml: str) -> str:
 
 
 def restore(xml: str, protected: Protected) -> str:
-    """Markdown from an engine's XML answer; `StructureError` if any element was lost or garbled."""
+    """Markdown from an engine's XML answer; `StructureError` if any element was lost or garbled.
+
+    An answer that restores to the source (`protected.joined`) is returned as is. Any other
+    answer is new text around the author's markup, so it is made inert where it could
+    change the parse: Markdown-active characters in the engine's prose are escaped,
+    emphasis that no longer flanks becomes HTML, and delimiter runs that were plain text
+    in the source are escaped if they could now pair up.
+    """
     try:
         root = ET.fromstring(f"<seg>{xml}</seg>")
     except ET.ParseError as exc:
         raise StructureError(f"the engine returned malformed XML ({exc})") from exc
     pieces: list[str] = []
+    kinds: list[str] = []  # "prose" or the element kind of each piece
     marks: list[tuple[int, int, str]] = []  # (opening piece, closing piece, tag) of each pair
     seen: set[str] = set()
 
+    def add(piece: str, kind: str) -> None:
+        pieces.append(piece)
+        kinds.append(kind)
+
     def walk(node: ET.Element) -> None:
         if node.text:
-            pieces.append(_prose(node.text))
+            add(_prose(node.text), "prose")
         for child in node:
             ident = child.get("id", "")
             element = protected.elements.get(ident)
@@ -377,27 +389,90 @@ def restore(xml: str, protected: Protected) -> str:
             seen.add(ident)
             if element.kind == "pair":
                 opening = len(pieces)
-                pieces.append(element.open)
+                add(element.open, "pair")
                 walk(child)
                 marks.append((opening, len(pieces), element.tag))
-                pieces.append(element.close)
+                add(element.close, "pair")
             else:
-                pieces.append(element.open)
+                add(element.open, element.kind)
             if child.tail:
-                pieces.append(_prose(child.tail))
+                add(_prose(child.tail), "prose")
 
     walk(root)
     missing = set(protected.elements) - seen
     if missing:
         lost = sorted(protected.elements[i].open for i in missing)
         raise StructureError(f"the engine lost {len(missing)} tag(s): {', '.join(repr(x) for x in lost)}")
+    text = _finish("".join(pieces), protected)
+    if text == protected.joined:
+        return text
+    _escape_prose(pieces, kinds)
     _keep_emphasis_parsable(pieces, marks)
-    return "".join(pieces)
+    _escape_literals(pieces, kinds)
+    return _finish("".join(pieces), protected)
+
+
+def _finish(text: str, protected: Protected) -> str:
+    return text.replace("|", "\\|") if protected.escape_pipes else text
 
 
 def _prose(text: str) -> str:
     """Engine prose as Markdown text: one logical line, as the segment was sent."""
-    return text.replace("\r\n", " ").replace("\n", " ")
+    return text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+
+
+# Characters of engine prose that would start inline markup anywhere: code, emphasis,
+# links, HTML/autolinks, strikethrough, entities, and a backslash that would escape.
+_INLINE_ACTIVE = re.compile(
+    r"[`*\[\]<]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|~(?=~)|(?<=~)~|&(?=#?[A-Za-z0-9]+;)|\\(?=[!-/:-@\[-`{-~]|$)"
+)
+# What would open a block at the start of a line: heading, quote, list item, setext
+# underline or thematic break, table row.
+_LINE_ACTIVE = re.compile(r"[ \t]*(?:[#>+=|-]|\d{1,9}(?=[.)]))")
+
+
+def _escape_prose(pieces: list[str], kinds: list[str]) -> None:
+    """Make the engine's own text plain text again, whatever punctuation it came back with.
+
+    Escaping an ASCII punctuation character never changes what it renders to, so this is
+    safe to over-apply; it is needed because an engine (or NFKC) turns `＊［＃` into `*[#`,
+    and a `#` or `1.` at the start of the paragraph or after a hard break would open a
+    block. Whitespace at the segment's ends is dropped (leading spaces could make code).
+    """
+    for i, kind in enumerate(kinds):
+        if kind != "prose":
+            continue
+        piece = _INLINE_ACTIVE.sub(lambda m: "\\" + m.group(0), pieces[i])
+        line_start = all(not p for p in pieces[:i]) or kinds[i - 1] == "break"
+        if line_start:
+            if all(not p for p in pieces[:i]):
+                piece = piece.lstrip()
+            m = _LINE_ACTIVE.match(piece)
+            if m:
+                pos = m.end() if piece[m.end() - 1 : m.end()].isdigit() else m.end() - 1
+                piece = piece[:pos] + "\\" + piece[pos:]
+        if all(not p for p in pieces[i + 1 :]):
+            piece = piece.rstrip()
+        pieces[i] = piece
+
+
+def _escape_literals(pieces: list[str], kinds: list[str]) -> None:
+    """Escape a delimiter run that was text in the source if it could pair up now.
+
+    `**「強調」**は` is not emphasis in CommonMark (the closing run is not right-flanking),
+    but `**"Emphasis"** is` would be; the reader of the source saw asterisks, so the
+    translation must show asterisks too.
+    """
+    for i, kind in enumerate(kinds):
+        if kind != "literal":
+            continue
+        run = pieces[i]
+        char = run[:1]
+        if char == "~" and len(run) < 2:
+            continue
+        before, after = _neighbours(pieces, i, set())
+        if _can_open(char, before, after) or _can_close(char, before, after):
+            pieces[i] = "".join("\\" + c for c in run)
 
 
 def _keep_emphasis_parsable(pieces: list[str], marks: list[tuple[int, int, str]]) -> None:
@@ -431,11 +506,12 @@ def _neighbours(pieces: list[str], index: int, delimiters: set[int]) -> tuple[st
 
 
 def _is_space(ch: str) -> bool:
-    return ch.isspace() or unicodedata.category(ch) == "Zs"
+    """markdown-it's own test, so our flanking verdicts match its parse."""
+    return isWhiteSpace(ord(ch))
 
 
 def _is_punct(ch: str) -> bool:
-    return unicodedata.category(ch)[0] in "PS"
+    return isPunctChar(ch)
 
 
 def _left_flanking(before: str, after: str) -> bool:

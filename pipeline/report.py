@@ -33,3 +33,29 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             for p in report.posts
         ],
     }
+
+
+def report_markdown(report: RunReport) -> str:
+    """A summary short enough for a pull-request description or comment."""
+    written = [p for p in report.posts if p.status == "written"]
+    lines = [
+        f"**{len(written)} edition(s) written**, {len(report.failed)} failed; "
+        f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s).",
+        "",
+    ]
+    rows = [p for p in report.posts if p.status != "up-to-date"]
+    if rows:
+        lines += ["| post | status | segments | reused | sent | billed | warnings |", "|---|---|---:|---:|---:|---:|---|"]
+        for p in rows:
+            codes: dict[str, int] = {}
+            for flag in p.flags:
+                codes[flag.code] = codes.get(flag.code, 0) + 1
+            warnings = ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items())) or "—"
+            lines.append(
+                f"| `{p.source.name}` | {p.status} | {p.segments} | {p.reused + p.cached} | {p.sent} | "
+                f"{p.billed_characters:,} | {warnings} |"
+            )
+    errors = [p for p in report.posts if p.error]
+    if errors:
+        lines += ["", "Errors:", ""] + [f"- `{p.source}`: {p.error}" for p in errors]
+    return "\n".join(lines) + "\n"

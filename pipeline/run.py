@@ -44,7 +44,7 @@ from pipeline.state import (
     short_hash,
     state_path,
 )
-from pipeline.translate import Request, Usage, translate_missing
+from pipeline.translate import Request, Usage, billable_length, translate_missing
 
 Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "planned"]
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
@@ -351,7 +351,7 @@ class Translator:
             if hit is None:
                 missing[unit.key] = unit.segment.xml
                 prepared.result.sent += 1
-                prepared.result.billed_characters += len(unit.segment.xml)
+                prepared.result.billed_characters += billable_length(unit.segment.xml)
             else:
                 prepared.translations[unit.key] = hit
                 prepared.result.cached += 1
@@ -368,7 +368,7 @@ class Translator:
     ) -> None:
         requests = [Request(key, text) for key, text in missing.items()]
         if dry_run:
-            report.would_bill += sum(len(r.text) for r in requests)
+            report.would_bill += sum(billable_length(r.text) for r in requests)
         else:
             report.usage.add(translate_missing(requests, self.engine, self.cache, self.settings.jobs))
         for prepared in window:

@@ -75,7 +75,7 @@ def split(body: str, keep: re.Pattern[str] | None = None) -> Skeleton:
         if kind == "table_cell":
             cell_from = end - starts[tok.map[0]]
         try:
-            protected = protect(tok.content, tok.children or [], env, glue, keep)
+            protected = protect(tok.content, tok.children or [], env, glue, keep, table_cell=kind == "table_cell")
         except UnsupportedInline as exc:
             skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
             continue
@@ -112,6 +112,7 @@ def _locate(
     for j, text in enumerate(lines):
         line = body[starts[first + j] : ends[first + j]]
         if kind == "table_cell":
+            text = text.replace("|", "\\|")  # markdown-it unescaped the cell's pipes before inline parsing
             col = line.find(text, cell_from)
         elif kind == "heading" and opener.markup.startswith("#"):
             col = line.find(text, line.find("#") + 1)

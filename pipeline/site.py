@@ -50,9 +50,9 @@ JAPANESE_RUN = re.compile(
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Lines Jekyll prints around a fatal error that carry no information of their own.
-NOISE_LINE = re.compile(
-    r"^\s*(?:from \S+:\d+:in |/\S+\.rb:\d+:in |-{10,}$|Jekyll \d[\d.]*\s+Please append|for any additional information)"
-)
+NOISE_LINE = re.compile(r"^\s*(?:from \S+:\d+:in |-{10,}$|Jekyll \d[\d.]*\s+Please append|for any additional information)")
+# The Ruby exception line after a fatal error repeats Jekyll's own message, when there is one.
+RUBY_EXCEPTION = re.compile(r"^/\S+\.rb:\d+:in ")
 
 
 # --------------------------------------------------------------------------------------
@@ -69,7 +69,7 @@ class JekyllNotInstalled(SiteError):
     """`jekyll` (or the jekyll-polyglot plugin) is missing; the message is the one-line fix."""
 
     def __init__(self, missing: str = "jekyll") -> None:
-        super().__init__(f"{missing} is not installed; install it with: {INSTALL_HINT}")
+        super().__init__(f"{missing} is not installed; install Jekyll and its plugin with: {INSTALL_HINT}")
         self.missing = missing
 
 
@@ -191,7 +191,14 @@ def run_jekyll(jekyll: str, source: Path, dest: Path) -> subprocess.CompletedPro
     command = [jekyll, "build", "--source", str(source), "--destination", str(dest), "--future", "--disable-disk-cache"]
     try:
         return subprocess.run(
-            command, cwd=source, env=env, capture_output=True, text=True, timeout=JEKYLL_TIMEOUT_SECONDS, check=False
+            command,
+            cwd=source,
+            env=env,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=JEKYLL_TIMEOUT_SECONDS,
+            check=False,
         )
     except FileNotFoundError as exc:
         raise JekyllNotInstalled() from exc
@@ -210,7 +217,7 @@ def parse_diagnostics(stderr: str, stdout: str, staging: Path, sources: dict[str
     lines = [*stderr.splitlines(), *(line for line in stdout.splitlines() if re.search(r"(?i)warning|error", line))]
     for raw in lines:
         line = ANSI_ESCAPE.sub("", raw).strip()
-        if not line or NOISE_LINE.match(line):
+        if not line or NOISE_LINE.match(line) or (RUBY_EXCEPTION.match(line) and diagnostics):
             continue
         line = line.replace(f"{staging}/", "")
         source = None
@@ -230,11 +237,15 @@ def missing_dependency(output: str) -> str | None:
 
 
 def read_site_config(site_dir: Path) -> dict:
-    """_config.yml as a dict ({} if absent): baseurl and url decide which links are internal."""
+    """_config.yml as a dict: baseurl and url decide which links are internal."""
     config_path = site_dir / "_config.yml"
     if not config_path.is_file():
-        return {}
-    return yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+        raise SiteError(f"no Jekyll site here (missing {config_path})", path=config_path)
+    try:
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SiteError(f"_config.yml is not valid YAML: {exc}", path=config_path) from exc
+    return config if isinstance(config, dict) else {}
 
 
 def build(site_dir: Path, content_dir: Path, dest: Path, *, jekyll: str = "jekyll") -> BuildResult:
@@ -245,8 +256,8 @@ def build(site_dir: Path, content_dir: Path, dest: Path, *, jekyll: str = "jekyl
     the report should show it next to everything else.  Only a missing Jekyll raises.
     """
     executable = find_jekyll(jekyll)
-    sources = post_sources(content_dir)
     config = read_site_config(site_dir)
+    sources = post_sources(content_dir)
     with tempfile.TemporaryDirectory(prefix="pipeline-site-") as tmp:
         staging = Path(tmp) / "src"
         stage(site_dir, sources, staging)
@@ -434,7 +445,10 @@ def resolve(href: str, page: Page, dest: Path, baseurl: str, site_url: str) -> R
             return Resolved(None, fragment)
         path = path[len(baseurl):] or "/"
     candidate = dest / path.lstrip("/")
-    options = [candidate / "index.html"] if path.endswith("/") else [candidate, candidate / "index.html", candidate.with_name(candidate.name + ".html")]
+    if path.endswith("/"):
+        options = [candidate / "index.html"]
+    else:  # servers redirect a directory to dir/, and many serve x.html for x
+        options = [candidate, candidate / "index.html", candidate.with_name(candidate.name + ".html")]
     for option in options:
         if option.is_file():
             return Resolved(option, fragment)
@@ -482,14 +496,30 @@ def leftover_japanese(texts: Iterable[str], allow: Iterable[str] = ()) -> list[s
     for text in texts:
         for name in allowed:
             text = text.replace(name, " ")
-        for match in JAPANESE_RUN.finditer(text):
-            if not match.group().strip():
-                continue
-            start, end = max(0, match.start() - 15), min(len(text), match.end() + 15)
-            snippet = " ".join(text[start:end].split())
+        for start, end in _merge_close(m.span() for m in JAPANESE_RUN.finditer(text) if m.group().strip()):
+            snippet = _context(text, start, end)
             if snippet not in found:
                 found.append(snippet)
     return found
+
+
+def _merge_close(spans: Iterable[tuple[int, int]], gap: int = 40) -> list[tuple[int, int]]:
+    """Join runs a few words apart, so one half-translated sentence is one finding."""
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start - merged[-1][1] <= gap:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _context(text: str, start: int, end: int, width: int = 20) -> str:
+    """text[start:end] with up to `width` characters either side, cut at spaces."""
+    left = text.rfind(" ", 0, max(0, start - width)) + 1 if start > width else 0
+    right = text.find(" ", end + width)
+    snippet = text[left : right if right != -1 else len(text)]
+    return " ".join(snippet.split())
 
 
 # --------------------------------------------------------------------------------------
@@ -538,21 +568,27 @@ def source_problems(stem: str, sources: dict[str, dict[str, Path]]) -> list[str]
 # The check
 
 
-def find_post_page(pages: Iterable[Page], dest: Path, stem: str, area: str) -> Page | None:
-    """The built page for post `stem` in the language area `area` (root or /en/)."""
+def index_post_pages(pages: Iterable[Page], dest: Path) -> dict[tuple[str, str], Page]:
+    """(language area, post stem) -> the page polyglot built for it (root = ja, /en/ = en)."""
+    index: dict[tuple[str, str], Page] = {}
     for page in pages:
-        if page.post == stem and page_language_area(dest, page.file) == area:
-            return page
-    return None
+        if page.post is not None:
+            index.setdefault((page_language_area(dest, page.file), page.post), page)
+    return index
 
 
-def check_post(stem: str, result: BuildResult, pages: dict[Path, Page], allow: Iterable[str]) -> PostRow:
+def check_post(
+    stem: str,
+    result: BuildResult,
+    pages: dict[Path, Page],
+    post_pages: dict[tuple[str, str], Page],
+    allow: Iterable[str],
+) -> PostRow:
     """All checks for one post."""
     row = PostRow(post=stem, problems=source_problems(stem, result.sources))
     paths = {p for p in (result.sources[DEFAULT_LANG].get(stem), result.sources[EN].get(stem)) if p}
     row.warnings = [d.text for d in result.diagnostics if d.source in paths]
-    ja = find_post_page(pages.values(), result.dest, stem, DEFAULT_LANG)
-    en = find_post_page(pages.values(), result.dest, stem, EN)
+    ja, en = post_pages.get((DEFAULT_LANG, stem)), post_pages.get((EN, stem))
     row.ja_page = ja.url if ja else None
     row.en_page = en.url if en else None
     if ja is None:
@@ -576,13 +612,14 @@ def check_post(stem: str, result: BuildResult, pages: dict[Path, Page], allow: I
 
 def check_hreflang(row: PostRow, ja: Page | None, en: Page, result: BuildResult) -> bool:
     """Check the links between the two editions, noting each missing one on the row."""
+    alternate = '<link rel="alternate" hreflang="{}">'
     expectations = [
-        (en, en.alternates.get(DEFAULT_LANG, []), ja, f'<link rel="alternate" hreflang="{DEFAULT_LANG}"> to the original'),
+        (en, en.alternates.get(DEFAULT_LANG, []), ja, f"{alternate.format(DEFAULT_LANG)} to the original"),
         (en, en.language_links.get(DEFAULT_LANG, []), ja, f'<a hreflang="{DEFAULT_LANG}"> link to the original'),
     ]
     if ja is not None:
-        expectations.append((ja, ja.alternates.get(EN, []), en, f'<link rel="alternate" hreflang="{EN}"> to the English page'))
-    ok = ja is not None
+        expectations.append((ja, ja.alternates.get(EN, []), en, f"{alternate.format(EN)} to the English page"))
+    ok = ja is not None and ja.lang == DEFAULT_LANG
     for page, hrefs, wanted, what in expectations:
         if not links_to(page, hrefs, wanted, result):
             ok = False
@@ -609,7 +646,11 @@ def check(result: BuildResult, *, allow: Iterable[str] = ()) -> SiteReport:
     allow = list(allow)
     pages = read_pages(result.dest, result.baseurl) if result.dest.is_dir() else {}
     stems = sorted(set(result.sources[DEFAULT_LANG]) | set(result.sources[EN]))
-    report = SiteReport(rows=[check_post(s, result, pages, allow) for s in stems], build_seconds=result.seconds)
+    post_pages = index_post_pages(pages.values(), result.dest)
+    report = SiteReport(
+        rows=[check_post(stem, result, pages, post_pages, allow) for stem in stems],
+        build_seconds=result.seconds,
+    )
     tied = {p for posts in result.sources.values() for p in posts.values()}
     report.warnings = [d.text for d in result.diagnostics if d.source not in tied]
     if result.returncode != 0:
@@ -649,6 +690,21 @@ def read_allow_file(path: Path | None) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
+def make_console() -> Console:
+    """A console for the report; CI logs are not terminals, and 80 columns fold the table."""
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 160)
+    return console
+
+
+def glossary_names(directory: Path) -> list[str]:
+    """Names the term base says are never translated: they may stay Japanese in English text."""
+    from pipeline.glossary import load_glossary  # only the command needs the term base
+
+    return list(load_glossary(directory).names)
+
+
 def _mark(ok: bool) -> str:
     return "[green]ok[/green]" if ok else "[red]FAIL[/red]"
 
@@ -660,7 +716,8 @@ def _count(items: list[str]) -> str:
 def render_report(report: SiteReport, console: Console) -> None:
     """The per-post table, then the details of every failure."""
     table = Table(title="Site check", show_lines=False)
-    for column in ("post", "ja page", "en page", "lang", "hreflang", "Japanese left", "broken links", "warnings", "result"):
+    columns = ("post", "ja page", "en page", "lang", "hreflang", "Japanese left", "broken links", "warnings", "result")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for row in report.rows:
         table.add_row(
@@ -701,13 +758,15 @@ def check_command(
     content_dir: Path = typer.Option(Path("content"), "--content", help="Directory holding ja/ and en/."),
     allow: list[str] = typer.Option([], "--allow", help="Japanese name allowed in English text (repeatable)."),
     allow_file: Path | None = typer.Option(None, "--allow-file", help="File of allowed Japanese names, one per line."),
+    glossary_dir: Path = typer.Option(Path("glossary"), "--glossary", help="Term base; its names are allowed too."),
     keep: Path | None = typer.Option(None, "--keep", help="Build into this directory and keep it."),
 ) -> None:
     """Build the site with Jekyll and check every post's two pages; exit 1 on any failure."""
-    console = Console()
+    console = make_console()
     try:
-        report = check_site(site_dir, content_dir, allow=[*allow, *read_allow_file(allow_file)], dest=keep)
-    except SiteError as exc:
+        names = [*allow, *read_allow_file(allow_file), *glossary_names(glossary_dir)]
+        report = check_site(site_dir, content_dir, allow=names, dest=keep)
+    except PipelineError as exc:
         console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(exc.exit_code) from exc
     render_report(report, console)
@@ -721,7 +780,7 @@ def build_command(
     content_dir: Path = typer.Option(Path("content"), "--content", help="Directory holding ja/ and en/."),
 ) -> None:
     """Build the bilingual site into DEST (for a look in a browser); exit 1 if Jekyll failed or warned."""
-    console = Console()
+    console = make_console()
     try:
         result = build(site_dir, content_dir, dest)
     except SiteError as exc:

@@ -6,12 +6,16 @@ Uses hashes of bytes only (see `state.classify`), so it is as cheap as reading t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
-from pipeline.glossary import Glossary
-from pipeline.post import source_hash
+from pipeline.frontmatter import translatable_fields
+from pipeline.glossary import Glossary, prose_of
+from pipeline.inline import JAPANESE
+from pipeline.post import read_post, source_hash
+from pipeline.segment import split
 from pipeline.state import PostStatus, TreeStatus, classify, load_state, settings_fingerprint, state_path
 
 
@@ -74,3 +78,34 @@ def shard(paths: Sequence[Path], k: int, n: int) -> list[Path]:
     """
     ordered = sorted(paths, key=lambda p: p.as_posix())
     return [p for i, p in enumerate(ordered) if i % n == k - 1]
+
+
+@dataclass(frozen=True)
+class TermUsage:
+    """Which glossary entries a post uses, and which of its taxonomy values have no entry."""
+
+    source: Path
+    terms: dict[str, int]  # ja term → occurrences in translatable text
+    names: dict[str, int]
+    unmapped_taxonomy: list[str]
+
+
+def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> list[TermUsage]:
+    usages = []
+    for source in sources:
+        post = read_post(source)
+        prose = [prose_of(s.xml) for s in split(post.body).segments]
+        unmapped: list[str] = []
+        if post.front_matter is not None:
+            for f in translatable_fields(post.front_matter, settings.translate_keys, source):
+                prose.append(f.value)
+                if f.key in ("categories", "category", "tags", "tag") and JAPANESE.search(f.value) and f.value not in glossary.taxonomy:
+                    unmapped.append(f.value)
+        text = "\n".join(prose)
+        terms = {s: text.count(s) for s in glossary.terms if s in text}
+        names = {}
+        if glossary.keep_pattern is not None:
+            for m in glossary.keep_pattern.finditer(text):
+                names[m.group(0)] = names.get(m.group(0), 0) + 1
+        usages.append(TermUsage(source, terms, names, unmapped))
+    return usages

@@ -8,6 +8,7 @@ only the rest.
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -34,6 +35,14 @@ class Usage:
         self.requests += other.requests
         self.texts += other.texts
         self.billed_characters += other.billed_characters
+
+
+def billable_length(xml: str) -> int:
+    """Characters DeepL bills for an XML text: everything outside the tags themselves."""
+    try:
+        return sum(len(part) for part in ET.fromstring(f"<seg>{xml}</seg>").itertext())
+    except ET.ParseError:
+        return len(xml)
 
 
 def request_size(text: str) -> int:

@@ -1,0 +1,471 @@
+"""Find the editing accidents in Japanese sources that would carry over into the English edition.
+
+Editors paste: a paragraph lands twice, a `---END---` line from the writing tool stays behind,
+a sentence is cut off where a paste ended, a `**` never closes.  The translation keeps all of
+that faithfully, so the place to catch it is the Japanese source, with file and line, before
+anything is sent to the engine.  The checks read the post the way the pipeline does
+(markdown-it, CommonMark + tables): what counts as "unclosed bold" is what CommonMark leaves as
+literal `**`, which is also what the segmenter will see.
+
+Codes (all findings are warnings unless they stop the site from building):
+
+    F001 front matter missing or not closed          F002 front matter is not valid YAML
+    F003 required field (title, date) missing/empty  F004 date is not a date
+    F005 Japanese source sets a `lang`               F006 file name is not a Jekyll post name
+    F007 file is not UTF-8
+    M001 paragraph repeated word for word            M002 long sentence repeated
+    M003 stray END marker or separator line          M004 emphasis marker that does not close
+    M005 paragraph ends mid-sentence / resumes one   M006 unbalanced Japanese brackets
+    M007 code fence never closed                     M008 body opens by repeating title/excerpt
+
+`lint_text` and `lint_paths` are the pure core; `lint` is the Typer command (`pipeline lint`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import typer
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+WARNING = "warning"
+ERROR = "error"
+REQUIRED_FIELDS = ("title", "date")
+POST_NAME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-.+\.(?:md|markdown)$")
+
+# A paragraph/sentence shorter than this may repeat on purpose ("以上です。", a refrain).
+MIN_REPEATED_PARAGRAPH = 20
+MIN_REPEATED_SENTENCE = 30
+# A one-line paragraph this short with no 。 is a headline written as plain text.
+HEADLINE_MAX = 60
+
+_DECOR = r"[-=_*~#+]"
+_END_WORD = r"(?:THE\s*END|END(?:\s*OF\s*\w+)?|EOF|終わり|おわり|終了|以上)"
+STRAY_MARKER = re.compile(
+    rf"^\s*(?:{_DECOR}{{2,}}\s*{_END_WORD}\s*{_DECOR}*|{_DECOR}*\s*{_END_WORD}\s*{_DECOR}{{2,}}|END|EOF)\s*$",
+    re.IGNORECASE,
+)
+JEKYLL_DATE = re.compile(
+    r"^\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?\s*$"
+)
+SEPARATOR_LINE = re.compile(r"^\s*[-=_*~+#]{3,}\s*$")
+JAPANESE_CHAR = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+# A paragraph whose last character is one of these stopped in the middle of a sentence.
+MID_SENTENCE_END = re.compile("[\u3040-\u30fb\u30fd-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff、，,]$")
+RESUMES = re.compile(r"^\s*(?:\.{2,}|…+|・{2,}|‥+)")
+SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]+[」』）)]*")
+BRACKETS = (("「", "」"), ("『", "』"), ("（", "）"), ("【", "】"))
+
+
+@dataclass(frozen=True, order=True)
+class LintFinding:
+    """One problem: where (file line, front matter counted), what (code), and why it matters."""
+
+    path: Path
+    line: int
+    code: str
+    message: str
+    severity: str = WARNING
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.code} {self.message}"
+
+
+# --------------------------------------------------------------------------------------
+# Front matter
+
+
+@dataclass(frozen=True)
+class Source:
+    """A post split into front matter and body, with the file line where the body starts."""
+
+    front_matter: str | None  # YAML text between the --- lines; None when there is none
+    body: str
+    body_first_line: int  # 1-based file line of the body's first line
+    closed: bool = True
+
+
+def split_source(text: str) -> Source:
+    """Split at the Jekyll `---` lines without losing track of line numbers."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return Source(None, text, 1)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return Source("\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2)
+    return Source("\n".join(lines[1:]), "", len(lines) + 1, closed=False)
+
+
+def field_line(front_matter: str, key: str) -> int:
+    """File line of `key:` in the front matter (1 = the opening ---, when the key is absent)."""
+    for index, line in enumerate(front_matter.split("\n")):
+        if re.match(rf"{re.escape(key)}\s*:", line):
+            return index + 2
+    return 1
+
+
+def check_front_matter(path: Path, source: Source) -> list[LintFinding]:
+    """Fields the site needs: a post without title or date cannot be published properly."""
+    if source.front_matter is None:
+        return [LintFinding(path, 1, "F001", "no front matter (--- block with title and date)", ERROR)]
+    if not source.closed:
+        return [LintFinding(path, 1, "F001", "front matter is never closed with a --- line", ERROR)]
+    try:
+        values = yaml.safe_load(source.front_matter) or {}
+    except yaml.YAMLError as exc:
+        # context_mark is where the broken construct began (e.g. the opening quote).
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        parts = (getattr(exc, "context", None), getattr(exc, "problem", None))
+        problem = " ".join(p for p in parts if p) or "cannot be parsed"
+        return [LintFinding(path, line, "F002", f"front matter is not valid YAML: {problem}", ERROR)]
+    if not isinstance(values, dict):
+        return [LintFinding(path, 2, "F002", "front matter is not a mapping of keys to values", ERROR)]
+    def at(key: str) -> int:
+        return field_line(source.front_matter or "", key)
+
+    findings = []
+    for key in REQUIRED_FIELDS:
+        value = values.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            what = "is empty" if key in values else "is missing"
+            findings.append(LintFinding(path, at(key), "F003", f"front matter {key} {what}", ERROR))
+    date = values.get("date")
+    if date is not None and not isinstance(date, (dt.date, dt.datetime)) and not JEKYLL_DATE.match(str(date)):
+        message = f"date {date!r} is not YYYY-MM-DD [HH:MM:SS +ZZZZ]"
+        findings.append(LintFinding(path, at("date"), "F004", message, ERROR))
+    if "lang" in values and values["lang"] != "ja":
+        message = f"lang: {values['lang']} in a Japanese source; the site would treat it as that language"
+        findings.append(LintFinding(path, at("lang"), "F005", message))
+    return findings
+
+
+# --------------------------------------------------------------------------------------
+# Markdown blocks
+
+
+def markdown() -> MarkdownIt:
+    """The parser the pipeline uses, with escapes kept apart so `\\*` is not a stray `*`."""
+    return MarkdownIt("commonmark").enable("table").disable("text_join")
+
+
+@dataclass(frozen=True)
+class Block:
+    """An inline run of text (paragraph, heading or table cell) with its place in the file."""
+
+    kind: str  # "paragraph", "heading", "cell"
+    inline: Token
+    first_line: int  # file line
+    lines: list[str]  # the source lines of the block
+    in_list: bool = False
+    setext: bool = False
+
+    @property
+    def text(self) -> str:
+        """The visible text: markup removed, line breaks as spaces."""
+        parts = []
+        for child in self.inline.children or []:
+            if child.type in ("text", "text_special", "code_inline"):
+                parts.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                parts.append(" ")
+        return " ".join("".join(parts).split())
+
+
+def blocks(tokens: list[Token], body_first_line: int, body_lines: list[str]) -> Iterator[Block]:
+    """Every inline token with its block kind, file line and whether it sits in a list."""
+    list_depth = 0
+    kind = "paragraph"
+    setext = False
+    row_map: list[int] | None = None
+    for token in tokens:
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            list_depth += 1
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            list_depth -= 1
+        elif token.type == "heading_open":
+            kind, setext = "heading", token.markup in ("=", "-")
+        elif token.type == "paragraph_open":
+            kind, setext = "paragraph", False
+        elif token.type in ("th_open", "td_open"):
+            kind = "cell"
+        elif token.type == "tr_open":
+            row_map = token.map
+        elif token.type == "inline":
+            span = token.map or row_map or [0, 1]
+            yield Block(
+                kind,
+                token,
+                body_first_line + span[0],
+                body_lines[span[0] : span[1]],
+                in_list=list_depth > 0,
+                setext=setext,
+            )
+
+
+# --------------------------------------------------------------------------------------
+# Checks on blocks
+
+
+def check_repeats(path: Path, paragraphs: list[Block]) -> list[LintFinding]:
+    """Paragraphs pasted twice, and long sentences that reappear in another paragraph."""
+    findings = []
+    seen_paragraphs: dict[str, int] = {}
+    seen_sentences: dict[str, int] = {}
+    for block in paragraphs:
+        text = block.text
+        if len(text) >= MIN_REPEATED_PARAGRAPH and not STRAY_MARKER.match(text):
+            if text in seen_paragraphs:
+                first = seen_paragraphs[text]
+                message = f"paragraph repeats line {first} word for word (lines {first} and {block.first_line})"
+                findings.append(LintFinding(path, block.first_line, "M001", message))
+                continue
+            seen_paragraphs[text] = block.first_line
+        for sentence in (s.strip() for s in SENTENCE.findall(text)):
+            if len(sentence) < MIN_REPEATED_SENTENCE:
+                continue
+            line = _line_of(block, sentence)
+            if sentence in seen_sentences and seen_sentences[sentence] != line:
+                first = seen_sentences[sentence]
+                findings.append(
+                    LintFinding(path, line, "M002", f"sentence repeats line {first}: {_clip(sentence)}")
+                )
+            else:
+                seen_sentences.setdefault(sentence, line)
+    return findings
+
+
+def check_markers(path: Path, block: Block) -> list[LintFinding]:
+    """`---END---` and friends, and separator lines swallowed by a paragraph or heading."""
+    findings = []
+    for offset, line in enumerate(block.lines):
+        if STRAY_MARKER.match(line):
+            message = f"stray end marker {line.strip()!r}; delete it"
+        elif block.kind == "paragraph" and SEPARATOR_LINE.match(line):
+            message = f"stray separator line {line.strip()!r} (not a thematic break here)"
+        else:
+            continue
+        findings.append(LintFinding(path, block.first_line + offset, "M003", message))
+    if block.setext and ("。" in block.text or len(block.text) > HEADLINE_MAX):
+        underline = block.first_line + len(block.lines) - 1
+        message = "this underline turns the prose above into a heading; put a blank line before it or delete it"
+        findings.append(LintFinding(path, underline, "M003", message))
+    return findings
+
+
+def _is_punct(char: str) -> bool:
+    return unicodedata.category(char).startswith(("P", "S"))
+
+
+def _flanking(before: str, after: str) -> tuple[bool, bool]:
+    """CommonMark's left-/right-flanking test for a delimiter run between `before` and `after`."""
+    left = not after.isspace() and (not _is_punct(after) or before.isspace() or _is_punct(before))
+    right = not before.isspace() and (not _is_punct(before) or after.isspace() or _is_punct(after))
+    return left, right
+
+
+def check_emphasis(path: Path, block: Block) -> list[LintFinding]:
+    """`*`/`_` runs CommonMark left as literal text: emphasis that never closes.
+
+    A common Japanese case: `**「名前」**が` - the closing `**` sits between a closing bracket
+    and a letter, which CommonMark does not accept as a closer, so the bold never ends.  One
+    finding per line, however many literal runs it has.
+    """
+    literal: dict[int, list[tuple[str, bool]]] = {}  # line -> [(run, closer blocked by punctuation)]
+    intraword: dict[int, set[str]] = {}  # line -> `_` runs between two letters
+    children = block.inline.children or []
+    line = block.first_line
+    for index, child in enumerate(children):
+        if child.type in ("softbreak", "hardbreak"):
+            line += 1
+            continue
+        if child.type != "text":
+            continue
+        for match in re.finditer(r"\*+|_+", child.content):
+            before = child.content[match.start() - 1] if match.start() else _edge(children, index, -1)
+            after = child.content[match.end()] if match.end() < len(child.content) else _edge(children, index, 1)
+            left, right = _flanking(before, after)
+            run = match.group()
+            if run[0] == "_" and before.isalnum() and after.isalnum():
+                # snake_case, or a would-be closer between two Japanese letters: never a delimiter.
+                intraword.setdefault(line, set()).add(run)
+                continue
+            if not (left or right):
+                continue
+            blocked = not right and _is_punct(before) and not before.isspace()
+            literal.setdefault(line, []).append((run, blocked))
+    findings = []
+    for line, runs in literal.items():
+        shown = ", ".join(dict.fromkeys(repr(run) for run, _ in runs))
+        if any(run in intraword.get(line, ()) for run, _ in runs):
+            hint = "_ emphasis does not open or close next to Japanese letters in CommonMark; use **…** or *…*"
+        elif any(blocked for _, blocked in runs):
+            hint = "CommonMark does not close ** between a closing bracket and a letter; write 「**…**」"
+        else:
+            hint = "close it, or escape it with a backslash"
+        findings.append(LintFinding(path, line, "M004", f"emphasis {shown} does not close: {hint}"))
+    return findings
+
+
+def _edge(children: list[Token], index: int, step: int) -> str:
+    """The character next to a text child across a token boundary: line edges count as space."""
+    neighbour = index + step
+    if neighbour < 0 or neighbour >= len(children) or children[neighbour].type in ("softbreak", "hardbreak"):
+        return " "
+    return "a"
+
+
+def check_mid_sentence(path: Path, block: Block) -> list[LintFinding]:
+    """A Japanese paragraph that stops mid-sentence, or one that resumes with `...`."""
+    text = block.text
+    if block.kind != "paragraph" or block.in_list or not JAPANESE_CHAR.search(text):
+        return []
+    findings = []
+    if RESUMES.match(text):
+        message = "paragraph starts with an ellipsis: it resumes a sentence cut off earlier"
+        findings.append(LintFinding(path, block.first_line, "M005", message))
+    headline = len(block.lines) == 1 and len(text) <= HEADLINE_MAX and "。" not in text
+    if not headline and not _bold_only(block) and MID_SENTENCE_END.search(text):
+        last = block.first_line + len(block.lines) - 1
+        findings.append(LintFinding(path, last, "M005", f"paragraph ends mid-sentence: …{text[-20:]}"))
+    return findings
+
+
+def _bold_only(block: Block) -> bool:
+    """A line that is all bold (a heading written as **text**)."""
+    kinds = [c.type for c in block.inline.children or [] if c.type not in ("softbreak",)]
+    return bool(kinds) and kinds[0] in ("strong_open", "em_open") and kinds[-1] in ("strong_close", "em_close")
+
+
+def check_brackets(path: Path, block: Block) -> list[LintFinding]:
+    """Japanese quotes and brackets must pair up inside a paragraph; a lone 「 means a cut."""
+    text = block.text
+    findings = []
+    for opening, closing in BRACKETS:
+        opened, closed = text.count(opening), text.count(closing)
+        if opened != closed:
+            message = f"{opened} {opening} but {closed} {closing} in this paragraph"
+            findings.append(LintFinding(path, block.first_line, "M006", message))
+    return findings
+
+
+def check_fences(path: Path, tokens: list[Token], body_first_line: int, body_lines: list[str]) -> list[LintFinding]:
+    """A fence that never closes turns the rest of the post into code: nothing gets translated."""
+    findings = []
+    for token in tokens:
+        if token.type != "fence" or token.map is None:
+            continue
+        # the closing fence is the block's last line (inside a quote or list: after "> " / indent)
+        last = body_lines[token.map[1] - 1] if token.map[1] - 1 > token.map[0] else ""
+        last = re.sub(r"^[\s>]*", "", last).rstrip()
+        marker = token.markup[0]
+        if not (last.startswith(token.markup) and set(last) == {marker}):
+            message = f"code fence {token.markup} is never closed"
+            findings.append(LintFinding(path, body_first_line + token.map[0], "M007", message, ERROR))
+    return findings
+
+
+def check_title_repeat(path: Path, source: Source, first: Block | None) -> list[LintFinding]:
+    """The layout prints the title; a first paragraph that repeats it shows it twice."""
+    if first is None or first.kind != "paragraph" or source.front_matter is None:
+        return []
+    try:
+        values = yaml.safe_load(source.front_matter) or {}
+    except yaml.YAMLError:
+        return []
+    if not isinstance(values, dict):
+        return []
+    for key in ("title", "excerpt"):
+        value = values.get(key)
+        if isinstance(value, str) and " ".join(value.split()) == first.text:
+            message = f"first paragraph repeats the {key}; the page already shows it"
+            return [LintFinding(path, first.first_line, "M008", message)]
+    return []
+
+
+def _line_of(block: Block, sentence: str) -> int:
+    probe = sentence[:12]
+    for offset, line in enumerate(block.lines):
+        if probe in line:
+            return block.first_line + offset
+    return block.first_line
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# --------------------------------------------------------------------------------------
+# Entry points
+
+
+def lint_text(path: Path, text: str) -> list[LintFinding]:
+    """All findings for one post's text, sorted by line."""
+    path = Path(path)
+    text = text.removeprefix("\ufeff")
+    findings: list[LintFinding] = []
+    if not POST_NAME.match(path.name):
+        message = "file name is not YYYY-MM-DD-title.md; Jekyll will not publish it"
+        findings.append(LintFinding(path, 1, "F006", message))
+    source = split_source(text)
+    findings += check_front_matter(path, source)
+    body_lines = source.body.split("\n")
+    tokens = markdown().parse(source.body)
+    all_blocks = list(blocks(tokens, source.body_first_line, body_lines))
+    paragraphs = [b for b in all_blocks if b.kind == "paragraph"]
+    findings += check_repeats(path, paragraphs)
+    for block in all_blocks:
+        findings += check_markers(path, block)
+        findings += check_emphasis(path, block)
+        findings += check_mid_sentence(path, block)
+        if block.kind == "paragraph":
+            findings += check_brackets(path, block)
+    findings += check_fences(path, tokens, source.body_first_line, body_lines)
+    findings += check_title_repeat(path, source, all_blocks[0] if all_blocks else None)
+    return sorted(findings)
+
+
+def expand(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; directories become their *.md files."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.md")) if path.is_dir() else [path])
+    return files
+
+
+def lint_paths(paths: Iterable[Path]) -> list[LintFinding]:
+    """Lint every file (directories: their *.md); unreadable files are findings, not crashes."""
+    findings: list[LintFinding] = []
+    for path in expand(paths):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            findings.append(LintFinding(path, 1, "F007", f"not UTF-8 ({exc.reason} at byte {exc.start})", ERROR))
+            continue
+        findings.extend(lint_text(path, text))
+    return findings
+
+
+def lint(
+    paths: list[Path] = typer.Argument(None, help="Posts or directories to check (default: content/ja)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 when anything is found (for CI)."),
+) -> None:
+    """Report editing accidents in the Japanese sources (repeated paragraphs, END markers, ...)."""
+    targets = paths or [Path("content/ja")]
+    missing = [p for p in targets if not p.exists()]
+    if missing:
+        typer.echo(f"no such file or directory: {', '.join(map(str, missing))}", err=True)
+        raise typer.Exit(2)
+    findings = lint_paths(targets)
+    for finding in findings:
+        typer.echo(str(finding))
+    files = len({f.path for f in findings})
+    typer.echo(f"{len(findings)} finding{'s' * (len(findings) != 1)} in {files} file{'s' * (files != 1)}")
+    raise typer.Exit(1 if strict and findings else 0)

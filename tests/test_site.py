@@ -1,0 +1,320 @@
+"""The bilingual site: the real Jekyll (Debian's jekyll + ruby-jekyll-polyglot) builds it.
+
+Builds are skipped only where `jekyll` is not on PATH; the HTML-reading helpers are tested
+without Jekyll.  Each build of 2-4 posts takes well under a second.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from pipeline import site
+from pipeline.site import (
+    INSTALL_HINT,
+    JekyllNotInstalled,
+    Page,
+    PageParser,
+    SiteReport,
+    build,
+    check_site,
+    leftover_japanese,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "site"
+FIXTURES = ROOT / "tests" / "fixtures" / "site"
+SAMPLES = ROOT / "content" / "ja"
+
+needs_jekyll = pytest.mark.skipif(
+    shutil.which("jekyll") is None,
+    reason=f"jekyll is not installed; to run the site tests: {INSTALL_HINT}",
+)
+
+
+def tree(path: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def rows(report: SiteReport) -> dict[str, site.PostRow]:
+    return {row.post: row for row in report.rows}
+
+
+@pytest.fixture(scope="module")
+def good() -> SiteReport:
+    return check_site(SITE, FIXTURES / "good")
+
+
+@pytest.fixture(scope="module")
+def bad() -> SiteReport:
+    return check_site(SITE, FIXTURES / "bad")
+
+
+# --------------------------------------------------------------------------------------
+# With Jekyll
+
+
+@needs_jekyll
+def test_good_pairs_pass_every_check(good: SiteReport) -> None:
+    assert good.ok, (good.rows, good.warnings, good.problems)
+    first = rows(good)["2025-01-01-first-post"]
+    assert first.ja_page == "/2025/01/01/first-post/"
+    assert first.en_page == "/en/2025/01/01/first-post/"
+    assert first.lang_ok and first.hreflang_ok
+    assert set(rows(good)) == {"2025-01-01-first-post", "2025-01-02-second-post"}
+
+
+@needs_jekyll
+def test_build_is_fast(good: SiteReport) -> None:
+    assert good.build_seconds < 20
+
+
+@needs_jekyll
+def test_english_page_markup(tmp_path: Path) -> None:
+    """What the checks rely on, read straight from the HTML Jekyll wrote."""
+    result = build(SITE, FIXTURES / "good", tmp_path / "out")
+    assert result.returncode == 0 and result.diagnostics == []
+    en = (tmp_path / "out/en/2025/01/01/first-post/index.html").read_text(encoding="utf-8")
+    ja = (tmp_path / "out/2025/01/01/first-post/index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in en and '<html lang="ja">' in ja
+    assert '<link rel="alternate" hreflang="ja" href="/2025/01/01/first-post/">' in en
+    assert re.search(r'<a [^>]*hreflang="ja"[^>]*href="/2025/01/01/first-post/"', en)
+    assert '<link rel="alternate" hreflang="en" href="/en/2025/01/01/first-post/">' in ja
+    # polyglot points the English page's links at the English pages
+    assert 'href="/en/2025/01/02/second-post/"' in en
+    assert (tmp_path / "out/en/index.html").is_file() and (tmp_path / "out/index.html").is_file()
+
+
+@needs_jekyll
+def test_build_leaves_the_repository_alone() -> None:
+    before_site, before_content = tree(SITE), tree(FIXTURES / "good")
+    check_site(SITE, FIXTURES / "good")
+    assert tree(SITE) == before_site
+    assert tree(FIXTURES / "good") == before_content
+
+
+@needs_jekyll
+def test_bad_fixture_reports_each_problem(bad: SiteReport) -> None:
+    assert not bad.ok
+    by_post = rows(bad)
+    leftovers = by_post["2025-02-01-leftovers"]
+    assert leftovers.lang_ok and leftovers.hreflang_ok
+    assert any("これは翻訳されていません" in s for s in leftovers.leftover_japanese)
+    assert any("テスト" in s for s in leftovers.leftover_japanese)  # an untranslated category
+    assert "/assets/missing-chart.png" in leftovers.broken_links
+    assert "/en/2024/12/31/nowhere/" in leftovers.broken_links
+    assert any(link.startswith("#nowhere") for link in leftovers.broken_links)
+    assert any("Liquid Warning" in w and "bad/en/2025-02-01-leftovers.md" in w for w in leftovers.warnings)
+
+    untranslated = by_post["2025-02-02-untranslated"]
+    assert untranslated.ja_page == "/2025/02/02/untranslated/"
+    assert not untranslated.lang_ok
+    assert any("no English edition" in p for p in untranslated.problems)
+    assert any("fell back to Japanese" in p for p in untranslated.problems)
+
+    no_lang = by_post["2025-02-03-no-lang"]
+    assert any("lang: en" in p for p in no_lang.problems)
+    assert not no_lang.ok
+
+
+@needs_jekyll
+def test_a_fatal_liquid_error_fails_the_site(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "good", content)
+    post = content / "en" / "2025-01-02-second-post.md"
+    post.write_text(post.read_text(encoding="utf-8") + '\n{{ "x" | append: }}\n', encoding="utf-8")
+    report = check_site(SITE, content)
+    assert not report.ok
+    assert "jekyll build failed (exit status 1)" in report.problems
+    warnings = rows(report)["2025-01-02-second-post"].warnings
+    assert any(w.startswith("Liquid Exception:") and str(post) in w for w in warnings)
+    assert not any("Please append" in w or w.startswith("from ") for w in warnings + report.warnings)
+
+
+@needs_jekyll
+def test_allowed_names_may_stay_in_japanese(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "good", content)
+    post = content / "en" / "2025-01-02-second-post.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nWritten by ALLFORCES編集部.\n", encoding="utf-8")
+    result = build(SITE, content, tmp_path / "out")
+    failing = site.check(result)
+    assert not failing.ok
+    assert rows(failing)["2025-01-02-second-post"].leftover_japanese == ["Written by ALLFORCES編集部."]
+    assert site.check(result, allow=["ALLFORCES編集部"]).ok
+
+
+@needs_jekyll
+def test_sample_posts_build_cleanly_with_english_editions(tmp_path: Path) -> None:
+    """The two real Japanese posts, each with a stand-in English edition made per the contract."""
+    content = tmp_path / "content"
+    (content / "ja").mkdir(parents=True)
+    (content / "en").mkdir()
+    for source in sorted(SAMPLES.glob("*.md")):
+        shutil.copyfile(source, content / "ja" / source.name)
+        (content / "en" / source.name).write_text(stand_in_edition(source), encoding="utf-8")
+    report = check_site(SITE, content, allow=["ALLFORCES編集部"])
+    assert [row.post for row in report.rows] == [p.stem for p in sorted(SAMPLES.glob("*.md"))]
+    assert report.ok, (report.rows, report.warnings, report.problems)
+
+
+def stand_in_edition(source: Path) -> str:
+    """Front matter byte for byte except the translated fields, plus lang and ref."""
+    text = source.read_text(encoding="utf-8")
+    front, _, _ = text[4:].partition("\n---\n")
+    replacements = {
+        "title": '"A stand-in English title"',
+        "excerpt": '"A stand-in English excerpt."',
+        "categories": '["Investment analysis"]',
+        "tags": '["AI", "Amazon"]',
+    }
+    lines = []
+    for line in front.split("\n"):
+        key = line.split(":", 1)[0]
+        lines.append(f"{key}: {replacements[key]}" if key in replacements else line)
+    lines += ["lang: en", f"ref: {source.stem}"]
+    body = "A stand-in English body with **bold** text.\n\n## A heading\n\nAnother paragraph.\n"
+    return "---\n" + "\n".join(lines) + "\n---\n\n" + body
+
+
+@needs_jekyll
+def test_missing_plugin_is_reported_with_the_install_line(tmp_path: Path) -> None:
+    site_dir = tmp_path / "site"
+    shutil.copytree(SITE, site_dir)
+    config = site_dir / "_config.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("- jekyll-polyglot", "- jekyll-not-there"), encoding="utf-8")
+    with pytest.raises(JekyllNotInstalled) as raised:
+        build(site_dir, FIXTURES / "good", tmp_path / "out")
+    assert "jekyll-not-there" in str(raised.value) and INSTALL_HINT in str(raised.value)
+
+
+# --------------------------------------------------------------------------------------
+# Command line
+
+
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    app.add_typer(site.site_app, name="site")
+    return app
+
+
+@needs_jekyll
+def test_cli_check_passes_on_good_pairs() -> None:
+    result = CliRunner().invoke(cli(), ["site", "check", "--site", str(SITE), "--content", str(FIXTURES / "good")])
+    assert result.exit_code == 0, result.output
+    assert "2025-01-01-first-post" in result.output and "site check passed" in result.output
+
+
+@needs_jekyll
+def test_cli_check_fails_on_bad_pairs() -> None:
+    result = CliRunner().invoke(cli(), ["site", "check", "--site", str(SITE), "--content", str(FIXTURES / "bad")])
+    assert result.exit_code == 1, result.output
+    assert "site check failed" in result.output
+    assert "Japanese left" in result.output
+
+
+@needs_jekyll
+def test_cli_allow_file(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "good", content)
+    post = content / "en" / "2025-01-02-second-post.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nBy ALLFORCES編集部.\n", encoding="utf-8")
+    allow = tmp_path / "allow.txt"
+    allow.write_text("# never translated\nALLFORCES編集部\n", encoding="utf-8")
+    args = ["site", "check", "--site", str(SITE), "--content", str(content), "--glossary", str(tmp_path / "none")]
+    assert CliRunner().invoke(cli(), args).exit_code == 1
+    assert CliRunner().invoke(cli(), [*args, "--allow-file", str(allow)]).exit_code == 0
+    assert CliRunner().invoke(cli(), [*args, "--allow", "ALLFORCES編集部"]).exit_code == 0
+
+
+@needs_jekyll
+def test_cli_allows_the_glossary_names(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "good", content)
+    post = content / "en" / "2025-01-02-second-post.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nBy ALLFORCES編集部.\n", encoding="utf-8")
+    glossary = tmp_path / "glossary"
+    glossary.mkdir()
+    (glossary / "names.tsv").write_text("# kind\tja\ten\tnote\nname\tALLFORCES編集部\t\t\n", encoding="utf-8")
+    args = ["site", "check", "--site", str(SITE), "--content", str(content), "--glossary", str(glossary)]
+    result = CliRunner().invoke(cli(), args)
+    assert result.exit_code == 0, result.output
+
+
+def test_cli_without_jekyll_prints_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(site.shutil, "which", lambda name: None)
+    result = CliRunner().invoke(cli(), ["site", "check", "--site", str(SITE), "--content", str(FIXTURES / "good")])
+    assert result.exit_code == 2
+    assert INSTALL_HINT in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_missing_site_is_an_error_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(site.shutil, "which", lambda name: "/usr/bin/jekyll")
+    result = CliRunner().invoke(cli(), ["site", "check", "--site", str(tmp_path / "nosite"), "--content", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no Jekyll site here" in result.output
+
+
+def test_build_without_jekyll_raises(tmp_path: Path) -> None:
+    with pytest.raises(JekyllNotInstalled, match=re.escape(INSTALL_HINT)):
+        build(SITE, FIXTURES / "good", tmp_path / "out", jekyll="no-such-jekyll-binary")
+
+
+# --------------------------------------------------------------------------------------
+# Reading HTML (no Jekyll needed)
+
+
+def parse(html: str, url: str = "/en/x/") -> Page:
+    page = Page(file=Path("x.html"), url=url)
+    parser = PageParser(page)
+    parser.feed(html)
+    parser.close()
+    return page
+
+
+def test_text_marked_as_japanese_or_code_is_not_english() -> None:
+    page = parse(
+        '<html lang="en"><head><title>Title 題</title><meta name="description" content="要約"></head><body>'
+        '<p>Text <span lang="ja">日本語</span> more<br>line</p><pre><code>コード</code></pre>'
+        '<img src="/a.png" alt="図"><script>var s = "スクリプト";</script></body></html>'
+    )
+    assert page.lang == "en"
+    assert leftover_japanese(page.english_text) == ["Title 題", "要約", "図"]
+
+
+def test_alternates_language_links_and_ids() -> None:
+    page = parse(
+        '<html lang="en"><head><link rel="alternate" hreflang="ja" href="/x/"></head><body>'
+        '<a hreflang="ja" lang="ja" href="/x/">日本語</a><h2 id="top">Top</h2>'
+        '<article class="post" data-post="2025-01-01-x"><img srcset="/a.png 1x, /b.png 2x"></article></body></html>'
+    )
+    assert page.alternates == {"ja": ["/x/"]} and page.language_links == {"ja": ["/x/"]}
+    assert page.post == "2025-01-01-x" and "top" in page.ids
+    assert page.links == ["/x/", "/x/", "/a.png", "/b.png"]
+    assert leftover_japanese(page.english_text) == []
+
+
+def test_leftover_japanese_allow_list_and_fullwidth_punctuation() -> None:
+    assert leftover_japanese(["Made by 株式会社ALLFORCES."], allow=["株式会社ALLFORCES"]) == []
+    assert leftover_japanese(["A sentence（with full-width brackets）."]) == ["A sentence（with full-width brackets）."]
+    assert leftover_japanese(["Plain English, café, naïve – fine."]) == []
+
+
+def test_resolve_directories_files_and_fragments(tmp_path: Path) -> None:
+    (tmp_path / "en/2025/01/01/a").mkdir(parents=True)
+    (tmp_path / "en/2025/01/01/a/index.html").write_text("")
+    (tmp_path / "img.png").write_text("")
+    page = Page(file=tmp_path / "en/2025/01/01/a/index.html", url="/en/2025/01/01/a/")
+    resolve = lambda href: site.resolve(href, page, tmp_path, "", "")  # noqa: E731
+    assert resolve("/en/2025/01/01/a/").file == tmp_path / "en/2025/01/01/a/index.html"
+    assert resolve("/en/2025/01/01/a").file == tmp_path / "en/2025/01/01/a/index.html"
+    assert resolve("../../../../../img.png").file == tmp_path / "img.png"
+    assert resolve("#frag") == site.Resolved(tmp_path / "en/2025/01/01/a/index.html", "frag")
+    assert resolve("/missing/").file is None
+    assert resolve("https://example.com/x") is None and resolve("mailto:a@b.c") is None
