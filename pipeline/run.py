@@ -31,6 +31,7 @@ from pipeline.engines import Engine
 from pipeline.errors import EngineError, InputError, PipelineError, StructureError
 from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import Protected, protect_plain, restore
+from pipeline.memory import MEMORY_FILE, TranslationMemory
 from pipeline.post import Post, read_post, source_hash, write_atomic
 from pipeline.segment import Segment, split, splice
 from pipeline.state import (
@@ -147,12 +148,18 @@ class Translator:
     """Holds what a run shares (settings, engine, cache, glossary); `run()` does one pass."""
 
     def __init__(
-        self, settings: Settings, engine: Engine, cache: TranslationCache, glossary: Glossary | None = None
+        self,
+        settings: Settings,
+        engine: Engine,
+        cache: TranslationCache,
+        glossary: Glossary | None = None,
+        memory: TranslationMemory | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
         self.cache = cache
         self.glossary = glossary or Glossary()
+        self.memory = memory or TranslationMemory.load(settings.path(settings.state_dir) / MEMORY_FILE)
         self._engine_settings = engine.settings()
         self._keep = self.glossary.keep_pattern
         self.fingerprint = settings_fingerprint(settings, self.glossary)
@@ -207,6 +214,9 @@ class Translator:
                 prepared.result.status = "failed"
                 prepared.result.error = exc
                 done(prepared.result)
+        finally:
+            if not dry_run:
+                self.memory.save()
         report.elapsed = time.perf_counter() - started
         return report
 
@@ -281,9 +291,11 @@ class Translator:
         changed it, segments whose hash differs are theirs. If the segments no longer line
         up with the record (paragraphs split or merged by hand), we refuse to guess.
         """
-        if record is None or edition_sha is None or edition_sha == record.previous_edition_sha256:
+        if record is None or edition_sha is None:
             return _Previous()
         edited = edition_sha != record.edition_sha256
+        if edited and edition_sha == record.previous_edition_sha256:
+            return _Previous()  # our last write never landed: the edition predates the record
         edition = read_post(output)
         texts = [s.source for s in split(edition.body).segments]
         body_records = [r for r in record.segments if r.f is None]
@@ -316,13 +328,27 @@ class Translator:
         return values
 
     def _reuse(self, units: list[_Unit], previous: _Previous, result: PostResult, post: Post) -> None:
-        """Take English from the previous edition; flag human text whose source changed."""
+        """Take English from the previous edition or the translation memory.
+
+        Precedence: a translator's text in this edition, then an approved translation of the
+        same source from the memory, then our own earlier machine output.
+        """
+        for unit in units:
+            if unit.origin == "approved":  # taxonomy: the glossary decides
+                continue
+            hit = previous.by_key.get(unit.reuse_key)
+            if hit is not None and hit[1] in ("human", "approved"):
+                unit.fixed, unit.origin = hit
+                continue
+            if unit.origin == "source":  # nothing to translate, and nobody edited it
+                continue
+            entry = self.memory.get(unit.segment.protected.joined)
+            if entry is not None:
+                unit.fixed, unit.origin = entry.en, "approved"
+            elif hit is not None:
+                unit.fixed, unit.origin = hit
         if not previous.records:
             return
-        for unit in units:
-            hit = previous.by_key.get(unit.reuse_key)
-            if hit is not None and unit.origin != "approved":
-                unit.fixed, unit.origin = hit
         # Sources that changed under a human translation: re-translate, flag, show the old text.
         old = [r.s for r in previous.records]
         new = [u.source_hash for u in units]
@@ -394,6 +420,8 @@ class Translator:
                 text = self._restore(unit.segment, translated, result, line)
                 self._check_terms(unit.segment, translated, result, line)
             review = any(f.code == "needs-review" and f.line == line for f in result.flags)
+            if unit.origin == "human":
+                self.memory.approve(unit.segment.protected.joined, text, self.relative(post.path).as_posix())
             record = SegmentRecord(unit.reuse_key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review)
             if unit.field is not None:
                 field_edits.append((unit.field, text))
@@ -409,14 +437,15 @@ class Translator:
             new_fm = frontmatter.edit(fm, field_edits, added, post.newline)
             head = post.text[: fm.start] + new_fm + post.text[fm.end : post.body_start]
         data = post.with_text(head + body)
+        new_sha = source_hash(data)
         state = PostState(
             source=self.relative(post.path).as_posix(),
             edition=prepared.output.as_posix(),
             source_sha256=post.source_hash,
-            edition_sha256=source_hash(data),
+            edition_sha256=new_sha,
             settings=self.fingerprint,
             segments=tuple(records + field_records),
-            previous_edition_sha256=prepared.previous_sha,
+            previous_edition_sha256=prepared.previous_sha if prepared.previous_sha != new_sha else None,
         )
         # State first, naming both the old and the new edition: a crash between the two
         # writes is then recognised as an unfinished write, never as a translator's edit.

@@ -1,0 +1,88 @@
+"""Translators' edits in an English edition survive re-runs and become approved memory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import make_site, run_cli
+
+POST = "2025-09-30-aws-ai-revenue.md"
+SOURCE_SENTENCE = "でもね、今回のAWSのケースは、ただのバズワードで終わる話ではない、と直感しました。"
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> Path:
+    make_site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate").exit_code == 0
+    return tmp_path
+
+
+def edition(site: Path) -> Path:
+    return site / "content" / "en" / POST
+
+
+def human_edit(site: Path) -> str:
+    """Replace the machine English of the paragraph with SOURCE_SENTENCE by a human's."""
+    text = edition(site).read_text(encoding="utf-8")
+    paragraph = next(p for p in text.split("\n\n") if SOURCE_SENTENCE in p)
+    human = "But this time, I sensed, AWS is not just another buzzword story."
+    edition(site).write_text(text.replace(paragraph, human), encoding="utf-8")
+    return human
+
+
+def test_hand_edit_survives_a_rerun_and_is_approved(site: Path, deepl_env) -> None:
+    human = human_edit(site)
+    status = json.loads(run_cli("status", "--json").stdout)
+    assert {p["state"] for p in status["posts"]} == {"edited", "up-to-date"}
+    deepl_env.reset_log()
+    assert run_cli("translate").exit_code == 0
+    assert human in edition(site).read_text(encoding="utf-8")
+    assert deepl_env.translate_requests == []
+    record = json.loads((site / "translations" / (POST + ".json")).read_text(encoding="utf-8"))
+    assert [s["o"] for s in record["segments"]].count("human") == 1
+    memory = [json.loads(line) for line in (site / "translations" / "memory.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(m["en"], m["origin"]) for m in memory] == [(human, "human")]
+    # and it survives a forced rebuild too
+    assert run_cli("translate", "--force").exit_code == 0
+    assert human in edition(site).read_text(encoding="utf-8")
+
+
+def test_approved_text_is_reused_for_the_same_source_elsewhere(site: Path, deepl_env) -> None:
+    human = human_edit(site)
+    assert run_cli("translate").exit_code == 0
+    source = (site / "content" / "ja" / POST).read_text(encoding="utf-8")
+    paragraph = next(p for p in source.split("\n\n") if SOURCE_SENTENCE in p)
+    (site / "content" / "ja" / "2026-01-02-quote.md").write_text(f"---\ntitle: 引用\n---\n\n{paragraph}\n", encoding="utf-8")
+    deepl_env.reset_log()
+    assert run_cli("translate").exit_code == 0
+    assert human in (site / "content" / "en" / "2026-01-02-quote.md").read_text(encoding="utf-8")
+    assert all(SOURCE_SENTENCE not in t for t in deepl_env.texts_sent)
+
+
+def test_changed_source_under_a_human_edit_is_retranslated_and_flagged(site: Path, deepl_env) -> None:
+    human = human_edit(site)
+    assert run_cli("translate").exit_code == 0
+    src = site / "content" / "ja" / POST
+    src.write_text(src.read_text(encoding="utf-8").replace(SOURCE_SENTENCE, SOURCE_SENTENCE.replace("直感", "確信")), encoding="utf-8")
+    result = run_cli("translate", "--report", "r.json")
+    assert result.exit_code == 0
+    assert human not in edition(site).read_text(encoding="utf-8")
+    flags = [w for p in json.loads((site / "r.json").read_text())["posts"] for w in p["warnings"]]
+    review = [w for w in flags if w["code"] == "needs-review"]
+    assert len(review) == 1 and review[0]["previous"] == human
+
+
+def test_restructured_edition_needs_a_manual_merge(site: Path, deepl_env) -> None:
+    text = edition(site).read_text(encoding="utf-8")
+    paragraphs = text.split("\n\n")
+    edition(site).write_text("\n\n".join(paragraphs[:5] + [paragraphs[5] + " " + paragraphs[6]] + paragraphs[7:]), encoding="utf-8")
+    before = edition(site).read_bytes()
+    src = site / "content" / "ja" / POST
+    src.write_text(src.read_text(encoding="utf-8").replace(SOURCE_SENTENCE, SOURCE_SENTENCE + "本当に。"), encoding="utf-8")
+    result = run_cli("translate")
+    assert result.exit_code == 1
+    assert "manual merge" in result.stdout and "split or merged" in result.stderr
+    assert edition(site).read_bytes() == before
