@@ -21,7 +21,7 @@ from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary, load_glossary
 from pipeline.lint import lint
 from pipeline.post import write_atomic
 from pipeline.site import site_app
-from pipeline.report import report_dict, report_markdown
+from pipeline.report import LAST_RUN, report_dict, report_markdown
 from pipeline.run import PostResult, RunReport, Translator
 from pipeline.state import TreeStatus
 from pipeline.survey import glossary_usage, orphans, parse_shard, survey
@@ -164,6 +164,9 @@ def translate(
         with _progress(len(posts)) as advance:
             report = translator.run(posts, dry_run=dry_run, fail_fast=fail_fast, force=force, progress=advance)
     _print_report(report, settings)
+    if not dry_run:  # `pipeline review` reads the last run's report from here
+        last = settings.path(settings.cache_dir) / LAST_RUN
+        write_atomic(last, (json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     if report_file is not None:
         write_atomic(report_file, (json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     if summary_file is not None:

@@ -90,6 +90,8 @@ def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
         for index, node in items:
             if node.tag != "tag:yaml.org,2002:str" or not node.value.strip():
                 continue
+            if node.start_mark.index < key_node.start_mark.index:
+                continue  # an alias: its span is the anchor's, elsewhere in the document
             fields.append(
                 Field(
                     key,

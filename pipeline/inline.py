@@ -60,6 +60,7 @@ class Protected:
     elements: Mapping[str, Element]
     joined: str  # the source Markdown with soft line breaks joined: restore(xml) gives exactly this
     escape_pipes: bool = False  # a table cell: every `|` of the restored text is written `\|`
+    plain: bool = False  # not Markdown (a front matter value): line breaks kept, nothing escaped
 
     @property
     def has_prose(self) -> bool:
@@ -173,11 +174,11 @@ class _Builder:
                 return piece[-1]
         return ""
 
-    def build(self, escape_pipes: bool = False) -> Protected:
+    def build(self, escape_pipes: bool = False, plain: bool = False) -> Protected:
         joined = "".join(self.md)
         if escape_pipes:
             joined = joined.replace("|", "\\|")
-        return Protected("".join(self.xml), dict(self.elements), joined, escape_pipes)
+        return Protected("".join(self.xml), dict(self.elements), joined, escape_pipes, plain)
 
 
 def _unclaimed(
@@ -378,9 +379,11 @@ def restore(xml: str, protected: Protected) -> str:
         pieces.append(piece)
         kinds.append(kind)
 
+    prose = (lambda text: text) if protected.plain else _prose
+
     def walk(node: ET.Element) -> None:
         if node.text:
-            add(_prose(node.text), "prose")
+            add(prose(node.text), "prose")
         for child in node:
             ident = child.get("id", "")
             element = protected.elements.get(ident)
@@ -396,7 +399,7 @@ def restore(xml: str, protected: Protected) -> str:
             else:
                 add(element.open, element.kind)
             if child.tail:
-                add(_prose(child.tail), "prose")
+                add(prose(child.tail), "prose")
 
     walk(root)
     missing = set(protected.elements) - seen
@@ -404,7 +407,7 @@ def restore(xml: str, protected: Protected) -> str:
         lost = sorted(protected.elements[i].open for i in missing)
         raise StructureError(f"the engine lost {len(missing)} tag(s): {', '.join(repr(x) for x in lost)}")
     text = _finish("".join(pieces), protected)
-    if text == protected.joined:
+    if text == protected.joined or protected.plain:
         return text
     _escape_prose(pieces, kinds)
     _keep_emphasis_parsable(pieces, marks)
@@ -537,7 +540,12 @@ def _can_close(delimiter: str, before: str, after: str) -> bool:
 
 
 def protect_plain(text: str, keep: re.Pattern[str] | None = None) -> Protected:
-    """Engine XML for plain text that is not Markdown (front matter values)."""
+    """Engine XML for plain text that is not Markdown (front matter values).
+
+    Its line breaks travel as they are and come back as they are (a `|` block scalar is
+    several lines on purpose), and nothing in the answer is escaped: Jekyll prints these
+    values, it does not render them as Markdown.
+    """
     out = _Builder(keep)
     out.prose(text)
-    return out.build()
+    return out.build(plain=True)

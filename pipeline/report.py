@@ -6,6 +6,8 @@ from typing import Any
 
 from pipeline.run import RunReport
 
+LAST_RUN = "last-run.json"  # in the cache folder: what `pipeline review` shows by default
+
 
 def report_dict(report: RunReport) -> dict[str, Any]:
     return {
