@@ -126,6 +126,7 @@ def translate(
     cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Translation cache folder.", show_default=".cache/pipeline")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Do everything but call the engine and write files; print what would be billed.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when a glossary term is missing from a translation.")] = False,
+    retry_flagged: Annotated[bool, typer.Option("--retry-flagged", help="Ask the engine again for segments whose cached answer broke tags or was truncated.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Rebuild every edition even if its source is unchanged (translators' edits are still kept).")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Delete English editions whose Japanese source is gone.")] = False,
     shard: Annotated[Optional[str], typer.Option("--shard", metavar="K/N", help="Only the K-th of N deterministic shares of the posts (CI matrices).")] = None,
@@ -162,7 +163,9 @@ def translate(
     with TranslationCache(settings.path(settings.cache_dir)) as cache:
         translator = Translator(settings, the_engine, cache, glossary)
         with _progress(len(posts)) as advance:
-            report = translator.run(posts, dry_run=dry_run, fail_fast=fail_fast, force=force, progress=advance)
+            report = translator.run(
+                posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=advance
+            )
     _print_report(report, settings)
     if not dry_run:  # `pipeline review` reads the last run's report from here
         last = settings.path(settings.cache_dir) / LAST_RUN

@@ -20,7 +20,7 @@ import difflib
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -45,7 +45,7 @@ from pipeline.state import (
     short_hash,
     state_path,
 )
-from pipeline.translate import Request, Usage, billable_length, translate_missing
+from pipeline.translate import REQUEST_OVERHEAD, Request, Usage, billable_length, split_sentences, translate_missing
 
 Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "planned"]
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
@@ -80,6 +80,7 @@ class RunReport:
     posts: list[PostResult] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     would_bill: int = 0  # dry run: characters the missing texts would cost
+    retried: int = 0  # texts asked for again because the first answer broke their structure
     elapsed: float = 0.0
     dry_run: bool = False
     aborted: EngineError | None = None
@@ -102,9 +103,13 @@ class _Unit:
     segment: Segment
     source_hash: str
     key: str = ""  # cache key; empty when the English is known without the engine
-    field: frontmatter.Field | None = None  # set for front matter values
+    fm_field: frontmatter.Field | None = None  # set for front matter values
     fixed: str | None = None  # English known without the engine
     origin: Origin = "machine"
+    parts: list[tuple[str, Segment]] = field(default_factory=list)  # (key, piece) of a text too big for one request
+
+    def requests(self) -> list[tuple[str, Segment]]:
+        return self.parts or [(self.key, self.segment)]
 
     @property
     def reuse_key(self) -> str:
@@ -112,9 +117,9 @@ class _Unit:
 
     @property
     def field_name(self) -> str | None:
-        if self.field is None:
+        if self.fm_field is None:
             return None
-        return self.field.key if self.field.index is None else f"{self.field.key}[{self.field.index}]"
+        return self.fm_field.key if self.fm_field.index is None else f"{self.fm_field.key}[{self.fm_field.index}]"
 
 
 @dataclass
@@ -124,6 +129,26 @@ class _Previous:
     by_key: dict[str, tuple[str, Origin]] = field(default_factory=dict)
     records: tuple[SegmentRecord, ...] = ()
     texts: list[str] = field(default_factory=list)
+
+
+MIN_RATIO = 0.5  # English characters per Japanese character below which an answer looks cut off
+MIN_CHECKED = 20  # shorter sources vary too much to judge
+
+
+def truncated(translated: str, protected: Protected) -> bool:
+    source = billable_length(protected.xml)
+    return source >= MIN_CHECKED and billable_length(translated) < MIN_RATIO * source
+
+
+def acceptable(translated: str | None, protected: Protected) -> bool:
+    """Whether an engine answer can be used: its tags restore and it is not cut short."""
+    if translated is None:
+        return False
+    try:
+        restore(translated, protected)
+    except StructureError:
+        return False
+    return not truncated(translated, protected)
 
 
 class NeedsMerge(PipelineError):
@@ -177,12 +202,13 @@ class Translator:
         dry_run: bool = False,
         fail_fast: bool = False,
         force: bool = False,
+        retry_flagged: bool = False,
         progress: ProgressCallback | None = None,
     ) -> RunReport:
         started = time.perf_counter()
         report = RunReport(dry_run=dry_run)
         window: list[_Prepared] = []
-        missing: dict[str, str] = {}
+        missing: dict[str, Segment] = {}
 
         def done(result: PostResult) -> None:
             report.posts.append(result)
@@ -202,7 +228,7 @@ class Translator:
                 if isinstance(prepared, PostResult):
                     done(prepared)
                     continue
-                self._look_up(prepared, missing)
+                self._look_up(prepared, missing, retry_flagged)
                 window.append(prepared)
                 if len(missing) >= self.settings.window_texts:
                     self._flush(window, missing, report, done, dry_run)
@@ -252,17 +278,22 @@ class Translator:
 
     def _body_unit(self, segment: Segment) -> _Unit:
         unit = _Unit(segment, short_hash(segment.protected.joined))
-        if segment.protected.has_prose:
-            unit.key = self._key(segment.protected)
-        else:
+        if not segment.protected.has_prose:
             unit.fixed, unit.origin = segment.source, "source"
+            return unit
+        unit.key = self._key(segment.protected)
+        pieces = split_sentences(segment.xml, self.engine.limits.max_bytes - REQUEST_OVERHEAD)
+        if len(pieces) > 1:
+            for piece in pieces:
+                protected = Protected(piece, {}, piece)
+                unit.parts.append((self._key(protected), replace(segment, protected=protected)))
         return unit
 
     def _field_unit(self, fm_field: frontmatter.Field, result: PostResult) -> _Unit:
         """A front matter value; categories and tags map through the taxonomy."""
         protected = protect_plain(fm_field.value, self._keep)
         segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
-        unit = _Unit(segment, short_hash(fm_field.value), field=fm_field)
+        unit = _Unit(segment, short_hash(fm_field.value), fm_field=fm_field)
         taxonomy = fm_field.key in TAXONOMY_KEYS
         if taxonomy and fm_field.value in self.glossary.taxonomy:
             unit.fixed, unit.origin = self.glossary.taxonomy[fm_field.value], "approved"
@@ -360,43 +391,53 @@ class Translator:
                 rec, unit = previous.records[i], units[j]
                 if rec.o in ("human", "approved") or previous.by_key.get(rec.k, ("", "machine"))[1] == "human":
                     text = previous.by_key.get(rec.k, ("", rec.o))[0]
-                    line = unit.segment.line if unit.field else post.body_first_line + unit.segment.line - 1
+                    line = unit.segment.line if unit.fm_field else post.body_first_line + unit.segment.line - 1
                     result.flags.append(
                         Flag(line, "needs-review", "the source changed under a human translation; re-translated", text)
                     )
 
-    def _look_up(self, prepared: _Prepared, missing: dict[str, str]) -> None:
+    def _look_up(self, prepared: _Prepared, missing: dict[str, Segment], retry_flagged: bool) -> None:
         for unit in prepared.units:
             if unit.fixed is not None:
                 prepared.result.reused += 1
                 continue
-            if unit.key in missing or unit.key in prepared.translations:
-                prepared.result.cached += 1
-                continue
-            hit = self.cache.get(unit.key)
-            if hit is None:
-                missing[unit.key] = unit.segment.xml
-                prepared.result.sent += 1
-                prepared.result.billed_characters += billable_length(unit.segment.xml)
-            else:
-                prepared.translations[unit.key] = hit
-                prepared.result.cached += 1
+            for key, segment in unit.requests():
+                if key in missing or key in prepared.translations:
+                    prepared.result.cached += 1
+                    continue
+                hit = self.cache.get(key)
+                if hit is None or (retry_flagged and not unit.parts and not acceptable(hit, segment.protected)):
+                    missing[key] = segment
+                    prepared.result.sent += 1
+                    prepared.result.billed_characters += billable_length(segment.xml)
+                else:
+                    prepared.translations[key] = hit
+                    prepared.result.cached += 1
 
     # finishing --------------------------------------------------------------------------
 
     def _flush(
         self,
         window: list[_Prepared],
-        missing: dict[str, str],
+        missing: dict[str, Segment],
         report: RunReport,
         done: ProgressCallback,
         dry_run: bool,
     ) -> None:
-        requests = [Request(key, text) for key, text in missing.items()]
+        requests = [Request(key, segment.xml) for key, segment in missing.items()]
         if dry_run:
             report.would_bill += sum(billable_length(r.text) for r in requests)
         else:
             report.usage.add(translate_missing(requests, self.engine, self.cache, self.settings.jobs))
+            # An answer that broke the structure or came back truncated is asked for once
+            # more; whatever comes back is cached, so a re-run never pays for it again.
+            again = [
+                r for r in requests if missing[r.key].protected.elements and not acceptable(self.cache.get(r.key), missing[r.key].protected)
+                or not missing[r.key].protected.elements and self.cache.get(r.key) is None
+            ]
+            if again:
+                report.usage.add(translate_missing(again, self.engine, self.cache, self.settings.jobs))
+                report.retried += len(again)
         for prepared in window:
             if not dry_run:
                 try:
@@ -412,19 +453,20 @@ class Translator:
         records: list[SegmentRecord] = []
         field_records: list[SegmentRecord] = []
         for unit in prepared.units:
-            line = unit.segment.line if unit.field else post.body_first_line + unit.segment.line - 1
+            line = unit.segment.line if unit.fm_field else post.body_first_line + unit.segment.line - 1
             if unit.fixed is not None:
                 text = unit.fixed
             else:
-                translated = prepared.translations.get(unit.key) or self.cache.get(unit.key)
+                answers = [prepared.translations.get(key) or self.cache.get(key) for key, _ in unit.requests()]
+                translated = None if None in answers else " ".join(a for a in answers if a is not None)
                 text = self._restore(unit.segment, translated, result, line)
                 self._check_terms(unit.segment, translated, result, line)
             review = any(f.code == "needs-review" and f.line == line for f in result.flags)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, self.relative(post.path).as_posix())
             record = SegmentRecord(unit.reuse_key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review)
-            if unit.field is not None:
-                field_edits.append((unit.field, text))
+            if unit.fm_field is not None:
+                field_edits.append((unit.fm_field, text))
                 field_records.append(record)
             else:
                 body_edits.append((unit.segment.start, unit.segment.end, text))
@@ -474,6 +516,11 @@ class Translator:
             text = restore(translated, segment.protected)
         except StructureError as exc:
             result.flags.append(Flag(line, "structure", f"{exc.message}; kept the Japanese source"))
+            return segment.source
+        if truncated(translated, segment.protected):
+            result.flags.append(
+                Flag(line, "truncated", "the translation is far shorter than the source; kept the Japanese source")
+            )
             return segment.source
         # A translation identical to the source keeps the source's own line layout.
         return segment.source if text == segment.protected.joined else text.strip()

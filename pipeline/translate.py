@@ -8,6 +8,7 @@ only the rest.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -123,3 +124,39 @@ def _collect(pending: set[Future[Usage]], usage: Usage, on_batch: Callable[[int]
         if on_batch:
             on_batch(result.texts)
     return None
+
+
+_TAG = re.compile(r"<(/?)[^>]*?(/?)>")
+_SENTENCE_END = re.compile(r"[。！？!?]|\.(?= )")
+
+
+def split_sentences(xml: str, max_bytes: int) -> list[str]:
+    """Cut an engine text that is too large for one request at sentence ends.
+
+    Cuts are made only outside elements, so every piece is well-formed XML and the
+    translated pieces, joined, restore like the whole. A text that cannot be cut small
+    enough is returned in as few pieces as possible; the engine then reports the problem.
+    """
+    if request_size(xml) <= max_bytes:
+        return [xml]
+    cuts: list[int] = []
+    depth, pos = 0, 0
+    tags = [(m.start(), m.end(), m.group(1), m.group(2)) for m in _TAG.finditer(xml)]
+    tag_index = 0
+    for m in _SENTENCE_END.finditer(xml):
+        while tag_index < len(tags) and tags[tag_index][0] < m.start():
+            _, _, closing, self_closing = tags[tag_index]
+            depth += 0 if self_closing else (-1 if closing else 1)
+            tag_index += 1
+        if depth == 0:
+            cuts.append(m.end())
+    pieces: list[str] = []
+    start = pos
+    last_ok = None
+    for cut in cuts + [len(xml)]:
+        if request_size(xml[start:cut]) > max_bytes and last_ok is not None:
+            pieces.append(xml[start:last_ok])
+            start = last_ok
+        last_ok = cut
+    pieces.append(xml[start:])
+    return [p for p in pieces if p]

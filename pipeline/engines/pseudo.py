@@ -33,13 +33,19 @@ class PseudoEngine:
     limits = Limits()
     bills = False
 
-    def __init__(self, terms: Mapping[str, str] | None = None) -> None:
+    def __init__(self, terms: Mapping[str, str] | None = None, brackets: bool = True) -> None:
+        """`brackets=False` leaves out the ⟦ ⟧ markers, so a segment's translation can begin
+        with whatever its source begins with (`＃`, `１．`): tests use it to check that such
+        text cannot turn into a heading or a list."""
         self.terms = dict(terms or {})
+        self.brackets = brackets
         self._terms_re = (
             re.compile("|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))) if self.terms else None
         )
 
     def settings(self) -> Mapping[str, object]:
+        if not self.brackets:
+            return {"engine": self.name, "version": 1, "brackets": False}
         return {"engine": self.name, "version": 1}
 
     def translate(self, texts: Sequence[str]) -> list[EngineResult]:
@@ -50,7 +56,7 @@ class PseudoEngine:
         self._walk(root)
         inner = ET.tostring(root, encoding="unicode")
         inner = inner[len("<seg>") : -len("</seg>")] if inner != "<seg />" else ""
-        return "⟦" + inner + "⟧"
+        return "⟦" + inner + "⟧" if self.brackets else inner
 
     def _walk(self, node: ET.Element) -> None:
         if node.tag == KEEP_TAG:
