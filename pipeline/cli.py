@@ -5,10 +5,12 @@ from __future__ import annotations
 import glob
 import json
 import os
+import signal
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -160,12 +162,45 @@ def translate(
             the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
         except PipelineError as exc:
             raise fail(exc) from exc
+    cache_folder = settings.path(settings.cache_dir)
+    cache_folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(cache_folder / "run.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        err.print(f"another pipeline run holds {lock.lock_file}; waiting for it to finish…")
+        lock.acquire()
+    previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        report = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
+    except KeyboardInterrupt:
+        err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+        lock.release()
+    _finish_run(report, settings, strict, report_file, summary_file, dry_run)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so temp files are cleaned up."""
+    raise KeyboardInterrupt
+
+
+def _run(
+    settings: Settings, engine: Engine, glossary: Glossary, posts: list[Path], dry_run: bool, fail_fast: bool, force: bool, retry_flagged: bool
+) -> RunReport:
     with TranslationCache(settings.path(settings.cache_dir)) as cache:
-        translator = Translator(settings, the_engine, cache, glossary)
+        translator = Translator(settings, engine, cache, glossary)
         with _progress(len(posts)) as advance:
-            report = translator.run(
+            return translator.run(
                 posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=advance
             )
+
+
+def _finish_run(
+    report: RunReport, settings: Settings, strict: bool, report_file: Path | None, summary_file: Path | None, dry_run: bool
+) -> None:
     _print_report(report, settings)
     if not dry_run:  # `pipeline review` reads the last run's report from here
         last = settings.path(settings.cache_dir) / LAST_RUN

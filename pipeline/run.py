@@ -249,9 +249,9 @@ class Translator:
     # preparing --------------------------------------------------------------------------
 
     def _prepare(self, path: Path, force: bool) -> _Prepared | PostResult:
+        output = self._confined(path)
         post = read_post(path)
         relative = self.relative(path)
-        output = self.settings.path(self.settings.output_dir) / relative
         state_file = state_path(self.settings, relative)
         record = load_state(state_file)
         state, _ = classify(post.source_hash, output, record, self.fingerprint)
@@ -275,6 +275,20 @@ class Translator:
         self._reuse(units, previous, result, post)
         result.segments = len(units)
         return _Prepared(post, output, state_file, result, units, edition_sha)
+
+    def _confined(self, path: Path) -> Path:
+        """The edition's path, refusing posts (or symlinks) outside the content tree and
+        editions that would land outside the output tree."""
+        source_root = self.settings.path(self.settings.source_dir).resolve()
+        output_root = self.settings.path(self.settings.output_dir).resolve()
+        resolved = path.resolve()
+        if not resolved.is_relative_to(source_root):
+            why = f"a symlink to {resolved}, " if path.is_symlink() else ""
+            raise InputError(f"{why}outside the content tree {source_root}; refusing to read it", path=path)
+        output = self.settings.path(self.settings.output_dir) / resolved.relative_to(source_root)
+        if not output.resolve().is_relative_to(output_root):
+            raise InputError(f"its edition {output} would be written outside {output_root} (a symlink?); refusing", path=path)
+        return output
 
     def _body_unit(self, segment: Segment) -> _Unit:
         unit = _Unit(segment, short_hash(segment.protected.joined))
