@@ -13,6 +13,7 @@ piece of markup is the author's own bytes, not a re-rendering.
 
 from __future__ import annotations
 
+import copy
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,7 +33,7 @@ from pipeline.markdown import parser
 
 KEEP_TAG = "x"  # the engine is told to ignore this tag's content
 _PAIR_TAGS = {"em": "i", "strong": "b", "s": "s"}
-_HTML_FALLBACK = {"i": ("<em>", "</em>"), "b": ("<strong>", "</strong>"), "s": ("<del>", "</del>")}
+_HTML_FALLBACK = {"i": ("<em>", "</em>"), "b": ("<strong>", "</strong>"), "s": ("<s>", "</s>")}
 _BREAK = re.compile(r"[ \t]*\\?\n[ \t]*")
 # Wide characters between which a line break is not a space (Japanese, Chinese, fullwidth forms).
 _CJK = re.compile(r"[\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
@@ -61,6 +62,8 @@ class Protected:
     joined: str  # the source Markdown with soft line breaks joined: restore(xml) gives exactly this
     escape_pipes: bool = False  # a table cell: every `|` of the restored text is written `\|`
     plain: bool = False  # not Markdown (a front matter value): line breaks kept, nothing escaped
+    # the document's link references, so a restored `[text][ref]` can be re-parsed as a link
+    env: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def has_prose(self) -> bool:
@@ -174,11 +177,11 @@ class _Builder:
                 return piece[-1]
         return ""
 
-    def build(self, escape_pipes: bool = False, plain: bool = False) -> Protected:
+    def build(self, escape_pipes: bool = False, plain: bool = False, env: Mapping[str, Any] | None = None) -> Protected:
         joined = "".join(self.md)
         if escape_pipes:
             joined = joined.replace("|", "\\|")
-        return Protected("".join(self.xml), dict(self.elements), joined, escape_pipes, plain)
+        return Protected("".join(self.xml), dict(self.elements), joined, escape_pipes, plain, env or {})
 
 
 def _unclaimed(
@@ -329,7 +332,7 @@ def protect(
         out.text_run(run)
     if cur != len(content) or pairs:
         raise UnsupportedInline(f"inline source not fully consumed ({cur} of {len(content)})")
-    return out.build(escape_pipes=table_cell)
+    return out.build(escape_pipes=table_cell, env=env)
 
 
 def _state(content: str, env: Mapping[str, Any], pos: int) -> StateInline:
@@ -412,7 +415,58 @@ def restore(xml: str, protected: Protected) -> str:
     _escape_prose(pieces, kinds)
     _keep_emphasis_parsable(pieces, marks)
     _escape_literals(pieces, kinds)
-    return _finish("".join(pieces), protected)
+    text = _finish("".join(pieces), protected)
+    expected = _expected_shape(pieces, kinds, marks, protected.env)
+    if _shape(text, protected.env) == expected:
+        return text
+    # Delimiter runs interact in ways flanking alone does not predict (`**「x」**は***y***`):
+    # give every emphasis its HTML element and make every stray run plain text.
+    for opening, closing, tag in marks:
+        if tag in _HTML_FALLBACK:
+            pieces[opening], pieces[closing] = _HTML_FALLBACK[tag]
+    for i, kind in enumerate(kinds):
+        if kind == "literal":
+            pieces[i] = "".join("\\" + c for c in protected_literal(pieces[i]))
+    text = _finish("".join(pieces), protected)
+    if _shape(text, protected.env) != _expected_shape(pieces, kinds, marks, protected.env):
+        raise StructureError("the translation's Markdown would not parse to the source's inline structure")
+    return text
+
+
+def protected_literal(piece: str) -> str:
+    """A literal run's characters, whether or not it was already escaped."""
+    return piece.replace("\\", "")
+
+
+_SHAPE_TOKENS = {
+    "em_open", "em_close", "strong_open", "strong_close", "s_open", "s_close", "link_open", "link_close", "image",
+}  # fmt: skip
+_PAIR_SHAPE = {"i": "em", "b": "strong", "s": "s", "a": "link"}
+
+
+def _shape(markdown: str, env: Mapping[str, Any]) -> list[str]:
+    """The inline markup markdown-it finds in `markdown`: emphasis, links and images, in order."""
+    scratch: dict[str, Any] = {"references": env.get("references", {})}
+    if "footnotes" in env:  # the footnote rules count references in here: parse on a copy
+        scratch["footnotes"] = copy.deepcopy(env["footnotes"])
+    tokens = parser().parseInline(markdown, scratch)
+    return [t.type for t in (tokens[0].children or []) if t.type in _SHAPE_TOKENS] if tokens else []
+
+
+def _expected_shape(pieces: list[str], kinds: list[str], marks: list[tuple[int, int, str]], env: Mapping[str, Any]) -> list[str]:
+    """The shape the restored pieces stand for: each Markdown pair's tokens, and each kept
+    piece's own (an autolink is a link, an image without Japanese alt an image)."""
+    at: dict[int, list[str]] = {}
+    for opening, closing, tag in marks:
+        if tag == "img":
+            at[opening] = ["image"]
+        elif not pieces[opening].startswith("<"):
+            at[opening] = [_PAIR_SHAPE[tag] + "_open"]
+            at[closing] = [_PAIR_SHAPE[tag] + "_close"]
+    for i, kind in enumerate(kinds):
+        if kind == "keep":
+            at[i] = _shape(pieces[i], env)
+    return [name for i in sorted(at) for name in at[i]]
 
 
 def _finish(text: str, protected: Protected) -> str:

@@ -17,7 +17,9 @@ from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-_LIQUID_ONLY_LINE = re.compile(r"[ \t]*(?:(?:\{%.*?%\}|\{\{.*?\}\})[ \t]*)+")
+# Each tag ends at its own first closer: `{{ a }} text {{ b }}` is prose with two tags, not a
+# Liquid-only line (a lazy `.*?` under fullmatch would stretch across the text).
+_LIQUID_ONLY_LINE = re.compile(r"[ \t]*(?:(?:\{%(?:(?!%\}).)*%\}|\{\{(?:(?!\}\}).)*\}\})[ \t]*)+")
 _LIQUID_BLOCK_OPEN = re.compile(r"[ \t]*\{%-?\s*(raw|highlight|comment)\b.*?%\}")
 _LIQUID_INLINE = {"{{": "}}", "{%": "%}"}
 

@@ -235,7 +235,9 @@ class Translator:
                     window, missing = [], {}
             self._flush(window, missing, report, done, dry_run)
         except EngineError as exc:
-            report.aborted = exc
+            names = [p.post.path.name for p in window]
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            report.aborted = type(exc)(f"{exc.message}; not written: {shown}" if names else exc.message)
             for prepared in window:
                 prepared.result.status = "failed"
                 prepared.result.error = exc
@@ -468,17 +470,21 @@ class Translator:
         field_records: list[SegmentRecord] = []
         for unit in prepared.units:
             line = unit.segment.line if unit.fm_field else post.body_first_line + unit.segment.line - 1
+            usable = True
             if unit.fixed is not None:
                 text = unit.fixed
             else:
                 answers = [prepared.translations.get(key) or self.cache.get(key) for key, _ in unit.requests()]
                 translated = None if None in answers else " ".join(a for a in answers if a is not None)
-                text = self._restore(unit.segment, translated, result, line)
+                text, usable = self._restore(unit.segment, translated, result, line)
                 self._check_terms(unit.segment, translated, result, line)
             review = any(f.code == "needs-review" and f.line == line for f in result.flags)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, self.relative(post.path).as_posix())
-            record = SegmentRecord(unit.reuse_key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review)
+            # A segment that kept its source because the answer was unusable has no reuse key:
+            # later runs go back to the cache (no charge) or, with --retry-flagged, the engine.
+            key = unit.reuse_key if usable else ""
+            record = SegmentRecord(key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review)
             if unit.fm_field is not None:
                 field_edits.append((unit.fm_field, text))
                 field_records.append(record)
@@ -522,19 +528,21 @@ class Translator:
         for source, target in self.glossary.misses(prose_of(segment.xml), english):
             result.flags.append(Flag(line, "glossary", f"term {source!r} should be translated as {target!r}"))
 
-    def _restore(self, segment: Segment, translated: str | None, result: PostResult, line: int) -> str:
-        """The Markdown for one segment; the source itself if the engine broke its structure."""
+    def _restore(self, segment: Segment, translated: str | None, result: PostResult, line: int) -> tuple[str, bool]:
+        """The Markdown for one segment, and whether the engine's answer was usable.
+
+        An answer that broke the structure or was cut short gives the source itself."""
         if translated is None:
             raise InputError("translation missing from the cache after the engine call", line=line)
         try:
             text = restore(translated, segment.protected)
         except StructureError as exc:
             result.flags.append(Flag(line, "structure", f"{exc.message}; kept the Japanese source"))
-            return segment.source
+            return segment.source, False
         if truncated(translated, segment.protected):
             result.flags.append(
                 Flag(line, "truncated", "the translation is far shorter than the source; kept the Japanese source")
             )
-            return segment.source
+            return segment.source, False
         # A translation identical to the source keeps the source's own line layout.
-        return segment.source if text == segment.protected.joined else text.strip()
+        return (segment.source if text == segment.protected.joined else text.strip()), True

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import html
 import json
 import re
 import select
@@ -224,6 +225,18 @@ def _escape_attr(s: str) -> str:
         .replace("\r", "&#13;")
         .replace("\t", "&#9;")
     )
+
+
+def billable(text: str, tag_handling: str | None) -> int:
+    """Characters DeepL bills: with tag handling, the tags themselves are free.
+
+    "If the parameter tag_handling is set to either xml or html, the characters of the
+    HTML or XML tags (including all their attributes and values) are not counted towards
+    billing." (DeepL support: Usage count and billing in DeepL API)
+    """
+    if tag_handling not in ("xml", "html"):
+        return len(text)
+    return len(html.unescape(re.sub(r"<[^>]*>", "", text)))
 
 
 def _truthy(value: Any) -> bool:
@@ -745,7 +758,11 @@ class DeepLTestServer:
     @property
     def billed_characters(self) -> int:
         """Characters billed by successful translate requests since reset_log()."""
-        return sum(len(t) for t in self.texts_sent)
+        return sum(
+            billable(t, (r.body or {}).get("tag_handling") if isinstance(r.body, dict) else None)
+            for r in self.translate_requests
+            for t in r.texts
+        )
 
     @property
     def character_count(self) -> int:
@@ -878,7 +895,7 @@ class DeepLTestServer:
             else:
                 outputs.append(prefix + replacer(text))
 
-        billed = sum(len(t) for t in texts)
+        billed = sum(billable(t, tag_handling) for t in texts)
         with self._lock:
             if self._character_count + billed > self._character_limit:
                 raise _HttpError(456, QUOTA_ERROR)
@@ -889,7 +906,7 @@ class DeepLTestServer:
         for text, out in zip(texts, outputs):
             item: dict[str, Any] = {"detected_source_language": source_lang or _detect_language(text), "text": out}
             if show_billed:
-                item["billed_characters"] = len(text)
+                item["billed_characters"] = billable(text, tag_handling)
             if model_type is not None:
                 item["model_type_used"] = _MODEL_TYPES[model_type]
             translations.append(item)
