@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from deepl_server import billable
 from helpers import make_site, run_cli
 
 from pipeline.errors import GlossaryError
@@ -96,7 +97,7 @@ class TestWithTheServer:
         assert all("推論" in text for text in sent)
         # 4 occurrences of 推論 in the samples, in 4 distinct segments
         assert len(sent) == 4
-        assert deepl_env.billed_characters == sum(len(t) for t in sent)
+        assert deepl_env.billed_characters == sum(billable(t, "xml") for t in sent)
 
     def test_names_survive_the_engine_unchanged(self, site: Path, deepl_env) -> None:
         deepl_env.set_translator(lambda text, params: text.replace("Bedrock", "Bed rock"))
