@@ -270,6 +270,9 @@ def _print_report(report: RunReport, settings: Settings) -> None:
         f"to {settings.engine}; {report.elapsed:.1f}s",
         highlight=False,
     )
+    findings = sum(p.lint_findings for p in report.posts)
+    if findings:
+        out.print(f"{findings} lint warning(s) in the Japanese sources translated as they are (see `pipeline lint`)", highlight=False)
 
 
 @app.command()

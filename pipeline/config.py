@@ -35,6 +35,8 @@ class Settings:
     lang_key: str = "lang"
     lang_value: str = "en"
     ref_key: str = "ref"
+    reading_time_key: str = "reading_time"  # recomputed from the English text when the source has it
+    words_per_minute: int = 200  # English reading speed used for reading_time
     model_type: str | None = None
     formality: str | None = None
     tag_handling_version: str | None = "v2"  # strict XML parsing, better tag placement
@@ -69,6 +71,8 @@ _KEYS: dict[str, tuple[str, type]] = {
     "front_matter.lang_key": ("lang_key", str),
     "front_matter.lang_value": ("lang_value", str),
     "front_matter.ref_key": ("ref_key", str),
+    "front_matter.reading_time_key": ("reading_time_key", str),
+    "front_matter.words_per_minute": ("words_per_minute", int),
     "deepl.model_type": ("model_type", str),
     "deepl.formality": ("formality", str),
     "deepl.tag_handling_version": ("tag_handling_version", str),

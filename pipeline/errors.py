@@ -71,3 +71,7 @@ class QuotaExceededError(EngineError):
 
 class StructureError(PipelineError):
     """A translation lost, duplicated or garbled the tags that stand for Markdown."""
+
+
+class InternalError(PipelineError):
+    """A bug of ours met in one post: reported with the post, the other posts carry on."""

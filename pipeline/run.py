@@ -17,6 +17,8 @@ Where a segment's English comes from, first match wins:
 from __future__ import annotations
 
 import difflib
+import math
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
@@ -28,11 +30,12 @@ from pipeline import frontmatter
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.engines import Engine
-from pipeline.errors import EngineError, InputError, PipelineError, StructureError
+from pipeline.errors import EngineError, InputError, InternalError, PipelineError, StructureError
 from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import Protected, protect_plain, restore
+from pipeline.lint import lint_text
 from pipeline.memory import MEMORY_FILE, TranslationMemory
-from pipeline.post import Post, read_post, source_hash, write_atomic
+from pipeline.post import FrontMatterBlock, Post, read_post, source_hash, write_atomic
 from pipeline.segment import Segment, split, splice
 from pipeline.state import (
     Origin,
@@ -49,6 +52,7 @@ from pipeline.translate import REQUEST_OVERHEAD, Request, Usage, billable_length
 
 Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "planned"]
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
+WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class PostResult:
     cached: int = 0  # served by the cache
     sent: int = 0  # texts this post sent to the engine
     billed_characters: int = 0
+    lint_findings: int = 0  # editing accidents in the source (see `pipeline lint`)
     flags: list[Flag] = field(default_factory=list)
     error: PipelineError | None = None
 
@@ -219,7 +224,9 @@ class Translator:
             for path in paths:
                 try:
                     prepared = self._prepare(path, force)
-                except PipelineError as exc:
+                except (PipelineError, Exception) as exc:
+                    if not isinstance(exc, PipelineError):
+                        exc = InternalError(f"internal error ({type(exc).__name__}: {exc}); please report it")
                     status: Status = "needs-merge" if isinstance(exc, NeedsMerge) else "failed"
                     done(PostResult(path, self.output_path(path), status=status, error=exc.located(path)))
                     if fail_fast:
@@ -261,6 +268,7 @@ class Translator:
         if state == "up-to-date" and not force:
             result.status = "up-to-date"
             return result
+        result.lint_findings = len(lint_text(path, post.text))
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         previous = self._previous(record, output, edition_sha)
         skeleton = split(post.body, keep=self._keep)
@@ -460,6 +468,9 @@ class Translator:
                     self._finish(prepared)
                 except PipelineError as exc:
                     prepared.result.status, prepared.result.error = "failed", exc.located(prepared.post.path)
+                except Exception as exc:  # a bug in one post must not cost the others their editions
+                    error = InternalError(f"internal error ({type(exc).__name__}: {exc}); please report it")
+                    prepared.result.status, prepared.result.error = "failed", error.located(prepared.post.path)
             done(prepared.result)
 
     def _finish(self, prepared: _Prepared) -> None:
@@ -495,7 +506,10 @@ class Translator:
         head = post.text[: post.body_start]
         if post.front_matter is not None:
             fm = post.front_matter
-            added = {self.settings.lang_key: self.settings.lang_value, self.settings.ref_key: post.path.stem}
+            added: dict[str, str | int] = {self.settings.lang_key: self.settings.lang_value, self.settings.ref_key: post.path.stem}
+            minutes = self._reading_time(fm, post.path, [text for _, _, text in body_edits])
+            if minutes is not None:
+                added[self.settings.reading_time_key] = minutes
             new_fm = frontmatter.edit(fm, field_edits, added, post.newline)
             head = post.text[: fm.start] + new_fm + post.text[fm.end : post.body_start]
         data = post.with_text(head + body)
@@ -517,6 +531,19 @@ class Translator:
             return
         write_atomic(prepared.output, data)
         result.status = "written"
+
+    def _reading_time(self, fm: FrontMatterBlock, path: Path, english: list[str]) -> int | None:
+        """Minutes to read the English edition, when the source declares a reading time.
+
+        Derived from the English word count at `words_per_minute`, not copied: Japanese
+        reading time says nothing about the English text's length.
+        """
+        if not self.engine.translates:
+            return None
+        if not isinstance(frontmatter.read_values(fm, path).get(self.settings.reading_time_key), (int, float)):
+            return None
+        words = sum(len(WORD.findall(text)) for text in english)
+        return max(1, math.ceil(words / self.settings.words_per_minute))
 
     def _check_terms(self, segment: Segment, translated: str | None, result: PostResult, line: int) -> None:
         if not self.glossary.terms or translated is None:

@@ -35,10 +35,12 @@ def test_writes_both_editions_with_untouched_keys_byte_identical(site: Path, dee
         assert edition.is_file()
         src_lines = front_matter_lines(source)
         en_lines = front_matter_lines(edition)
-        translated = ("title:", "excerpt:", "categories:", "tags:")
+        translated = ("title:", "excerpt:", "categories:", "tags:", "reading_time:")
         kept_src = [line for line in src_lines if not line.startswith(translated)]
         kept_en = [line for line in en_lines if not line.startswith(translated)]
         assert kept_en == kept_src + ["lang: en", f"ref: {source.stem}"]
+        minutes = next(line for line in en_lines if line.startswith("reading_time:"))
+        assert re.fullmatch(r"reading_time: [1-9]\d*", minutes)  # recomputed from the English words
         title = next(line for line in en_lines if line.startswith("title:"))
         assert title.startswith('title: "EN: ')  # quoting style kept, value translated
         body = read_post(edition).body

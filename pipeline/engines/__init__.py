@@ -29,7 +29,8 @@ class Limits:
 class Engine(Protocol):
     name: str
     limits: Limits
-    bills: bool  # False for offline engines: nothing is paid, nothing need be cached
+    bills: bool  # False for offline engines: nothing is paid
+    translates: bool  # False for identity: the output is the source, so derived fields are not recomputed
 
     def settings(self) -> Mapping[str, object]: ...
 

@@ -20,6 +20,7 @@ from pipeline.inline import KEEP_TAG
 class DeepLEngine:
     name = "deepl"
     limits = Limits(max_texts=50, max_bytes=128 * 1024)
+    translates = True  # False: output is the source, derived fields stay as they are
     bills = True
 
     def __init__(

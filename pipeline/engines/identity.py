@@ -10,6 +10,7 @@ from pipeline.engines import EngineResult, Limits
 class IdentityEngine:
     name = "identity"
     limits = Limits()
+    translates = False  # False: output is the source, derived fields stay as they are
     bills = False
 
     def settings(self) -> Mapping[str, object]:

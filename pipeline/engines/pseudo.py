@@ -31,6 +31,7 @@ def _kakasi() -> Any:
 class PseudoEngine:
     name = "pseudo"
     limits = Limits()
+    translates = True  # False: output is the source, derived fields stay as they are
     bills = False
 
     def __init__(self, terms: Mapping[str, str] | None = None, brackets: bool = True) -> None:
