@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from functools import cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -151,6 +152,7 @@ def check_front_matter(path: Path, source: Source) -> list[LintFinding]:
 # Markdown blocks
 
 
+@cache
 def markdown() -> MarkdownIt:
     """The parser the pipeline uses, with escapes kept apart so `\\*` is not a stray `*`."""
     return MarkdownIt("commonmark").enable("table").disable("text_join")
