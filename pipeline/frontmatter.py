@@ -52,8 +52,13 @@ def read_values(block: FrontMatterBlock, path: Path) -> dict[str, Any]:
         values = YAMLHandler().load(block.text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = block.first_line + mark.line if mark is not None else block.first_line
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        if "end of stream" in problem and getattr(exc, "context_mark", None) is not None:
+            # an unclosed quote or bracket: where it opened is what the author must fix
+            mark = exc.context_mark  # type: ignore[attr-defined]
+            problem = f"{context} that is never closed" if context else problem
+        line = block.first_line + mark.line if mark is not None else block.first_line
         if "python/" in str(exc):
             problem = "refused a Python-specific YAML tag (only plain YAML is allowed in front matter)"
         raise InputError(f"malformed YAML front matter: {problem}", path=path, line=line) from exc
@@ -140,7 +145,7 @@ def _toml_line(block: FrontMatterBlock, key: str, offset: int | None) -> int:
     return block.first_line
 
 
-def edit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str], newline: str) -> str:
+def edit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:
     """The front matter text with each field's value replaced and `added` keys set.
 
     A field whose new value equals its old one keeps its original bytes (quoting, escapes,
@@ -152,7 +157,7 @@ def edit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[s
     return _edit_yaml(block, changed, added, newline)
 
 
-def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str], newline: str) -> str:
+def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:
     text = block.text
     root = yaml.compose(text, Loader=yaml.SafeLoader) if text.strip() else None
     existing: dict[str, yaml.Node] = {}
@@ -223,6 +228,8 @@ def _yaml_scalar(value: str, style: str, original: str, in_flow: bool, quoted: b
     With `quoted`, always the double-quoted form (valid in any context): used when the
     in-place rendering did not read back as the value.
     """
+    if isinstance(value, int):  # derived numbers such as reading_time
+        return str(value)
     trailing = original[len(original.rstrip()) :] if style in ("|", ">") else ""
     if not quoted:
         if style in ("|", ">"):
@@ -407,6 +414,8 @@ def _toml_style(source: str) -> str:
 
 def _toml_string(value: str, style: str, original: str) -> str:
     """`value` as a TOML string in the author's quoting style where it can be written so."""
+    if isinstance(value, int):  # derived numbers such as reading_time
+        return str(value)
     lead = ""
     if style in ('"""', "'''"):
         lead = re.match(r"(?:'''|\"\"\")(\r\n|\n)?", original).group(1) or ""  # type: ignore[union-attr]

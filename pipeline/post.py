@@ -81,8 +81,7 @@ def parse_post(path: Path, raw: bytes) -> Post:
         raise InputError("empty file: nothing to translate", path=path)
     nul = raw.find(b"\x00")
     if nul >= 0:
-        line = raw.count(b"\n", 0, nul) + 1
-        raise InputError(f"binary file (NUL byte at offset {nul}), not a Markdown post", path=path, line=line)
+        raise InputError(f"binary file (NUL byte at offset {nul}), not a Markdown post", path=path)
     try:
         decoded = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
