@@ -290,7 +290,14 @@ def status(
     if as_json:
         data = {
             "posts": [
-                {"source": p.source.as_posix() if p.source else None, "edition": p.edition.as_posix(), "state": p.state, "reason": p.reason}
+                {
+                    "source": p.source.as_posix() if p.source else None,
+                    "edition": p.edition.as_posix(),
+                    "state": p.state,
+                    "reason": p.reason,
+                    "origins": p.origins,
+                    "needs_review": p.needs_review,
+                }
                 for p in tree.posts
             ],
             "counts": {s: tree.count(s) for s in ("new", "stale", "up-to-date", "edited", "orphaned")},

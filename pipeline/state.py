@@ -103,6 +103,15 @@ class PostStatus:
     edition: Path
     state: State
     reason: str = ""
+    origins: dict[str, int] = field(default_factory=dict)  # segments by origin in the last record
+    needs_review: int = 0
+
+
+def origins(record: PostState | None) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for segment in record.segments if record else ():
+        counts[segment.o] = counts.get(segment.o, 0) + 1
+    return counts
 
 
 def classify(

@@ -16,7 +16,7 @@ from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import JAPANESE
 from pipeline.post import read_post, source_hash
 from pipeline.segment import split
-from pipeline.state import PostStatus, TreeStatus, classify, load_state, settings_fingerprint, state_path
+from pipeline.state import PostStatus, TreeStatus, classify, load_state, origins, settings_fingerprint, state_path
 
 
 def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> TreeStatus:
@@ -28,7 +28,8 @@ def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> T
         edition = output_dir / relative
         record = load_state(state_path(settings, relative))
         state, reason = classify(source_hash(source.read_bytes()), edition, record, fingerprint)
-        tree.posts.append(PostStatus(source, edition, state, reason))
+        review = sum(1 for s in record.segments if s.review) if record else 0
+        tree.posts.append(PostStatus(source, edition, state, reason, origins(record), review))
     tree.posts.extend(orphans(settings))
     return tree
 

@@ -43,6 +43,16 @@ class TestEngineFaults:
         assert faults[:3] == ["429", "429", "5xx"]
         assert len(editions(site)) == 2
 
+    def test_slow_response_times_out_and_is_retried(self, site: Path, deepl_env) -> None:
+        (site / "pipeline.toml").write_text("[deepl]\ntimeout = 0.3\n", encoding="utf-8")
+        deepl_env.respond_slowly(1, 2.0, paths="/v2/translate")
+        started = time.monotonic()
+        assert run_cli("translate", "--jobs", "1").exit_code == 0
+        assert time.monotonic() - started < 2.0, "the client waited for the slow answer instead of retrying"
+        slow = [r for r in deepl_env.requests if r.fault == "slow"]
+        assert len(slow) == 1 and slow[0].status is None, "the abandoned request was not billed"
+        assert len(editions(site)) == 2
+
     def test_dropped_connection_is_retried(self, site: Path, deepl_env) -> None:
         deepl_env.drop_connections(1, paths="/v2/translate")
         assert run_cli("translate").exit_code == 0

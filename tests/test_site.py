@@ -318,3 +318,16 @@ def test_resolve_directories_files_and_fragments(tmp_path: Path) -> None:
     assert resolve("#frag") == site.Resolved(tmp_path / "en/2025/01/01/a/index.html", "frag")
     assert resolve("/missing/").file is None
     assert resolve("https://example.com/x") is None and resolve("mailto:a@b.c") is None
+
+
+@needs_jekyll
+def test_pipeline_editions_of_the_samples_publish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """End to end: the pseudo engine's editions of the real posts build and pass every check."""
+    from helpers import make_site, run_cli
+
+    make_site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    result = run_cli("site", "check", "--site", str(SITE), "--content", "content", "--glossary", "glossary")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "site check passed: 2 posts, 0 failing" in result.stdout

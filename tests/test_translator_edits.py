@@ -43,6 +43,9 @@ def test_hand_edit_survives_a_rerun_and_is_approved(site: Path, deepl_env) -> No
     assert deepl_env.translate_requests == []
     record = json.loads((site / "translations" / (POST + ".json")).read_text(encoding="utf-8"))
     assert [s["o"] for s in record["segments"]].count("human") == 1
+    status = json.loads(run_cli("status", "--json").stdout)
+    origins = {Path(p["source"]).name: p["origins"] for p in status["posts"]}
+    assert origins[POST]["human"] == 1 and origins[POST]["machine"] > 30
     memory = [json.loads(line) for line in (site / "translations" / "memory.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [(m["en"], m["origin"]) for m in memory] == [(human, "human")]
     # and it survives a forced rebuild too
