@@ -16,6 +16,8 @@ from pipeline.engines import EngineResult, Limits
 from pipeline.errors import AuthenticationError, EngineError, QuotaExceededError
 from pipeline.inline import KEEP_TAG
 
+INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
+
 
 class DeepLEngine:
     name = "deepl"
@@ -65,6 +67,7 @@ class DeepLEngine:
             "tag_handling": "xml",
             "tag_handling_version": self.tag_handling_version,
             "ignore_tags": [KEEP_TAG],
+            "non_splitting_tags": list(INLINE_TAGS),
             "model_type": self.model_type,
             "formality": self.formality,
         }
@@ -75,6 +78,8 @@ class DeepLEngine:
             "target_lang": self.target_lang,
             "tag_handling": "xml",
             "ignore_tags": [KEEP_TAG],
+            # Our tags are all inline markup: a sentence never ends at one of them.
+            "non_splitting_tags": list(INLINE_TAGS),
         }
         for key in ("model_type", "formality", "tag_handling_version"):
             if getattr(self, key):
