@@ -230,6 +230,15 @@ def protect(
     """
     glue = glue or {}
     out = _Builder(keep)
+
+    def original(start: int, end: int) -> str:
+        """`content[start:end]` as it stands in the file: markup that spans lines (a code span,
+        inline HTML, math, a link title) gets back each line's ending and container prefix."""
+        piece = content[start:end]
+        if "\n" not in piece:
+            return piece
+        return "".join(glue.get(start + k, "\n") if ch == "\n" else ch for k, ch in enumerate(piece))
+
     run: list[tuple[str, bool]] = []  # consecutive text tokens, flushed as one piece of prose
     cur = 0
     pairs: list[str] = []  # ids of the open emphasis/link elements
@@ -267,7 +276,7 @@ def protect(
             cur += len(tok.markup)
         elif kind == "code_inline":
             end = _code_span_end(content, cur, tok.markup)
-            out.protect(content[cur:end], visible=tok.content)
+            out.protect(original(cur, end), visible=tok.content)
             cur = end
         elif kind in ("em_open", "strong_open", "s_open"):
             if not content.startswith(tok.markup, cur):
@@ -294,7 +303,7 @@ def protect(
             end = link_ends.pop() if link_ends else -1
             if content[cur : cur + 1] != "]" or not pairs:
                 raise UnsupportedInline(f"link end out of step at {cur}")
-            out.close(pairs.pop(), content[cur:end])
+            out.close(pairs.pop(), original(cur, end))
             cur = end
         elif kind == "image":
             end = _rule_end(image_rule, content, cur, env)
@@ -302,28 +311,28 @@ def protect(
             alt = content[cur + 2 : label_end]
             if JAPANESE.search(alt):
                 ident = out.open("img", "![")
-                out.prose(alt)
-                out.close(ident, content[label_end:end])
+                out.prose(_join_lines(alt))
+                out.close(ident, original(label_end, end))
             else:
-                out.protect(content[cur:end], visible=alt)
+                out.protect(original(cur, end), visible=alt)
             cur = end
         elif kind in ("html_inline", "liquid"):
             if not content.startswith(tok.content, cur):
                 raise UnsupportedInline(f"{kind} out of step at {cur}")
-            out.protect(tok.content)
+            out.protect(original(cur, cur + len(tok.content)))
             cur += len(tok.content)
         elif kind == "math_inline":
             source = "$" + tok.content + "$"
             if not content.startswith(source, cur):
                 raise UnsupportedInline(f"math out of step at {cur}")
-            out.protect(source, visible=tok.content)
+            out.protect(original(cur, cur + len(source)), visible=tok.content)
             cur += len(source)
         elif kind == "footnote_ref":
             if content.startswith("^[", cur):
                 end = parseLinkLabel(_state(content, env, cur), cur + 1, False) + 1
             else:
                 end = content.index("]", cur) + 1
-            out.protect(content[cur:end])
+            out.protect(original(cur, end))
             cur = end
         else:
             raise UnsupportedInline(f"unsupported inline token {kind!r}")
@@ -333,6 +342,16 @@ def protect(
     if cur != len(content) or pairs:
         raise UnsupportedInline(f"inline source not fully consumed ({cur} of {len(content)})")
     return out.build(escape_pipes=table_cell, env=env)
+
+
+def _join_lines(text: str) -> str:
+    """Line breaks inside image alt text joined like soft breaks: nothing between CJK characters."""
+
+    def joiner(m: re.Match[str]) -> str:
+        before, after = text[m.start() - 1 : m.start()], text[m.end() : m.end() + 1]
+        return "" if _CJK.match(before or " ") or _CJK.match(after or " ") else " "
+
+    return re.sub(r"[ \t]*\n[ \t]*", joiner, text)
 
 
 def _state(content: str, env: Mapping[str, Any], pos: int) -> StateInline:
@@ -412,7 +431,7 @@ def restore(xml: str, protected: Protected) -> str:
     text = _finish("".join(pieces), protected)
     if text == protected.joined or protected.plain:
         return text
-    _escape_prose(pieces, kinds)
+    _escape_prose(pieces, kinds, pipes=not protected.escape_pipes)
     _keep_emphasis_parsable(pieces, marks)
     _escape_literals(pieces, kinds)
     text = _finish("".join(pieces), protected)
@@ -427,6 +446,8 @@ def restore(xml: str, protected: Protected) -> str:
     for i, kind in enumerate(kinds):
         if kind == "literal":
             pieces[i] = "".join("\\" + c for c in protected_literal(pieces[i]))
+        elif kind == "prose":
+            pieces[i] = re.sub(r"\$(?=[0-9])", r"\\$", pieces[i])  # the rest were escaped above
     text = _finish("".join(pieces), protected)
     if _shape(text, protected.env) != _expected_shape(pieces, kinds, marks, protected.env):
         raise StructureError("the translation's Markdown would not parse to the source's inline structure")
@@ -440,6 +461,7 @@ def protected_literal(piece: str) -> str:
 
 _SHAPE_TOKENS = {
     "em_open", "em_close", "strong_open", "strong_close", "s_open", "s_close", "link_open", "link_close", "image",
+    "math_inline", "html_inline", "code_inline", "footnote_ref",
 }  # fmt: skip
 _PAIR_SHAPE = {"i": "em", "b": "strong", "s": "s", "a": "link"}
 
@@ -460,7 +482,9 @@ def _expected_shape(pieces: list[str], kinds: list[str], marks: list[tuple[int, 
     for opening, closing, tag in marks:
         if tag == "img":
             at[opening] = ["image"]
-        elif not pieces[opening].startswith("<"):
+        elif pieces[opening].startswith("<"):  # fell back to the HTML element
+            at[opening], at[closing] = ["html_inline"], ["html_inline"]
+        else:
             at[opening] = [_PAIR_SHAPE[tag] + "_open"]
             at[closing] = [_PAIR_SHAPE[tag] + "_close"]
     for i, kind in enumerate(kinds):
@@ -479,27 +503,44 @@ def _prose(text: str) -> str:
 
 
 # Characters of engine prose that would start inline markup anywhere: code, emphasis,
-# links, HTML/autolinks, strikethrough, entities, and a backslash that would escape.
+# links, HTML/autolinks, math, strikethrough, entities, and a backslash that would escape.
+# A `$` before a digit is left alone ("$17 billion"): it can never close math, and every
+# `$` that could is escaped.
 _INLINE_ACTIVE = re.compile(
-    r"[`*\[\]<]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|~(?=~)|(?<=~)~|&(?=#?[A-Za-z0-9]+;)|\\(?=[!-/:-@\[-`{-~]|$)"
+    r"[*\[\]<]|\$(?![0-9])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|~(?=~)|(?<=~)~|&(?=#?[A-Za-z0-9]+;)|\\(?=[!-/:-@\[-`{-~]|$)"
 )
 # What would open a block at the start of a line: heading, quote, list item, setext
 # underline or thematic break, table row.
 _LINE_ACTIVE = re.compile(r"[ \t]*(?:[#>+=|-]|\d{1,9}(?=[.)]))")
 
 
-def _escape_prose(pieces: list[str], kinds: list[str]) -> None:
+def _escape_prose(pieces: list[str], kinds: list[str], pipes: bool = True) -> None:
     """Make the engine's own text plain text again, whatever punctuation it came back with.
 
     Escaping an ASCII punctuation character never changes what it renders to, so this is
     safe to over-apply; it is needed because an engine (or NFKC) turns `＊［＃` into `*[#`,
     and a `#` or `1.` at the start of the paragraph or after a hard break would open a
     block. Whitespace at the segment's ends is dropped (leading spaces could make code).
+    `pipes`: write `|` as `&#124;` (a line holding a `|`, even an escaped one, above a
+    `---` line starts a table); table cells escape every `|` of their own afterwards.
     """
     for i, kind in enumerate(kinds):
         if kind != "prose":
             continue
-        piece = _INLINE_ACTIVE.sub(lambda m: "\\" + m.group(0), pieces[i])
+        # a backslash does not stop a backtick from closing a code span opened in a kept
+        # piece (`![`](x.png)` + "`"), so backticks go as an entity, like pipes below
+        piece = _INLINE_ACTIVE.sub(lambda m: "\\" + m.group(0), pieces[i]).replace("`", "&#96;")
+        if pipes:
+            piece = piece.replace("|", "&#124;")
+        before = next((p[-1] for p in reversed(pieces[:i]) if p), "")
+        if piece.startswith("(") and before == "]":
+            piece = "\\" + piece  # `[^1]` + `(note)` would be a link
+        # `$x$1` and `1$x$` are not math: keep a digit of the new text off a math span
+        if before == "$" and piece[:1].isdigit() and kinds[i - 1] == "keep":
+            piece = " " + piece
+        after = next((p[0] for p in pieces[i + 1 :] if p), "")
+        if after == "$" and piece[-1:].isdigit() and kinds[i + 1] == "keep":
+            piece = piece + " "
         line_start = all(not p for p in pieces[:i]) or kinds[i - 1] == "break"
         if line_start:
             if all(not p for p in pieces[:i]):

@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.dollarmath.index import math_inline_dollar
 from mdit_py_plugins.footnote import footnote_plugin
 
 # Each tag ends at its own first closer: `{{ a }} text {{ b }}` is prose with two tags, not a
@@ -75,7 +76,28 @@ def _build() -> MarkdownIt:
         "table", "liquid_block", _liquid_block, {"alt": ["paragraph", "reference", "blockquote", "list"]}
     )
     md.inline.ruler.before("text", "liquid", _liquid_inline)
+    md.inline.ruler.at("math_inline", _math_inline)
     return md
+
+
+_dollar = math_inline_dollar(False, False, False)  # allow_space, allow_digits, double_inline as configured above
+
+
+def _math_inline(state: StateInline, silent: bool) -> bool:
+    """mdit-py-plugins' `$...$` rule, minus its look at `src[pos - 1]` when pos is 0.
+
+    At the start of a paragraph that index wraps to the paragraph's last character, so
+    `$x$ ... 1` was not math while `$x$ ... one` was: a translation could turn text into
+    math just by changing the paragraph's last word.
+    """
+    if state.pos != 0:
+        return _dollar(state, silent)
+    src = state.src
+    state.src = src + " "  # the wrapped-around look now sees a space; nothing else reads past posMax
+    try:
+        return _dollar(state, silent)
+    finally:
+        state.src = src
 
 
 @cache

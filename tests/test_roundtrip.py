@@ -134,17 +134,26 @@ def test_pseudo_edition_keeps_html_structure(path: Path, tmp_path: Path) -> None
 
 # --- generated documents -------------------------------------------------------------
 
-_JA_WORDS = ["日本語", "翻訳", "です", "「引用」", "テスト、", "終わり。", "（注）", "ＡＷＳ", "は", "強調", "＊", "＃", "１．", "＿", "［注］", "｜"]
-_ASCII_WORDS = ["AWS", "foo", "v1.2", "a_b", "C++", "x*y", "100%", "#tag", "1.", "-", "+", "&", "<", ">", "!", "$5", "[x]", "~", "|"]
-
-
+_JA_WORDS = [
+    "日本語", "翻訳", "です", "「引用」", "テスト、", "終わり。", "（注）", "ＡＷＳ", "は", "強調", "＊", "＃", "１．", "＿",
+    "［注］", "｜", "＄", "＜", "＞", "－", "＝", "｀", "＼", "〜", "＆ａｍｐ；",
+]  # fmt: skip
+_ASCII_WORDS = [
+    "AWS", "foo", "v1.2", "a_b", "C++", "x*y", "100%", "#tag", "1.", "-", "+", "&", "<", ">", "!", "$5", "[x]", "~",
+    "|", "*", "**", "_", "`", "\\", "$", "1)", "(x)", "]", "[", ":",
+]  # fmt: skip
 _WORDS = st.sampled_from(_JA_WORDS + _ASCII_WORDS)
 
 
+# Table cells: no `|` (it would change the column count) and no backtick (a code span
+# opened in a cell would run across the rows; see the known limitation in test_inline.py).
+_CELL_WORDS = st.sampled_from([w for w in _JA_WORDS + _ASCII_WORDS if w not in ("|", "`")])
+
+
 @st.composite
-def _text(draw: st.DrawFn) -> str:
-    words = draw(st.lists(_WORDS, min_size=1, max_size=4))
-    return draw(st.sampled_from(["", " "])).join(words)
+def _text(draw: st.DrawFn, words: st.SearchStrategy[str] = _WORDS) -> str:
+    chosen = draw(st.lists(words, min_size=1, max_size=4))
+    return draw(st.sampled_from(["", " "])).join(chosen)
 
 
 _INLINE_KINDS = [
@@ -250,8 +259,8 @@ def _block(draw: st.DrawFn, depth: int = 0) -> str:
         return "\n".join(("" if lazy and i else draw(st.sampled_from(["> ", ">"]))) + ln for i, ln in enumerate(lines))
     if kind == "table":
         cols = draw(st.integers(1, 3))
-        cell = st.one_of(_text(), st.just("`a \\| b`"), st.just("**太字**"), st.just("セル\\|パイプ"), st.just(""))
-        rows = [[draw(_text()) for _ in range(cols)], [draw(st.sampled_from(["---", ":---", ":-:", "--:"])) for _ in range(cols)]]
+        cell = st.one_of(_text(_CELL_WORDS), st.just("`a \\| b`"), st.just("**太字**"), st.just("セル\\|パイプ"), st.just(""))
+        rows = [[draw(_text(_CELL_WORDS)) for _ in range(cols)], [draw(st.sampled_from(["---", ":---", ":-:", "--:"])) for _ in range(cols)]]
         rows += [[draw(cell) for _ in range(cols)] for _ in range(draw(st.integers(0, 2)))]
         edge = draw(st.booleans())
         return "\n".join(("| " if edge else "") + " | ".join(r) + (" |" if edge else "") for r in rows)
