@@ -24,6 +24,9 @@ from pipeline.lint import lint
 from pipeline.post import write_atomic
 from pipeline.site import site_app
 from pipeline.report import LAST_RUN, report_dict, report_markdown
+from pipeline.review.commands import export as export_command
+from pipeline.review.commands import import_ as import_command
+from pipeline.review.commands import review as review_command
 from pipeline.run import PostResult, RunReport, Translator
 from pipeline.state import TreeStatus
 from pipeline.survey import glossary_usage, orphans, parse_shard, survey
@@ -341,6 +344,9 @@ def _survey(config: Path | None, paths: list[str] | None, engine: str | None, to
 
 
 app.command("lint")(lint)
+app.command("review")(review_command)
+app.command("export")(export_command)
+app.command("import")(import_command)
 app.add_typer(site_app, name="site")
 
 glossary_app = typer.Typer(help="The term base in glossary/*.tsv: names, fixed terms, taxonomy.", no_args_is_help=True)

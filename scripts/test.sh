@@ -8,6 +8,8 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     missing=()
     command -v jekyll >/dev/null || missing+=(jekyll ruby-jekyll-polyglot)
     command -v chromium >/dev/null || missing+=(chromium)
+    command -v git >/dev/null || missing+=(git)
+    dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
     if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

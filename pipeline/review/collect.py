@@ -1,0 +1,433 @@
+"""Gather, per post, the segments that changed since a git revision, with flags and origins.
+
+Each post is read four times: the Japanese source and the English edition, as they are in
+the working tree and as they were at the base revision (`git show`). Both bodies are split
+with the same segmenter the run uses, so segment *i* of a source lines up with segment *i*
+of its edition; old and new segments line up by their source text (difflib, as the run
+aligns state records), front matter values by field name. What a reviewer needs per
+changed segment comes from three places: the last run's report (its warnings, including
+the translator's text a re-translation replaced), the committed state (each segment's
+origin and review flag), and checks made here on the English as it is now.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pipeline import frontmatter
+from pipeline.config import Settings
+from pipeline.errors import InputError, PipelineError
+from pipeline.glossary import Glossary
+from pipeline.inline import Protected, protect_plain
+from pipeline.post import parse_post, source_hash
+from pipeline.report import LAST_RUN
+from pipeline.review import checks, vcs
+from pipeline.segment import split
+from pipeline.state import PostState, SegmentRecord, load_state, state_path
+
+RowKind = Literal["added", "removed", "changed", "flagged"]
+FlagSource = Literal["run", "state", "review"]
+_KIND_LABELS = {"paragraph": "paragraph", "heading": "heading", "table_cell": "table cell"}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One translatable text of one version of a post: a body segment or a front matter value."""
+
+    key: str  # "body:3" or the field name ("title", "tags[2]"), as in the state records
+    label: str  # for people: "¶ 4", "title"
+    what: str  # "paragraph", "heading", "table cell", "front matter"
+    text: str  # Markdown with soft line breaks joined (or the plain front matter value)
+    protected: Protected
+    line: int  # 1-based line in its file
+
+
+@dataclass(frozen=True)
+class Version:
+    body: tuple[Piece, ...]
+    fields: dict[str, Piece]
+    title: str | None
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str  # glossary | japanese-left | placeholder | length | needs-review | structure | truncated | ...
+    message: str
+    source: FlagSource  # who raised it: the last run, the committed state, or review-time checks
+    previous: str | None = None  # needs-review: the translator's English the run replaced
+
+
+@dataclass
+class Row:
+    anchor: str
+    label: str  # "¶ 4", "title"
+    what: str  # "paragraph", "heading", "front matter", ...
+    line: int | None  # line in the Japanese source (new version; old for a removed segment)
+    kind: RowKind
+    ja_old: str | None
+    ja_new: str | None
+    en_old: str | None
+    en_new: str | None
+    origin: str | None  # machine | human | approved | source; None when the state does not describe it
+    flags: list[Flag] = field(default_factory=list)
+
+
+@dataclass
+class PostReview:
+    source: Path
+    edition: Path
+    anchor: str
+    title: str | None
+    english_title: str | None
+    base: str | None  # the revision compared with; None when there was no previous version
+    status: str | None  # the last run's status for this post, when it was in that run
+    segments: int  # translatable texts in the post (body segments and front matter values)
+    rows: list[Row] = field(default_factory=list)
+    notes: list[Flag] = field(default_factory=list)  # about the whole post, not one segment
+    origins: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def flags(self) -> list[Flag]:
+        return [f for r in self.rows for f in r.flags] + self.notes
+
+    @property
+    def flag_counts(self) -> Counter[str]:
+        return Counter(f.code for f in self.flags)
+
+    @property
+    def is_new(self) -> bool:
+        """No previous version to compare with: every segment shows as added."""
+        return self.base is None
+
+
+@dataclass
+class Review:
+    posts: list[PostReview]
+    scope: str  # what was reviewed, for people ("posts written by the last run")
+    base: str | None
+    run: dict[str, Any] | None = None  # the last run's report, when read
+
+    @property
+    def rows(self) -> int:
+        return sum(len(p.rows) for p in self.posts)
+
+    @property
+    def flag_counts(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for post in self.posts:
+            total.update(post.flag_counts)
+        return total
+
+    @property
+    def origin_counts(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for post in self.posts:
+            total.update(r.origin for r in post.rows if r.origin)
+        return total
+
+
+# --- scope ------------------------------------------------------------------------------
+
+
+def last_run(settings: Settings) -> dict[str, Any] | None:
+    """The report `pipeline translate` keeps in the cache folder, or None."""
+    path = settings.path(settings.cache_dir) / LAST_RUN
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"the last run's report is damaged ({exc}); run `pipeline translate` again", path=path) from exc
+    return data if isinstance(data, dict) else None
+
+
+def _resolve(path: str | Path, settings: Settings) -> Path:
+    candidate = Path(path)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    rooted = settings.path(candidate)
+    return rooted if rooted.exists() else candidate
+
+
+def written_by(run: dict[str, Any] | None, settings: Settings) -> list[Path]:
+    if not run:
+        return []
+    return [_resolve(p["source"], settings) for p in run.get("posts", []) if p.get("status") == "written"]
+
+
+def changed_posts(settings: Settings, rev: str) -> list[Path]:
+    """Japanese posts whose source or English edition differs from `rev`."""
+    source_dir, output_dir = settings.path(settings.source_dir), settings.path(settings.output_dir)
+    root = settings.root
+    found: list[Path] = []
+    for name in vcs.changed_since(rev, [settings.source_dir, settings.output_dir], root):
+        path = root / name
+        if path.suffix != ".md":
+            continue
+        for tree in (source_dir, output_dir):
+            try:
+                relative = path.resolve().relative_to(tree.resolve())
+            except ValueError:
+                continue
+            post = source_dir / relative
+            if post.is_file():
+                found.append(post)
+    return sorted(dict.fromkeys(found), key=lambda p: p.as_posix())
+
+
+# --- reading one version ----------------------------------------------------------------
+
+
+def read_version(raw: bytes | None, path: Path, settings: Settings, glossary: Glossary) -> Version | None:
+    """The translatable texts of one version of a post (None when there is no such version)."""
+    if raw is None:
+        return None
+    post = parse_post(path, raw)
+    keep = glossary.keep_pattern
+    body = []
+    for index, segment in enumerate(split(post.body, keep=keep).segments):
+        kind = _KIND_LABELS.get(segment.kind, segment.kind)
+        body.append(
+            Piece(f"body:{index}", f"¶ {index + 1}", kind, segment.protected.joined, segment.protected, post.body_first_line + segment.line - 1)
+        )
+    fields: dict[str, Piece] = {}
+    title = None
+    if post.front_matter is not None:
+        for f in frontmatter.translatable_fields(post.front_matter, settings.translate_keys, path):
+            name = f.key if f.index is None else f"{f.key}[{f.index}]"
+            fields[name] = Piece(name, name, "front matter", f.value, protect_plain(f.value, keep), f.line)
+            if name == "title":
+                title = f.value
+    return Version(tuple(body), fields, title)
+
+
+def _display(path: Path) -> Path:
+    try:
+        return Path(os.path.relpath(path.resolve(), Path.cwd().resolve()))
+    except ValueError:
+        return path
+
+
+def _align(old: Sequence[str], new: Sequence[str]) -> list[tuple[int | None, int | None]]:
+    """Pairs (old index, new index) in document order; a replaced block pairs up index-wise."""
+    pairs: list[tuple[int | None, int | None]] = []
+    matcher = difflib.SequenceMatcher(a=list(old), b=list(new), autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        common = min(i2 - i1, j2 - j1) if tag in ("equal", "replace") else 0
+        pairs += [(i1 + k, j1 + k) for k in range(common)]
+        pairs += [(i, None) for i in range(i1 + common, i2)]
+        pairs += [(None, j) for j in range(j1 + common, j2)]
+    return pairs
+
+
+# --- one post ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Post:
+    """Everything read for one post, before rows are built."""
+
+    source: Path
+    edition: Path
+    new_src: Version | None
+    old_src: Version | None
+    new_en: Version | None
+    old_en: Version | None
+    record: PostState | None
+    run: dict[str, Any] | None
+    notes: list[Flag]
+
+
+def _read(path: Path, raw: bytes | None, settings: Settings, glossary: Glossary, what: str, notes: list[Flag]) -> Version | None:
+    try:
+        return read_version(raw, path, settings, glossary)
+    except PipelineError as exc:
+        notes.append(Flag("unreadable", f"{what} cannot be read: {exc.message}", "review"))
+        return None
+
+
+def _load(source: Path, settings: Settings, glossary: Glossary, base: str | None, run_posts: dict[Path, dict[str, Any]]) -> _Post:
+    relative = settings.relative(source)
+    edition = settings.path(settings.output_dir) / relative
+    notes: list[Flag] = []
+    src_raw = source.read_bytes() if source.is_file() else None
+    en_raw = edition.read_bytes() if edition.is_file() else None
+    old_src_raw = vcs.show(source, base) if base else None
+    old_en_raw = vcs.show(edition, base) if base else None
+    record = None
+    try:
+        record = load_state(state_path(settings, relative))
+    except PipelineError as exc:
+        notes.append(Flag("unreadable", str(exc), "review"))
+    if record is not None and (src_raw is None or record.source_sha256 != source_hash(src_raw)):
+        notes.append(Flag("stale", "the source changed since its edition was built; run `pipeline translate`", "review"))
+        record = None
+    if src_raw is None:
+        notes.append(Flag("removed", "the Japanese source is gone", "review"))
+    if en_raw is None and src_raw is not None:
+        notes.append(Flag("no-edition", "there is no English edition yet", "review"))
+    run = run_posts.get(source.resolve())
+    return _Post(
+        source,
+        edition,
+        _read(source, src_raw, settings, glossary, "the Japanese source", notes),
+        _read(source, old_src_raw, settings, glossary, f"the Japanese source at {base}", notes),
+        _read(edition, en_raw, settings, glossary, "the English edition", notes),
+        _read(edition, old_en_raw, settings, glossary, f"the English edition at {base}", notes),
+        record,
+        run,
+        notes,
+    )
+
+
+def _lined_up(src: Version | None, en: Version | None, what: str, notes: list[Flag]) -> bool:
+    if src is None or en is None:
+        return False
+    if len(src.body) == len(en.body):
+        return True
+    notes.append(
+        Flag("alignment", f"{what}: the English has {len(en.body)} segments where the Japanese has {len(src.body)}; English not shown", "review")
+    )
+    return False
+
+
+def review_post(
+    source: Path,
+    settings: Settings,
+    glossary: Glossary,
+    base: str | None,
+    run_posts: dict[Path, dict[str, Any]] | None = None,
+    number: int = 1,
+) -> PostReview:
+    """The changed segments of one post, compared with `base` (a git revision, or None)."""
+    p = _load(source, settings, glossary, base, run_posts or {})
+    new_ok = _lined_up(p.new_src, p.new_en, "now", p.notes)
+    old_ok = _lined_up(p.old_src, p.old_en, f"at {base}", [])  # an old mismatch only hides the old English
+    anchor = f"post-{number}"
+    review = PostReview(
+        source=_display(source),
+        edition=_display(p.edition),
+        anchor=anchor,
+        title=p.new_src.title if p.new_src else (p.old_src.title if p.old_src else None),
+        english_title=p.new_en.title if p.new_en else None,
+        base=base if p.old_src is not None else None,
+        status=p.run.get("status") if p.run else None,
+        segments=(len(p.new_src.body) + len(p.new_src.fields)) if p.new_src else 0,
+        notes=p.notes,
+    )
+    if p.run and p.run.get("error"):
+        review.notes.append(Flag("error", str(p.run["error"]), "run"))
+    if p.record is not None:
+        review.origins = Counter(r.o for r in p.record.segments)
+
+    warnings: dict[int, list[dict[str, Any]]] = {}
+    for w in (p.run or {}).get("warnings", []):
+        warnings.setdefault(int(w.get("line", 0)), []).append(w)
+    used_lines: set[int] = set()
+
+    body_records: list[SegmentRecord] = []
+    field_records: dict[str, SegmentRecord] = {}
+    if p.record is not None:
+        body_records = [r for r in p.record.segments if r.f is None]
+        field_records = {r.f: r for r in p.record.segments if r.f is not None}
+    new_body = p.new_src.body if p.new_src else ()
+    old_body = p.old_src.body if p.old_src else ()
+    if len(body_records) != len(new_body):
+        body_records = []
+
+    # the post's usual length ratio, from every segment with an English counterpart
+    ratios = []
+    if new_ok and p.new_src and p.new_en:
+        ratios = [checks.length_ratio(s.protected, e.protected) for s, e in zip(p.new_src.body, p.new_en.body)]
+    median = checks.median_ratio(ratios)
+
+    candidates: list[tuple[Piece | None, Piece | None, Piece | None, Piece | None, SegmentRecord | None]] = []
+    for oi, ni in _align([s.text for s in old_body], [s.text for s in new_body]):
+        candidates.append(
+            (
+                old_body[oi] if oi is not None else None,
+                new_body[ni] if ni is not None else None,
+                p.old_en.body[oi] if oi is not None and old_ok and p.old_en else None,
+                p.new_en.body[ni] if ni is not None and new_ok and p.new_en else None,
+                body_records[ni] if ni is not None and body_records else None,
+            )
+        )
+    old_fields = p.old_src.fields if p.old_src else {}
+    new_fields = p.new_src.fields if p.new_src else {}
+    for key in list(new_fields) + [k for k in old_fields if k not in new_fields]:
+        candidates.append(
+            (
+                old_fields.get(key),
+                new_fields.get(key),
+                p.old_en.fields.get(key) if p.old_en and old_fields.get(key) else None,
+                p.new_en.fields.get(key) if p.new_en and new_fields.get(key) else None,
+                field_records.get(key),
+            )
+        )
+
+    for ja_old, ja_new, en_old, en_new, record in candidates:
+        piece = ja_new or ja_old
+        assert piece is not None
+        run_flags = []
+        if ja_new is not None:
+            for w in warnings.get(ja_new.line, []):
+                run_flags.append(Flag(str(w.get("code")), str(w.get("message")), "run", w.get("previous")))
+            used_lines.add(ja_new.line)
+        if record is not None and record.review and not any(f.code == "needs-review" for f in run_flags):
+            run_flags.append(Flag("needs-review", "the source changed under a translator's English, which was re-translated; check it", "state"))
+        kind: RowKind
+        if ja_old is None and ja_new is not None:
+            kind = "added"
+        elif ja_new is None:
+            kind = "removed"
+        elif ja_old.text != ja_new.text or (en_old.text if en_old else None) != (en_new.text if en_new else None):
+            kind = "changed"
+        elif run_flags:
+            kind = "flagged"
+        else:
+            continue
+        row = Row(
+            anchor=f"{anchor}-{len(review.rows) + 1}",
+            label=piece.label,
+            what=piece.what,
+            line=piece.line,
+            kind=kind,
+            ja_old=ja_old.text if ja_old else None,
+            ja_new=ja_new.text if ja_new else None,
+            en_old=en_old.text if en_old else None,
+            en_new=en_new.text if en_new else None,
+            origin=record.o if record is not None else None,
+            flags=run_flags,
+        )
+        if ja_new is not None and en_new is not None:
+            seen = {(f.code, f.message) for f in row.flags}
+            for finding in checks.check(glossary, ja_new.protected, en_new.protected, median):
+                if (finding.code, finding.message) not in seen:
+                    row.flags.append(Flag(finding.code, finding.message, "review"))
+        review.rows.append(row)
+
+    for line, ws in sorted(warnings.items()):
+        if line not in used_lines:
+            review.notes += [Flag(str(w.get("code")), f"line {line}: {w.get('message')}", "run", w.get("previous")) for w in ws]
+    return review
+
+
+def collect(
+    settings: Settings,
+    glossary: Glossary,
+    sources: Sequence[Path],
+    base: str | None,
+    scope: str,
+    run: dict[str, Any] | None = None,
+) -> Review:
+    """Review every post of `sources` against `base`; `run` is the last run's report."""
+    run_posts = {_resolve(p["source"], settings).resolve(): p for p in (run or {}).get("posts", [])}
+    posts = [review_post(s, settings, glossary, base, run_posts, n) for n, s in enumerate(sources, start=1)]
+    return Review(posts, scope, base, run)

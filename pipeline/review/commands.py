@@ -1,0 +1,181 @@
+"""The `review`, `export` and `import` commands: options, calls into the core, printing.
+
+Registered on the main app by `pipeline.cli` (`app.command("review")(review)`, ...). They
+load settings and the glossary the way the other commands do, turn PipelineErrors into
+one-line messages with the exit codes the README lists, and print the paths they wrote.
+"""
+
+from __future__ import annotations
+
+import glob
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from filelock import FileLock, Timeout
+from rich.console import Console
+from rich.markup import escape
+
+from pipeline.config import Settings, load_settings
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.glossary import Glossary, load_glossary
+from pipeline.post import write_atomic
+from pipeline.review import vcs
+from pipeline.review.collect import changed_posts, collect, last_run, written_by
+from pipeline.review.html import render_html
+from pipeline.review.markdown import render_summary
+from pipeline.review.xliff import export as export_xliff
+from pipeline.review.xliff import import_file, needs_review
+
+out = Console(soft_wrap=True, highlight=False, markup=False)  # paths may contain [brackets]
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Settings file (default: ./pipeline.toml if present).")]
+PathsArgument = Annotated[
+    Optional[list[str]], typer.Argument(help="Posts, folders or globs under the source folder.", show_default=False)
+]
+
+
+def _fail(exc: PipelineError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(str(exc))}")
+    return typer.Exit(exc.exit_code)
+
+
+def _setup(config: Path | None) -> tuple[Settings, Glossary]:
+    try:
+        settings = load_settings(config)
+        return settings, load_glossary(settings.path(settings.glossary_dir))
+    except PipelineError as exc:
+        raise _fail(exc) from exc
+
+
+def _expand(paths: list[str]) -> list[Path]:
+    """Files, folders (every .md below) and globs, in the order given, without repeats."""
+    found: list[Path] = []
+    for arg in paths:
+        path = Path(arg)
+        if path.is_dir():
+            found += sorted(path.rglob("*.md"))
+        elif any(c in arg for c in "*?["):
+            found += sorted(Path(p) for p in glob.glob(arg, recursive=True))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise _fail(ConfigError(f"no such post: {arg}"))
+    return list(dict.fromkeys(found))
+
+
+def review(
+    paths: PathsArgument = None,
+    since: Annotated[
+        Optional[str],
+        typer.Option("--since", metavar="GIT_REV", help="Review every post changed since this git revision (default: the posts the last run wrote, against HEAD)."),
+    ] = None,
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", metavar="DIR", help="Where to write report.html and summary.md.", show_default="<cache>/review")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write a side-by-side HTML review report and a short Markdown summary of what changed.
+
+    Per post and changed segment: the Japanese (changes marked), the previous and the new English (word differences marked), where the English came from, and flags (glossary misses, Japanese left, lost tags, odd length, segments needing review). The HTML file is self-contained: open it in any browser, offline."""
+    settings, glossary = _setup(config)
+    try:
+        run = last_run(settings)
+        if since is not None:
+            base: str | None = vcs.verify(since, settings.root)
+            posts = _expand(paths) if paths else changed_posts(settings, since)
+            scope = f"{len(posts)} post(s) " + ("named on the command line" if paths else f"changed since {since}")
+        else:
+            base = "HEAD" if vcs.in_repository(settings.root) and vcs.has_commit("HEAD", settings.root) else None
+            if paths:
+                posts, scope = _expand(paths), "posts named on the command line"
+            elif run is None:
+                raise ConfigError(
+                    f"no last run to review ({settings.cache_dir}/last-run.json is missing): run `pipeline translate` "
+                    "first, or name posts, or pass --since GIT_REV"
+                )
+            else:
+                posts, scope = written_by(run, settings), "posts written by the last run"
+        report = collect(settings, glossary, posts, base, scope, run)
+    except PipelineError as exc:
+        raise _fail(exc) from exc
+    folder = out_dir or settings.path(settings.cache_dir) / "review"
+    html_path, summary_path = folder / "report.html", folder / "summary.md"
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    write_atomic(html_path, render_html(report, generated).encode("utf-8"))
+    write_atomic(summary_path, render_summary(report, html_path.as_posix()).encode("utf-8"))
+    flags = sum(report.flag_counts.values())
+    out.print(f"reviewed {len(report.posts)} post(s): {report.rows} changed segment(s), {flags} flag(s)")
+    out.print(f"report: {html_path}")
+    out.print(f"summary: {summary_path}")
+
+
+def export(
+    paths: PathsArgument = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE.xlf", help="Where to write the XLIFF file.", show_default="<cache>/review/export.xlf")] = None,
+    all_posts: Annotated[bool, typer.Option("--all", help="Every post, not only those needing review.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Export segments to XLIFF 1.2 for a CAT tool (OmegaT, Trados, memoQ).
+
+    Default: the posts needing review (a segment flagged by the state or by the last run). The current English is pre-filled; machine translation is marked needs-review-translation, a translator's edit translated, approved text final."""
+    settings, glossary = _setup(config)
+    try:
+        run = last_run(settings)
+        source_dir = settings.path(settings.source_dir)
+        if paths:
+            posts = _expand(paths)
+        else:
+            posts = sorted(source_dir.rglob("*.md")) if source_dir.is_dir() else []
+            if not all_posts:
+                posts = [p for p in posts if needs_review(p, settings, run)]
+        if not posts:
+            out.print("nothing needs review; name posts, or pass --all")
+            raise typer.Exit(0)
+        result = export_xliff(posts, settings, glossary, run)
+    except PipelineError as exc:
+        raise _fail(exc) from exc
+    for why in result.skipped:
+        err.print(f"[yellow]skipped:[/yellow] {escape(why)}")
+    if not result.units:
+        out.print("no segment to export")
+        raise typer.Exit(1 if result.skipped else 0)
+    path = output or settings.path(settings.cache_dir) / "review" / "export.xlf"
+    write_atomic(path, result.xml.encode("utf-8"))
+    out.print(f"exported {result.units} segment(s) of {result.posts} post(s) to {path}")
+
+
+def import_(
+    file: Annotated[Path, typer.Argument(metavar="FILE.xlf", help="An XLIFF file written by `pipeline export` and edited in a CAT tool.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and list what would change; write nothing.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Apply the units an XLIFF file marks translated or final to the English editions.
+
+    Each applied segment is recorded as approved in the state and the translation memory. Units whose Japanese changed since export are refused (with file and line), and then nothing is written."""
+    settings, glossary = _setup(config)
+    cache_folder = settings.path(settings.cache_dir)
+    cache_folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(cache_folder / "run.lock")  # the lock `translate` holds: never write editions at the same time
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        err.print(f"a pipeline run holds {lock.lock_file}; waiting for it to finish…")
+        lock.acquire()
+    try:
+        result = import_file(file, settings, glossary, dry_run=dry_run)
+    except PipelineError as exc:
+        raise _fail(exc) from exc
+    finally:
+        lock.release()
+    verb = "would apply" if dry_run else "applied"
+    for change in result.edited:
+        out.print(f"{verb}: {change.post} {change.label}")
+    for change in result.approved:
+        out.print(f"{'would approve' if dry_run else 'approved'}: {change.post} {change.label} (text unchanged)")
+    out.print(
+        f"{len(result.edited)} segment(s) {verb}, {len(result.approved)} approved as they were, "
+        f"{result.unchanged} unchanged, {result.not_marked} not marked translated or final"
+    )

@@ -1,0 +1,776 @@
+"""Exchange segments with CAT tools (OmegaT, Trados, memoQ) as XLIFF 1.2.
+
+Export writes one `<file>` per post and one `<trans-unit>` per translatable text, with the
+current English pre-filled as `<target>` and a `state` saying what it is:
+
+* machine translation: `needs-review-translation` (`state-qualifier="leveraged-mt"`);
+* a translator's edit: `translated`; an approved text: `final` (`approved="yes"`);
+* anything flagged by the last run or the state (needs review, glossary miss, broken
+  tags): `needs-review-translation`, with the flags as `<note>`s;
+* a segment whose Japanese was kept because the engine broke its tags: no target.
+
+Inline markup travels as XLIFF inline elements with the ids our engine XML uses, so the
+segment's `Protected` table maps them back: emphasis, links and image alt text become
+`<g>`; code, URLs, HTML, Liquid, names and other protected text become `<ph>` holding the
+original Markdown (and `equiv-text` with what a reader sees); hard line breaks `<x
+ctype="lb"/>`. Markup that exists only in the English (a link a translator added) goes as
+`<bpt>`/`<ept>`/`<ph>` carrying its Markdown, so the file alone says how to restore it.
+
+A unit's id is `<where>.<source hash>.<English hash>` (`b3` = body segment 3, or the front
+matter field name). Import finds the segment again by `where`, refuses units whose source
+changed since export (the Japanese they translate is gone) or whose English changed since
+export while the file changes it too (someone else's edit would be lost), and applies the
+targets marked `translated`, `final` or `signed-off`. A target identical to the current
+English changes nothing, unless its state raises it (a confirmed machine translation
+becomes `approved`). Applied text goes through the same `inline.restore` as an engine
+answer, is spliced into the edition's exact span, recorded as `approved` in the state and
+the translation memory, and every file is written atomically; if any unit is refused,
+nothing is written.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+from xml.parsers import expat
+from xml.sax.saxutils import escape, quoteattr
+
+from pipeline import frontmatter
+from pipeline.config import Settings
+from pipeline.errors import InputError, PipelineError, StructureError
+from pipeline.glossary import Glossary
+from pipeline.inline import Element, Protected, protect_plain, protected_literal, restore
+from pipeline.memory import MEMORY_FILE, TranslationMemory
+from pipeline.post import Post, parse_post, read_post, source_hash, write_atomic
+from pipeline.segment import Segment, splice, split
+from pipeline.state import PostState, SegmentRecord, load_state, save_state, short_hash, state_path
+
+NS = "urn:oasis:names:tc:xliff:document:1.2"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+TOOL_ID = "pipeline"
+APPLIED_STATES = ("translated", "final", "signed-off")
+REVIEW_CODES = ("needs-review", "glossary", "structure", "truncated", "unmapped-taxonomy")
+TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
+HASH = 12  # hex digits of the hashes in unit ids
+_G_CTYPE = {"b": "bold", "i": "italic", "a": "link", "s": "x-strikethrough", "img": "x-image-alt"}
+_HTML_PAIRS = {"<strong>": "b", "<em>": "i", "<s>": "s"}
+_HTML_CLOSERS = {"</strong>": "b", "</em>": "i", "</s>": "s"}
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])\Z")
+_STATE_RANK = {"needs-review-translation": 0, "translated": 1, "final": 2, "signed-off": 2}
+
+
+# --- inline content as a flat stream of tokens ------------------------------------------
+
+TokKind = Literal["text", "open", "close", "empty", "xopen", "xclose", "xempty", "esc"]
+
+
+@dataclass(frozen=True)
+class Tok:
+    """One piece of inline content. `id` is a source element id, or `e<n>` for markup
+    only the English has (kinds starting with x), whose Markdown is `markup`."""
+
+    kind: TokKind
+    id: str = ""
+    text: str = ""  # text: the prose; esc: the escaped character
+    markup: str = ""
+
+
+def _walk(xml: str) -> list[tuple[str, str, ET.Element | None]]:
+    """Our engine XML as ("text", s) / ("open"|"close"|"empty", id, element) events."""
+    events: list[tuple[str, str, ET.Element | None]] = []
+
+    def visit(node: ET.Element) -> None:
+        if node.text:
+            events.append(("text", node.text, None))
+        for child in node:
+            ident = child.get("id", "")
+            if child.tag in ("x", "br"):  # protected text, literal runs, hard breaks
+                events.append(("empty", ident, child))
+            else:  # emphasis, links, image alt text
+                events.append(("open", ident, child))
+                visit(child)
+                events.append(("close", ident, child))
+            if child.tail:
+                events.append(("text", child.tail, None))
+
+    visit(ET.fromstring(f"<seg>{xml}</seg>"))
+    return events
+
+
+def source_stream(protected: Protected) -> list[Tok]:
+    out: list[Tok] = []
+    for kind, value, _ in _walk(protected.xml):
+        if kind == "text":
+            out.append(Tok("text", text=value))
+        else:
+            out.append(Tok(kind, value))  # type: ignore[arg-type]
+    return _merge(out)
+
+
+def _visible(protected: Protected) -> dict[str, str]:
+    """What a reader sees of each protected element (a code span's code, a name)."""
+    return {v: "".join(n.itertext()) for k, v, n in _walk(protected.xml) if k == "empty" and n is not None and n.tag == "x"}
+
+
+def english_stream(source: Protected, english: Protected) -> list[Tok]:
+    """The English of a segment in terms of its source's elements.
+
+    The English edition is parsed on its own (its own element ids), then each of its
+    elements is matched with an unused source element standing for the same Markdown: the
+    same code span, the same link destination, the same emphasis. Emphasis the restorer
+    had to write as HTML (`<strong>`) matches the source's `**` pair; backslash escapes
+    the restorer added become plain characters again (import escapes them the same way).
+    What matches nothing is English-only markup, carried with its Markdown.
+    """
+    unused = list(source.elements)
+
+    def take(match: Any) -> str | None:
+        for ident in unused:
+            if match(source.elements[ident]):
+                unused.remove(ident)
+                return ident
+        return None
+
+    out: list[Tok] = []
+    stack: list[Tok] = []  # open tokens, to close them with the right id and markup
+    extra = 0
+
+    def extra_id() -> str:
+        nonlocal extra
+        extra += 1
+        return f"e{extra}"
+
+    for kind, ident, _ in _walk(english.xml):
+        if kind == "text":
+            out.append(Tok("text", text=ident))
+            continue
+        el = english.elements.get(ident)
+        if el is None:
+            continue
+        if kind == "open":
+            sid = take(lambda s: s.kind == "pair" and s.tag == el.tag and s.open == el.open and s.close == el.close)
+            tok = Tok("open", sid, markup=el.open) if sid else Tok("xopen", extra_id(), markup=el.open)
+            out.append(tok)
+            stack.append(Tok("close" if sid else "xclose", tok.id, markup=el.close))
+        elif kind == "close":
+            out.append(stack.pop())
+        elif el.kind == "keep" and _ESCAPE.match(el.open):
+            out.append(Tok("esc", text=el.open[1:], markup=el.open))
+        elif el.kind == "keep" and el.open in _HTML_PAIRS:
+            tag = _HTML_PAIRS[el.open]
+            sid = take(lambda s: s.kind == "pair" and s.tag == tag)
+            out.append(Tok("open", sid, markup=el.open) if sid else Tok("xempty", extra_id(), markup=el.open))
+        elif el.kind == "keep" and el.open in _HTML_CLOSERS:
+            tag = _HTML_CLOSERS[el.open]
+            opened = [t for t in out if t.kind == "open" and source.elements[t.id].tag == tag]
+            closed = {t.id for t in out if t.kind == "close"}
+            pending = [t for t in opened if t.id not in closed and t.markup in _HTML_PAIRS]
+            out.append(Tok("close", pending[-1].id, markup=el.open) if pending else Tok("xempty", extra_id(), markup=el.open))
+        elif el.kind == "literal":
+            sid = take(lambda s: s.kind == "literal" and protected_literal(s.open) == protected_literal(el.open))
+            out.append(Tok("empty", sid, markup=el.open) if sid else Tok("text", text=protected_literal(el.open)))
+        else:
+            sid = take(lambda s: s.kind == el.kind and s.tag == el.tag and s.open == el.open)
+            out.append(Tok("empty", sid, markup=el.open) if sid else Tok("xempty", extra_id(), markup=el.open))
+    out = _balance(out, extra_id)
+    out = _literal_runs(out, source, unused)
+    return _merge([Tok("text", text=t.text) if t.kind == "esc" else t for t in out])
+
+
+def _balance(toks: list[Tok], extra_id: Any) -> list[Tok]:
+    """Opening and closing tokens that do not nest (hand-written `<strong>` without its
+    end) become English-only placeholders, so the XLIFF stays well-formed."""
+    stack: list[int] = []
+    bad: set[int] = set()
+    for i, t in enumerate(toks):
+        if t.kind in ("open", "xopen"):
+            stack.append(i)
+        elif t.kind in ("close", "xclose"):
+            if stack and toks[stack[-1]].id == t.id:
+                stack.pop()
+            else:
+                bad.add(i)
+    bad.update(stack)
+    return [Tok("xempty", extra_id(), markup=t.markup) if i in bad else t for i, t in enumerate(toks)]
+
+
+def _literal_runs(toks: list[Tok], source: Protected, unused: list[str]) -> list[Tok]:
+    """A source delimiter run (`**` that is text, not emphasis) the restorer escaped
+    (`\\*\\*`) comes back as that source element."""
+    for ident in [i for i in unused if source.elements[i].kind == "literal"]:
+        chars = protected_literal(source.elements[ident].open)
+        for start in range(len(toks)):
+            run = toks[start : start + len(chars)]
+            if len(run) == len(chars) and all(t.kind == "esc" for t in run) and "".join(t.text for t in run) == chars:
+                toks[start : start + len(chars)] = [Tok("empty", ident, markup="".join(t.markup for t in run))]
+                unused.remove(ident)
+                break
+    return toks
+
+
+def _merge(toks: Iterable[Tok]) -> list[Tok]:
+    out: list[Tok] = []
+    for t in toks:
+        if t.kind == "text":
+            if not t.text:
+                continue
+            if out and out[-1].kind == "text":
+                out[-1] = Tok("text", text=out[-1].text + t.text)
+                continue
+        out.append(t)
+    return out
+
+
+def comparable(toks: Sequence[Tok]) -> list[tuple[str, str, str]]:
+    """What decides whether two targets say the same: text, ids, English-only markup."""
+    return [(t.kind, t.id, t.text if t.kind == "text" else t.markup if t.kind.startswith("x") else "") for t in _merge(toks)]
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def _ph_ctype(element: Element, names: frozenset[str]) -> str:
+    text = element.open
+    if element.kind == "literal":
+        return "x-literal"
+    if text in names:
+        return "x-name"
+    if text.startswith("`"):
+        return "x-code"
+    if text.startswith(("{%", "{{")):
+        return "x-liquid"
+    if text.startswith("[^") or text.startswith("^["):
+        return "x-footnote"
+    if text.startswith("<"):
+        return "x-html"
+    if text.startswith("$"):
+        return "x-math"
+    if re.match(r"(?:https?|ftp)://|www\.", text):
+        return "x-url"
+    if text.startswith("!["):
+        return "image"
+    return "x-protected"
+
+
+def render_inline(toks: Sequence[Tok], source: Protected, visible: dict[str, str], names: frozenset[str] = frozenset()) -> str:
+    out: list[str] = []
+    for t in toks:
+        if t.kind == "text":
+            out.append(escape(t.text))
+        elif t.kind == "open":
+            out.append(f'<g id="{t.id}" ctype="{_G_CTYPE.get(source.elements[t.id].tag, "x-markup")}">')
+        elif t.kind == "close":
+            out.append("</g>")
+        elif t.kind == "empty":
+            element = source.elements[t.id]
+            if element.kind == "break":
+                out.append(f'<x id="{t.id}" ctype="lb"/>')
+                continue
+            seen = visible.get(t.id, "")
+            equiv = f" equiv-text={quoteattr(seen)}" if seen else ""
+            out.append(f'<ph id="{t.id}" ctype="{_ph_ctype(element, names)}"{equiv}>{escape(element.open)}</ph>')
+        elif t.kind == "xopen":
+            out.append(f'<bpt id="{t.id}">{escape(t.markup)}</bpt>')
+        elif t.kind == "xclose":
+            out.append(f'<ept id="{t.id}">{escape(t.markup)}</ept>')
+        elif t.kind == "xempty":
+            out.append(f'<ph id="{t.id}" ctype="x-markdown">{escape(t.markup)}</ph>')
+    return "".join(out)
+
+
+# --- one post's segments ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    """One translatable text of a post, in the source or in the edition."""
+
+    where: str  # "b3" for body segment 3, else the front matter field name
+    label: str
+    protected: Protected
+    line: int
+    segment: Segment | None = None  # body segments: their span in the body
+    fm_field: frontmatter.Field | None = None
+
+
+def texts_of(post: Post, settings: Settings, glossary: Glossary) -> tuple[list[Text], dict[str, Text]]:
+    keep = glossary.keep_pattern
+    body = [
+        Text(f"b{i}", f"¶ {i + 1}", s.protected, post.body_first_line + s.line - 1, segment=s)
+        for i, s in enumerate(split(post.body, keep=keep).segments)
+    ]
+    fields: dict[str, Text] = {}
+    if post.front_matter is not None:
+        for f in frontmatter.translatable_fields(post.front_matter, settings.translate_keys, post.path):
+            name = f.key if f.index is None else f"{f.key}[{f.index}]"
+            fields[name] = Text(name, name, protect_plain(f.value, keep), f.line, fm_field=f)
+    return body, fields
+
+
+@dataclass
+class _Loaded:
+    """A post, its edition and its state, checked to line up with each other."""
+
+    source: Path
+    relative: Path
+    edition_path: Path
+    post: Post
+    edition: Post
+    record: PostState
+    src_body: list[Text]
+    src_fields: dict[str, Text]
+    en_body: list[Text]
+    en_fields: dict[str, Text]
+    body_records: list[SegmentRecord]
+    field_records: dict[str, SegmentRecord]
+
+    def pairs(self) -> list[tuple[Text, Text, SegmentRecord]]:
+        out = [(s, e, r) for s, e, r in zip(self.src_body, self.en_body, self.body_records)]
+        for name, s in self.src_fields.items():
+            e, r = self.en_fields.get(name), self.field_records.get(name)
+            if e is not None and r is not None:
+                out.append((s, e, r))
+        return out
+
+    def find(self, where: str) -> tuple[Text, Text, SegmentRecord] | None:
+        for s, e, r in self.pairs():
+            if s.where == where:
+                return s, e, r
+        return None
+
+
+def load(source: Path, settings: Settings, glossary: Glossary) -> _Loaded:
+    """The post with its edition and state, or an InputError saying what to run first."""
+    if not source.resolve().is_relative_to(settings.path(settings.source_dir).resolve()):
+        raise InputError(f"not a post of {settings.source_dir}", path=source)
+    relative = settings.relative(source)
+    edition_path = settings.path(settings.output_dir) / relative
+    post = read_post(source)
+    if not edition_path.is_file():
+        raise InputError("has no English edition yet; run `pipeline translate` first", path=source)
+    record = load_state(state_path(settings, relative))
+    if record is None or record.source_sha256 != post.source_hash:
+        raise InputError("its edition is missing or out of date; run `pipeline translate` first", path=source)
+    edition = read_post(edition_path)
+    src_body, src_fields = texts_of(post, settings, glossary)
+    en_body, en_fields = texts_of(edition, settings, glossary)
+    body_records = [r for r in record.segments if r.f is None]
+    if not len(src_body) == len(en_body) == len(body_records):
+        raise InputError(
+            f"the edition has {len(en_body)} segments where the source has {len(src_body)} (paragraphs split or merged "
+            "by hand?); run `pipeline translate` and merge by hand first",
+            path=edition_path,
+        )
+    field_records = {r.f: r for r in record.segments if r.f is not None}
+    return _Loaded(source, relative, edition_path, post, edition, record, src_body, src_fields, en_body, en_fields, body_records, field_records)
+
+
+def unit_id(src: Text, en: Text) -> str:
+    return f"{src.where}.{short_hash(src.protected.xml)[:HASH]}.{short_hash(en.protected.joined)[:HASH]}"
+
+
+def exported_state(record: SegmentRecord, flagged: bool) -> str:
+    if flagged or record.review or record.o == "machine":
+        return "needs-review-translation"
+    return "final" if record.o == "approved" else "translated"
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+@dataclass
+class ExportResult:
+    xml: str
+    posts: int = 0
+    units: int = 0
+    skipped: list[str] = field(default_factory=list)  # posts left out, with why
+
+
+def _warnings(run: dict[str, Any] | None, source: Path, settings: Settings) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = {}
+    for p in (run or {}).get("posts", []):
+        path = Path(p["source"])
+        candidates = [path, settings.path(path)]
+        if any(c.exists() and c.resolve() == source.resolve() for c in candidates):
+            for w in p.get("warnings", []):
+                found.setdefault(int(w.get("line", 0)), []).append(w)
+    return found
+
+
+def needs_review(source: Path, settings: Settings, run: dict[str, Any] | None) -> bool:
+    """A post with a segment flagged for review in its state, or flagged by the last run."""
+    try:
+        record = load_state(state_path(settings, settings.relative(source)))
+    except PipelineError:
+        return False
+    if record is not None and any(r.review for r in record.segments):
+        return True
+    return any(w.get("code") in REVIEW_CODES for ws in _warnings(run, source, settings).values() for w in ws)
+
+
+def export(
+    sources: Sequence[Path], settings: Settings, glossary: Glossary, run: dict[str, Any] | None = None
+) -> ExportResult:
+    """XLIFF 1.2 for the translatable texts of `sources` (posts with an up-to-date edition)."""
+    target_lang = settings.target_lang.lower()
+    files: list[str] = []
+    result = ExportResult("")
+    for source in sources:
+        try:
+            loaded = load(source, settings, glossary)
+        except PipelineError as exc:
+            result.skipped.append(str(exc))
+            continue
+        warnings = _warnings(run, source, settings)
+        units = []
+        for src, en, record in loaded.pairs():
+            if record.o == "source" or not src.protected.has_prose:
+                continue  # nothing to translate
+            if src.fm_field is not None and src.fm_field.key in TAXONOMY_KEYS and src.fm_field.value in glossary.taxonomy:
+                continue  # the glossary's taxonomy decides these
+            units.append(_unit(src, en, record, warnings.get(src.line, []), frozenset(glossary.names)))
+        if not units:
+            continue
+        result.posts += 1
+        result.units += len(units)
+        files.append(
+            f'  <file original={quoteattr(loaded.relative.as_posix())} source-language="{settings.source_lang.lower()}" '
+            f'target-language="{target_lang}" datatype="plaintext" tool-id="{TOOL_ID}">\n'
+            f'    <header>\n      <tool tool-id="{TOOL_ID}" tool-name="pipeline"/>\n'
+            f"      <note>Japanese source {escape(settings.source_dir.as_posix())}/{escape(loaded.relative.as_posix())}; "
+            f"English edition {escape(settings.output_dir.as_posix())}/{escape(loaded.relative.as_posix())}</note>\n"
+            "    </header>\n    <body>\n" + "".join(units) + "    </body>\n  </file>\n"
+        )
+    result.xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<xliff version="1.2" xmlns="{NS}">\n' + "".join(files) + "</xliff>\n"
+    )
+    return result
+
+
+def _unit(src: Text, en: Text, record: SegmentRecord, warnings: list[dict[str, Any]], names: frozenset[str]) -> str:
+    visible = _visible(src.protected)
+    source_xml = render_inline(source_stream(src.protected), src.protected, visible, names)
+    flagged = any(w.get("code") in REVIEW_CODES for w in warnings)
+    notes = [f"{w.get('code')}: {w.get('message')}" for w in warnings]
+    notes += [f"previous English by a translator: {w['previous']}" for w in warnings if w.get("previous")]
+    if record.review and not any(w.get("code") == "needs-review" for w in warnings):
+        notes.append("needs-review: the source changed under a translator's English, which was re-translated")
+    untranslated = en.protected.joined == src.protected.joined
+    notes.append(f"{src.label}, line {src.line} of the Japanese source; English origin: {'none (Japanese kept)' if untranslated else record.o}")
+    attrs = f"id={quoteattr(unit_id(src, en))} resname={quoteattr(src.label)}"
+    target = ""
+    if not untranslated:
+        state = exported_state(record, flagged)
+        qualifier = ' state-qualifier="leveraged-mt"' if record.o == "machine" else ""
+        if state == "final":
+            attrs += ' approved="yes"'
+        target_xml = render_inline(english_stream(src.protected, en.protected), src.protected, visible, names)
+        target = f'        <target state="{state}"{qualifier}>{target_xml}</target>\n'
+    note_xml = "".join(f'        <note from="{TOOL_ID}">{escape(n)}</note>\n' for n in notes)
+    return (
+        f'      <trans-unit {attrs} xml:space="preserve">\n'
+        f"        <source>{source_xml}</source>\n{target}{note_xml}      </trans-unit>\n"
+    )
+
+
+# --- reading XLIFF with line numbers ------------------------------------------------------
+
+
+def parse(data: bytes, path: Path) -> tuple[ET.Element, dict[ET.Element, int]]:
+    """The XML tree and the line of every element (for errors a translator can find)."""
+    builder = ET.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator="}")
+    lines: dict[ET.Element, int] = {}
+
+    def name(raw: str) -> str:
+        return "{" + raw if "}" in raw else raw
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        element = builder.start(name(tag), {name(k): v for k, v in attrs.items()})
+        lines[element] = parser.CurrentLineNumber
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda tag: builder.end(name(tag))
+    parser.CharacterDataHandler = builder.data
+    parser.buffer_text = True
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise InputError(f"not well-formed XML: {expat.errors.messages.get(exc.code, exc)}", path=path, line=exc.lineno) from exc
+    return builder.close(), lines
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def target_stream(target: ET.Element) -> list[Tok]:
+    """A `<target>`'s content as tokens; StructureError on inline elements we never write."""
+    out: list[Tok] = []
+
+    def visit(node: ET.Element) -> None:
+        if node.text:
+            out.append(Tok("text", text=node.text))
+        for child in node:
+            tag, ident = _local(child.tag), child.get("id", "")
+            if tag == "g":
+                out.append(Tok("open", ident))
+                visit(child)
+                out.append(Tok("close", ident))
+            elif tag == "mrk":  # segmentation or comment markers some tools add: keep their text
+                visit(child)
+            elif tag in ("x", "ph"):
+                markup = "".join(child.itertext()) if tag == "ph" else ""
+                out.append(Tok("xempty" if ident.startswith("e") else "empty", ident, markup=markup))
+            elif tag in ("bpt", "ept"):
+                out.append(Tok("xopen" if tag == "bpt" else "xclose", ident, markup="".join(child.itertext())))
+            else:
+                raise StructureError(f"unsupported inline element <{tag}> in the target")
+            if child.tail:
+                out.append(Tok("text", text=child.tail))
+
+    visit(target)
+    return _merge(out)
+
+
+_PAIR_MARKUP = (("![", "img"), ("[", "a"), ("**", "b"), ("__", "b"), ("~~", "s"), ("~", "s"), ("*", "i"), ("_", "i"), ("<strong>", "b"), ("<em>", "i"), ("<s>", "s"))
+
+
+def to_markdown(toks: Sequence[Tok], source: Protected) -> str:
+    """A target's Markdown: our engine XML rebuilt from the tokens, through `inline.restore`."""
+    elements = dict(source.elements)
+    closes = {t.id: t.markup for t in toks if t.kind == "xclose"}
+    xml: list[str] = []
+    for t in toks:
+        if t.kind == "text":
+            xml.append(escape(t.text))
+            continue
+        if t.kind == "xempty":
+            elements[t.id] = Element("keep", "x", t.markup)
+            xml.append(f'<x id="{escape(t.id)}"/>')
+            continue
+        if t.kind in ("xopen", "xclose") and source.elements.get(t.id, Element("keep", "", "")).kind == "pair":
+            t = Tok("open" if t.kind == "xopen" else "close", t.id)  # a tool that writes <g> as <bpt>/<ept>
+        if t.kind == "xopen":
+            tag = next((tag for prefix, tag in _PAIR_MARKUP if t.markup.startswith(prefix)), None)
+            if tag is None or t.id not in closes:
+                raise StructureError(f"cannot tell what markup <bpt id={t.id!r}> stands for")
+            elements[t.id] = Element("pair", tag, t.markup, closes[t.id])
+            xml.append(f'<{tag} id="{escape(t.id)}">')
+            continue
+        element = elements.get(t.id)
+        if element is None:
+            raise StructureError(f"the target has a tag (id {t.id!r}) its source does not have")
+        if t.kind == "xclose" or t.kind == "close":
+            xml.append(f"</{element.tag}>")
+        elif t.kind == "open":
+            if element.kind != "pair":
+                raise StructureError(f"tag id {t.id!r} encloses text in the target but not in the source")
+            xml.append(f'<{element.tag} id="{escape(t.id)}">')
+        else:
+            if element.kind == "pair":
+                raise StructureError(f"tag id {t.id!r} encloses text in the source but is empty in the target")
+            xml.append(f'<{element.tag} id="{escape(t.id)}"/>')
+    return restore("".join(xml), replace(source, elements=elements))
+
+
+# --- import -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    post: Path  # the Japanese source
+    where: str
+    label: str
+    line: int  # of the trans-unit in the XLIFF file
+    text: str  # the English to write
+    edited: bool  # False: same text, approved
+
+
+@dataclass
+class ImportResult:
+    changes: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    not_marked: int = 0  # units without a target, or not marked translated/final
+
+    @property
+    def edited(self) -> list[Change]:
+        return [c for c in self.changes if c.edited]
+
+    @property
+    def approved(self) -> list[Change]:
+        return [c for c in self.changes if not c.edited]
+
+
+class ImportRefused(PipelineError):
+    """Units that cannot be applied; nothing was written."""
+
+    def __init__(self, path: Path, problems: list[PipelineError]) -> None:
+        super().__init__(f"{len(problems)} unit(s) cannot be imported, so nothing was imported", path=path)
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return super().__str__() + "".join(f"\n  {p}" for p in self.problems)
+
+
+def import_file(path: Path, settings: Settings, glossary: Glossary, dry_run: bool = False) -> ImportResult:
+    """Apply the translated and final units of an XLIFF file (see the module docstring)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from exc
+    root, lines = parse(data, path)
+    if _local(root.tag) != "xliff" or not root.get("version", "").startswith("1."):
+        raise InputError(f"not an XLIFF 1.x file (root <{_local(root.tag)} version={root.get('version')!r}>)", path=path, line=lines.get(root))
+    result = ImportResult()
+    problems: list[PipelineError] = []
+    posts: dict[Path, tuple[_Loaded, list[Change]]] = {}
+    source_root = settings.path(settings.source_dir).resolve()
+    for file_el in (e for e in root if _local(e.tag) == "file"):
+        line = lines.get(file_el)
+        original = file_el.get("original", "")
+        source = settings.path(settings.source_dir) / original
+        if not original or Path(original).is_absolute() or not source.resolve().is_relative_to(source_root):
+            problems.append(InputError(f"<file original={original!r}> is not a post of {settings.source_dir}", path=path, line=line))
+            continue
+        try:
+            loaded = load(source, settings, glossary)
+        except PipelineError as exc:
+            problems.append(InputError(f"{original}: {exc.message}", path=path, line=line))
+            continue
+        changes = posts.setdefault(source, (loaded, []))[1]
+        seen: set[str] = set()
+        for unit in (e for e in file_el.iter() if _local(e.tag) == "trans-unit"):
+            try:
+                change = _import_unit(unit, loaded, seen)
+            except PipelineError as exc:
+                problems.append(InputError(f"{original}, unit {unit.get('id')!r}: {exc.message}", path=path, line=lines.get(unit)))
+                continue
+            if change == "unchanged":
+                result.unchanged += 1
+            elif change is None:
+                result.not_marked += 1
+            else:
+                changes.append(replace(change, line=lines.get(unit, 0)))
+    if problems:
+        raise ImportRefused(path, problems)
+    for loaded, changes in posts.values():
+        if changes:
+            _verify_and_apply(loaded, changes, settings, glossary, path, dry_run)
+            result.changes += changes
+    return result
+
+
+def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | Literal["unchanged"] | None:
+    ident = unit.get("id", "")
+    if ident in seen:
+        raise InputError("appears twice in the file")
+    seen.add(ident)
+    try:
+        where, src_hash, en_hash = ident.rsplit(".", 2)
+    except ValueError:
+        raise InputError("is not a unit `pipeline export` wrote (unexpected id)") from None
+    found = loaded.find(where)
+    if found is None:
+        raise InputError(f"the post has no segment {where!r} any more; export again")
+    src, en, record = found
+    if short_hash(src.protected.xml)[:HASH] != src_hash:
+        raise InputError(f"the Japanese source of {src.label} (line {src.line}) changed since export; export again and redo this unit")
+    target = next((e for e in unit if _local(e.tag) == "target"), None)
+    state = target.get("state", "") if target is not None else ""
+    if not state and unit.get("approved") == "yes":  # approved, with no state to say more
+        state = "final"
+    if target is None or state not in APPLIED_STATES:
+        return None
+    toks = target_stream(target)
+    current_text = en.segment.source if en.segment is not None else en.protected.joined
+    untranslated = en.protected.joined == src.protected.joined
+    text = None
+    if comparable(toks) != comparable(english_stream(src.protected, en.protected)) or untranslated:
+        if short_hash(en.protected.joined)[:HASH] != en_hash:
+            raise InputError(f"the English of {src.label} changed since export (edited meanwhile?); export again and redo this unit")
+        if not "".join(t.text for t in toks if t.kind == "text").strip():
+            raise InputError("the target is empty")
+        text = to_markdown(toks, src.protected)
+        if src.segment is not None:
+            text = src.segment.source if text == src.protected.joined else text.strip()
+    if untranslated and text == current_text:
+        raise InputError("the target repeats the Japanese source; translate it or leave it untranslated")
+    if text is None or text == current_text:  # the same English (perhaps with its tags written differently)
+        if _STATE_RANK[state] <= _STATE_RANK[exported_state(record, False)] or record.o == "approved":
+            return "unchanged"
+        return Change(loaded.source, where, src.label, 0, current_text, edited=False)
+    return Change(loaded.source, where, src.label, 0, text, edited=True)
+
+
+def _verify_and_apply(
+    loaded: _Loaded, changes: list[Change], settings: Settings, glossary: Glossary, xlf: Path, dry_run: bool
+) -> None:
+    """Splice the changes into the edition, check that it reads back as intended, then
+    write memory, state and edition (state before edition, like a run)."""
+    edition = loaded.edition
+    by_where = {c.where: c for c in changes}
+    body_edits = []
+    field_edits = []
+    for src, en, _ in loaded.pairs():
+        change = by_where.get(src.where)
+        if change is None or not change.edited:
+            continue
+        if en.segment is not None:
+            body_edits.append((en.segment.start, en.segment.end, change.text))
+        elif en.fm_field is not None:
+            field_edits.append((en.fm_field, change.text))
+    text = edition.text[: edition.body_start] + splice(edition.body, body_edits)
+    if field_edits and edition.front_matter is not None:
+        fm = edition.front_matter
+        text = text[: fm.start] + frontmatter.edit(fm, field_edits, {}, edition.newline) + text[fm.end :]
+    data = edition.with_text(text)
+    check = parse_post(loaded.edition_path, data)
+    body, fields = texts_of(check, settings, glossary)
+    written = {t.where: (t.segment.source if t.segment is not None else t.protected.joined) for t in body + list(fields.values())}
+    if len(body) != len(loaded.en_body) or any(written.get(c.where) != c.text for c in changes if c.edited):
+        bad = next((c for c in changes if written.get(c.where) != c.text), changes[0])
+        raise InputError(
+            f"{bad.label}: the imported English would change the edition's structure (it starts a list, heading or "
+            "code block?); fix it in the CAT tool and import again",
+            path=xlf,
+            line=bad.line,
+        )
+    record = loaded.record
+    memory = TranslationMemory.load(settings.path(settings.state_dir) / MEMORY_FILE)
+    new_records = []
+    body_i = 0
+    for rec in record.segments:
+        where = rec.f if rec.f is not None else f"b{body_i}"
+        if rec.f is None:
+            body_i += 1
+        change = by_where.get(where)
+        if change is None:
+            new_records.append(rec)
+            continue
+        src = loaded.find(where)
+        assert src is not None
+        memory.approve(src[0].protected.joined, change.text, loaded.relative.as_posix(), origin="approved")
+        new_records.append(replace(rec, e=short_hash(change.text) if change.edited else rec.e, o="approved", review=False))
+    old_sha = source_hash(loaded.edition_path.read_bytes())
+    new_sha = source_hash(data)
+    clean = old_sha == record.edition_sha256
+    # An edition with other edits not yet recorded keeps its recorded hash, so the next run
+    # still sees those edits as a translator's (their segment hashes differ from the record).
+    state = replace(
+        record,
+        segments=tuple(new_records),
+        edition_sha256=new_sha if clean else record.edition_sha256,
+        previous_edition_sha256=(old_sha if old_sha != new_sha else None) if clean else record.previous_edition_sha256,
+    )
+    if dry_run:
+        return
+    memory.save()
+    save_state(state_path(settings, loaded.relative), state)
+    if new_sha != old_sha:
+        write_atomic(loaded.edition_path, data)
