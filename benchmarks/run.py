@@ -1,0 +1,667 @@
+"""What a translation run costs: overhead, no-op runs, round trips, billing and memory.
+
+    .venv/bin/python benchmarks/run.py            # full run (1,000-post tree), about a minute on 2 cores
+    .venv/bin/python benchmarks/run.py --quick    # smaller trees, about 10 s
+
+Prints a Markdown table (paste it into README.md) and writes everything measured, with the
+machine it ran on, to benchmarks/results/latest.json. Each figure is a ratio of two numbers
+measured side by side in this one run; see benchmarks/README.md for what each one means.
+
+Nothing here touches the repository: every tree, edition, state file and cache lives in a
+temporary folder, and DeepL is tests/deepl_server.py started as a subprocess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+# This checkout's `pipeline`, first: works from a fresh clone without `pip install -e .`, and
+# never measures another checkout's copy that an editable install points at.
+sys.path.insert(0, str(REPO))
+
+from pipeline.cache import MemoryCache, TranslationCache  # noqa: E402
+from pipeline.config import Settings, replace  # noqa: E402
+from pipeline.engines import Engine, EngineResult, create_engine  # noqa: E402
+from pipeline.inline import JAPANESE  # noqa: E402
+from pipeline.markdown import parser  # noqa: E402
+from pipeline.post import parse_post, read_post  # noqa: E402
+from pipeline.run import RunReport, Translator  # noqa: E402
+from pipeline.segment import split  # noqa: E402
+from pipeline.translate import REQUEST_OVERHEAD, billable_length, request_size  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results" / "latest.json"
+SERVER = REPO / "tests" / "deepl_server.py"
+AUTH_KEY = "test-key"
+LATENCY = 0.05  # seconds the test server waits before answering each request
+EDIT = "この一文はベンチマークで追加しました。"  # appended to one paragraph for the billing figure
+
+
+@dataclass(frozen=True)
+class Size:
+    tree: int  # posts in the synthetic tree (no-op and memory figures)
+    small_tree: int  # the tree memory is compared against
+    corpus: int | None  # corpus files for overhead and round trips (None: all)
+    naive: int  # texts the one-per-request baseline really sends (the rest is extrapolated)
+    repeats: int  # overhead: best of this many runs of each side
+
+
+FULL = Size(tree=1000, small_tree=100, corpus=None, naive=100, repeats=3)
+QUICK = Size(tree=200, small_tree=20, corpus=40, naive=20, repeats=1)
+
+
+# --------------------------------------------------------------------------------------
+# Inputs
+
+
+def find_corpus(explicit: Path | None) -> Path:
+    """The vendored corpus (runs from a fresh clone), else the shared one next to the repo."""
+    candidates = [explicit] if explicit else [REPO / "tests" / "fixtures" / "corpus" / "ja", REPO.parent / "shared" / "corpus" / "ja"]
+    for candidate in candidates:
+        if candidate is not None and candidate.is_dir() and any(candidate.rglob("*.md")):
+            return candidate
+    raise SystemExit(f"no corpus found (looked in {', '.join(str(c) for c in candidates)})")
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    return sorted(corpus.rglob("*.md"))
+
+
+def build_tree(files: Sequence[Path], count: int, dest: Path) -> list[Path]:
+    """`count` Jekyll-named posts from the corpus, deterministically.
+
+    Post i is corpus file i mod len(files). The first copy of each file is byte for byte the
+    original; later copies get one extra lead paragraph naming the copy, so every post
+    differs from every other while most of its paragraphs repeat an earlier post's (as an
+    edited re-post would). Names are YYYY-MM-DD-NNNN-slug.md, one day apart.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    start = dt.date(2020, 1, 1)
+    paths = []
+    for i in range(count):
+        source = files[i % len(files)]
+        copy = i // len(files)
+        raw = source.read_bytes()
+        if copy:
+            post = parse_post(source, raw)
+            lead = f"この記事はベンチマーク用の複製（第{copy + 1}版、通し番号{i}）です。{post.newline}{post.newline}"
+            text = post.text[: post.body_start] + lead + post.text[post.body_start :]
+            raw = post.with_text(text)
+        slug = re.sub(r"[^a-z0-9]+", "-", source.stem.split("__")[-1].lower()).strip("-") or "post"
+        path = dest / f"{start + dt.timedelta(days=i)}-{i:04d}-{slug}.md"
+        path.write_bytes(raw)
+        paths.append(path)
+    return paths
+
+
+def bench_settings(tmp: Path, source_dir: Path, engine: str) -> Settings:
+    """Defaults, with every folder in `tmp` (the source may be elsewhere) and no glossary."""
+    return replace(
+        Settings(root=tmp),
+        source_dir=source_dir,
+        output_dir=tmp / "en",
+        state_dir=tmp / "translations",
+        cache_dir=tmp / "cache",
+        glossary_dir=tmp / "glossary",
+        engine=engine,
+    )
+
+
+def failures(report: RunReport) -> list[str]:
+    return [f"{p.source.name}: {p.error}" for p in report.posts if p.status in ("failed", "needs-merge")]
+
+
+def statuses(report: RunReport) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for p in report.posts:
+        counts[p.status] = counts.get(p.status, 0) + 1
+    return counts
+
+
+# --------------------------------------------------------------------------------------
+# 1. Overhead: the identity pipeline against the bare parse of the same bodies
+
+
+def overhead(files: list[Path], source_dir: Path, repeats: int) -> dict:
+    bodies = [read_post(f).body for f in files]
+    md = parser()  # the very instance the pipeline uses
+    md.parse(bodies[0])
+    parse_times, pipeline_times, parse_cpu, pipeline_cpu = [], [], [], []
+    report = None
+    for _ in range(repeats):
+        started, cpu = time.perf_counter(), time.process_time()
+        for body in bodies:
+            md.parse(body)
+        parse_times.append(time.perf_counter() - started)
+        parse_cpu.append(time.process_time() - cpu)
+        with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
+            settings = bench_settings(Path(tmp), source_dir, "identity")
+            started, cpu = time.perf_counter(), time.process_time()
+            translator = Translator(settings, create_engine("identity"), MemoryCache())
+            report = translator.run(files)
+            pipeline_times.append(time.perf_counter() - started)
+            pipeline_cpu.append(time.process_time() - cpu)
+    assert report is not None
+    return {
+        "posts": len(files),
+        "bytes": sum(f.stat().st_size for f in files),
+        "segments": report.segments,
+        "statuses": statuses(report),
+        "failures": failures(report),
+        "parse_seconds": parse_times,
+        "pipeline_seconds": pipeline_times,
+        "parse_cpu_seconds": parse_cpu,
+        "pipeline_cpu_seconds": pipeline_cpu,
+        "ratio": min(pipeline_times) / min(parse_times),
+        "cpu_ratio": min(pipeline_cpu) / min(parse_cpu),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# 2 and 5. Full identity run, then a no-op run, over a tree: in a fresh process per tree
+
+
+def peak_rss_kib() -> int:
+    """VmHWM (peak resident set) of this process; getrusage where /proc is missing."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss // 1024 if sys.platform == "darwin" else rss
+
+
+def current_rss_kib() -> int:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def child_tree_run(tree: Path, limit: int) -> dict:
+    """In the child process: one full identity run (disk cache, as the CLI uses) then a no-op run."""
+    files = sorted(tree.glob("*.md"))[:limit]
+    with tempfile.TemporaryDirectory(prefix="bench-tree-") as tmp:
+        settings = bench_settings(Path(tmp), tree, "identity")
+        rss_before = current_rss_kib()
+        with TranslationCache(settings.path(settings.cache_dir)) as cache:
+            started, cpu = time.perf_counter(), time.process_time()
+            full = Translator(settings, create_engine("identity"), cache).run(files)
+            full_seconds, full_cpu = time.perf_counter() - started, time.process_time() - cpu
+        peak = peak_rss_kib()
+        with TranslationCache(settings.path(settings.cache_dir)) as cache:
+            started, cpu = time.perf_counter(), time.process_time()
+            noop = Translator(settings, create_engine("identity"), cache).run(files)
+            noop_seconds, noop_cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "posts": len(files),
+        "bytes": sum(f.stat().st_size for f in files),
+        "segments": full.segments,
+        "full_seconds": full_seconds,
+        "full_cpu_seconds": full_cpu,
+        "full_statuses": statuses(full),
+        "failures": failures(full),
+        "noop_seconds": noop_seconds,
+        "noop_cpu_seconds": noop_cpu,
+        "noop_statuses": statuses(noop),
+        "rss_before_run_kib": rss_before,
+        "peak_rss_kib": peak,
+    }
+
+
+def tree_run(tree: Path, limit: int) -> dict:
+    """Run child_tree_run in a fresh interpreter, so trees do not share a heap or a peak."""
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child-tree", str(tree), "--limit", str(limit)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"tree run over {limit} posts failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------------------
+# 3 and 4. The DeepL test server: round trips, the naive baseline, billing
+
+
+class Server:
+    """tests/deepl_server.py as a subprocess (its own interpreter, so it does not take our GIL)."""
+
+    def __init__(self, latency: float) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(SERVER), "--port", "0", "--latency", str(latency), "--auth-key", AUTH_KEY],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http"):
+            self.stop()
+            raise SystemExit(f"the DeepL test server did not start (got {self.url!r})")
+
+    def billed(self) -> int:
+        """Characters the server has billed so far (GET /v2/usage)."""
+        import deepl
+
+        return deepl.Translator(AUTH_KEY, server_url=self.url, send_platform_info=False).get_usage().character.count
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class CountingEngine:
+    """Wraps an engine: records every request's texts and when it was in flight."""
+
+    inner: Engine
+    calls: list[tuple[float, float, list[str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.name, self.limits = self.inner.name, self.inner.limits
+        self.bills, self.translates = self.inner.bills, self.inner.translates
+
+    def settings(self):  # type: ignore[no-untyped-def]
+        return self.inner.settings()
+
+    def translate(self, texts: Sequence[str]) -> list[EngineResult]:
+        started = time.perf_counter()
+        try:
+            return self.inner.translate(texts)
+        finally:
+            with self.lock:
+                self.calls.append((started, time.perf_counter(), list(texts)))
+
+    def busy_seconds(self) -> float:
+        """Wall time during which at least one request was in flight (union of intervals)."""
+        total, end = 0.0, -math.inf
+        for start, stop, _ in sorted(self.calls):
+            if stop <= end:
+                continue
+            total += stop - max(start, end)
+            end = stop
+        return total
+
+
+def deepl_engine(url: str, settings: Settings) -> Engine:
+    return create_engine(
+        "deepl",
+        auth_key=AUTH_KEY,
+        server_url=url,
+        source_lang=settings.source_lang,
+        target_lang=settings.target_lang,
+        model_type=settings.model_type,
+        formality=settings.formality,
+        tag_handling_version=settings.tag_handling_version,
+        retries=settings.retries,
+        timeout=settings.timeout,
+    )
+
+
+def minimum_requests(texts: Sequence[str], max_texts: int, max_bytes: int) -> int:
+    """A lower bound no packing can beat: the count limit and the byte limit, each alone.
+
+    max(ceil(unique texts / 50), ceil(sum of their JSON sizes / (128 KiB - the 2 KiB the
+    pipeline reserves for the rest of the request body))).
+    """
+    unique = list(dict.fromkeys(texts))
+    payload = sum(request_size(t) for t in unique)
+    return max(math.ceil(len(unique) / max_texts), math.ceil(payload / (max_bytes - REQUEST_OVERHEAD)))
+
+
+def round_trips(server: Server, tree: Path, files: list[Path], tmp: Path, naive: int) -> dict:
+    settings = bench_settings(tmp, tree, "deepl")
+    engine = CountingEngine(deepl_engine(server.url, settings))
+    with TranslationCache(settings.path(settings.cache_dir)) as cache:
+        started = time.perf_counter()
+        report = Translator(settings, engine, cache).run(files)
+        wall = time.perf_counter() - started
+    sent = [t for _, _, texts in engine.calls for t in texts]
+    unique = list(dict.fromkeys(sent))
+    requests = len(engine.calls)
+    minimum = minimum_requests(unique, engine.limits.max_texts, engine.limits.max_bytes)
+    ideal = requests * LATENCY / settings.jobs
+
+    # The naive baseline: the same texts, one per request, one request at a time.
+    single = deepl_engine(server.url, settings)
+    sample = unique[:naive]
+    started = time.perf_counter()
+    for text in sample:
+        single.translate([text])
+    sample_seconds = time.perf_counter() - started
+    per_request = sample_seconds / max(1, len(sample))
+    return {
+        "posts": len(files),
+        "statuses": statuses(report),
+        "failures": failures(report),
+        "jobs": settings.jobs,
+        "latency_seconds": LATENCY,
+        "requests": requests,
+        "reported_requests": report.usage.requests,
+        "retried_texts": report.retried,
+        "texts_sent": len(sent),
+        "unique_texts": len(unique),
+        "payload_bytes": sum(request_size(t) for t in unique),
+        "minimum_requests": minimum,
+        "requests_ratio": requests / minimum if minimum else None,
+        "wall_seconds": wall,
+        "api_busy_seconds": engine.busy_seconds(),
+        "ideal_seconds": ideal,
+        "api_time_ratio": engine.busy_seconds() / ideal if ideal else None,
+        "wall_time_ratio": wall / ideal if ideal else None,
+        "billed_characters": report.usage.billed_characters,
+        "naive": {
+            "requests": len(unique),
+            "measured_texts": len(sample),
+            "measured_seconds": sample_seconds,
+            "seconds_per_request": per_request,
+            "extrapolated_seconds": per_request * len(unique),
+            "extrapolated": len(sample) < len(unique),
+        },
+    }
+
+
+def pick_paragraph(files: list[Path]) -> tuple[Path, int, int, str] | None:
+    """The first single-line, markup-free Japanese paragraph of at least 40 characters."""
+    for path in files:
+        post = read_post(path)
+        for segment in split(post.body).segments:
+            text = segment.source
+            if (
+                segment.kind == "paragraph"
+                and not segment.protected.elements
+                and "\n" not in text
+                and "\r" not in text
+                and len(text) >= 40
+                and JAPANESE.search(text)
+                and not re.search(r"[`*_<>\[\]!&{}$\\|~#]", text)
+            ):
+                return path, post.body_start + segment.start, post.body_start + segment.end, text
+    return None
+
+
+def billing(server: Server, tree: Path, files: list[Path], tmp: Path) -> dict:
+    """After the cold run in `tmp`: drop the cache (a fresh clone), edit one paragraph, run again."""
+    settings = bench_settings(tmp, tree, "deepl")
+    picked = pick_paragraph(files)
+    if picked is None:
+        return {"error": "no plain single-line Japanese paragraph found in the tree"}
+    path, start, end, old = picked
+    new = old + EDIT
+    post = read_post(path)
+    path.write_bytes(post.with_text(post.text[:start] + new + post.text[end:]))
+    shutil.rmtree(settings.path(settings.cache_dir))
+    engine = CountingEngine(deepl_engine(server.url, settings))
+    before = server.billed()
+    with TranslationCache(settings.path(settings.cache_dir)) as cache:
+        report = Translator(settings, engine, cache).run(files)
+    billed = server.billed() - before
+    length = len(new)
+    return {
+        "post": path.name,
+        "paragraph": new,
+        "paragraph_characters": length,
+        "paragraph_billable": billable_length(new),
+        "billed_characters": billed,
+        "client_billed_characters": report.usage.billed_characters,
+        "requests": len(engine.calls),
+        "texts_sent": [t for _, _, texts in engine.calls for t in texts],
+        "statuses": statuses(report),
+        "failures": failures(report),
+        "ratio": billed / length,
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Report
+
+
+def machine() -> dict:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kib / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    import markdown_it
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "markdown_it_py": markdown_it.__version__,
+        "temp_dir": tempfile.gettempdir(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "commit": commit(),
+    }
+
+
+def commit() -> str | None:
+    """The checked-out commit (read-only `git rev-parse`); None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def mib(kib: int) -> str:
+    return f"{kib / 1024:.0f} MiB"
+
+
+def rows(results: dict) -> list[dict]:
+    out = []
+    o = results["overhead"]
+    out.append({
+        "figure": f"1. Overhead: identity pipeline vs bare markdown-it parse ({o['posts']} corpus posts)",
+        "measured": f"{min(o['pipeline_seconds']):.2f} s",
+        "baseline": f"{min(o['parse_seconds']):.2f} s",
+        "ratio": f"{o['ratio']:.2f}x (CPU time {o['cpu_ratio']:.2f}x)",
+        "target": "≤ 2x",
+        "met": o["ratio"] <= 2 and not o["failures"],
+    })
+    big, small = results["tree"], results["small_tree"]
+    noop_ratio = big["noop_seconds"] / big["full_seconds"]
+    out.append({
+        "figure": f"2. No-op run vs full identity run ({big['posts']}-post tree)",
+        "measured": f"{big['noop_seconds']:.2f} s",
+        "baseline": f"{big['full_seconds']:.2f} s",
+        "ratio": f"{noop_ratio:.1%}",
+        "target": "≤ 5%",
+        "met": noop_ratio <= 0.05 and big["noop_statuses"] == {"up-to-date": big["posts"]},
+    })
+    r = results["round_trips"]
+    n = r["naive"]
+    out.append({
+        "figure": (
+            f"3a. Round trips: requests, cold run of {r['posts']} posts, {r['unique_texts']} unique texts "
+            f"(minimum = max(⌈texts/50⌉, ⌈bytes/126 KiB⌉))"
+        ),
+        "measured": f"{r['requests']} requests",
+        "baseline": f"{r['minimum_requests']} minimum",
+        "ratio": f"{r['requests_ratio']:.3f}x",
+        "target": "≤ 1.10x",
+        "met": r["requests_ratio"] <= 1.10 and not r["failures"],
+    })
+    out.append({
+        "figure": (
+            f"3b. Round trips: time with a request in flight vs ideal requests × "
+            f"{r['latency_seconds'] * 1000:.0f} ms / {r['jobs']} jobs"
+        ),
+        "measured": f"{r['api_busy_seconds']:.2f} s",
+        "baseline": f"{r['ideal_seconds']:.2f} s",
+        "ratio": f"{r['api_time_ratio']:.2f}x",
+        "target": "≤ 1.5x",
+        "met": r["api_time_ratio"] <= 1.5,
+    })
+    out.append({
+        "figure": "3c. Round trips: wall time of the whole cold run (our CPU work included) vs the same ideal",
+        "measured": f"{r['wall_seconds']:.2f} s",
+        "baseline": f"{r['ideal_seconds']:.2f} s",
+        "ratio": f"{r['wall_time_ratio']:.2f}x",
+        "target": "≤ 1.5x",
+        "met": r["wall_time_ratio"] <= 1.5,
+    })
+    est = f"time extrapolated from the first {n['measured_texts']}" if n["extrapolated"] else "measured"
+    out.append({
+        "figure": f"3d. Naive baseline: the same texts one per request, one at a time ({est})",
+        "measured": f"{r['requests']} requests, {r['wall_seconds']:.1f} s",
+        "baseline": f"{n['requests']} requests, {n['extrapolated_seconds']:.0f} s",
+        "ratio": f"{r['requests'] / n['requests']:.3f}x requests, {r['wall_seconds'] / n['extrapolated_seconds']:.3f}x time",
+        "target": "(reference)",
+        "met": None,
+    })
+    b = results["billing"]
+    if "error" in b:
+        out.append({"figure": "4. Billing", "measured": b["error"], "baseline": "", "ratio": "", "target": "1.0", "met": False})
+    else:
+        out.append({
+            "figure": "4. Billing: characters billed after editing one paragraph (cache deleted) vs its length",
+            "measured": f"{b['billed_characters']} chars",
+            "baseline": f"{b['paragraph_characters']} chars",
+            "ratio": f"{b['ratio']:.3f}",
+            "target": "exactly 1.0",
+            "met": b["billed_characters"] == b["paragraph_characters"],
+        })
+    mem_ratio = big["peak_rss_kib"] / small["peak_rss_kib"]
+    out.append({
+        "figure": f"5. Memory: peak RSS, {big['posts']}-post tree vs {small['posts']}-post tree (identity, disk cache)",
+        "measured": mib(big["peak_rss_kib"]),
+        "baseline": mib(small["peak_rss_kib"]),
+        "ratio": f"{mem_ratio:.2f}x",
+        "target": "< 1.5x",
+        "met": mem_ratio < 1.5 and not big["failures"],
+    })
+    return out
+
+
+def markdown_table(table: list[dict]) -> str:
+    lines = ["| figure | measured | baseline | ratio | target | met |", "|---|---|---|---|---|---|"]
+    for row in table:
+        met = "—" if row["met"] is None else ("yes" if row["met"] else "**no**")
+        lines.append(f"| {row['figure']} | {row['measured']} | {row['baseline']} | {row['ratio']} | {row['target']} | {met} |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Benchmark the translation pipeline (see benchmarks/README.md).")
+    ap.add_argument("--quick", action="store_true", help="smaller trees and samples (about 10 s)")
+    ap.add_argument("--corpus", type=Path, help="folder of Japanese .md files (default: tests/fixtures/corpus/ja)")
+    ap.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the results (default: {RESULTS.relative_to(REPO)})")
+    ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--child-tree", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--limit", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.child_tree is not None:
+        print(json.dumps(child_tree_run(args.child_tree, args.limit)))
+        return 0
+
+    size = QUICK if args.quick else FULL
+    corpus = find_corpus(args.corpus)
+    files = corpus_files(corpus)[: size.corpus]
+    started = time.perf_counter()
+    results: dict = {"quick": args.quick, "corpus": str(corpus), "machine": machine()}
+
+    def step(name: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {name}", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        step(f"1. overhead over {len(files)} corpus posts (best of {size.repeats})")
+        results["overhead"] = overhead(files, corpus, size.repeats)
+
+        step(f"building the {size.tree}-post tree")
+        tree = tmp / "tree"
+        build_tree(corpus_files(corpus), size.tree, tree)
+        step(f"2/5. full + no-op identity runs, {size.tree} posts (subprocess)")
+        results["tree"] = tree_run(tree, size.tree)
+        step(f"2/5. full + no-op identity runs, {size.small_tree} posts (subprocess)")
+        results["small_tree"] = tree_run(tree, size.small_tree)
+
+        step(f"3. cold run of {len(files)} posts against the test server ({LATENCY * 1000:.0f} ms latency)")
+        rt_tree = tmp / "rt-tree"
+        rt_files = build_tree(files, len(files), rt_tree)  # the corpus files, renamed: the billing edit needs a copy
+        with Server(LATENCY) as server:
+            results["round_trips"] = round_trips(server, rt_tree, rt_files, tmp / "rt", size.naive)
+            step("4. billing: edit one paragraph, drop the cache, run again")
+            results["billing"] = billing(server, rt_tree, rt_files, tmp / "rt")
+
+    results["seconds"] = time.perf_counter() - started
+    if hasattr(os, "getloadavg"):
+        results["machine"]["load_average_after"] = list(os.getloadavg())
+    table = rows(results)
+    results["table"] = table
+    results["markdown"] = markdown_table(table)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    m = results["machine"]
+    print(markdown_table(table))
+    print()
+    load = m.get("load_average")
+    print(
+        f"{m['cpu']}, {m['cores']} cores, {m['memory']}, {m['os']}, Python {m['python']}, "
+        f"markdown-it-py {m['markdown_it_py']}; {results['seconds']:.0f} s in all"
+        + (" (--quick)" if args.quick else "")
+        + (f"; load average {load[0]:.2f} before the run" if load else "")
+    )
+    try:
+        shown = args.json.resolve().relative_to(Path.cwd())
+    except ValueError:
+        shown = args.json
+    print(f"written to {shown}")
+    return 1 if args.check and any(r["met"] is False for r in table) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
