@@ -204,6 +204,26 @@ def test_review_since_a_revision_and_of_named_posts(scenario: Scenario, monkeypa
     assert result.exit_code == 2 and "no such revision" in result.stderr
 
 
+def test_source_change_committed_before_the_run_is_still_highlighted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenario: Scenario
+) -> None:
+    """The usual CI order: the editor commits the new Japanese, then the job translates and
+    reviews against HEAD, whose source already has the change. The report must diff the
+    Japanese against the version the old English was translated from."""
+    root = tmp_path / "site"
+    shutil.copytree(scenario.root, root)
+    monkeypatch.chdir(root)
+    git(root, "checkout", "-q", "HEAD", "--", "content/en", "translations")
+    git(root, "add", "content/ja")
+    git(root, "commit", "-q", "-m", "editor: new Japanese only")
+    assert run_cli("translate").exit_code == 0
+    result = run_review("review")
+    assert result.exit_code == 0, result.stdout
+    html = (root / ".cache" / "pipeline" / "review" / "report.html").read_text(encoding="utf-8")
+    row = next(r for r in re.findall(r'<tr id="post-1-\d+"[^>]*>.*?</tr>', html, re.S) if "確信" in r)
+    assert "<del>直感</del><ins>確信</ins>" in row and HUMAN_TEXT in row
+
+
 def test_review_without_git_shows_everything_as_new(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scenario: Scenario) -> None:
     shutil.copytree(scenario.root, tmp_path / "site", ignore=shutil.ignore_patterns(".git"))
     monkeypatch.chdir(tmp_path / "site")

@@ -253,6 +253,20 @@ def _read(path: Path, raw: bytes | None, settings: Settings, glossary: Glossary,
         return None
 
 
+def _source_of_old_edition(settings: Settings, relative: Path, source: Path, base: str, at_base: bytes) -> bytes:
+    """The Japanese the edition at `base` was translated from: the source at `base`, or, if
+    the state committed at `base` names another source hash, that older version from git.
+    Without it, a source change committed before the run would show no difference at all."""
+    state_raw = vcs.show(state_path(settings, relative), base)
+    try:
+        built_from = json.loads(state_raw)["source_sha256"] if state_raw else None
+    except (ValueError, KeyError, TypeError):
+        return at_base
+    if not isinstance(built_from, str) or source_hash(at_base) == built_from:
+        return at_base
+    return vcs.find_version(source, base, lambda raw: source_hash(raw) == built_from) or at_base
+
+
 def _load(source: Path, settings: Settings, glossary: Glossary, base: str | None, run_posts: dict[Path, dict[str, Any]]) -> _Post:
     relative = settings.relative(source)
     edition = settings.path(settings.output_dir) / relative
@@ -260,6 +274,8 @@ def _load(source: Path, settings: Settings, glossary: Glossary, base: str | None
     src_raw = source.read_bytes() if source.is_file() else None
     en_raw = edition.read_bytes() if edition.is_file() else None
     old_src_raw = vcs.show(source, base) if base else None
+    if base and old_src_raw is not None:
+        old_src_raw = _source_of_old_edition(settings, relative, source, base, old_src_raw)
     old_en_raw = vcs.show(edition, base) if base else None
     record = None
     try:

@@ -8,6 +8,7 @@ exist at the revision, there is no previous version: everything shows as new.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.errors import ConfigError
@@ -26,6 +27,26 @@ def show(path: Path, rev: str) -> bytes | None:
         return None
     done = _git(["show", f"{rev}:./{path.name}"], path.parent)
     return done.stdout if done is not None and done.returncode == 0 else None
+
+
+def find_version(path: Path, rev: str, wanted: Callable[[bytes], bool], limit: int = 50) -> bytes | None:
+    """The newest version of `path` at or before `rev` that `wanted` accepts, looking back
+    through at most `limit` commits that touched it; None if there is none.
+
+    The edition at `rev` may have been built from an older source than the one at `rev`
+    (an editor commits the changed Japanese, CI translates it afterwards): the source
+    diff a reviewer needs is against the version the old English was made from.
+    """
+    if not path.parent.is_dir():
+        return None
+    done = _git(["log", "--format=%H", "-n", str(limit), rev, "--", f"./{path.name}"], path.parent)
+    if done is None or done.returncode != 0:
+        return None
+    for commit in done.stdout.decode().split():
+        raw = show(path, commit)
+        if raw is not None and wanted(raw):
+            return raw
+    return None
 
 
 def in_repository(cwd: Path) -> bool:
