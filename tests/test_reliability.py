@@ -163,6 +163,43 @@ def test_killed_run_leaves_no_partial_file_and_rerun_bills_only_the_rest(big_sit
         assert final[name] == data, f"{name} was left incomplete"
 
 
+def test_sigkill_mid_run_loses_nothing_and_rerun_bills_only_the_rest(big_site, deepl_server) -> None:
+    """SIGKILL (OOM killer, a runner that vanishes): no handler runs, so only atomic
+    writes and what the cache had already stored stand between us and a broken tree."""
+    site, env = big_site
+    dry = subprocess.run([sys.executable, "-m", "pipeline", "translate", "--dry-run"], cwd=site, env=env, capture_output=True, text=True)
+    total = int(re.search(r"would bill ([\d,]+)", dry.stdout).group(1).replace(",", ""))
+    deepl_server.set_latency(0.15)
+    (site / "pipeline.toml").write_text("[translate]\nwindow_texts = 1\n", encoding="utf-8")
+    proc = _pipeline("translate", "--jobs", "1", cwd=site, env=env)
+    deadline = time.monotonic() + 20
+    while len(deepl_server.translate_requests) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    time.sleep(0.3)  # let the server finish (and bill) the request the kill cut off
+    partial = editions(site)
+    killed_run = deepl_server.translate_requests
+    assert 0 < deepl_server.billed_characters < total
+    deepl_server.set_latency(0)
+    done = subprocess.run([sys.executable, "-m", "pipeline", "translate"], cwd=site, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    # The one request in flight at the kill (--jobs 1) was billed but its answer never
+    # arrived: that, and only that, is bought again. Everything answered before was kept.
+    paid_twice = {t for t, n in Counter(deepl_server.texts_sent).items() if n > 1}
+    assert paid_twice <= set(killed_run[-1].texts), "the re-run paid again for text the killed run had received"
+    bought = {t for r in killed_run[:-1] for t in r.texts}
+    assert not bought & {t for r in deepl_server.translate_requests[len(killed_run):] for t in r.texts}
+    assert leftovers(site) == [], "the re-run left the killed run's temp files behind"
+    final = editions(site)
+    assert len(final) == 24
+    for name, data in partial.items():
+        assert final[name] == data, f"{name} was left incomplete"
+    check = subprocess.run([sys.executable, "-m", "pipeline", "check"], cwd=site, env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
 def test_two_runs_at_once_do_not_corrupt_anything(big_site, deepl_server) -> None:
     site, env = big_site
     deepl_server.set_latency(0.05)
