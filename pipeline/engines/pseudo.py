@@ -28,6 +28,10 @@ def _kakasi() -> Any:
     return pykakasi.kakasi()
 
 
+def _romanise(line: str) -> str:
+    return " ".join(part["hepburn"] or part["orig"] for part in _kakasi().convert(line)) if line else line
+
+
 class PseudoEngine:
     name = "pseudo"
     limits = Limits()
@@ -46,8 +50,8 @@ class PseudoEngine:
 
     def settings(self) -> Mapping[str, object]:
         if not self.brackets:
-            return {"engine": self.name, "version": 1, "brackets": False}
-        return {"engine": self.name, "version": 1}
+            return {"engine": self.name, "version": 2, "brackets": False}
+        return {"engine": self.name, "version": 2}
 
     def translate(self, texts: Sequence[str]) -> list[EngineResult]:
         return [EngineResult(self._translate_one(text), 0) for text in texts]
@@ -74,6 +78,7 @@ class PseudoEngine:
             text = self._terms_re.sub(lambda m: f" {self.terms[m.group(0)]} ", text)
         text = text.translate(_PUNCTUATION)
         if JAPANESE.search(text):
-            text = " ".join(part["hepburn"] or part["orig"] for part in _kakasi().convert(text))
+            # line by line: pykakasi repeats the character before a line break after it
+            text = "\n".join(_romanise(line) for line in text.split("\n"))
         text = unicodedata.normalize("NFKC", text)
         return re.sub(r"(?<=\S) {2,}(?=\S)", " ", text)

@@ -1,0 +1,54 @@
+"""cache.py: the key covers exactly what changes an answer; the disk cache outlives its process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.cache import MemoryCache, TranslationCache, cache_key
+
+ENGINE = {"engine": "deepl", "target_lang": "EN-US"}
+TERMS = [("推論", "inference")]
+
+
+def test_key_is_stable_across_releases() -> None:
+    """Pinned: a change to the key's layout silently re-bills every cached text; bump KEY_VERSION on purpose."""
+    assert cache_key(ENGINE, TERMS, "推論です") == "98b7f7dd78198a6d3596ec75279e40777a0a50de4031f702b9a196da08de3c37"
+
+
+def test_key_changes_with_each_input() -> None:
+    base = cache_key(ENGINE, TERMS, "推論です")
+    assert cache_key({**ENGINE, "target_lang": "EN-GB"}, TERMS, "推論です") != base
+    assert cache_key({**ENGINE, "formality": "more"}, TERMS, "推論です") != base
+    assert cache_key(ENGINE, [("推論", "reasoning")], "推論です") != base
+    assert cache_key(ENGINE, [], "推論です") != base
+    assert cache_key(ENGINE, TERMS, "推論です。") != base
+
+
+def test_key_ignores_the_order_of_settings_and_terms() -> None:
+    terms = [("推論", "inference"), ("生成AI", "generative AI")]
+    assert cache_key(ENGINE, terms, "t") == cache_key(dict(reversed(list(ENGINE.items()))), list(reversed(terms)), "t")
+
+
+def test_disk_cache_outlives_its_instance(tmp_path: Path) -> None:
+    with TranslationCache(tmp_path / "cache") as cache:
+        cache.set("k", "English")
+        assert cache.get("missing") is None
+    with TranslationCache(tmp_path / "cache") as again:
+        assert again.get("k") == "English"
+
+
+def test_disk_cache_ignores_a_value_that_is_not_text(tmp_path: Path) -> None:
+    cache = TranslationCache(tmp_path)
+    cache._cache.set("k", b"bytes")  # written by something else sharing the folder
+    assert cache.get("k") is None
+    cache.close()
+
+
+def test_memory_cache_writes_nothing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cache = MemoryCache()
+    cache.set("k", "v")
+    assert cache.get("k") == "v"
+    cache.close()
+    assert cache.get("k") is None
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,129 @@
+"""frontmatter.py: which values are translatable, and in-place edits that keep every other byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline import frontmatter
+from pipeline.errors import InputError
+from pipeline.post import parse_post
+
+P = Path("p.md")
+KEYS = ("title", "excerpt", "description", "tags")
+ADDED = {"lang": "en", "ref": "p"}
+
+
+def block(text: str):
+    post = parse_post(P, text.encode("utf-8"))
+    assert post.front_matter is not None
+    return post.front_matter
+
+
+def fields(text: str) -> list[frontmatter.Field]:
+    return frontmatter.translatable_fields(block(text), KEYS, P)
+
+
+def edited(text: str, translate, added=ADDED, newline: str = "\n") -> str:
+    fm = block(text)
+    edits = [(f, translate(f)) for f in frontmatter.translatable_fields(fm, KEYS, P)]
+    return frontmatter.edit(fm, edits, added, newline)
+
+
+def test_only_non_empty_strings_of_the_configured_keys_in_document_order() -> None:
+    found = fields("---\ndate: 2025-01-01\ntags: [1, 題, '', true]\ntitle: 題名\ncount: 3\nauthor: 著者\n---\n")
+    assert [(f.key, f.index, f.value, f.line) for f in found] == [("tags", 1, "題", 3), ("title", None, "題名", 4)]
+
+
+def test_an_alias_is_not_edited_through_its_anchor() -> None:
+    text = "---\nbase: &a 題名\ntitle: *a\n---\n"
+    assert fields(text) == []
+    assert edited(text, lambda f: "X") == "base: &a 題名\ntitle: *a\nlang: en\nref: p\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "english", "expected"),
+    [
+        ("title: 題名", "A title", "title: A title"),  # plain stays plain
+        ("title: 題名", "Note: a title", 'title: "Note: a title"'),  # plain would not parse back: double quotes
+        ("title: 題名", "#1 title", 'title: "#1 title"'),  # would start a comment
+        ("title: '題名'", "It's", "title: 'It''s'"),
+        ('title: "題名"  # 注', 'A "quoted" title', 'title: "A \\"quoted\\" title"  # 注'),  # comment kept
+        ('tags: ["AI", 投資]', "Invest, ment", 'tags: ["AI", "Invest, ment"]'),  # a comma in a flow list
+        ("tags:\n  - 投資", "Investment", "tags:\n  - Investment"),
+    ],
+)
+def test_yaml_value_keeps_the_authors_quoting_where_it_can(line: str, english: str, expected: str) -> None:
+    text = f"---\n{line}\n---\n"
+    result = edited(text, lambda f: f.value if f.value == "AI" else english)
+    assert result == f"{expected}\nlang: en\nref: p\n"
+    values = yaml.safe_load(result)
+    assert english in ([values["title"]] if "title" in values else values["tags"])
+
+
+def test_yaml_block_scalars_keep_their_style() -> None:
+    text = "---\nexcerpt: >\n  折り畳み\n  の文\ndescription: |\n  一行目\n  二行目\ntitle: x\n---\n"
+    result = edited(text, lambda f: "Line one\nLine two\n" if f.key == "description" else "Folded text\n" if f.key == "excerpt" else f.value)
+    assert result == "excerpt: >\n  Folded text\ndescription: |\n  Line one\n  Line two\ntitle: x\nlang: en\nref: p\n"
+
+
+def test_folded_block_with_a_line_break_falls_back_to_double_quotes() -> None:
+    """`>` would fold the translation's line break into a space: the value must survive."""
+    result = edited("---\nexcerpt: >\n  折り畳み\n---\n", lambda f: "two\nlines")
+    assert result == 'excerpt: "two\\nlines"\nlang: en\nref: p\n'
+    assert yaml.safe_load(result)["excerpt"] == "two\nlines"
+
+
+def test_unchanged_values_keep_their_bytes_and_existing_keys_are_updated_in_place() -> None:
+    text = "---\ntitle:   '題名'   # 注\nlang: ja\nref: p\nlayout: post\n---\n"
+    assert edited(text, lambda f: f.value) == "title:   '題名'   # 注\nlang: en\nref: p\nlayout: post\n"
+
+
+def test_added_keys_use_the_posts_line_ending() -> None:
+    assert edited("---\r\ntitle: 題名\r\n---\r\n", lambda f: "T", newline="\r\n") == "title: T\r\nlang: en\r\nref: p\r\n"
+
+
+def test_added_keys_on_an_empty_front_matter() -> None:
+    assert edited("---\n---\n", lambda f: "T") == "lang: en\nref: p\n"
+
+
+def test_derived_numbers_are_written_as_numbers() -> None:
+    result = edited("---\ntitle: 題名\nreading_time: 12\n---\n", lambda f: "T", added={"reading_time": 3})
+    assert result == "title: T\nreading_time: 3\n"
+    assert yaml.safe_load(result)["reading_time"] == 3
+
+
+def test_a_front_matter_that_is_not_a_mapping_is_refused() -> None:
+    with pytest.raises(InputError, match="not a mapping") as info:
+        fields("---\n- a\n- b\n---\n")
+    assert info.value.line == 2
+
+
+def test_toml_values_keep_their_quoting_and_keys_go_before_the_first_table() -> None:
+    text = "+++\ntitle = '題名'\ntags = [\"投資\", 'AI']\n[extra]\nx = 1\n+++\n"
+    result = edited(text, lambda f: "It's" if f.key == "title" else "Inv" if f.value == "投資" else f.value)
+    assert result == "title = \"It's\"\ntags = [\"Inv\", 'AI']\nlang = \"en\"\nref = \"p\"\n[extra]\nx = 1\n"
+
+
+def test_toml_multi_line_string_escapes_quotes() -> None:
+    import tomllib
+
+    result = edited('+++\ntitle = """\n題名"""\n+++\n', lambda f: 'T "q"')
+    assert result.startswith('title = """\n')
+    assert tomllib.loads(result)["title"] == 'T "q"'
+
+
+def test_toml_the_scanner_does_not_follow_falls_back_to_tomlkit() -> None:
+    """Dotted keys are beyond the small scanner: tomlkit edits them, values still right."""
+    import tomllib
+
+    result = edited('+++\na.b = 1\ntitle = "題名"\n+++\n', lambda f: "T")
+    assert tomllib.loads(result) == {"a": {"b": 1}, "title": "T", "lang": "en", "ref": "p"}
+    assert result.startswith("a.b = 1\n")
+
+
+def test_toml_field_lines_are_file_lines() -> None:
+    found = fields('+++\n# comment\ntitle = "題名"\ntags = [\n  "一",\n  "二",\n]\n+++\n')
+    assert [(f.key, f.index, f.line) for f in found] == [("title", None, 3), ("tags", 0, 5), ("tags", 1, 6)]

@@ -1,0 +1,86 @@
+"""segment.split / splice: which blocks become segments, and their exact spans in the body."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.segment import split, splice
+
+
+def spans(body: str) -> list[tuple[str, int, str]]:
+    return [(s.kind, s.line, s.source) for s in split(body).segments]
+
+
+def test_every_span_is_the_exact_source_text() -> None:
+    body = "# 見出し #\n\n> 引用の\n> 続き\n\n- 項目\n  続き\n\n| 表 | 値 |\n|---|---|\n| 行 | 値 |\n"
+    skeleton = split(body)
+    for segment in skeleton.segments:
+        assert body[segment.start : segment.end] == segment.source
+    assert spans(body) == [
+        ("heading", 1, "見出し"),
+        ("paragraph", 3, "引用の\n> 続き"),  # the span runs across the quote marker; glue puts it back
+        ("paragraph", 6, "項目\n  続き"),
+        ("table_cell", 9, "表"),
+        ("table_cell", 9, "値"),
+        ("table_cell", 11, "行"),
+        ("table_cell", 11, "値"),
+    ]
+
+
+def test_repeated_cell_text_in_one_row_gets_distinct_spans() -> None:
+    """Cells are located left to right from the previous cell's end, not by the first match."""
+    body = "| 同じ | 同じ |\n|---|---|\n| 同じ | 同じ |\n"
+    starts = [s.start for s in split(body).segments]
+    assert starts == [2, 7, 24, 29]
+    assert all(body[s : s + 2] == "同じ" for s in starts)
+
+
+def test_blocks_that_are_never_translated_make_no_segment() -> None:
+    body = (
+        "```\n日本語のコード\n```\n\n    字下げコード\n\n<div>\nHTMLの日本語\n</div>\n\n"
+        "{% raw %}\n生の{{ 日本語 }}\n{% endraw %}\n\n{{ page.title }} {% include a.html %}\n\n"
+        "$$\n日本語の式\n$$\n\n[参照]: https://example.com \"題名\"\n\n---\n"
+    )
+    assert split(body).segments == ()
+    assert split(body).skipped == ()
+
+
+def test_liquid_tags_with_prose_between_them_are_a_paragraph() -> None:
+    """Each tag ends at its own closer: `{{ a }} text {{ b }}` is not a Liquid-only line."""
+    assert spans("{{ a }} の説明 {{ b }}\n") == [("paragraph", 1, "{{ a }} の説明 {{ b }}")]
+
+
+def test_crlf_body_keeps_spans_and_lines() -> None:
+    body = "一行目\r\n\r\n> 引用\r\n> 続き\r\n"
+    skeleton = split(body)
+    assert [(s.line, s.source) for s in skeleton.segments] == [(1, "一行目"), (3, "引用\r\n> 続き")]
+    quote = skeleton.segments[1].protected
+    assert quote.joined == "引用続き"
+
+
+def test_hard_break_glue_keeps_the_container_prefix() -> None:
+    (segment,) = split("> 一行目\\\n>   二行目\n").segments
+    (element,) = segment.protected.elements.values()
+    assert element.kind == "break" and element.open == "\\\n>   "
+
+
+def test_text_that_cannot_be_located_is_skipped_not_guessed() -> None:
+    """markdown-it sees a NUL as U+FFFD: the text is not in the body, so the block is left alone."""
+    skeleton = split("日本語\0です\n\n次の段落\n")
+    assert [s.source for s in skeleton.segments] == ["次の段落"]
+    (skipped,) = skeleton.skipped
+    assert skipped.line == 1 and "could not locate the paragraph" in skipped.reason
+
+
+@pytest.mark.parametrize(
+    ("replacements", "expected"),
+    [
+        ([], "abcdef"),
+        ([(4, 6, "EF"), (0, 1, "A")], "AbcdEF"),  # given out of order
+        ([(1, 2, "X"), (2, 3, "Y")], "aXYdef"),  # adjacent
+        ([(3, 3, "+")], "abc+def"),  # an empty span inserts
+        ([(0, 6, "")], ""),
+    ],
+)
+def test_splice(replacements: list[tuple[int, int, str]], expected: str) -> None:
+    assert splice("abcdef", replacements) == expected
