@@ -38,6 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.cache import MemoryCache, TranslationCache  # noqa: E402
 from pipeline.config import Settings, replace  # noqa: E402
+from pipeline import engines  # noqa: E402
 from pipeline.engines import Engine, EngineResult, create_engine  # noqa: E402
 from pipeline.inline import JAPANESE  # noqa: E402
 from pipeline.markdown import parser  # noqa: E402
@@ -321,18 +322,7 @@ class CountingEngine:
 
 
 def deepl_engine(url: str, settings: Settings) -> Engine:
-    return create_engine(
-        "deepl",
-        auth_key=AUTH_KEY,
-        server_url=url,
-        source_lang=settings.source_lang,
-        target_lang=settings.target_lang,
-        model_type=settings.model_type,
-        formality=settings.formality,
-        tag_handling_version=settings.tag_handling_version,
-        retries=settings.retries,
-        timeout=settings.timeout,
-    )
+    return engines.deepl_engine(settings, auth_key=AUTH_KEY, server_url=url)
 
 
 def minimum_requests(texts: Sequence[str], max_texts: int, max_bytes: int) -> int:

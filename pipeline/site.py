@@ -9,7 +9,7 @@ jekyll-polyglot plugin, see site/_config.yml) and reads the HTML it writes.
 
 The core never prints.  `build` stages site/ plus content/ja and content/en into a temporary
 copy (the repository is never written to) and runs `jekyll build`; `check` turns the output
-into a `SiteReport`.  `site_app` is the small Typer front end (`pipeline site check`).
+into a `SiteReport`; `pipeline.cli.site` prints it (`pipeline site check`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,7 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote, urljoin, urlsplit
 
-import typer
 import yaml
-from rich.console import Console
-from rich.table import Table
 
 from pipeline.errors import PipelineError
 
@@ -674,120 +671,3 @@ def check_site(
         return check(build(site_dir, content_dir, dest, jekyll=jekyll), allow=allow)
     with tempfile.TemporaryDirectory(prefix="pipeline-site-out-") as tmp:
         return check(build(site_dir, content_dir, Path(tmp) / "_site", jekyll=jekyll), allow=allow)
-
-
-# --------------------------------------------------------------------------------------
-# Command line: `pipeline site check` / `pipeline site build`
-
-site_app = typer.Typer(help="Build the bilingual Jekyll site (site/) and check the English editions in it.")
-
-
-def read_allow_file(path: Path | None) -> list[str]:
-    """One allowed Japanese name per line; blank lines and # comments ignored."""
-    if path is None:
-        return []
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
-
-
-def make_console() -> Console:
-    """A console for the report; CI logs are not terminals, and 80 columns fold the table."""
-    console = Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 160)
-    return console
-
-
-def glossary_names(directory: Path) -> list[str]:
-    """Names the term base says are never translated: they may stay Japanese in English text."""
-    from pipeline.glossary import load_glossary  # only the command needs the term base
-
-    return list(load_glossary(directory).names)
-
-
-def _mark(ok: bool) -> str:
-    return "[green]ok[/green]" if ok else "[red]FAIL[/red]"
-
-
-def _count(items: list[str]) -> str:
-    return "[green]0[/green]" if not items else f"[red]{len(items)}[/red]"
-
-
-def render_report(report: SiteReport, console: Console) -> None:
-    """The per-post table, then the details of every failure."""
-    table = Table(title="Site check", show_lines=False)
-    columns = ("post", "ja page", "en page", "lang", "hreflang", "Japanese left", "broken links", "warnings", "result")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in report.rows:
-        table.add_row(
-            row.post,
-            row.ja_page or "[red]missing[/red]",
-            row.en_page or "[red]missing[/red]",
-            _mark(row.lang_ok),
-            _mark(row.hreflang_ok),
-            _count(row.leftover_japanese),
-            _count(row.broken_links),
-            _count(row.warnings),
-            _mark(row.ok),
-        )
-    console.print(table)
-    for row in report.rows:
-        if row.ok:
-            continue
-        details = [*row.problems, *(f"Japanese left: {s}" for s in row.leftover_japanese)]
-        details += [f"broken link: {h}" for h in row.broken_links] + [f"jekyll: {w}" for w in row.warnings]
-        for detail in details:
-            console.print(f"{row.post}: {detail}", markup=False, highlight=False)
-    for warning in report.warnings:
-        console.print(f"jekyll: {warning}", markup=False, highlight=False)
-    for problem in report.problems:
-        console.print(f"site: {problem}", markup=False, highlight=False)
-    failed = sum(not r.ok for r in report.rows)
-    verdict = "[green]site check passed[/green]" if report.ok else "[red]site check failed[/red]"
-    console.print(
-        f"{verdict}: {len(report.rows)} posts, {failed} failing, "
-        f"{len(report.warnings)} other Jekyll warnings, {len(report.problems)} site problems; "
-        f"jekyll build took {report.build_seconds:.1f}s"
-    )
-
-
-@site_app.command("check")
-def check_command(
-    site_dir: Path = typer.Option(Path("site"), "--site", help="The Jekyll site directory."),
-    content_dir: Path = typer.Option(Path("content"), "--content", help="Directory holding ja/ and en/."),
-    allow: list[str] = typer.Option([], "--allow", help="Japanese name allowed in English text (repeatable)."),
-    allow_file: Path | None = typer.Option(None, "--allow-file", help="File of allowed Japanese names, one per line."),
-    glossary_dir: Path = typer.Option(Path("glossary"), "--glossary", help="Term base; its names are allowed too."),
-    keep: Path | None = typer.Option(None, "--keep", help="Build into this directory and keep it."),
-) -> None:
-    """Build the site with Jekyll and check every post's two pages; exit 1 on any failure."""
-    console = make_console()
-    try:
-        names = [*allow, *read_allow_file(allow_file), *glossary_names(glossary_dir)]
-        report = check_site(site_dir, content_dir, allow=names, dest=keep)
-    except PipelineError as exc:
-        console.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(exc.exit_code) from exc
-    render_report(report, console)
-    raise typer.Exit(0 if report.ok else 1)
-
-
-@site_app.command("build")
-def build_command(
-    dest: Path = typer.Argument(..., help="Where to write the built site."),
-    site_dir: Path = typer.Option(Path("site"), "--site", help="The Jekyll site directory."),
-    content_dir: Path = typer.Option(Path("content"), "--content", help="Directory holding ja/ and en/."),
-) -> None:
-    """Build the bilingual site into DEST (for a look in a browser); exit 1 if Jekyll failed or warned."""
-    console = make_console()
-    try:
-        result = build(site_dir, content_dir, dest)
-    except SiteError as exc:
-        console.print(str(exc), markup=False, highlight=False)
-        raise typer.Exit(exc.exit_code) from exc
-    for diagnostic in result.diagnostics:
-        console.print(f"jekyll: {diagnostic.text}", markup=False, highlight=False)
-    console.print(f"built {dest} in {result.seconds:.1f}s (exit status {result.returncode})", markup=False)
-    raise typer.Exit(0 if result.returncode == 0 and not result.diagnostics else 1)
-

@@ -24,7 +24,7 @@ import typer
 from helpers import REPO, make_site, run_cli
 from typer.testing import CliRunner
 
-from pipeline.review.commands import export, import_, review
+from pipeline.cli.review import export, import_, review
 
 try:  # tests/ is a rootdir-style test dir (no __init__.py)
     from deepl_server import DeepLTestServer

@@ -15,6 +15,7 @@ import typer
 from typer.testing import CliRunner
 
 from pipeline import site
+from pipeline.cli.site import site_app
 from pipeline.site import (
     INSTALL_HINT,
     JekyllNotInstalled,
@@ -199,7 +200,7 @@ def test_missing_plugin_is_reported_with_the_install_line(tmp_path: Path) -> Non
 
 def cli() -> typer.Typer:
     app = typer.Typer()
-    app.add_typer(site.site_app, name="site")
+    app.add_typer(site_app, name="site")
     return app
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
 
 
 @dataclass(frozen=True)
@@ -52,3 +55,20 @@ def create_engine(name: str, **options: object) -> Engine:
 
         return DeepLEngine(**options)  # type: ignore[arg-type]
     raise ValueError(f"unknown engine {name!r} (choose deepl, pseudo or identity)")
+
+
+def deepl_engine(settings: Settings, auth_key: str, server_url: str | None = None) -> Engine:
+    """The DeepL engine with every option the settings give it (one place, so the CLI and
+    the benchmarks cannot drift apart)."""
+    return create_engine(
+        "deepl",
+        auth_key=auth_key,
+        server_url=server_url,
+        source_lang=settings.source_lang,
+        target_lang=settings.target_lang,
+        model_type=settings.model_type,
+        formality=settings.formality,
+        tag_handling_version=settings.tag_handling_version,
+        retries=settings.retries,
+        timeout=settings.timeout,
+    )

@@ -4,7 +4,5 @@
   English side by side, with their origin and flags);
 * `html` and `markdown` render that as a self-contained report and a short summary;
 * `xliff` exports segments to XLIFF 1.2 and imports translators' work back;
-* `commands` holds the typer commands `review`, `export` and `import`.
-
-Core functions never print; only `commands` does.
+Nothing here prints: the commands `review`, `export` and `import` are in `pipeline.cli.review`.
 """

@@ -1,25 +1,22 @@
-"""The `review`, `export` and `import` commands: options, calls into the core, printing.
+"""`pipeline review`, `export` and `import`: the translator's side of the pipeline.
 
-Registered on the main app by `pipeline.cli` (`app.command("review")(review)`, ...). They
-load settings and the glossary the way the other commands do, turn PipelineErrors into
-one-line messages with the exit codes the README lists, and print the paths they wrote.
+The work is in `pipeline.review` (collect, render, XLIFF); these commands pick the posts,
+write the files atomically and print the paths they wrote.
 """
 
 from __future__ import annotations
 
-import glob
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from filelock import FileLock, Timeout
-from rich.console import Console
 from rich.markup import escape
 
-from pipeline.config import Settings, load_settings
+from pipeline.cli.common import ConfigOption, PathsArgument, err, expand_paths, fail, load_term_base, out, run_lock, settings_from
+from pipeline.config import Settings
 from pipeline.errors import ConfigError, PipelineError
-from pipeline.glossary import Glossary, load_glossary
+from pipeline.glossary import Glossary
 from pipeline.post import write_atomic
 from pipeline.review import vcs
 from pipeline.review.collect import changed_posts, collect, last_run, written_by
@@ -28,42 +25,14 @@ from pipeline.review.markdown import render_summary
 from pipeline.review.xliff import export as export_xliff
 from pipeline.review.xliff import import_file, needs_review
 
-out = Console(soft_wrap=True, highlight=False, markup=False)  # paths may contain [brackets]
-err = Console(stderr=True, soft_wrap=True, highlight=False)
-
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Settings file (default: ./pipeline.toml if present).")]
-PathsArgument = Annotated[
-    Optional[list[str]], typer.Argument(help="Posts, folders or globs under the source folder.", show_default=False)
-]
-
-
-def _fail(exc: PipelineError) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(str(exc))}")
-    return typer.Exit(exc.exit_code)
-
 
 def _setup(config: Path | None) -> tuple[Settings, Glossary]:
-    try:
-        settings = load_settings(config)
-        return settings, load_glossary(settings.path(settings.glossary_dir))
-    except PipelineError as exc:
-        raise _fail(exc) from exc
+    settings = settings_from(config)
+    return settings, load_term_base(settings)
 
 
-def _expand(paths: list[str]) -> list[Path]:
-    """Files, folders (every .md below) and globs, in the order given, without repeats."""
-    found: list[Path] = []
-    for arg in paths:
-        path = Path(arg)
-        if path.is_dir():
-            found += sorted(path.rglob("*.md"))
-        elif any(c in arg for c in "*?["):
-            found += sorted(Path(p) for p in glob.glob(arg, recursive=True))
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise _fail(ConfigError(f"no such post: {arg}"))
-    return list(dict.fromkeys(found))
+def _named(settings: Settings, paths: list[str]) -> list[Path]:
+    return expand_paths(settings, paths, must_exist=True)
 
 
 def review(
@@ -85,12 +54,12 @@ def review(
         run = last_run(settings)
         if since is not None:
             base: str | None = vcs.verify(since, settings.root)
-            posts = _expand(paths) if paths else changed_posts(settings, since)
+            posts = _named(settings, paths) if paths else changed_posts(settings, since)
             scope = f"{len(posts)} post(s) " + ("named on the command line" if paths else f"changed since {since}")
         else:
             base = "HEAD" if vcs.in_repository(settings.root) and vcs.has_commit("HEAD", settings.root) else None
             if paths:
-                posts, scope = _expand(paths), "posts named on the command line"
+                posts, scope = _named(settings, paths), "posts named on the command line"
             elif run is None:
                 raise ConfigError(
                     f"no last run to review ({settings.cache_dir}/last-run.json is missing): run `pipeline translate` "
@@ -100,7 +69,7 @@ def review(
                 posts, scope = written_by(run, settings), "posts written by the last run"
         report = collect(settings, glossary, posts, base, scope, run)
     except PipelineError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     folder = out_dir or settings.path(settings.cache_dir) / "review"
     html_path, summary_path = folder / "report.html", folder / "summary.md"
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -126,7 +95,7 @@ def export(
         run = last_run(settings)
         source_dir = settings.path(settings.source_dir)
         if paths:
-            posts = _expand(paths)
+            posts = _named(settings, paths)
         else:
             posts = sorted(source_dir.rglob("*.md")) if source_dir.is_dir() else []
             if not all_posts:
@@ -136,7 +105,7 @@ def export(
             raise typer.Exit(0)
         result = export_xliff(posts, settings, glossary, run)
     except PipelineError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     for why in result.skipped:
         err.print(f"[yellow]skipped:[/yellow] {escape(why)}")
     if not result.units:
@@ -156,20 +125,11 @@ def import_(
 
     Each applied segment is recorded as approved in the state and the translation memory. Units whose Japanese changed since export are refused (with file and line), and then nothing is written."""
     settings, glossary = _setup(config)
-    cache_folder = settings.path(settings.cache_dir)
-    cache_folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(cache_folder / "run.lock")  # the lock `translate` holds: never write editions at the same time
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        err.print(f"a pipeline run holds {lock.lock_file}; waiting for it to finish…")
-        lock.acquire()
-    try:
-        result = import_file(file, settings, glossary, dry_run=dry_run)
+        with run_lock(settings):  # the lock `translate` holds: never write editions at the same time
+            result = import_file(file, settings, glossary, dry_run=dry_run)
     except PipelineError as exc:
-        raise _fail(exc) from exc
-    finally:
-        lock.release()
+        raise fail(exc) from exc
     verb = "would apply" if dry_run else "applied"
     for change in result.edited:
         out.print(f"{verb}: {change.post} {change.label}")

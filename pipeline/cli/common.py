@@ -1,0 +1,94 @@
+"""What every command shares: the two consoles, turning errors into exit codes, settings,
+the term base, the posts named on the command line, and the run lock."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from filelock import FileLock, Timeout
+from rich.console import Console
+from rich.markup import escape
+
+from pipeline.config import Settings, load_settings, replace
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.glossary import Glossary, load_glossary
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+EngineOption = Annotated[
+    Optional[str],
+    typer.Option("--engine", "-e", help="deepl | pseudo (offline, marks text) | identity (offline, copies).", show_default="deepl"),
+]
+TargetOption = Annotated[Optional[str], typer.Option("--to", help="Target language: EN-US or EN-GB.", show_default="EN-US")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Settings file (default: ./pipeline.toml if present).")]
+PathsArgument = Annotated[
+    Optional[list[str]],
+    typer.Argument(help="Posts, folders or globs (default: every post under the source folder).", show_default=False),
+]
+
+
+def fail(exc: PipelineError) -> typer.Exit:
+    """Print the one-line error and return the exit to raise (its code says what kind)."""
+    err.print(f"[red]error:[/red] {escape(str(exc))}")
+    return typer.Exit(exc.exit_code)
+
+
+def settings_from(config: Path | None, **overrides: object) -> Settings:
+    try:
+        return replace(load_settings(config), **overrides)
+    except PipelineError as exc:
+        raise fail(exc) from exc
+
+
+def load_term_base(settings: Settings) -> Glossary:
+    try:
+        return load_glossary(settings.path(settings.glossary_dir))
+    except PipelineError as exc:
+        raise fail(exc) from exc
+
+
+def expand_paths(settings: Settings, paths: list[str] | None, must_exist: bool = False) -> list[Path]:
+    """Posts named on the command line (files, folders, globs), or every post of the source tree.
+
+    `translate` lets a missing file through so the run reports it beside the posts that
+    worked; commands that only read (`must_exist`) refuse it at once."""
+    if not paths:
+        source = settings.path(settings.source_dir)
+        if not source.is_dir():
+            raise fail(ConfigError(f"source folder {source} does not exist (set paths.source in pipeline.toml)"))
+        return sorted(source.rglob("*.md"))
+    found: list[Path] = []
+    for arg in paths:
+        path = Path(arg)
+        if path.is_dir():
+            found.extend(sorted(path.rglob("*.md")))
+        elif any(c in arg for c in "*?["):
+            found.extend(sorted(Path(p) for p in glob.glob(arg, recursive=True)))
+        elif must_exist and not path.is_file():
+            raise fail(ConfigError(f"no such post: {arg}"))
+        else:
+            found.append(path)
+    return list(dict.fromkeys(found))
+
+
+@contextmanager
+def run_lock(settings: Settings) -> Iterator[None]:
+    """One writer of editions and state at a time: a second run waits, saying why."""
+    folder = settings.path(settings.cache_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder / "run.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        err.print(f"another pipeline run holds {escape(str(lock.lock_file))}; waiting for it to finish…")
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()

@@ -1,0 +1,39 @@
+"""`pipeline glossary check`: validate the term base and show which terms each post uses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from pipeline.cli.common import ConfigOption, PathsArgument, err, expand_paths, fail, load_term_base, out, settings_from
+from pipeline.errors import PipelineError
+from pipeline.survey import glossary_usage
+
+glossary_app = typer.Typer(help="The term base in glossary/*.tsv: names, fixed terms, taxonomy.", no_args_is_help=True)
+
+
+@glossary_app.command("check")
+def glossary_check(
+    paths: Annotated[Optional[list[str]], typer.Argument(help="Posts to list terms for (default: the whole source tree).", show_default=False)] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Validate the term base (exit 2 with file:line on an error) and list the terms each post uses.
+
+    Categories and tags with no taxonomy entry are listed as warnings."""
+    settings = settings_from(config)
+    glossary = load_term_base(settings)
+    out.print(
+        f"glossary OK: {len(glossary.names)} names, {len(glossary.terms)} terms, {len(glossary.taxonomy)} taxonomy entries "
+        f"in {len(glossary.files)} file(s)",
+    )
+    try:
+        usages = glossary_usage(settings, glossary, expand_paths(settings, paths))
+    except PipelineError as exc:
+        raise fail(exc) from exc
+    for usage in usages:
+        terms = ", ".join(f"{s} → {glossary.terms[s]} ×{n}" for s, n in usage.terms.items()) or "none"
+        names = ", ".join(f"{s} ×{n}" for s, n in sorted(usage.names.items())) or "none"
+        out.print(f"{usage.source}:\n  terms: {terms}\n  names: {names}")
+        for value in usage.unmapped_taxonomy:
+            err.print(f"[yellow]warning:[/yellow] {usage.source}: {value!r} has no taxonomy entry in {settings.glossary_dir}/")

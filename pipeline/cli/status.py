@@ -1,0 +1,78 @@
+"""`pipeline status` and `pipeline check`: where every post stands, for people and for CI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pipeline.cli.common import ConfigOption, EngineOption, PathsArgument, TargetOption, expand_paths, fail, load_term_base, out, settings_from
+from pipeline.errors import PipelineError
+from pipeline.state import TreeStatus
+from pipeline.survey import survey
+
+
+def status(
+    paths: PathsArgument = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    engine: EngineOption = None,
+    to: TargetOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Show every post's state: new, stale, up-to-date, edited (by a translator), orphaned.
+
+    Give the same --engine/--to as the translate run you compare against."""
+    tree = _survey(config, paths, engine, to)
+    if as_json:
+        data = {
+            "posts": [
+                {
+                    "source": p.source.as_posix() if p.source else None,
+                    "edition": p.edition.as_posix(),
+                    "state": p.state,
+                    "reason": p.reason,
+                    "origins": p.origins,
+                    "needs_review": p.needs_review,
+                }
+                for p in tree.posts
+            ],
+            "counts": {s: tree.count(s) for s in ("new", "stale", "up-to-date", "edited", "orphaned")},
+        }
+        out.print_json(data=data)
+        return
+    for p in tree.posts:
+        out.print(f"{p.state:<11} {p.source or p.edition}" + (f"  ({p.reason})" if p.reason and p.state != "new" else ""))
+    out.print(
+        ", ".join(f"{tree.count(s)} {s}" for s in ("new", "stale", "up-to-date", "edited", "orphaned")),
+    )
+
+
+def check(
+    paths: PathsArgument = None,
+    engine: EngineOption = None,
+    to: TargetOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Exit 1 and list the posts whose English edition is missing or stale; 0 when all are current.
+
+    Made for CI gates and pre-commit hooks. Give the same --engine/--to as the translate run."""
+    tree = _survey(config, paths, engine, to)
+    todo = tree.needs_translation
+    for p in todo:
+        out.print(f"{p.state}: {p.source} ({p.reason})")
+    if todo:
+        out.print(f"{len(todo)} post(s) need `pipeline translate`")
+        raise typer.Exit(1)
+    out.print(f"all {len(tree.posts) - tree.count('orphaned')} English edition(s) are up to date")
+
+
+def _survey(config: Path | None, paths: list[str] | None, engine: str | None, to: str | None) -> TreeStatus:
+    settings = settings_from(config, engine=engine, target_lang=to.upper() if to else None)
+    glossary = load_term_base(settings)
+    try:
+        return survey(settings, glossary, expand_paths(settings, paths))
+    except PipelineError as exc:
+        raise fail(exc) from exc
+
+

@@ -1,0 +1,204 @@
+"""`pipeline translate`: options in, a RunReport out, a summary printed; the progress bar.
+
+The run itself is `pipeline.run.Translator`; this module only builds its inputs (settings,
+engine, glossary, the posts), holds the run lock, and prints what the report says.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pipeline.cache import TranslationCache
+from pipeline.cli.common import (
+    ConfigOption,
+    EngineOption,
+    PathsArgument,
+    TargetOption,
+    err,
+    expand_paths,
+    fail,
+    load_term_base,
+    out,
+    run_lock,
+    settings_from,
+)
+from pipeline.config import Settings
+from pipeline.engines import Engine, create_engine, deepl_engine
+from pipeline.engines.deepl import DeepLEngine
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
+from pipeline.post import write_atomic
+from pipeline.report import LAST_RUN, report_dict, report_markdown
+from pipeline.run import PostResult, RunReport, Translator
+from pipeline.survey import orphans, parse_shard
+from pipeline.survey import prune as prune_orphans
+from pipeline.survey import shard as select_shard
+
+
+def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engine:
+    """The engine the settings name; for DeepL the key comes from the environment only."""
+    if settings.engine == "pseudo":
+        return create_engine("pseudo", terms=glossary.terms)
+    if settings.engine != "deepl":
+        return create_engine(settings.engine)
+    key = os.environ.get("DEEPL_AUTH_KEY", "").strip()
+    if not key and need_key:
+        raise fail(
+            ConfigError("DEEPL_AUTH_KEY is not set: export your DeepL API key, or run with --engine pseudo for a keyless trial")
+        )
+    return deepl_engine(settings, auth_key=key or "dry-run", server_url=os.environ.get("DEEPL_SERVER_URL") or None)
+
+
+def translate(
+    paths: PathsArgument = None,
+    engine: EngineOption = None,
+    to: TargetOption = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Requests in flight at once.", show_default="4")] = None,
+    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Translation cache folder.", show_default=".cache/pipeline")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Do everything but call the engine and write files; print what would be billed.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when a glossary term is missing from a translation.")] = False,
+    retry_flagged: Annotated[bool, typer.Option("--retry-flagged", help="Ask the engine again for segments whose cached answer broke tags or was truncated.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild every edition even if its source is unchanged (translators' edits are still kept).")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Delete English editions whose Japanese source is gone.")] = False,
+    shard: Annotated[Optional[str], typer.Option("--shard", metavar="K/N", help="Only the K-th of N deterministic shares of the posts (CI matrices).")] = None,
+    report_file: Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write a machine-readable run report.")] = None,
+    summary_file: Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write a Markdown summary for a pull request.")] = None,
+    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Translate posts into English editions (same relative path under the output folder)."""
+    settings = settings_from(
+        config, engine=engine, target_lang=to.upper() if to else None, jobs=jobs, cache_dir=cache_dir
+    )
+    if settings.engine not in ("deepl", "pseudo", "identity"):
+        raise fail(ConfigError(f"unknown engine {settings.engine!r}: choose deepl, pseudo or identity"))
+    glossary = load_term_base(settings)
+    the_engine = make_engine(settings, need_key=not dry_run, glossary=glossary)
+    posts = expand_paths(settings, paths)
+    if shard:
+        try:
+            posts = select_shard(posts, *parse_shard(shard))
+        except PipelineError as exc:
+            raise fail(exc) from exc
+    if prune and not dry_run:
+        for path in prune_orphans(settings, orphans(settings)):
+            out.print(f"pruned {path}")
+    if not posts:
+        err.print("nothing to translate: no posts found")
+        raise typer.Exit(0)
+    if isinstance(the_engine, DeepLEngine) and not dry_run:
+        try:
+            the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
+        except PipelineError as exc:
+            raise fail(exc) from exc
+    with run_lock(settings):
+        previous_handler = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            report = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
+        except KeyboardInterrupt:
+            err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
+            raise typer.Exit(130) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous_handler)
+    _finish_run(report, settings, strict, report_file, summary_file, dry_run)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so temp files are cleaned up."""
+    raise KeyboardInterrupt
+
+
+def _run(
+    settings: Settings, engine: Engine, glossary: Glossary, posts: list[Path], dry_run: bool, fail_fast: bool, force: bool, retry_flagged: bool
+) -> RunReport:
+    with TranslationCache(settings.path(settings.cache_dir)) as cache:
+        translator = Translator(settings, engine, cache, glossary)
+        with _progress(len(posts)) as advance:
+            return translator.run(
+                posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=advance
+            )
+
+
+def _finish_run(
+    report: RunReport, settings: Settings, strict: bool, report_file: Path | None, summary_file: Path | None, dry_run: bool
+) -> None:
+    _print_report(report, settings)
+    if not dry_run:  # `pipeline review` reads the last run's report from here
+        last = settings.path(settings.cache_dir) / LAST_RUN
+        write_atomic(last, (json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    if report_file is not None:
+        write_atomic(report_file, (json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    if summary_file is not None:
+        write_atomic(summary_file, report_markdown(report).encode("utf-8"))
+    if report.aborted is not None:
+        raise fail(report.aborted)
+    if report.failed:
+        raise typer.Exit(1)
+    if strict and any(f.code == "glossary" for p in report.posts for f in p.flags):
+        err.print("error: --strict: glossary terms are missing from translations (see warnings above)")
+        raise typer.Exit(1)
+
+
+class _progress:
+    """A progress bar on stderr for runs of more than one post; a no-op otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.bar: Progress | None = None
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        if self.total < 2:
+            return lambda result: None
+        self.bar = Progress(
+            TextColumn("translating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}"), console=err, transient=True,
+        )
+        self.bar.start()
+        task = self.bar.add_task("", total=self.total)
+
+        def advance(result: PostResult) -> None:
+            assert self.bar is not None
+            self.bar.update(task, advance=1, description=result.source.name)
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _print_report(report: RunReport, settings: Settings) -> None:
+    for result in report.posts:
+        if result.error is not None and result.error is not report.aborted:
+            err.print(f"[red]error:[/red] {escape(str(result.error))}")
+        for flag in result.flags:
+            err.print(f"[yellow]warning:[/yellow] {escape(f'{result.source}:{flag.line}: {flag.code}: {flag.message}')}")
+    written = sum(1 for p in report.posts if p.status == "written")
+    unchanged = sum(1 for p in report.posts if p.status in ("unchanged", "up-to-date"))
+    merge = [p for p in report.posts if p.status == "needs-merge"]
+    if report.dry_run:
+        out.print(
+            f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
+            f"{report.cached} from cache; would bill {report.would_bill:,} characters to {settings.engine}",
+        )
+        return
+    out.print(
+        f"{written} written, {unchanged} up to date, {len(report.failed) - len(merge)} failed"
+        + (f", {len(merge)} need a manual merge" if merge else "")
+        + f"; {report.segments} segments, {report.cached} reused or from cache; "
+        f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s) "
+        f"to {settings.engine}; {report.elapsed:.1f}s",
+    )
+    findings = sum(p.lint_findings for p in report.posts)
+    if findings:
+        out.print(f"{findings} lint warning(s) in the Japanese sources translated as they are (see `pipeline lint`)")
+
+
