@@ -135,6 +135,9 @@ def line_of(text: str, offset: int) -> int:
     return len(LINE_BREAK.findall(text, 0, offset)) + 1
 
 
+TEMP_SUFFIX = ".pipeline-tmp"
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write so that `path` is either its old self or the complete new file, never a part.
 
@@ -142,7 +145,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace; the temp file is removed if anything goes wrong before the rename.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -163,3 +166,21 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def remove_stale_temp_files(*folders: Path) -> list[Path]:
+    """Delete temp files a killed run left behind (SIGKILL runs no cleanup), and say which.
+
+    Only safe while holding the run lock: then no other run can be writing them.
+    """
+    removed: list[Path] = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for temp in folder.rglob(f".*{TEMP_SUFFIX}"):
+            try:
+                temp.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(temp)
+    return removed

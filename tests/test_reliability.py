@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from helpers import REPO, make_site, run_cli
 
+from pipeline.post import TEMP_SUFFIX
+
 CORPUS = sorted((REPO / "tests" / "fixtures" / "corpus").rglob("*.md"))
 
 
@@ -30,7 +32,7 @@ def editions(site: Path) -> dict[str, bytes]:
 
 
 def leftovers(site: Path) -> list[Path]:
-    return [p for p in site.rglob("*.tmp")]
+    return [p for p in site.rglob(f"*{TEMP_SUFFIX}")]
 
 
 class TestEngineFaults:
@@ -182,9 +184,14 @@ def test_sigkill_mid_run_loses_nothing_and_rerun_bills_only_the_rest(big_site, d
     partial = editions(site)
     killed_run = deepl_server.translate_requests
     assert 0 < deepl_server.billed_characters < total
+    # a kill inside write_atomic leaves its temp file: plant one the way it would be named
+    planted = site / "content" / "en" / f".{CORPUS[0].name}.k1ll3d00{TEMP_SUFFIX}"
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.write_bytes(b"half an edit")
     deepl_server.set_latency(0)
     done = subprocess.run([sys.executable, "-m", "pipeline", "translate"], cwd=site, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    assert f"removed {planted.relative_to(site)}, left by a run that was killed" in done.stderr
     # The one request in flight at the kill (--jobs 1) was billed but its answer never
     # arrived: that, and only that, is bought again. Everything answered before was kept.
     paid_twice = {t for t, n in Counter(deepl_server.texts_sent).items() if n > 1}

@@ -35,7 +35,7 @@ from pipeline.engines import Engine, create_engine, deepl_engine
 from pipeline.engines.deepl import DeepLEngine
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
-from pipeline.post import write_atomic
+from pipeline.post import remove_stale_temp_files, write_atomic
 from pipeline.report import LAST_RUN, report_dict, report_markdown
 from pipeline.run import PostResult, RunReport, Translator
 from pipeline.survey import orphans, parse_shard
@@ -100,6 +100,9 @@ def translate(
         except PipelineError as exc:
             raise fail(exc) from exc
     with run_lock(settings):
+        if not dry_run:
+            for temp in remove_stale_temp_files(settings.path(settings.output_dir), settings.path(settings.state_dir)):
+                err.print(f"removed {escape(str(temp))}, left by a run that was killed")
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
             report = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
