@@ -43,6 +43,14 @@ class TranslationCache:
     def set(self, key: str, translation: str) -> None:
         self._cache.set(key, translation)
 
+    def set_many(self, items: Iterable[tuple[str, str]]) -> None:
+        """Store several answers in one transaction: one commit per request's batch instead
+        of one per text, which otherwise dominates a cold run's own work (and holds the
+        database lock the other threads are waiting for)."""
+        with self._cache.transact():
+            for key, translation in items:
+                self._cache.set(key, translation)
+
     def close(self) -> None:
         self._cache.close()
 
@@ -64,6 +72,9 @@ class MemoryCache(TranslationCache):
 
     def set(self, key: str, translation: str) -> None:
         self._store[key] = translation
+
+    def set_many(self, items: Iterable[tuple[str, str]]) -> None:
+        self._store.update(items)
 
     def close(self) -> None:
         self._store.clear()

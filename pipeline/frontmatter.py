@@ -13,6 +13,7 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -274,7 +275,10 @@ def _yaml_block(value: str, original: str) -> str | None:
     return rendered + (rest if rest else "" if newlines == 0 else eol)
 
 
+@lru_cache(maxsize=256)
 def _plain_is_safe(value: str, in_flow: bool) -> bool:
+    """Whether `value` reads back as itself unquoted; remembered, as the values we add
+    (`lang: en`) are the same in every post."""
     if value != value.strip() or (in_flow and any(c in value for c in ",[]{}")):
         return False
     try:

@@ -466,8 +466,19 @@ _SHAPE_TOKENS = {
 _PAIR_SHAPE = {"i": "em", "b": "strong", "s": "s", "a": "link"}
 
 
+# Where a token of `_SHAPE_TOKENS` can begin: emphasis, strikethrough, links and images,
+# autolinks and HTML, math, code, footnotes (`[^`, `^[`). Text without any of them is plain.
+_SHAPE_STARTS = re.compile(r"[*_~\[<$`]")
+
+
 def _shape(markdown: str, env: Mapping[str, Any]) -> list[str]:
-    """The inline markup markdown-it finds in `markdown`: emphasis, links and images, in order."""
+    """The inline markup markdown-it finds in `markdown`: emphasis, links and images, in order.
+
+    Text that holds no character any of that markup starts with has none, without a parse
+    (most protected pieces are URLs, escapes and entities, checked for every answer).
+    """
+    if not _SHAPE_STARTS.search(markdown):
+        return []
     scratch: dict[str, Any] = {"references": env.get("references", {})}
     if "footnotes" in env:  # the footnote rules count references in here: parse on a copy
         scratch["footnotes"] = copy.deepcopy(env["footnotes"])

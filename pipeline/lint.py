@@ -26,15 +26,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import typer
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from pipeline.markdown import normalize
 
 WARNING = "warning"
 ERROR = "error"
@@ -112,6 +114,12 @@ def field_line(front_matter: str, key: str) -> int:
     return 1
 
 
+@lru_cache(maxsize=32)
+def _load_yaml(text: str) -> Any:
+    """`yaml.safe_load`, remembered: two checks read the same front matter (do not mutate)."""
+    return yaml.safe_load(text)
+
+
 def check_front_matter(path: Path, source: Source) -> list[LintFinding]:
     """Fields the site needs: a post without title or date cannot be published properly."""
     if source.front_matter is None:
@@ -119,7 +127,7 @@ def check_front_matter(path: Path, source: Source) -> list[LintFinding]:
     if not source.closed:
         return [LintFinding(path, 1, "F001", "front matter is never closed with a --- line", ERROR)]
     try:
-        values = yaml.safe_load(source.front_matter) or {}
+        values = _load_yaml(source.front_matter) or {}
     except yaml.YAMLError as exc:
         # context_mark is where the broken construct began (e.g. the opening quote).
         mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
@@ -158,6 +166,57 @@ def markdown() -> MarkdownIt:
     return MarkdownIt("commonmark").enable("table").disable("text_join")
 
 
+# Every token type `markdown()` can produce. The pipeline's parser is the same grammar plus
+# extensions (Liquid, math, footnotes, strikethrough); when none of them matched anywhere in
+# a post, its tokens contain only these types and are the very tokens `markdown()` gives,
+# except that adjacent text tokens are left unjoined (see `_joined_text`).
+_LINT_TOKEN_TYPES = frozenset({
+    "paragraph_open", "paragraph_close", "heading_open", "heading_close", "inline", "text", "text_special",
+    "softbreak", "hardbreak", "code_inline", "em_open", "em_close", "strong_open", "strong_close",
+    "link_open", "link_close", "image", "html_inline", "html_block", "fence", "code_block", "hr",
+    "blockquote_open", "blockquote_close", "bullet_list_open", "bullet_list_close", "ordered_list_open",
+    "ordered_list_close", "list_item_open", "list_item_close", "table_open", "table_close", "thead_open",
+    "thead_close", "tbody_open", "tbody_close", "tr_open", "tr_close", "th_open", "th_close", "td_open", "td_close",
+})  # fmt: skip
+
+
+def _lint_grammar_only(tokens: Sequence[Token]) -> bool:
+    """Whether `tokens` (and their children) hold only types `markdown()` can produce."""
+    return all(
+        token.type in _LINT_TOKEN_TYPES and (not token.children or _lint_grammar_only(token.children))
+        for token in tokens
+    )
+
+
+def body_tokens(body: str, parsed: tuple[str, Sequence[Token]] | None = None) -> Sequence[Token]:
+    """`markdown().parse(body)`, or the tokens of the same body the pipeline already has.
+
+    `parsed` is (body, tokens) from the pipeline's own parse (`segment.split`): reused when
+    it is the same text up to line endings (markdown-it normalises those itself) and no
+    pipeline extension matched, which saves a second parse of every post a run translates.
+    """
+    if parsed is not None:
+        other, tokens = parsed
+        if (other == body or normalize(other) == normalize(body)) and _lint_grammar_only(tokens):
+            return tokens
+    return markdown().parse(body)
+
+
+def _joined_text(children: list[Token]) -> list[Token]:
+    """Inline children with adjacent text tokens joined, as markdown-it's `fragments_join` does.
+
+    The pipeline's parser keeps them apart (an unmatched `**` is a token of its own), but
+    `check_emphasis` must see the characters on both sides of a run.
+    """
+    joined: list[Token] = []
+    for child in children:
+        if child.type == "text" and joined and joined[-1].type == "text":
+            joined[-1] = joined[-1].copy(content=joined[-1].content + child.content)
+        else:
+            joined.append(child)
+    return joined
+
+
 @dataclass(frozen=True)
 class Block:
     """An inline run of text (paragraph, heading or table cell) with its place in the file."""
@@ -169,9 +228,10 @@ class Block:
     in_list: bool = False
     setext: bool = False
 
-    @property
+    @cached_property
     def text(self) -> str:
-        """The visible text: markup removed, line breaks as spaces."""
+        """The visible text: markup removed, line breaks as spaces (computed once: every
+        check reads it)."""
         parts = []
         for child in self.inline.children or []:
             if child.type in ("text", "text_special", "code_inline"):
@@ -181,7 +241,7 @@ class Block:
         return " ".join("".join(parts).split())
 
 
-def blocks(tokens: list[Token], body_first_line: int, body_lines: list[str]) -> Iterator[Block]:
+def blocks(tokens: Sequence[Token], body_first_line: int, body_lines: list[str]) -> Iterator[Block]:
     """Every inline token with its block kind, file line and whether it sits in a list."""
     list_depth = 0
     kind = "paragraph"
@@ -202,6 +262,9 @@ def blocks(tokens: list[Token], body_first_line: int, body_lines: list[str]) -> 
             row_map = token.map
         elif token.type == "inline":
             span = token.map or row_map or [0, 1]
+            children = token.children or []
+            if any(a.type == b.type == "text" for a, b in zip(children, children[1:])):
+                token = token.copy(children=_joined_text(children))
             yield Block(
                 kind,
                 token,
@@ -358,7 +421,7 @@ def check_brackets(path: Path, block: Block) -> list[LintFinding]:
     return findings
 
 
-def check_fences(path: Path, tokens: list[Token], body_first_line: int, body_lines: list[str]) -> list[LintFinding]:
+def check_fences(path: Path, tokens: Sequence[Token], body_first_line: int, body_lines: list[str]) -> list[LintFinding]:
     """A fence that never closes turns the rest of the post into code: nothing gets translated."""
     findings = []
     for token in tokens:
@@ -379,7 +442,7 @@ def check_title_repeat(path: Path, source: Source, first: Block | None) -> list[
     if first is None or first.kind != "paragraph" or source.front_matter is None:
         return []
     try:
-        values = yaml.safe_load(source.front_matter) or {}
+        values = _load_yaml(source.front_matter) or {}
     except yaml.YAMLError:
         return []
     if not isinstance(values, dict):
@@ -408,8 +471,12 @@ def _clip(text: str, limit: int = 40) -> str:
 # Entry points
 
 
-def lint_text(path: Path, text: str) -> list[LintFinding]:
-    """All findings for one post's text, sorted by line."""
+def lint_text(path: Path, text: str, parsed: tuple[str, Sequence[Token]] | None = None) -> list[LintFinding]:
+    """All findings for one post's text, sorted by line.
+
+    `parsed`: the body and its tokens from the pipeline's parse, reused when equivalent
+    (see `body_tokens`); the findings are the same either way.
+    """
     path = Path(path)
     text = text.removeprefix("\ufeff")
     findings: list[LintFinding] = []
@@ -419,7 +486,7 @@ def lint_text(path: Path, text: str) -> list[LintFinding]:
     source = split_source(text)
     findings += check_front_matter(path, source)
     body_lines = source.body.split("\n")
-    tokens = markdown().parse(source.body)
+    tokens = body_tokens(source.body, parsed)
     all_blocks = list(blocks(tokens, source.body_first_line, body_lines))
     paragraphs = [b for b in all_blocks if b.kind == "paragraph"]
     findings += check_repeats(path, paragraphs)

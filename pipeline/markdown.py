@@ -9,7 +9,7 @@ like Markdown), and an inline rule for tags inside prose.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -110,6 +110,10 @@ def parser() -> MarkdownIt:
     md = _build()
     md.core.ruler.disable("text_join")
     md.inline.ruler2.disable("fragments_join")
+    # A pure function of the URL (percent-encoding, punycode) and the costliest step of a
+    # link; posts link the same pages over and over, and `inline.protect` re-runs the link
+    # rule for every link it keeps, so each destination is normalised once.
+    md.normalizeLink = lru_cache(maxsize=4096)(md.normalizeLink)  # type: ignore[method-assign]
     return md
 
 

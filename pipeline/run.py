@@ -24,7 +24,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from pipeline import frontmatter
 from pipeline.cache import TranslationCache, cache_key
@@ -48,7 +48,7 @@ from pipeline.state import (
     short_hash,
     state_path,
 )
-from pipeline.translate import REQUEST_OVERHEAD, Request, Usage, billable_length, split_sentences, translate_missing
+from pipeline.translate import REQUEST_OVERHEAD, Answers, Request, Usage, billable_length, split_sentences, translate_missing
 
 Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "planned"]
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
@@ -136,6 +136,7 @@ class _Previous:
     texts: list[str] = field(default_factory=list)
 
 
+HELD_FACTOR = 2  # a window also flushes once it holds this many times `window_texts` segments
 MIN_RATIO = 0.5  # English characters per Japanese character below which an answer looks cut off
 MIN_CHECKED = 20  # shorter sources vary too much to judge
 
@@ -145,15 +146,45 @@ def truncated(translated: str, protected: Protected) -> bool:
     return source >= MIN_CHECKED and billable_length(translated) < MIN_RATIO * source
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """An engine answer restored to Markdown and checked, once.
+
+    The retry decision in `_flush` needs the restore, and so does `_finish`; keeping the
+    outcome saves restoring every fresh answer twice.
+    """
+
+    protected: Protected
+    translated: str
+    restored: str | StructureError | None  # the Markdown, why the tags do not restore, or None: not tried
+    truncated: bool = False  # only judged when the answer restores
+
+    @property
+    def usable(self) -> bool:
+        return not isinstance(self.restored, StructureError) and not self.truncated
+
+
+def check_answer(translated: str, protected: Protected) -> _Answer:
+    try:
+        restored: str | StructureError = restore(translated, protected)
+    except StructureError as exc:
+        return _Answer(protected, translated, exc)
+    return _Answer(protected, translated, restored, truncated(translated, protected))
+
+
+def _is_restored(known: _Answer | None, segment: Segment, translated: str) -> TypeGuard[_Answer]:
+    """Whether `known` already holds this very answer restored for this very segment."""
+    return (
+        known is not None
+        and known.restored is not None
+        and known.protected is segment.protected
+        and known.translated == translated
+    )
+
+
 def acceptable(translated: str | None, protected: Protected) -> bool:
     """Whether an engine answer can be used: its tags restore and it is not cut short."""
-    if translated is None:
-        return False
-    try:
-        restore(translated, protected)
-    except StructureError:
-        return False
-    return not truncated(translated, protected)
+    return translated is not None and check_answer(translated, protected).usable
 
 
 class NeedsMerge(PipelineError):
@@ -164,11 +195,18 @@ class NeedsMerge(PipelineError):
 class _Prepared:
     post: Post
     output: Path
+    relative: Path  # the post's path inside the source tree (as the state records it)
     state_file: Path
     result: PostResult
     units: list[_Unit]
     previous_sha: str | None
     translations: dict[str, str] = field(default_factory=dict)
+
+    def release(self) -> None:
+        """Drop the segments and answers once the post is written: only its result is kept,
+        so a window's memory does not linger while the rest of the window is finished."""
+        self.units = []
+        self.translations = {}
 
 
 ProgressCallback = Callable[[PostResult], None]
@@ -193,9 +231,16 @@ class Translator:
         self._engine_settings = engine.settings()
         self._keep = self.glossary.keep_pattern
         self.fingerprint = settings_fingerprint(settings, self.glossary)
+        self._source_root: Path | None = None  # resolved once per run (see `_resolve_roots`)
+        self._output_root: Path | None = None
 
     def relative(self, source: Path) -> Path:
-        return self.settings.relative(source)
+        if self._source_root is None:
+            return self.settings.relative(source)
+        try:
+            return source.resolve().relative_to(self._source_root)
+        except ValueError:
+            return Path(source.name)
 
     def output_path(self, source: Path) -> Path:
         return self.settings.path(self.settings.output_dir) / self.relative(source)
@@ -212,8 +257,10 @@ class Translator:
     ) -> RunReport:
         started = time.perf_counter()
         report = RunReport(dry_run=dry_run)
+        self._resolve_roots()
         window: list[_Prepared] = []
         missing: dict[str, Segment] = {}
+        held = 0  # segments the window holds, translated or not
 
         def done(result: PostResult) -> None:
             report.posts.append(result)
@@ -237,9 +284,10 @@ class Translator:
                     continue
                 self._look_up(prepared, missing, retry_flagged)
                 window.append(prepared)
-                if len(missing) >= self.settings.window_texts:
+                held += len(prepared.units)
+                if self._window_full(len(missing), held):
                     self._flush(window, missing, report, done, dry_run)
-                    window, missing = [], {}
+                    window, missing, held = [], {}, 0
             self._flush(window, missing, report, done, dry_run)
         except EngineError as exc:
             names = [p.post.path.name for p in window]
@@ -255,12 +303,24 @@ class Translator:
         report.elapsed = time.perf_counter() - started
         return report
 
+    def _resolve_roots(self) -> None:
+        """Resolve the source and output folders once per run, not for every post:
+        resolving walks each path component on disk (a no-op run does little else)."""
+        self._source_root = self.settings.path(self.settings.source_dir).resolve()
+        self._output_root = self.settings.path(self.settings.output_dir).resolve()
+
+    def _window_full(self, missing: int, held: int) -> bool:
+        """Time to translate and write the window: enough texts for full batches, or enough
+        segments held that memory would grow with the tree (a tree whose paragraphs are
+        mostly cached or repeated finds few missing texts per post)."""
+        limit = self.settings.window_texts
+        return missing >= limit or held >= HELD_FACTOR * limit
+
     # preparing --------------------------------------------------------------------------
 
     def _prepare(self, path: Path, force: bool) -> _Prepared | PostResult:
-        output = self._confined(path)
+        output, relative = self._confined(path)
         post = read_post(path)
-        relative = self.relative(path)
         state_file = state_path(self.settings, relative)
         record = load_state(state_file)
         state, _ = classify(post.source_hash, output, record, self.fingerprint)
@@ -268,10 +328,10 @@ class Translator:
         if state == "up-to-date" and not force:
             result.status = "up-to-date"
             return result
-        result.lint_findings = len(lint_text(path, post.text))
+        skeleton = split(post.body, keep=self._keep)
+        result.lint_findings = len(lint_text(path, post.text, parsed=(post.body, skeleton.tokens)))
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         previous = self._previous(record, output, edition_sha)
-        skeleton = split(post.body, keep=self._keep)
         units: list[_Unit] = []
         for segment in skeleton.segments:
             units.append(self._body_unit(segment))
@@ -284,21 +344,23 @@ class Translator:
                 units.append(self._field_unit(fm_field, result))
         self._reuse(units, previous, result, post)
         result.segments = len(units)
-        return _Prepared(post, output, state_file, result, units, edition_sha)
+        return _Prepared(post, output, relative, state_file, result, units, edition_sha)
 
-    def _confined(self, path: Path) -> Path:
-        """The edition's path, refusing posts (or symlinks) outside the content tree and
-        editions that would land outside the output tree."""
-        source_root = self.settings.path(self.settings.source_dir).resolve()
-        output_root = self.settings.path(self.settings.output_dir).resolve()
+    def _confined(self, path: Path) -> tuple[Path, Path]:
+        """The edition's path and the post's path inside the source tree, refusing posts (or
+        symlinks) outside the content tree and editions that would land outside the output
+        tree. Both from one `resolve()` of the post: each costs a system call per folder."""
+        source_root = self._source_root or self.settings.path(self.settings.source_dir).resolve()
+        output_root = self._output_root or self.settings.path(self.settings.output_dir).resolve()
         resolved = path.resolve()
         if not resolved.is_relative_to(source_root):
             why = f"a symlink to {resolved}, " if path.is_symlink() else ""
             raise InputError(f"{why}outside the content tree {source_root}; refusing to read it", path=path)
-        output = self.settings.path(self.settings.output_dir) / resolved.relative_to(source_root)
+        relative = resolved.relative_to(source_root)
+        output = self.settings.path(self.settings.output_dir) / relative
         if not output.resolve().is_relative_to(output_root):
             raise InputError(f"its edition {output} would be written outside {output_root} (a symlink?); refusing", path=path)
-        return output
+        return output, relative
 
     def _body_unit(self, segment: Segment) -> _Unit:
         unit = _Unit(segment, short_hash(segment.protected.joined))
@@ -337,7 +399,9 @@ class Translator:
         return unit
 
     def _key(self, protected: Protected) -> str:
-        return cache_key(self._engine_settings, self.glossary.terms_in(prose_of(protected.xml)), protected.xml)
+        """The cache key; the glossary scan (an XML parse) only when there are terms to find."""
+        terms = self.glossary.terms_in(prose_of(protected.xml)) if self.glossary.terms else []
+        return cache_key(self._engine_settings, terms, protected.xml)
 
     def _previous(self, record: PostState | None, output: Path, edition_sha: str | None) -> _Previous:
         """Align the existing edition with its state record, so its English can be reused.
@@ -449,31 +513,50 @@ class Translator:
         dry_run: bool,
     ) -> None:
         requests = [Request(key, segment.xml) for key, segment in missing.items()]
+        checked: dict[str, _Answer] = {}
         if dry_run:
             report.would_bill += sum(billable_length(r.text) for r in requests)
         else:
-            report.usage.add(translate_missing(requests, self.engine, self.cache, self.settings.jobs))
+            # Each batch is checked as it lands, while the next ones are in flight.
+            def check(answers: Answers) -> None:
+                checked.update(self._check_fresh(answers, missing))
+
+            report.usage.add(translate_missing(requests, self.engine, self.cache, self.settings.jobs, check))
             # An answer that broke the structure or came back truncated is asked for once
             # more; whatever comes back is cached, so a re-run never pays for it again.
-            again = [
-                r for r in requests if missing[r.key].protected.elements and not acceptable(self.cache.get(r.key), missing[r.key].protected)
-                or not missing[r.key].protected.elements and self.cache.get(r.key) is None
-            ]
+            again = [r for r in requests if r.key not in checked or not checked[r.key].usable]
             if again:
                 report.usage.add(translate_missing(again, self.engine, self.cache, self.settings.jobs))
                 report.retried += len(again)
+                for r in again:
+                    checked.pop(r.key, None)  # a new answer: restored afresh in _finish
         for prepared in window:
             if not dry_run:
                 try:
-                    self._finish(prepared)
+                    self._finish(prepared, checked)
                 except PipelineError as exc:
                     prepared.result.status, prepared.result.error = "failed", exc.located(prepared.post.path)
                 except Exception as exc:  # a bug in one post must not cost the others their editions
                     error = InternalError(f"internal error ({type(exc).__name__}: {exc}); please report it")
                     prepared.result.status, prepared.result.error = "failed", error.located(prepared.post.path)
+            prepared.release()
             done(prepared.result)
 
-    def _finish(self, prepared: _Prepared) -> None:
+    def _check_fresh(self, answers: Answers, missing: dict[str, Segment]) -> dict[str, _Answer]:
+        """The engine's `answers` for segments of `missing`, checked.
+
+        A segment without elements cannot break on restore, so only its presence counts.
+        """
+        checked: dict[str, _Answer] = {}
+        for key, answer in answers.items():
+            segment = missing[key]
+            if segment.protected.elements:
+                checked[key] = check_answer(answer, segment.protected)
+            else:
+                checked[key] = _Answer(segment.protected, answer, None)  # restored once, in _finish
+        return checked
+
+    def _finish(self, prepared: _Prepared, checked: dict[str, _Answer] | None = None) -> None:
         post, result = prepared.post, prepared.result
         body_edits: list[tuple[int, int, str]] = []
         field_edits: list[tuple[frontmatter.Field, str]] = []
@@ -485,13 +568,14 @@ class Translator:
             if unit.fixed is not None:
                 text = unit.fixed
             else:
-                answers = [prepared.translations.get(key) or self.cache.get(key) for key, _ in unit.requests()]
+                answers = [self._answer_text(prepared, checked, key) for key, _ in unit.requests()]
                 translated = None if None in answers else " ".join(a for a in answers if a is not None)
-                text, usable = self._restore(unit.segment, translated, result, line)
+                known = checked.get(unit.key) if checked and not unit.parts else None
+                text, usable = self._restore(unit.segment, translated, result, line, known)
                 self._check_terms(unit.segment, translated, result, line)
             review = any(f.code == "needs-review" and f.line == line for f in result.flags)
             if unit.origin == "human":
-                self.memory.approve(unit.segment.protected.joined, text, self.relative(post.path).as_posix())
+                self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
             # A segment that kept its source because the answer was unusable has no reuse key:
             # later runs go back to the cache (no charge) or, with --retry-flagged, the engine.
             key = unit.reuse_key if usable else ""
@@ -515,7 +599,7 @@ class Translator:
         data = post.with_text(head + body)
         new_sha = source_hash(data)
         state = PostState(
-            source=self.relative(post.path).as_posix(),
+            source=prepared.relative.as_posix(),
             edition=prepared.output.as_posix(),
             source_sha256=post.source_hash,
             edition_sha256=new_sha,
@@ -531,6 +615,15 @@ class Translator:
             return
         write_atomic(prepared.output, data)
         result.status = "written"
+
+    def _answer_text(self, prepared: _Prepared, checked: dict[str, _Answer] | None, key: str) -> str | None:
+        """The English for one key: found before the flush, fresh from the engine (as
+        `_check_fresh` already read it from the cache), or from the cache."""
+        found = prepared.translations.get(key)
+        if found:
+            return found
+        fresh = checked.get(key) if checked else None
+        return fresh.translated if fresh is not None and fresh.translated else self.cache.get(key)
 
     def _reading_time(self, fm: FrontMatterBlock, path: Path, english: list[str]) -> int | None:
         """Minutes to read the English edition, when the source declares a reading time.
@@ -555,18 +648,22 @@ class Translator:
         for source, target in self.glossary.misses(prose_of(segment.xml), english):
             result.flags.append(Flag(line, "glossary", f"term {source!r} should be translated as {target!r}"))
 
-    def _restore(self, segment: Segment, translated: str | None, result: PostResult, line: int) -> tuple[str, bool]:
+    def _restore(
+        self, segment: Segment, translated: str | None, result: PostResult, line: int, known: _Answer | None = None
+    ) -> tuple[str, bool]:
         """The Markdown for one segment, and whether the engine's answer was usable.
 
-        An answer that broke the structure or was cut short gives the source itself."""
+        An answer that broke the structure or was cut short gives the source itself.
+        `known`: this answer as `_flush` already checked it, used when it is the very same."""
         if translated is None:
             raise InputError("translation missing from the cache after the engine call", line=line)
-        try:
-            text = restore(translated, segment.protected)
-        except StructureError as exc:
-            result.flags.append(Flag(line, "structure", f"{exc.message}; kept the Japanese source"))
+        answer = known if _is_restored(known, segment, translated) else check_answer(translated, segment.protected)
+        text = answer.restored
+        if isinstance(text, StructureError):
+            result.flags.append(Flag(line, "structure", f"{text.message}; kept the Japanese source"))
             return segment.source, False
-        if truncated(translated, segment.protected):
+        assert text is not None  # check_answer always restores
+        if answer.truncated:
             result.flags.append(
                 Flag(line, "truncated", "the translation is far shorter than the source; kept the Japanese source")
             )

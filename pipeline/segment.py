@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
@@ -49,6 +49,9 @@ class Skeleton:
     body: str
     segments: tuple[Segment, ...]
     skipped: tuple[Skipped, ...]
+    # markdown-it's tokens for `body`, so the lint can reuse this parse instead of its own;
+    # drop the skeleton once the post is prepared, they are the largest thing it holds
+    tokens: tuple[Token, ...] = field(default=(), compare=False, repr=False)
 
 
 def split(body: str, keep: re.Pattern[str] | None = None) -> Skeleton:
@@ -81,7 +84,7 @@ def split(body: str, keep: re.Pattern[str] | None = None) -> Skeleton:
             continue
         segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
     segments.sort(key=lambda s: s.start)
-    return Skeleton(body, tuple(segments), tuple(skipped))
+    return Skeleton(body, tuple(segments), tuple(skipped), tuple(tokens))
 
 
 def _line_table(text: str) -> tuple[list[int], list[int]]:

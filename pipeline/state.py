@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
@@ -55,6 +55,10 @@ class PostState:
     format: int = FORMAT
 
 
+_RECORD_FIELDS = tuple(f.name for f in fields(SegmentRecord))
+_HEAD_FIELDS = tuple(f.name for f in fields(PostState) if f.name != "segments")
+
+
 def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
     """Everything that changes an edition besides its source: engine options and term base."""
     payload = {
@@ -84,11 +88,22 @@ def load_state(path: Path) -> PostState | None:
         ) from exc
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
+def _flat(obj: object, names: tuple[str, ...]) -> dict[str, object]:
+    """A frozen record's fields as a dict.
+
+    Not `dataclasses.asdict`: that deep-copies every value and costs more than the JSON
+    encoding itself; every field here is a str, int, bool or None, so nothing needs copying.
+    """
+    return {name: getattr(obj, name) for name in names}
+
+
 def dump_state(state: PostState) -> str:
-    head = {k: v for k, v in asdict(state).items() if k != "segments"}
-    lines = [json.dumps(head, ensure_ascii=False, sort_keys=True)[:-1] + ', "segments": [']
-    records = [json.dumps(asdict(s), ensure_ascii=False, sort_keys=True) for s in state.segments]
-    lines.append(",\n".join("  " + r for r in records))
+    head = _flat(state, _HEAD_FIELDS)
+    lines = [_ENCODE(head)[:-1] + ', "segments": [']
+    lines.append(",\n".join("  " + _ENCODE(_flat(s, _RECORD_FIELDS)) for s in state.segments))
     lines.append("]}")
     return "\n".join(lines) + "\n"
 

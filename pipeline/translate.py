@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.cache import TranslationCache
 from pipeline.engines import Engine, Limits
@@ -38,8 +39,48 @@ class Usage:
         self.billed_characters += other.billed_characters
 
 
+# A tag as we write them (and DeepL gives them back): a name and at most an `id`.
+_XML_TAG = re.compile(r'<(/?)([A-Za-z_][A-Za-z0-9_.-]*)( id="[^"<&]*")?(/?)>')
+_ENTITIES = {"&amp;": 4, "&lt;": 3, "&gt;": 3, "&quot;": 5, "&apos;": 5}  # entity: characters beyond the one billed
+_NEEDS_PARSER = re.compile("[^\t\n\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # characters invalid in XML, and \r, which it rewrites
+
+
+@lru_cache(maxsize=4096)
 def billable_length(xml: str) -> int:
-    """Characters DeepL bills for an XML text: everything outside the tags themselves."""
+    """Characters DeepL bills for an XML text: everything outside the tags themselves.
+
+    Counted with regexes and str.count, not an XML parser: this runs for every text sent
+    and every answer checked (a source twice: billing and the truncation test, hence the
+    small cache). Whatever is not plainly text, our tags and the five named entities
+    (numeric entities, other attributes, CDATA, a carriage return, unbalanced tags) goes to
+    the parser, so the result is always the parser's.
+    """
+    if "]]>" in xml or _NEEDS_PARSER.search(xml):
+        return _parsed_length(xml)
+    tags = _XML_TAG.findall(xml) if "<" in xml else []
+    if len(tags) != xml.count("<"):
+        return _parsed_length(xml)
+    markup = 0
+    if "&" in xml:
+        counts = {entity: xml.count(entity) for entity in _ENTITIES}
+        if sum(counts.values()) != xml.count("&"):
+            return _parsed_length(xml)
+        markup += sum(n * _ENTITIES[entity] for entity, n in counts.items())
+    open_tags: list[str] = []
+    for closing, name, attribute, empty in tags:
+        markup += 2 + len(closing) + len(name) + len(attribute) + len(empty)
+        if not closing:
+            if not empty:
+                open_tags.append(name)
+        elif attribute or empty or not open_tags or open_tags.pop() != name:
+            return _parsed_length(xml)
+    if open_tags:
+        return _parsed_length(xml)
+    return len(xml) - markup
+
+
+def _parsed_length(xml: str) -> int:
+    """`billable_length` by the XML parser itself; a malformed text counts in full."""
     try:
         return sum(len(part) for part in ET.fromstring(f"<seg>{xml}</seg>").itertext())
     except ET.ParseError:
@@ -66,63 +107,76 @@ def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Reques
         yield batch
 
 
+Answers = dict[str, str]  # cache key -> the engine's text
+
+
 def translate_missing(
     requests: Sequence[Request],
     engine: Engine,
     cache: TranslationCache,
     jobs: int,
-    on_batch: Callable[[int], None] | None = None,
+    on_batch: Callable[[Answers], None] | None = None,
 ) -> Usage:
     """Translate `requests` (unique keys, none cached) and store every answer in `cache`.
 
     The first engine error stops new batches from starting and is re-raised once the
-    batches already in flight have finished (and been cached).
+    batches already in flight have finished (and been cached). `on_batch` is called, on
+    this thread, with the answers of each batch that landed once the next batch is on its
+    way: work on the answers then overlaps the requests still in flight, and needs no
+    read back from the cache (which the other batches are writing to).
     """
     usage = Usage()
     todo = list(batches(requests, engine.limits))
     if not todo:
         return usage
 
-    def run(batch: list[Request]) -> Usage:
+    def run(batch: list[Request]) -> tuple[Usage, Answers]:
         results = engine.translate([r.text for r in batch])
-        for request, result in zip(batch, results):
-            cache.set(request.key, result.text)
-        return Usage(1, len(batch), sum(r.billed_characters for r in results))
+        answers: Answers = {request.key: result.text for request, result in zip(batch, results)}
+        cache.set_many(answers.items())
+        return Usage(1, len(batch), sum(r.billed_characters for r in results)), answers
+
+    landed: list[Answers] = []
+
+    def notify() -> None:
+        while landed and on_batch is not None:
+            on_batch(landed.pop(0))
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        pending: set[Future[Usage]] = set()
-        queue = iter(todo)
+        pending: set[Future[tuple[Usage, Answers]]] = set()
         error: BaseException | None = None
-        for batch in queue:
+        for batch in todo:
             pending.add(pool.submit(run, batch))
+            notify()
             if len(pending) >= jobs:
-                error = _collect(pending, usage, on_batch)
+                error = _collect(pending, usage, landed)
                 if error:
                     break
         while pending and error is None:
-            error = _collect(pending, usage, on_batch)
+            error = _collect(pending, usage, landed)
+            notify()
         if error is not None:
             for future in pending:
                 future.cancel()
             wait(pending)
             for future in pending:
                 if not future.cancelled() and future.exception() is None:
-                    usage.add(future.result())
+                    usage.add(future.result()[0])
             raise error
+        notify()
     return usage
 
 
-def _collect(pending: set[Future[Usage]], usage: Usage, on_batch: Callable[[int], None] | None) -> BaseException | None:
+def _collect(pending: set[Future[tuple[Usage, Answers]]], usage: Usage, landed: list[Answers]) -> BaseException | None:
     done, _ = wait(pending, return_when=FIRST_COMPLETED)
     for future in done:
         pending.discard(future)
         exc = future.exception()
         if exc is not None:
             return exc
-        result = future.result()
+        result, answers = future.result()
         usage.add(result)
-        if on_batch:
-            on_batch(result.texts)
+        landed.append(answers)
     return None
 
 
