@@ -18,7 +18,7 @@ Codes (all findings are warnings unless they stop the site from building):
     M005 paragraph ends mid-sentence / resumes one   M006 unbalanced Japanese brackets
     M007 code fence never closed                     M008 body opens by repeating title/excerpt
 
-`lint_text` and `lint_paths` are the pure core; `lint` is the Typer command (`pipeline lint`).
+`lint_text` and `lint_paths` never print; `pipeline.cli.lint` is the command (`pipeline lint`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-import typer
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -502,10 +501,10 @@ def lint_text(path: Path, text: str, parsed: tuple[str, Sequence[Token]] | None 
 
 
 def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; directories become their *.md files."""
+    """Files as given; directories become every *.md below them (as `translate` reads them)."""
     files: list[Path] = []
     for path in paths:
-        files.extend(sorted(path.glob("*.md")) if path.is_dir() else [path])
+        files.extend(sorted(path.rglob("*.md")) if path.is_dir() else [path])
     return files
 
 
@@ -520,21 +519,3 @@ def lint_paths(paths: Iterable[Path]) -> list[LintFinding]:
             continue
         findings.extend(lint_text(path, text))
     return findings
-
-
-def lint(
-    paths: list[Path] = typer.Argument(None, help="Posts or directories to check (default: content/ja)."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 1 when anything is found (for CI)."),
-) -> None:
-    """Report editing accidents in the Japanese sources (repeated paragraphs, END markers, ...)."""
-    targets = paths or [Path("content/ja")]
-    missing = [p for p in targets if not p.exists()]
-    if missing:
-        typer.echo(f"no such file or directory: {', '.join(map(str, missing))}", err=True)
-        raise typer.Exit(2)
-    findings = lint_paths(targets)
-    for finding in findings:
-        typer.echo(str(finding))
-    files = len({f.path for f in findings})
-    typer.echo(f"{len(findings)} finding{'s' * (len(findings) != 1)} in {files} file{'s' * (files != 1)}")
-    raise typer.Exit(1 if strict and findings else 0)

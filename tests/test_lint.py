@@ -8,7 +8,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipeline.lint import LintFinding, lint, lint_paths, lint_text
+from pipeline.cli.lint import lint
+from pipeline.lint import LintFinding, lint_paths, lint_text
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "lint"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import typer
 
 from pipeline.cli.glossary import glossary_app
+from pipeline.cli.lint import lint
 from pipeline.cli.review import export, import_, review
 from pipeline.cli.site import site_app
 from pipeline.cli.status import check, status
 from pipeline.cli.translate import translate
-from pipeline.lint import lint
 
 app = typer.Typer(
     help="Translate Japanese Jekyll posts (content/ja) into English editions (content/en).",
