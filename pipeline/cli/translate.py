@@ -74,7 +74,16 @@ def translate(
     fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Translate posts into English editions (same relative path under the output folder)."""
+    """Translate posts into English editions (same relative path under the output folder).
+
+    Only new and changed posts are sent; unchanged text comes from the previous edition, the
+    translation memory or the cache, so nothing is paid for twice.
+
+    Examples: `pipeline translate` (DeepL, key in DEEPL_AUTH_KEY) · `pipeline translate --engine pseudo`
+    (offline trial) · `pipeline translate content/ja/2025-09-30-aws-ai-revenue.md --dry-run` (what it would bill).
+
+    Exit codes: 0 done · 1 some posts failed or need a manual merge (the others are written) ·
+    2 configuration, glossary or key · 3 DeepL quota exceeded · 4 DeepL unreachable · 130 interrupted."""
     settings = settings_from(
         config, engine=engine, target_lang=to.upper() if to else None, jobs=jobs, cache_dir=cache_dir
     )
