@@ -39,3 +39,14 @@ def test_workflow_runs_the_pipeline_with_cache_secret_shards_and_a_pull_request(
 def test_pre_commit_hook_calls_check() -> None:
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hooks[0]["entry"] == "pipeline check" and hooks[0]["pass_filenames"] is False
+
+
+def test_pull_request_job_attaches_the_review_report() -> None:
+    """Translators get the side-by-side report as an artifact and its summary in the PR body."""
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    steps = workflow["jobs"]["pull-request"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    review_at = next(i for i, r in enumerate(runs) if r.startswith("pipeline review --since HEAD --out review"))
+    upload = next(s for s in steps[review_at:] if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "review/report.html"
+    assert any("cat review/summary.md" in r for r in runs[review_at:])
