@@ -50,3 +50,48 @@ def test_pull_request_job_attaches_the_review_report() -> None:
     upload = next(s for s in steps[review_at:] if s.get("uses", "").startswith("actions/upload-artifact@"))
     assert upload["with"]["path"] == "review/report.html"
     assert any("cat review/summary.md" in r for r in runs[review_at:])
+
+
+KEEP_EDITS = REPO / ".github" / "scripts" / "keep-pull-request-edits.sh"
+
+
+def _git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false", *args],
+        cwd=cwd, capture_output=True, text=True, check=True,
+    )
+    return done.stdout
+
+
+def _commit(repo: Path, files: dict[str, str], message: str) -> None:
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text, encoding="utf-8")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", message)
+
+
+def test_translators_commits_on_the_editions_branch_survive_the_next_run(tmp_path: Path) -> None:
+    """create-pull-request force-updates its branch: without this step a translator's commit
+    on the open pull request would be replaced by the next run's machine output."""
+    origin, work = tmp_path / "origin", tmp_path / "work"
+    _git(tmp_path, "init", "-q", "-b", "main", str(origin))
+    _commit(origin, {"content/en/a.md": "machine A\n", "content/en/b.md": "machine B\n", "translations/a.md.json": "{}\n"}, "editions")
+    _git(origin, "checkout", "-q", "-b", "english-editions")
+    _commit(origin, {"content/en/a.md": "translator's A\n"}, "translator fixes A")
+    _git(origin, "checkout", "-q", "main")
+    _commit(origin, {"content/en/b.md": "edited on main\n"}, "another pull request merged")
+    _git(tmp_path, "clone", "-q", str(origin), str(work))
+    done = subprocess.run(["bash", str(KEEP_EDITS), "english-editions"], cwd=work, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "kept 1 file(s)" in done.stdout
+    assert (work / "content/en/a.md").read_text(encoding="utf-8") == "translator's A\n"
+    assert (work / "content/en/b.md").read_text(encoding="utf-8") == "edited on main\n"  # main's change not reverted
+
+
+def test_no_editions_branch_is_not_an_error(tmp_path: Path) -> None:
+    _git(tmp_path, "init", "-q", "-b", "main", str(tmp_path / "origin"))
+    _commit(tmp_path / "origin", {"content/en/a.md": "A\n"}, "editions")
+    _git(tmp_path, "clone", "-q", str(tmp_path / "origin"), str(tmp_path / "work"))
+    done = subprocess.run(["bash", str(KEEP_EDITS)], cwd=tmp_path / "work", capture_output=True, text=True)
+    assert done.returncode == 0 and "nothing to keep" in done.stdout, done.stderr
