@@ -8,9 +8,11 @@ backoff fast, so fault-injection tests finish in milliseconds.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import deepl.http_client
 import pytest
+from helpers import make_site, run_cli
 
 try:  # tests/ is a rootdir-style test dir (no __init__.py)
     from deepl_server import DeepLTestServer
@@ -47,3 +49,12 @@ def deepl_env(deepl_server: DeepLTestServer, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("DEEPL_AUTH_KEY", deepl_server.auth_key)
     monkeypatch.setenv("DEEPL_SERVER_URL", deepl_server.url)
     yield deepl_server
+
+
+@pytest.fixture
+def translated_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer) -> Path:
+    """The sample posts translated once through the test server, with cwd in the tree."""
+    make_site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate").exit_code == 0
+    return tmp_path

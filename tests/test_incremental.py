@@ -19,11 +19,8 @@ NEW = "でもね、今回のAWSの事例は、ただのバズワードで終わ�
 
 
 @pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> Path:
-    make_site(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    assert run_cli("translate").exit_code == 0
-    return tmp_path
+def site(translated_site: Path) -> Path:
+    return translated_site
 
 
 def fresh_clone(site: Path) -> None:

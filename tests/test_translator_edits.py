@@ -6,18 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import make_site, run_cli
+from helpers import run_cli
 
 POST = "2025-09-30-aws-ai-revenue.md"
 SOURCE_SENTENCE = "でもね、今回のAWSのケースは、ただのバズワードで終わる話ではない、と直感しました。"
 
 
 @pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> Path:
-    make_site(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    assert run_cli("translate").exit_code == 0
-    return tmp_path
+def site(translated_site: Path) -> Path:
+    return translated_site
 
 
 def edition(site: Path) -> Path:
