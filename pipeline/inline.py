@@ -18,6 +18,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 from xml.sax.saxutils import escape
 
@@ -388,6 +389,8 @@ def restore(xml: str, protected: Protected) -> str:
     emphasis that no longer flanks becomes HTML, and delimiter runs that were plain text
     in the source are escaped if they could now pair up.
     """
+    if xml == protected.xml and _restores_verbatim(protected):
+        return protected.joined
     try:
         root = ET.fromstring(f"<seg>{xml}</seg>")
     except ET.ParseError as exc:
@@ -454,6 +457,28 @@ def restore(xml: str, protected: Protected) -> str:
     return text
 
 
+def _restores_verbatim(protected: Protected) -> bool:
+    """Whether restoring `protected.xml` itself (an identity answer, or any answer that
+    came back unchanged) is known to give `protected.joined` without parsing it.
+
+    `protect` appends the same piece to the XML and to the Markdown for every token, only
+    escaped (`&`, `<`, `>`) on the XML side, and every element's `open`/`close` is the
+    Markdown piece it stands for; the XML it builds is well-formed and names each element
+    once. Parsing it back therefore gives each prose piece unchanged, unless the parser
+    or `_prose` rewrites it: a carriage return (XML normalises line endings) or, outside
+    plain values, a line break (joined into a space). With neither in the text, the walk
+    in `restore` rebuilds exactly `joined`, and `restore` returns it as is.
+
+    A `Protected` built by hand (the sentence pieces of a text too long for one request:
+    no elements, XML copied to `joined`) is not `protect`'s output, so it takes the full
+    path whenever it holds markup or an entity.
+    """
+    xml = protected.xml
+    if "\r" in xml or (not protected.plain and "\n" in xml):
+        return False
+    return bool(protected.elements) or ("<" not in xml and "&" not in xml)
+
+
 def protected_literal(piece: str) -> str:
     """A literal run's characters, whether or not it was already escaped."""
     return piece.replace("\\", "")
@@ -500,8 +525,18 @@ def _expected_shape(pieces: list[str], kinds: list[str], marks: list[tuple[int, 
             at[closing] = [_PAIR_SHAPE[tag] + "_close"]
     for i, kind in enumerate(kinds):
         if kind == "keep":
-            at[i] = _shape(pieces[i], env)
+            piece = pieces[i]
+            at[i] = list(_kept_shape(piece)) if "[" not in piece else _shape(piece, env)
     return [name for i in sorted(at) for name in at[i]]
+
+
+@lru_cache(maxsize=4096)
+def _kept_shape(piece: str) -> tuple[str, ...]:
+    """`_shape` of a kept piece without a `[`, remembered: the same URLs, code spans and
+    escapes come back in answer after answer. Without a `[` the document's link
+    references and footnotes cannot come into play (every rule that reads them starts
+    at a `[`), so the shape depends on the piece alone."""
+    return tuple(_shape(piece, {}))
 
 
 def _finish(text: str, protected: Protected) -> str:
