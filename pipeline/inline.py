@@ -30,7 +30,7 @@ from markdown_it.rules_inline.link import link as link_rule
 from markdown_it.token import Token
 
 from pipeline.errors import StructureError
-from pipeline.markdown import parser
+from pipeline.markdown import END_MARKER_LINE, parser
 
 KEEP_TAG = "x"  # the engine is told to ignore this tag's content
 _PAIR_TAGS = {"em": "i", "strong": "b", "s": "s"}
@@ -266,6 +266,12 @@ def protect(
             newline = content.index("\n", m.start())
             if kind == "hardbreak":
                 out.line_break(content[m.start() : newline] + glue.get(newline, "\n") + content[newline + 1 : m.end()])
+            elif (marker_end := _end_marker_line(children, i + 1, content, m.end())) is not None:
+                # `---END---` pasted under the last line: its own line in the English too,
+                # never sent as words (the lint reports it; the edition must not hide it)
+                out.protect(original(m.start(), marker_end[1]))
+                cur, i = marker_end[1], marker_end[0]
+                continue
             else:
                 after = content[m.end() : m.end() + 1]
                 out.join("" if _CJK.match(out.last_char() or " ") or _CJK.match(after or " ") else " ")
@@ -343,6 +349,23 @@ def protect(
     if cur != len(content) or pairs:
         raise UnsupportedInline(f"inline source not fully consumed ({cur} of {len(content)})")
     return out.build(escape_pipes=table_cell, env=env)
+
+
+def _end_marker_line(children: Sequence[Token], first: int, content: str, start: int) -> tuple[int, int] | None:
+    """If the line at `start` is an end marker (`---END---`, `== 終わり ==`) made of plain
+    text tokens up to the next line break or the end: (index of the token after them, its
+    offset). Otherwise None."""
+    line_end = content.find("\n", start)
+    line = content[start : len(content) if line_end < 0 else line_end]
+    if not END_MARKER_LINE.match(line):
+        return None
+    j, text = first, ""
+    while j < len(children) and children[j].type == "text" and len(text) < len(line):
+        text += children[j].content
+        j += 1
+    if text.rstrip() != line.rstrip() or (j < len(children) and children[j].type not in ("softbreak", "hardbreak")):
+        return None
+    return j, start + len(text)
 
 
 def _join_lines(text: str) -> str:

@@ -35,6 +35,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from pipeline.markdown import END_MARKER_LINE
 from pipeline.markdown import normalize
 
 WARNING = "warning"
@@ -48,12 +49,6 @@ MIN_REPEATED_SENTENCE = 30
 # A one-line paragraph this short with no 。 is a headline written as plain text.
 HEADLINE_MAX = 60
 
-_DECOR = r"[-=_*~#+]"
-_END_WORD = r"(?:THE\s*END|END(?:\s*OF\s*\w+)?|EOF|終わり|おわり|終了|以上)"
-STRAY_MARKER = re.compile(
-    rf"^\s*(?:{_DECOR}{{2,}}\s*{_END_WORD}\s*{_DECOR}*|{_DECOR}*\s*{_END_WORD}\s*{_DECOR}{{2,}}|END|EOF)\s*$",
-    re.IGNORECASE,
-)
 JEKYLL_DATE = re.compile(
     r"^\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?\s*$"
 )
@@ -285,7 +280,7 @@ def check_repeats(path: Path, paragraphs: list[Block]) -> list[LintFinding]:
     seen_sentences: dict[str, int] = {}
     for block in paragraphs:
         text = block.text
-        if len(text) >= MIN_REPEATED_PARAGRAPH and not STRAY_MARKER.match(text):
+        if len(text) >= MIN_REPEATED_PARAGRAPH and not END_MARKER_LINE.match(text):
             if text in seen_paragraphs:
                 first = seen_paragraphs[text]
                 message = f"paragraph repeats line {first} word for word (lines {first} and {block.first_line})"
@@ -310,7 +305,7 @@ def check_markers(path: Path, block: Block) -> list[LintFinding]:
     """`---END---` and friends, and separator lines swallowed by a paragraph or heading."""
     findings = []
     for offset, line in enumerate(block.lines):
-        if STRAY_MARKER.match(line):
+        if END_MARKER_LINE.match(line):
             message = f"stray end marker {line.strip()!r}; delete it"
         elif block.kind == "paragraph" and SEPARATOR_LINE.match(line):
             message = f"stray separator line {line.strip()!r} (not a thematic break here)"

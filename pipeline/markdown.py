@@ -100,6 +100,16 @@ def _math_inline(state: StateInline, silent: bool) -> bool:
         state.src = src
 
 
+# A line an editor's tool leaves at the end of a post: `---END---`, `== 終わり ==`, `EOF`.
+# The lint reports it; the pipeline keeps it on its own line and never sends it.
+_DECOR = r"[-=_*~#+]"
+_END_WORD = r"(?:THE\s*END|END(?:\s*OF\s*\w+)?|EOF|終わり|おわり|終了|以上)"
+END_MARKER_LINE = re.compile(
+    rf"^\s*(?:{_DECOR}{{2,}}\s*{_END_WORD}\s*{_DECOR}*|{_DECOR}*\s*{_END_WORD}\s*{_DECOR}{{2,}}|END|EOF)\s*$",
+    re.IGNORECASE,
+)
+
+
 @cache
 def parser() -> MarkdownIt:
     """Shared instance: building one costs more than parsing a post.
