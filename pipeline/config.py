@@ -8,6 +8,7 @@ an unknown key is an error rather than a silently ignored typo.
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,9 +82,26 @@ _KEYS: dict[str, tuple[str, type]] = {
 }
 
 
+def project_root(start: Path | None = None) -> Path:
+    """The folder the paths in the settings are relative to, found the way git finds its
+    checkout, so a command run from `content/ja/` works like one run at the top: the
+    nearest folder from `start` up that holds `pipeline.toml`, else the top of the git
+    checkout, else `start`. Returned relative to the current folder (short messages)."""
+    start = (start or Path.cwd()).resolve()
+    here = Path.cwd().resolve()
+    folders = [start, *start.parents]
+    found = next((f for f in folders if (f / CONFIG_FILE).is_file()), None) or next(
+        (f for f in folders if (f / ".git").exists()), start
+    )
+    try:
+        return Path(os.path.relpath(found, here))
+    except ValueError:  # another drive (Windows)
+        return found
+
+
 def load_settings(config: Path | None = None, root: Path | None = None) -> Settings:
-    """Defaults, then the config file (explicit, or `pipeline.toml` in `root`)."""
-    root = root or Path(".")
+    """Defaults, then the config file (explicit, or `pipeline.toml` in the project root)."""
+    root = root or project_root()
     path = config if config is not None else root / CONFIG_FILE
     if config is not None and not path.is_file():
         raise ConfigError("config file not found", path=path)

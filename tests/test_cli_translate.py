@@ -119,6 +119,19 @@ def test_paths_and_globs_select_posts(site: Path, deepl_env) -> None:
     assert written == ["2025-09-30-aws-ai-revenue.md"]
 
 
+def test_runs_from_a_subfolder_of_the_project(site: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:
+    """Like git: run in content/ja/, the command finds the project (pipeline.toml here) above."""
+    (site / "pipeline.toml").write_text('[translate]\nwindow_texts = 500\n', encoding="utf-8")
+    monkeypatch.chdir(site / "content" / "ja")
+    result = run_cli("translate", "2025-09-30-aws-ai-revenue.md")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (site / "content" / "en").glob("*.md")) == ["2025-09-30-aws-ai-revenue.md"]
+    assert (site / "translations" / "2025-09-30-aws-ai-revenue.md.json").is_file()
+    assert not (site / "content" / "ja" / "content").exists()
+    status = run_cli("status")
+    assert "new         ../../content/ja/2025-12-25-amazon-trillion-yen-ai-infrastructure.md" in status.stdout
+
+
 def test_report_file(site: Path, deepl_env) -> None:
     assert run_cli("translate", "--report", "report.json").exit_code == 0
     report = json.loads((site / "report.json").read_text())
