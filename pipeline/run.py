@@ -43,6 +43,7 @@ from pipeline.state import (
     SegmentRecord,
     classify,
     load_state,
+    complete_write,
     save_state,
     settings_fingerprint,
     short_hash,
@@ -342,6 +343,8 @@ class Translator:
         else:
             for fm_field in frontmatter.translatable_fields(post.front_matter, self.settings.translate_keys, path):
                 units.append(self._field_unit(fm_field, result))
+        if record is None and edition_sha is not None:
+            previous = self._adopt(units, output)
         self._reuse(units, previous, result, post)
         result.segments = len(units)
         return _Prepared(post, output, relative, state_file, result, units, edition_sha)
@@ -422,8 +425,8 @@ class Translator:
             if edited:
                 raise NeedsMerge(
                     f"the English edition {output} was edited by hand and now has {len(texts)} segments where "
-                    f"{len(body_records)} were written (paragraphs split or merged?); merge it by hand, "
-                    "then delete its state file to accept it as it is",
+                    f"{len(body_records)} were written (paragraphs split or merged?); left as it is: merge it by "
+                    "hand so its paragraphs line up with the Japanese again",
                     path=output,
                 )
             return _Previous()
@@ -436,6 +439,33 @@ class Translator:
             origin: Origin = "human" if edited and short_hash(text) != rec.e else rec.o
             previous.texts.append(text)
             previous.by_key.setdefault(rec.k, (text, origin))
+        return previous
+
+    def _adopt(self, units: list[_Unit], output: Path) -> _Previous:
+        """An edition the state knows nothing of (written by a translator, or its state file
+        deleted) is a person's work: every segment of it is taken as a human translation of
+        the source segment at the same place. If its segments do not line up with the
+        source's, there is no safe way to tell which English belongs where: refuse, and
+        leave the file alone."""
+        edition = read_post(output)
+        texts = [s.source for s in split(edition.body).segments]
+        body = [u for u in units if u.fm_field is None]
+        if len(texts) != len(body):
+            raise NeedsMerge(
+                f"the English edition {output} has no state record (written by hand, or its state file was deleted) "
+                f"and its {len(texts)} segments do not line up with the {len(body)} of the Japanese; left as it is: "
+                "merge it so its paragraphs line up, or move it aside to have it translated afresh",
+                path=output,
+            )
+        values = self._field_values(edition, output)
+        previous = _Previous()
+        for unit, text in zip(body, texts):
+            if unit.origin != "source":
+                previous.by_key.setdefault(unit.reuse_key, (text, "human"))
+        for unit in units:
+            name = unit.field_name
+            if name is not None and name in values and unit.origin != "approved":
+                previous.by_key.setdefault(unit.reuse_key, (values[name], "human"))
         return previous
 
     def _field_values(self, edition: Post, path: Path) -> dict[str, str]:
@@ -614,6 +644,7 @@ class Translator:
             result.status = "unchanged"
             return
         write_atomic(prepared.output, data)
+        complete_write(prepared.state_file, state)
         result.status = "written"
 
     def _answer_text(self, prepared: _Prepared, checked: dict[str, _Answer] | None, key: str) -> str | None:

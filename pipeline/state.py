@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal
 
@@ -110,6 +110,18 @@ def dump_state(state: PostState) -> str:
 
 def save_state(path: Path, state: PostState) -> None:
     write_atomic(path, dump_state(state).encode("utf-8"))
+
+
+def complete_write(path: Path, state: PostState) -> None:
+    """After the edition landed: forget the hash of the edition it replaced.
+
+    While `previous_edition_sha256` is set, an edition with that hash means "our write never
+    landed" and is rebuilt. Left set after a successful write, a translator who restores
+    that older version on purpose (`git checkout HEAD~1 -- the edition`) would see it
+    silently replaced by machine output again.
+    """
+    if state.previous_edition_sha256 is not None:
+        save_state(path, replace(state, previous_edition_sha256=None))
 
 
 @dataclass(frozen=True)

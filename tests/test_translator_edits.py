@@ -86,3 +86,59 @@ def test_restructured_edition_needs_a_manual_merge(site: Path, deepl_env) -> Non
     assert result.exit_code == 1
     assert "manual merge" in result.stdout and "split or merged" in result.stderr
     assert edition(site).read_bytes() == before
+
+
+def merge_two_paragraphs(site: Path) -> bytes:
+    paragraphs = edition(site).read_text(encoding="utf-8").split("\n\n")
+    edition(site).write_text("\n\n".join(paragraphs[:5] + [paragraphs[5] + " " + paragraphs[6]] + paragraphs[7:]), encoding="utf-8")
+    return edition(site).read_bytes()
+
+
+def state_file(site: Path) -> Path:
+    return site / "translations" / (POST + ".json")
+
+
+def test_restructured_edition_is_never_overwritten_even_with_its_state_deleted(site: Path, deepl_env) -> None:
+    """Deleting the state file must not turn a translator's edition into fair game."""
+    before = merge_two_paragraphs(site)
+    first = run_cli("translate")
+    assert first.exit_code == 1 and "split or merged" in first.stderr
+    state_file(site).unlink()
+    second = run_cli("translate")
+    assert second.exit_code == 1, second.stdout
+    assert "no state record" in second.stderr and "left as it is" in second.stderr
+    assert edition(site).read_bytes() == before
+    assert not state_file(site).exists()
+
+
+def test_edition_without_state_is_adopted_as_a_translators_work(site: Path, deepl_env) -> None:
+    human = human_edit(site)
+    state_file(site).unlink()  # an edition written by hand, or state lost: the pipeline never saw it
+    deepl_env.reset_log()
+    assert run_cli("translate").exit_code == 0
+    assert human in edition(site).read_text(encoding="utf-8")
+    assert deepl_env.translate_requests == []
+    record = json.loads(state_file(site).read_text(encoding="utf-8"))
+    origins = {s["o"] for s in record["segments"]}
+    assert "machine" not in origins and "human" in origins
+    # and from now on it is tracked: a source change re-translates and flags that segment only
+    src = site / "content" / "ja" / POST
+    src.write_text(src.read_text(encoding="utf-8").replace(SOURCE_SENTENCE, SOURCE_SENTENCE.replace("直感", "確信")), encoding="utf-8")
+    result = run_cli("translate", "--report", "r.json")
+    assert result.exit_code == 0
+    flags = [w for p in json.loads((site / "r.json").read_text())["posts"] for w in p["warnings"]]
+    assert [w["previous"] for w in flags if w["code"] == "needs-review"] == [human]
+    assert len(deepl_env.translate_requests) == 1 and len(deepl_env.texts_sent) == 1
+
+
+def test_a_translator_restoring_the_previous_edition_is_kept(site: Path, deepl_env) -> None:
+    """`git checkout HEAD~1 -- edition` after a run: the older text is a choice, not a crash."""
+    older = edition(site).read_bytes()
+    src = site / "content" / "ja" / POST
+    src.write_text(src.read_text(encoding="utf-8").replace(SOURCE_SENTENCE, SOURCE_SENTENCE + "本当に。"), encoding="utf-8")
+    assert run_cli("translate").exit_code == 0
+    assert edition(site).read_bytes() != older
+    assert json.loads(state_file(site).read_text(encoding="utf-8"))["previous_edition_sha256"] is None
+    edition(site).write_bytes(older)
+    assert run_cli("translate").exit_code == 0
+    assert edition(site).read_bytes() == older

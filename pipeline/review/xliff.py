@@ -47,7 +47,7 @@ from pipeline.inline import Element, Protected, protect_plain, protected_literal
 from pipeline.memory import MEMORY_FILE, TranslationMemory
 from pipeline.post import Post, parse_post, read_post, source_hash, write_atomic
 from pipeline.segment import Segment, splice, split
-from pipeline.state import PostState, SegmentRecord, load_state, save_state, short_hash, state_path
+from pipeline.state import PostState, SegmentRecord, complete_write, load_state, save_state, short_hash, state_path
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -774,3 +774,4 @@ def _verify_and_apply(
     save_state(state_path(settings, loaded.relative), state)
     if new_sha != old_sha:
         write_atomic(loaded.edition_path, data)
+        complete_write(state_path(settings, loaded.relative), state)
