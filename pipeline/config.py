@@ -90,9 +90,9 @@ def project_root(start: Path | None = None) -> Path:
     start = (start or Path.cwd()).resolve()
     here = Path.cwd().resolve()
     folders = [start, *start.parents]
-    found = next((f for f in folders if (f / CONFIG_FILE).is_file()), None) or next(
-        (f for f in folders if (f / ".git").exists()), start
-    )
+    found = next((f for f in folders if (f / CONFIG_FILE).is_file()), None)
+    if found is None:
+        found = next((f for f in folders if (f / ".git").exists()), start)
     try:
         return Path(os.path.relpath(found, here))
     except ValueError:  # another drive (Windows)

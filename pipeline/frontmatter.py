@@ -87,6 +87,7 @@ def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
         key = key_node.value
         if key not in keys:
             continue
+        items: list[tuple[int | None, yaml.ScalarNode]]
         if isinstance(value_node, yaml.ScalarNode):
             items = [(None, value_node)]
         elif isinstance(value_node, yaml.SequenceNode):
@@ -200,7 +201,7 @@ def yaml_load(text: str) -> Any:
         return None
 
 
-def _parses_to(values: Any, fields: list[tuple[Field, str]], added: dict[str, str]) -> bool:
+def _parses_to(values: Any, fields: list[tuple[Field, str]], added: dict[str, str | int]) -> bool:
     """Whether edited front matter reads back as the values we meant to write."""
     if not isinstance(values, dict):
         return False
@@ -223,7 +224,7 @@ def _splice(text: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
-def _yaml_scalar(value: str, style: str, original: str, in_flow: bool, quoted: bool = False) -> str:
+def _yaml_scalar(value: str | int, style: str, original: str, in_flow: bool, quoted: bool = False) -> str:
     """Render `value` in the quoting style the author used, falling back to double quotes.
 
     With `quoted`, always the double-quoted form (valid in any context): used when the
@@ -416,7 +417,7 @@ def _toml_style(source: str) -> str:
     return ""
 
 
-def _toml_string(value: str, style: str, original: str) -> str:
+def _toml_string(value: str | int, style: str, original: str) -> str:
     """`value` as a TOML string in the author's quoting style where it can be written so."""
     if isinstance(value, int):  # derived numbers such as reading_time
         return str(value)
@@ -439,7 +440,7 @@ def _toml_basic(value: str) -> str:
     return '"' + "".join(escapes.get(c, f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in value) + '"'
 
 
-def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str], newline: str) -> str:
+def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:
     text = block.text
     try:
         located = dict(_toml_root_values(text))
@@ -462,7 +463,8 @@ def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: 
         elif key in current:
             return _edit_toml_by_tomlkit(block, fields, added)
         else:
-            appended.append(f"{key} = {_toml_basic(value)}{newline}")
+            rendered = _toml_basic(value) if isinstance(value, str) else str(value)
+            appended.append(f"{key} = {rendered}{newline}")
     if appended:
         at = root_end
         prefix = newline if at > 0 and not text[:at].endswith(("\n", "\r")) else ""
@@ -475,7 +477,7 @@ def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: 
     return result if _parses_to(values, fields, added) else _edit_toml_by_tomlkit(block, fields, added)
 
 
-def _edit_toml_by_tomlkit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str]) -> str:
+def _edit_toml_by_tomlkit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int]) -> str:
     """Fallback for TOML the scanner does not follow: tomlkit keeps most of the layout."""
     doc = tomlkit.parse(block.text)
     for field, new in fields:

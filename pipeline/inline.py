@@ -296,7 +296,8 @@ def protect(
             out.close(pairs.pop(), tok.markup)
             cur += len(tok.markup)
         elif kind == "link_open" and tok.markup in ("autolink", "linkify"):
-            end = content.index(">", cur) + 1 if tok.markup == "autolink" else cur + len(tok.attrGet("href") or "")
+            href = tok.attrGet("href")
+            end = content.index(">", cur) + 1 if tok.markup == "autolink" else cur + (len(href) if isinstance(href, str) else 0)
             out.protect(content[cur:end], visible=content[cur:end].strip("<>"))
             while children[i].type != "link_close":
                 i += 1

@@ -106,6 +106,8 @@ def _locate(
     paragraph's outer whitespace; what is left of every line is a suffix of the source line
     (the last line may be followed by whitespace, a closing `#` run or further table cells).
     """
+    if tok.map is None:  # split() only passes tokens with a map
+        return None
     lines = tok.content.split("\n")
     first = tok.map[0]
     if first + len(lines) > len(starts):

@@ -210,7 +210,7 @@ def parse_diagnostics(stderr: str, stdout: str, staging: Path, sources: dict[str
     stderr line counts, minus the Ruby backtrace that follows a fatal error.
     """
     by_staged = {f"_posts/{lang}/{path.name}": path for lang, posts in sources.items() for path in posts.values()}
-    diagnostics = []
+    diagnostics: list[Diagnostic] = []
     lines = [*stderr.splitlines(), *(line for line in stdout.splitlines() if re.search(r"(?i)warning|error", line))]
     for raw in lines:
         line = ANSI_ESCAPE.sub("", raw).strip()

@@ -104,7 +104,7 @@ def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Pat
                     unmapped.append(f.value)
         text = "\n".join(prose)
         terms = {s: text.count(s) for s in glossary.terms if s in text}
-        names = {}
+        names: dict[str, int] = {}
         if glossary.keep_pattern is not None:
             for m in glossary.keep_pattern.finditer(text):
                 names[m.group(0)] = names.get(m.group(0), 0) + 1

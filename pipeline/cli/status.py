@@ -9,8 +9,11 @@ import typer
 
 from pipeline.cli.common import ConfigOption, EngineOption, PathsArgument, TargetOption, expand_paths, fail, load_term_base, out, settings_from
 from pipeline.errors import PipelineError
-from pipeline.state import TreeStatus
+from pipeline.state import State, TreeStatus
 from pipeline.survey import survey
+
+# in the order they are counted in the summary
+STATES: tuple[State, ...] = ("new", "stale", "up-to-date", "edited", "orphaned")
 
 
 def status(
@@ -37,14 +40,14 @@ def status(
                 }
                 for p in tree.posts
             ],
-            "counts": {s: tree.count(s) for s in ("new", "stale", "up-to-date", "edited", "orphaned")},
+            "counts": {s: tree.count(s) for s in STATES},
         }
         out.print_json(data=data)
         return
     for p in tree.posts:
         out.print(f"{p.state:<11} {p.source or p.edition}" + (f"  ({p.reason})" if p.reason and p.state != "new" else ""))
     out.print(
-        ", ".join(f"{tree.count(s)} {s}" for s in ("new", "stale", "up-to-date", "edited", "orphaned")),
+        ", ".join(f"{tree.count(s)} {s}" for s in STATES),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from typing import Required, TypedDict
 
 import deepl
 
@@ -17,6 +18,21 @@ from pipeline.errors import AuthenticationError, EngineError, QuotaExceededError
 from pipeline.inline import KEEP_TAG
 
 INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
+
+
+class TranslateOptions(TypedDict, total=False):
+    """The keyword arguments we pass to `deepl.Translator.translate_text`."""
+
+    source_lang: Required[str]
+    target_lang: Required[str]
+    tag_handling: Required[str]
+    ignore_tags: Required[list[str]]
+    non_splitting_tags: Required[list[str]]
+    # only sent when set
+    model_type: str
+    formality: str
+    tag_handling_version: str
+    glossary: str
 
 
 class DeepLEngine:
@@ -73,7 +89,7 @@ class DeepLEngine:
         }
 
     def translate(self, texts: Sequence[str]) -> list[EngineResult]:
-        options: dict[str, object] = {
+        options: TranslateOptions = {
             "source_lang": self.source_lang,
             "target_lang": self.target_lang,
             "tag_handling": "xml",
@@ -81,9 +97,12 @@ class DeepLEngine:
             # Our tags are all inline markup: a sentence never ends at one of them.
             "non_splitting_tags": list(INLINE_TAGS),
         }
-        for key in ("model_type", "formality", "tag_handling_version"):
-            if getattr(self, key):
-                options[key] = getattr(self, key)
+        if self.model_type:
+            options["model_type"] = self.model_type
+        if self.formality:
+            options["formality"] = self.formality
+        if self.tag_handling_version:
+            options["tag_handling_version"] = self.tag_handling_version
         if self.glossary_id:
             options["glossary"] = self.glossary_id
         try:

@@ -399,10 +399,10 @@ def review_post(
         if record is not None and record.review and not any(f.code == "needs-review" for f in run_flags):
             run_flags.append(Flag("needs-review", "the source changed under a translator's English, which was re-translated; check it", "state"))
         kind: RowKind
-        if ja_old is None and ja_new is not None:
-            kind = "added"
-        elif ja_new is None:
+        if ja_new is None:
             kind = "removed"
+        elif ja_old is None:
+            kind = "added"
         elif ja_old.text != ja_new.text or (en_old.text if en_old else None) != (en_new.text if en_new else None):
             kind = "changed"
         elif run_flags:

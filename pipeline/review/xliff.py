@@ -753,9 +753,9 @@ def _verify_and_apply(
         if change is None:
             new_records.append(rec)
             continue
-        src = loaded.find(where)
-        assert src is not None
-        memory.approve(src[0].protected.joined, change.text, loaded.relative.as_posix(), origin="approved")
+        found = loaded.find(where)
+        assert found is not None
+        memory.approve(found[0].protected.joined, change.text, loaded.relative.as_posix(), origin="approved")
         new_records.append(replace(rec, e=short_hash(change.text) if change.edited else rec.e, o="approved", review=False))
     old_sha = source_hash(loaded.edition_path.read_bytes())
     new_sha = source_hash(data)
