@@ -134,7 +134,17 @@ class _Previous:
 
     by_key: dict[str, tuple[str, Origin]] = field(default_factory=dict)
     records: tuple[SegmentRecord, ...] = ()
-    texts: list[str] = field(default_factory=list)
+    entries: list[tuple[str, Origin] | None] = field(default_factory=list)  # per record; None: field gone
+
+    def add(self, key: str, text: str, origin: Origin) -> None:
+        """By reuse key, for segments that moved. A person's text wins over ours: of two
+        copies of a repeated paragraph, the one a translator edited is the one to keep."""
+        known = self.by_key.get(key)
+        if known is None or (known[1] not in _PEOPLE and origin in _PEOPLE):
+            self.by_key[key] = (text, origin)
+
+
+_PEOPLE: tuple[Origin, ...] = ("human", "approved")
 
 
 HELD_FACTOR = 2  # a window also flushes once it holds this many times `window_texts` segments
@@ -432,13 +442,15 @@ class Translator:
             return _Previous()
         values = self._field_values(edition, output)
         previous = _Previous(records=record.segments)
+        body = iter(texts)
         for rec in record.segments:
-            text = values.get(rec.f) if rec.f is not None else texts.pop(0)
+            text = values.get(rec.f) if rec.f is not None else next(body)
             if text is None:
+                previous.entries.append(None)
                 continue
             origin: Origin = "human" if edited and short_hash(text) != rec.e else rec.o
-            previous.texts.append(text)
-            previous.by_key.setdefault(rec.k, (text, origin))
+            previous.entries.append((text, origin))
+            previous.add(rec.k, text, origin)
         return previous
 
     def _adopt(self, units: list[_Unit], output: Path) -> _Previous:
@@ -461,11 +473,11 @@ class Translator:
         previous = _Previous()
         for unit, text in zip(body, texts):
             if unit.origin != "source":
-                previous.by_key.setdefault(unit.reuse_key, (text, "human"))
+                previous.add(unit.reuse_key, text, "human")
         for unit in units:
             name = unit.field_name
             if name is not None and name in values and unit.origin != "approved":
-                previous.by_key.setdefault(unit.reuse_key, (values[name], "human"))
+                previous.add(unit.reuse_key, values[name], "human")
         return previous
 
     def _field_values(self, edition: Post, path: Path) -> dict[str, str]:
@@ -482,11 +494,12 @@ class Translator:
         Precedence: a translator's text in this edition, then an approved translation of the
         same source from the memory, then our own earlier machine output.
         """
-        for unit in units:
+        in_place = self._in_place(units, previous)
+        for j, unit in enumerate(units):
             if unit.origin == "approved":  # taxonomy: the glossary decides
                 continue
-            hit = previous.by_key.get(unit.reuse_key)
-            if hit is not None and hit[1] in ("human", "approved"):
+            hit = in_place.get(j) or previous.by_key.get(unit.reuse_key)
+            if hit is not None and hit[1] in _PEOPLE:
                 unit.fixed, unit.origin = hit
                 continue
             if unit.origin == "source":  # nothing to translate, and nobody edited it
@@ -506,13 +519,35 @@ class Translator:
             if tag != "replace" or i2 - i1 != j2 - j1:
                 continue
             for i, j in zip(range(i1, i2), range(j1, j2)):
-                rec, unit = previous.records[i], units[j]
-                if rec.o in ("human", "approved") or previous.by_key.get(rec.k, ("", "machine"))[1] == "human":
-                    text = previous.by_key.get(rec.k, ("", rec.o))[0]
+                rec, unit, entry = previous.records[i], units[j], previous.entries[i]
+                if rec.o in _PEOPLE or (entry is not None and entry[1] in _PEOPLE):
+                    text = entry[0] if entry is not None else ""
                     line = unit.segment.line if unit.fm_field else post.body_first_line + unit.segment.line - 1
                     result.flags.append(
                         Flag(line, "needs-review", "the source changed under a human translation; re-translated", text)
                     )
+
+    @staticmethod
+    def _in_place(units: list[_Unit], previous: _Previous) -> dict[int, tuple[str, Origin]]:
+        """The previous English of each unit whose source segment is unchanged at its place.
+
+        By position first, not by key: two copies of a repeated paragraph share a key but
+        may carry different English (a translator fixed one), and a person's text for an
+        unchanged source stays even when the key moved (glossary or engine settings changed:
+        only our own output is then out of date).
+        """
+        if not previous.records:
+            return {}
+        matcher = difflib.SequenceMatcher(a=[r.s for r in previous.records], b=[u.source_hash for u in units], autojunk=False)
+        found: dict[int, tuple[str, Origin]] = {}
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag != "equal":
+                continue
+            for i, j in zip(range(i1, i2), range(j1, j2)):
+                entry, rec = previous.entries[i], previous.records[i]
+                if entry is not None and rec.f == units[j].field_name and (entry[1] in _PEOPLE or rec.k == units[j].reuse_key):
+                    found[j] = entry
+        return found
 
     def _look_up(self, prepared: _Prepared, missing: dict[str, Segment], retry_flagged: bool) -> None:
         for unit in prepared.units:

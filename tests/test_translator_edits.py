@@ -142,3 +142,34 @@ def test_a_translator_restoring_the_previous_edition_is_kept(site: Path, deepl_e
     edition(site).write_bytes(older)
     assert run_cli("translate").exit_code == 0
     assert edition(site).read_bytes() == older
+
+
+REPEATED_POST = "2025-12-25-amazon-trillion-yen-ai-infrastructure.md"  # a paragraph pasted twice (lines 95, 99)
+
+
+def test_an_edit_to_the_second_copy_of_a_repeated_paragraph_is_kept(site: Path, deepl_env) -> None:
+    path = site / "content" / "en" / REPEATED_POST
+    paragraphs = path.read_text(encoding="utf-8").split("\n\n")
+    copies = [i for i, p in enumerate(paragraphs) if paragraphs.count(p) > 1 and "END" not in p]
+    assert len(copies) == 2
+    human = "Nobody, me included, can predict the future perfectly."
+    paragraphs[copies[1]] = human
+    path.write_text("\n\n".join(paragraphs), encoding="utf-8")
+    assert run_cli("translate").exit_code == 0
+    after = path.read_text(encoding="utf-8").split("\n\n")
+    assert after[copies[1]] == human
+    record = json.loads((site / "translations" / (REPEATED_POST + ".json")).read_text(encoding="utf-8"))
+    assert [s["o"] for s in record["segments"]].count("human") == 1
+
+
+def test_a_glossary_change_in_the_same_push_does_not_drop_an_edit(site: Path, deepl_env) -> None:
+    """The edit is not in the memory yet and the segment's cache key moved with the term:
+    the translator's text must still win over a fresh machine translation."""
+    text = edition(site).read_text(encoding="utf-8")
+    paragraph = next(p for p in text.split("\n\n") if "generative AI" in p or "生成AI" in p)
+    human = "A translator's own wording of this paragraph about generative artificial intelligence."
+    edition(site).write_text(text.replace(paragraph, human), encoding="utf-8")
+    terms = site / "glossary" / "terms.tsv"
+    terms.write_text(terms.read_text(encoding="utf-8").replace("\tgenerative AI", "\tgenerative artificial intelligence"), encoding="utf-8")
+    assert run_cli("translate").exit_code == 0
+    assert human in edition(site).read_text(encoding="utf-8")
