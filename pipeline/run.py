@@ -21,7 +21,7 @@ import math
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TypeGuard
@@ -126,6 +126,14 @@ class _Unit:
         if self.fm_field is None:
             return None
         return self.fm_field.key if self.fm_field.index is None else f"{self.fm_field.key}[{self.fm_field.index}]"
+
+
+def _alignment(previous: _Previous, units: list[_Unit]) -> Sequence[tuple[str, int, int, int, int]]:
+    """difflib opcodes lining up the recorded segments with this run's, by source hash."""
+    if not previous.records:
+        return []
+    matcher = difflib.SequenceMatcher(a=[r.s for r in previous.records], b=[u.source_hash for u in units], autojunk=False)
+    return matcher.get_opcodes()
 
 
 @dataclass
@@ -512,16 +520,13 @@ class Translator:
         if not previous.records:
             return
         # Sources that changed under a human translation: re-translate, flag, show the old text.
-        old = [r.s for r in previous.records]
-        new = [u.source_hash for u in units]
-        matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for tag, i1, i2, j1, j2 in _alignment(previous, units):
             if tag != "replace" or i2 - i1 != j2 - j1:
                 continue
             for i, j in zip(range(i1, i2), range(j1, j2)):
-                rec, unit, entry = previous.records[i], units[j], previous.entries[i]
-                if rec.o in _PEOPLE or (entry is not None and entry[1] in _PEOPLE):
-                    text = entry[0] if entry is not None else ""
+                rec, unit, was = previous.records[i], units[j], previous.entries[i]
+                if rec.o in _PEOPLE or (was is not None and was[1] in _PEOPLE):
+                    text = was[0] if was is not None else ""
                     line = unit.segment.line if unit.fm_field else post.body_first_line + unit.segment.line - 1
                     result.flags.append(
                         Flag(line, "needs-review", "the source changed under a human translation; re-translated", text)
@@ -536,11 +541,8 @@ class Translator:
         unchanged source stays even when the key moved (glossary or engine settings changed:
         only our own output is then out of date).
         """
-        if not previous.records:
-            return {}
-        matcher = difflib.SequenceMatcher(a=[r.s for r in previous.records], b=[u.source_hash for u in units], autojunk=False)
         found: dict[int, tuple[str, Origin]] = {}
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for tag, i1, i2, j1, j2 in _alignment(previous, units):
             if tag != "equal":
                 continue
             for i, j in zip(range(i1, i2), range(j1, j2)):
