@@ -61,7 +61,7 @@ class Flag:
     """Something a reviewer should look at in one segment of one post."""
 
     line: int
-    code: str  # structure | glossary | unmapped-taxonomy | needs-review | skipped | no-front-matter
+    code: str  # structure | glossary | unmapped-taxonomy | taxonomy-override | needs-review | skipped | no-front-matter
     message: str
     previous: str | None = None  # needs-review: the translator's earlier English
 
@@ -504,7 +504,18 @@ class Translator:
         """
         in_place = self._in_place(units, previous)
         for j, unit in enumerate(units):
-            if unit.origin == "approved":  # taxonomy: the glossary decides
+            if unit.origin == "approved":  # taxonomy: the glossary decides, but says so
+                was = in_place.get(j)
+                if was is not None and was[1] == "human" and was[0] != unit.fixed:
+                    result.flags.append(
+                        Flag(
+                            unit.segment.line,
+                            "taxonomy-override",
+                            f"{unit.field_name} was edited to {was[0]!r} in the English edition, but the taxonomy maps "
+                            f"{unit.segment.source!r} to {unit.fixed!r}; change glossary/taxonomy.tsv to keep it",
+                            was[0],
+                        )
+                    )
                 continue
             hit = in_place.get(j) or previous.by_key.get(unit.reuse_key)
             if hit is not None and hit[1] in _PEOPLE:

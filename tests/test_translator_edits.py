@@ -173,3 +173,16 @@ def test_a_glossary_change_in_the_same_push_does_not_drop_an_edit(site: Path, de
     terms.write_text(terms.read_text(encoding="utf-8").replace("\tgenerative AI", "\tgenerative artificial intelligence"), encoding="utf-8")
     assert run_cli("translate").exit_code == 0
     assert human in edition(site).read_text(encoding="utf-8")
+
+
+def test_a_hand_edited_tag_is_overridden_by_the_taxonomy_with_a_warning(site: Path, deepl_env) -> None:
+    """Tags map through glossary/taxonomy.tsv for every post alike; a change made in one
+    edition cannot win, but it must not vanish without a word either."""
+    text = edition(site).read_text(encoding="utf-8")
+    assert '"Latest News"' in text
+    edition(site).write_text(text.replace('"Latest News"', '"News"', 1), encoding="utf-8")
+    result = run_cli("translate", "--force")
+    assert result.exit_code == 0
+    assert '"Latest News"' in edition(site).read_text(encoding="utf-8")
+    assert "taxonomy-override: tags[1] was edited to 'News'" in result.stderr
+    assert "change glossary/taxonomy.tsv to keep it" in result.stderr

@@ -24,6 +24,7 @@ FLAG_LABELS = {
     "structure": "tags broken (Japanese kept)",
     "truncated": "truncated (Japanese kept)",
     "unmapped-taxonomy": "unmapped taxonomy",
+    "taxonomy-override": "edit overridden by the taxonomy",
     "skipped": "block not translated",
     "no-front-matter": "no front matter",
     "alignment": "segments do not line up",
