@@ -507,10 +507,14 @@ def lint_paths(paths: Iterable[Path]) -> list[LintFinding]:
     """Lint every file (directories: their *.md); unreadable files are findings, not crashes."""
     findings: list[LintFinding] = []
     for path in expand(paths):
+        raw = path.read_bytes()
         try:
-            text = path.read_text(encoding="utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            findings.append(LintFinding(path, 1, "F007", f"not UTF-8 ({exc.reason} at byte {exc.start})", ERROR))
+            line = raw.count(b"\n", 0, exc.start) + 1
+            column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            message = f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {column}); re-save the file as UTF-8"
+            findings.append(LintFinding(path, line, "F007", message, ERROR))
             continue
         findings.extend(lint_text(path, text))
     return findings

@@ -86,7 +86,8 @@ def test_crlf_and_bom_are_tolerated() -> None:
 def test_not_utf8_is_a_finding(tmp_path: Path) -> None:
     path = tmp_path / "2025-01-01-sjis.md"
     path.write_bytes("---\ntitle: 題\n---\n本文".encode("shift_jis"))
-    assert [f.code for f in lint_paths([path])] == ["F007"]
+    assert [(f.line, f.code) for f in lint_paths([path])] == [(2, "F007")]
+    assert "column 8" in lint_paths([path])[0].message and "re-save the file as UTF-8" in lint_paths([path])[0].message
 
 
 def test_directories_expand_to_markdown_files(tmp_path: Path) -> None:
