@@ -4,11 +4,13 @@ its report as a per-post table."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.config import project_root
 from pipeline.errors import PipelineError
 from pipeline.glossary import load_glossary
 from pipeline.site import SiteError, SiteReport, build, check_site
@@ -86,18 +88,19 @@ def render_report(report: SiteReport, console: Console) -> None:
 
 @site_app.command("check")
 def check_command(
-    site_dir: Path = typer.Option(Path("site"), "--site", help="The Jekyll site directory."),
-    content_dir: Path = typer.Option(Path("content"), "--content", help="Directory holding ja/ and en/."),
+    site_dir: Optional[Path] = typer.Option(None, "--site", help="The Jekyll site directory.", show_default="<project>/site"),
+    content_dir: Optional[Path] = typer.Option(None, "--content", help="Directory holding ja/ and en/.", show_default="<project>/content"),
     allow: list[str] = typer.Option([], "--allow", help="Japanese name allowed in English text (repeatable)."),
     allow_file: Path | None = typer.Option(None, "--allow-file", help="File of allowed Japanese names, one per line."),
-    glossary_dir: Path = typer.Option(Path("glossary"), "--glossary", help="Term base; its names are allowed too."),
+    glossary_dir: Optional[Path] = typer.Option(None, "--glossary", help="Term base; its names are allowed too.", show_default="<project>/glossary"),
     keep: Path | None = typer.Option(None, "--keep", help="Build into this directory and keep it."),
 ) -> None:
     """Build the site with Jekyll and check every post's two pages; exit 1 on any failure."""
     console = make_console()
+    root = project_root()
     try:
-        names = [*allow, *read_allow_file(allow_file), *glossary_names(glossary_dir)]
-        report = check_site(site_dir, content_dir, allow=names, dest=keep)
+        names = [*allow, *read_allow_file(allow_file), *glossary_names(glossary_dir or root / "glossary")]
+        report = check_site(site_dir or root / "site", content_dir or root / "content", allow=names, dest=keep)
     except PipelineError as exc:
         console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(exc.exit_code) from exc
@@ -108,13 +111,14 @@ def check_command(
 @site_app.command("build")
 def build_command(
     dest: Path = typer.Argument(..., help="Where to write the built site."),
-    site_dir: Path = typer.Option(Path("site"), "--site", help="The Jekyll site directory."),
-    content_dir: Path = typer.Option(Path("content"), "--content", help="Directory holding ja/ and en/."),
+    site_dir: Optional[Path] = typer.Option(None, "--site", help="The Jekyll site directory.", show_default="<project>/site"),
+    content_dir: Optional[Path] = typer.Option(None, "--content", help="Directory holding ja/ and en/.", show_default="<project>/content"),
 ) -> None:
     """Build the bilingual site into DEST (for a look in a browser); exit 1 if Jekyll failed or warned."""
     console = make_console()
+    root = project_root()
     try:
-        result = build(site_dir, content_dir, dest)
+        result = build(site_dir or root / "site", content_dir or root / "content", dest)
     except SiteError as exc:
         console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(exc.exit_code) from exc
