@@ -85,14 +85,19 @@ _KEYS: dict[str, tuple[str, type]] = {
 def project_root(start: Path | None = None) -> Path:
     """The folder the paths in the settings are relative to, found the way git finds its
     checkout, so a command run from `content/ja/` works like one run at the top: the
-    nearest folder from `start` up that holds `pipeline.toml`, else the top of the git
-    checkout, else `start`. Returned relative to the current folder (short messages)."""
+    nearest folder from `start` up that holds `pipeline.toml`, else the nearest that holds
+    the default source folder (`content/ja`: zero configuration, the site may sit inside a
+    larger repository), else the top of the git checkout, else `start`. Returned relative
+    to the current folder (short messages)."""
     start = (start or Path.cwd()).resolve()
     here = Path.cwd().resolve()
     folders = [start, *start.parents]
-    found = next((f for f in folders if (f / CONFIG_FILE).is_file()), None)
-    if found is None:
-        found = next((f for f in folders if (f / ".git").exists()), start)
+    for marks in (lambda f: (f / CONFIG_FILE).is_file(), lambda f: (f / Settings.source_dir).is_dir(), lambda f: (f / ".git").exists()):
+        found = next((f for f in folders if marks(f)), None)
+        if found is not None:
+            break
+    else:
+        found = start
     try:
         return Path(os.path.relpath(found, here))
     except ValueError:  # another drive (Windows)

@@ -132,6 +132,17 @@ def test_runs_from_a_subfolder_of_the_project(site: Path, monkeypatch: pytest.Mo
     assert "new         ../../content/ja/2025-12-25-amazon-trillion-yen-ai-infrastructure.md" in status.stdout
 
 
+def test_a_site_inside_a_larger_repository_is_found_without_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:
+    """No pipeline.toml, the git checkout's top elsewhere: the folder holding content/ja wins."""
+    (tmp_path / ".git").mkdir()
+    blog = make_site(tmp_path / "blog")
+    monkeypatch.chdir(blog / "content")
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (blog / "content" / "en").glob("*.md")) == sorted(p.name for p in SAMPLES)
+    assert not (tmp_path / "content").exists() and not (tmp_path / "translations").exists()
+
+
 def test_report_file(site: Path, deepl_env) -> None:
     assert run_cli("translate", "--report", "report.json").exit_code == 0
     report = json.loads((site / "report.json").read_text())
