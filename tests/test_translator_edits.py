@@ -186,3 +186,17 @@ def test_a_hand_edited_tag_is_overridden_by_the_taxonomy_with_a_warning(site: Pa
     assert '"Latest News"' in edition(site).read_text(encoding="utf-8")
     assert "taxonomy-override: tags[1] was edited to 'News'" in result.stderr
     assert "change glossary/taxonomy.tsv to keep it" in result.stderr
+
+
+def test_an_edit_survives_a_paragraph_inserted_above_it_in_the_source(site: Path, deepl_env) -> None:
+    human = human_edit(site)
+    src = site / "content" / "ja" / POST
+    text = src.read_text(encoding="utf-8")
+    paragraph = next(p for p in text.split("\n\n") if SOURCE_SENTENCE in p)
+    src.write_text(text.replace(paragraph, "新しく足した段落です。\n\n" + paragraph), encoding="utf-8")
+    deepl_env.reset_log()
+    assert run_cli("translate").exit_code == 0
+    english = edition(site).read_text(encoding="utf-8").split("\n\n")
+    at = english.index(human)
+    assert "新しく足した段落です。" in english[at - 1]  # the new paragraph, translated, just above
+    assert deepl_env.texts_sent == ["新しく足した段落です。"]
