@@ -684,6 +684,7 @@ class Translator:
             settings=self.fingerprint,
             segments=tuple(records + field_records),
             previous_edition_sha256=prepared.previous_sha if prepared.previous_sha != new_sha else None,
+            engine=self.settings.engine,
         )
         # State first, naming both the old and the new edition: a crash between the two
         # writes is then recognised as an unfinished write, never as a translator's edit.

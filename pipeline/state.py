@@ -53,6 +53,7 @@ class PostState:
     segments: tuple[SegmentRecord, ...] = ()
     previous_edition_sha256: str | None = None  # the edition's hash before this write (crash safety)
     format: int = FORMAT
+    engine: str = ""  # which engine wrote it: only to explain a "stale" to a person
 
 
 _RECORD_FIELDS = tuple(f.name for f in fields(SegmentRecord))
@@ -142,7 +143,7 @@ def origins(record: PostState | None) -> dict[str, int]:
 
 
 def classify(
-    source_sha: str | None, edition: Path, record: PostState | None, fingerprint: str
+    source_sha: str | None, edition: Path, record: PostState | None, fingerprint: str, engine: str = ""
 ) -> tuple[State, str]:
     """A post's state from hashes alone; see the module docstring."""
     if source_sha is None:
@@ -152,6 +153,8 @@ def classify(
     if record.source_sha256 != source_sha:
         return "stale", "source changed since its edition was built"
     if record.settings != fingerprint:
+        if record.engine and engine and record.engine != engine:
+            return "stale", f"built with the {record.engine} engine, not {engine}; add --engine {record.engine} to compare with that"
         return "stale", "engine settings or glossary changed"
     edition_sha = source_hash(edition.read_bytes())
     if edition_sha == record.edition_sha256:

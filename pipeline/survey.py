@@ -27,7 +27,7 @@ def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> T
         relative = settings.relative(source)
         edition = output_dir / relative
         record = load_state(state_path(settings, relative))
-        state, reason = classify(source_hash(source.read_bytes()), edition, record, fingerprint)
+        state, reason = classify(source_hash(source.read_bytes()), edition, record, fingerprint, settings.engine)
         review = sum(1 for s in record.segments if s.review) if record else 0
         tree.posts.append(PostStatus(source, edition, state, reason, origins(record), review))
     tree.posts.extend(orphans(settings))

@@ -143,6 +143,14 @@ def test_a_site_inside_a_larger_repository_is_found_without_config(tmp_path: Pat
     assert not (tmp_path / "content").exists() and not (tmp_path / "translations").exists()
 
 
+def test_status_says_which_engine_built_an_edition(site: Path, deepl_env) -> None:
+    """After the offline demo, `status` must not leave a newcomer guessing why all is stale."""
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    status = run_cli("status")
+    assert "built with the pseudo engine, not deepl; add --engine pseudo to compare with that" in status.stdout
+    assert "2 up-to-date" in run_cli("status", "--engine", "pseudo").stdout
+
+
 def test_report_file(site: Path, deepl_env) -> None:
     assert run_cli("translate", "--report", "report.json").exit_code == 0
     report = json.loads((site / "report.json").read_text())
