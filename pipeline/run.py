@@ -436,8 +436,7 @@ class Translator:
         edited = edition_sha != record.edition_sha256
         if edited and edition_sha == record.previous_edition_sha256:
             return _Previous()  # our last write never landed: the edition predates the record
-        edition = read_post(output)
-        texts = [s.source for s in split(edition.body).segments]
+        texts, values = self._edition_texts(output)
         body_records = [r for r in record.segments if r.f is None]
         if len(texts) != len(body_records):
             if edited:
@@ -448,7 +447,6 @@ class Translator:
                     path=output,
                 )
             return _Previous()
-        values = self._field_values(edition, output)
         previous = _Previous(records=record.segments)
         body = iter(texts)
         for rec in record.segments:
@@ -467,8 +465,7 @@ class Translator:
         the source segment at the same place. If its segments do not line up with the
         source's, there is no safe way to tell which English belongs where: refuse, and
         leave the file alone."""
-        edition = read_post(output)
-        texts = [s.source for s in split(edition.body).segments]
+        texts, values = self._edition_texts(output)
         body = [u for u in units if u.fm_field is None]
         if len(texts) != len(body):
             raise NeedsMerge(
@@ -477,7 +474,6 @@ class Translator:
                 "merge it so its paragraphs line up, or move it aside to have it translated afresh",
                 path=output,
             )
-        values = self._field_values(edition, output)
         previous = _Previous()
         for unit, text in zip(body, texts):
             if unit.origin != "source":
@@ -488,13 +484,17 @@ class Translator:
                 previous.add(unit.reuse_key, values[name], "human")
         return previous
 
-    def _field_values(self, edition: Post, path: Path) -> dict[str, str]:
+    def _edition_texts(self, output: Path) -> tuple[list[str], dict[str, str]]:
+        """The English of an existing edition: its body segments in order, and its
+        translatable front matter values by field name ("title", "tags[2]")."""
+        edition = read_post(output)
+        texts = [s.source for s in split(edition.body).segments]
         if edition.front_matter is None:
-            return {}
+            return texts, {}
         values: dict[str, str] = {}
-        for f in frontmatter.translatable_fields(edition.front_matter, self.settings.translate_keys, path):
+        for f in frontmatter.translatable_fields(edition.front_matter, self.settings.translate_keys, output):
             values[f.key if f.index is None else f"{f.key}[{f.index}]"] = f.value
-        return values
+        return texts, values
 
     def _reuse(self, units: list[_Unit], previous: _Previous, result: PostResult, post: Post) -> None:
         """Take English from the previous edition or the translation memory.
@@ -502,7 +502,8 @@ class Translator:
         Precedence: a translator's text in this edition, then an approved translation of the
         same source from the memory, then our own earlier machine output.
         """
-        in_place = self._in_place(units, previous)
+        alignment = _alignment(previous, units)
+        in_place = self._in_place(units, previous, alignment)
         for j, unit in enumerate(units):
             if unit.origin == "approved":  # taxonomy: the glossary decides, but says so
                 was = in_place.get(j)
@@ -531,7 +532,7 @@ class Translator:
         if not previous.records:
             return
         # Sources that changed under a human translation: re-translate, flag, show the old text.
-        for tag, i1, i2, j1, j2 in _alignment(previous, units):
+        for tag, i1, i2, j1, j2 in alignment:
             if tag != "replace" or i2 - i1 != j2 - j1:
                 continue
             for i, j in zip(range(i1, i2), range(j1, j2)):
@@ -544,7 +545,9 @@ class Translator:
                     )
 
     @staticmethod
-    def _in_place(units: list[_Unit], previous: _Previous) -> dict[int, tuple[str, Origin]]:
+    def _in_place(
+        units: list[_Unit], previous: _Previous, alignment: Sequence[tuple[str, int, int, int, int]]
+    ) -> dict[int, tuple[str, Origin]]:
         """The previous English of each unit whose source segment is unchanged at its place.
 
         By position first, not by key: two copies of a repeated paragraph share a key but
@@ -553,7 +556,7 @@ class Translator:
         only our own output is then out of date).
         """
         found: dict[int, tuple[str, Origin]] = {}
-        for tag, i1, i2, j1, j2 in _alignment(previous, units):
+        for tag, i1, i2, j1, j2 in alignment:
             if tag != "equal":
                 continue
             for i, j in zip(range(i1, i2), range(j1, j2)):
