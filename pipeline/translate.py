@@ -139,8 +139,10 @@ def translate_missing(
     landed: list[Answers] = []
 
     def notify() -> None:
-        while landed and on_batch is not None:
-            on_batch(landed.pop(0))
+        while landed:  # emptied even without a callback: nothing holds answers it will not use
+            answers = landed.pop(0)
+            if on_batch is not None:
+                on_batch(answers)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         pending: set[Future[tuple[Usage, Answers]]] = set()

@@ -143,11 +143,11 @@ def _finish_run(
     report: RunReport, settings: Settings, strict: bool, report_file: Path | None, summary_file: Path | None, dry_run: bool
 ) -> None:
     _print_report(report, settings)
+    as_json = (json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     if not dry_run:  # `pipeline review` reads the last run's report from here
-        last = settings.path(settings.cache_dir) / LAST_RUN
-        write_atomic(last, (json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        write_atomic(settings.path(settings.cache_dir) / LAST_RUN, as_json)
     if report_file is not None:
-        write_atomic(report_file, (json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        write_atomic(report_file, as_json)
     if summary_file is not None:
         write_atomic(summary_file, report_markdown(report).encode("utf-8"))
     if report.aborted is not None:

@@ -64,8 +64,7 @@ def verify(rev: str, cwd: Path) -> str:
     """`rev` if it names a commit; a ConfigError that says why otherwise."""
     if not in_repository(cwd):
         raise ConfigError(f"--since {rev}: {cwd.resolve()} is not inside a git repository")
-    done = _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd)
-    if done is None or done.returncode != 0:
+    if not has_commit(rev, cwd):
         raise ConfigError(f"--since {rev}: git knows no such revision (try HEAD~1, a branch or a commit id)")
     return rev
 
