@@ -178,14 +178,22 @@ def overhead(files: list[Path], source_dir: Path, repeats: int) -> dict:
 # 2 and 5. Full identity run, then a no-op run, over a tree: in a fresh process per tree
 
 
-def peak_rss_kib() -> int:
-    """VmHWM (peak resident set) of this process; getrusage where /proc is missing."""
+def _proc_status_kib(field: str) -> int | None:
+    """A `kB` field of /proc/self/status (VmHWM, VmRSS), or None where /proc is missing."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except OSError:
         pass
+    return None
+
+
+def peak_rss_kib() -> int:
+    """VmHWM (peak resident set) of this process; getrusage where /proc is missing."""
+    peak = _proc_status_kib("VmHWM")
+    if peak is not None:
+        return peak
     import resource
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -193,13 +201,7 @@ def peak_rss_kib() -> int:
 
 
 def current_rss_kib() -> int:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return _proc_status_kib("VmRSS") or 0
 
 
 def child_tree_run(tree: Path, limit: int) -> dict:
