@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.dialect import DIALECTS, site_dialect
 from pipeline.errors import ConfigError
 
 CONFIG_FILE = "pipeline.toml"
@@ -28,6 +29,8 @@ class Settings:
     cache_dir: Path = Path(".cache/pipeline")
     glossary_dir: Path = Path("glossary")
     state_dir: Path = Path("translations")
+    site_dir: Path = Path("site")  # the Jekyll site: its _config.yml says which Markdown it renders
+    dialect: str = "kramdown"  # the Markdown posts are read as: the site's renderer (pipeline.dialect)
     engine: str = "deepl"
     source_lang: str = "JA"
     target_lang: str = "EN-US"
@@ -63,6 +66,8 @@ _KEYS: dict[str, tuple[str, type]] = {
     "paths.cache": ("cache_dir", Path),
     "paths.glossary": ("glossary_dir", Path),
     "paths.state": ("state_dir", Path),
+    "paths.site": ("site_dir", Path),
+    "markdown.dialect": ("dialect", str),
     "translate.engine": ("engine", str),
     "translate.source_lang": ("source_lang", str),
     "translate.target_lang": ("target_lang", str),
@@ -126,6 +131,8 @@ def load_settings(config: Path | None = None, root: Path | None = None) -> Setti
                 field_name, kind = _KEYS[name]
                 values[field_name] = _coerce(path, name, value, kind)
     settings = Settings(**values)
+    if "dialect" not in values:
+        settings = dataclasses.replace(settings, dialect=site_dialect(settings.path(settings.site_dir)))
     validate(settings)
     return settings
 
@@ -147,6 +154,8 @@ def _coerce(path: Path, name: str, value: Any, kind: type) -> Any:
 def validate(settings: Settings) -> None:
     if settings.target_lang.upper() not in TARGETS:
         raise ConfigError(f"target language must be one of {', '.join(TARGETS)}, not {settings.target_lang!r}")
+    if settings.dialect not in DIALECTS:
+        raise ConfigError(f"markdown dialect must be one of {', '.join(DIALECTS)}, not {settings.dialect!r}")
     if settings.jobs < 1:
         raise ConfigError(f"jobs must be at least 1, not {settings.jobs}")
 

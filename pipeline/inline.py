@@ -14,9 +14,10 @@ piece of markup is the author's own bytes, not a re-rendering.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Literal
@@ -29,6 +30,7 @@ from markdown_it.rules_inline.image import image as image_rule
 from markdown_it.rules_inline.link import link as link_rule
 from markdown_it.token import Token
 
+from pipeline import liquid
 from pipeline.errors import StructureError
 from pipeline.markdown import END_MARKER_LINE, parser
 
@@ -41,6 +43,8 @@ _CJK = re.compile(r"[\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-
                   r"\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 JAPANESE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _URL = re.compile(r"(?:https?|ftp)://[!#-;=?-~]+[#-&(*-/0-9;=?-Z\\^-z|~]|www\.[!#-;=?-~]+[#-&(*-/0-9;=?-Z\\^-z|~]")
+# a URL, or a Liquid tag masked before parsing (pipeline.liquid) inside text such as image alt
+_URL_OR_LIQUID = re.compile(f"{_URL.pattern}|{liquid.RUN.pattern}")
 _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]+")
 
 
@@ -63,6 +67,7 @@ class Protected:
     joined: str  # the source Markdown with soft line breaks joined: restore(xml) gives exactly this
     escape_pipes: bool = False  # a table cell: every `|` of the restored text is written `\|`
     plain: bool = False  # not Markdown (a front matter value): line breaks kept, nothing escaped
+    dialect: str = "commonmark"  # the Markdown the restored text must parse as (markdown.DIALECTS)
     # the document's link references, so a restored `[text][ref]` can be re-parsed as a link
     env: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -92,7 +97,7 @@ class _Builder:
 
         URLs are claimed first: a name or a stray `_` inside a URL is part of the URL.
         """
-        claimed: list[tuple[int, int, str]] = [(m.start(), m.end(), "keep") for m in _URL.finditer(text)]
+        claimed: list[tuple[int, int, str]] = [(m.start(), m.end(), "keep") for m in _URL_OR_LIQUID.finditer(text)]
         if self.keep is not None:
             claimed += _unclaimed(((m.start(), m.end()) for m in self.keep.finditer(text)), claimed, "keep", clip=False)
         claimed += _unclaimed(literals, claimed, "literal", clip=True)
@@ -178,11 +183,28 @@ class _Builder:
                 return piece[-1]
         return ""
 
-    def build(self, escape_pipes: bool = False, plain: bool = False, env: Mapping[str, Any] | None = None) -> Protected:
+    def attach(self, source: str) -> None:
+        """kramdown's span IAL (`{:target="_blank"}`) belongs to the element just before it:
+        it becomes part of that element's markup, so no engine can move it away."""
+        last = self.xml[-1] if self.xml else ""
+        ident = next(reversed(self.elements), None)
+        element = self.elements.get(ident) if ident is not None else None
+        if element is not None and element.kind == "pair" and last == f"</{element.tag}>" and element.close:
+            self.elements[ident] = Element("pair", element.tag, element.open, element.close + source)  # type: ignore[index]
+            self.md.append(source)
+        elif element is not None and element.kind == "keep" and last.startswith(f'<{KEEP_TAG} id="{ident}"'):
+            self.elements[ident] = Element("keep", KEEP_TAG, element.open + source)  # type: ignore[index]
+            self.md.append(source)
+        else:
+            self.protect(source)
+
+    def build(
+        self, escape_pipes: bool = False, plain: bool = False, env: Mapping[str, Any] | None = None, dialect: str = "commonmark"
+    ) -> Protected:
         joined = "".join(self.md)
         if escape_pipes:
             joined = joined.replace("|", "\\|")
-        return Protected("".join(self.xml), dict(self.elements), joined, escape_pipes, plain, env or {})
+        return Protected("".join(self.xml), dict(self.elements), joined, escape_pipes, plain, dialect, env or {})
 
 
 def _unclaimed(
@@ -220,6 +242,7 @@ def protect(
     glue: Mapping[int, str] | None = None,
     keep: re.Pattern[str] | None = None,
     table_cell: bool = False,
+    dialect: str = "commonmark",
 ) -> Protected:
     """Turn one inline token's source (`content`) into engine XML.
 
@@ -303,7 +326,7 @@ def protect(
                 i += 1
             cur = end
         elif kind == "link_open":
-            end = _rule_end(link_rule, content, cur, env)
+            end = _rule_end(link_rule, content, cur, _inside(env, out, pairs), dialect)
             link_ends.append(end)
             pairs.append(out.open("a", "["))
             cur += 1
@@ -314,8 +337,8 @@ def protect(
             out.close(pairs.pop(), original(cur, end))
             cur = end
         elif kind == "image":
-            end = _rule_end(image_rule, content, cur, env)
-            label_end = parseLinkLabel(_state(content, env, cur), cur + 1, False)
+            end = _rule_end(image_rule, content, cur, _inside(env, out, pairs), dialect)
+            label_end = parseLinkLabel(_state(content, _inside(env, out, pairs), cur, dialect), cur + 1, False)
             alt = content[cur + 2 : label_end]
             if JAPANESE.search(alt):
                 ident = out.open("img", "![")
@@ -324,10 +347,13 @@ def protect(
             else:
                 out.protect(original(cur, end), visible=alt)
             cur = end
-        elif kind in ("html_inline", "liquid"):
+        elif kind in ("html_inline", "liquid", "kramdown_ext", "kramdown_math", "kramdown_ial"):
             if not content.startswith(tok.content, cur):
                 raise UnsupportedInline(f"{kind} out of step at {cur}")
-            out.protect(original(cur, cur + len(tok.content)))
+            if kind == "kramdown_ial":
+                out.attach(original(cur, cur + len(tok.content)))
+            else:
+                out.protect(original(cur, cur + len(tok.content)))
             cur += len(tok.content)
         elif kind == "math_inline":
             source = "$" + tok.content + "$"
@@ -337,7 +363,7 @@ def protect(
             cur += len(source)
         elif kind == "footnote_ref":
             if content.startswith("^[", cur):
-                end = parseLinkLabel(_state(content, env, cur), cur + 1, False) + 1
+                end = parseLinkLabel(_state(content, env, cur, dialect), cur + 1, False) + 1
             else:
                 end = content.index("]", cur) + 1
             out.protect(original(cur, end))
@@ -349,7 +375,7 @@ def protect(
         out.text_run(run)
     if cur != len(content) or pairs:
         raise UnsupportedInline(f"inline source not fully consumed ({cur} of {len(content)})")
-    return out.build(escape_pipes=table_cell, env=env)
+    return out.build(escape_pipes=table_cell, env=env, dialect=dialect)
 
 
 def _end_marker_line(children: Sequence[Token], first: int, content: str, start: int) -> tuple[int, int] | None:
@@ -379,15 +405,24 @@ def _join_lines(text: str) -> str:
     return re.sub(r"[ \t]*\n[ \t]*", joiner, text)
 
 
-def _state(content: str, env: Mapping[str, Any], pos: int) -> StateInline:
-    state = StateInline(content, parser(), dict(env), [])
+def _inside(env: Mapping[str, Any], out: _Builder, pairs: Sequence[str]) -> Mapping[str, Any]:
+    """`env` as the parser had it at this point: kramdown's emphasis rule reads which
+    emphasis elements are open around it (em does not nest in em), so re-running a link
+    rule here must see the same ones."""
+    kinds = {"i": "em", "b": "strong"}
+    open_kinds = [kinds[out.elements[p].tag] for p in pairs if out.elements[p].tag in kinds]
+    return {**env, "kramdown_emphasis": open_kinds} if open_kinds else env
+
+
+def _state(content: str, env: Mapping[str, Any], pos: int, dialect: str = "commonmark") -> StateInline:
+    state = StateInline(content, parser(dialect), dict(env), [])
     state.pos = pos
     return state
 
 
-def _rule_end(rule: Any, content: str, pos: int, env: Mapping[str, Any]) -> int:
+def _rule_end(rule: Any, content: str, pos: int, env: Mapping[str, Any], dialect: str) -> int:
     """Where markdown-it's own link/image rule says the construct at `pos` ends."""
-    state = _state(content, env, pos)
+    state = _state(content, env, pos, dialect)
     if not rule(state, True):
         raise UnsupportedInline(f"link not re-parsed at {pos}")
     return state.pos
@@ -458,12 +493,13 @@ def restore(xml: str, protected: Protected) -> str:
     text = _finish("".join(pieces), protected)
     if text == protected.joined or protected.plain:
         return text
-    _escape_prose(pieces, kinds, pipes=not protected.escape_pipes)
-    _keep_emphasis_parsable(pieces, marks)
-    _escape_literals(pieces, kinds)
+    dialect = protected.dialect
+    _escape_prose(pieces, kinds, pipes=not protected.escape_pipes, dialect=dialect)
+    _keep_emphasis_parsable(pieces, marks, dialect)
+    _escape_literals(pieces, kinds, dialect)
     text = _finish("".join(pieces), protected)
-    expected = _expected_shape(pieces, kinds, marks, protected.env)
-    if _shape(text, protected.env) == expected:
+    expected = _expected_shape(pieces, kinds, marks, protected.env, dialect)
+    if _shape(text, protected.env, dialect) == expected:
         return text
     # Delimiter runs interact in ways flanking alone does not predict (`**「x」**は***y***`):
     # give every emphasis its HTML element and make every stray run plain text.
@@ -476,7 +512,7 @@ def restore(xml: str, protected: Protected) -> str:
         elif kind == "prose":
             pieces[i] = re.sub(r"\$(?=[0-9])", r"\\$", pieces[i])  # the rest were escaped above
     text = _finish("".join(pieces), protected)
-    if _shape(text, protected.env) != _expected_shape(pieces, kinds, marks, protected.env):
+    if _shape(text, protected.env, dialect) != _expected_shape(pieces, kinds, marks, protected.env, dialect):
         raise StructureError("the translation's Markdown would not parse to the source's inline structure")
     return text
 
@@ -510,7 +546,7 @@ def protected_literal(piece: str) -> str:
 
 _SHAPE_TOKENS = {
     "em_open", "em_close", "strong_open", "strong_close", "s_open", "s_close", "link_open", "link_close", "image",
-    "math_inline", "html_inline", "code_inline", "footnote_ref",
+    "math_inline", "html_inline", "code_inline", "footnote_ref", "kramdown_math",
 }  # fmt: skip
 _PAIR_SHAPE = {"i": "em", "b": "strong", "s": "s", "a": "link"}
 
@@ -520,7 +556,7 @@ _PAIR_SHAPE = {"i": "em", "b": "strong", "s": "s", "a": "link"}
 _SHAPE_STARTS = re.compile(r"[*_~\[<$`]")
 
 
-def _shape(markdown: str, env: Mapping[str, Any]) -> list[str]:
+def _shape(markdown: str, env: Mapping[str, Any], dialect: str = "commonmark") -> list[str]:
     """The inline markup markdown-it finds in `markdown`: emphasis, links and images, in order.
 
     Text that holds no character any of that markup starts with has none, without a parse
@@ -528,14 +564,17 @@ def _shape(markdown: str, env: Mapping[str, Any]) -> list[str]:
     """
     if not _SHAPE_STARTS.search(markdown):
         return []
-    scratch: dict[str, Any] = {"references": env.get("references", {})}
+    masked = liquid.mask(markdown)  # Liquid first, as in `segment.split`
+    scratch: dict[str, Any] = {"references": env.get("references", {}), "liquid": masked}
     if "footnotes" in env:  # the footnote rules count references in here: parse on a copy
         scratch["footnotes"] = copy.deepcopy(env["footnotes"])
-    tokens = parser().parseInline(markdown, scratch)
+    tokens = parser(dialect).parseInline(masked.text, scratch)
     return [t.type for t in (tokens[0].children or []) if t.type in _SHAPE_TOKENS] if tokens else []
 
 
-def _expected_shape(pieces: list[str], kinds: list[str], marks: list[tuple[int, int, str]], env: Mapping[str, Any]) -> list[str]:
+def _expected_shape(
+    pieces: list[str], kinds: list[str], marks: list[tuple[int, int, str]], env: Mapping[str, Any], dialect: str
+) -> list[str]:
     """The shape the restored pieces stand for: each Markdown pair's tokens, and each kept
     piece's own (an autolink is a link, an image without Japanese alt an image)."""
     at: dict[int, list[str]] = {}
@@ -550,17 +589,17 @@ def _expected_shape(pieces: list[str], kinds: list[str], marks: list[tuple[int, 
     for i, kind in enumerate(kinds):
         if kind == "keep":
             piece = pieces[i]
-            at[i] = list(_kept_shape(piece)) if "[" not in piece else _shape(piece, env)
+            at[i] = list(_kept_shape(piece, dialect)) if "[" not in piece else _shape(piece, env, dialect)
     return [name for i in sorted(at) for name in at[i]]
 
 
 @lru_cache(maxsize=4096)
-def _kept_shape(piece: str) -> tuple[str, ...]:
+def _kept_shape(piece: str, dialect: str) -> tuple[str, ...]:
     """`_shape` of a kept piece without a `[`, remembered: the same URLs, code spans and
     escapes come back in answer after answer. Without a `[` the document's link
     references and footnotes cannot come into play (every rule that reads them starts
     at a `[`), so the shape depends on the piece alone."""
-    return tuple(_shape(piece, {}))
+    return tuple(_shape(piece, {}, dialect))
 
 
 def _finish(text: str, protected: Protected) -> str:
@@ -582,9 +621,13 @@ _INLINE_ACTIVE = re.compile(
 # What would open a block at the start of a line: heading, quote, list item, setext
 # underline or thematic break, table row.
 _LINE_ACTIVE = re.compile(r"[ \t]*(?:[#>+=|-]|\d{1,9}(?=[.)]))")
+# kramdown adds a definition (`: `) and a block extension or IAL (`{:`) at a line's start
+_LINE_ACTIVE_KRAMDOWN = re.compile(r"[ \t]*(?:[#>+=|:-]|\d{1,9}(?=[.)]))")
+# ...and inside a line: a span IAL or extension (`{:`), and `&` is not one of its escapes
+_KRAMDOWN_ACTIVE = re.compile(r"\{(?=:)")
 
 
-def _escape_prose(pieces: list[str], kinds: list[str], pipes: bool = True) -> None:
+def _escape_prose(pieces: list[str], kinds: list[str], pipes: bool = True, dialect: str = "commonmark") -> None:
     """Make the engine's own text plain text again, whatever punctuation it came back with.
 
     Escaping an ASCII punctuation character never changes what it renders to, so this is
@@ -593,13 +636,19 @@ def _escape_prose(pieces: list[str], kinds: list[str], pipes: bool = True) -> No
     block. Whitespace at the segment's ends is dropped (leading spaces could make code).
     `pipes`: write `|` as `&#124;` (a line holding a `|`, even an escaped one, above a
     `---` line starts a table); table cells escape every `|` of their own afterwards.
+    kramdown escapes only `\\.*_+`<>()[]{}#!:|"'$=-~` (GFM input) with a backslash, so
+    there `&` is written `&amp;`, and its own `{:` is escaped too.
     """
+    kramdown = dialect == "kramdown"
+    line_active = _LINE_ACTIVE_KRAMDOWN if kramdown else _LINE_ACTIVE
     for i, kind in enumerate(kinds):
         if kind != "prose":
             continue
         # a backslash does not stop a backtick from closing a code span opened in a kept
         # piece (`![`](x.png)` + "`"), so backticks go as an entity, like pipes below
-        piece = _INLINE_ACTIVE.sub(lambda m: "\\" + m.group(0), pieces[i]).replace("`", "&#96;")
+        piece = _INLINE_ACTIVE.sub(_escaper(kramdown), pieces[i]).replace("`", "&#96;")
+        if kramdown:
+            piece = _KRAMDOWN_ACTIVE.sub(r"\\{", piece)
         if pipes:
             piece = piece.replace("|", "&#124;")
         before = next((p[-1] for p in reversed(pieces[:i]) if p), "")
@@ -615,7 +664,7 @@ def _escape_prose(pieces: list[str], kinds: list[str], pipes: bool = True) -> No
         if line_start:
             if all(not p for p in pieces[:i]):
                 piece = piece.lstrip()
-            m = _LINE_ACTIVE.match(piece)
+            m = line_active.match(piece)
             if m:
                 pos = m.end() if piece[m.end() - 1 : m.end()].isdigit() else m.end() - 1
                 piece = piece[:pos] + "\\" + piece[pos:]
@@ -624,7 +673,14 @@ def _escape_prose(pieces: list[str], kinds: list[str], pipes: bool = True) -> No
         pieces[i] = piece
 
 
-def _escape_literals(pieces: list[str], kinds: list[str]) -> None:
+def _escaper(kramdown: bool) -> Callable[[re.Match[str]], str]:
+    def escape_one(m: re.Match[str]) -> str:
+        return "&amp;" if kramdown and m.group(0) == "&" else "\\" + m.group(0)
+
+    return escape_one
+
+
+def _escape_literals(pieces: list[str], kinds: list[str], dialect: str = "commonmark") -> None:
     """Escape a delimiter run that was text in the source if it could pair up now.
 
     `**「強調」**は` is not emphasis in CommonMark (the closing run is not right-flanking),
@@ -639,11 +695,12 @@ def _escape_literals(pieces: list[str], kinds: list[str]) -> None:
         if char == "~" and len(run) < 2:
             continue
         before, after = _neighbours(pieces, i, set())
-        if _can_open(char, before, after) or _can_close(char, before, after):
+        # kramdown pairs a run with any later one: escaping is the only safe choice there
+        if dialect == "kramdown" or _can_open(char, before, after) or _can_close(char, before, after):
             pieces[i] = "".join("\\" + c for c in run)
 
 
-def _keep_emphasis_parsable(pieces: list[str], marks: list[tuple[int, int, str]]) -> None:
+def _keep_emphasis_parsable(pieces: list[str], marks: list[tuple[int, int, str]], dialect: str = "commonmark") -> None:
     """Where `**` would no longer parse as emphasis in the new text, use the HTML element.
 
     CommonMark's flanking rules depend on the characters around a delimiter; English
@@ -657,7 +714,11 @@ def _keep_emphasis_parsable(pieces: list[str], marks: list[tuple[int, int, str]]
         delimiter = pieces[opening][:1]
         before_open, after_open = _neighbours(pieces, opening, delimiters)
         before_close, after_close = _neighbours(pieces, closing, delimiters)
-        if not (_can_open(delimiter, before_open, after_open) and _can_close(delimiter, before_close, after_close)):
+        if dialect == "kramdown":
+            fine = _kramdown_opens(delimiter, before_open, after_open) and _kramdown_closes(delimiter, before_close, after_close)
+        else:
+            fine = _can_open(delimiter, before_open, after_open) and _can_close(delimiter, before_close, after_close)
+        if not fine:
             pieces[opening], pieces[closing] = _HTML_FALLBACK[tag]
 
 
@@ -704,6 +765,16 @@ def _can_close(delimiter: str, before: str, after: str) -> bool:
     return right
 
 
+def _kramdown_opens(delimiter: str, before: str, after: str) -> bool:
+    """kramdown's `parse_emphasis`: no space after the opener; `_` not after a letter or `-`."""
+    return not _is_space(after) and not (delimiter == "_" and (before.isalpha() or before == "-"))
+
+
+def _kramdown_closes(delimiter: str, before: str, after: str) -> bool:
+    """kramdown's stop condition: no space before the closer; `_` not before a letter or digit."""
+    return not _is_space(before) and not (delimiter == "_" and after.isalnum())
+
+
 def protect_plain(text: str, keep: re.Pattern[str] | None = None) -> Protected:
     """Engine XML for plain text that is not Markdown (front matter values).
 
@@ -714,3 +785,15 @@ def protect_plain(text: str, keep: re.Pattern[str] | None = None) -> Protected:
     out = _Builder(keep)
     out.prose(text)
     return out.build(plain=True)
+
+
+def unmask(protected: Protected, masked: liquid.Masked) -> Protected:
+    """`protected` (built from Liquid-masked text) with the author's Liquid tags written back
+    into every piece of Markdown it restores to; in the engine XML they stay hidden."""
+    if not masked.tags:
+        return protected
+    elements = {
+        ident: Element(e.kind, e.tag, masked.unmask(e.open), masked.unmask(e.close)) for ident, e in protected.elements.items()
+    }
+    xml = liquid.unmask(protected.xml, tuple(escape(t) for t in masked.tags))
+    return dataclasses.replace(protected, xml=xml, elements=elements, joined=masked.unmask(protected.joined))

@@ -16,7 +16,11 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.dollarmath.index import math_inline_dollar
+from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
+
+from pipeline import kramdown, liquid
+from pipeline.liquid import Masked
 
 # Each tag ends at its own first closer: `{{ a }} text {{ b }}` is prose with two tags, not a
 # Liquid-only line (a lazy `.*?` under fullmatch would stretch across the text).
@@ -25,17 +29,24 @@ _LIQUID_BLOCK_OPEN = re.compile(r"[ \t]*\{%-?\s*(raw|highlight|comment)\b.*?%\}"
 _LIQUID_INLINE = {"{{": "}}", "{%": "%}"}
 
 
+def _original(state: StateBlock | StateInline, text: str) -> str:
+    """`text` as the author wrote it, where the parser reads Liquid-masked text."""
+    masked = state.env.get("liquid")
+    return masked.unmask(text) if isinstance(masked, Masked) else text
+
+
 def _liquid_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
     if state.sCount[start_line] - state.blkIndent >= 4:
         return False
-    line = state.src[state.bMarks[start_line] + state.tShift[start_line] : state.eMarks[start_line]]
+    line = _original(state, state.src[state.bMarks[start_line] + state.tShift[start_line] : state.eMarks[start_line]])
     opener = _LIQUID_BLOCK_OPEN.match(line)
     last = start_line
     if opener:
         closer = re.compile(r"\{%-?\s*end" + opener.group(1) + r"\s*-?%\}")
         last = start_line
         while last < end_line and not closer.search(
-            state.src[state.bMarks[last] + (opener.end() if last == start_line else 0) : state.eMarks[last]]
+            _original(state, state.src[state.bMarks[last] : state.eMarks[last]]),
+            opener.end() + state.tShift[start_line] if last == start_line else 0,
         ):
             last += 1
         if last >= end_line:
@@ -52,6 +63,14 @@ def _liquid_block(state: StateBlock, start_line: int, end_line: int, silent: boo
 
 
 def _liquid_inline(state: StateInline, silent: bool) -> bool:
+    masked = state.env.get("liquid")
+    tag = liquid.tag_at(state.src, state.pos, masked.tags) if isinstance(masked, Masked) and masked.tags else None
+    if tag is not None:  # a tag masked before parsing (Liquid first)
+        end = min(state.posMax, state.pos + len(tag))
+        if not silent:
+            state.push("liquid", "", 0).content = state.src[state.pos : end]
+        state.pos = end
+        return True
     closer = _LIQUID_INLINE.get(state.src[state.pos : state.pos + 2])
     if closer is None:
         return False
@@ -65,7 +84,10 @@ def _liquid_inline(state: StateInline, silent: bool) -> bool:
     return True
 
 
-def _build() -> MarkdownIt:
+DIALECTS = ("kramdown", "commonmark")
+
+
+def _build(dialect: str) -> MarkdownIt:
     md = (
         MarkdownIt("commonmark")
         .enable(["table", "strikethrough"])
@@ -76,7 +98,14 @@ def _build() -> MarkdownIt:
         "table", "liquid_block", _liquid_block, {"alt": ["paragraph", "reference", "blockquote", "list"]}
     )
     md.inline.ruler.before("text", "liquid", _liquid_inline)
-    md.inline.ruler.at("math_inline", _math_inline)
+    if dialect == "kramdown":
+        md.use(deflist_plugin)
+        md.inline.ruler.disable(["math_inline", "footnote_inline"])
+        kramdown.install(md)
+    elif dialect == "commonmark":
+        md.inline.ruler.at("math_inline", _math_inline)
+    else:
+        raise ValueError(f"unknown Markdown dialect {dialect!r}; known: {', '.join(DIALECTS)}")
     return md
 
 
@@ -111,13 +140,13 @@ END_MARKER_LINE = re.compile(
 
 
 @cache
-def parser() -> MarkdownIt:
+def parser(dialect: str = "commonmark") -> MarkdownIt:
     """Shared instance: building one costs more than parsing a post.
 
     `text_join` and `fragments_join` are off so that escapes and entities stay separate
     tokens whose `markup` is their exact source, which `inline.protect` relies on.
     """
-    md = _build()
+    md = _build(dialect)
     md.core.ruler.disable("text_join")
     md.inline.ruler2.disable("fragments_join")
     # A pure function of the URL (percent-encoding, punycode) and the costliest step of a
@@ -128,12 +157,30 @@ def parser() -> MarkdownIt:
 
 
 @cache
-def renderer() -> MarkdownIt:
-    """The same grammar with the default token joins, for rendering HTML (tests compare structures)."""
-    md = _build()
-    md.add_render_rule("liquid", lambda self, tokens, idx, options, env: tokens[idx].content)
-    md.add_render_rule("liquid_block", lambda self, tokens, idx, options, env: tokens[idx].content)
+def renderer(dialect: str = "commonmark") -> MarkdownIt:
+    """The same grammar with the default token joins, for rendering HTML (tests compare structures).
+
+    Liquid renders as the author's tag; kramdown's kept blocks and span IALs render as an
+    empty marker element, so a structure comparison sees them where they stand."""
+    md = _build(dialect)
+    md.add_render_rule("liquid", lambda self, tokens, idx, options, env: _original_token(tokens[idx].content, env))
+    md.add_render_rule("liquid_block", lambda self, tokens, idx, options, env: _original_token(tokens[idx].content, env))
+    for kind in ("kramdown_block", "kramdown_ial", "kramdown_ext", "kramdown_math"):
+        md.add_render_rule(kind, lambda self, tokens, idx, options, env, kind=kind: f"<{kind.replace('_', '-')}/>")
+    md.add_render_rule("abbr_def_open", lambda self, tokens, idx, options, env: "<abbr-def>")
+    md.add_render_rule("abbr_def_close", lambda self, tokens, idx, options, env: "</abbr-def>")
     return md
+
+
+def _original_token(content: str, env: dict) -> str:
+    masked = env.get("liquid")
+    return masked.unmask(content) if isinstance(masked, Masked) else content
+
+
+def render(markdown: str, dialect: str = "commonmark") -> str:
+    """HTML for `markdown` read as the site does: Liquid masked first, then the dialect."""
+    masked = liquid.mask(markdown)
+    return renderer(dialect).render(masked.text, {"liquid": masked})
 
 
 def normalize(text: str) -> str:

@@ -347,7 +347,7 @@ class Translator:
         if state == "up-to-date" and not force:
             result.status = "up-to-date"
             return result
-        skeleton = split(post.body, keep=self._keep)
+        skeleton = split(post.body, keep=self._keep, dialect=self.settings.dialect)
         result.lint_findings = len(lint_text(path, post.text, parsed=(post.body, skeleton.tokens)))
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         previous = self._previous(record, output, edition_sha)
@@ -488,7 +488,7 @@ class Translator:
         """The English of an existing edition: its body segments in order, and its
         translatable front matter values by field name ("title", "tags[2]")."""
         edition = read_post(output)
-        texts = [s.source for s in split(edition.body).segments]
+        texts = [s.source for s in split(edition.body, dialect=self.settings.dialect).segments]
         if edition.front_matter is None:
             return texts, {}
         values: dict[str, str] = {}

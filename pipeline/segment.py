@@ -15,11 +15,19 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
-from pipeline.inline import Protected, UnsupportedInline, protect
+from pipeline import liquid
+from pipeline.inline import Protected, UnsupportedInline, protect, protect_plain, unmask
 from pipeline.markdown import normalize, parser
 from pipeline.post import LINE_BREAK
 
-_BLOCK_KINDS = {"paragraph_open": "paragraph", "heading_open": "heading", "th_open": "table_cell", "td_open": "table_cell"}
+_BLOCK_KINDS = {
+    "paragraph_open": "paragraph",
+    "heading_open": "heading",
+    "th_open": "table_cell",
+    "td_open": "table_cell",
+    "dt_open": "term",  # kramdown definition lists; the definitions are paragraphs
+    "abbr_def_open": "abbreviation",  # kramdown `*[key]: definition`: plain text, the key kept
+}
 
 
 @dataclass(frozen=True)
@@ -54,10 +62,14 @@ class Skeleton:
     tokens: tuple[Token, ...] = field(default=(), compare=False, repr=False)
 
 
-def split(body: str, keep: re.Pattern[str] | None = None) -> Skeleton:
-    env: dict = {}
-    tokens = parser().parse(normalize(body), env)
+def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "commonmark") -> Skeleton:
+    """Liquid first, as Jekyll renders: the parser reads `body` with every Liquid tag masked
+    (same offsets), and each segment's pieces get the author's tags back."""
+    masked = liquid.mask(body)
+    env: dict = {"liquid": masked}
+    tokens = parser(dialect).parse(normalize(masked.text), env)
     starts, ends = _line_table(body)
+    keep = _with_abbreviations(keep, env.get("abbreviations", ()))
     segments: list[Segment] = []
     skipped: list[Skipped] = []
     row, cell_from = -1, 0
@@ -70,7 +82,7 @@ def split(body: str, keep: re.Pattern[str] | None = None) -> Skeleton:
             continue
         if kind == "table_cell" and tok.map[0] != row:
             row, cell_from = tok.map[0], 0
-        located = _locate(tok, opener, kind, body, starts, ends, cell_from)
+        located = _locate(tok, opener, kind, masked.text, starts, ends, cell_from)
         if located is None:
             skipped.append(Skipped(tok.map[0] + 1, f"could not locate the {kind} text in the source; kept as is"))
             continue
@@ -78,13 +90,33 @@ def split(body: str, keep: re.Pattern[str] | None = None) -> Skeleton:
         if kind == "table_cell":
             cell_from = end - starts[tok.map[0]]
         try:
-            protected = protect(tok.content, tok.children or [], env, glue, keep, table_cell=kind == "table_cell")
+            if kind == "abbreviation":
+                protected = protect_plain(masked.unmask(tok.content), keep)
+            else:
+                protected = unmask(
+                    protect(tok.content, tok.children or [], env, glue, keep, table_cell=kind == "table_cell", dialect=dialect),
+                    masked,
+                )
         except UnsupportedInline as exc:
             skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
             continue
         segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
     segments.sort(key=lambda s: s.start)
+    skipped += [
+        Skipped(liquid.line_of(body, offset), "Liquid tag never closed (no `}}` or `%}`); kept as written")
+        for offset in masked.unclosed
+    ]
     return Skeleton(body, tuple(segments), tuple(skipped), tuple(tokens))
+
+
+def _with_abbreviations(keep: re.Pattern[str] | None, keys: Iterable[str]) -> re.Pattern[str] | None:
+    """Abbreviation keys kept as written, like names: kramdown marks up each occurrence of the
+    key in the text, so the English must hold them as often as the Japanese."""
+    keys = sorted(set(keys), key=len, reverse=True)
+    if not keys:
+        return keep
+    pattern = "|".join(re.escape(k) for k in keys)
+    return re.compile(f"{keep.pattern}|{pattern}" if keep is not None else pattern)
 
 
 def _line_table(text: str) -> tuple[list[int], list[int]]:
@@ -121,6 +153,8 @@ def _locate(
             col = line.find(text, cell_from)
         elif kind == "heading" and opener.markup.startswith("#"):
             col = line.find(text, line.find("#") + 1)
+        elif kind == "heading" and j == len(lines) - 1:  # setext: may end in a kramdown header id
+            col = line.find(text)
         elif j < len(lines) - 1:
             col = len(line) - len(text) if line.endswith(text) else -1
         else:

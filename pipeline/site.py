@@ -109,11 +109,13 @@ class PostRow:
     broken_links: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    structure: str | None = None  # where the English page's elements first differ from the Japanese
 
     @property
     def ok(self) -> bool:
         return (
-            self.ja_page is not None
+            self.structure is None
+            and self.ja_page is not None
             and self.en_page is not None
             and self.lang_ok
             and self.hreflang_ok
@@ -314,6 +316,7 @@ class Page:
     links: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     english_text: list[str] = field(default_factory=list)  # text whose language is English
+    structure: list[str] = field(default_factory=list)  # the post content's elements (see `Structure`)
 
 
 class PageParser(HTMLParser):
@@ -323,6 +326,8 @@ class PageParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.page = page
         self.stack: list[tuple[str, str, bool]] = []  # (tag, lang, inside non-prose)
+        self.content = Structure()
+        self.content_depth: int | None = None  # stack depth of <div class="post-content">
 
     @property
     def lang(self) -> str:
@@ -338,6 +343,10 @@ class PageParser(HTMLParser):
         if tag == "html":
             self.page.lang = lang
         self._collect(tag, values, lang)
+        if self.content_depth is not None:
+            self.content.start(tag, values, len(self.stack) - self.content_depth)
+        elif tag == "div" and "post-content" in values.get("class", "").split():
+            self.content_depth = len(self.stack) + 1
         if tag not in VOID_ELEMENTS:
             self.stack.append((tag, lang, self.non_prose or tag in NON_PROSE))
 
@@ -350,9 +359,17 @@ class PageParser(HTMLParser):
         for index in range(len(self.stack) - 1, -1, -1):
             if self.stack[index][0] == tag:
                 del self.stack[index:]
+                if self.content_depth is not None:
+                    if len(self.stack) < self.content_depth:
+                        self.content_depth = None
+                        self.page.structure = self.content.finish()
+                    else:
+                        self.content.end(tag)
                 return
 
     def handle_data(self, data: str) -> None:
+        if self.content_depth is not None:
+            self.content.text(data)
         if not self.non_prose and self.lang.startswith(EN):
             self.page.english_text.append(data)
 
@@ -379,6 +396,75 @@ class PageParser(HTMLParser):
                     page.english_text.append(values[attribute])
             if tag == "meta" and values.get("name") == "description":
                 page.english_text.append(values.get("content", ""))
+
+
+_HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
+_NON_WORD = re.compile(r"[^\w\- \t]")
+
+
+def auto_id(text: str) -> str:
+    """The id kramdown's GFM parser gives a heading with this text (`generate_gfm_header_id`)."""
+    return _NON_WORD.sub("", text.lower()).replace(" ", "-").replace("\t", "-")
+
+
+class Structure:
+    """The element structure of a post's content, as a reader's page has it: element names in
+    order with their depth, classes, link and image targets, and the ids the author set.
+
+    Text is left out (it is what translation changes), and so is what the renderer derives
+    from text: the ids kramdown generates from heading text (`auto_ids`) and the table of
+    contents' links to them, which differ between the languages by design.
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[list[str]] = []  # [depth + name, classes, target, id]
+        self.open_heading: tuple[int, list[str]] | None = None  # (row, text pieces)
+        self.auto: set[str] = set()
+
+    def start(self, tag: str, values: dict[str, str], depth: int) -> None:
+        target = values.get("href") or values.get("src") or ""
+        classes = " ".join(sorted(values.get("class", "").split()))
+        self.rows.append(["  " * depth + tag, classes, target, values.get("id", "")])
+        if tag in _HEADINGS:
+            self.open_heading = (len(self.rows) - 1, [])
+
+    def text(self, data: str) -> None:
+        if self.open_heading is not None:
+            self.open_heading[1].append(data)
+
+    def end(self, tag: str) -> None:
+        if tag in _HEADINGS and self.open_heading is not None:
+            row, pieces = self.open_heading
+            element_id = self.rows[row][3]
+            if element_id and re.sub(r"-\d+$", "", element_id) in (auto_id("".join(pieces).strip()), auto_id("".join(pieces))):
+                self.auto.add(element_id)
+            self.open_heading = None
+
+    def finish(self) -> list[str]:
+        lines = []
+        for name, classes, target, element_id in self.rows:
+            if target.startswith("#") and unquote(target[1:]) in self.auto:
+                target = "#(heading)"
+            if element_id in self.auto or (element_id.startswith("markdown-toc-") and element_id[13:] in self.auto):
+                element_id = "(heading)"
+            attributes = "".join(f" {k}={v!r}" for k, v in (("class", classes), ("target", target), ("id", element_id)) if v)
+            lines.append(name + attributes)
+        return lines
+
+
+def structure_difference(ja: list[str], en: list[str], en_prefix: str) -> str | None:
+    """The first element where the English page's structure differs from the Japanese one.
+
+    `en_prefix` is the folder polyglot puts the English site under (`/en`): it rewrites the
+    English page's internal links into it, which is no difference a reader sees."""
+    en = [line.replace(f"='{en_prefix}/", "='/") for line in en]
+    for index, (a, b) in enumerate(zip(ja, en)):
+        if a != b:
+            return f"element {index + 1}: Japanese <{a.strip()}>, English <{b.strip()}>"
+    if len(ja) != len(en):
+        longer, which = (ja, "Japanese") if len(ja) > len(en) else (en, "English")
+        return f"element {min(len(ja), len(en)) + 1}: only the {which} page has <{longer[min(len(ja), len(en))].strip()}>"
+    return None
 
 
 def _split_srcset(value: str) -> list[str]:
@@ -604,6 +690,8 @@ def check_post(
     row.lang_ok = ja is None or ja.lang == DEFAULT_LANG
     row.hreflang_ok = check_hreflang(row, ja, en, result)
     row.leftover_japanese = leftover_japanese(en.english_text, allow)
+    if ja is not None:
+        row.structure = structure_difference(ja.structure, en.structure, f"{result.baseurl}/{EN}")
     return row
 
 

@@ -68,6 +68,7 @@ def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
         "deepl": [settings.model_type, settings.formality, settings.tag_handling_version],
         "front_matter": [list(settings.translate_keys), settings.lang_key, settings.lang_value, settings.ref_key],
         "glossary": [(e.kind, e.source, e.target) for e in glossary.entries],
+        "markdown": settings.dialect,
     }
     return short_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False))
 

@@ -95,7 +95,7 @@ def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Pat
     usages = []
     for source in sources:
         post = read_post(source)
-        prose = [prose_of(s.xml) for s in split(post.body).segments]
+        prose = [prose_of(s.xml) for s in split(post.body, dialect=settings.dialect).segments]
         unmapped: list[str] = []
         if post.front_matter is not None:
             for f in translatable_fields(post.front_matter, settings.translate_keys, source):

@@ -50,7 +50,7 @@ def _count(items: list[str]) -> str:
 def render_report(report: SiteReport, console: Console) -> None:
     """The per-post table, then the details of every failure."""
     table = Table(title="Site check", show_lines=False)
-    columns = ("post", "ja page", "en page", "lang", "hreflang", "Japanese left", "broken links", "warnings", "result")
+    columns = ("post", "ja page", "en page", "lang", "hreflang", "structure", "Japanese left", "broken links", "warnings", "result")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in report.rows:
@@ -60,6 +60,7 @@ def render_report(report: SiteReport, console: Console) -> None:
             row.en_page or "[red]missing[/red]",
             _mark(row.lang_ok),
             _mark(row.hreflang_ok),
+            _mark(row.structure is None),
             _count(row.leftover_japanese),
             _count(row.broken_links),
             _count(row.warnings),
@@ -70,6 +71,8 @@ def render_report(report: SiteReport, console: Console) -> None:
         if row.ok:
             continue
         details = [*row.problems, *(f"Japanese left: {s}" for s in row.leftover_japanese)]
+        if row.structure is not None:
+            details.insert(0, f"English page's structure differs from the Japanese page's at {row.structure}")
         details += [f"broken link: {h}" for h in row.broken_links] + [f"jekyll: {w}" for w in row.warnings]
         for detail in details:
             console.print(f"{row.post}: {detail}", markup=False, highlight=False)

@@ -192,7 +192,7 @@ def read_version(raw: bytes | None, path: Path, settings: Settings, glossary: Gl
     post = parse_post(path, raw)
     keep = glossary.keep_pattern
     body = []
-    for index, segment in enumerate(split(post.body, keep=keep).segments):
+    for index, segment in enumerate(split(post.body, keep=keep, dialect=settings.dialect).segments):
         kind = _KIND_LABELS.get(segment.kind, segment.kind)
         body.append(
             Piece(f"body:{index}", f"¶ {index + 1}", kind, segment.protected.joined, segment.protected, post.body_first_line + segment.line - 1)

@@ -301,7 +301,7 @@ def texts_of(post: Post, settings: Settings, glossary: Glossary) -> tuple[list[T
     keep = glossary.keep_pattern
     body = [
         Text(f"b{i}", f"¶ {i + 1}", s.protected, post.body_first_line + s.line - 1, segment=s)
-        for i, s in enumerate(split(post.body, keep=keep).segments)
+        for i, s in enumerate(split(post.body, keep=keep, dialect=settings.dialect).segments)
     ]
     fields: dict[str, Text] = {}
     if post.front_matter is not None:

@@ -1,0 +1,346 @@
+"""kramdown's syntax, taught to markdown-it: how Jekyll's renderer reads a post.
+
+Jekyll renders Markdown with kramdown (GFM input by default), not CommonMark. Where the two
+disagree, a pipeline reading CommonMark would translate what kramdown treats as markup and
+keep what it treats as text, and the English page would not have the structure of the
+Japanese one. Each rule below is one piece of kramdown's grammar (kramdown 2.4,
+kramdown-parser-gfm 1.1), named after the kramdown parser method it follows:
+
+* block extensions (`parse_block_extensions`): IALs `{: .note}`, ALDs `{:ref: …}`, `{:toc}`,
+  `{::comment}`/`{::nomarkdown}` blocks, `{::options /}`; and the end-of-block marker `^`.
+  All are kept byte for byte and never sent; they end a paragraph (kramdown's LAZY_END).
+* abbreviation definitions (`parse_abbrev_definition`): `*[HTML]: …`, whose definition is
+  translated and whose key is kept.
+* block HTML (`parse_block_html`): a line opening any element that is not a span element
+  starts an HTML block that runs to the element's end tag (not to the next blank line, as in
+  CommonMark); `markdown="1"` makes its content Markdown again.
+* span extensions and span IALs (`parse_span_extensions`): `{:target="_blank"}` after a link.
+* emphasis (`parse_emphasis`): kramdown pairs `*` and `_` by its own rules, not by
+  CommonMark's flanking rules, so `**「重要」**な点` is bold on the page.
+* math (`parse_inline_math`, `parse_block_math`): `$$…$$` only; a single `$` is text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+
+OPT_SPACE = r" {0,3}"
+_ALD_ANY = r"(?:\\\}|[^}])"
+_EXTENSION_BLOCK = re.compile(
+    rf"{OPT_SPACE}(?:\{{:\w[\w-]*:{_ALD_ANY}+\}}"  # ALD
+    rf"|\{{:(?!:|/){_ALD_ANY}+\}}"  # block IAL, {:toc}
+    rf"|\{{::(\w+)(?:\s{_ALD_ANY}*?)?(/)?\}})"  # extension start (group 1: name, 2: self-closing)
+    r"[ \t]*"
+)
+_EXTENSION_STOP = r"{OPT_SPACE}\{{:/(?:{name})?\}}[ \t]*"
+_EOB = re.compile(r"\^[ \t]*")
+ABBREVIATION = re.compile(rf"{OPT_SPACE}\*\[(.+?)\]:(.*)")
+_SPAN_IAL = re.compile(rf"\{{:(?!:|/){_ALD_ANY}*\}}")
+_SPAN_EXTENSION = re.compile(rf"\{{::(\w+)(?:\s{_ALD_ANY}*?)?(/)?\}}")
+_INLINE_MATH = re.compile(r"\$\$(.*?)\$\$", re.DOTALL)
+HEADER_ID = re.compile(r"[\t ]\{#[A-Za-z_:][\w.:-]*\}$")
+
+# kramdown's HTML_SPAN_ELEMENTS: a line starting with any other element is an HTML block
+SPAN_ELEMENTS = frozenset(
+    "a abbr acronym b big bdo br button cite code del dfn em i img input ins kbd label mark option q rb rbc "
+    "rp rt rtc ruby samp select small span strong sub sup tt u var".split()
+)
+_LAZY_END_SPAN = SPAN_ELEMENTS | {"script"}  # these do not end a paragraph
+_HTML_NAME = r"[\w:][\w.:-]*"
+_HTML_OPEN = re.compile(rf"{OPT_SPACE}<({_HTML_NAME})(?=[\s/>])")
+_HTML_CLOSE = re.compile(rf"{OPT_SPACE}</({_HTML_NAME})\s*>")
+_HTML_COMMENT = re.compile(rf"{OPT_SPACE}<!--")
+_START_TAG_END = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*?(/?)>""", re.DOTALL)
+_MARKDOWN_ATTR = re.compile(r"""\smarkdown\s*=\s*(?:"1"|'1'|1|"block"|'block')""")
+VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+def _line(state: StateBlock, line: int) -> str:
+    return state.src[state.bMarks[line] : state.eMarks[line]]
+
+
+def _indent_ok(state: StateBlock, line: int) -> bool:
+    return state.sCount[line] - state.blkIndent < 4
+
+
+def _push_kept(state: StateBlock, start: int, end: int, kind: str) -> None:
+    token = state.push(kind, "", 0)
+    token.map = [start, end]
+    token.content = state.getLines(start, end, state.sCount[start], True)
+    state.line = end
+
+
+def extension_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """IAL, ALD, `{:toc}`, `{::extension}…{:/extension}` and `^` lines: kept, never sent."""
+    if not _indent_ok(state, start):
+        return False
+    line = _line(state, start)
+    last = start
+    m = _EXTENSION_BLOCK.fullmatch(line)
+    if m is None:
+        if state.sCount[start] != state.blkIndent or not _EOB.fullmatch(line):
+            return False
+    elif m.group(1) and not m.group(2):  # a block extension with a body: find its stop tag
+        stop = re.compile(_EXTENSION_STOP.format(OPT_SPACE=OPT_SPACE, name=re.escape(m.group(1))))
+        last = start + 1
+        while last < end and not stop.fullmatch(_line(state, last)):
+            last += 1
+        if last >= end:
+            return False  # kramdown: "No stop tag for extension", the line is text
+    if silent:
+        return True
+    _push_kept(state, start, last + 1, "kramdown_block")
+    return True
+
+
+def abbreviation(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """`*[HTML]: definition`: an `abbr_def` block whose inline content is the definition."""
+    if not _indent_ok(state, start):
+        return False
+    m = ABBREVIATION.fullmatch(_line(state, start))
+    if m is None:
+        return False
+    if silent:
+        return True
+    opener = state.push("abbr_def_open", "", 1)
+    opener.map = [start, start + 1]
+    opener.meta = {"key": m.group(1)}
+    inline = state.push("inline", "", 0)
+    inline.map = [start, start + 1]
+    inline.content = m.group(2).strip()
+    inline.children = []
+    state.push("abbr_def_close", "", -1)
+    state.env.setdefault("abbreviations", []).append(m.group(1))
+    state.line = start + 1
+    return True
+
+
+def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """kramdown's block HTML: an element that is not a span element, to its end tag."""
+    if not _indent_ok(state, start):
+        return False
+    line = _line(state, start)
+    if _HTML_COMMENT.match(line):
+        close = state.src.find("-->", state.bMarks[start] + state.tShift[start])
+        return _finish_html(state, start, end, close + 3 if close >= 0 else -1, silent)
+    opened = _HTML_OPEN.match(line)
+    closing = _HTML_CLOSE.match(line)
+    name = (opened or closing).group(1).lower() if (opened or closing) else ""
+    if not name or name in SPAN_ELEMENTS or (silent and name in _LAZY_END_SPAN):
+        return False
+    if closing:  # a stray end tag on its own line: kept as it is
+        return _finish_html(state, start, end, state.bMarks[start] + closing.end(), silent)
+    assert opened is not None
+    tag_start = state.bMarks[start] + opened.end()
+    tag = _START_TAG_END.match(state.src, tag_start)
+    if tag is None:
+        return False
+    if tag.group(1) or name in VOID_ELEMENTS:
+        return _finish_html(state, start, end, tag.end(), silent)
+    close = _matching_close(state.src, name, tag.end())
+    if not silent and close >= 0 and _MARKDOWN_ATTR.search(state.src[tag_start : tag.end()]):
+        if _markdown_inside(state, start, end, tag.end(), close, name):
+            return True
+    return _finish_html(state, start, end, close, silent)
+
+
+def _matching_close(src: str, name: str, pos: int) -> int:
+    """Offset just after the end tag that closes the element opened before `pos`, or -1."""
+    pattern = re.compile(rf"<(/?){re.escape(name)}(?=[\s/>])[^>]*?(/?)>", re.IGNORECASE)
+    depth = 1
+    for m in pattern.finditer(src, pos):
+        if m.group(1):
+            depth -= 1
+        elif not m.group(2):
+            depth += 1
+        if depth == 0:
+            return m.end()
+    return -1
+
+
+def _line_of_offset(state: StateBlock, offset: int, start: int, end: int) -> int:
+    line = start
+    while line < end and state.eMarks[line] < offset:
+        line += 1
+    return line
+
+
+def _finish_html(state: StateBlock, start: int, end: int, close: int, silent: bool) -> bool:
+    """An HTML block from line `start` to the line holding offset `close` (-1: the container's end,
+    where kramdown auto-closes an element it found no end tag for)."""
+    if silent:
+        return True
+    last = end - 1 if close < 0 else _line_of_offset(state, close - 1, start, end)
+    token = state.push("html_block", "", 0)
+    token.map = [start, last + 1]
+    token.content = state.getLines(start, last + 1, state.blkIndent, True)
+    state.line = last + 1
+    return True
+
+
+def _markdown_inside(state: StateBlock, start: int, end: int, tag_end: int, close: int, name: str) -> bool:
+    """`<div markdown="1">` alone on its line(s), its end tag alone on a later line: the lines
+    between are Markdown (translated); the tags stay HTML blocks."""
+    open_last = _line_of_offset(state, tag_end - 1, start, end)
+    close_line = _line_of_offset(state, close - 1, start, end)
+    if state.src[tag_end : state.eMarks[open_last]].strip() or close_line <= open_last:
+        return False
+    if not re.fullmatch(rf"{OPT_SPACE}</{re.escape(name)}\s*>[ \t]*", _line(state, close_line), re.IGNORECASE):
+        return False
+    _push_kept(state, start, open_last + 1, "html_block")
+    state.md.block.tokenize(state, open_last + 1, close_line)
+    _push_kept(state, close_line, close_line + 1, "html_block")
+    return True
+
+
+# --------------------------------------------------------------------------------------
+# Span rules
+
+
+def _atom(kind: str, pattern: re.Pattern[str], first: str) -> Callable[[StateInline, bool], bool]:
+    def rule(state: StateInline, silent: bool) -> bool:
+        if state.src[state.pos] != first:
+            return False
+        m = pattern.match(state.src, state.pos, state.posMax)
+        if m is None:
+            return False
+        if not silent:
+            state.push(kind, "", 0).content = m.group(0)
+        state.pos = m.end()
+        return True
+
+    return rule
+
+
+span_ial = _atom("kramdown_ial", _SPAN_IAL, "{")
+inline_math = _atom("kramdown_math", _INLINE_MATH, "$")
+
+
+def span_extension(state: StateInline, silent: bool) -> bool:
+    """`{::comment}…{:/comment}`, `{::nomarkdown}…{:/}`, `{::options … /}` inside a paragraph."""
+    if not state.src.startswith("{::", state.pos):
+        return False
+    m = _SPAN_EXTENSION.match(state.src, state.pos, state.posMax)
+    if m is None:
+        return False
+    end = m.end()
+    if not m.group(2):
+        stop = re.compile(r"\{:/(?:" + re.escape(m.group(1)) + r")?\}").search(state.src, end, state.posMax)
+        if stop is None:
+            return False
+        end = stop.end()
+    if not silent:
+        state.push("kramdown_ext", "", 0).content = state.src[state.pos : end]
+    state.pos = end
+    return True
+
+
+_OPEN_ELEMENTS = "kramdown_emphasis"  # env key: the emphasis kinds being parsed (kramdown's @stack)
+
+
+def emphasis(state: StateInline, silent: bool) -> bool:
+    """kramdown's `parse_emphasis`: `**`/`__` strong, `*`/`_` em, closed by the first delimiter
+    that follows a non-space, with no flanking rules; `_` does not open after a letter or `-`
+    nor close before a letter or digit; em and strong do not nest in themselves."""
+    src, pos = state.src, state.pos
+    char = src[pos]
+    if char not in "*_":
+        return False
+    size = 2 if src.startswith(char * 2, pos) and pos + 1 < state.posMax else 1
+    kind = "strong" if size == 2 else "em"
+    stack: list[str] = state.env.setdefault(_OPEN_ELEMENTS, [])
+    after = src[pos + size : pos + size + 1]
+    if (
+        (char == "_" and pos > 0 and re.match(r"[^\W\d_]|-", src[pos - 1]))
+        or (after and after.isspace())
+        or kind in stack
+    ):
+        return _text(state, silent, char * size)
+    close = _find_close(state, pos + size, char * size, kind, char)
+    if close < 0 and kind == "strong" and (not stack or stack[-1] != "em"):
+        size, kind = 1, "em"
+        close = _find_close(state, pos + 1, char, kind, char)
+    if close < 0:
+        return _text(state, silent, src[pos : pos + (2 if src.startswith(char * 2, pos) else 1)])
+    if not silent:
+        opener = state.push(f"{kind}_open", kind, 1)
+        opener.markup = char * size
+        old_max = state.posMax
+        state.pos, state.posMax = pos + size, close
+        stack.append(kind)
+        try:
+            state.md.inline.tokenize(state)
+        finally:
+            stack.pop()
+            state.posMax = old_max
+        state.push(f"{kind}_close", kind, -1).markup = char * size
+    state.pos = close + size
+    return True
+
+
+def _text(state: StateInline, silent: bool, run: str) -> bool:
+    if not silent:
+        state.push("text", "", 0).content = run
+    state.pos += len(run)
+    return True
+
+
+def _find_close(state: StateInline, start: int, delim: str, kind: str, char: str) -> int:
+    """kramdown's `parse_spans` with the emphasis stop condition: where the element closes, or -1.
+
+    Other span constructs (code, links, HTML, nested emphasis) are stepped over with
+    markdown-it's own rules in silent mode, as kramdown's span parsers consume them.
+    """
+    src, end_max = state.src, state.posMax
+    stack: list[str] = state.env.setdefault(_OPEN_ELEMENTS, [])
+    saved = state.pos
+    stack.append(kind)
+    try:
+        pos = start
+        while pos < end_max:
+            if src.startswith(delim, pos) and pos > start and not src[pos - 1].isspace():
+                double = src.startswith(delim * 2, pos) and not src.startswith(delim * 3, pos)
+                if not (kind == "em" and double) and not (
+                    char == "_" and re.match(r"[^\W_]", src[pos + len(delim) : pos + len(delim) + 1])
+                ):
+                    if pos + len(delim) <= end_max:
+                        return pos
+            state.pos = pos
+            state.md.inline.skipToken(state)
+            pos = state.pos if state.pos > pos else pos + 1
+        return -1
+    finally:
+        stack.pop()
+        state.pos = saved
+
+
+def header_ids(state: StateCore) -> None:
+    """kramdown's `## Title {#id}`: the id is the author's anchor, not prose. Cut from the
+    heading's inline content before it is parsed, so it stays out of the segment."""
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
+        if token.type == "inline" and i and tokens[i - 1].type == "heading_open":
+            m = HEADER_ID.search(token.content)
+            if m is not None:
+                token.content = token.content[: m.start()].rstrip()
+                tokens[i - 1].meta = {**(tokens[i - 1].meta or {}), "id": m.group(0).strip()}
+
+
+def install(md: MarkdownIt) -> None:
+    """Turn a CommonMark markdown-it into a reader of kramdown (GFM input), as Jekyll renders."""
+    terminators = {"alt": ["paragraph", "reference", "blockquote", "list"]}
+    md.block.ruler.before("table", "kramdown_extension", extension_block, terminators)
+    md.block.ruler.before("table", "kramdown_abbreviation", abbreviation, terminators)
+    md.block.ruler.at("html_block", html_block, terminators)
+    md.inline.ruler.at("emphasis", emphasis)
+    md.inline.ruler2.disable("emphasis")
+    md.inline.ruler.before("emphasis", "kramdown_extension", span_extension)
+    md.inline.ruler.before("emphasis", "kramdown_ial", span_ial)
+    md.inline.ruler.before("emphasis", "kramdown_math", inline_math)
+    md.core.ruler.before("inline", "kramdown_header_ids", header_ids)
