@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable
 
 from markdown_it import MarkdownIt
+from markdown_it.ruler import RuleOptionsType
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -62,7 +63,9 @@ VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param s
 
 
 def _line(state: StateBlock, line: int) -> str:
-    return state.src[state.bMarks[line] : state.eMarks[line]]
+    """The line's text from its first non-space character (after a list marker or `> `):
+    `_indent_ok` has already said it is indented less than four columns."""
+    return state.src[state.bMarks[line] + state.tShift[line] : state.eMarks[line]]
 
 
 def _indent_ok(state: StateBlock, line: int) -> bool:
@@ -131,13 +134,15 @@ def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return _finish_html(state, start, end, close + 3 if close >= 0 else -1, silent)
     opened = _HTML_OPEN.match(line)
     closing = _HTML_CLOSE.match(line)
-    name = (opened or closing).group(1).lower() if (opened or closing) else ""
+    found = opened or closing
+    name = found.group(1).lower() if found is not None else ""
     if not name or name in SPAN_ELEMENTS or (silent and name in _LAZY_END_SPAN):
         return False
+    line_start = state.bMarks[start] + state.tShift[start]
     if closing:  # a stray end tag on its own line: kept as it is
-        return _finish_html(state, start, end, state.bMarks[start] + closing.end(), silent)
+        return _finish_html(state, start, end, line_start + closing.end(), silent)
     assert opened is not None
-    tag_start = state.bMarks[start] + opened.end()
+    tag_start = line_start + opened.end()
     tag = _START_TAG_END.match(state.src, tag_start)
     if tag is None:
         return False
@@ -181,6 +186,15 @@ def _finish_html(state: StateBlock, start: int, end: int, close: int, silent: bo
     token.map = [start, last + 1]
     token.content = state.getLines(start, last + 1, state.blkIndent, True)
     state.line = last + 1
+    rest = state.src[close : state.eMarks[last]] if close >= 0 else ""
+    if rest.strip():
+        # `<Badge /> テキスト`: kramdown ends the element at its tag and reads the rest of
+        # the line as a paragraph; so do we, from where that text starts
+        token.content = state.src[state.bMarks[start] : close]
+        state.bMarks[last] = close + len(rest) - len(rest.lstrip())
+        state.tShift[last] = 0
+        state.sCount[last] = state.blkIndent
+        state.md.block.tokenize(state, last, end)
     return True
 
 
@@ -334,7 +348,7 @@ def header_ids(state: StateCore) -> None:
 
 def install(md: MarkdownIt) -> None:
     """Turn a CommonMark markdown-it into a reader of kramdown (GFM input), as Jekyll renders."""
-    terminators = {"alt": ["paragraph", "reference", "blockquote", "list"]}
+    terminators: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "list"]}
     md.block.ruler.before("table", "kramdown_extension", extension_block, terminators)
     md.block.ruler.before("table", "kramdown_abbreviation", abbreviation, terminators)
     md.block.ruler.at("html_block", html_block, terminators)

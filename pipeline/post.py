@@ -35,6 +35,10 @@ class FrontMatterBlock:
     first_line: int  # 1-based file line of `text`'s first line
 
 
+# YAML 1.1 false (Jekyll reads front matter with Ruby's Psych)
+_NO_LIQUID = re.compile(r"(?m)^render_with_liquid[ \t]*:[ \t]*(?:false|False|FALSE|no|No|NO|off|Off|OFF)[ \t]*(?:#.*)?$")
+
+
 @dataclass(frozen=True)
 class Post:
     path: Path
@@ -52,6 +56,13 @@ class Post:
     def body_first_line(self) -> int:
         """1-based file line where the body starts, for messages about body lines."""
         return line_of(self.text, self.body_start)
+
+    @property
+    def renders_liquid(self) -> bool:
+        """Jekyll runs Liquid over the body unless the front matter says
+        `render_with_liquid: false`; then `{{` is plain text to the page, and to us."""
+        fm = self.front_matter
+        return fm is None or fm.format != "yaml" or not _NO_LIQUID.search(fm.text)
 
     @property
     def newline(self) -> str:

@@ -36,7 +36,7 @@ from pipeline.inline import Protected, protect_plain, restore
 from pipeline.lint import lint_text
 from pipeline.memory import MEMORY_FILE, TranslationMemory
 from pipeline.post import FrontMatterBlock, Post, read_post, source_hash, write_atomic
-from pipeline.segment import Segment, split, splice
+from pipeline.segment import Segment, splice, split_post
 from pipeline.state import (
     Origin,
     PostState,
@@ -347,7 +347,7 @@ class Translator:
         if state == "up-to-date" and not force:
             result.status = "up-to-date"
             return result
-        skeleton = split(post.body, keep=self._keep, dialect=self.settings.dialect)
+        skeleton = split_post(post, self.settings.dialect, self._keep)
         result.lint_findings = len(lint_text(path, post.text, parsed=(post.body, skeleton.tokens)))
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         previous = self._previous(record, output, edition_sha)
@@ -488,7 +488,7 @@ class Translator:
         """The English of an existing edition: its body segments in order, and its
         translatable front matter values by field name ("title", "tags[2]")."""
         edition = read_post(output)
-        texts = [s.source for s in split(edition.body, dialect=self.settings.dialect).segments]
+        texts = [s.source for s in split_post(edition, self.settings.dialect).segments]
         if edition.front_matter is None:
             return texts, {}
         values: dict[str, str] = {}

@@ -18,7 +18,7 @@ from markdown_it.token import Token
 from pipeline import liquid
 from pipeline.inline import Protected, UnsupportedInline, protect, protect_plain, unmask
 from pipeline.markdown import normalize, parser
-from pipeline.post import LINE_BREAK
+from pipeline.post import LINE_BREAK, Post
 
 _BLOCK_KINDS = {
     "paragraph_open": "paragraph",
@@ -62,10 +62,11 @@ class Skeleton:
     tokens: tuple[Token, ...] = field(default=(), compare=False, repr=False)
 
 
-def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "commonmark") -> Skeleton:
+def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "commonmark", liquid_first: bool = True) -> Skeleton:
     """Liquid first, as Jekyll renders: the parser reads `body` with every Liquid tag masked
-    (same offsets), and each segment's pieces get the author's tags back."""
-    masked = liquid.mask(body)
+    (same offsets), and each segment's pieces get the author's tags back. `liquid_first`
+    False: a post with `render_with_liquid: false`, whose `{{` Jekyll leaves as text."""
+    masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
     env: dict = {"liquid": masked}
     tokens = parser(dialect).parse(normalize(masked.text), env)
     starts, ends = _line_table(body)
@@ -107,6 +108,12 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
         for offset in masked.unclosed
     ]
     return Skeleton(body, tuple(segments), tuple(skipped), tuple(tokens))
+
+
+def split_post(post: Post, dialect: str, keep: re.Pattern[str] | None = None) -> Skeleton:
+    """A post's body split as its site renders it: the dialect, and Liquid first unless the
+    post turns Liquid off."""
+    return split(post.body, keep=keep, dialect=dialect, liquid_first=post.renders_liquid)
 
 
 def _with_abbreviations(keep: re.Pattern[str] | None, keys: Iterable[str]) -> re.Pattern[str] | None:

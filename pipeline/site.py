@@ -436,8 +436,9 @@ class Structure:
         if tag in _HEADINGS and self.open_heading is not None:
             row, pieces = self.open_heading
             element_id = self.rows[row][3]
-            if element_id and re.sub(r"-\d+$", "", element_id) in (auto_id("".join(pieces).strip()), auto_id("".join(pieces))):
-                self.auto.add(element_id)
+            generated = {auto_id("".join(pieces).strip()), auto_id("".join(pieces))}
+            if element_id and (element_id in generated or re.sub(r"-\d+$", "", element_id) in generated):
+                self.auto.add(element_id)  # kramdown's own, or with the counter it adds to repeats
             self.open_heading = None
 
     def finish(self) -> list[str]:

@@ -15,7 +15,7 @@ from pipeline.frontmatter import translatable_fields
 from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import JAPANESE
 from pipeline.post import read_post, source_hash
-from pipeline.segment import split
+from pipeline.segment import split_post
 from pipeline.state import PostStatus, TreeStatus, classify, load_state, origins, settings_fingerprint, state_path
 
 
@@ -95,7 +95,7 @@ def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Pat
     usages = []
     for source in sources:
         post = read_post(source)
-        prose = [prose_of(s.xml) for s in split(post.body, dialect=settings.dialect).segments]
+        prose = [prose_of(s.xml) for s in split_post(post, settings.dialect).segments]
         unmapped: list[str] = []
         if post.front_matter is not None:
             for f in translatable_fields(post.front_matter, settings.translate_keys, source):

@@ -29,7 +29,7 @@ from pipeline.inline import Protected, protect_plain
 from pipeline.post import parse_post, source_hash
 from pipeline.report import LAST_RUN
 from pipeline.review import checks, vcs
-from pipeline.segment import split
+from pipeline.segment import split_post
 from pipeline.state import PostState, SegmentRecord, load_state, state_path
 
 RowKind = Literal["added", "removed", "changed", "flagged"]
@@ -192,7 +192,7 @@ def read_version(raw: bytes | None, path: Path, settings: Settings, glossary: Gl
     post = parse_post(path, raw)
     keep = glossary.keep_pattern
     body = []
-    for index, segment in enumerate(split(post.body, keep=keep, dialect=settings.dialect).segments):
+    for index, segment in enumerate(split_post(post, settings.dialect, keep).segments):
         kind = _KIND_LABELS.get(segment.kind, segment.kind)
         body.append(
             Piece(f"body:{index}", f"¶ {index + 1}", kind, segment.protected.joined, segment.protected, post.body_first_line + segment.line - 1)

@@ -46,7 +46,7 @@ from pipeline.glossary import Glossary
 from pipeline.inline import Element, Protected, protect_plain, protected_literal, restore
 from pipeline.memory import MEMORY_FILE, TranslationMemory
 from pipeline.post import Post, parse_post, read_post, source_hash, write_atomic
-from pipeline.segment import Segment, splice, split
+from pipeline.segment import Segment, splice, split_post
 from pipeline.state import PostState, SegmentRecord, complete_write, load_state, save_state, short_hash, state_path
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -301,7 +301,7 @@ def texts_of(post: Post, settings: Settings, glossary: Glossary) -> tuple[list[T
     keep = glossary.keep_pattern
     body = [
         Text(f"b{i}", f"¶ {i + 1}", s.protected, post.body_first_line + s.line - 1, segment=s)
-        for i, s in enumerate(split(post.body, keep=keep, dialect=settings.dialect).segments)
+        for i, s in enumerate(split_post(post, settings.dialect, keep).segments)
     ]
     fields: dict[str, Text] = {}
     if post.front_matter is not None:
