@@ -347,7 +347,7 @@ def protect(
             else:
                 out.protect(original(cur, end), visible=alt)
             cur = end
-        elif kind in ("html_inline", "liquid", "kramdown_ext", "kramdown_math", "kramdown_ial"):
+        elif kind in ("html_inline", "liquid", "kramdown_ext", "kramdown_math", "kramdown_ial", "kramdown_unclosed"):
             if not content.startswith(tok.content, cur):
                 raise UnsupportedInline(f"{kind} out of step at {cur}")
             if kind == "kramdown_ial":

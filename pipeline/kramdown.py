@@ -233,6 +233,8 @@ def _atom(kind: str, pattern: re.Pattern[str], first: str) -> Callable[[StateInl
 
 
 span_ial = _atom("kramdown_ial", _SPAN_IAL, "{")
+# `{: .note` with no `}`: kramdown shows it as text; kept as written (never sent) and reported
+unclosed_ial = _atom("kramdown_unclosed", re.compile(r"\{:(?!:|/)[^}\n]*(?:\n|\Z)"), "{")
 inline_math = _atom("kramdown_math", _INLINE_MATH, "$")
 
 
@@ -356,5 +358,6 @@ def install(md: MarkdownIt) -> None:
     md.inline.ruler2.disable("emphasis")
     md.inline.ruler.before("emphasis", "kramdown_extension", span_extension)
     md.inline.ruler.before("emphasis", "kramdown_ial", span_ial)
+    md.inline.ruler.before("emphasis", "kramdown_unclosed", unclosed_ial)
     md.inline.ruler.before("emphasis", "kramdown_math", inline_math)
     md.core.ruler.before("inline", "kramdown_header_ids", header_ids)

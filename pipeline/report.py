@@ -12,6 +12,7 @@ LAST_RUN = "last-run.json"  # in the cache folder: what `pipeline review` shows 
 def report_dict(report: RunReport) -> dict[str, Any]:
     return {
         "dry_run": report.dry_run,
+        "markdown_dialect": report.dialect,
         "elapsed_seconds": round(report.elapsed, 3),
         "requests": report.usage.requests,
         "billed_characters": report.would_bill if report.dry_run else report.usage.billed_characters,

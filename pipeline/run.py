@@ -90,6 +90,7 @@ class RunReport:
     elapsed: float = 0.0
     dry_run: bool = False
     aborted: EngineError | None = None
+    dialect: str = ""  # the Markdown the posts were read as (the site's renderer)
 
     @property
     def failed(self) -> list[PostResult]:
@@ -275,7 +276,7 @@ class Translator:
         progress: ProgressCallback | None = None,
     ) -> RunReport:
         started = time.perf_counter()
-        report = RunReport(dry_run=dry_run)
+        report = RunReport(dry_run=dry_run, dialect=self.settings.dialect)
         self._resolve_roots()
         window: list[_Prepared] = []
         missing: dict[str, Segment] = {}

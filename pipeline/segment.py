@@ -102,6 +102,8 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
             skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
             continue
         segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
+        if any(child.type == "kramdown_unclosed" for child in tok.children or []):
+            skipped.append(Skipped(tok.map[0] + 1, "kramdown attribute list `{:` never closed (no `}`); kept as written"))
     segments.sort(key=lambda s: s.start)
     skipped += [
         Skipped(liquid.line_of(body, offset), "Liquid tag never closed (no `}}` or `%}`); kept as written")

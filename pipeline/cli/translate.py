@@ -199,7 +199,8 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     if report.dry_run:
         out.print(
             f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
-            f"{report.cached} from cache; would bill {report.would_bill:,} characters to {settings.engine}",
+            f"{report.cached} from cache; would bill {report.would_bill:,} characters to {settings.engine}; "
+            f"Markdown read as {report.dialect}",
         )
         return
     out.print(
@@ -207,7 +208,7 @@ def _print_report(report: RunReport, settings: Settings) -> None:
         + (f", {len(merge)} need a manual merge" if merge else "")
         + f"; {report.segments} segments, {report.cached} reused or from cache; "
         f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s) "
-        f"to {settings.engine}; {report.elapsed:.1f}s",
+        f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s",
     )
     findings = sum(p.lint_findings for p in report.posts)
     if findings:
