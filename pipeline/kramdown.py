@@ -213,6 +213,81 @@ def _markdown_inside(state: StateBlock, start: int, end: int, tag_end: int, clos
     return True
 
 
+_TABLE_SEPARATOR = re.compile(r"[+|: \t-]*?-[+|: \t-]*?[ \t]*|[+|: \t=]*?=[+|: \t=]*?[ \t]*")
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def _pipes(line: str) -> list[int]:
+    """Offsets of the `|` that split a kramdown table row: unescaped, outside code spans."""
+    code = [(m.start(), m.end()) for m in _CODE_SPAN.finditer(line)]
+    return [m.start() for m in _UNESCAPED_PIPE.finditer(line) if not any(a <= m.start() < b for a, b in code)]
+
+
+def _is_table_line(state: StateBlock, line: int) -> bool:
+    return _indent_ok(state, line) and state.sCount[line] >= state.blkIndent and bool(_pipes(_line(state, line)))
+
+
+def _at_boundary(state: StateBlock, line: int, start: int, end: int, before: bool) -> bool:
+    """kramdown's `after_block_boundary?` / `before_block_boundary?`: a table stands alone,
+    between blank lines (or an EOB marker, an IAL, the start or end of its container)."""
+    other = line - 1 if before else line
+    if other < start or other >= end or state.isEmpty(other) or state.sCount[other] < state.blkIndent:
+        return True
+    text = _line(state, other)
+    return bool(_EOB.fullmatch(text) or re.fullmatch(rf"\{{:(?!:|/){_ALD_ANY}+\}}[ \t]*", text))
+
+
+def table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """kramdown's table: consecutive lines holding a `|`, between block boundaries (no
+    separator line needed, unlike GFM). Each cell is one inline token, so one segment."""
+    if not _is_table_line(state, start) or not _at_boundary(state, start, _container_start(state, start), end, True):
+        return False
+    last = start
+    while last + 1 < end and _is_table_line(state, last + 1):
+        last += 1
+    if not _at_boundary(state, last + 1, start, end, False):
+        return False
+    if silent:
+        return True
+    leading = _line(state, start).startswith("|")
+    state.push("table_open", "table", 1).map = [start, last + 1]
+    state.push("tbody_open", "tbody", 1)
+    for line in range(start, last + 1):
+        text = _line(state, line)
+        if _TABLE_SEPARATOR.fullmatch(text):
+            continue
+        row = state.push("tr_open", "tr", 1)
+        row.map = [line, line + 1]
+        bounds = [-1, *_pipes(text), len(text)]
+        cells = [text[a + 1 : b] for a, b in zip(bounds, bounds[1:])]
+        if leading and cells and not cells[0].strip():
+            cells.pop(0)
+        if cells and not cells[-1].strip():
+            cells.pop()
+        for cell in cells:
+            state.push("td_open", "td", 1).map = [line, line + 1]
+            inline = state.push("inline", "", 0)
+            inline.map = [line, line + 1]
+            inline.content = cell.strip().replace("\\|", "|")
+            inline.children = []
+            state.push("td_close", "td", -1)
+        state.push("tr_close", "tr", -1)
+    state.push("tbody_close", "tbody", -1)
+    state.push("table_close", "table", -1)
+    state.line = last + 1
+    return True
+
+
+def _container_start(state: StateBlock, line: int) -> int:
+    """The first line of the container (list item, quote) `line` belongs to, as far as the
+    indentation tells: where no earlier line is at the container's indent."""
+    first = line
+    while first > 0 and not state.isEmpty(first - 1) and state.sCount[first - 1] >= state.blkIndent:
+        first -= 1
+    return first
+
+
 # --------------------------------------------------------------------------------------
 # Span rules
 
@@ -354,6 +429,7 @@ def install(md: MarkdownIt) -> None:
     md.block.ruler.before("table", "kramdown_extension", extension_block, terminators)
     md.block.ruler.before("table", "kramdown_abbreviation", abbreviation, terminators)
     md.block.ruler.at("html_block", html_block, terminators)
+    md.block.ruler.at("table", table)
     md.inline.ruler.at("emphasis", emphasis)
     md.inline.ruler2.disable("emphasis")
     md.inline.ruler.before("emphasis", "kramdown_extension", span_extension)
