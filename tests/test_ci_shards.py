@@ -62,7 +62,7 @@ def translator_edits(origin: Path, work: Path, site_posts: dict[str, str]) -> di
         paragraph = [p for p in source.split("---\n", 2)[2].split("\n\n") if p.strip()][1]
         edition = work / "content" / "en" / name
         text = edition.read_text(encoding="utf-8")
-        machine = next(p for p in text.split("\n\n") if paragraph[:15] in p)
+        machine = next(p for p in text.split("\n\n") if paragraph[:15] in p).strip("\n")
         edits[name] = f"A translator's English for the second paragraph of {name}."
         edition.write_text(text.replace(machine, edits[name]), encoding="utf-8")
     git(work, "commit", "-q", "-am", "translator: better English")
@@ -146,4 +146,18 @@ def test_the_summary_counts_segments_kept_in_japanese_and_glossary_misses(origin
     kept = sum(p["kept_japanese"] for r in reports for p in r["posts"])
     misses = sum(p["glossary_misses"] for r in reports for p in r["posts"])
     assert kept > 0 and all(any(p["kept_japanese"] for p in r["posts"]) for r in reports)  # both shards kept some
+    assert misses > 0 and all(any(p["glossary_misses"] for p in r["posts"]) for r in reports)
     assert f"{kept} segment(s) kept in Japanese" in body and f"{misses} glossary miss(es)" in body, body
+
+
+
+def test_more_shards_than_posts(origin: Path, tmp_path: Path, deepl_server, monkeypatch) -> None:
+    """A shard with no post to translate still reports (nothing), and the others' work stays."""
+    site_posts = posts(2)
+    publish(origin, tmp_path / "dev", site_posts)
+    monkeypatch.setenv("DEEPL_SERVER_URL", deepl_server.url)
+    run = Workflow(origin, tmp_path / "ci", {"DEEPL_AUTH_KEY": deepl_server.auth_key}, 3).run()
+    assert_succeeded(run)
+    assert json.loads(run.artifacts["editions-3"]["report.json"])["posts"] == []
+    assert run.pull_request is not None and "**2 edition(s) written** by 3 shard(s)" in run.pull_request.body
+    assert all(on_branch(origin, f"content/en/{name}") for name in site_posts)
