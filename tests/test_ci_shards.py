@@ -48,6 +48,8 @@ def publish(origin: Path, work: Path, site_posts: dict[str, str]) -> None:
 
 
 def on_branch(origin: Path, path: str, branch: str = "english-editions") -> str | None:
+    if not git(origin, "branch", "--list", branch).strip():
+        return None
     listed = git(origin, "ls-tree", "--name-only", branch, "--", path).strip()
     return git(origin, "show", f"{branch}:{path}") if listed else None
 
@@ -97,16 +99,12 @@ def test_shards_merge_without_losing_anything(shards: int, origin: Path, tmp_pat
             assert on_branch(origin, f"content/en/{name}") is not None, f"edition of {name} lost"
             assert on_branch(origin, f"translations/{name}.json") is not None, f"state of {name} lost"
             assert f"`{name}`" in body.split("### Translation review", 1)[1], f"review summary misses {name}"
-        # the body adds the shards up: every post written, every billed character counted once
-        assert f"**{len(site_posts)} edition(s) written** by {shards} shard(s)" in body, body
-        assert f"{billed_first:,} characters billed" in body, body
 
         edits = translator_edits(origin, tmp_path / "dev", site_posts)
         second = workflow.run()
         assert_succeeded(second)
 
     assert deepl_server.billed_characters == billed_first, "the second push billed characters"
-    assert "**0 edition(s) written**" in second.pull_request.body and " 0 characters billed" in second.pull_request.body
     memory = memory_on_branch(origin)
     for name, english in edits.items():
         assert english in (on_branch(origin, f"content/en/{name}") or ""), f"the translator's edit of {name} was lost"
@@ -115,6 +113,11 @@ def test_shards_merge_without_losing_anything(shards: int, origin: Path, tmp_pat
         )
         state = json.loads(on_branch(origin, f"translations/{name}.json") or "{}")
         assert [s["o"] for s in state["segments"]].count("human") == 1, f"the state of {name} forgot the edit"
+    # the pull request adds the shards up: every post written, every billed character counted once
+    assert f"**{len(site_posts)} edition(s) written** by {shards} shard(s)" in body, body
+    assert f"{billed_first:,} characters billed" in body, body
+    assert second.pull_request is not None
+    assert "**0 edition(s) written**" in second.pull_request.body and " 0 characters billed" in second.pull_request.body
     assert f"`{THIRD}`" in second.pull_request.body  # the review still covers every shard's posts
 
 
@@ -161,3 +164,24 @@ def test_more_shards_than_posts(origin: Path, tmp_path: Path, deepl_server, monk
     assert json.loads(run.artifacts["editions-3"]["report.json"])["posts"] == []
     assert run.pull_request is not None and "**2 edition(s) written** by 3 shard(s)" in run.pull_request.body
     assert all(on_branch(origin, f"content/en/{name}") for name in site_posts)
+
+
+def test_an_edition_pruned_by_the_shards_leaves_the_pull_request(origin: Path, tmp_path: Path, deepl_server, monkeypatch) -> None:
+    """`translate --prune` deletes the edition of a removed post in every shard; the merge
+    used to bring it back from the checkout (a missing file overwrites nothing)."""
+    site_posts = posts(3)
+    dev = tmp_path / "dev"
+    publish(origin, dev, site_posts)
+    monkeypatch.setenv("DEEPL_SERVER_URL", deepl_server.url)
+    workflow = Workflow(origin, tmp_path / "ci", {"DEEPL_AUTH_KEY": deepl_server.auth_key}, 2)
+    assert_succeeded(workflow.run())
+    git(dev, "fetch", "-q", "origin", "english-editions")
+    git(dev, "merge", "-q", "FETCH_HEAD")  # the editions pull request is merged
+    git(dev, "rm", "-q", f"content/ja/{THIRD}")
+    git(dev, "commit", "-q", "-m", "remove a post")
+    git(dev, "push", "-q", "origin", "HEAD:main")
+    run = workflow.run()
+    assert_succeeded(run)
+    assert run.pull_request is not None and run.pull_request.commit is not None, "no pull request removes the pruned edition"
+    assert on_branch(origin, f"content/en/{THIRD}") is None and on_branch(origin, f"translations/{THIRD}.json") is None
+    assert on_branch(origin, f"content/en/{SAMPLES[0].name}") is not None
