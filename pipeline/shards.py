@@ -22,6 +22,7 @@ add, where taking "the last shard's copy" silently drops the others' work.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,21 +33,21 @@ from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputError, PipelineError
 from pipeline.memory import MEMORY_FILE, TranslationMemory, entry_from_json, union
 from pipeline.post import write_atomic
-from pipeline.report import ReportJSON, combine
+from pipeline.report import PostJSON, ReportJSON, combine
 from pipeline.state import state_path
 
 REPORT_FILE = "report.json"  # a shard's run report, at the top of its artifact
 
 
 class MergeConflict(PipelineError):
-    """The shards disagree about a file none of them owns."""
+    """The shards disagree about a file none of them owns (or two of them do)."""
 
 
 @dataclass(frozen=True)
 class Shard:
     folder: Path
     report: ReportJSON
-    files: dict[str, bytes]  # project-relative posix path → bytes, under the output and state folders
+    files: dict[str, str]  # project-relative posix path → digest, under the output and state folders
 
 
 @dataclass
@@ -55,9 +56,9 @@ class Merge:
 
     root: Path
     shards: int
-    write: dict[str, bytes] = field(default_factory=dict)
+    report: ReportJSON  # the shards' reports added up
+    write: dict[str, Path | bytes] = field(default_factory=dict)  # path → the file to copy, or the bytes
     delete: list[str] = field(default_factory=list)
-    report: ReportJSON | None = None
     memory_entries: int = 0  # in the merged translation memory
     approved: int = 0  # of which the shards approved in this run
 
@@ -74,9 +75,14 @@ def _folders(settings: Settings) -> list[str]:
     return found
 
 
-def _snapshot(top: Path, folders: Sequence[str]) -> dict[str, bytes]:
-    """The files under `folders` of `top`, hidden ones left out (upload-artifact leaves them out too)."""
-    files: dict[str, bytes] = {}
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _snapshot(top: Path, folders: Sequence[str]) -> dict[str, str]:
+    """The digests of the files under `folders` of `top`, hidden ones left out (upload-artifact
+    leaves them out too). Digests, not contents: N shards of a large tree stay small in memory."""
+    files: dict[str, str] = {}
     for folder in folders:
         base = top / folder
         if not base.is_dir():
@@ -84,7 +90,7 @@ def _snapshot(top: Path, folders: Sequence[str]) -> dict[str, bytes]:
         for path in sorted(base.rglob("*")):
             relative = path.relative_to(top)
             if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-                files[relative.as_posix()] = path.read_bytes()
+                files[relative.as_posix()] = _digest(path.read_bytes())
     return files
 
 
@@ -94,10 +100,14 @@ def load_shard(folder: Path, settings: Settings) -> Shard:
         raise InputError(f"no {REPORT_FILE}: not the artifact of a translate shard, or its run did not finish", path=folder)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        posts = data["posts"]
-        if not all(isinstance(p, dict) and isinstance(p.get("post"), str) for p in posts):
-            raise ValueError("a post without its `post` path (written by an older pipeline?)")
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        if not isinstance(data, dict) or not all(isinstance(p, dict) for p in data.get("posts", [])):
+            raise ValueError("not a JSON object with a list of posts")
+        missing = sorted(ReportJSON.__required_keys__ - set(data))
+        for post in data.get("posts", []):
+            missing += sorted(f"posts[].{key}" for key in PostJSON.__required_keys__ - set(post))
+        if missing:
+            raise ValueError(f"no {', '.join(dict.fromkeys(missing))}; written by an older pipeline?")
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
         raise InputError(f"not a run report ({exc})", path=path) from exc
     report = cast(ReportJSON, data)
     folders = _folders(settings)
@@ -119,32 +129,34 @@ def plan(settings: Settings, shards: Sequence[Shard]) -> Merge:
     root = settings.root.resolve()
     output, state = _folders(settings)
     memory_path = f"{state}/{MEMORY_FILE}"
-    owner: dict[str, int] = {}
+    owners: dict[str, list[int]] = {}
     for index, shard in enumerate(shards):
         for post in shard.report["posts"]:
             relative = Path(post["post"])
-            owner[f"{output}/{relative.as_posix()}"] = index
-            owner[state_path(settings, relative).resolve().relative_to(root).as_posix()] = index
+            for path in (f"{output}/{relative.as_posix()}", state_path(settings, relative).resolve().relative_to(root).as_posix()):
+                owners.setdefault(path, []).append(index)
     tree = _snapshot(root, (output, state))
-    merge = Merge(root, len(shards), report=combine([s.report for s in shards]))
+    merge = Merge(root, len(shards), combine([s.report for s in shards]))
     conflicts: list[str] = []
     for path in sorted({p for s in shards for p in s.files} | set(tree)):
         if path == memory_path:
             continue
         versions = [s.files.get(path) for s in shards]
+        owned = owners.get(path, [])
         if len(set(versions)) == 1:
-            chosen = versions[0]
-        elif path in owner:
-            chosen = versions[owner[path]]
+            source = 0
+        elif len({versions[i] for i in owned}) == 1:
+            source = owned[0]
         else:
             differing = ", ".join(s.folder.name for s in shards if s.files.get(path) != versions[0])
-            conflicts.append(f"{path} (differs in {differing} from {shards[0].folder.name}, and no shard translated its post)")
+            why = "two shards translated its post" if owned else "no shard translated its post"
+            conflicts.append(f"{path} (differs in {differing} from {shards[0].folder.name}, and {why})")
             continue
-        if chosen is None:
+        if versions[source] is None:
             if path in tree:
                 merge.delete.append(path)
-        elif chosen != tree.get(path):
-            merge.write[path] = chosen
+        elif versions[source] != tree.get(path):
+            merge.write[path] = shards[source].folder / path
     _merge_memory(settings, shards, memory_path, tree, merge, conflicts)
     if conflicts:
         raise MergeConflict(
@@ -156,7 +168,7 @@ def plan(settings: Settings, shards: Sequence[Shard]) -> Merge:
 
 
 def _merge_memory(
-    settings: Settings, shards: Sequence[Shard], memory_path: str, tree: dict[str, bytes], merge: Merge, conflicts: list[str]
+    settings: Settings, shards: Sequence[Shard], memory_path: str, tree: dict[str, str], merge: Merge, conflicts: list[str]
 ) -> None:
     copies = [TranslationMemory.load(s.folder / memory_path).entries for s in shards if memory_path in s.files]
     if not copies:
@@ -169,7 +181,7 @@ def _merge_memory(
     conflicts += [f"{memory_path}: the entry for {_clip(ja)!r}" for ja in unsettled]
     merged = TranslationMemory(settings.root / memory_path, entries).dump()
     merge.memory_entries, merge.approved = len(entries), len({e.ja for e in approved})
-    if merged != tree.get(memory_path):
+    if _digest(merged) != tree.get(memory_path):
         merge.write[memory_path] = merged
 
 
@@ -180,7 +192,7 @@ def _clip(text: str, limit: int = 40) -> str:
 def apply(merge: Merge) -> None:
     """Each file is replaced atomically; deletions last, so an interruption loses nothing new."""
     for path, data in merge.write.items():
-        write_atomic(merge.root / path, data)
+        write_atomic(merge.root / path, data.read_bytes() if isinstance(data, Path) else data)
     for path in merge.delete:
         (merge.root / path).unlink(missing_ok=True)
 

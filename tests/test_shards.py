@@ -67,6 +67,15 @@ def test_a_file_the_shards_disagree_on_and_none_owns_stops_the_merge_before_any_
     assert (project / "content/en/a.md").read_text() == "A0\n" and not (project / "content/en/b.md").exists()
 
 
+def test_a_post_two_shards_translated_differently_is_a_conflict(project: Path) -> None:
+    """Two machines given the same post (a matrix without --shard): neither copy is dropped silently."""
+    one = shard(project, "editions-1", {"content/en/a.md": "A1\n", "translations/a.md.json": "{}\n"}, ["a.md"])
+    two = shard(project, "editions-2", {"content/en/a.md": "A2\n", "translations/a.md.json": "{}\n"}, ["a.md"])
+    result = run_cli("merge-shards", str(one), str(two))
+    assert result.exit_code == 1 and "content/en/a.md (differs in editions-2 from editions-1, and two shards translated its post)" in result.stderr
+    assert (project / "content/en/a.md").read_text() == "A0\n"
+
+
 def test_an_edition_every_shard_pruned_is_removed(project: Path) -> None:
     write(project, {"content/en/gone.md": "G\n", "translations/gone.md.json": "{}\n", "translations/.keep": ""})
     folders = [shard(project, f"editions-{k}", {"content/en/a.md": "A0\n", "translations/a.md.json": "{}\n"}, []) for k in (1, 2)]

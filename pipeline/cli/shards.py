@@ -43,7 +43,6 @@ def merge_shards(
             apply(merge)
         except PipelineError as exc:
             raise fail(exc) from exc
-    assert merge.report is not None
     report = rooted(merge.report, settings)
     as_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     write_atomic(settings.path(settings.cache_dir) / LAST_RUN, as_json)
