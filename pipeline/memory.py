@@ -4,11 +4,16 @@
 source, so every approval is a one-line diff. An entry wins over machine translation of the
 same source text in any post; a translator's edit of an edition becomes an entry on the
 next run, and `pipeline import` adds the segments a CAT tool marks as translated or final.
+
+A CI run translates in shards, each on its own copy of the file; `union` puts their
+copies back together (see pipeline/shards.py), so each run also remembers which entries it
+approved itself (`approved`): that is what tells a new approval from an old one.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,6 +36,7 @@ class TranslationMemory:
     def __init__(self, path: Path, entries: dict[str, MemoryEntry] | None = None) -> None:
         self.path = path
         self.entries: dict[str, MemoryEntry] = entries or {}
+        self.approved: dict[str, MemoryEntry] = {}  # what this run approved (new or changed entries)
         self.changed = False
 
     @classmethod
@@ -41,7 +47,7 @@ class TranslationMemory:
                 if not line.strip():
                     continue
                 try:
-                    entry = MemoryEntry(**json.loads(line))
+                    entry = entry_from_json(json.loads(line))
                 except (ValueError, TypeError) as exc:
                     raise InputError(f"malformed translation memory entry ({exc})", path=path, line=number) from exc
                 entries[entry.ja] = entry
@@ -54,11 +60,56 @@ class TranslationMemory:
         entry = MemoryEntry(ja, en, origin, post)
         if self.entries.get(ja) != entry:
             self.entries[ja] = entry
+            self.approved[ja] = entry
             self.changed = True
+
+    def dump(self) -> bytes:
+        lines = [json.dumps(entry_json(self.entries[k]), ensure_ascii=False, sort_keys=True) for k in sorted(self.entries)]
+        return ("\n".join(lines) + "\n").encode("utf-8")
 
     def save(self) -> None:
         if not self.changed:
             return
-        lines = [json.dumps(asdict(self.entries[k]), ensure_ascii=False, sort_keys=True) for k in sorted(self.entries)]
-        write_atomic(self.path, ("\n".join(lines) + "\n").encode("utf-8"))
+        write_atomic(self.path, self.dump())
         self.changed = False
+
+
+def entry_from_json(data: object) -> MemoryEntry:
+    """One entry as `save` writes it (and as a run report lists what it approved)."""
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
+    return MemoryEntry(**data)
+
+
+def entry_json(entry: MemoryEntry) -> dict[str, str]:
+    return asdict(entry)
+
+
+def union(copies: Sequence[dict[str, MemoryEntry]], approved: Iterable[MemoryEntry]) -> tuple[dict[str, MemoryEntry], list[str]]:
+    """One memory from several copies that started equal, each changed by its own run.
+
+    Entries are never removed, so every source any copy holds is kept. Where the copies
+    disagree, the entry a run approved wins over the copies that merely carried the old
+    one; two runs approving the same source differently: the later post in path order
+    wins, the order in which one run over all posts would have approved them. Returns the
+    entries and the sources the copies disagree on with no approval to settle it (copies
+    that did not start equal: a conflict for a person to look at).
+    """
+    winners: dict[str, MemoryEntry] = {}
+    for entry in approved:
+        held = winners.get(entry.ja)
+        if held is None or entry.post > held.post:
+            winners[entry.ja] = entry
+    merged: dict[str, MemoryEntry] = {}
+    unsettled: list[str] = []
+    for ja in sorted({ja for copy in copies for ja in copy}):
+        if ja in winners:
+            merged[ja] = winners[ja]
+            continue
+        versions = {copy[ja] for copy in copies if ja in copy}
+        merged[ja] = max(versions, key=lambda e: (e.post, e.en))
+        if len(versions) > 1:
+            unsettled.append(ja)
+    for ja, entry in winners.items():
+        merged.setdefault(ja, entry)
+    return merged, unsettled

@@ -1,64 +1,145 @@
-"""The machine-readable run report (`translate --report FILE.json`)."""
+"""The machine-readable run report (`translate --report FILE.json`) and its Markdown summary.
+
+The JSON is also how the shards of a CI run report to the job that gathers them
+(`pipeline merge-shards`): `post` names each post the way its edition and state file are
+named, `approved_memory` lists the translation memory entries the run approved, and
+`combine` adds several reports up into one, whose summary reads like a single run's.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TypedDict
 
-from pipeline.run import RunReport
+from pipeline.config import Settings
+from pipeline.memory import MemoryEntry, entry_json
+from pipeline.run import Flag, PostResult, RunReport
 
 LAST_RUN = "last-run.json"  # in the cache folder: what `pipeline review` shows by default
+# The flags run._restore raises when it refuses the engine's answer and keeps the Japanese.
+KEPT_JAPANESE = ("structure", "truncated")
 
 
-def report_dict(report: RunReport) -> dict[str, Any]:
+class WarningJSON(TypedDict, total=False):
+    line: int
+    code: str
+    message: str
+    previous: str
+
+
+class PostJSON(TypedDict):
+    source: str
+    post: str  # path inside the source folder: the edition and the state file are named after it
+    edition: str | None
+    status: str
+    segments: int
+    reused: int
+    cached: int
+    sent: int
+    billed_characters: int
+    kept_japanese: int  # segments whose translation was refused, so the edition shows the Japanese
+    glossary_misses: int
+    error: str | None
+    warnings: list[WarningJSON]
+
+
+class ReportJSON(TypedDict):
+    dry_run: bool
+    markdown_dialect: str  # how the posts were read (the site's renderer)
+    shards: int  # how many runs this report adds up (1: a single run)
+    elapsed_seconds: float
+    requests: int
+    billed_characters: int
+    aborted: str | None
+    approved_memory: list[dict[str, str]]
+    posts: list[PostJSON]
+
+
+def report_dict(report: RunReport, settings: Settings, approved: Iterable[MemoryEntry] = ()) -> ReportJSON:
     return {
         "dry_run": report.dry_run,
         "markdown_dialect": report.dialect,
+        "shards": 1,
         "elapsed_seconds": round(report.elapsed, 3),
         "requests": report.usage.requests,
         "billed_characters": report.would_bill if report.dry_run else report.usage.billed_characters,
         "aborted": str(report.aborted) if report.aborted else None,
-        "posts": [
-            {
-                "source": p.source.as_posix(),
-                "edition": p.output.as_posix() if p.output else None,
-                "status": p.status,
-                "segments": p.segments,
-                "reused": p.reused,
-                "cached": p.cached,
-                "sent": p.sent,
-                "billed_characters": p.billed_characters,
-                "error": str(p.error) if p.error else None,
-                "warnings": [
-                    {"line": f.line, "code": f.code, "message": f.message, **({"previous": f.previous} if f.previous else {})}
-                    for f in p.flags
-                ],
-            }
-            for p in report.posts
-        ],
+        "approved_memory": [entry_json(e) for e in approved],
+        "posts": [_post(p, settings) for p in report.posts],
     }
 
 
-def report_markdown(report: RunReport) -> str:
+def _post(p: PostResult, settings: Settings) -> PostJSON:
+    codes = [f.code for f in p.flags]
+    return {
+        "source": p.source.as_posix(),
+        "post": settings.relative(p.source).as_posix(),
+        "edition": p.output.as_posix() if p.output else None,
+        "status": p.status,
+        "segments": p.segments,
+        "reused": p.reused,
+        "cached": p.cached,
+        "sent": p.sent,
+        "billed_characters": p.billed_characters,
+        "kept_japanese": sum(1 for c in codes if c in KEPT_JAPANESE),
+        "glossary_misses": codes.count("glossary"),
+        "error": str(p.error) if p.error else None,
+        "warnings": [_warning(f) for f in p.flags],
+    }
+
+
+def _warning(flag: Flag) -> WarningJSON:
+    warning: WarningJSON = {"line": flag.line, "code": flag.code, "message": flag.message}
+    if flag.previous:
+        warning["previous"] = flag.previous
+    return warning
+
+
+def combine(reports: Sequence[ReportJSON]) -> ReportJSON:
+    """Several runs' reports (the shards of one CI run) added up into one."""
+    aborted = [a for a in (r["aborted"] for r in reports) if a]
+    return {
+        "dry_run": any(r["dry_run"] for r in reports),
+        "markdown_dialect": "+".join(sorted({r.get("markdown_dialect", "") for r in reports} - {""})),
+        "shards": sum(r["shards"] for r in reports),
+        "elapsed_seconds": max((r["elapsed_seconds"] for r in reports), default=0.0),  # the shards run side by side
+        "requests": sum(r["requests"] for r in reports),
+        "billed_characters": sum(r["billed_characters"] for r in reports),
+        "aborted": "; ".join(aborted) or None,
+        "approved_memory": [e for r in reports for e in r["approved_memory"]],
+        "posts": sorted((p for r in reports for p in r["posts"]), key=lambda p: p["post"]),
+    }
+
+
+def summary_markdown(report: ReportJSON) -> str:
     """A summary short enough for a pull-request description or comment."""
-    written = [p for p in report.posts if p.status == "written"]
+    posts = report["posts"]
+    written = sum(1 for p in posts if p["status"] == "written")
+    failed = sum(1 for p in posts if p["status"] in ("failed", "needs-merge"))
+    kept = sum(p["kept_japanese"] for p in posts)
+    misses = sum(p["glossary_misses"] for p in posts)
+    billed = f"{report['billed_characters']:,} characters " + ("would be billed" if report["dry_run"] else "billed")
+    by = f" by {report['shards']} shard(s)" if report["shards"] > 1 else ""
     lines = [
-        f"**{len(written)} edition(s) written**, {len(report.failed)} failed; "
-        f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s).",
+        f"**{written} edition(s) written**{by}, {failed} failed; {billed} in {report['requests']} request(s); "
+        f"{kept} segment(s) kept in Japanese; {misses} glossary miss(es).",
         "",
     ]
-    rows = [p for p in report.posts if p.status != "up-to-date"]
+    if report["approved_memory"]:
+        lines += [f"{len(report['approved_memory'])} translator's translation(s) added to the translation memory.", ""]
+    rows = [p for p in posts if p["status"] != "up-to-date"]
     if rows:
         lines += ["| post | status | segments | reused | sent | billed | warnings |", "|---|---|---:|---:|---:|---:|---|"]
         for p in rows:
             codes: dict[str, int] = {}
-            for flag in p.flags:
-                codes[flag.code] = codes.get(flag.code, 0) + 1
+            for flag in p["warnings"]:
+                codes[flag["code"]] = codes.get(flag["code"], 0) + 1
             warnings = ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items())) or "—"
             lines.append(
-                f"| `{p.source.name}` | {p.status} | {p.segments} | {p.reused + p.cached} | {p.sent} | "
-                f"{p.billed_characters:,} | {warnings} |"
+                f"| `{p['post']}` | {p['status']} | {p['segments']} | {p['reused'] + p['cached']} | "
+                f"{p['sent']} | {p['billed_characters']:,} | {warnings} |"
             )
-    errors = [p for p in report.posts if p.error]
+    errors = [p for p in posts if p["error"]]
     if errors:
-        lines += ["", "Errors:", ""] + [f"- `{p.source}`: {p.error}" for p in errors]
+        lines += ["", "Errors:", ""] + [f"- `{p['post']}`: {p['error']}" for p in errors]
     return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ import typer
 from pipeline.cli.glossary import glossary_app
 from pipeline.cli.lint import lint
 from pipeline.cli.review import export, import_, review
+from pipeline.cli.shards import merge_shards
 from pipeline.cli.site import site_app
 from pipeline.cli.status import check, status
 from pipeline.cli.translate import translate
@@ -36,6 +37,7 @@ app.command("lint")(lint)
 app.command("review")(review)
 app.command("export")(export)
 app.command("import")(import_)
+app.command("merge-shards")(merge_shards)
 app.add_typer(site_app, name="site")
 app.add_typer(glossary_app, name="glossary")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -36,7 +37,8 @@ from pipeline.engines.deepl import DeepLEngine
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
 from pipeline.post import remove_stale_temp_files, write_atomic
-from pipeline.report import LAST_RUN, report_dict, report_markdown
+from pipeline.memory import MemoryEntry
+from pipeline.report import LAST_RUN, report_dict, summary_markdown
 from pipeline.run import PostResult, RunReport, Translator
 from pipeline.survey import orphans, parse_shard
 from pipeline.survey import prune as prune_orphans
@@ -102,6 +104,7 @@ def translate(
             out.print(f"pruned {path}")
     if not posts:
         err.print("nothing to translate: no posts found")
+        _write_reports(RunReport(dry_run=dry_run), settings, report_file, summary_file, last_run=False)  # a CI shard with no posts still reports
         raise typer.Exit(0)
     if isinstance(the_engine, DeepLEngine) and not dry_run:
         try:
@@ -114,13 +117,13 @@ def translate(
                 err.print(f"removed {escape(str(temp))}, left by a run that was killed")
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
-            report = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
+            report, approved = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
         except KeyboardInterrupt:
             err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
             raise typer.Exit(130) from None
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
-    _finish_run(report, settings, strict, report_file, summary_file, dry_run)
+    _finish_run(report, settings, strict, report_file, summary_file, dry_run, approved)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -130,26 +133,46 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _run(
     settings: Settings, engine: Engine, glossary: Glossary, posts: list[Path], dry_run: bool, fail_fast: bool, force: bool, retry_flagged: bool
-) -> RunReport:
+) -> tuple[RunReport, list[MemoryEntry]]:
+    """The run's report, and the translation memory entries it approved (saved unless a dry run)."""
     with TranslationCache(settings.path(settings.cache_dir)) as cache:
         translator = Translator(settings, engine, cache, glossary)
         with _progress(len(posts)) as advance:
-            return translator.run(
+            report = translator.run(
                 posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=advance
             )
+        return report, [] if dry_run else list(translator.memory.approved.values())
 
 
-def _finish_run(
-    report: RunReport, settings: Settings, strict: bool, report_file: Path | None, summary_file: Path | None, dry_run: bool
+def _write_reports(
+    report: RunReport,
+    settings: Settings,
+    report_file: Path | None,
+    summary_file: Path | None,
+    last_run: bool,
+    approved: Sequence[MemoryEntry] = (),
 ) -> None:
-    _print_report(report, settings)
-    as_json = (json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    if not dry_run:  # `pipeline review` reads the last run's report from here
+    data = report_dict(report, settings, approved)
+    as_json = (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    if last_run:  # `pipeline review` reads the last run's report from here
         write_atomic(settings.path(settings.cache_dir) / LAST_RUN, as_json)
     if report_file is not None:
         write_atomic(report_file, as_json)
     if summary_file is not None:
-        write_atomic(summary_file, report_markdown(report).encode("utf-8"))
+        write_atomic(summary_file, summary_markdown(data).encode("utf-8"))
+
+
+def _finish_run(
+    report: RunReport,
+    settings: Settings,
+    strict: bool,
+    report_file: Path | None,
+    summary_file: Path | None,
+    dry_run: bool,
+    approved: list[MemoryEntry],
+) -> None:
+    _print_report(report, settings)
+    _write_reports(report, settings, report_file, summary_file, not dry_run, approved)
     if report.aborted is not None:
         raise fail(report.aborted)
     if report.failed:

@@ -1,0 +1,61 @@
+"""`pipeline merge-shards`: the pull-request job of a CI run gathers its translate shards.
+
+The decisions are `pipeline.shards`' (why a per-file, per-entry merge and not "the last
+artifact wins"); this module reads the folders, holds the run lock, writes the combined
+report and summary, and prints what changed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from pipeline.cli.common import ConfigOption, fail, out, run_lock, settings_from
+from pipeline.errors import PipelineError
+from pipeline.post import write_atomic
+from pipeline.report import LAST_RUN, summary_markdown
+from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
+
+SHOWN = 30  # changed files listed by name; a first run over a big tree writes thousands
+
+
+def merge_shards(
+    folders: Annotated[list[Path], typer.Argument(help=f"One folder per shard: its artifact, laid out like the project root, with its {REPORT_FILE}.", show_default=False)],
+    summary_file: Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write the shards' reports added up, as Markdown for the pull request.")] = None,
+    report_file: Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write the shards' reports added up, as JSON.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Gather the editions, state and translation memory the shards of a CI run wrote into this tree.
+
+    Per file: what every shard holds, else what the shard that translated the post wrote;
+    the translation memory entry by entry (every shard's approvals kept). Files the shards
+    disagree about that no shard owns stop the merge before anything is written (exit 1).
+    The combined report is also kept as the last run, for `pipeline review`."""
+    settings = settings_from(config)
+    with run_lock(settings):
+        try:
+            shards = [load_shard(folder, settings) for folder in folders]
+            merge = plan(settings, shards)
+            apply(merge)
+        except PipelineError as exc:
+            raise fail(exc) from exc
+    report = rooted(merge.report, settings)
+    as_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    write_atomic(settings.path(settings.cache_dir) / LAST_RUN, as_json)
+    if report_file is not None:
+        write_atomic(report_file, as_json)
+    if summary_file is not None:
+        write_atomic(summary_file, summary_markdown(report).encode("utf-8"))
+    out.print(
+        f"merged {merge.shards} shard(s): {len(merge.write)} file(s) written, {len(merge.delete)} removed; "
+        f"translation memory: {merge.memory_entries} entries, {merge.approved} approved in this run"
+    )
+    changed = [*merge.write, *(f"{path} (removed)" for path in merge.delete)]
+    for path in changed[:SHOWN]:
+        out.print(f"  {escape(path)}")
+    if len(changed) > SHOWN:
+        out.print(f"  … and {len(changed) - SHOWN} more")

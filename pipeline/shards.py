@@ -1,0 +1,208 @@
+"""Gather the shards of a CI run into one tree, losing nothing any shard wrote.
+
+Each shard's artifact is a snapshot of the editions and the state folder after its run,
+laid out like the project root (`content/en/`, `translations/`), with its run report
+(`report.json`). All shards start from the same tree and each writes only the editions
+and state files of its own posts, so per file:
+
+* every shard holds the same bytes (or none holds it: an orphan that `--prune` removed):
+  that is the result;
+* they differ: the shard whose report lists the post decides, for that post's edition and
+  state file;
+* the translation memory, which every shard may change, is merged entry by entry
+  (`memory.union`: the entries a shard approved win over the copies that only carried the
+  old ones);
+* anything else that differs is a conflict (the shards did not start from the same tree,
+  say a push to the editions branch during the run): nothing is written, and the error
+  names the files.
+
+This holds for any number of shards and for any file a later version of `translate` may
+add, where taking "the last shard's copy" silently drops the others' work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+from pipeline.config import Settings
+from pipeline.errors import ConfigError, InputError, PipelineError
+from pipeline.memory import MEMORY_FILE, TranslationMemory, entry_from_json, union
+from pipeline.post import write_atomic
+from pipeline.report import PostJSON, ReportJSON, combine
+from pipeline.state import state_path
+
+REPORT_FILE = "report.json"  # a shard's run report, at the top of its artifact
+
+
+class MergeConflict(PipelineError):
+    """The shards disagree about a file none of them owns (or two of them do)."""
+
+
+@dataclass(frozen=True)
+class Shard:
+    folder: Path
+    report: ReportJSON
+    files: dict[str, str]  # project-relative posix path → digest, under the output and state folders
+
+
+@dataclass
+class Merge:
+    """What gathering the shards changes in the working tree; `apply` does it."""
+
+    root: Path
+    shards: int
+    report: ReportJSON  # the shards' reports added up
+    write: dict[str, Path | bytes] = field(default_factory=dict)  # path → the file to copy, or the bytes
+    delete: list[str] = field(default_factory=list)
+    memory_entries: int = 0  # in the merged translation memory
+    approved: int = 0  # of which the shards approved in this run
+
+
+def _folders(settings: Settings) -> list[str]:
+    """The output and state folders as paths inside the project root, as an artifact holds them."""
+    root = settings.root.resolve()
+    found = []
+    for folder in (settings.output_dir, settings.state_dir):
+        try:
+            found.append(settings.path(folder).resolve().relative_to(root).as_posix())
+        except ValueError:
+            raise ConfigError(f"{folder} is outside the project root {root}: a shard's artifact cannot hold it") from None
+    return found
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _snapshot(top: Path, folders: Sequence[str]) -> dict[str, str]:
+    """The digests of the files under `folders` of `top`, hidden ones left out (upload-artifact
+    leaves them out too). Digests, not contents: N shards of a large tree stay small in memory."""
+    files: dict[str, str] = {}
+    for folder in folders:
+        base = top / folder
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*")):
+            relative = path.relative_to(top)
+            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+                files[relative.as_posix()] = _digest(path.read_bytes())
+    return files
+
+
+def load_shard(folder: Path, settings: Settings) -> Shard:
+    path = folder / REPORT_FILE
+    if not path.is_file():
+        raise InputError(f"no {REPORT_FILE}: not the artifact of a translate shard, or its run did not finish", path=folder)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not all(isinstance(p, dict) for p in data.get("posts", [])):
+            raise ValueError("not a JSON object with a list of posts")
+        missing = sorted(ReportJSON.__required_keys__ - set(data))
+        for post in data.get("posts", []):
+            missing += sorted(f"posts[].{key}" for key in PostJSON.__required_keys__ - set(post))
+        if missing:
+            raise ValueError(f"no {', '.join(dict.fromkeys(missing))}; written by an older pipeline?")
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not a run report ({exc})", path=path) from exc
+    report = cast(ReportJSON, data)
+    folders = _folders(settings)
+    files, output = _snapshot(folder, folders), folders[0]
+    for post in report["posts"]:
+        if post["status"] == "written" and f"{output}/{post['post']}" not in files:
+            raise InputError(
+                f"the report says {post['post']} was written, but {output}/{post['post']} is not here: "
+                "the artifact must be laid out like the project root",
+                path=folder,
+            )
+    return Shard(folder, report, files)
+
+
+def plan(settings: Settings, shards: Sequence[Shard]) -> Merge:
+    """Decide every file before touching any: a conflict leaves the tree as it was."""
+    if not shards:
+        raise ConfigError("no shard folders given")
+    root = settings.root.resolve()
+    output, state = _folders(settings)
+    memory_path = f"{state}/{MEMORY_FILE}"
+    owners: dict[str, list[int]] = {}
+    for index, shard in enumerate(shards):
+        for post in shard.report["posts"]:
+            relative = Path(post["post"])
+            for path in (f"{output}/{relative.as_posix()}", state_path(settings, relative).resolve().relative_to(root).as_posix()):
+                owners.setdefault(path, []).append(index)
+    tree = _snapshot(root, (output, state))
+    merge = Merge(root, len(shards), combine([s.report for s in shards]))
+    conflicts: list[str] = []
+    for path in sorted({p for s in shards for p in s.files} | set(tree)):
+        if path == memory_path:
+            continue
+        versions = [s.files.get(path) for s in shards]
+        owned = owners.get(path, [])
+        if len(set(versions)) == 1:
+            source = 0
+        elif len({versions[i] for i in owned}) == 1:
+            source = owned[0]
+        else:
+            differing = ", ".join(s.folder.name for s in shards if s.files.get(path) != versions[0])
+            why = "two shards translated its post" if owned else "no shard translated its post"
+            conflicts.append(f"{path} (differs in {differing} from {shards[0].folder.name}, and {why})")
+            continue
+        if versions[source] is None:
+            if path in tree:
+                merge.delete.append(path)
+        elif versions[source] != tree.get(path):
+            merge.write[path] = shards[source].folder / path
+    _merge_memory(settings, shards, memory_path, tree, merge, conflicts)
+    if conflicts:
+        raise MergeConflict(
+            "the shards disagree about files no shard owns, so they did not start from the same tree "
+            "(was the editions branch pushed to during the run?); nothing was written; run the workflow again: "
+            + "; ".join(conflicts)
+        )
+    return merge
+
+
+def _merge_memory(
+    settings: Settings, shards: Sequence[Shard], memory_path: str, tree: dict[str, str], merge: Merge, conflicts: list[str]
+) -> None:
+    copies = [TranslationMemory.load(s.folder / memory_path).entries for s in shards if memory_path in s.files]
+    if not copies:
+        return
+    try:
+        approved = [entry_from_json(e) for s in shards for e in s.report["approved_memory"]]
+    except (TypeError, KeyError) as exc:
+        raise InputError(f"malformed approved_memory in a shard's report ({exc})") from exc
+    entries, unsettled = union(copies, approved)
+    conflicts += [f"{memory_path}: the entry for {_clip(ja)!r}" for ja in unsettled]
+    merged = TranslationMemory(settings.root / memory_path, entries).dump()
+    merge.memory_entries, merge.approved = len(entries), len({e.ja for e in approved})
+    if _digest(merged) != tree.get(memory_path):
+        merge.write[memory_path] = merged
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def apply(merge: Merge) -> None:
+    """Each file is replaced atomically; deletions last, so an interruption loses nothing new."""
+    for path, data in merge.write.items():
+        write_atomic(merge.root / path, data.read_bytes() if isinstance(data, Path) else data)
+    for path in merge.delete:
+        (merge.root / path).unlink(missing_ok=True)
+
+
+def rooted(report: ReportJSON, settings: Settings) -> ReportJSON:
+    """The combined report with each post's paths in this tree (`pipeline review` matches on them)."""
+    posts = [
+        {**p, "source": settings.path(settings.source_dir).joinpath(p["post"]).as_posix(),
+         "edition": settings.path(settings.output_dir).joinpath(p["post"]).as_posix() if p["edition"] else None}
+        for p in report["posts"]
+    ]
+    return cast(ReportJSON, {**report, "posts": posts})
+
