@@ -43,9 +43,8 @@ class PostJSON(TypedDict):
     warnings: list[WarningJSON]
 
 
-class ReportJSON(TypedDict):
+class _ReportFields(TypedDict):
     dry_run: bool
-    markdown_dialect: str  # how the posts were read (the site's renderer)
     shards: int  # how many runs this report adds up (1: a single run)
     elapsed_seconds: float
     requests: int
@@ -53,6 +52,10 @@ class ReportJSON(TypedDict):
     aborted: str | None
     approved_memory: list[dict[str, str]]
     posts: list[PostJSON]
+
+
+class ReportJSON(_ReportFields, total=False):
+    markdown_dialect: str  # how the posts were read (the site's renderer); older reports lack it
 
 
 def report_dict(report: RunReport, settings: Settings, approved: Iterable[MemoryEntry] = ()) -> ReportJSON:

@@ -15,6 +15,9 @@ import typer
 from typer.testing import CliRunner
 
 from pipeline import site
+from pipeline.engines.pseudo import PseudoEngine
+from pipeline.inline import restore
+from pipeline.segment import splice, split
 from pipeline.cli.site import site_app
 from pipeline.site import (
     INSTALL_HINT,
@@ -141,8 +144,7 @@ def test_a_fatal_liquid_error_fails_the_site(tmp_path: Path) -> None:
 def test_allowed_names_may_stay_in_japanese(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(FIXTURES / "good", content)
-    post = content / "en" / "2025-01-02-second-post.md"
-    post.write_text(post.read_text(encoding="utf-8") + "\nWritten by ALLFORCES編集部.\n", encoding="utf-8")
+    sign(content, "Written by ALLFORCES編集部.")
     result = build(SITE, content, tmp_path / "out")
     failing = site.check(result)
     assert not failing.ok
@@ -164,6 +166,14 @@ def test_sample_posts_build_cleanly_with_english_editions(tmp_path: Path) -> Non
     assert report.ok, (report.rows, report.warnings, report.problems)
 
 
+def sign(content: Path, english: str) -> None:
+    """A signature paragraph under the second post, in both languages (the pages keep the same
+    elements; the English one keeps a Japanese name)."""
+    for lang, line in (("ja", "執筆：ALLFORCES編集部。"), ("en", english)):
+        post = content / lang / "2025-01-02-second-post.md"
+        post.write_text(post.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+
+
 def stand_in_edition(source: Path) -> str:
     """Front matter byte for byte except the translated fields, plus lang and ref."""
     text = source.read_text(encoding="utf-8")
@@ -179,8 +189,11 @@ def stand_in_edition(source: Path) -> str:
         key = line.split(":", 1)[0]
         lines.append(f"{key}: {replacements[key]}" if key in replacements else line)
     lines += ["lang: en", f"ref: {source.stem}"]
-    body = "A stand-in English body with **bold** text.\n\n## A heading\n\nAnother paragraph.\n"
-    return "---\n" + "\n".join(lines) + "\n---\n\n" + body
+    body = text[4 + len(front) + len("\n---\n") :]
+    skeleton = split(body, dialect="kramdown")
+    answers = PseudoEngine().translate([s.xml for s in skeleton.segments])
+    body = splice(body, [(s.start, s.end, restore(a.text, s.protected)) for s, a in zip(skeleton.segments, answers)])
+    return "---\n" + "\n".join(lines) + "\n---\n" + body
 
 
 @needs_jekyll
@@ -223,8 +236,7 @@ def test_cli_check_fails_on_bad_pairs() -> None:
 def test_cli_allow_file(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(FIXTURES / "good", content)
-    post = content / "en" / "2025-01-02-second-post.md"
-    post.write_text(post.read_text(encoding="utf-8") + "\nBy ALLFORCES編集部.\n", encoding="utf-8")
+    sign(content, "By ALLFORCES編集部.")
     allow = tmp_path / "allow.txt"
     allow.write_text("# never translated\nALLFORCES編集部\n", encoding="utf-8")
     args = ["site", "check", "--site", str(SITE), "--content", str(content), "--glossary", str(tmp_path / "none")]
@@ -237,8 +249,7 @@ def test_cli_allow_file(tmp_path: Path) -> None:
 def test_cli_allows_the_glossary_names(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(FIXTURES / "good", content)
-    post = content / "en" / "2025-01-02-second-post.md"
-    post.write_text(post.read_text(encoding="utf-8") + "\nBy ALLFORCES編集部.\n", encoding="utf-8")
+    sign(content, "By ALLFORCES編集部.")
     glossary = tmp_path / "glossary"
     glossary.mkdir()
     (glossary / "names.tsv").write_text("# kind\tja\ten\tnote\nname\tALLFORCES編集部\t\t\n", encoding="utf-8")
