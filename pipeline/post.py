@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
+import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -145,7 +146,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace; the temp file is removed if anything goes wrong before the rename.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -166,6 +167,29 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _create_temp(path: Path) -> tuple[int, str]:
+    """A new temp file beside `path`, with the mode the file will keep.
+
+    Not `tempfile.mkstemp`: it creates 0600 whatever the umask, so editions and reports
+    would be unreadable to a web server or container running as another user. Created
+    0666 the kernel applies the umask, as for any new file; a replaced file keeps its own
+    mode (a site that chose 0640 keeps 0640).
+    """
+    try:
+        keep: int | None = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        keep = None
+    while True:
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        except FileExistsError:
+            continue
+        if keep is not None and hasattr(os, "fchmod"):  # not on Windows
+            os.fchmod(fd, keep)
+        return fd, tmp
 
 
 def remove_stale_temp_files(*folders: Path) -> list[Path]:

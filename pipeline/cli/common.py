@@ -18,6 +18,8 @@ from pipeline.config import Settings, load_settings, replace
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import Glossary, load_glossary
 
+LOCK_FILE = ".pipeline.lock"
+
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -79,10 +81,13 @@ def expand_paths(settings: Settings, paths: list[str] | None, must_exist: bool =
 
 @contextmanager
 def run_lock(settings: Settings) -> Iterator[None]:
-    """One writer of editions and state at a time: a second run waits, saying why."""
-    folder = settings.path(settings.cache_dir)
+    """One writer of editions and state at a time: a second run waits, saying why.
+
+    The lock sits in the state folder, with what it guards: two runs on one tree with
+    different `--cache-dir` still take turns. (Its name is in .gitignore; the file stays.)"""
+    folder = settings.path(settings.state_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(folder / "run.lock")
+    lock = FileLock(folder / LOCK_FILE)
     try:
         lock.acquire(timeout=0)
     except Timeout:
