@@ -105,12 +105,16 @@ def project_root(start: Path | None = None) -> Path:
 
 
 def load_settings(config: Path | None = None, root: Path | None = None) -> Settings:
-    """Defaults, then the config file (explicit, or `pipeline.toml` in the project root)."""
+    """Defaults, then the config file (explicit, or `pipeline.toml` in the project root).
+
+    Paths in it are relative to the project root even when `--config` names a file
+    elsewhere (`ci/english.toml`): the README's rule, so one file means the same tree
+    wherever it is kept."""
     root = root or project_root()
     path = config if config is not None else root / CONFIG_FILE
     if config is not None and not path.is_file():
         raise ConfigError("config file not found", path=path)
-    values: dict[str, Any] = {"root": path.parent if config is not None else root}
+    values: dict[str, Any] = {"root": root}
     if path.is_file():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -28,7 +28,7 @@ EngineOption = Annotated[
     typer.Option("--engine", "-e", help="deepl | pseudo (offline, marks text) | identity (offline, copies).", show_default="deepl"),
 ]
 TargetOption = Annotated[Optional[str], typer.Option("--to", help="Target language: EN-US or EN-GB.", show_default="EN-US")]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Settings file (default: ./pipeline.toml if present).")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Settings file (default: pipeline.toml at the project root); its paths are relative to the project root.")]
 PathsArgument = Annotated[
     Optional[list[str]],
     typer.Argument(help="Posts, folders or globs (default: every post under the source folder).", show_default=False),
