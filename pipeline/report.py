@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipeline.markdown_text import code_span
 from pipeline.run import RunReport
 
 LAST_RUN = "last-run.json"  # in the cache folder: what `pipeline review` shows by default
@@ -54,10 +55,10 @@ def report_markdown(report: RunReport) -> str:
                 codes[flag.code] = codes.get(flag.code, 0) + 1
             warnings = ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items())) or "—"
             lines.append(
-                f"| `{p.source.name}` | {p.status} | {p.segments} | {p.reused + p.cached} | {p.sent} | "
+                f"| {code_span(p.source.name, in_table=True)} | {p.status} | {p.segments} | {p.reused + p.cached} | {p.sent} | "
                 f"{p.billed_characters:,} | {warnings} |"
             )
     errors = [p for p in report.posts if p.error]
     if errors:
-        lines += ["", "Errors:", ""] + [f"- `{p.source}`: {p.error}" for p in errors]
+        lines += ["", "Errors:", ""] + [f"- {code_span(str(p.error))}" for p in errors]
     return "\n".join(lines) + "\n"
