@@ -78,13 +78,32 @@ class Glossary:
         return DEEPL_NAME_PREFIX + self.fingerprint
 
     def terms_in(self, text: str) -> list[tuple[str, str]]:
-        """The (ja, en) terms occurring in a piece of source prose."""
+        """The (ja, en) terms contained anywhere in a piece of source prose, even inside a
+        longer term: the cache key uses this, so editing any entry whose text occurs
+        re-translates the segment."""
         return [(s, t) for s, t in self.terms.items() if s in text]
+
+    @cached_property
+    def _term_pattern(self) -> re.Pattern[str] | None:
+        if not self.terms:
+            return None
+        return re.compile("|".join(re.escape(s) for s in sorted(self.terms, key=len, reverse=True)))
+
+    def occurrences(self, text: str) -> dict[str, int]:
+        """How often each term occurs, longest match first: `推論` inside `推論モデル` is an
+        occurrence of `推論モデル` only (its English is "reasoning model", which does not
+        contain "inference"). In the glossary's order."""
+        if self._term_pattern is None:
+            return {}
+        found: dict[str, int] = {}
+        for m in self._term_pattern.finditer(text):
+            found[m.group(0)] = found.get(m.group(0), 0) + 1
+        return {s: found[s] for s in self.terms if s in found}
 
     def misses(self, source_prose: str, translation: str) -> list[tuple[str, str]]:
         """Terms of the source whose English does not appear in the translation."""
         lowered = translation.casefold()
-        return [(s, t) for s, t in self.terms_in(source_prose) if not _appears(t, lowered)]
+        return [(s, self.terms[s]) for s in self.occurrences(source_prose) if not _appears(self.terms[s], lowered)]
 
 
 def _appears(target: str, lowered_translation: str) -> bool:

@@ -103,7 +103,7 @@ def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Pat
                 if f.key in ("categories", "category", "tags", "tag") and JAPANESE.search(f.value) and f.value not in glossary.taxonomy:
                     unmapped.append(f.value)
         text = "\n".join(prose)
-        terms = {s: text.count(s) for s in glossary.terms if s in text}
+        terms = glossary.occurrences(text)
         names: dict[str, int] = {}
         if glossary.keep_pattern is not None:
             for m in glossary.keep_pattern.finditer(text):
