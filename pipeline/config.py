@@ -52,7 +52,7 @@ class Settings:
         """A post's path inside the source tree; its edition and state use the same one."""
         try:
             return source.resolve().relative_to(self.path(self.source_dir).resolve())
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):  # outside the tree, or a symlink loop
             return Path(source.name)
 
 

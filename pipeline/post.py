@@ -6,6 +6,7 @@ splices into it by character offsets, so the bytes we do not translate come back
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -69,11 +70,92 @@ def source_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def read_post(path: Path) -> Post:
+class Alias(InputError):
+    """A second path to a post of the tree (a symlink to it, or through a symlinked folder).
+
+    Translated, it would write the same edition again with the alias's name as its `ref`;
+    it is skipped with a warning, and the post is translated under its own path."""
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFDIR: "a directory", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
+
+
+def read_regular(path: Path, resolved: Path | None = None) -> bytes:
+    """The bytes of a regular file, and nothing else.
+
+    Opened without blocking and without following a last symlink, then checked with
+    `fstat` on the open descriptor: a FIFO named `x.md` cannot hang a command, nor a
+    directory or an unreadable file give a traceback, nor a device (`/dev/zero`) be read
+    for gigabytes. `resolved`: the path with its symlinks already resolved (`Tree.read`).
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (getattr(os, "O_NOFOLLOW", 0) if resolved else 0)
     try:
-        raw = path.read_bytes()
+        fd = os.open(resolved or path, flags)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from exc
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise InputError(f"{kind}, not a post: refusing to read it", path=path)
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from exc
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A folder of posts (`content/ja`), resolved once per command. Every command locates
+    and reads posts through it: nothing outside the folder is read through a symlink, and
+    a second path to a post is not taken for another post."""
+
+    folder: Path  # absolute, as configured: a post's lexical path is judged against it
+    root: Path  # the folder with its symlinks resolved
+
+    @classmethod
+    def at(cls, folder: Path) -> "Tree":
+        absolute = Path(os.path.abspath(folder))
+        return cls(absolute, absolute.resolve())
+
+    def locate(self, path: Path) -> tuple[Path, Path]:
+        """The post's path inside the tree, and its resolved path.
+
+        Raises InputError for a symlink loop, a missing file or a path outside the tree,
+        and Alias for a second path to a post of the tree."""
+        try:
+            resolved = path.resolve(strict=True)
+        except RuntimeError as exc:  # Python < 3.13 reports a symlink loop this way
+            raise InputError("a symlink loop; refusing to read it", path=path) from exc
+        except OSError as exc:
+            why = "a symlink loop" if exc.errno == errno.ELOOP else f"cannot read: {exc.strerror or exc}"
+            raise InputError(why, path=path) from exc
+        if not resolved.is_relative_to(self.root):
+            why = f"a symlink to {resolved}, " if resolved != Path(os.path.abspath(path)) else ""
+            raise InputError(f"{why}outside the content tree {self.root}; refusing to read it", path=path)
+        relative = resolved.relative_to(self.root)
+        lexical = Path(os.path.abspath(path))
+        for base in (self.folder, self.root):
+            if lexical.is_relative_to(base):
+                if lexical.relative_to(base) != relative:
+                    raise Alias(
+                        f"another path to {self.folder / relative} (a symlink): skipped, the post is translated "
+                        "under its own path",
+                        path=path,
+                    )
+                break
+        return relative, resolved
+
+    def read(self, path: Path) -> tuple[Path, bytes]:
+        """The post's path inside the tree and its bytes (see `locate` and `read_regular`)."""
+        relative, resolved = self.locate(path)
+        return relative, read_regular(path, resolved)
+
+
+def read_post(path: Path, tree: Tree | None = None) -> Post:
+    """A post read from disk; through `tree` when it must lie inside one (sources)."""
+    raw = tree.read(path)[1] if tree is not None else read_regular(path)
     return parse_post(path, raw)
 
 

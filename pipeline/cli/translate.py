@@ -97,9 +97,9 @@ def translate(
             posts = select_shard(posts, *parse_shard(shard))
         except PipelineError as exc:
             raise fail(exc) from exc
-    if prune and not dry_run:
-        for path in prune_orphans(settings, orphans(settings)):
-            out.print(f"pruned {path}")
+    if prune:
+        for path in prune_orphans(settings, orphans(settings), dry_run=dry_run):
+            out.print(f"{'would prune' if dry_run else 'pruned'} {escape(str(path))}")
     if not posts:
         err.print("nothing to translate: no posts found")
         raise typer.Exit(0)
@@ -196,6 +196,7 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     written = sum(1 for p in report.posts if p.status == "written")
     unchanged = sum(1 for p in report.posts if p.status in ("unchanged", "up-to-date"))
     merge = [p for p in report.posts if p.status == "needs-merge"]
+    skipped = sum(1 for p in report.posts if p.status == "skipped")
     if report.dry_run:
         out.print(
             f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
@@ -205,6 +206,7 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     out.print(
         f"{written} written, {unchanged} up to date, {len(report.failed) - len(merge)} failed"
         + (f", {len(merge)} need a manual merge" if merge else "")
+        + (f", {skipped} skipped (second paths to a post)" if skipped else "")
         + f"; {report.segments} segments, {report.cached} reused or from cache; "
         f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s) "
         f"to {settings.engine}; {report.elapsed:.1f}s",
