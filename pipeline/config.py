@@ -12,12 +12,13 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pipeline.errors import ConfigError
 
 CONFIG_FILE = "pipeline.toml"
-TARGETS = ("EN-US", "EN-GB")
+Target = Literal["EN-US", "EN-GB"]
+TARGETS: tuple[str, ...] = get_args(Target)
 
 
 @dataclass(frozen=True)

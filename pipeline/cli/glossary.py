@@ -6,14 +6,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.common import ConfigOption, PathsArgument, err, expand_paths, fail, load_term_base, out, settings_from
+from pipeline.cli.common import App, ConfigOption, PathsArgument, err, expand_paths, fail, load_term_base, out, settings_from
 from rich.markup import escape
 
 from pipeline.errors import InputError, PipelineError
 from pipeline.post import Alias
 from pipeline.survey import glossary_usage
 
-glossary_app = typer.Typer(help="The term base in glossary/*.tsv: names, fixed terms, taxonomy.", no_args_is_help=True)
+glossary_app = App(help="The term base in glossary/*.tsv: names, fixed terms, taxonomy.", no_args_is_help=True)
 
 
 @glossary_app.command("check")
