@@ -146,3 +146,17 @@ def test_overlapping_terms_strict_run_and_counts(tmp_path: Path, monkeypatch: py
     assert "glossary:" not in result.stderr
     usage = run_cli("glossary", "check")
     assert "推論 → inference ×1, 推論モデル → reasoning model ×2" in usage.stdout, usage.stdout
+
+
+def test_glossary_check_reports_every_error_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_site(tmp_path, [])
+    (tmp_path / "glossary" / "zz.tsv").write_text(
+        "brand\tAWS\t\t\nterm\t生成AI\t\t\nterm\t基盤モデル\tbase model\t\n", encoding="utf-8"
+    )
+    (tmp_path / "glossary" / "zzz.tsv").write_text("term 推論 inference\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("glossary", "check")
+    assert result.exit_code == 2
+    for where in ("zz.tsv:1: unknown kind", "zz.tsv:2: empty English target", "zz.tsv:3: '基盤モデル' is already defined", "zzz.tsv:1: malformed line"):
+        assert where in result.stderr, result.stderr
+    assert "4 errors in the glossary" in result.stderr
