@@ -32,6 +32,7 @@ class TranslationMemory:
         self.path = path
         self.entries: dict[str, MemoryEntry] = entries or {}
         self.changed = False
+        self.approved_now = 0  # approvals that changed the memory since it was loaded (for the run's summary)
 
     @classmethod
     def load(cls, path: Path) -> "TranslationMemory":
@@ -55,6 +56,7 @@ class TranslationMemory:
         if self.entries.get(ja) != entry:
             self.entries[ja] = entry
             self.changed = True
+            self.approved_now += 1
 
     def save(self) -> None:
         if not self.changed:

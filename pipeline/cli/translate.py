@@ -114,13 +114,13 @@ def translate(
                 err.print(f"removed {escape(str(temp))}, left by a run that was killed")
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
-            report = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
+            report, notes = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
         except KeyboardInterrupt:
             err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
             raise typer.Exit(130) from None
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
-    _finish_run(report, settings, strict, report_file, summary_file, dry_run)
+    _finish_run(report, settings, strict, report_file, summary_file, dry_run, notes)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -130,19 +130,33 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _run(
     settings: Settings, engine: Engine, glossary: Glossary, posts: list[Path], dry_run: bool, fail_fast: bool, force: bool, retry_flagged: bool
-) -> RunReport:
+) -> tuple[RunReport, list[str]]:
+    """The run's report, and what it did besides the editions that a person should know."""
     with TranslationCache(settings.path(settings.cache_dir)) as cache:
         translator = Translator(settings, engine, cache, glossary)
+        existed = translator.memory.path.is_file()
         with _progress(len(posts)) as advance:
-            return translator.run(
+            report = translator.run(
                 posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=advance
             )
+    notes = []
+    if translator.memory.approved_now and not dry_run:
+        notes.append(
+            f"recorded {translator.memory.approved_now} translator edit(s) as approved English (kept in later runs, "
+            "reused for the same Japanese in every post)"
+        )
+    if not existed and translator.memory.path.is_file():
+        notes.append(f"created {translator.memory.path}: commit it with the editions (the translators' approved English)")
+    return report, notes
 
 
 def _finish_run(
-    report: RunReport, settings: Settings, strict: bool, report_file: Path | None, summary_file: Path | None, dry_run: bool
+    report: RunReport, settings: Settings, strict: bool, report_file: Path | None, summary_file: Path | None, dry_run: bool,
+    notes: list[str],
 ) -> None:
     _print_report(report, settings)
+    for note in notes:
+        out.print(escape(note))
     as_json = (json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     if not dry_run:  # `pipeline review` reads the last run's report from here
         write_atomic(settings.path(settings.cache_dir) / LAST_RUN, as_json)
