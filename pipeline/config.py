@@ -12,13 +12,14 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pipeline.dialect import DIALECTS, site_dialect
 from pipeline.errors import ConfigError
 
 CONFIG_FILE = "pipeline.toml"
-TARGETS = ("EN-US", "EN-GB")
+Target = Literal["EN-US", "EN-GB"]
+TARGETS: tuple[str, ...] = get_args(Target)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Settings:
         """A post's path inside the source tree; its edition and state use the same one."""
         try:
             return source.resolve().relative_to(self.path(self.source_dir).resolve())
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):  # outside the tree, or a symlink loop
             return Path(source.name)
 
 
@@ -110,12 +111,16 @@ def project_root(start: Path | None = None) -> Path:
 
 
 def load_settings(config: Path | None = None, root: Path | None = None) -> Settings:
-    """Defaults, then the config file (explicit, or `pipeline.toml` in the project root)."""
+    """Defaults, then the config file (explicit, or `pipeline.toml` in the project root).
+
+    Paths in it are relative to the project root even when `--config` names a file
+    elsewhere (`ci/english.toml`): the README's rule, so one file means the same tree
+    wherever it is kept."""
     root = root or project_root()
     path = config if config is not None else root / CONFIG_FILE
     if config is not None and not path.is_file():
         raise ConfigError("config file not found", path=path)
-    values: dict[str, Any] = {"root": path.parent if config is not None else root}
+    values: dict[str, Any] = {"root": root}
     if path.is_file():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

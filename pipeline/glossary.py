@@ -78,13 +78,32 @@ class Glossary:
         return DEEPL_NAME_PREFIX + self.fingerprint
 
     def terms_in(self, text: str) -> list[tuple[str, str]]:
-        """The (ja, en) terms occurring in a piece of source prose."""
+        """The (ja, en) terms contained anywhere in a piece of source prose, even inside a
+        longer term: the cache key uses this, so editing any entry whose text occurs
+        re-translates the segment."""
         return [(s, t) for s, t in self.terms.items() if s in text]
+
+    @cached_property
+    def _term_pattern(self) -> re.Pattern[str] | None:
+        if not self.terms:
+            return None
+        return re.compile("|".join(re.escape(s) for s in sorted(self.terms, key=len, reverse=True)))
+
+    def occurrences(self, text: str) -> dict[str, int]:
+        """How often each term occurs, longest match first: `推論` inside `推論モデル` is an
+        occurrence of `推論モデル` only (its English is "reasoning model", which does not
+        contain "inference"). In the glossary's order."""
+        if self._term_pattern is None:
+            return {}
+        found: dict[str, int] = {}
+        for m in self._term_pattern.finditer(text):
+            found[m.group(0)] = found.get(m.group(0), 0) + 1
+        return {s: found[s] for s in self.terms if s in found}
 
     def misses(self, source_prose: str, translation: str) -> list[tuple[str, str]]:
         """Terms of the source whose English does not appear in the translation."""
         lowered = translation.casefold()
-        return [(s, t) for s, t in self.terms_in(source_prose) if not _appears(t, lowered)]
+        return [(s, self.terms[s]) for s in self.occurrences(source_prose) if not _appears(self.terms[s], lowered)]
 
 
 def _appears(target: str, lowered_translation: str) -> bool:
@@ -112,66 +131,97 @@ def prose_of(xml: str) -> str:
     return "".join(parts)
 
 
+class GlossaryErrors(GlossaryError):
+    """Every error of the term base, so that one pass over the files fixes them all."""
+
+    def __init__(self, problems: list[GlossaryError]) -> None:
+        super().__init__(f"{len(problems)} errors in the glossary")
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return self.message + ":" + "".join(f"\n  {p}" for p in self.problems)
+
+
 def load_glossary(directory: Path) -> Glossary:
-    """Read every `*.tsv` in `directory` (sorted); a missing folder is an empty glossary."""
+    """Read every `*.tsv` in `directory` (sorted); a missing folder is an empty glossary.
+
+    Raises the one GlossaryError, or GlossaryErrors listing every one found."""
     if not directory.is_dir():
         return Glossary()
     files = tuple(sorted(directory.glob("*.tsv")))
     entries: list[Entry] = []
+    problems: list[GlossaryError] = []
     for path in files:
-        entries.extend(_read_file(path))
-    _check_duplicates(entries)
+        entries.extend(_read_file(path, problems))
+    problems += _duplicates(entries)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise GlossaryErrors(problems)
     return Glossary(tuple(entries), files)
 
 
-def _read_file(path: Path) -> list[Entry]:
+def _read_file(path: Path, problems: list[GlossaryError]) -> list[Entry]:
+    """The entries of one file; its bad lines go to `problems`."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise GlossaryError("not valid UTF-8", path=path, line=text_line(path.read_bytes(), exc.start)) from exc
+        problems.append(GlossaryError("not valid UTF-8", path=path, line=text_line(path.read_bytes(), exc.start)))
+        return []
     entries: list[Entry] = []
     reader = csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE, strict=True)
     for number, row in enumerate(reader, start=1):
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
-        if len(row) < 3 or len(row) > 4:
-            raise GlossaryError(
-                f"malformed line: expected 3 or 4 tab-separated fields (kind, ja, en, note), found {len(row)}"
-                + (" — are the tabs spaces?" if len(row) == 1 else ""),
-                path=path,
-                line=number,
-            )
-        kind, source, target = (cell.strip() for cell in row[:3])
-        note = row[3].strip() if len(row) == 4 else ""
-        if kind not in KINDS:
-            raise GlossaryError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}", path=path, line=number)
-        if not source:
-            raise GlossaryError("empty Japanese source", path=path, line=number)
-        if kind == "name":
-            if target and target != source:
-                raise GlossaryError(
-                    f"a name is never translated: leave the en column empty or equal to {source!r}", path=path, line=number
-                )
-            target = source
-        elif not target:
-            raise GlossaryError(f"empty English target for {source!r}", path=path, line=number)
-        entries.append(Entry(kind, source, target, note, path, number))  # type: ignore[arg-type]
+        try:
+            entries.append(_entry(row, path, number))
+        except GlossaryError as exc:
+            problems.append(exc)
     return entries
 
 
-def _check_duplicates(entries: list[Entry]) -> None:
+def _entry(row: list[str], path: Path, number: int) -> Entry:
+    if len(row) < 3 or len(row) > 4:
+        raise GlossaryError(
+            f"malformed line: expected 3 or 4 tab-separated fields (kind, ja, en, note), found {len(row)}"
+            + (" — are the tabs spaces?" if len(row) == 1 else ""),
+            path=path,
+            line=number,
+        )
+    kind, source, target = (cell.strip() for cell in row[:3])
+    note = row[3].strip() if len(row) == 4 else ""
+    if kind not in KINDS:
+        raise GlossaryError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}", path=path, line=number)
+    if not source:
+        raise GlossaryError("empty Japanese source", path=path, line=number)
+    if kind == "name":
+        if target and target != source:
+            raise GlossaryError(
+                f"a name is never translated: leave the en column empty or equal to {source!r}", path=path, line=number
+            )
+        target = source
+    elif not target:
+        raise GlossaryError(f"empty English target for {source!r}", path=path, line=number)
+    return Entry(kind, source, target, note, path, number)  # type: ignore[arg-type]
+
+
+def _duplicates(entries: list[Entry]) -> list[GlossaryError]:
+    problems: list[GlossaryError] = []
     seen: dict[tuple[str, str], Entry] = {}
     for entry in entries:
         group = "taxonomy" if entry.kind == "taxonomy" else "text"
         earlier = seen.get((group, entry.source))
         if earlier is not None and earlier.target != entry.target:
-            raise GlossaryError(
-                f"{entry.source!r} is already defined as {earlier.target!r} at {earlier.path}:{earlier.line}; "
-                f"here it is {entry.target!r}",
-                path=entry.path,
-                line=entry.line,
+            problems.append(
+                GlossaryError(
+                    f"{entry.source!r} is already defined as {earlier.target!r} at {earlier.path}:{earlier.line}; "
+                    f"here it is {entry.target!r}",
+                    path=entry.path,
+                    line=entry.line,
+                )
             )
         seen.setdefault((group, entry.source), entry)
+    return problems
 
 
 def text_line(raw: bytes, offset: int) -> int:

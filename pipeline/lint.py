@@ -12,7 +12,7 @@ Codes (all findings are warnings unless they stop the site from building):
     F001 front matter missing or not closed          F002 front matter is not valid YAML
     F003 required field (title, date) missing/empty  F004 date is not a date
     F005 Japanese source sets a `lang`               F006 file name is not a Jekyll post name
-    F007 file is not UTF-8
+    F007 file is not UTF-8                           F008 not a readable post inside the tree
     M001 paragraph repeated word for word            M002 long sentence repeated
     M003 stray END marker or separator line          M004 emphasis marker that does not close
     M005 paragraph ends mid-sentence / resumes one   M006 unbalanced Japanese brackets
@@ -37,6 +37,8 @@ from markdown_it.token import Token
 
 from pipeline.markdown import END_MARKER_LINE
 from pipeline.markdown import normalize
+from pipeline.errors import InputError
+from pipeline.post import Alias, Tree, read_regular
 
 WARNING = "warning"
 ERROR = "error"
@@ -495,19 +497,28 @@ def lint_text(path: Path, text: str, parsed: tuple[str, Sequence[Token]] | None 
     return sorted(findings)
 
 
-def expand(paths: Iterable[Path]) -> list[Path]:
-    """Files as given; directories become every *.md below them (as `translate` reads them)."""
-    files: list[Path] = []
+def expand(paths: Iterable[Path]) -> list[tuple[Path, Tree | None]]:
+    """Files as given; directories become every *.md below them (as `translate` reads
+    them), each read through its folder's `Tree` so no symlink leads out of it."""
+    files: list[tuple[Path, Tree | None]] = []
     for path in paths:
-        files.extend(sorted(path.rglob("*.md")) if path.is_dir() else [path])
+        if path.is_dir():
+            tree = Tree.at(path)
+            files.extend((p, tree) for p in sorted(path.rglob("*.md")))
+        else:
+            files.append((path, None))
     return files
 
 
 def lint_paths(paths: Iterable[Path]) -> list[LintFinding]:
     """Lint every file (directories: their *.md); unreadable files are findings, not crashes."""
     findings: list[LintFinding] = []
-    for path in expand(paths):
-        raw = path.read_bytes()
+    for path, tree in expand(paths):
+        try:
+            raw = tree.read(path)[1] if tree is not None else read_regular(path)
+        except InputError as exc:  # a FIFO, a directory, a symlink out of the tree, a loop...
+            findings.append(LintFinding(path, 1, "F008", exc.message, WARNING if isinstance(exc, Alias) else ERROR))
+            continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -38,6 +38,7 @@ class TranslationMemory:
         self.entries: dict[str, MemoryEntry] = entries or {}
         self.approved: dict[str, MemoryEntry] = {}  # what this run approved (new or changed entries)
         self.changed = False
+        self.approved_now = 0  # approvals that changed the memory since it was loaded (for the run's summary)
 
     @classmethod
     def load(cls, path: Path) -> "TranslationMemory":
@@ -62,6 +63,7 @@ class TranslationMemory:
             self.entries[ja] = entry
             self.approved[ja] = entry
             self.changed = True
+            self.approved_now += 1
 
     def dump(self) -> bytes:
         lines = [json.dumps(entry_json(self.entries[k]), ensure_ascii=False, sort_keys=True) for k in sorted(self.entries)]

@@ -6,10 +6,12 @@ splices into it by character offsets, so the bytes we do not translate come back
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
-import tempfile
+import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -79,11 +81,92 @@ def source_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def read_post(path: Path) -> Post:
+class Alias(InputError):
+    """A second path to a post of the tree (a symlink to it, or through a symlinked folder).
+
+    Translated, it would write the same edition again with the alias's name as its `ref`;
+    it is skipped with a warning, and the post is translated under its own path."""
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFDIR: "a directory", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
+
+
+def read_regular(path: Path, resolved: Path | None = None) -> bytes:
+    """The bytes of a regular file, and nothing else.
+
+    Opened without blocking and without following a last symlink, then checked with
+    `fstat` on the open descriptor: a FIFO named `x.md` cannot hang a command, nor a
+    directory or an unreadable file give a traceback, nor a device (`/dev/zero`) be read
+    for gigabytes. `resolved`: the path with its symlinks already resolved (`Tree.read`).
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | (getattr(os, "O_NOFOLLOW", 0) if resolved else 0)
     try:
-        raw = path.read_bytes()
+        fd = os.open(resolved or path, flags)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from exc
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise InputError(f"{kind}, not a post: refusing to read it", path=path)
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from exc
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A folder of posts (`content/ja`), resolved once per command. Every command locates
+    and reads posts through it: nothing outside the folder is read through a symlink, and
+    a second path to a post is not taken for another post."""
+
+    folder: Path  # absolute, as configured: a post's lexical path is judged against it
+    root: Path  # the folder with its symlinks resolved
+
+    @classmethod
+    def at(cls, folder: Path) -> "Tree":
+        absolute = Path(os.path.abspath(folder))
+        return cls(absolute, absolute.resolve())
+
+    def locate(self, path: Path) -> tuple[Path, Path]:
+        """The post's path inside the tree, and its resolved path.
+
+        Raises InputError for a symlink loop, a missing file or a path outside the tree,
+        and Alias for a second path to a post of the tree."""
+        try:
+            resolved = path.resolve(strict=True)
+        except RuntimeError as exc:  # Python < 3.13 reports a symlink loop this way
+            raise InputError("a symlink loop; refusing to read it", path=path) from exc
+        except OSError as exc:
+            why = "a symlink loop" if exc.errno == errno.ELOOP else f"cannot read: {exc.strerror or exc}"
+            raise InputError(why, path=path) from exc
+        if not resolved.is_relative_to(self.root):
+            why = f"a symlink to {resolved}, " if resolved != Path(os.path.abspath(path)) else ""
+            raise InputError(f"{why}outside the content tree {self.root}; refusing to read it", path=path)
+        relative = resolved.relative_to(self.root)
+        lexical = Path(os.path.abspath(path))
+        for base in (self.folder, self.root):
+            if lexical.is_relative_to(base):
+                if lexical.relative_to(base) != relative:
+                    raise Alias(
+                        f"another path to {self.folder / relative} (a symlink): skipped, the post is translated "
+                        "under its own path",
+                        path=path,
+                    )
+                break
+        return relative, resolved
+
+    def read(self, path: Path) -> tuple[Path, bytes]:
+        """The post's path inside the tree and its bytes (see `locate` and `read_regular`)."""
+        relative, resolved = self.locate(path)
+        return relative, read_regular(path, resolved)
+
+
+def read_post(path: Path, tree: Tree | None = None) -> Post:
+    """A post read from disk; through `tree` when it must lie inside one (sources)."""
+    raw = tree.read(path)[1] if tree is not None else read_regular(path)
     return parse_post(path, raw)
 
 
@@ -156,7 +239,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace; the temp file is removed if anything goes wrong before the rename.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -177,6 +260,29 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _create_temp(path: Path) -> tuple[int, str]:
+    """A new temp file beside `path`, with the mode the file will keep.
+
+    Not `tempfile.mkstemp`: it creates 0600 whatever the umask, so editions and reports
+    would be unreadable to a web server or container running as another user. Created
+    0666 the kernel applies the umask, as for any new file; a replaced file keeps its own
+    mode (a site that chose 0640 keeps 0640).
+    """
+    try:
+        keep: int | None = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        keep = None
+    while True:
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        except FileExistsError:
+            continue
+        if keep is not None and hasattr(os, "fchmod"):  # not on Windows
+            os.fchmod(fd, keep)
+        return fd, tmp
 
 
 def remove_stale_temp_files(*folders: Path) -> list[Path]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import TypedDict
 
 from pipeline.config import Settings
+from pipeline.markdown_text import code_span
 from pipeline.memory import MemoryEntry, entry_json
 from pipeline.run import Flag, PostResult, RunReport
 
@@ -139,10 +140,10 @@ def summary_markdown(report: ReportJSON) -> str:
                 codes[flag["code"]] = codes.get(flag["code"], 0) + 1
             warnings = ", ".join(f"{code} ×{n}" for code, n in sorted(codes.items())) or "—"
             lines.append(
-                f"| `{p['post']}` | {p['status']} | {p['segments']} | {p['reused'] + p['cached']} | "
+                f"| {code_span(p['post'], in_table=True)} | {p['status']} | {p['segments']} | {p['reused'] + p['cached']} | "
                 f"{p['sent']} | {p['billed_characters']:,} | {warnings} |"
             )
     errors = [p for p in posts if p["error"]]
     if errors:
-        lines += ["", "Errors:", ""] + [f"- `{p['post']}`: {p['error']}" for p in errors]
+        lines += ["", "Errors:", ""] + [f"- {code_span(p['post'])}: {code_span(str(p['error']))}" for p in errors]
     return "\n".join(lines) + "\n"

@@ -35,7 +35,7 @@ from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import Protected, protect_plain, restore
 from pipeline.lint import lint_text
 from pipeline.memory import MEMORY_FILE, TranslationMemory
-from pipeline.post import FrontMatterBlock, Post, read_post, source_hash, write_atomic
+from pipeline.post import Alias, FrontMatterBlock, Post, Tree, parse_post, read_post, source_hash, write_atomic
 from pipeline.segment import Segment, splice, split_post
 from pipeline.state import (
     Origin,
@@ -51,7 +51,7 @@ from pipeline.state import (
 )
 from pipeline.translate import REQUEST_OVERHEAD, Answers, Request, Usage, billable_length, split_sentences, translate_missing
 
-Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "planned"]
+Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "skipped", "planned"]
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
 
@@ -61,7 +61,7 @@ class Flag:
     """Something a reviewer should look at in one segment of one post."""
 
     line: int
-    code: str  # structure | glossary | unmapped-taxonomy | taxonomy-override | needs-review | skipped | no-front-matter
+    code: str  # structure | glossary | unmapped-taxonomy | taxonomy-override | needs-review | skipped | alias | no-front-matter
     message: str
     previous: str | None = None  # needs-review: the translator's earlier English
 
@@ -251,15 +251,15 @@ class Translator:
         self._engine_settings = engine.settings()
         self._keep = self.glossary.keep_pattern
         self.fingerprint = settings_fingerprint(settings, self.glossary)
-        self._source_root: Path | None = None  # resolved once per run (see `_resolve_roots`)
+        self._sources: Tree | None = None  # resolved once per run (see `_resolve_roots`)
         self._output_root: Path | None = None
 
     def relative(self, source: Path) -> Path:
-        if self._source_root is None:
+        if self._sources is None:
             return self.settings.relative(source)
         try:
-            return source.resolve().relative_to(self._source_root)
-        except ValueError:
+            return self._sources.locate(source)[0]
+        except InputError:  # outside the tree, a loop, an alias: named by its file name
             return Path(source.name)
 
     def output_path(self, source: Path) -> Path:
@@ -294,6 +294,9 @@ class Translator:
                 except (PipelineError, Exception) as exc:
                     if not isinstance(exc, PipelineError):
                         exc = InternalError(f"internal error ({type(exc).__name__}: {exc}); please report it")
+                    if isinstance(exc, Alias):  # not a failure: the post itself is translated
+                        done(PostResult(path, status="skipped", flags=[Flag(1, "alias", exc.message)]))
+                        continue
                     status: Status = "needs-merge" if isinstance(exc, NeedsMerge) else "failed"
                     done(PostResult(path, self.output_path(path), status=status, error=exc.located(path)))
                     if fail_fast:
@@ -326,7 +329,7 @@ class Translator:
     def _resolve_roots(self) -> None:
         """Resolve the source and output folders once per run, not for every post:
         resolving walks each path component on disk (a no-op run does little else)."""
-        self._source_root = self.settings.path(self.settings.source_dir).resolve()
+        self._sources = Tree.at(self.settings.path(self.settings.source_dir))
         self._output_root = self.settings.path(self.settings.output_dir).resolve()
 
     def _window_full(self, missing: int, held: int) -> bool:
@@ -339,8 +342,10 @@ class Translator:
     # preparing --------------------------------------------------------------------------
 
     def _prepare(self, path: Path, force: bool) -> _Prepared | PostResult:
-        output, relative = self._confined(path)
-        post = read_post(path)
+        sources = self._sources or Tree.at(self.settings.path(self.settings.source_dir))
+        relative, raw = sources.read(path)  # regular files inside the tree only
+        output = self._edition_path(path, relative)
+        post = parse_post(path, raw)
         state_file = state_path(self.settings, relative)
         record = load_state(state_file)
         state, _ = classify(post.source_hash, output, record, self.fingerprint)
@@ -368,21 +373,18 @@ class Translator:
         result.segments = len(units)
         return _Prepared(post, output, relative, state_file, result, units, edition_sha)
 
-    def _confined(self, path: Path) -> tuple[Path, Path]:
-        """The edition's path and the post's path inside the source tree, refusing posts (or
-        symlinks) outside the content tree and editions that would land outside the output
-        tree. Both from one `resolve()` of the post: each costs a system call per folder."""
-        source_root = self._source_root or self.settings.path(self.settings.source_dir).resolve()
+    def _edition_path(self, path: Path, relative: Path) -> Path:
+        """The edition's path for the post at `relative` in the source tree, refusing one
+        that would land outside the output tree (a symlink in it)."""
         output_root = self._output_root or self.settings.path(self.settings.output_dir).resolve()
-        resolved = path.resolve()
-        if not resolved.is_relative_to(source_root):
-            why = f"a symlink to {resolved}, " if path.is_symlink() else ""
-            raise InputError(f"{why}outside the content tree {source_root}; refusing to read it", path=path)
-        relative = resolved.relative_to(source_root)
         output = self.settings.path(self.settings.output_dir) / relative
-        if not output.resolve().is_relative_to(output_root):
+        try:
+            landing = output.resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop in the output tree
+            raise InputError(f"its edition {output} cannot be written: a symlink loop", path=path) from exc
+        if not landing.is_relative_to(output_root):
             raise InputError(f"its edition {output} would be written outside {output_root} (a symlink?); refusing", path=path)
-        return output, relative
+        return output
 
     def _body_unit(self, segment: Segment) -> _Unit:
         unit = _Unit(segment, short_hash(segment.protected.joined))

@@ -22,11 +22,11 @@ from typing import Literal
 from pipeline.config import Settings
 from pipeline.errors import InputError
 from pipeline.glossary import Glossary
-from pipeline.post import source_hash, write_atomic
+from pipeline.post import read_regular, source_hash, write_atomic
 
 FORMAT = 1
 Origin = Literal["machine", "human", "approved", "source"]
-State = Literal["new", "stale", "up-to-date", "edited", "orphaned"]
+State = Literal["new", "stale", "up-to-date", "edited", "needs-merge", "orphaned", "failed", "skipped"]
 
 
 def short_hash(text: str) -> str:
@@ -157,7 +157,7 @@ def classify(
         if record.engine and engine and record.engine != engine:
             return "stale", f"built with the {record.engine} engine, not {engine}; add --engine {record.engine} to compare with that"
         return "stale", "engine settings or glossary changed"
-    edition_sha = source_hash(edition.read_bytes())
+    edition_sha = source_hash(read_regular(edition))
     if edition_sha == record.edition_sha256:
         return "up-to-date", ""
     if edition_sha == record.previous_edition_sha256:
@@ -173,5 +173,7 @@ class TreeStatus:
         return sum(1 for p in self.posts if p.state == state)
 
     @property
-    def needs_translation(self) -> list[PostStatus]:
-        return [p for p in self.posts if p.state in ("new", "stale")]
+    def needs_attention(self) -> list[PostStatus]:
+        """What `check` fails on: everything `translate` would change (new, stale, orphaned
+        with --prune) or fail on (unreadable, needing a manual merge)."""
+        return [p for p in self.posts if p.state in ("new", "stale", "failed", "needs-merge", "orphaned")]

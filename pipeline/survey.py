@@ -10,28 +10,52 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, InputError
 from pipeline.frontmatter import translatable_fields
 from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import JAPANESE
-from pipeline.post import read_post, source_hash
+from pipeline.post import Alias, Tree, read_post, source_hash
 from pipeline.segment import split_post
-from pipeline.state import PostStatus, TreeStatus, classify, load_state, origins, settings_fingerprint, state_path
+from pipeline.state import PostState, PostStatus, State, TreeStatus, classify, load_state, origins, settings_fingerprint, state_path
 
 
 def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> TreeStatus:
     fingerprint = settings_fingerprint(settings, glossary)
     output_dir = settings.path(settings.output_dir)
+    sources_tree = Tree.at(settings.path(settings.source_dir))
     tree = TreeStatus()
     for source in sources:
-        relative = settings.relative(source)
+        try:
+            relative, raw = sources_tree.read(source)
+        except InputError as exc:  # a trap in the tree: said per post, the others go on
+            state: State = "skipped" if isinstance(exc, Alias) else "failed"
+            tree.posts.append(PostStatus(source, output_dir / source.name, state, exc.message))
+            continue
         edition = output_dir / relative
         record = load_state(state_path(settings, relative))
-        state, reason = classify(source_hash(source.read_bytes()), edition, record, fingerprint, settings.engine)
+        state, reason = classify(source_hash(raw), edition, record, fingerprint, settings.engine)
+        if state == "edited" and record is not None:
+            state, reason = _merge_needed(edition, record, settings.dialect) or (state, reason)
         review = sum(1 for s in record.segments if s.review) if record else 0
         tree.posts.append(PostStatus(source, edition, state, reason, origins(record), review))
     tree.posts.extend(orphans(settings))
     return tree
+
+
+def _merge_needed(edition: Path, record: PostState, dialect: str) -> tuple[State, str] | None:
+    """An edition a translator restructured (paragraphs split or merged): `translate`
+    leaves it alone and fails, so `check` must fail too. Parses only edited editions."""
+    try:
+        found = len(split_post(read_post(edition), dialect).segments)
+    except InputError as exc:
+        return "failed", exc.message
+    written = sum(1 for r in record.segments if r.f is None)
+    if found == written:
+        return None
+    return "needs-merge", (
+        f"edited by hand: {found} segments where {written} were written (paragraphs split or merged?); "
+        "merge it by hand so its paragraphs line up with the Japanese again"
+    )
 
 
 def orphans(settings: Settings) -> list[PostStatus]:
@@ -48,15 +72,17 @@ def orphans(settings: Settings) -> list[PostStatus]:
     return found
 
 
-def prune(settings: Settings, orphaned: Sequence[PostStatus]) -> list[Path]:
-    """Delete orphaned editions and their state files; returns what was removed."""
+def prune(settings: Settings, orphaned: Sequence[PostStatus], dry_run: bool = False) -> list[Path]:
+    """Delete orphaned editions and their state files; returns what was (or, in a dry
+    run, would be) removed."""
     output_dir = settings.path(settings.output_dir)
     removed = []
     for status in orphaned:
         relative = status.edition.relative_to(output_dir)
         for path in (status.edition, state_path(settings, relative)):
             if path.is_file():
-                path.unlink()
+                if not dry_run:
+                    path.unlink()
                 removed.append(path)
     return removed
 
@@ -91,10 +117,16 @@ class TermUsage:
     unmapped_taxonomy: list[str]
 
 
-def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> list[TermUsage]:
-    usages = []
+def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> list[TermUsage | InputError]:
+    """Per post, the terms it uses, or why it cannot be read (the other posts go on)."""
+    usages: list[TermUsage | InputError] = []
+    sources_tree = Tree.at(settings.path(settings.source_dir))
     for source in sources:
-        post = read_post(source)
+        try:
+            post = read_post(source, sources_tree)
+        except InputError as exc:
+            usages.append(exc)
+            continue
         prose = [prose_of(s.xml) for s in split_post(post, settings.dialect).segments]
         unmapped: list[str] = []
         if post.front_matter is not None:
@@ -103,7 +135,7 @@ def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Pat
                 if f.key in ("categories", "category", "tags", "tag") and JAPANESE.search(f.value) and f.value not in glossary.taxonomy:
                     unmapped.append(f.value)
         text = "\n".join(prose)
-        terms = {s: text.count(s) for s in glossary.terms if s in text}
+        terms = glossary.occurrences(text)
         names: dict[str, int] = {}
         if glossary.keep_pattern is not None:
             for m in glossary.keep_pattern.finditer(text):

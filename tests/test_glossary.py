@@ -121,3 +121,42 @@ def test_pseudo_keeps_names_and_applies_terms(tmp_path: Path, monkeypatch: pytes
     assert "**Amazon Bedrock**" in edition and "foundation model" in edition
     assert 'categories: ["Investment Analysis"]' in edition
     assert 'tags: ["AI", "Latest News", "Tech Trends", "Amazon", "Investment", "Chips"]' in edition
+
+
+OVERLAPPING = "term\t推論\tinference\t\nterm\t推論モデル\treasoning model\t\n"
+
+
+def test_the_longest_term_wins_where_terms_overlap(tmp_path: Path) -> None:
+    write_tsv(tmp_path / "glossary", OVERLAPPING)
+    glossary = load_glossary(tmp_path / "glossary")
+    assert glossary.misses("推論モデルを使う", "use a reasoning model") == []
+    assert glossary.misses("推論モデルの推論は速い", "the reasoning model reasons fast") == [("推論", "inference")]
+    assert glossary.occurrences("推論モデルと推論モデル、そして推論") == {"推論モデル": 2, "推論": 1}
+
+
+def test_overlapping_terms_strict_run_and_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:
+    make_site(tmp_path, [])
+    write_tsv(tmp_path / "glossary", OVERLAPPING)
+    post = tmp_path / "content" / "ja" / "2025-01-01-reasoning.md"
+    post.write_text("---\ntitle: 推論\n---\n\n推論モデルを使う。推論モデルは速い。\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    deepl_env.set_translator(lambda text, params: text.replace("推論モデルを使う。推論モデルは速い。", "Use a reasoning model. Reasoning models are fast.").replace("推論", "inference"))
+    result = run_cli("translate", "--strict")
+    assert result.exit_code == 0, result.stderr
+    assert "glossary:" not in result.stderr
+    usage = run_cli("glossary", "check")
+    assert "推論 → inference ×1, 推論モデル → reasoning model ×2" in usage.stdout, usage.stdout
+
+
+def test_glossary_check_reports_every_error_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_site(tmp_path, [])
+    (tmp_path / "glossary" / "zz.tsv").write_text(
+        "brand\tAWS\t\t\nterm\t生成AI\t\t\nterm\t基盤モデル\tbase model\t\n", encoding="utf-8"
+    )
+    (tmp_path / "glossary" / "zzz.tsv").write_text("term 推論 inference\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("glossary", "check")
+    assert result.exit_code == 2
+    for where in ("zz.tsv:1: unknown kind", "zz.tsv:2: empty English target", "zz.tsv:3: '基盤モデル' is already defined", "zzz.tsv:1: malformed line"):
+        assert where in result.stderr, result.stderr
+    assert "4 errors in the glossary" in result.stderr

@@ -85,7 +85,7 @@ def test_orphans_are_reported_and_pruned(site: Path, deepl_env) -> None:
     status = json.loads(run_cli("status", "--json").stdout)
     assert status["counts"]["orphaned"] == 1
     assert (site / "content" / "en" / POST).exists(), "an orphan is left in place without --prune"
-    assert run_cli("check").exit_code == 0
+    assert run_cli("check").exit_code == 1, "a deleted post still published fails the gate"
     result = run_cli("translate", "--prune")
     assert result.exit_code == 0
     assert not (site / "content" / "en" / POST).exists()

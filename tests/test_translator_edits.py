@@ -200,3 +200,13 @@ def test_an_edit_survives_a_paragraph_inserted_above_it_in_the_source(site: Path
     at = english.index(human)
     assert "新しく足した段落です。" in english[at - 1]  # the new paragraph, translated, just above
     assert deepl_env.texts_sent == ["新しく足した段落です。"]
+
+
+def test_translate_says_it_recorded_translator_edits_and_created_the_memory(site: Path, deepl_env) -> None:
+    human_edit(site)
+    result = run_cli("translate")
+    assert result.exit_code == 0
+    assert "recorded 1 translator edit(s) as approved English" in result.stdout, result.stdout
+    assert "created translations/memory.jsonl: commit it" in result.stdout, result.stdout
+    again = run_cli("translate", "--force")
+    assert "translator edit" not in again.stdout and "memory.jsonl" not in again.stdout, again.stdout

@@ -6,8 +6,7 @@ and printing. No translation logic lives here; the core never prints.
 
 from __future__ import annotations
 
-import typer
-
+from pipeline.cli.common import App
 from pipeline.cli.glossary import glossary_app
 from pipeline.cli.lint import lint
 from pipeline.cli.review import export, import_, review
@@ -16,7 +15,7 @@ from pipeline.cli.site import site_app
 from pipeline.cli.status import check, status
 from pipeline.cli.translate import translate
 
-app = typer.Typer(
+app = App(
     help="Translate Japanese Jekyll posts (content/ja) into English editions (content/en).",
     no_args_is_help=True,
     add_completion=False,

@@ -7,26 +7,58 @@ import glob
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+from typer import _click as click
+from typer.core import TyperCommand, TyperGroup
 from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.markup import escape
 
-from pipeline.config import Settings, load_settings, replace
+from pipeline.config import Settings, Target, load_settings, replace
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import Glossary, load_glossary
+
+LOCK_FILE = ".pipeline.lock"
+
+def _flags_without_type(params: list[Any]) -> list[Any]:
+    """Typer shows every option's type (`<bool>`) in help, even a flag's that takes no value."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: click.Context) -> list[Any]:
+        return _flags_without_type(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: click.Context) -> list[Any]:
+        return _flags_without_type(super().get_params(ctx))
+
+
+class App(typer.Typer):
+    """A Typer app whose help shows no type for flags (the root and each command group)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(cls=_Group, **options)
+
+    def command(self, *args: Any, **options: Any) -> Any:
+        return super().command(*args, cls=_Command, **options)
+
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 EngineOption = Annotated[
     Optional[str],
-    typer.Option("--engine", "-e", help="deepl | pseudo (offline, marks text) | identity (offline, copies).", show_default="deepl"),
+    typer.Option("--engine", "-e", metavar="NAME", help="deepl | pseudo (offline, marks text) | identity (offline, copies).", show_default="deepl"),
 ]
-TargetOption = Annotated[Optional[str], typer.Option("--to", help="Target language: EN-US or EN-GB.", show_default="EN-US")]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Settings file (default: ./pipeline.toml if present).")]
+TargetOption = Annotated[Optional[Target], typer.Option("--to", case_sensitive=False, help="Target language.", show_default="EN-US")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Settings file (default: pipeline.toml at the project root); its paths are relative to the project root.")]
 PathsArgument = Annotated[
     Optional[list[str]],
     typer.Argument(help="Posts, folders or globs (default: every post under the source folder).", show_default=False),
@@ -79,10 +111,13 @@ def expand_paths(settings: Settings, paths: list[str] | None, must_exist: bool =
 
 @contextmanager
 def run_lock(settings: Settings) -> Iterator[None]:
-    """One writer of editions and state at a time: a second run waits, saying why."""
-    folder = settings.path(settings.cache_dir)
+    """One writer of editions and state at a time: a second run waits, saying why.
+
+    The lock sits in the state folder, with what it guards: two runs on one tree with
+    different `--cache-dir` still take turns. (Its name is in .gitignore; the file stays.)"""
+    folder = settings.path(settings.state_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(folder / "run.lock")
+    lock = FileLock(folder / LOCK_FILE)
     try:
         lock.acquire(timeout=0)
     except Timeout:

@@ -6,11 +6,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.common import ConfigOption, PathsArgument, err, expand_paths, fail, load_term_base, out, settings_from
-from pipeline.errors import PipelineError
+from pipeline.cli.common import App, ConfigOption, PathsArgument, err, expand_paths, fail, load_term_base, out, settings_from
+from rich.markup import escape
+
+from pipeline.errors import InputError, PipelineError
+from pipeline.post import Alias
 from pipeline.survey import glossary_usage
 
-glossary_app = typer.Typer(help="The term base in glossary/*.tsv: names, fixed terms, taxonomy.", no_args_is_help=True)
+glossary_app = App(help="The term base in glossary/*.tsv: names, fixed terms, taxonomy.", no_args_is_help=True)
 
 
 @glossary_app.command("check")
@@ -31,9 +34,18 @@ def glossary_check(
         usages = glossary_usage(settings, glossary, expand_paths(settings, paths))
     except PipelineError as exc:
         raise fail(exc) from exc
+    unreadable = 0
     for usage in usages:
+        if isinstance(usage, InputError):  # a second path to a post is skipped, not an error
+            alias = isinstance(usage, Alias)
+            unreadable += not alias
+            label = "[yellow]warning:[/yellow]" if alias else "[red]error:[/red]"
+            err.print(f"{label} {escape(str(usage))}")
+            continue
         terms = ", ".join(f"{s} → {glossary.terms[s]} ×{n}" for s, n in usage.terms.items()) or "none"
         names = ", ".join(f"{s} ×{n}" for s, n in sorted(usage.names.items())) or "none"
         out.print(f"{usage.source}:\n  terms: {terms}\n  names: {names}")
         for value in usage.unmapped_taxonomy:
             err.print(f"[yellow]warning:[/yellow] {usage.source}: {value!r} has no taxonomy entry in {settings.glossary_dir}/")
+    if unreadable:
+        raise typer.Exit(1)

@@ -10,12 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.cli.common import App
 from pipeline.config import project_root
 from pipeline.errors import PipelineError
 from pipeline.glossary import load_glossary
 from pipeline.site import SiteError, SiteReport, build, check_site
 
-site_app = typer.Typer(help="Build the bilingual Jekyll site (site/) and check the English editions in it.")
+site_app = App(help="Build the bilingual Jekyll site (site/) and check the English editions in it.")
 
 
 def read_allow_file(path: Path | None) -> list[str]:

@@ -13,7 +13,7 @@ from pipeline.state import State, TreeStatus
 from pipeline.survey import survey
 
 # in the order they are counted in the summary
-STATES: tuple[State, ...] = ("new", "stale", "up-to-date", "edited", "orphaned")
+STATES: tuple[State, ...] = ("new", "stale", "up-to-date", "edited", "needs-merge", "orphaned", "failed", "skipped")
 
 
 def status(
@@ -47,7 +47,7 @@ def status(
     for p in tree.posts:
         out.print(f"{p.state:<11} {p.source or p.edition}" + (f"  ({p.reason})" if p.reason and p.state != "new" else ""))
     out.print(
-        ", ".join(f"{tree.count(s)} {s}" for s in STATES),
+        ", ".join(f"{tree.count(s)} {s}" for s in STATES if s not in ("needs-merge", "failed", "skipped") or tree.count(s)),
     )
 
 
@@ -57,15 +57,19 @@ def check(
     to: TargetOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Exit 1 and list the posts whose English edition is missing or stale; 0 when all are current.
+    """Exit 1 and list the posts whose English edition is missing, stale, orphaned or needs a
+    manual merge, and posts that cannot be read; 0 when all are current.
 
     Made for CI gates and pre-commit hooks. Give the same --engine/--to as the translate run."""
     tree = _survey(config, paths, engine, to)
-    todo = tree.needs_translation
+    todo = tree.needs_attention
     for p in todo:
-        out.print(f"{p.state}: {p.source} ({p.reason})")
+        if p.state == "orphaned":
+            out.print(f"orphaned: {p.edition} ({p.reason}; `pipeline translate --prune` deletes it)")
+        else:
+            out.print(f"{p.state}: {p.source} ({p.reason})")
     if todo:
-        out.print(f"{len(todo)} post(s) need `pipeline translate`")
+        out.print(f"{len(todo)} post(s) need attention: `pipeline translate` (--prune for orphans), or a fix by hand")
         raise typer.Exit(1)
     out.print(f"all {len(tree.posts) - tree.count('orphaned')} English edition(s) are up to date")
 

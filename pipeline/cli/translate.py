@@ -99,9 +99,9 @@ def translate(
             posts = select_shard(posts, *parse_shard(shard))
         except PipelineError as exc:
             raise fail(exc) from exc
-    if prune and not dry_run:
-        for path in prune_orphans(settings, orphans(settings)):
-            out.print(f"pruned {path}")
+    if prune:
+        for path in prune_orphans(settings, orphans(settings), dry_run=dry_run):
+            out.print(f"{'would prune' if dry_run else 'pruned'} {escape(str(path))}")
     if not posts:
         err.print("nothing to translate: no posts found")
         _write_reports(RunReport(dry_run=dry_run), settings, report_file, summary_file, last_run=False)  # a CI shard with no posts still reports
@@ -117,13 +117,13 @@ def translate(
                 err.print(f"removed {escape(str(temp))}, left by a run that was killed")
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
-            report, approved = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
+            report, approved, notes = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
         except KeyboardInterrupt:
             err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
             raise typer.Exit(130) from None
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
-    _finish_run(report, settings, strict, report_file, summary_file, dry_run, approved)
+    _finish_run(report, settings, strict, report_file, summary_file, dry_run, approved, notes)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -133,15 +133,25 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _run(
     settings: Settings, engine: Engine, glossary: Glossary, posts: list[Path], dry_run: bool, fail_fast: bool, force: bool, retry_flagged: bool
-) -> tuple[RunReport, list[MemoryEntry]]:
-    """The run's report, and the translation memory entries it approved (saved unless a dry run)."""
+) -> tuple[RunReport, list[MemoryEntry], list[str]]:
+    """The run's report, the translation memory entries it approved (saved unless a dry run),
+    and what it did besides the editions that a person should know."""
     with TranslationCache(settings.path(settings.cache_dir)) as cache:
         translator = Translator(settings, engine, cache, glossary)
+        existed = translator.memory.path.is_file()
         with _progress(len(posts)) as advance:
             report = translator.run(
                 posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=advance
             )
-        return report, [] if dry_run else list(translator.memory.approved.values())
+    notes = []
+    if translator.memory.approved_now and not dry_run:
+        notes.append(
+            f"recorded {translator.memory.approved_now} translator edit(s) as approved English (kept in later runs, "
+            "reused for the same Japanese in every post)"
+        )
+    if not existed and translator.memory.path.is_file():
+        notes.append(f"created {translator.memory.path}: commit it with the editions (the translators' approved English)")
+    return report, [] if dry_run else list(translator.memory.approved.values()), notes
 
 
 def _write_reports(
@@ -170,8 +180,11 @@ def _finish_run(
     summary_file: Path | None,
     dry_run: bool,
     approved: list[MemoryEntry],
+    notes: list[str],
 ) -> None:
     _print_report(report, settings)
+    for note in notes:
+        out.print(escape(note))
     _write_reports(report, settings, report_file, summary_file, not dry_run, approved)
     if report.aborted is not None:
         raise fail(report.aborted)
@@ -219,6 +232,7 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     written = sum(1 for p in report.posts if p.status == "written")
     unchanged = sum(1 for p in report.posts if p.status in ("unchanged", "up-to-date"))
     merge = [p for p in report.posts if p.status == "needs-merge"]
+    skipped = sum(1 for p in report.posts if p.status == "skipped")
     if report.dry_run:
         out.print(
             f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
@@ -229,6 +243,7 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     out.print(
         f"{written} written, {unchanged} up to date, {len(report.failed) - len(merge)} failed"
         + (f", {len(merge)} need a manual merge" if merge else "")
+        + (f", {skipped} skipped (second paths to a post)" if skipped else "")
         + f"; {report.segments} segments, {report.cached} reused or from cache; "
         f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s) "
         f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.markdown_text import code_span
 from pipeline.review.collect import Review
 from pipeline.review.html import flag_label
 
@@ -45,7 +46,7 @@ def render_summary(review: Review, report: str | None = None) -> str:
         lines += ["Origins of the changed segments: " + ", ".join(f"{n} {o}" for o, n in sorted(origins.items())) + ".", ""]
     lines += ["| post | changed | flags |", "|---|---:|---|"]
     for post in review.posts[:MAX_POSTS]:
-        lines.append(f"| `{post.source.name}` | {len(post.rows)} | {_counts(post.flag_counts)} |")
+        lines.append(f"| {code_span(post.source.name, in_table=True)} | {len(post.rows)} | {_counts(post.flag_counts)} |")
     if len(review.posts) > MAX_POSTS:
         lines.append(f"| … and {len(review.posts) - MAX_POSTS} more post(s) | | |")
     items = [
@@ -58,7 +59,7 @@ def render_summary(review: Review, report: str | None = None) -> str:
     if items:
         lines += ["", "**Needs a look:**", ""]
         for post, line, flag in items[:MAX_ITEMS]:
-            where = f"`{post.source.name}:{line}`" if line else f"`{post.source.name}`"
+            where = code_span(f"{post.source.name}:{line}" if line else post.source.name)
             lines.append(f"- {where} {flag_label(flag.code)}: {_plain(flag.message)}")
         if len(items) > MAX_ITEMS:
             lines.append(f"- … and {len(items) - MAX_ITEMS} more in the full report")

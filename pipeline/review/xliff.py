@@ -4,7 +4,8 @@ Export writes one `<file>` per post and one `<trans-unit>` per translatable text
 current English pre-filled as `<target>` and a `state` saying what it is:
 
 * machine translation: `needs-review-translation` (`state-qualifier="leveraged-mt"`);
-* a translator's edit: `translated`; an approved text: `final` (`approved="yes"`);
+* a translator's edit: `translated`; an approved text: `final` (both `approved="yes"`:
+  translate-toolkit, behind Weblate and Pootle, reads a unit without it as fuzzy);
 * anything flagged by the last run or the state (needs review, glossary miss, broken
   tags): `needs-review-translation`, with the flags as `<note>`s;
 * a segment whose Japanese was kept because the engine broke its tags: no target.
@@ -25,19 +26,27 @@ English changes nothing, unless its state raises it (a confirmed machine transla
 becomes `approved`). Applied text goes through the same `inline.restore` as an engine
 answer, is spliced into the edition's exact span, recorded as `approved` in the state and
 the translation memory, and every file is written atomically; if any unit is refused,
-nothing is written.
+nothing is written. Refused too, with file and line: a target that brings code its source
+does not have (`<script>`, an `on…=` attribute, a `javascript:` URL), and any DOCTYPE or
+entity declaration in the file (parsed with defusedxml).
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from html.parser import HTMLParser
 from xml.parsers import expat
 from xml.sax.saxutils import escape, quoteattr
+
+from defusedxml.common import DefusedXmlException
+from defusedxml.ElementTree import DefusedXMLParser
+from markdown_it import MarkdownIt
 
 from pipeline import frontmatter
 from pipeline.config import Settings
@@ -467,7 +476,7 @@ def _unit(src: Text, en: Text, record: SegmentRecord, warnings: list[dict[str, A
     if not untranslated:
         state = exported_state(record, flagged)
         qualifier = ' state-qualifier="leveraged-mt"' if record.o == "machine" else ""
-        if state == "final":
+        if state in ("final", "translated"):  # a person's text: without it translate-toolkit reads it as fuzzy
             attrs += ' approved="yes"'
         target_xml = render_inline(english_stream(src.protected, en.protected), src.protected, visible, names)
         target = f'        <target state="{state}"{qualifier}>{target_xml}</target>\n'
@@ -481,28 +490,51 @@ def _unit(src: Text, en: Text, record: SegmentRecord, warnings: list[dict[str, A
 # --- reading XLIFF with line numbers ------------------------------------------------------
 
 
+class _LineTarget:
+    """An ElementTree builder that notes the line of every element it starts."""
+
+    def __init__(self) -> None:
+        self.builder = ET.TreeBuilder()
+        self.lines: dict[ET.Element, int] = {}
+        self.line: Callable[[], int] = lambda: 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        element = self.builder.start(tag, attrs)
+        self.lines[element] = self.line()
+        return element
+
+    def end(self, tag: str) -> ET.Element:
+        return self.builder.end(tag)
+
+    def data(self, text: str) -> None:
+        self.builder.data(text)
+
+    def close(self) -> ET.Element:
+        return self.builder.close()
+
+
 def parse(data: bytes, path: Path) -> tuple[ET.Element, dict[ET.Element, int]]:
-    """The XML tree and the line of every element (for errors a translator can find)."""
-    builder = ET.TreeBuilder()
-    parser = expat.ParserCreate(namespace_separator="}")
-    lines: dict[ET.Element, int] = {}
+    """The XML tree and the line of every element (for errors a translator can find).
 
-    def name(raw: str) -> str:
-        return "{" + raw if "}" in raw else raw
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        element = builder.start(name(tag), {name(k): v for k, v in attrs.items()})
-        lines[element] = parser.CurrentLineNumber
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = lambda tag: builder.end(name(tag))
-    parser.CharacterDataHandler = builder.data
-    parser.buffer_text = True
+    Through defusedxml, with DTDs forbidden: XLIFF needs no DOCTYPE, and a DOCTYPE or an
+    entity declaration is where XML attacks (entity expansion, external files) hide; an
+    entity used in a target would otherwise be dropped without a word."""
+    target = _LineTarget()
+    parser = DefusedXMLParser(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    expat_parser = parser.parser  # the pure-Python parser defusedxml wraps exposes expat's position
+    target.line = lambda: expat_parser.CurrentLineNumber
     try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        raise InputError(f"not well-formed XML: {expat.errors.messages.get(exc.code, exc)}", path=path, line=exc.lineno) from exc
-    return builder.close(), lines
+        parser.feed(data)
+        root = parser.close()
+    except DefusedXmlException as exc:
+        raise InputError(
+            f"a DOCTYPE or entity declaration ({exc}): XLIFF needs none and it is refused; save the file without it",
+            path=path,
+            line=expat_parser.CurrentLineNumber,
+        ) from exc
+    except ET.ParseError as exc:
+        raise InputError(f"not well-formed XML: {expat.errors.messages.get(exc.code, exc)}", path=path, line=exc.position[0]) from exc
+    return root, target.lines
 
 
 def _local(tag: str) -> str:
@@ -545,6 +577,14 @@ def to_markdown(toks: Sequence[Tok], source: Protected) -> str:
     """A target's Markdown: our engine XML rebuilt from the tokens, through `inline.restore`."""
     elements = dict(source.elements)
     closes = {t.id: t.markup for t in toks if t.kind == "xclose"}
+    present = {t.id for t in toks if t.kind != "text"}
+    lost = sorted(element.open for ident, element in source.elements.items() if ident not in present)
+    if lost:  # said here, not by `restore`, which blames the engine
+        raise StructureError(
+            f"the target lost {len(lost)} tag(s): {', '.join(repr(x) for x in lost)} (dropped in the CAT tool); "
+            "put them back around the words they belong to"
+        )
+    used: set[str] = set()
     xml: list[str] = []
     for t in toks:
         if t.kind == "text":
@@ -566,6 +606,9 @@ def to_markdown(toks: Sequence[Tok], source: Protected) -> str:
         element = elements.get(t.id)
         if element is None:
             raise StructureError(f"the target has a tag (id {t.id!r}) its source does not have")
+        if t.kind in ("open", "empty", "xopen") and t.id in used:
+            raise StructureError(f"the target repeats the tag id {t.id!r}; each tag of the source goes in once")
+        used.add(t.id)
         if t.kind == "xclose" or t.kind == "close":
             xml.append(f"</{element.tag}>")
         elif t.kind == "open":
@@ -577,6 +620,70 @@ def to_markdown(toks: Sequence[Tok], source: Protected) -> str:
                 raise StructureError(f"tag id {t.id!r} encloses text in the source but is empty in the target")
             xml.append(f'<{element.tag} id="{escape(t.id)}"/>')
     return restore("".join(xml), replace(source, elements=elements))
+
+
+# --- code a target may not bring ---------------------------------------------------------
+
+_SCRIPT, _HANDLER, _JS_URL = "<script>", "an on…= attribute", "a javascript: URL"
+_URL_NOISE = re.compile(r"[\x00-\x20]")  # browsers ignore these in a URL's scheme
+_IAL = re.compile(r"\{:([^}]*)\}")  # kramdown attribute lists set attributes on an element
+
+
+class _ActiveHTML(HTMLParser):
+    """Counts the things in HTML that run code: script elements, event handler
+    attributes, javascript: URLs in any attribute."""
+
+    def __init__(self, found: Counter[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found = found
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self.found[_SCRIPT] += 1
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found[_HANDLER] += 1
+            if value is not None and _is_javascript(value):
+                self.found[_JS_URL] += 1
+
+    handle_startendtag = handle_starttag
+
+
+def _is_javascript(url: str) -> bool:
+    return _URL_NOISE.sub("", url).lower().startswith("javascript:")
+
+
+def _links_parser() -> MarkdownIt:
+    """CommonMark with every link destination kept: markdown-it drops javascript: links
+    by default, but kramdown (Jekyll) publishes them."""
+    md = MarkdownIt("commonmark")
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    return md
+
+
+def active_content(markdown: str) -> Counter[str]:
+    """What in a piece of Markdown would run code in a reader's browser."""
+    found: Counter[str] = Counter()
+    html = _ActiveHTML(found)
+    for token in _links_parser().parse(markdown):
+        if token.type == "html_block":
+            html.feed(token.content)
+        for child in token.children or ():
+            if child.type == "html_inline":
+                html.feed(child.content)
+            url = child.attrGet("href") if child.type == "link_open" else child.attrGet("src") if child.type == "image" else None
+            if isinstance(url, str) and _is_javascript(url):
+                found[_JS_URL] += 1
+    for m in _IAL.finditer(markdown):
+        html.feed(f"<ial {m.group(1)}>")
+    html.close()
+    return found
+
+
+def added_active_content(source: str, target: str) -> list[str]:
+    """The kinds of code the target has more of than its source (`<script>`, on…=
+    attributes, javascript: URLs): a CAT tool's file must not bring what the author did not."""
+    return sorted((active_content(target) - active_content(source)).keys())
 
 
 # --- import -----------------------------------------------------------------------------
@@ -699,6 +806,9 @@ def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | 
         text = to_markdown(toks, src.protected)
         if src.segment is not None:
             text = src.segment.source if text == src.protected.joined else text.strip()
+        added = added_active_content(src.segment.source if src.segment is not None else src.protected.joined, text)
+        if added:
+            raise InputError(f"the target adds {', '.join(added)} that the source does not have; code is never imported")
     if untranslated and text == current_text:
         raise InputError("the target repeats the Japanese source; translate it or leave it untranslated")
     if text is None or text == current_text:  # the same English (perhaps with its tags written differently)

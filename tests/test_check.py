@@ -1,0 +1,52 @@
+"""`pipeline check` fails on everything `translate` would fail on or change: orphaned
+editions (a deleted post still published) and editions that need a manual merge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers import SAMPLES, make_site, run_cli
+
+POST = SAMPLES[0].name
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    make_site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    assert run_cli("check", "--engine", "pseudo").exit_code == 0
+    return tmp_path
+
+
+def test_check_fails_on_an_orphaned_edition(site: Path) -> None:
+    (site / "content" / "ja" / POST).unlink()
+    result = run_cli("check", "--engine", "pseudo")
+    assert result.exit_code == 1
+    assert f"orphaned: content/en/{POST}" in result.stdout and "--prune" in result.stdout
+    assert run_cli("translate", "--engine", "pseudo", "--prune").exit_code == 0
+    assert run_cli("check", "--engine", "pseudo").exit_code == 0
+
+
+def test_prune_dry_run_lists_what_it_would_delete_and_deletes_nothing(site: Path) -> None:
+    (site / "content" / "ja" / POST).unlink()
+    result = run_cli("translate", "--engine", "pseudo", "--prune", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert f"would prune content/en/{POST}" in result.stdout
+    assert f"would prune translations/{POST}.json" in result.stdout
+    assert (site / "content" / "en" / POST).is_file() and (site / "translations" / f"{POST}.json").is_file()
+
+
+def test_check_fails_on_an_edition_that_needs_a_manual_merge(site: Path) -> None:
+    edition = site / "content" / "en" / POST
+    paragraphs = edition.read_text(encoding="utf-8").split("\n\n")
+    edition.write_text("\n\n".join(paragraphs[:5] + [paragraphs[5] + " " + paragraphs[6]] + paragraphs[7:]), encoding="utf-8")
+    translate = run_cli("translate", "--engine", "pseudo")
+    assert translate.exit_code == 1 and "manual merge" in translate.stdout
+    status = json.loads(run_cli("status", "--engine", "pseudo", "--json").stdout)
+    assert {Path(p["source"]).name: p["state"] for p in status["posts"]}[POST] == "needs-merge"
+    result = run_cli("check", "--engine", "pseudo")
+    assert result.exit_code == 1
+    assert f"needs-merge: content/ja/{POST}" in result.stdout and "split or merged" in result.stdout
