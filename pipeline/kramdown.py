@@ -87,7 +87,7 @@ def extension_block(state: StateBlock, start: int, end: int, silent: bool) -> bo
     last = start
     m = _EXTENSION_BLOCK.fullmatch(line)
     if m is None:
-        if state.sCount[start] != state.blkIndent or not _EOB.fullmatch(line):
+        if state.sCount[start] > state.blkIndent or not _EOB.fullmatch(line):
             return False
     elif m.group(1) and not m.group(2):  # a block extension with a body: find its stop tag
         stop = re.compile(_EXTENSION_STOP.format(OPT_SPACE=OPT_SPACE, name=re.escape(m.group(1))))
@@ -238,6 +238,15 @@ def _at_boundary(state: StateBlock, line: int, start: int, end: int, before: boo
     return bool(_EOB.fullmatch(text) or re.fullmatch(rf"\{{:(?!:|/){_ALD_ANY}+\}}[ \t]*", text))
 
 
+_ORDERED_ITEM = re.compile(r"\d+\.[\t ]")
+
+
+def ordered_list_start(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """kramdown's GFM `paragraph_end` quirk: any `12. ` line ends a paragraph and starts a list
+    (CommonMark lets only `1.` interrupt one). Only a terminator: the list rule parses it."""
+    return silent and _indent_ok(state, start) and bool(_ORDERED_ITEM.match(_line(state, start)))
+
+
 def table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """kramdown's table: consecutive lines holding a `|`, between block boundaries (no
     separator line needed, unlike GFM). Each cell is one inline token, so one segment."""
@@ -348,7 +357,8 @@ def emphasis(state: StateInline, silent: bool) -> bool:
     stack: list[str] = state.env.setdefault(_OPEN_ELEMENTS, [])
     after = src[pos + size : pos + size + 1]
     if (
-        (char == "_" and pos > 0 and re.match(r"[^\W\d_]|-", src[pos - 1]))
+        # `_` does not open after a letter or `-`, except after kramdown's typographic `--`
+        (char == "_" and pos > 0 and re.match(r"[^\W\d_]|-", src[pos - 1]) and not src.endswith("--", 0, pos))
         or (after and after.isspace())
         or kind in stack
     ):
@@ -411,16 +421,31 @@ def _find_close(state: StateInline, start: int, delim: str, kind: str, char: str
         state.pos = saved
 
 
-def header_ids(state: StateCore) -> None:
-    """kramdown's `## Title {#id}`: the id is the author's anchor, not prose. Cut from the
-    heading's inline content before it is parsed, so it stays out of the segment."""
+_TASK_BOX = re.compile(r"\[[ xX]\][ \t]+")  # kramdown-parser-gfm's task list item: `- [ ] todo`
+_LEADING_IAL = re.compile(rf"\{{:(?!:|/){_ALD_ANY}+\}}[ \t]*")
+_TRAILING_IAL = re.compile(rf"[ \t]+\{{:(?!:|/){_ALD_ANY}+\}}$")
+
+
+def block_attributes(state: StateCore) -> None:
+    """Attributes that belong to a block, not to its words, cut from the inline content
+    before it is parsed, so they stay out of the segment (and out of any engine's reach):
+    a heading's `{#id}`, a list item's `{:.cls}` or task box `[x]` at its start, an IAL after the last
+    word of a block (`text {:.cls}`). `trail` keeps what was cut from the end, so the
+    segment can be located in its line."""
     tokens = state.tokens
     for i, token in enumerate(tokens):
-        if token.type == "inline" and i and tokens[i - 1].type == "heading_open":
-            m = HEADER_ID.search(token.content)
-            if m is not None:
-                token.content = token.content[: m.start()].rstrip()
-                tokens[i - 1].meta = {**(tokens[i - 1].meta or {}), "id": m.group(0).strip()}
+        if token.type != "inline" or not i:
+            continue
+        opener = tokens[i - 1]
+        trail = HEADER_ID.search(token.content) if opener.type == "heading_open" else None
+        trail = trail or _TRAILING_IAL.search(token.content)
+        if trail is not None:
+            token.content = token.content[: trail.start()].rstrip()
+            token.meta = {**(token.meta or {}), "trail": trail.group(0).strip()}
+        if opener.type == "paragraph_open" and i > 1 and tokens[i - 2].type == "list_item_open":
+            lead = _LEADING_IAL.match(token.content) or _TASK_BOX.match(token.content)
+            if lead is not None and lead.end() < len(token.content):
+                token.content = token.content[lead.end() :]
 
 
 def install(md: MarkdownIt) -> None:
@@ -429,11 +454,13 @@ def install(md: MarkdownIt) -> None:
     md.block.ruler.before("table", "kramdown_extension", extension_block, terminators)
     md.block.ruler.before("table", "kramdown_abbreviation", abbreviation, terminators)
     md.block.ruler.at("html_block", html_block, terminators)
-    md.block.ruler.at("table", table)
+    md.block.ruler.disable("table")  # GFM's needs a delimiter row; kramdown's below does not
+    md.block.ruler.before("paragraph", "kramdown_table", table)  # after lists, HTML, headings, math
+    md.block.ruler.before("paragraph", "kramdown_ordered_list_start", ordered_list_start, {"alt": ["paragraph"]})
     md.inline.ruler.at("emphasis", emphasis)
     md.inline.ruler2.disable("emphasis")
     md.inline.ruler.before("emphasis", "kramdown_extension", span_extension)
     md.inline.ruler.before("emphasis", "kramdown_ial", span_ial)
     md.inline.ruler.before("emphasis", "kramdown_unclosed", unclosed_ial)
     md.inline.ruler.before("emphasis", "kramdown_math", inline_math)
-    md.core.ruler.before("inline", "kramdown_header_ids", header_ids)
+    md.core.ruler.before("inline", "kramdown_block_attributes", block_attributes)

@@ -168,6 +168,9 @@ def _locate(
             col = len(line) - len(text) if line.endswith(text) else -1
         else:
             stripped = line.rstrip()
+            trail = (tok.meta or {}).get("trail", "")  # a kramdown attribute cut from the end
+            if trail and stripped.endswith(trail):
+                stripped = stripped[: -len(trail)].rstrip()
             col = len(stripped) - len(text) if stripped.endswith(text) else -1
         if col < 0:
             return None
