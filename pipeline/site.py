@@ -14,6 +14,7 @@ into a `SiteReport`; `pipeline.cli.site` prints it (`pipeline site check`).
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import shutil
@@ -454,17 +455,18 @@ class Structure:
 
 
 def structure_difference(ja: list[str], en: list[str], en_prefix: str) -> str | None:
-    """The first element where the English page's structure differs from the Japanese one.
+    """Where the English page's structure first differs from the Japanese one, in words.
 
     `en_prefix` is the folder polyglot puts the English site under (`/en`): it rewrites the
     English page's internal links into it, which is no difference a reader sees."""
     en = [line.replace(f"='{en_prefix}/", "='/") for line in en]
-    for index, (a, b) in enumerate(zip(ja, en)):
-        if a != b:
-            return f"element {index + 1}: Japanese <{a.strip()}>, English <{b.strip()}>"
-    if len(ja) != len(en):
-        longer, which = (ja, "Japanese") if len(ja) > len(en) else (en, "English")
-        return f"element {min(len(ja), len(en)) + 1}: only the {which} page has <{longer[min(len(ja), len(en))].strip()}>"
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=ja, b=en, autojunk=False).get_opcodes():
+        if tag == "delete":
+            return f"element {i1 + 1}: the English page lacks <{ja[i1].strip()}>"
+        if tag == "insert":
+            return f"element {i1 + 1}: the English page has <{en[j1].strip()}>, which the Japanese page does not"
+        if tag == "replace":
+            return f"element {i1 + 1}: Japanese <{ja[i1].strip()}>, English <{en[j1].strip()}>"
     return None
 
 

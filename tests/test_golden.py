@@ -52,7 +52,7 @@ from pipeline.errors import StructureError
 from pipeline.glossary import load_glossary
 from pipeline.inline import restore
 from pipeline.run import Translator
-from pipeline.segment import split
+from pipeline.segment import splice, split
 
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden"
 GLOSSARY = load_glossary(GOLDEN / "glossary")
@@ -86,8 +86,24 @@ def check(file_params, actual: str, request: pytest.FixtureRequest) -> None:
 
 @pytest.mark.param_file(GOLDEN / "protect.md")
 def test_protect(file_params, request: pytest.FixtureRequest) -> None:
+    check(file_params, encode(_sent(decode(file_params.content), "commonmark")), request)
+
+
+@pytest.mark.param_file(GOLDEN / "kramdown.md")
+def test_protect_kramdown(file_params, request: pytest.FixtureRequest) -> None:
+    """What is sent of a post read as Jekyll reads it, and the Markdown the pseudo engine's
+    answer restores to (the kramdown syntax around it unchanged)."""
     body = decode(file_params.content)
-    skeleton = split(body, keep=GLOSSARY.keep_pattern)
+    sent = _sent(body, "kramdown")
+    skeleton = split(body, keep=GLOSSARY.keep_pattern, dialect="kramdown")
+    sendable = [s for s in skeleton.segments if s.protected.has_prose]
+    answers = PseudoEngine().translate([s.xml for s in sendable])
+    english = splice(body, [(s.start, s.end, restore(a.text, s.protected)) for s, a in zip(sendable, answers)])
+    check(file_params, encode(sent + "-->\n" + english), request)
+
+
+def _sent(body: str, dialect: str) -> str:
+    skeleton = split(body, keep=GLOSSARY.keep_pattern, dialect=dialect)
     lines = []
     for segment in skeleton.segments:
         # the engine text restores to exactly the Markdown it was made from
@@ -96,7 +112,7 @@ def test_protect(file_params, request: pytest.FixtureRequest) -> None:
         sent = "" if segment.protected.has_prose else "not sent: "
         lines.append(f"{kind}{sent}{segment.xml}\n")
     lines += [f"skipped: {s.line}: {s.reason}\n" for s in skeleton.skipped]
-    check(file_params, encode("".join(lines)), request)
+    return "".join(lines)
 
 
 @pytest.mark.param_file(GOLDEN / "restore.md")
