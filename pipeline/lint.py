@@ -36,7 +36,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from pipeline.markdown import END_MARKER_LINE
-from pipeline.markdown import normalize
+from pipeline import liquid
+from pipeline.markdown import normalize, parser
 from pipeline.errors import InputError
 from pipeline.post import Alias, Tree, read_regular
 
@@ -184,17 +185,23 @@ def _lint_grammar_only(tokens: Sequence[Token]) -> bool:
     )
 
 
-def body_tokens(body: str, parsed: tuple[str, Sequence[Token]] | None = None) -> Sequence[Token]:
+def body_tokens(body: str, parsed: tuple[str, Sequence[Token]] | None = None, dialect: str = "commonmark") -> Sequence[Token]:
     """`markdown().parse(body)`, or the tokens of the same body the pipeline already has.
 
     `parsed` is (body, tokens) from the pipeline's own parse (`segment.split`): reused when
     it is the same text up to line endings (markdown-it normalises those itself) and no
     pipeline extension matched, which saves a second parse of every post a run translates.
+    Under kramdown the post is read as the site renders it (Liquid first, kramdown's
+    emphasis), so a `**` run left as text is one the reader sees as asterisks.
     """
-    if parsed is not None:
-        other, tokens = parsed
-        if (other == body or normalize(other) == normalize(body)) and _lint_grammar_only(tokens):
-            return tokens
+    same = parsed is not None and (parsed[0] == body or normalize(parsed[0]) == normalize(body))
+    if dialect == "kramdown":
+        if parsed is not None and same:
+            return parsed[1]
+        masked = liquid.mask(body)
+        return parser("kramdown").parse(normalize(masked.text), {"liquid": masked})
+    if parsed is not None and same and _lint_grammar_only(parsed[1]):
+        return parsed[1]
     return markdown().parse(body)
 
 
@@ -467,7 +474,9 @@ def _clip(text: str, limit: int = 40) -> str:
 # Entry points
 
 
-def lint_text(path: Path, text: str, parsed: tuple[str, Sequence[Token]] | None = None) -> list[LintFinding]:
+def lint_text(
+    path: Path, text: str, parsed: tuple[str, Sequence[Token]] | None = None, dialect: str = "commonmark"
+) -> list[LintFinding]:
     """All findings for one post's text, sorted by line.
 
     `parsed`: the body and its tokens from the pipeline's parse, reused when equivalent
@@ -482,7 +491,7 @@ def lint_text(path: Path, text: str, parsed: tuple[str, Sequence[Token]] | None 
     source = split_source(text)
     findings += check_front_matter(path, source)
     body_lines = source.body.split("\n")
-    tokens = body_tokens(source.body, parsed)
+    tokens = body_tokens(source.body, parsed, dialect)
     all_blocks = list(blocks(tokens, source.body_first_line, body_lines))
     paragraphs = [b for b in all_blocks if b.kind == "paragraph"]
     findings += check_repeats(path, paragraphs)
@@ -510,7 +519,7 @@ def expand(paths: Iterable[Path]) -> list[tuple[Path, Tree | None]]:
     return files
 
 
-def lint_paths(paths: Iterable[Path]) -> list[LintFinding]:
+def lint_paths(paths: Iterable[Path], dialect: str = "commonmark") -> list[LintFinding]:
     """Lint every file (directories: their *.md); unreadable files are findings, not crashes."""
     findings: list[LintFinding] = []
     for path, tree in expand(paths):
@@ -527,5 +536,5 @@ def lint_paths(paths: Iterable[Path]) -> list[LintFinding]:
             message = f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {column}); re-save the file as UTF-8"
             findings.append(LintFinding(path, line, "F007", message, ERROR))
             continue
-        findings.extend(lint_text(path, text))
+        findings.extend(lint_text(path, text, dialect=dialect))
     return findings

@@ -354,7 +354,7 @@ class Translator:
             result.status = "up-to-date"
             return result
         skeleton = split_post(post, self.settings.dialect, self._keep)
-        result.lint_findings = len(lint_text(path, post.text, parsed=(post.body, skeleton.tokens)))
+        result.lint_findings = len(lint_text(path, post.text, parsed=(post.body, skeleton.tokens), dialect=self.settings.dialect))
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         previous = self._previous(record, output, edition_sha)
         units: list[_Unit] = []

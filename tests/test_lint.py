@@ -135,3 +135,18 @@ def test_cli_defaults_to_content_ja(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cli_missing_path_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli(), ["lint", str(tmp_path / "nope.md")])
     assert result.exit_code == 2
+
+
+def test_under_kramdown_the_bold_kramdown_renders_is_no_finding() -> None:
+    """Lines 109 and 115 are bold on the Jekyll page (kramdown closes `**` after `」`):
+    the lint reads posts as the site renders them, so they are no accident there."""
+    commonmark = codes_at(lint_paths([AMAZON]))
+    kramdown = codes_at(lint_paths([AMAZON], dialect="kramdown"))
+    assert {(109, "M004"), (115, "M004")} <= commonmark
+    assert not {c for c in kramdown if c[1] == "M004"}
+    assert commonmark - kramdown == {(109, "M004"), (115, "M004")}
+
+
+def test_under_kramdown_asterisks_the_reader_sees_are_still_reported() -> None:
+    found = lint_text(Path("2025-01-01-a.md"), "---\ntitle: a\n---\n\n**強調が閉じない文です。\n", dialect="kramdown")
+    assert [(f.line, f.code) for f in found] == [(6, "M004")]

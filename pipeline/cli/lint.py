@@ -19,15 +19,15 @@ def lint(
     config: ConfigOption = None,
 ) -> None:
     """Report editing accidents in the Japanese sources (repeated paragraphs, END markers, ...)."""
+    settings = settings_from(config)  # the dialect: lint reads posts as the site renders them
     if not paths:
-        settings = settings_from(config)
         paths = [settings.path(settings.source_dir)]
     targets = paths
     missing = [p for p in targets if not p.exists()]
     if missing:
         err.print(f"error: no such file or directory: {', '.join(map(str, missing))}", markup=False)
         raise typer.Exit(2)
-    findings = lint_paths(targets)
+    findings = lint_paths(targets, settings.dialect)
     for finding in findings:
         out.print(str(finding))
     files = len({f.path for f in findings})
