@@ -148,5 +148,5 @@ def test_under_kramdown_the_bold_kramdown_renders_is_no_finding() -> None:
 
 
 def test_under_kramdown_asterisks_the_reader_sees_are_still_reported() -> None:
-    found = lint_text(Path("2025-01-01-a.md"), "---\ntitle: a\n---\n\n**強調が閉じない文です。\n", dialect="kramdown")
+    found = lint_text(Path("2025-01-01-a.md"), "---\ntitle: a\ndate: 2025-01-01\n---\n\n**強調が閉じない文です。\n", dialect="kramdown")
     assert [(f.line, f.code) for f in found] == [(6, "M004")]
