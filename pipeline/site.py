@@ -408,24 +408,31 @@ def auto_id(text: str) -> str:
     return _NON_WORD.sub("", text.lower()).replace(" ", "-").replace("\t", "-")
 
 
+# Attributes whose value is text a translator changes; every other attribute is structure.
+_TEXT_ATTRIBUTES = frozenset({"alt", "title", "aria-label", "placeholder", "content"})
+
+
 class Structure:
     """The element structure of a post's content, as a reader's page has it: element names in
-    order with their depth, classes, link and image targets, and the ids the author set.
+    order with their depth and their attributes (classes, link and image targets, the ids
+    and attributes the author set).
 
     Text is left out (it is what translation changes), and so is what the renderer derives
-    from text: the ids kramdown generates from heading text (`auto_ids`) and the table of
-    contents' links to them, which differ between the languages by design.
+    from text: attributes holding text (`alt`, `title`, ...), the ids kramdown generates from
+    heading text (`auto_ids`) and the table of contents' links to them, which differ between
+    the languages by design.
     """
 
     def __init__(self) -> None:
-        self.rows: list[list[str]] = []  # [depth + name, classes, target, id]
+        self.rows: list[tuple[str, dict[str, str]]] = []  # (depth + name, attributes)
         self.open_heading: tuple[int, list[str]] | None = None  # (row, text pieces)
         self.auto: set[str] = set()
 
     def start(self, tag: str, values: dict[str, str], depth: int) -> None:
-        target = values.get("href") or values.get("src") or ""
-        classes = " ".join(sorted(values.get("class", "").split()))
-        self.rows.append(["  " * depth + tag, classes, target, values.get("id", "")])
+        attributes = {k: v for k, v in values.items() if k not in _TEXT_ATTRIBUTES}
+        if "class" in attributes:
+            attributes["class"] = " ".join(sorted(attributes["class"].split()))
+        self.rows.append(("  " * depth + tag, attributes))
         if tag in _HEADINGS:
             self.open_heading = (len(self.rows) - 1, [])
 
@@ -436,7 +443,7 @@ class Structure:
     def end(self, tag: str) -> None:
         if tag in _HEADINGS and self.open_heading is not None:
             row, pieces = self.open_heading
-            element_id = self.rows[row][3]
+            element_id = self.rows[row][1].get("id", "")
             generated = {auto_id("".join(pieces).strip()), auto_id("".join(pieces))}
             if element_id and (element_id in generated or re.sub(r"-\d+$", "", element_id) in generated):
                 self.auto.add(element_id)  # kramdown's own, or with the counter it adds to repeats
@@ -444,13 +451,15 @@ class Structure:
 
     def finish(self) -> list[str]:
         lines = []
-        for name, classes, target, element_id in self.rows:
-            if target.startswith("#") and unquote(target[1:]) in self.auto:
-                target = "#(heading)"
+        for name, attributes in self.rows:
+            shown = dict(attributes)
+            href = shown.get("href", "")
+            if href.startswith("#") and unquote(href[1:]) in self.auto:
+                shown["href"] = "#(heading)"
+            element_id = shown.get("id", "")
             if element_id in self.auto or (element_id.startswith("markdown-toc-") and element_id[13:] in self.auto):
-                element_id = "(heading)"
-            attributes = "".join(f" {k}={v!r}" for k, v in (("class", classes), ("target", target), ("id", element_id)) if v)
-            lines.append(name + attributes)
+                shown["id"] = "(heading)"
+            lines.append(name + "".join(f" {k}={v!r}" for k, v in sorted(shown.items())))
         return lines
 
 

@@ -120,5 +120,5 @@ def test_site_check_names_the_post_and_element_a_hand_edit_broke(tmp_path: Path,
     assert failed.exit_code == 1
     assert (
         "2025-01-01-jekyll-idioms: English page's structure differs from the Japanese page's at element 6: "
-        "the English page lacks <a target='/'>"
+        "the English page lacks <a href='/'>"
     ) in " ".join(failed.stdout.split()), failed.stdout[-600:]
