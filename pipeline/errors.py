@@ -57,6 +57,16 @@ class EngineError(PipelineError):
     exit_code = 4
 
 
+class AnswerError(EngineError):
+    """The engine answered, but not one translation per text sent (too few, too many, an
+    empty or malformed body, a null text): no answer of that request can be trusted to
+    belong to its text. `billed_characters`: what the request says it cost, when it says."""
+
+    def __init__(self, message: str, *, billed_characters: int = 0) -> None:
+        super().__init__(message)
+        self.billed_characters = billed_characters
+
+
 class AuthenticationError(EngineError):
     """The engine refused the key (HTTP 403) or no key was given."""
 

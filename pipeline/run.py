@@ -602,15 +602,14 @@ class Translator:
             def check(answers: Answers) -> None:
                 checked.update(self._check_fresh(answers, missing))
 
-            report.usage.add(translate_missing(requests, self.engine, self.cache, self.settings.jobs, check))
+            # Billed into the report as each batch lands: an aborted run still says what it cost.
+            translate_missing(requests, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
             # An answer that broke the structure or came back truncated is asked for once
             # more; whatever comes back is cached, so a re-run never pays for it again.
             again = [r for r in requests if r.key not in checked or not checked[r.key].usable]
             if again:
-                report.usage.add(translate_missing(again, self.engine, self.cache, self.settings.jobs))
+                translate_missing(again, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
                 report.retried += len(again)
-                for r in again:
-                    checked.pop(r.key, None)  # a new answer: restored afresh in _finish
         for prepared in window:
             if not dry_run:
                 try:

@@ -7,6 +7,7 @@ exceptions into ours with messages a user can act on. The key is never put in a 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Required, TypedDict
@@ -14,7 +15,7 @@ from typing import Required, TypedDict
 import deepl
 
 from pipeline.engines import EngineResult, Limits
-from pipeline.errors import AuthenticationError, EngineError, QuotaExceededError
+from pipeline.errors import AnswerError, AuthenticationError, EngineError, QuotaExceededError
 from pipeline.inline import KEEP_TAG
 
 INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
@@ -37,6 +38,7 @@ class TranslateOptions(TypedDict, total=False):
 
 class DeepLEngine:
     name = "deepl"
+    label = "DeepL"  # in messages
     limits = Limits(max_texts=50, max_bytes=128 * 1024)
     translates = True  # False: output is the source, derived fields stay as they are
     bills = True
@@ -115,9 +117,12 @@ class DeepLEngine:
             raise QuotaExceededError(f"DeepL character quota exceeded (HTTP 456){self._usage()}") from exc
         except deepl.DeepLException as exc:
             raise EngineError(f"DeepL request failed after retries: {_clean(str(exc), self._auth_key)}") from exc
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            # deepl reads each translation of the body unchecked: `null` or a field missing
+            raise AnswerError(f"DeepL answered a malformed translation for {len(texts)} texts ({type(exc).__name__}: {exc})") from exc
         if not isinstance(results, list):
             results = [results]
-        return [EngineResult(r.text, r.billed_characters if r.billed_characters is not None else len(t)) for r, t in zip(results, texts)]
+        return _checked(results, texts)
 
     def _usage(self) -> str:
         try:
@@ -167,6 +172,22 @@ class DeepLEngine:
             raise AuthenticationError("DeepL refused the key in DEEPL_AUTH_KEY (HTTP 403)") from exc
         except deepl.DeepLException as exc:
             raise EngineError(f"DeepL glossary request failed: {_clean(str(exc), self._auth_key)}") from exc
+
+
+def _checked(results: list[deepl.TextResult], texts: Sequence[str]) -> list[EngineResult]:
+    """DeepL's answers as ours, refusing what the library lets through: it reads an empty or
+    unparsable body as no translations at all, and a `null` text as None. The count itself
+    is checked where every engine's is (`translate.answers_for`)."""
+    billed = [r.billed_characters if r.billed_characters is not None else len(t) for r, t in zip(results, texts)]
+    billed += [r.billed_characters or 0 for r in results[len(texts) :]]
+    if texts and not results:
+        raise AnswerError(f"DeepL answered an empty or malformed body for {len(texts)} texts")
+    for number, result in enumerate(results, 1):
+        if not isinstance(result.text, str):
+            raise AnswerError(
+                f"DeepL answered {json.dumps(result.text)} for text {number} of {len(texts)}", billed_characters=sum(billed)
+            )
+    return [EngineResult(r.text, n) for r, n in zip(results, billed)]
 
 
 def _clean(message: str, key: str) -> str:

@@ -1,0 +1,114 @@
+"""An engine that answers wrongly, fails mid-run, or hangs: nothing wrong is kept, what was
+billed is reported, one clear line is printed, and a signal ends the run at once."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import make_site, run_cli
+
+try:
+    from deepl_server import DeepLTestServer, ServerError
+except ImportError:  # pragma: no cover - if tests/ ever becomes a package
+    from tests.deepl_server import DeepLTestServer, ServerError
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer) -> Path:
+    make_site(tmp_path / "site")
+    monkeypatch.chdir(tmp_path / "site")
+    return tmp_path / "site"
+
+
+def editions(site: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((site / "content" / "en").glob("*.md"))}
+
+
+@pytest.fixture
+def reference(tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer) -> dict[str, bytes]:
+    """The editions a healthy server gives, from a copy of the site with its own cache."""
+    copy = tmp_path / "reference"
+    shutil.copytree(site, copy)
+    monkeypatch.chdir(copy)
+    assert run_cli("translate").exit_code == 0
+    monkeypatch.chdir(site)
+    deepl_env.reset_log()
+    return editions(copy)
+
+
+LIARS = {
+    "fewer": (lambda s: s.respond_with_fewer_translations, "DeepL answered 49 translations for 50 texts"),
+    "more": (lambda s: s.respond_with_more_translations, "DeepL answered 51 translations for 50 texts"),
+    "empty": (lambda s: s.respond_with_empty_body, "DeepL answered an empty or malformed body for 50 texts"),
+    "malformed": (lambda s: s.respond_with_malformed_body, "DeepL answered an empty or malformed body for 50 texts"),
+    "null": (lambda s: s.respond_with_null_texts, "DeepL answered null for text 50 of 50"),
+}
+
+
+@pytest.mark.parametrize("lie", sorted(LIARS))
+def test_a_lying_answer_twice_fails_the_run_and_keeps_nothing(lie: str, site: Path, deepl_env: DeepLTestServer, reference) -> None:
+    verb, message = LIARS[lie]
+    verb(deepl_env)(2)
+    result = run_cli("translate", "--jobs", "1")
+    assert result.exit_code == 4, result.stdout + result.stderr
+    assert message in result.stderr
+    assert [r.fault for r in deepl_env.requests if r.path == "/v2/translate"] == [lie, lie], "asked once more, then stopped"
+    assert editions(site) == {}
+    assert run_cli("translate").exit_code == 0
+    assert editions(site) == reference, "an answer of the lying batch was cached and reused"
+
+
+@pytest.mark.parametrize("lie", sorted(LIARS))
+def test_a_lying_answer_once_is_asked_again(lie: str, site: Path, deepl_env: DeepLTestServer, reference) -> None:
+    verb, _ = LIARS[lie]
+    verb(deepl_env)(1)
+    result = run_cli("translate", "--jobs", "1")
+    assert result.exit_code == 0, result.stderr
+    assert editions(site) == reference
+    sent = [r.texts for r in deepl_env.requests if r.path == "/v2/translate"]
+    assert len(sent) == 3 and sent[0] == sent[1], "the batch is sent again as it was, the next one once"
+
+
+def _billed_in_summary(stdout: str) -> int:
+    return int(re.search(r"([\d,]+) characters billed", stdout).group(1).replace(",", ""))
+
+
+def _fail_after(server: DeepLTestServer, texts: int, status: int) -> None:
+    """From the `texts`+1-th text on, every request fails with `status` (a storm)."""
+    seen: list[str] = []
+
+    def translate(text: str, params: dict) -> str:
+        seen.append(text)
+        if len(seen) > texts:
+            raise ServerError(status, "injected storm")
+        return "EN: " + text
+
+    server.set_translator(translate)
+
+
+@pytest.mark.parametrize("storm", ["quota", "5xx", "429"])
+def test_an_aborted_run_reports_what_was_billed(storm: str, site: Path, deepl_env: DeepLTestServer) -> None:
+    (site / "pipeline.toml").write_text("[deepl]\nretries = 1\n", encoding="utf-8")
+    if storm == "quota":
+        deepl_env.init_character_limit(10_000)  # the first request fits, the second does not
+    else:
+        _fail_after(deepl_env, 50, {"5xx": 503, "429": 429}[storm])
+    result = run_cli("translate", "--jobs", "1")
+    assert result.exit_code == {"quota": 3, "5xx": 4, "429": 4}[storm], result.stderr
+    billed = deepl_env.billed_characters
+    assert billed > 0
+    assert _billed_in_summary(result.stdout) == billed
+    last_run = json.loads((site / ".cache" / "pipeline" / "last-run.json").read_text(encoding="utf-8"))
+    assert last_run["billed_characters"] == billed and last_run["requests"] == 1
+
+
+def test_a_lying_answer_reports_what_it_billed(site: Path, deepl_env: DeepLTestServer) -> None:
+    deepl_env.respond_with_null_texts(2)  # every item still says what it cost
+    result = run_cli("translate", "--jobs", "1")
+    assert result.exit_code == 4
+    assert _billed_in_summary(result.stdout) == deepl_env.character_count > 0, "both answers were billed"
+    assert "in 2 request(s)" in result.stdout
