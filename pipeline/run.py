@@ -49,7 +49,16 @@ from pipeline.state import (
     short_hash,
     state_path,
 )
-from pipeline.translate import REQUEST_OVERHEAD, Answers, Request, Usage, billable_length, split_sentences, translate_missing
+from pipeline.translate import (
+    REQUEST_OVERHEAD,
+    Answers,
+    Request,
+    Usage,
+    billable_length,
+    nesting_depth,
+    split_sentences,
+    translate_missing,
+)
 
 Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "planned"]
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
@@ -126,6 +135,23 @@ class _Unit:
         if self.fm_field is None:
             return None
         return self.fm_field.key if self.fm_field.index is None else f"{self.fm_field.key}[{self.fm_field.index}]"
+
+
+MAX_NESTING = 100  # elements inside elements in one segment; real prose stays far below
+
+
+def _refuse_deep_nesting(segment: Segment, first_line: int) -> None:
+    """Refuse emphasis or links nested thousands deep (`*****…日本語…*****`) up front: the
+    glossary scan, engines and XML walkers recurse once per level and would fail with a
+    RecursionError deep inside, for this post or (in an engine) the whole run."""
+    if segment.xml.count("<") <= 2 * MAX_NESTING:
+        return
+    depth = nesting_depth(segment.xml)
+    if depth > MAX_NESTING:
+        raise InputError(
+            f"emphasis or links nested {depth} levels deep (at most {MAX_NESTING} can be translated); simplify the Markdown",
+            line=first_line + segment.line - 1,
+        )
 
 
 def _alignment(previous: _Previous, units: list[_Unit]) -> Sequence[tuple[str, int, int, int, int]]:
@@ -314,7 +340,7 @@ class Translator:
             report.aborted = type(exc)(f"{exc.message}; not written: {shown}" if names else exc.message)
             for prepared in window:
                 prepared.result.status = "failed"
-                prepared.result.error = exc
+                prepared.result.error = report.aborted  # one error, printed once
                 done(prepared.result)
         finally:
             if not dry_run:
@@ -353,6 +379,7 @@ class Translator:
         previous = self._previous(record, output, edition_sha)
         units: list[_Unit] = []
         for segment in skeleton.segments:
+            _refuse_deep_nesting(segment, post.body_first_line)
             units.append(self._body_unit(segment))
         for skipped in skeleton.skipped:
             result.flags.append(Flag(post.body_first_line + skipped.line - 1, "skipped", skipped.reason))

@@ -226,6 +226,16 @@ _TAG = re.compile(r"<(/?)[^>]*?(/?)>")
 _SENTENCE_END = re.compile(r"[。！？!?]|\.(?= )")
 
 
+def nesting_depth(xml: str) -> int:
+    """How many elements deep an engine text goes at its deepest (tags counted, not parsed)."""
+    depth = deepest = 0
+    for m in _TAG.finditer(xml):
+        if not m.group(2):
+            depth += -1 if m.group(1) else 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
 def split_sentences(xml: str, max_bytes: int) -> list[str]:
     """Cut an engine text that is too large for one request at sentence ends.
 

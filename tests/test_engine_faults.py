@@ -112,3 +112,28 @@ def test_a_lying_answer_reports_what_it_billed(site: Path, deepl_env: DeepLTestS
     assert result.exit_code == 4
     assert _billed_in_summary(result.stdout) == deepl_env.character_count > 0, "both answers were billed"
     assert "in 2 request(s)" in result.stdout
+
+
+def test_an_engine_abort_prints_one_error_line_naming_the_posts(site: Path, deepl_env: DeepLTestServer) -> None:
+    (site / "pipeline.toml").write_text("[deepl]\nretries = 1\n", encoding="utf-8")
+    deepl_env.respond_with_5xx(50, paths="/v2/translate")
+    result = run_cli("translate")
+    assert result.exit_code == 4
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1, result.stderr
+    assert "DeepL request failed after retries" in errors[0] and "2025-09-30-aws-ai-revenue.md" in errors[0]
+
+
+@pytest.mark.parametrize("engine", ["deepl", "pseudo"])
+def test_markup_nested_thousands_deep_fails_that_post_clearly(engine: str, site: Path, deepl_env: DeepLTestServer) -> None:
+    posts = site / "content" / "ja"
+    (posts / "2026-03-01-stars.md").write_text("---\ntitle: 星\n---\n\n前の段落。\n\n" + "*" * 5000 + "日本語" + "*" * 5000 + "\n", encoding="utf-8")
+    (posts / "2026-03-02-strong.md").write_text("---\ntitle: 太字\n---\n\n" + "**" * 5000 + "日本語" + "**" * 5000 + "\n", encoding="utf-8")
+    result = run_cli("translate", "--engine", engine)
+    assert result.exit_code == 1, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2, result.stderr
+    assert errors[0].startswith("error: content/ja/2026-03-01-stars.md:7: ") and "nested" in errors[0]
+    assert errors[1].startswith("error: content/ja/2026-03-02-strong.md:5: ") and "nested" in errors[1]
+    assert "internal error" not in result.stderr
+    assert sorted(editions(site)) == ["2025-09-30-aws-ai-revenue.md", "2025-12-25-amazon-trillion-yen-ai-infrastructure.md"]
