@@ -54,7 +54,10 @@ def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engin
         raise fail(
             ConfigError("DEEPL_AUTH_KEY is not set: export your DeepL API key, or run with --engine pseudo for a keyless trial")
         )
-    return deepl_engine(settings, auth_key=key or "dry-run", server_url=os.environ.get("DEEPL_SERVER_URL") or None)
+    try:
+        return deepl_engine(settings, auth_key=key or "dry-run", server_url=os.environ.get("DEEPL_SERVER_URL") or None)
+    except PipelineError as exc:  # a key that cannot be one: refused before any request
+        raise fail(exc) from exc
 
 
 def translate(

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import threading
+import unicodedata
+from urllib.parse import quote, quote_plus
 from collections.abc import Mapping, Sequence
 from typing import Required, TypedDict
 
 import deepl
 
 from pipeline.engines import EngineResult, Limits
-from pipeline.errors import AnswerError, AuthenticationError, EngineError, QuotaExceededError
+from pipeline.errors import AnswerError, AuthenticationError, ConfigError, EngineError, QuotaExceededError
 from pipeline.inline import KEEP_TAG
 
 INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
@@ -56,6 +58,7 @@ class DeepLEngine:
         retries: int = 5,
         timeout: float = 30.0,
     ) -> None:
+        _refuse_malformed_key(auth_key)
         self._auth_key = auth_key
         self._server_url = server_url or None
         self.source_lang = source_lang
@@ -190,5 +193,38 @@ def _checked(results: list[deepl.TextResult], texts: Sequence[str]) -> list[Engi
     return [EngineResult(r.text, n) for r, n in zip(results, billed)]
 
 
+_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", " ": "a space"}
+
+
+def _refuse_malformed_key(key: str) -> None:
+    """A DeepL key has no whitespace or control characters; one that does (a line pasted
+    with the next, a zero-width space) would fail in the HTTP library, whose error quotes
+    the whole header, key included. Refused before any request, without showing the key."""
+    for position, char in enumerate(key, 1):
+        if char.isspace() or unicodedata.category(char).startswith("C"):
+            what = _NAMES.get(char) or f"a {'space' if char.isspace() else 'control'} character (U+{ord(char):04X})"
+            raise ConfigError(
+                f"DEEPL_AUTH_KEY contains {what} at character {position} of {len(key)}; a DeepL key has no whitespace "
+                "or control characters: copy it again (the key is not shown)"
+            )
+
+
 def _clean(message: str, key: str) -> str:
-    return message.replace(key, "***") if key else message
+    """`message` without the key in any form a library may quote it in: as is, escaped
+    (`repr` of the text or of its bytes, `ascii`, JSON) or URL-quoted."""
+    if not key:
+        return message
+    forms = {
+        key,
+        repr(key)[1:-1],
+        ascii(key)[1:-1],
+        repr(key.encode("utf-8"))[2:-1],
+        json.dumps(key)[1:-1],
+        json.dumps(key, ensure_ascii=False)[1:-1],
+        quote(key, safe=""),
+        quote(key),
+        quote_plus(key),
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        message = message.replace(form, "***")
+    return message
