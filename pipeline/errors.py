@@ -45,6 +45,11 @@ class InputError(PipelineError):
     """A post cannot be read: encoding, binary content, broken front matter."""
 
 
+class CacheError(PipelineError):
+    """The translation cache cannot store answers (full disk, sqlite's `database or disk
+    is full`): a warning, not a failure; the run keeps the answers it holds."""
+
+
 class GlossaryError(PipelineError):
     """The term base is malformed; raised before anything is sent or written."""
 

@@ -30,7 +30,7 @@ from pipeline import frontmatter
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.engines import Engine
-from pipeline.errors import EngineError, InputError, InternalError, PipelineError, StructureError
+from pipeline.errors import CacheError, EngineError, InputError, InternalError, PipelineError, StructureError
 from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import Protected, protect_plain, restore
 from pipeline.lint import lint_text
@@ -99,6 +99,7 @@ class RunReport:
     elapsed: float = 0.0
     dry_run: bool = False
     aborted: EngineError | None = None
+    cache_error: CacheError | None = None  # answers could not be cached (the run went on)
 
     @property
     def failed(self) -> list[PostResult]:
@@ -345,6 +346,7 @@ class Translator:
         finally:
             if not dry_run:
                 self.memory.save()
+        report.cache_error = self.cache.write_error
         report.elapsed = time.perf_counter() - started
         return report
 

@@ -191,6 +191,8 @@ class _progress:
 
 
 def _print_report(report: RunReport, settings: Settings) -> None:
+    if report.cache_error is not None:
+        err.print(f"[yellow]warning:[/yellow] {escape(str(report.cache_error))}")
     for result in report.posts:
         if result.error is not None and result.error is not report.aborted:
             err.print(f"[red]error:[/red] {escape(str(result.error))}")
