@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -182,7 +183,7 @@ def translate_missing(
             if on_batch is not None:
                 on_batch(answers)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with _pool(jobs) as pool:
         pending: set[Future[tuple[Usage, Answers]]] = set()
         error: BaseException | None = None
         for batch in todo:
@@ -207,6 +208,20 @@ def translate_missing(
             raise error
         notify()
     return usage
+
+
+@contextmanager
+def _pool(jobs: int) -> Iterator[ThreadPoolExecutor]:
+    """The request threads; an interrupt (Ctrl-C, SIGTERM) abandons the requests in flight
+    instead of waiting for them: a hung request would keep the run alive for minutes inside
+    the deepl library's retries. Their answers are lost, and were never written anywhere."""
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        yield pool
+    except BaseException as exc:
+        pool.shutdown(wait=not isinstance(exc, KeyboardInterrupt), cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _collect(pending: set[Future[tuple[Usage, Answers]]], usage: Usage, landed: list[Answers]) -> BaseException | None:

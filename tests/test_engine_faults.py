@@ -4,12 +4,19 @@ billed is reported, one clear line is printed, and a signal ends the run at once
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from helpers import make_site, run_cli
+
+from pipeline.post import TEMP_SUFFIX
 
 try:
     from deepl_server import DeepLTestServer, ServerError
@@ -137,3 +144,38 @@ def test_markup_nested_thousands_deep_fails_that_post_clearly(engine: str, site:
     assert errors[1].startswith("error: content/ja/2026-03-02-strong.md:5: ") and "nested" in errors[1]
     assert "internal error" not in result.stderr
     assert sorted(editions(site)) == ["2025-09-30-aws-ai-revenue.md", "2025-12-25-amazon-trillion-yen-ai-infrastructure.md"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_ends_a_run_whose_requests_hang_within_seconds(signum: int, tmp_path: Path, deepl_server: DeepLTestServer) -> None:
+    """CI cancels with SIGINT or SIGTERM and kills a few seconds later: the run must not wait
+    for requests that will never be answered (the deepl library would retry them for minutes)."""
+    site = make_site(tmp_path / "site")
+    env = {**os.environ, "DEEPL_AUTH_KEY": deepl_server.auth_key, "DEEPL_SERVER_URL": deepl_server.url}
+    deepl_server.hang_requests(100, paths="/v2/translate")
+    command = [sys.executable, "-m", "pipeline", "translate", "--jobs", "2"]
+    proc = subprocess.Popen(command, cwd=site, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while sum(r.fault == "hang" for r in deepl_server.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sum(r.fault == "hang" for r in deepl_server.requests) == 2, "both batches are in flight"
+        signalled = time.monotonic()
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=10)
+        took = time.monotonic() - signalled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, stderr
+    assert took < 5, f"the run took {took:.1f}s to stop"
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    time.sleep(0.2)
+    assert all(r.duration is not None for r in deepl_server.requests), "the hung requests were abandoned (sockets closed)"
+    assert not list(site.rglob(f"*{TEMP_SUFFIX}")) and not (site / "content" / "en").exists()
+    deepl_server.clear_faults()
+    done = subprocess.run(command, cwd=site, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    check = subprocess.run([sys.executable, "-m", "pipeline", "check"], cwd=site, env=env, capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
+import threading
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.markup import escape
@@ -120,10 +122,24 @@ def translate(
             report = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
         except KeyboardInterrupt:
             err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
-            raise typer.Exit(130) from None
+            _exit_abandoning_requests(130)
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
     _finish_run(report, settings, strict, report_file, summary_file, dry_run)
+
+
+def _exit_abandoning_requests(code: int) -> NoReturn:
+    """Exit now, even while request threads still wait on the network.
+
+    Python joins every pool thread at exit, and a hung request sits inside the deepl
+    library's retries for minutes; CI kills the job a few seconds after SIGTERM. Every file
+    is already untouched or complete (the main thread writes them, atomically), so the
+    threads can be dropped: flush what was printed and leave without joining them."""
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
 
 
 def _interrupt(signum: int, frame: object) -> None:
