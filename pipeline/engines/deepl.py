@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import threading
 import unicodedata
-from urllib.parse import quote, quote_plus
 from collections.abc import Mapping, Sequence
 from typing import Required, TypedDict
+from urllib.parse import quote, quote_plus
 
 import deepl
 
