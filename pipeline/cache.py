@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import diskcache
+
+from pipeline.errors import CacheError
 
 KEY_VERSION = 1
 
@@ -30,26 +33,48 @@ def cache_key(engine_settings: Mapping[str, object], glossary_entries: Iterable[
 
 
 class TranslationCache:
-    """diskcache underneath: process-safe, so two runs may share one directory."""
+    """diskcache underneath: process-safe, so two runs may share one directory.
+
+    A write the folder cannot take (full disk, `database or disk is full`) does not stop
+    the run: the answers are held in memory for the rest of it, so nothing paid for is
+    lost or bought again, and `write_error` says why, for the caller to warn about once.
+    """
+
+    write_error: CacheError | None = None
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
         self._cache = diskcache.Cache(str(directory))
+        self._unstored: dict[str, str] = {}
 
     def get(self, key: str) -> str | None:
+        held = self._unstored.get(key)
+        if held is not None:
+            return held
         value = self._cache.get(key)
         return value if isinstance(value, str) else None
 
     def set(self, key: str, translation: str) -> None:
-        self._cache.set(key, translation)
+        self.set_many([(key, translation)])
 
     def set_many(self, items: Iterable[tuple[str, str]]) -> None:
         """Store several answers in one transaction: one commit per request's batch instead
         of one per text, which otherwise dominates a cold run's own work (and holds the
         database lock the other threads are waiting for)."""
-        with self._cache.transact():
-            for key, translation in items:
-                self._cache.set(key, translation)
+        items = list(items)
+        try:
+            with self._cache.transact():
+                for key, translation in items:
+                    self._cache.set(key, translation)
+        except (sqlite3.OperationalError, OSError) as exc:
+            self._unstored.update(items)
+            if self.write_error is None:
+                self.write_error = CacheError(
+                    f"cannot store answers in the translation cache ({exc}); this run keeps them in memory "
+                    "and writes its editions, but they are not cached: free space there",
+                    path=self.directory,
+                )
 
     def close(self) -> None:
         self._cache.close()

@@ -45,6 +45,11 @@ class InputError(PipelineError):
     """A post cannot be read: encoding, binary content, broken front matter."""
 
 
+class CacheError(PipelineError):
+    """The translation cache cannot store answers (full disk, sqlite's `database or disk
+    is full`): a warning, not a failure; the run keeps the answers it holds."""
+
+
 class GlossaryError(PipelineError):
     """The term base is malformed; raised before anything is sent or written."""
 
@@ -55,6 +60,16 @@ class EngineError(PipelineError):
     """The translation engine failed after its retries."""
 
     exit_code = 4
+
+
+class AnswerError(EngineError):
+    """The engine answered, but not one translation per text sent (too few, too many, an
+    empty or malformed body, a null text): no answer of that request can be trusted to
+    belong to its text. `billed_characters`: what the request says it cost, when it says."""
+
+    def __init__(self, message: str, *, billed_characters: int = 0) -> None:
+        super().__init__(message)
+        self.billed_characters = billed_characters
 
 
 class AuthenticationError(EngineError):

@@ -30,7 +30,7 @@ from pipeline import frontmatter
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.engines import Engine
-from pipeline.errors import EngineError, InputError, InternalError, PipelineError, StructureError
+from pipeline.errors import CacheError, EngineError, InputError, InternalError, PipelineError, StructureError
 from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import Protected, protect_plain, restore
 from pipeline.lint import lint_text
@@ -49,7 +49,16 @@ from pipeline.state import (
     short_hash,
     state_path,
 )
-from pipeline.translate import REQUEST_OVERHEAD, Answers, Request, Usage, billable_length, split_sentences, translate_missing
+from pipeline.translate import (
+    REQUEST_OVERHEAD,
+    Answers,
+    Request,
+    Usage,
+    billable_length,
+    nesting_depth,
+    split_sentences,
+    translate_missing,
+)
 
 Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "skipped", "planned"]
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
@@ -91,6 +100,7 @@ class RunReport:
     dry_run: bool = False
     aborted: EngineError | None = None
     dialect: str = ""  # the Markdown the posts were read as (the site's renderer)
+    cache_error: CacheError | None = None  # answers could not be cached (the run went on)
 
     @property
     def failed(self) -> list[PostResult]:
@@ -127,6 +137,23 @@ class _Unit:
         if self.fm_field is None:
             return None
         return self.fm_field.key if self.fm_field.index is None else f"{self.fm_field.key}[{self.fm_field.index}]"
+
+
+MAX_NESTING = 100  # elements inside elements in one segment; real prose stays far below
+
+
+def _refuse_deep_nesting(segment: Segment, first_line: int) -> None:
+    """Refuse emphasis or links nested thousands deep (`*****…日本語…*****`) up front: the
+    glossary scan, engines and XML walkers recurse once per level and would fail with a
+    RecursionError deep inside, for this post or (in an engine) the whole run."""
+    if segment.xml.count("<") <= 2 * MAX_NESTING:
+        return
+    depth = nesting_depth(segment.xml)
+    if depth > MAX_NESTING:
+        raise InputError(
+            f"emphasis or links nested {depth} levels deep (at most {MAX_NESTING} can be translated); simplify the Markdown",
+            line=first_line + segment.line - 1,
+        )
 
 
 def _alignment(previous: _Previous, units: list[_Unit]) -> Sequence[tuple[str, int, int, int, int]]:
@@ -318,11 +345,12 @@ class Translator:
             report.aborted = type(exc)(f"{exc.message}; not written: {shown}" if names else exc.message)
             for prepared in window:
                 prepared.result.status = "failed"
-                prepared.result.error = exc
+                prepared.result.error = report.aborted  # one error, printed once
                 done(prepared.result)
         finally:
             if not dry_run:
                 self.memory.save()
+        report.cache_error = self.cache.write_error
         report.elapsed = time.perf_counter() - started
         return report
 
@@ -359,6 +387,7 @@ class Translator:
         previous = self._previous(record, output, edition_sha)
         units: list[_Unit] = []
         for segment in skeleton.segments:
+            _refuse_deep_nesting(segment, post.body_first_line)
             units.append(self._body_unit(segment))
         for skipped in skeleton.skipped:
             result.flags.append(Flag(post.body_first_line + skipped.line - 1, "skipped", skipped.reason))
@@ -605,15 +634,14 @@ class Translator:
             def check(answers: Answers) -> None:
                 checked.update(self._check_fresh(answers, missing))
 
-            report.usage.add(translate_missing(requests, self.engine, self.cache, self.settings.jobs, check))
+            # Billed into the report as each batch lands: an aborted run still says what it cost.
+            translate_missing(requests, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
             # An answer that broke the structure or came back truncated is asked for once
             # more; whatever comes back is cached, so a re-run never pays for it again.
             again = [r for r in requests if r.key not in checked or not checked[r.key].usable]
             if again:
-                report.usage.add(translate_missing(again, self.engine, self.cache, self.settings.jobs))
+                translate_missing(again, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
                 report.retried += len(again)
-                for r in again:
-                    checked.pop(r.key, None)  # a new answer: restored afresh in _finish
         for prepared in window:
             if not dry_run:
                 try:

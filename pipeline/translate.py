@@ -12,11 +12,13 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
 from pipeline.cache import TranslationCache
-from pipeline.engines import Engine, Limits
+from pipeline.engines import Engine, EngineResult, Limits
+from pipeline.errors import AnswerError
 
 REQUEST_OVERHEAD = 2048  # bytes of JSON around the texts (languages, tags, glossary id)
 
@@ -110,12 +112,29 @@ def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Reques
 Answers = dict[str, str]  # cache key -> the engine's text
 
 
+def answers_for(engine: Engine, texts: list[str]) -> list[EngineResult]:
+    """The engine's answers to one request, one per text in order, or AnswerError.
+
+    Answers are paired with texts by position, so a single missing or extra answer would
+    shift every later one onto the wrong text; the count is the one thing every engine's
+    answer can be checked against."""
+    results = engine.translate(texts)
+    if len(results) != len(texts):
+        label = getattr(engine, "label", engine.name)
+        raise AnswerError(
+            f"{label} answered {len(results)} translations for {len(texts)} texts",
+            billed_characters=sum(r.billed_characters for r in results),
+        )
+    return results
+
+
 def translate_missing(
     requests: Sequence[Request],
     engine: Engine,
     cache: TranslationCache,
     jobs: int,
     on_batch: Callable[[Answers], None] | None = None,
+    usage: Usage | None = None,
 ) -> Usage:
     """Translate `requests` (unique keys, none cached) and store every answer in `cache`.
 
@@ -124,17 +143,37 @@ def translate_missing(
     this thread, with the answers of each batch that landed once the next batch is on its
     way: work on the answers then overlaps the requests still in flight, and needs no
     read back from the cache (which the other batches are writing to).
+
+    A batch whose answer does not fit its texts (`AnswerError`) is asked once more; a
+    second bad answer is the run's error. Nothing of a bad answer is cached.
+
+    What was billed is added to `usage` as each batch lands, so a caller that passes its
+    own still knows what an aborted run cost.
     """
-    usage = Usage()
+    usage = Usage() if usage is None else usage
     todo = list(batches(requests, engine.limits))
     if not todo:
         return usage
 
     def run(batch: list[Request]) -> tuple[Usage, Answers]:
-        results = engine.translate([r.text for r in batch])
+        texts = [r.text for r in batch]
+        spent = Usage(1, len(batch), 0)
+        try:
+            results = answers_for(engine, texts)
+        except AnswerError as first:
+            spent.requests += 1
+            spent.billed_characters += first.billed_characters
+            try:
+                results = answers_for(engine, texts)
+            except AnswerError as second:
+                raise AnswerError(
+                    f"{second.message} (asked twice; nothing of that request was kept)",
+                    billed_characters=spent.billed_characters + second.billed_characters,
+                ) from second
         answers: Answers = {request.key: result.text for request, result in zip(batch, results)}
         cache.set_many(answers.items())
-        return Usage(1, len(batch), sum(r.billed_characters for r in results)), answers
+        spent.billed_characters += sum(r.billed_characters for r in results)
+        return spent, answers
 
     landed: list[Answers] = []
 
@@ -144,7 +183,7 @@ def translate_missing(
             if on_batch is not None:
                 on_batch(answers)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with _pool(jobs) as pool:
         pending: set[Future[tuple[Usage, Answers]]] = set()
         error: BaseException | None = None
         for batch in todo:
@@ -164,9 +203,25 @@ def translate_missing(
             for future in pending:
                 if not future.cancelled() and future.exception() is None:
                     usage.add(future.result()[0])
+            if isinstance(error, AnswerError):  # two requests, billed as the answers said
+                usage.add(Usage(2, 0, error.billed_characters))
             raise error
         notify()
     return usage
+
+
+@contextmanager
+def _pool(jobs: int) -> Iterator[ThreadPoolExecutor]:
+    """The request threads; an interrupt (Ctrl-C, SIGTERM) abandons the requests in flight
+    instead of waiting for them: a hung request would keep the run alive for minutes inside
+    the deepl library's retries. Their answers are lost, and were never written anywhere."""
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        yield pool
+    except BaseException as exc:
+        pool.shutdown(wait=not isinstance(exc, KeyboardInterrupt), cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _collect(pending: set[Future[tuple[Usage, Answers]]], usage: Usage, landed: list[Answers]) -> BaseException | None:
@@ -184,6 +239,16 @@ def _collect(pending: set[Future[tuple[Usage, Answers]]], usage: Usage, landed: 
 
 _TAG = re.compile(r"<(/?)[^>]*?(/?)>")
 _SENTENCE_END = re.compile(r"[。！？!?]|\.(?= )")
+
+
+def nesting_depth(xml: str) -> int:
+    """How many elements deep an engine text goes at its deepest (tags counted, not parsed)."""
+    depth = deepest = 0
+    for m in _TAG.finditer(xml):
+        if not m.group(2):
+            depth += -1 if m.group(1) else 1
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def split_sentences(xml: str, max_bytes: int) -> list[str]:

@@ -7,8 +7,10 @@ DeepL's HTTP API that ``deepl`` 1.32 uses (``/v2/translate``, ``/v2/usage``,
 minimal ``/v3/glossaries``) on 127.0.0.1 with a deterministic "translation"
 that keeps XML tags, so tests exercise the real client: its JSON shapes,
 headers, error mapping and retry loop. Faults (429, 5xx, 456, dropped
-connections, slow responses, wrong key) are injected with count-down verbs in
-the style of deepl-python's own test fixtures.
+connections, slow responses, requests left hanging, wrong key) and lying
+answers (fewer or more translations than texts, an empty or malformed body,
+``null`` texts) are injected with count-down verbs in the style of
+deepl-python's own test fixtures.
 
 Library use::
 
@@ -93,9 +95,11 @@ class RecordedRequest:
     """One request as the server saw it, so tests can assert on the wire.
 
     ``status`` is None while the request is still being handled and stays None
-    when no response was sent (dropped connection, or the client gave up during
-    an injected delay). ``fault`` names the injected behaviour, if any:
-    "429", "5xx", "drop", "slow", "abandoned", "auth", "quota".
+    when no response was sent (dropped connection, a hang, or the client gave up
+    during an injected delay). ``fault`` names the injected behaviour, if any:
+    "429", "5xx", "drop", "slow", "hang", "abandoned", "auth", "quota", or one
+    of the lying answers "fewer", "more", "empty", "malformed", "null" (those
+    are translated and billed as usual; only the answer is wrong).
     """
 
     method: str
@@ -182,16 +186,22 @@ class Glossary:
 class _Fault:
     """A count-down fault; consumed once per matching request."""
 
-    kind: str  # "429" | "5xx" | "drop" | "slow"
+    kind: str  # "429" | "5xx" | "drop" | "slow" | "hang" | one of _ANSWER_FAULTS
     remaining: int
     paths: tuple[str, ...] | None
     status: int = 0
     seconds: float = 0.0
+    texts: int = 1  # "fewer" / "more" / "null": how many translations to drop, add or null
 
     def matches(self, path: str) -> bool:
         if self.paths is None:
             return True
         return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.paths)
+
+
+#: Faults that let a translate request be processed and billed, then corrupt its answer.
+_ANSWER_FAULTS = ("fewer", "more", "empty", "malformed", "null")
+_MALFORMED_BODY = '{"translations": [{"detected_source_language": "JA", "text": "EN'
 
 
 @dataclass
@@ -470,6 +480,14 @@ class _Handler(BaseHTTPRequestHandler):
         app._record(record)
         faults = app._take_faults(split.path)
 
+        if "hang" in faults:
+            # Never answer: hold the request until the client hangs up or the server stops.
+            record.fault = "hang"
+            while not app._stopping.wait(0.05) and not _peer_closed(self.connection):
+                pass
+            record.duration = time.time() - started
+            self.close_connection = True
+            return
         delay = app.latency + (faults["slow"].seconds if "slow" in faults else 0.0)
         if "slow" in faults:
             record.fault = "slow"
@@ -494,6 +512,10 @@ class _Handler(BaseHTTPRequestHandler):
             response = _Response(faults["5xx"].status, {"message": "Internal server error (injected by test server)"})
         else:
             response = app._handle(self.command, record, self.headers.get("Authorization"), body_error)
+            answer_fault = app._take_answer_fault(split.path) if response.status == 200 else None
+            if answer_fault is not None:
+                record.fault = answer_fault.kind
+                response = _corrupt(response, answer_fault)
         self._send(response, record)
 
     def _send(self, response: _Response, record: RecordedRequest) -> None:
@@ -519,6 +541,24 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             record.status, record.fault = None, "abandoned"
             self.close_connection = True
+
+
+def _corrupt(response: _Response, fault: _Fault) -> _Response:
+    """The answer a lying server gives instead of ``response`` (a translate 200)."""
+    if fault.kind == "empty":
+        return _Response(200, None)
+    if fault.kind == "malformed":
+        return _Response(200, _MALFORMED_BODY)
+    translations = [dict(t) for t in response.body["translations"]]
+    n = fault.texts
+    if fault.kind == "fewer":
+        translations = translations[: max(0, len(translations) - n)]
+    elif fault.kind == "more":
+        translations += [dict(translations[-1], text=f"EN: extra {i + 1}") for i in range(n)]
+    else:  # "null": the last n texts
+        for item in translations[max(0, len(translations) - n) :]:
+            item["text"] = None
+    return _Response(200, {"translations": translations})
 
 
 def _parse_body(raw: bytes, content_type: str) -> tuple[Any, str | None]:
@@ -695,6 +735,32 @@ class DeepLTestServer:
         """
         self._add_fault(_Fault("slow", count, self._paths(paths), seconds=seconds))
 
+    def hang_requests(self, count: int, *, paths: str | Iterable[str] | None = None) -> None:
+        """Never answer the next ``count`` matching requests: hold each one open until the
+        client hangs up or the server stops (nothing processed, nothing billed; fault "hang")."""
+        self._add_fault(_Fault("hang", count, self._paths(paths)))
+
+    def respond_with_fewer_translations(self, count: int, missing: int = 1, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
+        """Answer the next ``count`` translate requests with ``missing`` translations fewer
+        than texts (the last ones left out), translated and billed as usual."""
+        self._add_fault(_Fault("fewer", count, self._paths(paths), texts=missing))
+
+    def respond_with_more_translations(self, count: int, extra: int = 1, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
+        """Answer the next ``count`` translate requests with ``extra`` translations more than texts."""
+        self._add_fault(_Fault("more", count, self._paths(paths), texts=extra))
+
+    def respond_with_null_texts(self, count: int, texts: int = 1, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
+        """Answer the next ``count`` translate requests with ``"text": null`` for the last ``texts`` translations."""
+        self._add_fault(_Fault("null", count, self._paths(paths), texts=texts))
+
+    def respond_with_empty_body(self, count: int, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
+        """Answer the next ``count`` translate requests with 200 and no body at all (billed)."""
+        self._add_fault(_Fault("empty", count, self._paths(paths)))
+
+    def respond_with_malformed_body(self, count: int, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
+        """Answer the next ``count`` translate requests with 200 and JSON cut off mid-way (billed)."""
+        self._add_fault(_Fault("malformed", count, self._paths(paths)))
+
     def set_latency(self, seconds: float) -> None:
         """Sleep this long before every response (benchmarks use 0.05)."""
         self.latency = seconds
@@ -717,13 +783,14 @@ class DeepLTestServer:
     def _take_faults(self, path: str) -> dict[str, _Fault]:
         """Consume the faults for this request.
 
-        At most one outcome fault (priority drop > 429 > 5xx, so a dropped
-        request does not silently use up a pending 429) plus, independently,
-        one "slow" delay.
+        At most one outcome fault (priority hang > drop > 429 > 5xx, so a
+        dropped request does not silently use up a pending 429) plus,
+        independently, one "slow" delay. Lying answers are taken apart
+        (`_take_answer_fault`), once the request has earned its 200.
         """
         taken: dict[str, _Fault] = {}
         with self._lock:
-            for kinds in (("slow",), ("drop", "429", "5xx")):
+            for kinds in (("slow",), ("hang", "drop", "429", "5xx")):
                 for kind in kinds:
                     fault = next((f for f in self._faults if f.kind == kind and f.remaining > 0 and f.matches(path)), None)
                     if fault is not None:
@@ -732,6 +799,15 @@ class DeepLTestServer:
                         break
             self._faults = [f for f in self._faults if f.remaining > 0]
         return taken
+
+    def _take_answer_fault(self, path: str) -> _Fault | None:
+        """Consume the first pending lying answer for a request that got 200."""
+        with self._lock:
+            fault = next((f for f in self._faults if f.kind in _ANSWER_FAULTS and f.remaining > 0 and f.matches(path)), None)
+            if fault is not None:
+                fault.remaining -= 1
+                self._faults = [f for f in self._faults if f.remaining > 0]
+        return fault
 
     # ------------------------------------------------------------------- state
 

@@ -384,3 +384,78 @@ def test_script_mode_serves_until_terminated() -> None:
         finally:
             proc.terminate()
             assert proc.wait(timeout=5) == 0  # SIGTERM is a clean shutdown
+
+
+def _raw_translate(server: DeepLTestServer, texts: list[str]) -> requests.Response:
+    """The answer as sent, before the deepl client interprets it."""
+    headers = {"Authorization": f"DeepL-Auth-Key {server.auth_key}"}
+    return requests.post(f"{server.url}/v2/translate", json={"text": texts, "target_lang": "EN-US"}, headers=headers, timeout=5)
+
+
+def test_fewer_and_more_translations_than_texts(translator: deepl.Translator, deepl_server: DeepLTestServer) -> None:
+    deepl_server.respond_with_fewer_translations(1, missing=2)
+    deepl_server.respond_with_more_translations(1)
+    assert [r.text for r in translator.translate_text(["a", "b", "c"], target_lang="EN-US")] == ["EN: a"]
+    assert [r.text for r in translator.translate_text(["a", "b"], target_lang="EN-US")] == ["EN: a", "EN: b", "EN: extra 1"]
+    assert len(translator.translate_text(["a", "b"], target_lang="EN-US")) == 2  # count-down used up
+    assert [r.fault for r in deepl_server.requests] == ["fewer", "more", None]
+    assert deepl_server.character_count == 3 + 2 + 2, "a lying answer is still billed"
+
+
+def test_null_texts(translator: deepl.Translator, deepl_server: DeepLTestServer) -> None:
+    deepl_server.respond_with_null_texts(1, texts=2)
+    assert [r.text for r in translator.translate_text(["a", "b", "c"], target_lang="EN-US")] == ["EN: a", None, None]
+
+
+def test_empty_and_malformed_bodies(deepl_server: DeepLTestServer) -> None:
+    deepl_server.respond_with_empty_body(1)
+    deepl_server.respond_with_malformed_body(1)
+    empty, malformed, healthy = (_raw_translate(deepl_server, ["猫"]) for _ in range(3))
+    assert (empty.status_code, empty.content) == (200, b"")
+    assert malformed.status_code == 200
+    with pytest.raises(ValueError):
+        malformed.json()
+    assert healthy.json()["translations"][0]["text"] == "EN: 猫"
+    assert [r.fault for r in deepl_server.requests] == ["empty", "malformed", None]
+
+
+def test_lying_answers_only_apply_to_a_200(translator: deepl.Translator, deepl_server: DeepLTestServer) -> None:
+    deepl_server.respond_with_429(1)
+    deepl_server.respond_with_fewer_translations(1)
+    assert len(translator.translate_text(["a", "b"], target_lang="EN-US")) == 1
+    assert [r.fault for r in deepl_server.requests] == ["429", "fewer"]
+
+
+def test_hang_holds_the_request_until_the_client_gives_up(
+    translator: deepl.Translator, deepl_server: DeepLTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deepl.http_client, "min_connection_timeout", 0.3)
+    deepl_server.hang_requests(1)
+    started = time.monotonic()
+    assert translator.translate_text("a", target_lang="EN-US").text == "EN: a"
+    assert time.monotonic() - started >= 0.3
+    hung, answered = deepl_server.requests
+    assert (hung.fault, hung.status) == ("hang", None) and answered.status == 200
+    assert deepl_server.character_count == 1, "a hung request is not billed"
+
+
+def test_hang_is_released_when_the_server_stops(fast_deepl_retries: None) -> None:
+    server = DeepLTestServer().start()
+    server.hang_requests(1)
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            _raw_translate(server, ["a"])
+        except requests.RequestException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    while not server.requests:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert thread.is_alive(), "a hung request must not be answered"
+    server.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and len(errors) == 1

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pipeline.engines import create_engine
+from collections.abc import Sequence
+
+import pytest
+
+from pipeline.cache import MemoryCache
+from pipeline.engines import EngineResult, Limits, create_engine
+from pipeline.errors import AnswerError
+from pipeline.translate import Request, Usage, translate_missing
 from pipeline.engines.pseudo import PseudoEngine
 from pipeline.inline import JAPANESE
 
@@ -34,3 +41,32 @@ def test_pseudo_keeps_the_lines_of_multi_line_text() -> None:
     pseudo engine romanises line by line."""
     (result,) = PseudoEngine().translate(["複数行の\n説明です。\n"])
     assert result.text == "⟦fukusuugyou no\nsetsumei desu .\n⟧"
+
+
+class _OneShort:
+    """An engine (any engine, not only DeepL) whose answer leaves the last text out."""
+
+    name = "one-short"
+    limits = Limits()
+    bills = True
+    translates = True
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def settings(self) -> dict[str, object]:
+        return {"engine": self.name}
+
+    def translate(self, texts: Sequence[str]) -> list[EngineResult]:
+        self.calls += 1
+        return [EngineResult("EN " + t, len(t)) for t in texts[:-1]]
+
+
+def test_batching_refuses_an_answer_count_that_does_not_match_and_caches_nothing() -> None:
+    engine, cache = _OneShort(), MemoryCache()
+    usage = Usage()
+    with pytest.raises(AnswerError, match=r"one-short answered 1 translations for 2 texts \(asked twice"):
+        translate_missing([Request("k1", "猫"), Request("k2", "犬")], engine, cache, jobs=1, usage=usage)
+    assert engine.calls == 2
+    assert cache.get("k1") is None and cache.get("k2") is None
+    assert (usage.requests, usage.billed_characters) == (2, 2), "both short answers were billed"

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.markup import escape
@@ -56,7 +58,10 @@ def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engin
         raise fail(
             ConfigError("DEEPL_AUTH_KEY is not set: export your DeepL API key, or run with --engine pseudo for a keyless trial")
         )
-    return deepl_engine(settings, auth_key=key or "dry-run", server_url=os.environ.get("DEEPL_SERVER_URL") or None)
+    try:
+        return deepl_engine(settings, auth_key=key or "dry-run", server_url=os.environ.get("DEEPL_SERVER_URL") or None)
+    except PipelineError as exc:  # a key that cannot be one: refused before any request
+        raise fail(exc) from exc
 
 
 def translate(
@@ -120,10 +125,24 @@ def translate(
             report, approved, notes = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
         except KeyboardInterrupt:
             err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
-            raise typer.Exit(130) from None
+            _exit_abandoning_requests(130)
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
     _finish_run(report, settings, strict, report_file, summary_file, dry_run, approved, notes)
+
+
+def _exit_abandoning_requests(code: int) -> NoReturn:
+    """Exit now, even while request threads still wait on the network.
+
+    Python joins every pool thread at exit, and a hung request sits inside the deepl
+    library's retries for minutes; CI kills the job a few seconds after SIGTERM. Every file
+    is already untouched or complete (the main thread writes them, atomically), so the
+    threads can be dropped: flush what was printed and leave without joining them."""
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise typer.Exit(code)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -224,6 +243,8 @@ class _progress:
 
 
 def _print_report(report: RunReport, settings: Settings) -> None:
+    if report.cache_error is not None:
+        err.print(f"[yellow]warning:[/yellow] {escape(str(report.cache_error))}")
     for result in report.posts:
         if result.error is not None and result.error is not report.aborted:
             err.print(f"[red]error:[/red] {escape(str(result.error))}")

@@ -7,14 +7,17 @@ exceptions into ours with messages a user can act on. The key is never put in a 
 
 from __future__ import annotations
 
+import json
 import threading
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Required, TypedDict
+from urllib.parse import quote, quote_plus
 
 import deepl
 
 from pipeline.engines import EngineResult, Limits
-from pipeline.errors import AuthenticationError, EngineError, QuotaExceededError
+from pipeline.errors import AnswerError, AuthenticationError, ConfigError, EngineError, QuotaExceededError
 from pipeline.inline import KEEP_TAG
 
 INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
@@ -37,6 +40,7 @@ class TranslateOptions(TypedDict, total=False):
 
 class DeepLEngine:
     name = "deepl"
+    label = "DeepL"  # in messages
     limits = Limits(max_texts=50, max_bytes=128 * 1024)
     translates = True  # False: output is the source, derived fields stay as they are
     bills = True
@@ -54,6 +58,7 @@ class DeepLEngine:
         retries: int = 5,
         timeout: float = 30.0,
     ) -> None:
+        _refuse_malformed_key(auth_key)
         self._auth_key = auth_key
         self._server_url = server_url or None
         self.source_lang = source_lang
@@ -115,9 +120,12 @@ class DeepLEngine:
             raise QuotaExceededError(f"DeepL character quota exceeded (HTTP 456){self._usage()}") from exc
         except deepl.DeepLException as exc:
             raise EngineError(f"DeepL request failed after retries: {_clean(str(exc), self._auth_key)}") from exc
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            # deepl reads each translation of the body unchecked: `null` or a field missing
+            raise AnswerError(f"DeepL answered a malformed translation for {len(texts)} texts ({type(exc).__name__}: {exc})") from exc
         if not isinstance(results, list):
             results = [results]
-        return [EngineResult(r.text, r.billed_characters if r.billed_characters is not None else len(t)) for r, t in zip(results, texts)]
+        return _checked(results, texts)
 
     def _usage(self) -> str:
         try:
@@ -169,5 +177,54 @@ class DeepLEngine:
             raise EngineError(f"DeepL glossary request failed: {_clean(str(exc), self._auth_key)}") from exc
 
 
+def _checked(results: list[deepl.TextResult], texts: Sequence[str]) -> list[EngineResult]:
+    """DeepL's answers as ours, refusing what the library lets through: it reads an empty or
+    unparsable body as no translations at all, and a `null` text as None. The count itself
+    is checked where every engine's is (`translate.answers_for`)."""
+    billed = [r.billed_characters if r.billed_characters is not None else len(t) for r, t in zip(results, texts)]
+    billed += [r.billed_characters or 0 for r in results[len(texts) :]]
+    if texts and not results:
+        raise AnswerError(f"DeepL answered an empty or malformed body for {len(texts)} texts")
+    for number, result in enumerate(results, 1):
+        if not isinstance(result.text, str):
+            raise AnswerError(
+                f"DeepL answered {json.dumps(result.text)} for text {number} of {len(texts)}", billed_characters=sum(billed)
+            )
+    return [EngineResult(r.text, n) for r, n in zip(results, billed)]
+
+
+_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", " ": "a space"}
+
+
+def _refuse_malformed_key(key: str) -> None:
+    """A DeepL key has no whitespace or control characters; one that does (a line pasted
+    with the next, a zero-width space) would fail in the HTTP library, whose error quotes
+    the whole header, key included. Refused before any request, without showing the key."""
+    for position, char in enumerate(key, 1):
+        if char.isspace() or unicodedata.category(char).startswith("C"):
+            what = _NAMES.get(char) or f"a {'space' if char.isspace() else 'control'} character (U+{ord(char):04X})"
+            raise ConfigError(
+                f"DEEPL_AUTH_KEY contains {what} at character {position} of {len(key)}; a DeepL key has no whitespace "
+                "or control characters: copy it again (the key is not shown)"
+            )
+
+
 def _clean(message: str, key: str) -> str:
-    return message.replace(key, "***") if key else message
+    """`message` without the key in any form a library may quote it in: as is, escaped
+    (`repr` of the text or of its bytes, `ascii`, JSON) or URL-quoted."""
+    if not key:
+        return message
+    forms = {
+        key,
+        repr(key)[1:-1],
+        ascii(key)[1:-1],
+        repr(key.encode("utf-8"))[2:-1],
+        json.dumps(key)[1:-1],
+        json.dumps(key, ensure_ascii=False)[1:-1],
+        quote(key, safe=""),
+        quote(key),
+        quote_plus(key),
+    }
+    for form in sorted(forms, key=len, reverse=True):
+        message = message.replace(form, "***")
+    return message
