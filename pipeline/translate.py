@@ -185,29 +185,53 @@ def translate_missing(
 
     with _pool(jobs) as pool:
         pending: set[Future[tuple[Usage, Answers]]] = set()
-        error: BaseException | None = None
-        for batch in todo:
-            pending.add(pool.submit(run, batch))
-            notify()
-            if len(pending) >= jobs:
-                error = _collect(pending, usage, landed)
-                if error:
-                    break
-        while pending and error is None:
-            error = _collect(pending, usage, landed)
-            notify()
-        if error is not None:
-            for future in pending:
-                future.cancel()
-            wait(pending)
-            for future in pending:
-                if not future.cancelled() and future.exception() is None:
-                    usage.add(future.result()[0])
-            if isinstance(error, AnswerError):  # two requests, billed as the answers said
-                usage.add(Usage(2, 0, error.billed_characters))
-            raise error
-        notify()
+        try:
+            _send_all(pool, run, todo, pending, jobs, usage, landed, notify)
+        except KeyboardInterrupt:
+            # a request answered within a moment of the signal is cached by its thread, so
+            # the next run does not pay for it again; a hung one is abandoned all the same
+            wait(pending, timeout=INTERRUPT_GRACE_SECONDS)
+            raise
     return usage
+
+
+INTERRUPT_GRACE_SECONDS = 2.0
+
+
+def _send_all(
+    pool: ThreadPoolExecutor,
+    run: Callable[[list[Request]], tuple[Usage, Answers]],
+    todo: list[list[Request]],
+    pending: set[Future[tuple[Usage, Answers]]],
+    jobs: int,
+    usage: Usage,
+    landed: list[Answers],
+    notify: Callable[[], None],
+) -> None:
+    """Submit every batch, at most `jobs` in flight; the first error stops new ones and is
+    raised once those in flight have finished."""
+    error: BaseException | None = None
+    for batch in todo:
+        pending.add(pool.submit(run, batch))
+        notify()
+        if len(pending) >= jobs:
+            error = _collect(pending, usage, landed)
+            if error:
+                break
+    while pending and error is None:
+        error = _collect(pending, usage, landed)
+        notify()
+    if error is not None:
+        for future in pending:
+            future.cancel()
+        wait(pending)
+        for future in pending:
+            if not future.cancelled() and future.exception() is None:
+                usage.add(future.result()[0])
+        if isinstance(error, AnswerError):  # two requests, billed as the answers said
+            usage.add(Usage(2, 0, error.billed_characters))
+        raise error
+    notify()
 
 
 @contextmanager
