@@ -622,8 +622,9 @@ def _context(text: str, start: int, end: int, width: int = 20) -> str:
 
 
 def front_matter(path: Path) -> dict | None:
-    """The YAML front matter of a post as a dict; None when it is missing or not YAML."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+    """The YAML front matter of a post as a dict; None when it is missing or not YAML.
+    A byte order mark is no reason to miss it: Jekyll reads such a post as any other."""
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
     match = re.match(r"---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|$)", text, re.S)
     if match is None:
         return None

@@ -343,3 +343,15 @@ def test_pipeline_editions_of_the_samples_publish(tmp_path: Path, monkeypatch: p
     result = run_cli("site", "check", "--site", str(SITE), "--content", "content", "--glossary", "glossary")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "site check passed: 2 posts, 0 failing" in result.stdout
+
+
+@needs_jekyll
+def test_a_post_with_a_byte_order_mark_passes(tmp_path: Path) -> None:
+    """Issue 15 item 22: the front matter of a post saved with a BOM was not found ("must say lang: en")."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "good", content)
+    for lang in ("ja", "en"):
+        post = content / lang / "2025-01-02-second-post.md"
+        post.write_bytes(b"\xef\xbb\xbf" + post.read_bytes())
+    report = check_site(SITE, content)
+    assert report.ok, [(r.post, r.problems, r.structure) for r in report.rows]
