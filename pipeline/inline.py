@@ -251,131 +251,200 @@ def protect(
     break is restored exactly. `keep` matches extra text to protect (never-translate names).
     `table_cell`: `content` is a GFM cell, whose every `|` stood as `\\|` in the source
     (markdown-it unescapes them before inline parsing), so restore writes them back escaped.
-    """
-    glue = glue or {}
-    out = _Builder(keep)
 
-    def original(start: int, end: int) -> str:
+    The walk is a table of small handlers keyed by token type (`_HANDLERS`), as a renderer
+    is: each consumes its token's source at the cursor and tells the builder what it is.
+    """
+    walk = _Walk(content, children, env, glue or {}, dialect, _Builder(keep))
+    while walk.i < len(children):
+        token = children[walk.i]
+        if token.type != "text":
+            walk.flush_text()
+        handler = _HANDLERS.get(token.type)
+        if handler is None:
+            raise UnsupportedInline(f"unsupported inline token {token.type!r}")
+        handler(walk, token)
+        walk.i += 1
+    walk.flush_text()
+    if walk.cur != len(content) or walk.pairs:
+        raise UnsupportedInline(f"inline source not fully consumed ({walk.cur} of {len(content)})")
+    return walk.out.build(escape_pipes=table_cell, env=env, dialect=dialect)
+
+
+@dataclass
+class _Walk:
+    """The state of one `protect` walk: a cursor in the inline source, the token index, and
+    what is open."""
+
+    content: str
+    children: Sequence[Token]
+    env: Mapping[str, Any]
+    glue: Mapping[int, str]
+    dialect: str
+    out: _Builder
+    cur: int = 0
+    i: int = 0
+    pairs: list[str] = field(default_factory=list)  # ids of the open emphasis/link elements
+    link_ends: list[int] = field(default_factory=list)  # where each open link's source ends
+    run: list[tuple[str, bool]] = field(default_factory=list)  # text tokens, flushed as one prose
+
+    def original(self, start: int, end: int) -> str:
         """`content[start:end]` as it stands in the file: markup that spans lines (a code span,
         inline HTML, math, a link title) gets back each line's ending and container prefix."""
-        piece = content[start:end]
+        piece = self.content[start:end]
         if "\n" not in piece:
             return piece
-        return "".join(glue.get(start + k, "\n") if ch == "\n" else ch for k, ch in enumerate(piece))
+        return "".join(self.glue.get(start + k, "\n") if ch == "\n" else ch for k, ch in enumerate(piece))
 
-    run: list[tuple[str, bool]] = []  # consecutive text tokens, flushed as one piece of prose
-    cur = 0
-    pairs: list[str] = []  # ids of the open emphasis/link elements
-    link_ends: list[int] = []  # where each open link's source ends, by markdown-it's own rule
-    i = 0
-    while i < len(children):
-        tok = children[i]
-        kind = tok.type
-        if kind == "text":
-            if not content.startswith(tok.content, cur):
-                raise UnsupportedInline(f"text token out of step at {cur}")
-            if tok.content:
-                run.append((tok.content, _is_delimiter(tok)))
-            cur += len(tok.content)
-            i += 1
-            continue
-        if run:
-            out.text_run(run)
-            run = []
-        if kind in ("softbreak", "hardbreak"):
-            m = _BREAK.match(content, cur)
-            if m is None:
-                raise UnsupportedInline(f"line break not found at {cur}")
-            newline = content.index("\n", m.start())
-            if kind == "hardbreak":
-                out.line_break(content[m.start() : newline] + glue.get(newline, "\n") + content[newline + 1 : m.end()])
-            elif (marker_end := _end_marker_line(children, i + 1, content, m.end())) is not None:
-                # `---END---` pasted under the last line: its own line in the English too,
-                # never sent as words (the lint reports it; the edition must not hide it)
-                out.protect(original(m.start(), marker_end[1]))
-                cur, i = marker_end[1], marker_end[0]
-                continue
-            else:
-                after = content[m.end() : m.end() + 1]
-                out.join("" if _CJK.match(out.last_char() or " ") or _CJK.match(after or " ") else " ")
-            cur = m.end()
-        elif kind == "text_special":  # backslash escape or entity: keep the author's spelling
-            if not content.startswith(tok.markup, cur):
-                raise UnsupportedInline(f"escape out of step at {cur}")
-            out.protect(tok.markup, visible=tok.content)
-            cur += len(tok.markup)
-        elif kind == "code_inline":
-            end = _code_span_end(content, cur, tok.markup)
-            out.protect(original(cur, end), visible=tok.content)
-            cur = end
-        elif kind in ("em_open", "strong_open", "s_open"):
-            if not content.startswith(tok.markup, cur):
-                raise UnsupportedInline(f"{kind} out of step at {cur}")
-            pairs.append(out.open(_PAIR_TAGS[kind[:-5]], tok.markup))
-            cur += len(tok.markup)
-        elif kind in ("em_close", "strong_close", "s_close"):
-            if not content.startswith(tok.markup, cur) or not pairs:
-                raise UnsupportedInline(f"{kind} out of step at {cur}")
-            out.close(pairs.pop(), tok.markup)
-            cur += len(tok.markup)
-        elif kind == "link_open" and tok.markup in ("autolink", "linkify"):
-            href = tok.attrGet("href")
-            end = content.index(">", cur) + 1 if tok.markup == "autolink" else cur + (len(href) if isinstance(href, str) else 0)
-            out.protect(content[cur:end], visible=content[cur:end].strip("<>"))
-            while children[i].type != "link_close":
-                i += 1
-            cur = end
-        elif kind == "link_open":
-            end = _rule_end(link_rule, content, cur, _inside(env, out, pairs), dialect)
-            link_ends.append(end)
-            pairs.append(out.open("a", "["))
-            cur += 1
-        elif kind == "link_close":
-            end = link_ends.pop() if link_ends else -1
-            if content[cur : cur + 1] != "]" or not pairs:
-                raise UnsupportedInline(f"link end out of step at {cur}")
-            out.close(pairs.pop(), original(cur, end))
-            cur = end
-        elif kind == "image":
-            end = _rule_end(image_rule, content, cur, _inside(env, out, pairs), dialect)
-            label_end = parseLinkLabel(_state(content, _inside(env, out, pairs), cur, dialect), cur + 1, False)
-            alt = content[cur + 2 : label_end]
-            if JAPANESE.search(alt):
-                ident = out.open("img", "![")
-                out.prose(_join_lines(alt))
-                out.close(ident, original(label_end, end))
-            else:
-                out.protect(original(cur, end), visible=alt)
-            cur = end
-        elif kind in ("html_inline", "liquid", "kramdown_ext", "kramdown_math", "kramdown_ial", "kramdown_unclosed"):
-            if not content.startswith(tok.content, cur):
-                raise UnsupportedInline(f"{kind} out of step at {cur}")
-            if kind == "kramdown_ial":
-                out.attach(original(cur, cur + len(tok.content)))
-            else:
-                out.protect(original(cur, cur + len(tok.content)))
-            cur += len(tok.content)
-        elif kind == "math_inline":
-            source = "$" + tok.content + "$"
-            if not content.startswith(source, cur):
-                raise UnsupportedInline(f"math out of step at {cur}")
-            out.protect(original(cur, cur + len(source)), visible=tok.content)
-            cur += len(source)
-        elif kind == "footnote_ref":
-            if content.startswith("^[", cur):
-                end = parseLinkLabel(_state(content, env, cur, dialect), cur + 1, False) + 1
-            else:
-                end = content.index("]", cur) + 1
-            out.protect(original(cur, end))
-            cur = end
-        else:
-            raise UnsupportedInline(f"unsupported inline token {kind!r}")
-        i += 1
-    if run:
-        out.text_run(run)
-    if cur != len(content) or pairs:
-        raise UnsupportedInline(f"inline source not fully consumed ({cur} of {len(content)})")
-    return out.build(escape_pipes=table_cell, env=env, dialect=dialect)
+    def expect(self, source: str, what: str) -> None:
+        if not self.content.startswith(source, self.cur):
+            raise UnsupportedInline(f"{what} out of step at {self.cur}")
+
+    def flush_text(self) -> None:
+        if self.run:
+            self.out.text_run(self.run)
+            self.run = []
+
+    def inside(self) -> Mapping[str, Any]:
+        return _inside(self.env, self.out, self.pairs)
+
+
+def _on_text(walk: _Walk, token: Token) -> None:
+    walk.expect(token.content, "text token")
+    if token.content:
+        walk.run.append((token.content, _is_delimiter(token)))
+    walk.cur += len(token.content)
+
+
+def _on_break(walk: _Walk, token: Token) -> None:
+    content, out = walk.content, walk.out
+    m = _BREAK.match(content, walk.cur)
+    if m is None:
+        raise UnsupportedInline(f"line break not found at {walk.cur}")
+    newline = content.index("\n", m.start())
+    if token.type == "hardbreak":
+        out.line_break(content[m.start() : newline] + walk.glue.get(newline, "\n") + content[newline + 1 : m.end()])
+    elif (marker_end := _end_marker_line(walk.children, walk.i + 1, content, m.end())) is not None:
+        # `---END---` pasted under the last line: its own line in the English too, never
+        # sent as words (the lint reports it; the edition must not hide it)
+        out.protect(walk.original(m.start(), marker_end[1]))
+        walk.cur, walk.i = marker_end[1], marker_end[0] - 1
+        return
+    else:
+        after = content[m.end() : m.end() + 1]
+        out.join("" if _CJK.match(out.last_char() or " ") or _CJK.match(after or " ") else " ")
+    walk.cur = m.end()
+
+
+def _on_escape(walk: _Walk, token: Token) -> None:
+    """A backslash escape or entity: the author's spelling is kept."""
+    walk.expect(token.markup, "escape")
+    walk.out.protect(token.markup, visible=token.content)
+    walk.cur += len(token.markup)
+
+
+def _on_code(walk: _Walk, token: Token) -> None:
+    end = _code_span_end(walk.content, walk.cur, token.markup)
+    walk.out.protect(walk.original(walk.cur, end), visible=token.content)
+    walk.cur = end
+
+
+def _on_pair_open(walk: _Walk, token: Token) -> None:
+    walk.expect(token.markup, token.type)
+    walk.pairs.append(walk.out.open(_PAIR_TAGS[token.type[:-5]], token.markup))
+    walk.cur += len(token.markup)
+
+
+def _on_pair_close(walk: _Walk, token: Token) -> None:
+    if not walk.pairs:
+        raise UnsupportedInline(f"{token.type} out of step at {walk.cur}")
+    walk.expect(token.markup, token.type)
+    walk.out.close(walk.pairs.pop(), token.markup)
+    walk.cur += len(token.markup)
+
+
+def _on_link_open(walk: _Walk, token: Token) -> None:
+    content, cur = walk.content, walk.cur
+    if token.markup in ("autolink", "linkify"):  # the whole link is one kept piece
+        href = token.attrGet("href")
+        end = content.index(">", cur) + 1 if token.markup == "autolink" else cur + (len(href) if isinstance(href, str) else 0)
+        walk.out.protect(content[cur:end], visible=content[cur:end].strip("<>"))
+        while walk.children[walk.i].type != "link_close":
+            walk.i += 1
+        walk.cur = end
+        return
+    walk.link_ends.append(_rule_end(link_rule, content, cur, walk.inside(), walk.dialect))
+    walk.pairs.append(walk.out.open("a", "["))
+    walk.cur += 1
+
+
+def _on_link_close(walk: _Walk, token: Token) -> None:
+    end = walk.link_ends.pop() if walk.link_ends else -1
+    if walk.content[walk.cur : walk.cur + 1] != "]" or not walk.pairs:
+        raise UnsupportedInline(f"link end out of step at {walk.cur}")
+    walk.out.close(walk.pairs.pop(), walk.original(walk.cur, end))
+    walk.cur = end
+
+
+def _on_image(walk: _Walk, token: Token) -> None:
+    """Japanese alt text travels as an `<img>` pair around its words; other images are kept."""
+    content, cur, out = walk.content, walk.cur, walk.out
+    end = _rule_end(image_rule, content, cur, walk.inside(), walk.dialect)
+    label_end = parseLinkLabel(_state(content, walk.inside(), cur, walk.dialect), cur + 1, False)
+    alt = content[cur + 2 : label_end]
+    if JAPANESE.search(alt):
+        ident = out.open("img", "![")
+        out.prose(_join_lines(alt))
+        out.close(ident, walk.original(label_end, end))
+    else:
+        out.protect(walk.original(cur, end), visible=alt)
+    walk.cur = end
+
+
+def _on_atom(walk: _Walk, token: Token) -> None:
+    """Inline HTML, Liquid, kramdown extensions and math: kept as written. A kramdown span IAL
+    joins the markup of the element before it."""
+    walk.expect(token.content, token.type)
+    source = walk.original(walk.cur, walk.cur + len(token.content))
+    if token.type == "kramdown_ial":
+        walk.out.attach(source)
+    else:
+        walk.out.protect(source)
+    walk.cur += len(token.content)
+
+
+def _on_math(walk: _Walk, token: Token) -> None:
+    source = "$" + token.content + "$"
+    walk.expect(source, "math")
+    walk.out.protect(walk.original(walk.cur, walk.cur + len(source)), visible=token.content)
+    walk.cur += len(source)
+
+
+def _on_footnote_ref(walk: _Walk, token: Token) -> None:
+    content, cur = walk.content, walk.cur
+    if content.startswith("^[", cur):
+        end = parseLinkLabel(_state(content, walk.env, cur, walk.dialect), cur + 1, False) + 1
+    else:
+        end = content.index("]", cur) + 1
+    walk.out.protect(walk.original(cur, end))
+    walk.cur = end
+
+
+_HANDLERS: dict[str, Callable[[_Walk, Token], None]] = {
+    "text": _on_text,
+    "softbreak": _on_break,
+    "hardbreak": _on_break,
+    "text_special": _on_escape,
+    "code_inline": _on_code,
+    **{f"{kind}_open": _on_pair_open for kind in _PAIR_TAGS},
+    **{f"{kind}_close": _on_pair_close for kind in _PAIR_TAGS},
+    "link_open": _on_link_open,
+    "link_close": _on_link_close,
+    "image": _on_image,
+    **{kind: _on_atom for kind in ("html_inline", "liquid", "kramdown_ext", "kramdown_math", "kramdown_ial", "kramdown_unclosed")},
+    "math_inline": _on_math,
+    "footnote_ref": _on_footnote_ref,
+}
 
 
 def _end_marker_line(children: Sequence[Token], first: int, content: str, start: int) -> tuple[int, int] | None:
@@ -454,42 +523,10 @@ def restore(xml: str, protected: Protected) -> str:
         root = ET.fromstring(f"<seg>{xml}</seg>")
     except ET.ParseError as exc:
         raise StructureError(f"the engine returned malformed XML ({exc})") from exc
-    pieces: list[str] = []
-    kinds: list[str] = []  # "prose" or the element kind of each piece
-    marks: list[tuple[int, int, str]] = []  # (opening piece, closing piece, tag) of each pair
-    seen: set[str] = set()
-
-    def add(piece: str, kind: str) -> None:
-        pieces.append(piece)
-        kinds.append(kind)
-
-    prose = (lambda text: text) if protected.plain else _prose
-
-    def walk(node: ET.Element) -> None:
-        if node.text:
-            add(prose(node.text), "prose")
-        for child in node:
-            ident = child.get("id", "")
-            element = protected.elements.get(ident)
-            if element is None or element.tag != child.tag or ident in seen:
-                raise StructureError(f"the engine returned an unknown or repeated <{child.tag} id={ident!r}>")
-            seen.add(ident)
-            if element.kind == "pair":
-                opening = len(pieces)
-                add(element.open, "pair")
-                walk(child)
-                marks.append((opening, len(pieces), element.tag))
-                add(element.close, "pair")
-            else:
-                add(element.open, element.kind)
-            if child.tail:
-                add(prose(child.tail), "prose")
-
-    walk(root)
-    missing = set(protected.elements) - seen
-    if missing:
-        lost = sorted(protected.elements[i].open for i in missing)
-        raise StructureError(f"the engine lost {len(missing)} tag(s): {', '.join(repr(x) for x in lost)}")
+    answer = _Answer(protected)
+    answer.walk(root)
+    answer.check_complete()
+    pieces, kinds, marks = answer.pieces, answer.kinds, answer.marks
     text = _finish("".join(pieces), protected)
     if text == protected.joined or protected.plain:
         return text
@@ -498,11 +535,64 @@ def restore(xml: str, protected: Protected) -> str:
     _keep_emphasis_parsable(pieces, marks, dialect)
     _escape_literals(pieces, kinds, dialect)
     text = _finish("".join(pieces), protected)
-    expected = _expected_shape(pieces, kinds, marks, protected.env, dialect)
-    if _shape(text, protected.env, dialect) == expected:
+    if _shape(text, protected.env, dialect) == _expected_shape(pieces, kinds, marks, protected.env, dialect):
         return text
     # Delimiter runs interact in ways flanking alone does not predict (`**「x」**は***y***`):
     # give every emphasis its HTML element and make every stray run plain text.
+    _all_inert(pieces, kinds, marks)
+    text = _finish("".join(pieces), protected)
+    if _shape(text, protected.env, dialect) != _expected_shape(pieces, kinds, marks, protected.env, dialect):
+        raise StructureError("the translation's Markdown would not parse to the source's inline structure")
+    return text
+
+
+@dataclass
+class _Answer:
+    """An engine's XML answer walked into pieces: prose, and the author's markup each element
+    stands for, each element accounted for exactly once."""
+
+    protected: Protected
+    pieces: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)  # "prose" or the element kind of each piece
+    marks: list[tuple[int, int, str]] = field(default_factory=list)  # (opening, closing piece, tag) per pair
+    seen: set[str] = field(default_factory=set)
+
+    def add(self, piece: str, kind: str) -> None:
+        self.pieces.append(piece)
+        self.kinds.append(kind)
+
+    def prose(self, text: str) -> None:
+        self.add(text if self.protected.plain else _prose(text), "prose")
+
+    def walk(self, node: ET.Element) -> None:
+        if node.text:
+            self.prose(node.text)
+        for child in node:
+            ident = child.get("id", "")
+            element = self.protected.elements.get(ident)
+            if element is None or element.tag != child.tag or ident in self.seen:
+                raise StructureError(f"the engine returned an unknown or repeated <{child.tag} id={ident!r}>")
+            self.seen.add(ident)
+            if element.kind == "pair":
+                opening = len(self.pieces)
+                self.add(element.open, "pair")
+                self.walk(child)
+                self.marks.append((opening, len(self.pieces), element.tag))
+                self.add(element.close, "pair")
+            else:
+                self.add(element.open, element.kind)
+            if child.tail:
+                self.prose(child.tail)
+
+    def check_complete(self) -> None:
+        missing = set(self.protected.elements) - self.seen
+        if missing:
+            lost = sorted(self.protected.elements[i].open for i in missing)
+            raise StructureError(f"the engine lost {len(missing)} tag(s): {', '.join(repr(x) for x in lost)}")
+
+
+def _all_inert(pieces: list[str], kinds: list[str], marks: list[tuple[int, int, str]]) -> None:
+    """The last resort: every emphasis as its HTML element, every stray delimiter run escaped."""
     for opening, closing, tag in marks:
         if tag in _HTML_FALLBACK:
             pieces[opening], pieces[closing] = _HTML_FALLBACK[tag]
@@ -511,10 +601,6 @@ def restore(xml: str, protected: Protected) -> str:
             pieces[i] = "".join("\\" + c for c in protected_literal(pieces[i]))
         elif kind == "prose":
             pieces[i] = re.sub(r"\$(?=[0-9])", r"\\$", pieces[i])  # the rest were escaped above
-    text = _finish("".join(pieces), protected)
-    if _shape(text, protected.env, dialect) != _expected_shape(pieces, kinds, marks, protected.env, dialect):
-        raise StructureError("the translation's Markdown would not parse to the source's inline structure")
-    return text
 
 
 def _restores_verbatim(protected: Protected) -> bool:
@@ -640,37 +726,45 @@ def _escape_prose(pieces: list[str], kinds: list[str], pipes: bool = True, diale
     there `&` is written `&amp;`, and its own `{:` is escaped too.
     """
     kramdown = dialect == "kramdown"
-    line_active = _LINE_ACTIVE_KRAMDOWN if kramdown else _LINE_ACTIVE
     for i, kind in enumerate(kinds):
-        if kind != "prose":
-            continue
-        # a backslash does not stop a backtick from closing a code span opened in a kept
-        # piece (`![`](x.png)` + "`"), so backticks go as an entity, like pipes below
-        piece = _INLINE_ACTIVE.sub(_escaper(kramdown), pieces[i]).replace("`", "&#96;")
-        if kramdown:
-            piece = _KRAMDOWN_ACTIVE.sub(r"\\{", piece)
-        if pipes:
-            piece = piece.replace("|", "&#124;")
-        before = next((p[-1] for p in reversed(pieces[:i]) if p), "")
-        if piece.startswith("(") and before == "]":
-            piece = "\\" + piece  # `[^1]` + `(note)` would be a link
-        # `$x$1` and `1$x$` are not math: keep a digit of the new text off a math span
-        if before == "$" and piece[:1].isdigit() and kinds[i - 1] == "keep":
-            piece = " " + piece
-        after = next((p[0] for p in pieces[i + 1 :] if p), "")
-        if after == "$" and piece[-1:].isdigit() and kinds[i + 1] == "keep":
-            piece = piece + " "
-        line_start = all(not p for p in pieces[:i]) or kinds[i - 1] == "break"
-        if line_start:
-            if all(not p for p in pieces[:i]):
-                piece = piece.lstrip()
-            m = line_active.match(piece)
-            if m:
-                pos = m.end() if piece[m.end() - 1 : m.end()].isdigit() else m.end() - 1
-                piece = piece[:pos] + "\\" + piece[pos:]
-        if all(not p for p in pieces[i + 1 :]):
-            piece = piece.rstrip()
-        pieces[i] = piece
+        if kind == "prose":
+            pieces[i] = _at_line_edges(pieces, kinds, i, _inert(pieces[i], kramdown, pipes), kramdown)
+
+
+def _inert(piece: str, kramdown: bool, pipes: bool) -> str:
+    """Engine prose with every character that could start inline markup escaped."""
+    # a backslash does not stop a backtick from closing a code span opened in a kept
+    # piece (`![`](x.png)` + "`"), so backticks go as an entity, like pipes below
+    piece = _INLINE_ACTIVE.sub(_escaper(kramdown), piece).replace("`", "&#96;")
+    if kramdown:
+        piece = _KRAMDOWN_ACTIVE.sub(r"\\{", piece)
+    return piece.replace("|", "&#124;") if pipes else piece
+
+
+def _at_line_edges(pieces: list[str], kinds: list[str], i: int, piece: str, kramdown: bool) -> str:
+    """Prose piece `i` made safe against its neighbours and the start or end of its line."""
+    before = next((p[-1] for p in reversed(pieces[:i]) if p), "")
+    if piece.startswith("(") and before == "]":
+        piece = "\\" + piece  # `[^1]` + `(note)` would be a link
+    # `$x$1` and `1$x$` are not math: keep a digit of the new text off a math span
+    if before == "$" and piece[:1].isdigit() and kinds[i - 1] == "keep":
+        piece = " " + piece
+    after = next((p[0] for p in pieces[i + 1 :] if p), "")
+    if after == "$" and piece[-1:].isdigit() and kinds[i + 1] == "keep":
+        piece = piece + " "
+    first = all(not p for p in pieces[:i])
+    if first or kinds[i - 1] == "break":
+        piece = _no_block_start(piece.lstrip() if first else piece, _LINE_ACTIVE_KRAMDOWN if kramdown else _LINE_ACTIVE)
+    return piece.rstrip() if all(not p for p in pieces[i + 1 :]) else piece
+
+
+def _no_block_start(piece: str, line_active: re.Pattern[str]) -> str:
+    """A `#`, `>`, `-` or `1.` that would open a block at the start of a line, escaped."""
+    m = line_active.match(piece)
+    if m is None:
+        return piece
+    pos = m.end() if piece[m.end() - 1 : m.end()].isdigit() else m.end() - 1
+    return piece[:pos] + "\\" + piece[pos:]
 
 
 def _escaper(kramdown: bool) -> Callable[[re.Match[str]], str]:

@@ -159,19 +159,7 @@ def _locate(
         line = body[starts[first + j] : ends[first + j]]
         if kind == "table_cell":
             text = text.replace("|", "\\|")  # markdown-it unescaped the cell's pipes before inline parsing
-            col = line.find(text, cell_from)
-        elif kind == "heading" and opener.markup.startswith("#"):
-            col = line.find(text, line.find("#") + 1)
-        elif kind == "heading" and j == len(lines) - 1:  # setext: may end in a kramdown header id
-            col = line.find(text)
-        elif j < len(lines) - 1:
-            col = len(line) - len(text) if line.endswith(text) else -1
-        else:
-            stripped = line.rstrip()
-            trail = (tok.meta or {}).get("trail", "")  # a kramdown attribute cut from the end
-            if trail and stripped.endswith(trail):
-                stripped = stripped[: -len(trail)].rstrip()
-            col = len(stripped) - len(text) if stripped.endswith(text) else -1
+        col = _column(tok, opener, kind, text, line, j == len(lines) - 1, cell_from)
         if col < 0:
             return None
         cols.append(col)
@@ -183,6 +171,23 @@ def _locate(
         glue[offset] = body[ends[first + j] : starts[first + j + 1] + cols[j + 1]]
         offset += 1
     return starts[first] + cols[0], end, glue
+
+
+def _column(tok: Token, opener: Token, kind: str, text: str, line: str, last: bool, cell_from: int) -> int:
+    """Where one line of an inline token's content starts in its source line, or -1."""
+    if kind == "table_cell":
+        return line.find(text, cell_from)
+    if kind == "heading" and opener.markup.startswith("#"):
+        return line.find(text, line.find("#") + 1)
+    if kind == "heading" and last:  # setext: may end in a kramdown header id
+        return line.find(text)
+    if not last:
+        return len(line) - len(text) if line.endswith(text) else -1
+    stripped = line.rstrip()
+    trail = (tok.meta or {}).get("trail", "")  # a kramdown attribute cut from the end
+    if trail and stripped.endswith(trail):
+        stripped = stripped[: -len(trail)].rstrip()
+    return len(stripped) - len(text) if stripped.endswith(text) else -1
 
 
 def splice(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:

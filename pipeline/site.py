@@ -381,22 +381,24 @@ class PageParser(HTMLParser):
                 page.ids.add(values[key])
         if tag == "article" and "data-post" in values:
             page.post = values["data-post"]
-        hreflang = values.get("hreflang", "").lower()
-        if hreflang and "href" in values:
-            target = page.alternates if tag == "link" and "alternate" in values.get("rel", "").split() else None
-            if tag == "a":
-                target = page.language_links
-            if target is not None:
-                target.setdefault(hreflang, []).append(values["href"])
+        self._collect_language_link(tag, values)
         for attribute in URL_ATTRIBUTES.get(tag, ()):
             if values.get(attribute):
                 page.links.extend(_split_srcset(values[attribute]) if attribute == "srcset" else [values[attribute]])
         if lang.startswith(EN) and not self.non_prose:
-            for attribute in ("alt", "title"):
-                if values.get(attribute):
-                    page.english_text.append(values[attribute])
+            page.english_text.extend(values[attribute] for attribute in ("alt", "title") if values.get(attribute))
             if tag == "meta" and values.get("name") == "description":
                 page.english_text.append(values.get("content", ""))
+
+    def _collect_language_link(self, tag: str, values: dict[str, str]) -> None:
+        """`<link rel=alternate hreflang>` and `<a hreflang>`: how the editions point at each other."""
+        hreflang = values.get("hreflang", "").lower()
+        if not hreflang or "href" not in values:
+            return
+        if tag == "a":
+            self.page.language_links.setdefault(hreflang, []).append(values["href"])
+        elif tag == "link" and "alternate" in values.get("rel", "").split():
+            self.page.alternates.setdefault(hreflang, []).append(values["href"])
 
 
 _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
