@@ -70,6 +70,9 @@ class Protected:
     dialect: str = "commonmark"  # the Markdown the restored text must parse as (markdown.DIALECTS)
     # the document's link references, so a restored `[text][ref]` can be re-parsed as a link
     env: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # text of an HTML block (pipeline.html_block): "" for element text, the quote character
+    # for an attribute value; the answer's prose is then escaped as HTML, not as Markdown
+    html_quote: str | None = None
 
     @property
     def has_prose(self) -> bool:
@@ -527,6 +530,8 @@ def restore(xml: str, protected: Protected) -> str:
     answer.walk(root)
     answer.check_complete()
     pieces, kinds, marks = answer.pieces, answer.kinds, answer.marks
+    if protected.html_quote is not None:
+        return _html_text(pieces, kinds, protected.html_quote)
     text = _finish("".join(pieces), protected)
     if text == protected.joined or protected.plain:
         return text
@@ -589,6 +594,18 @@ class _Answer:
         if missing:
             lost = sorted(self.protected.elements[i].open for i in missing)
             raise StructureError(f"the engine lost {len(missing)} tag(s): {', '.join(repr(x) for x in lost)}")
+
+
+def _html_text(pieces: list[str], kinds: list[str], quote: str) -> str:
+    """Engine prose as HTML text: only what would start markup (`<` before a name, `&`
+    before an entity name) or end an attribute value (its quote) is escaped, so a
+    translation that gives back the source gives back its bytes."""
+    for i, kind in enumerate(kinds):
+        if kind == "prose":
+            piece = re.sub(r"&(?=#?[A-Za-z0-9]+;?)", "&amp;", pieces[i])
+            piece = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", piece)
+            pieces[i] = piece.replace(quote, "&quot;" if quote == '"' else "&#39;") if quote else piece
+    return "".join(pieces).strip()
 
 
 def _all_inert(pieces: list[str], kinds: list[str], marks: list[tuple[int, int, str]]) -> None:

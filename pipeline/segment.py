@@ -9,14 +9,15 @@ left untouched and reported, rather than risk corrupting the post.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
-from pipeline import liquid
-from pipeline.inline import Protected, UnsupportedInline, protect, protect_plain, unmask
+from pipeline import html_block, liquid
+from pipeline.inline import JAPANESE, Protected, UnsupportedInline, protect, protect_plain, unmask
 from pipeline.markdown import normalize, parser
 from pipeline.post import LINE_BREAK, Post
 
@@ -75,6 +76,9 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
     skipped: list[Skipped] = []
     row, cell_from = -1, 0
     for index, tok in enumerate(tokens):
+        if tok.type == "html_block" and tok.map is not None:
+            _html_segments(tok, body, masked, starts, ends, keep, segments, skipped)
+            continue
         if tok.type != "inline" or tok.map is None or not tok.content.strip():
             continue
         opener = tokens[index - 1]
@@ -116,6 +120,48 @@ def split_post(post: Post, dialect: str, keep: re.Pattern[str] | None = None) ->
     """A post's body split as its site renders it: the dialect, and Liquid first unless the
     post turns Liquid off."""
     return split(post.body, keep=keep, dialect=dialect, liquid_first=post.renders_liquid)
+
+
+def _html_segments(
+    tok: Token,
+    body: str,
+    masked: liquid.Masked,
+    starts: list[int],
+    ends: list[int],
+    keep: re.Pattern[str] | None,
+    segments: list[Segment],
+    skipped: list[Skipped],
+) -> None:
+    """The text and translated attributes of an HTML block (pipeline.html_block), located in
+    the source: the block's lines as markdown-it gave them must be the source lines, bar an
+    indentation or list marker before the first one (a block inside a quote is kept)."""
+    assert tok.map is not None
+    first = tok.map[0]
+    lines = tok.content.rstrip("\n").split("\n")
+    cols: list[int] = []
+    for j, text in enumerate(lines):
+        if first + j >= len(starts):
+            break
+        line = masked.text[starts[first + j] : ends[first + j]]
+        col = len(line) - len(text) if line.endswith(text) else line.find(text) if j == len(lines) - 1 else -1
+        if col < 0 or (j and line[:col].strip()):
+            break
+        cols.append(col)
+    if len(cols) == len(lines):
+        start = starts[first] + cols[0]
+        start = max(start, masked.text.find("<", start, ends[first]))  # not a list marker before it
+        end = starts[first + len(lines) - 1] + cols[-1] + len(lines[-1])
+        found = html_block.split_block(masked.text[start:end], start, lambda offset: _line_at(starts, offset), keep)
+        for piece in found.segments:
+            protected = unmask(piece.protected, masked)
+            segments.append(Segment(piece.kind, piece.start, piece.end, piece.line, body[piece.start : piece.end], protected))
+        skipped.extend(Skipped(problem.line, problem.reason) for problem in found.problems)
+    elif JAPANESE.search(tok.content):
+        skipped.append(Skipped(first + 1, "HTML block inside a quote could not be located exactly; kept as written"))
+
+
+def _line_at(starts: list[int], offset: int) -> int:
+    return bisect.bisect_right(starts, offset)
 
 
 def _with_abbreviations(keep: re.Pattern[str] | None, keys: Iterable[str]) -> re.Pattern[str] | None:

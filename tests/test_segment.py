@@ -37,12 +37,31 @@ def test_repeated_cell_text_in_one_row_gets_distinct_spans() -> None:
 
 def test_blocks_that_are_never_translated_make_no_segment() -> None:
     body = (
-        "```\n日本語のコード\n```\n\n    字下げコード\n\n<div>\nHTMLの日本語\n</div>\n\n"
+        "```\n日本語のコード\n```\n\n    字下げコード\n\n<pre>\nHTMLの日本語\n</pre>\n\n<!-- 注釈 -->\n\n"
         "{% raw %}\n生の{{ 日本語 }}\n{% endraw %}\n\n{{ page.title }} {% include a.html %}\n\n"
         "$$\n日本語の式\n$$\n\n[参照]: https://example.com \"題名\"\n\n---\n"
     )
     assert split(body).segments == ()
     assert split(body).skipped == ()
+
+
+def test_html_block_text_and_translated_attributes_are_segments() -> None:
+    """Issue 14: each run of text between block elements is a segment, inline elements
+    travel as tags, `alt`/`title` values are segments; comments, code and other attributes
+    are never sent."""
+    body = (
+        '<div class="note" data-x="属性">\n<h5>ヒント</h5>\n<p>この<strong>注意書き</strong>は<code>コード</code>見えます。</p>\n'
+        '<img src="a.png" alt="画像" title="題">\n<!-- 注釈 -->\n<script>"日本語"</script>\n</div>\n'
+    )
+    skeleton = split(body, dialect="kramdown")
+    assert [(s.kind, s.line, s.source) for s in skeleton.segments] == [
+        ("html", 2, "ヒント"),
+        ("html", 3, "この<strong>注意書き</strong>は<code>コード</code>見えます。"),
+        ("html_attribute", 4, "画像"),
+        ("html_attribute", 4, "題"),
+    ]
+    assert skeleton.segments[1].xml == 'この<strong id="1">注意書き</strong>は<x id="2">コード</x>見えます。'
+    assert skeleton.skipped == ()
 
 
 def test_liquid_tags_with_prose_between_them_are_a_paragraph() -> None:

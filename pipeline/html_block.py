@@ -1,0 +1,427 @@
+"""The text of an HTML block as segments over exact spans, read by the standard library's
+HTML tokenizer (`html.parser.HTMLParser`, positions from `getpos()`).
+
+An HTML block's bytes are copied as they are, except its reader-visible text: each run of
+text between block-level elements is one segment (its inline elements, `<a>`, `<strong>`,
+`<br>`…, become tags the engine moves with the words), and the value of each translated
+attribute (`alt`, `title`, `aria-label`: configurable) is one more. `<script>`, `<style>`,
+`<pre>`, `<code>`, comments and every other attribute are never sent. A custom element of
+MDX-style docs (`<TeamMember name=…>`) is a block boundary: its text children are
+translated, its attributes are not (the leftover count says so).
+
+Where a run cannot be mapped back safely (an inline element closed that was never opened,
+or left open at the run's end) its bytes stay as they are and the run is reported, never
+guessed at. We never write an HTML parser: we only read the tokenizer's events in order,
+and every event's span runs from its own position to the next one's.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+from pipeline.inline import JAPANESE, Protected, _Builder
+from pipeline.kramdown import SPAN_ELEMENTS, VOID_ELEMENTS
+
+TRANSLATED_ATTRIBUTES = ("alt", "title", "aria-label")
+# inline elements: the engine moves them with the words (kramdown's span elements and a few
+# more); form controls stay block boundaries, since their text is not running prose
+INLINE = (SPAN_ELEMENTS | {"s", "strike", "time", "data", "font", "bdi", "wbr", "small"}) - {"button", "select", "option", "input"}
+NEVER_SENT = frozenset({"script", "style", "pre", "code", "textarea", "template", "math", "svg"})
+_BREAK = re.compile(r"[ \t]*\r?\n[ \t]*")
+_CJK_END = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_ATTRIBUTE = re.compile(r"""([^\s"'/>=][^\s/>=]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>][^\s>]*)))?""")
+
+
+@dataclass(frozen=True)
+class HtmlSegment:
+    """One translatable piece of an HTML block: a run of text, or an attribute value."""
+
+    kind: str  # html | html_attribute
+    start: int  # offsets in the text the block was read from
+    end: int
+    line: int  # 1-based, in that text
+    protected: Protected
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Part of a block kept as written because it could not be segmented safely."""
+
+    line: int
+    reason: str
+
+
+@dataclass
+class BlockSplit:
+    segments: list[HtmlSegment] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Event:
+    kind: str  # start | end | startend | data | entity | other
+    start: int
+    tag: str = ""
+    raw_tag: str = ""  # the start tag's exact text
+    attrs: tuple[tuple[str, str | None], ...] = ()
+    end: int = -1
+
+
+class _Events(HTMLParser):
+    """Collects the tokenizer's events with their offsets in the block."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.text = text
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.events: list[_Event] = []
+
+    def _at(self) -> int:
+        line, col = self.getpos()
+        return self.line_starts[line - 1] + col
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.events.append(_Event("start", self._at(), tag, self.get_starttag_text() or "", tuple(attrs)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.events.append(_Event("startend", self._at(), tag, self.get_starttag_text() or "", tuple(attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.events.append(_Event("end", self._at(), tag))
+
+    def handle_data(self, data: str) -> None:
+        self.events.append(_Event("data", self._at()))
+
+    def handle_entityref(self, name: str) -> None:
+        self.events.append(_Event("entity", self._at()))
+
+    def handle_charref(self, name: str) -> None:
+        self.events.append(_Event("entity", self._at()))
+
+    def handle_comment(self, data: str) -> None:
+        self.events.append(_Event("other", self._at()))
+
+    def handle_decl(self, decl: str) -> None:
+        self.events.append(_Event("other", self._at()))
+
+    def handle_pi(self, data: str) -> None:
+        self.events.append(_Event("other", self._at()))
+
+    def unknown_decl(self, data: str) -> None:
+        self.events.append(_Event("other", self._at()))
+
+
+def events(text: str) -> list[_Event]:
+    """The tokenizer's events over `text`, each with its exact [start, end) span; together
+    they cover every byte of `text` once, in order."""
+    parser = _Events(text)
+    parser.feed(text)
+    parser.close()
+    found = sorted(parser.events, key=lambda e: e.start)
+    spans: list[_Event] = []
+    for i, event in enumerate(found):
+        end = found[i + 1].start if i + 1 < len(found) else len(text)
+        if end > event.start:
+            raw = event.raw_tag or (text[event.start : end] if event.kind == "end" else "")
+            spans.append(_Event(event.kind, event.start, event.tag, raw, event.attrs, end))
+    if spans and spans[0].start > 0:
+        spans.insert(0, _Event("other", 0, end=spans[0].start))
+    elif not spans and text:
+        spans.append(_Event("other", 0, end=len(text)))
+    return spans
+
+
+def _is_custom(event: _Event) -> bool:
+    """An MDX-style component (`<TeamMember>`): its name is capitalised or dashed."""
+    name = event.raw_tag.lstrip("</").split(None, 1)[0].rstrip("/>") if event.raw_tag else event.tag
+    return name[:1].isupper() or "-" in name or "." in name
+
+
+@dataclass
+class _Run:
+    """Consecutive text and inline elements: one segment."""
+
+    items: list[_Event] = field(default_factory=list)
+
+    def has_text(self, text: str) -> bool:
+        return any(e.kind in ("data", "entity") and text[e.start : e.end].strip() for e in self.items)
+
+
+class _Splitter:
+    def __init__(self, text: str, offset: int, line_of: Callable[[int], int], keep: re.Pattern[str] | None, attributes: Sequence[str]) -> None:
+        self.text = text
+        self.offset = offset
+        self.line_of = line_of
+        self.keep = keep
+        self.attributes = tuple(a.lower() for a in attributes)
+        self.out = BlockSplit()
+        self.run = _Run()
+        self.raw_depth = 0  # inside <pre>, <script>…: nothing is sent
+        self.raw_stack: list[str] = []
+
+    def split(self) -> BlockSplit:
+        fences = _fences(self.text)
+        for event in _refined(self.text, events(self.text)):
+            if any(a <= event.start < b for a, b in fences):  # code in a component: never sent
+                self._end_run()
+                continue
+            self._event(event)
+        self._end_run()
+        return self.out
+
+    def _event(self, event: _Event) -> None:
+        if self.raw_stack:
+            if self.raw_stack[0] == "code":  # inline code: part of its run, never sent
+                self.run.items.append(event)
+            if event.kind == "end" and event.tag == self.raw_stack[-1]:
+                self.raw_stack.pop()
+            elif event.kind == "start" and event.tag == self.raw_stack[-1]:
+                self.raw_stack.append(event.tag)
+            return
+        inline = event.tag in INLINE and not _is_custom(event) if event.kind in ("start", "startend", "end") else False
+        if event.kind in ("start", "startend") and event.tag == "img" and self._translated_attrs(event):
+            self._end_run()  # an image whose alt is translated stands on its own
+            self._attributes(event)
+            return
+        if event.kind in ("data", "entity", "keep") or inline:
+            # an inline element's own attributes lie inside its run's span: kept, and counted
+            self.run.items.append(event)
+            if event.kind == "start" and event.tag == "code":
+                self.raw_stack.append("code")
+            return
+        self._end_run()
+        if event.kind in ("start", "startend"):
+            self._attributes(event)
+        if event.kind == "start" and event.tag in NEVER_SENT and event.tag not in VOID_ELEMENTS:
+            self.raw_stack.append(event.tag)
+
+    def _translated_attrs(self, event: _Event) -> list[tuple[str, int, int, str]]:
+        """(name, value start, value end, quote) of each translated attribute with a value."""
+        if _is_custom(event):
+            return []
+        found = []
+        raw = event.raw_tag
+        m = re.match(r"<[^\s/>]+", raw)
+        pos = m.end() if m else len(raw)
+        for a in _ATTRIBUTE.finditer(raw, pos):
+            name = a.group(1).lower()
+            if name not in self.attributes:
+                continue
+            for group, quote in ((2, '"'), (3, "'")):
+                if a.group(group) is not None and a.group(group).strip():
+                    found.append((name, event.start + a.start(group), event.start + a.end(group), quote))
+        return found
+
+    def _attributes(self, event: _Event) -> None:
+        for name, start, end, quote in self._translated_attrs(event):
+            builder = _Builder(self.keep)
+            _text(builder, self.text[start:end])
+            protected = builder.build(plain=False)
+            protected = _as_html(protected, quote)
+            self.out.segments.append(
+                HtmlSegment("html_attribute", self.offset + start, self.offset + end, self.line_of(self.offset + start), protected)
+            )
+
+    def _end_run(self) -> None:
+        run, self.run = self.run, _Run()
+        items = run.items
+        # a run starts and ends at text or an element, never at the whitespace around it
+        while items and items[0].kind == "data" and not self.text[items[0].start : items[0].end].strip():
+            items = items[1:]
+        while items and items[-1].kind == "data" and not self.text[items[-1].start : items[-1].end].strip():
+            items = items[:-1]
+        if not items or not _Run(items).has_text(self.text):
+            return
+        start, end = items[0].start, items[-1].end
+        # leading and trailing whitespace of the outer text is not part of the segment
+        first = self.text[start:end]
+        start += len(first) - len(first.lstrip())
+        end -= len(first) - len(first.rstrip())
+        protected = self._protect(items, start, end)
+        if protected is None and JAPANESE.search(self.text[start:end]):
+            self.out.problems.append(
+                Problem(self.line_of(self.offset + start), "HTML inline elements not balanced in this text; kept as written")
+            )
+        if protected is None:
+            return
+        self.out.segments.append(HtmlSegment("html", self.offset + start, self.offset + end, self.line_of(self.offset + start), protected))
+
+    def _protect(self, items: list[_Event], start: int, end: int) -> Protected | None:
+        builder = _Builder(self.keep)
+        paired = _pairs(items)
+        open_ids: dict[int, str] = {}  # index of the start event → element id
+        i = 0
+        while i < len(items):
+            e = items[i]
+            piece = self.text[max(e.start, start) : min(e.end, end)]
+            if e.kind == "data":
+                _text(builder, piece)
+            elif e.kind == "entity":
+                builder.protect(piece, visible=_entity_visible(piece))
+            elif e.kind == "keep":
+                builder.protect(piece, visible=piece)
+            elif e.kind == "start" and e.tag == "code" and i in paired:
+                j = paired[i]  # the whole code element, as written
+                builder.protect(self.text[e.start : min(items[j].end, end)], visible=self.text[e.end : items[j].start])
+                i = j
+            elif e.kind == "start" and i in paired:
+                open_ids[paired[i]] = builder.open(_xml_tag(e.tag), piece)
+            elif e.kind == "end" and i in open_ids:
+                builder.close(open_ids.pop(i), piece)
+            elif e.tag == "br":
+                builder.line_break(piece)
+            else:  # a void element, or one never closed (or closed, never opened) in this text
+                builder.protect(piece)
+            i += 1
+        return _as_html(builder.build(), "")
+
+
+def _pairs(items: Sequence[_Event]) -> dict[int, int]:
+    """Start event index → its end event index, for the inline elements closed in `items`."""
+    paired: dict[int, int] = {}
+    stack: list[int] = []
+    for i, e in enumerate(items):
+        if e.kind == "start" and e.tag not in VOID_ELEMENTS:
+            stack.append(i)
+        elif e.kind == "end":
+            for depth in range(len(stack) - 1, -1, -1):
+                if items[stack[depth]].tag == e.tag:
+                    paired[stack[depth]] = i
+                    del stack[depth:]  # elements left open inside it stay kept atoms
+                    break
+    return paired
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.DOTALL)
+
+
+def _refined(text: str, found: list[_Event]) -> list[_Event]:
+    """The tokenizer's events with what Markdown-minded authors put in components' text:
+    a blank line ends a run (a paragraph), and a backtick code span is one kept piece,
+    whatever the tokenizer made of the `<i>` inside it."""
+    cuts = {m.start() for m in _BLANK_LINE.finditer(text)} | {m.end() for m in _BLANK_LINE.finditer(text)}
+    blank_texts = {m.start(): (m.group(0),) for m in _BLANK_LINE.finditer(text)}
+    spans: list[tuple[int, int]] = []
+    starts = [e.start for e in found]
+    for m in _CODE_SPAN.finditer(text):
+        first = max(bisect.bisect_right(starts, m.start()) - 1, 0)
+        inside = [e for e in found[first : bisect.bisect_left(starts, m.end())] if e.end > m.start()]
+        if all(e.kind == "data" or e.end <= m.end() for e in inside) and all(
+            e.kind == "data" for e in inside if e.start < m.start()
+        ):
+            spans.append((m.start(), m.end()))
+            cuts |= {m.start(), m.end()}
+    pieces: list[_Event] = []
+    for e in found:
+        if e.kind != "data":
+            pieces.append(e)
+            continue
+        bounds = sorted({e.start, e.end} | {c for c in cuts if e.start < c < e.end})
+        pieces += [_Event("data", a, end=b) for a, b in zip(bounds, bounds[1:])]
+    out: list[_Event] = []
+    for e in pieces:
+        k = bisect.bisect_right(spans, (e.start, len(text) + 1)) - 1
+        span = spans[k] if k >= 0 and spans[k][0] <= e.start < spans[k][1] else None
+        if span is not None:
+            if not (out and out[-1].kind == "keep" and out[-1].start == span[0]):
+                out.append(_Event("keep", span[0], end=span[1]))
+            continue
+        if e.kind == "data" and text[e.start : e.end] in blank_texts.get(e.start, ()):
+            out.append(_Event("other", e.start, end=e.end))  # a blank line: the run ends
+            continue
+        out.append(e)
+    return out
+
+
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})", re.MULTILINE)
+
+
+def _fences(text: str) -> list[tuple[int, int]]:
+    """Fenced code blocks inside a block (MDX components hold them): [start, end) spans."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while (m := _FENCE.search(text, pos)) is not None:
+        close = re.compile(rf"^[ \t]*{re.escape(m.group(1)[0])}{{{len(m.group(1))},}}[ \t]*$", re.MULTILINE).search(text, m.end())
+        end = close.end() if close else len(text)
+        spans.append((m.start(), end))
+        pos = end
+    return spans
+
+
+def _xml_tag(tag: str) -> str:
+    """The engine sees a plain tag name (DeepL's XML handling); `a`, `b`, `i` keep theirs."""
+    return tag if re.fullmatch(r"[a-z][a-z0-9]*", tag) else "g"
+
+
+def _text(builder: _Builder, text: str) -> None:
+    """Text with its line breaks joined as soft breaks are: no space next to a CJK character."""
+    pos = 0
+    for m in _BREAK.finditer(text):
+        builder.prose(text[pos : m.start()])
+        before, after = text[m.start() - 1 : m.start()], text[m.end() : m.end() + 1]
+        builder.join("" if _CJK_END.match(before or " ") or _CJK_END.match(after or " ") else " ")
+        pos = m.end()
+    builder.prose(text[pos:])
+
+
+def _entity_visible(entity: str) -> str:
+    import html
+
+    return html.unescape(entity)
+
+
+def _as_html(protected: Protected, quote: str) -> Protected:
+    from dataclasses import replace
+
+    return replace(protected, html_quote=quote)
+
+
+def split_block(
+    text: str, offset: int, line_of: Callable[[int], int], keep: re.Pattern[str] | None = None, attributes: Sequence[str] = TRANSLATED_ATTRIBUTES
+) -> BlockSplit:
+    """The segments of the HTML block `text`, which starts at `offset` of the document whose
+    lines `line_of` knows."""
+    try:
+        return _Splitter(text, offset, line_of, keep, attributes).split()
+    except (AssertionError, ValueError, IndexError) as exc:  # the tokenizer gave up: keep the block
+        return BlockSplit(problems=[Problem(line_of(offset), f"HTML block could not be read ({exc}); kept as written")])
+
+
+@dataclass
+class Visible:
+    """Japanese characters of an HTML block by where they stand."""
+
+    text: int = 0  # element text a reader sees
+    attributes: int = 0  # attribute values of HTML elements
+    components: int = 0  # attribute values (props) of custom MDX-style elements
+
+
+def japanese_in(text: str, pattern: re.Pattern[str]) -> Visible:
+    """Japanese characters (`pattern`) in an HTML block, outside comments, `<script>`,
+    `<style>`, `<pre>` and `<code>`."""
+    found = Visible()
+    raw: list[str] = []
+    fences = _fences(text)
+    for event in _refined(text, events(text)):
+        if any(a <= event.start < b for a, b in fences):
+            continue
+        if raw:
+            if event.kind == "end" and event.tag == raw[-1]:
+                raw.pop()
+            continue
+        if event.kind in ("start", "startend"):
+            n = sum(len(pattern.findall(v)) for _, v in event.attrs if v)
+            if _is_custom(event):
+                found.components += n
+            else:
+                found.attributes += n
+            if event.kind == "start" and event.tag in NEVER_SENT and event.tag not in VOID_ELEMENTS:
+                raw.append(event.tag)
+        elif event.kind == "data":
+            found.text += len(pattern.findall(text[event.start : event.end]))
+    return found
