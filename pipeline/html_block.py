@@ -127,7 +127,10 @@ def events(text: str) -> list[_Event]:
         end = found[i + 1].start if i + 1 < len(found) else len(text)
         if end > event.start:
             raw = event.raw_tag or (text[event.start : end] if event.kind == "end" else "")
-            spans.append(_Event(event.kind, event.start, event.tag, raw, event.attrs, end))
+            tag_end = event.start + len(raw) if event.raw_tag and text.startswith(raw, event.start) else end
+            spans.append(_Event(event.kind, event.start, event.tag, raw, event.attrs, min(tag_end, end)))
+            if tag_end < end:  # what the tokenizer held back (an unclosed <script>'s text): data
+                spans.append(_Event("data", tag_end, end=end))
     if spans and spans[0].start > 0:
         spans.insert(0, _Event("other", 0, end=spans[0].start))
     elif not spans and text:

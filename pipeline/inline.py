@@ -289,6 +289,7 @@ class _Walk:
     i: int = 0
     pairs: list[str] = field(default_factory=list)  # ids of the open emphasis/link elements
     link_ends: list[int] = field(default_factory=list)  # where each open link's source ends
+    link_starts: list[int] = field(default_factory=list)  # where each open link's `[` stands
     run: list[tuple[str, bool]] = field(default_factory=list)  # text tokens, flushed as one prose
 
     def original(self, start: int, end: int) -> str:
@@ -377,15 +378,24 @@ def _on_link_open(walk: _Walk, token: Token) -> None:
         walk.cur = end
         return
     walk.link_ends.append(_rule_end(link_rule, content, cur, walk.inside(), walk.dialect))
+    walk.link_starts.append(cur)
     walk.pairs.append(walk.out.open("a", "["))
     walk.cur += 1
 
 
 def _on_link_close(walk: _Walk, token: Token) -> None:
     end = walk.link_ends.pop() if walk.link_ends else -1
+    start = walk.link_starts.pop() if walk.link_starts else -1
     if walk.content[walk.cur : walk.cur + 1] != "]" or not walk.pairs:
         raise UnsupportedInline(f"link end out of step at {walk.cur}")
-    walk.out.close(walk.pairs.pop(), walk.original(walk.cur, end))
+    ident, close = walk.pairs.pop(), walk.original(walk.cur, end)
+    walk.out.close(ident, close)
+    if close in ("]", "][]") and start >= 0:
+        # a shortcut or collapsed reference (`[参考資料]`, `[参考資料][]`): once its text is
+        # translated the label would no longer match the definition, so the English
+        # names it in full, `[Reference materials][参考資料]`
+        element = walk.out.elements[ident]
+        walk.out.elements[ident] = Element("pair", element.tag, element.open, "][" + walk.original(start + 1, walk.cur) + "]")
     walk.cur = end
 
 

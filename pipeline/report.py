@@ -12,13 +12,14 @@ from collections.abc import Iterable, Sequence
 from typing import TypedDict
 
 from pipeline.config import Settings
+from pipeline.leftovers import KEPT_REASONS as _KEPT_REASONS
 from pipeline.markdown_text import code_span
 from pipeline.memory import MemoryEntry, entry_json
 from pipeline.run import Flag, PostResult, RunReport
 
 LAST_RUN = "last-run.json"  # in the cache folder: what `pipeline review` shows by default
 # The flags run._restore raises when it refuses the engine's answer and keeps the Japanese.
-KEPT_JAPANESE = ("structure", "truncated")
+KEPT_JAPANESE = _KEPT_REASONS  # and a block that could not be segmented (skipped)
 
 
 class WarningJSON(TypedDict, total=False):
@@ -39,6 +40,9 @@ class PostJSON(TypedDict):
     sent: int
     billed_characters: int
     kept_japanese: int  # segments whose translation was refused, so the edition shows the Japanese
+    kept_by_reason: dict[str, int]  # the same, by reason (structure, truncated, skipped, engine-error)
+    japanese_source: int  # Japanese characters outside code in the source
+    japanese_left: dict[str, int]  # ... left in the English edition, by place (text, attributes, components, liquid)
     glossary_misses: int
     error: str | None
     warnings: list[WarningJSON]
@@ -57,6 +61,9 @@ class _ReportFields(TypedDict):
 
 class ReportJSON(_ReportFields, total=False):
     markdown_dialect: str  # how the posts were read (the site's renderer); older reports lack it
+    kept_japanese: int  # totals over the posts (issue 14); older reports lack them
+    japanese_left: int
+    japanese_source: int
 
 
 def report_dict(report: RunReport, settings: Settings, approved: Iterable[MemoryEntry] = ()) -> ReportJSON:
@@ -70,6 +77,9 @@ def report_dict(report: RunReport, settings: Settings, approved: Iterable[Memory
         "aborted": str(report.aborted) if report.aborted else None,
         "approved_memory": [entry_json(e) for e in approved],
         "posts": [_post(p, settings) for p in report.posts],
+        "kept_japanese": sum(p.leftover.kept_segments for p in report.posts),
+        "japanese_left": sum(p.leftover.left.total for p in report.posts),
+        "japanese_source": sum(p.leftover.source.total for p in report.posts),
     }
 
 
@@ -86,6 +96,9 @@ def _post(p: PostResult, settings: Settings) -> PostJSON:
         "sent": p.sent,
         "billed_characters": p.billed_characters,
         "kept_japanese": sum(1 for c in codes if c in KEPT_JAPANESE),
+        "kept_by_reason": p.leftover.kept,
+        "japanese_source": p.leftover.source.total,
+        "japanese_left": p.leftover.left.as_dict(),
         "glossary_misses": codes.count("glossary"),
         "error": str(p.error) if p.error else None,
         "warnings": [_warning(f) for f in p.flags],
@@ -112,6 +125,9 @@ def combine(reports: Sequence[ReportJSON]) -> ReportJSON:
         "aborted": "; ".join(aborted) or None,
         "approved_memory": [e for r in reports for e in r["approved_memory"]],
         "posts": sorted((p for r in reports for p in r["posts"]), key=lambda p: p["post"]),
+        "kept_japanese": sum(r.get("kept_japanese", 0) for r in reports),
+        "japanese_left": sum(r.get("japanese_left", 0) for r in reports),
+        "japanese_source": sum(r.get("japanese_source", 0) for r in reports),
     }
 
 
@@ -126,7 +142,8 @@ def summary_markdown(report: ReportJSON) -> str:
     by = f" by {report['shards']} shard(s)" if report["shards"] > 1 else ""
     lines = [
         f"**{written} edition(s) written**{by}, {failed} failed; {billed} in {report['requests']} request(s); "
-        f"{kept} segment(s) kept in Japanese; {misses} glossary miss(es).",
+        f"{kept} segment(s) kept in Japanese; {report.get('japanese_left', 0):,} Japanese character(s) left outside code; "
+        f"{misses} glossary miss(es).",
         "",
     ]
     if report["approved_memory"]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TypeGuard
 
-from pipeline import frontmatter
+from pipeline import frontmatter, leftovers
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.engines import Engine
@@ -88,6 +88,7 @@ class PostResult:
     lint_findings: int = 0  # editing accidents in the source (see `pipeline lint`)
     flags: list[Flag] = field(default_factory=list)
     error: PipelineError | None = None
+    leftover: leftovers.Leftover = field(default_factory=leftovers.Leftover)  # what stays Japanese (issue 14)
 
 
 @dataclass
@@ -124,6 +125,7 @@ class _Unit:
     fixed: str | None = None  # English known without the engine
     origin: Origin = "machine"
     parts: list[tuple[str, Segment]] = field(default_factory=list)  # (key, piece) of a text too big for one request
+    kept: str = ""  # an earlier run refused the engine's answer (its reason): asked again only with --retry-flagged
 
     def requests(self) -> list[tuple[str, Segment]]:
         return self.parts or [(self.key, self.segment)]
@@ -154,6 +156,18 @@ def _refuse_deep_nesting(segment: Segment, first_line: int) -> None:
             f"emphasis or links nested {depth} levels deep (at most {MAX_NESTING} can be translated); simplify the Markdown",
             line=first_line + segment.line - 1,
         )
+
+
+def _mark_kept(units: list[_Unit], previous: _Previous, alignment: Sequence[tuple[str, int, int, int, int]]) -> None:
+    """Units whose unchanged source an earlier run kept in Japanese (its answer refused):
+    the committed state says so, so neither a warm cache nor a fresh clone asks again
+    unless told to (`--retry-flagged`)."""
+    for tag, i1, i2, j1, j2 in alignment:
+        if tag == "equal":
+            for i, j in zip(range(i1, i2), range(j1, j2)):
+                record = previous.records[i]
+                if record.kept and record.o not in _PEOPLE and units[j].fixed is None:
+                    units[j].kept = record.kept
 
 
 def _alignment(previous: _Previous, units: list[_Unit]) -> Sequence[tuple[str, int, int, int, int]]:
@@ -383,6 +397,7 @@ class Translator:
             return result
         skeleton = split_post(post, self.settings.dialect, self._keep)
         result.lint_findings = len(lint_text(path, post.text, parsed=(post.body, skeleton.tokens), dialect=self.settings.dialect))
+        result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid)
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         previous = self._previous(record, output, edition_sha)
         units: list[_Unit] = []
@@ -536,6 +551,7 @@ class Translator:
         """
         alignment = _alignment(previous, units)
         in_place = self._in_place(units, previous, alignment)
+        _mark_kept(units, previous, alignment)
         for j, unit in enumerate(units):
             if unit.origin == "approved":  # taxonomy: the glossary decides, but says so
                 was = in_place.get(j)
@@ -599,6 +615,8 @@ class Translator:
 
     def _look_up(self, prepared: _Prepared, missing: dict[str, Segment], retry_flagged: bool) -> None:
         for unit in prepared.units:
+            if unit.kept and unit.fixed is None and not retry_flagged:
+                unit.fixed = unit.segment.source  # refused before: not bought again silently
             if unit.fixed is not None:
                 prepared.result.reused += 1
                 continue
@@ -676,22 +694,27 @@ class Translator:
         field_records: list[SegmentRecord] = []
         for unit in prepared.units:
             line = unit.segment.line if unit.fm_field else post.body_first_line + unit.segment.line - 1
-            usable = True
+            usable, kept = True, ""
             if unit.fixed is not None:
                 text = unit.fixed
+                if unit.kept and text == unit.segment.source:
+                    usable, kept = False, unit.kept
+                    result.flags.append(Flag(line, unit.kept, leftovers.kept_again(unit.kept)))
             else:
                 answers = [self._answer_text(prepared, checked, key) for key, _ in unit.requests()]
                 translated = None if None in answers else " ".join(a for a in answers if a is not None)
                 known = checked.get(unit.key) if checked and not unit.parts else None
                 text, usable = self._restore(unit.segment, translated, result, line, known)
+                kept = "" if usable else result.flags[-1].code
                 self._check_terms(unit.segment, translated, result, line)
             review = any(f.code == "needs-review" and f.line == line for f in result.flags)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
-            # A segment that kept its source because the answer was unusable has no reuse key:
-            # later runs go back to the cache (no charge) or, with --retry-flagged, the engine.
+            # A segment that kept its source because the answer was unusable has no reuse key,
+            # and its record says why: later runs keep the Japanese (no charge, cache or not)
+            # and only --retry-flagged asks the engine again.
             key = unit.reuse_key if usable else ""
-            record = SegmentRecord(key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review)
+            record = SegmentRecord(key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review, kept)
             if unit.fm_field is not None:
                 field_edits.append((unit.fm_field, text))
                 field_records.append(record)
@@ -699,6 +722,8 @@ class Translator:
                 body_edits.append((unit.segment.start, unit.segment.end, text))
                 records.append(record)
         body = splice(post.body, body_edits)
+        result.leftover.left = leftovers.count(body, self.settings.dialect, post.renders_liquid)
+        result.leftover.kept = leftovers.kept_by_reason(f.code for f in result.flags)
         head = post.text[: post.body_start]
         if post.front_matter is not None:
             fm = post.front_matter

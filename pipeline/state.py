@@ -41,6 +41,9 @@ class SegmentRecord:
     o: Origin  # where that English came from
     f: str | None = None  # front matter field ("title", "tags[2]"); None for body segments
     review: bool = False  # a human translation whose source changed since: needs a look
+    # why the Japanese was kept (an engine answer refused: structure, truncated); asked again
+    # only with `translate --retry-flagged`, so a fresh clone never re-buys it silently
+    kept: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,19 @@ def _flat(obj: object, names: tuple[str, ...]) -> dict[str, object]:
     return {name: getattr(obj, name) for name in names}
 
 
+def _record(segment: SegmentRecord) -> dict[str, object]:
+    """A segment's line; `kept` only where set, so the files of posts without a kept
+    segment read as before."""
+    flat = _flat(segment, _RECORD_FIELDS)
+    if not segment.kept:
+        del flat["kept"]
+    return flat
+
+
 def dump_state(state: PostState) -> str:
     head = _flat(state, _HEAD_FIELDS)
     lines = [_ENCODE(head)[:-1] + ', "segments": [']
-    lines.append(",\n".join("  " + _ENCODE(_flat(s, _RECORD_FIELDS)) for s in state.segments))
+    lines.append(",\n".join("  " + _ENCODE(_record(s)) for s in state.segments))
     lines.append("]}")
     return "\n".join(lines) + "\n"
 
@@ -134,6 +146,7 @@ class PostStatus:
     reason: str = ""
     origins: dict[str, int] = field(default_factory=dict)  # segments by origin in the last record
     needs_review: int = 0
+    kept: int = 0  # segments whose edition text is still the Japanese (an engine answer was refused)
 
 
 def origins(record: PostState | None) -> dict[str, int]:
@@ -176,4 +189,4 @@ class TreeStatus:
     def needs_attention(self) -> list[PostStatus]:
         """What `check` fails on: everything `translate` would change (new, stale, orphaned
         with --prune) or fail on (unreadable, needing a manual merge)."""
-        return [p for p in self.posts if p.state in ("new", "stale", "failed", "needs-merge", "orphaned")]
+        return [p for p in self.posts if p.state in ("new", "stale", "failed", "needs-merge", "orphaned") or p.kept]

@@ -37,7 +37,8 @@ def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> T
         if state == "edited" and record is not None:
             state, reason = _merge_needed(edition, record, settings.dialect) or (state, reason)
         review = sum(1 for s in record.segments if s.review) if record else 0
-        tree.posts.append(PostStatus(source, edition, state, reason, origins(record), review))
+        kept = sum(1 for s in record.segments if s.kept) if record else 0
+        tree.posts.append(PostStatus(source, edition, state, reason, origins(record), review, kept))
     tree.posts.extend(orphans(settings))
     return tree
 

@@ -9,6 +9,7 @@ import typer
 
 from pipeline.cli.common import ConfigOption, EngineOption, PathsArgument, TargetOption, expand_paths, fail, load_term_base, out, settings_from
 from pipeline.errors import PipelineError
+from pipeline.leftovers import kept_message
 from pipeline.state import State, TreeStatus
 from pipeline.survey import survey
 
@@ -37,6 +38,7 @@ def status(
                     "reason": p.reason,
                     "origins": p.origins,
                     "needs_review": p.needs_review,
+                    "kept_japanese": p.kept,
                 }
                 for p in tree.posts
             ],
@@ -45,7 +47,11 @@ def status(
         out.print_json(data=data)
         return
     for p in tree.posts:
-        out.print(f"{p.state:<11} {p.source or p.edition}" + (f"  ({p.reason})" if p.reason and p.state != "new" else ""))
+        out.print(
+            f"{p.state:<11} {p.source or p.edition}"
+            + (f"  ({p.reason})" if p.reason and p.state != "new" else "")
+            + (f"  ({kept_message(p.kept)})" if p.kept else "")
+        )
     out.print(
         ", ".join(f"{tree.count(s)} {s}" for s in STATES if s not in ("needs-merge", "failed", "skipped") or tree.count(s)),
     )
@@ -66,10 +72,15 @@ def check(
     for p in todo:
         if p.state == "orphaned":
             out.print(f"orphaned: {p.edition} ({p.reason}; `pipeline translate --prune` deletes it)")
+        elif p.state in ("up-to-date", "edited") and p.kept:
+            out.print(f"kept-japanese: {p.source} ({kept_message(p.kept)})")
         else:
             out.print(f"{p.state}: {p.source} ({p.reason})")
     if todo:
-        out.print(f"{len(todo)} post(s) need attention: `pipeline translate` (--prune for orphans), or a fix by hand")
+        out.print(
+            f"{len(todo)} post(s) need attention: `pipeline translate` (--prune for orphans; "
+            "--retry-flagged for segments kept in Japanese), or a fix by hand"
+        )
         raise typer.Exit(1)
     out.print(f"all {len(tree.posts) - tree.count('orphaned')} English edition(s) are up to date")
 

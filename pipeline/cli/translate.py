@@ -38,6 +38,7 @@ from pipeline.engines import Engine, create_engine, deepl_engine
 from pipeline.engines.deepl import DeepLEngine
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
+from pipeline.leftovers import summary as leftover_summary
 from pipeline.post import remove_stale_temp_files, write_atomic
 from pipeline.memory import MemoryEntry
 from pipeline.report import LAST_RUN, report_dict, summary_markdown
@@ -212,6 +213,9 @@ def _finish_run(
     if strict and any(f.code == "glossary" for p in report.posts for f in p.flags):
         err.print("error: --strict: glossary terms are missing from translations (see warnings above)")
         raise typer.Exit(1)
+    if strict and any(p.leftover.kept_segments or p.leftover.left.total for p in report.posts):
+        err.print("error: --strict: Japanese is left in the English (see the summary line; --retry-flagged asks again for kept segments)")
+        raise typer.Exit(1)
 
 
 class _progress:
@@ -267,7 +271,7 @@ def _print_report(report: RunReport, settings: Settings) -> None:
         + (f", {skipped} skipped (second paths to a post)" if skipped else "")
         + f"; {report.segments} segments, {report.cached} reused or from cache; "
         f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s) "
-        f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s",
+        f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s; " + leftover_summary(p.leftover for p in report.posts),
     )
     findings = sum(p.lint_findings for p in report.posts)
     if findings:

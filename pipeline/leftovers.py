@@ -1,0 +1,162 @@
+"""What stays Japanese in an English edition, counted, so nothing does without a word.
+
+Two counts per post: segments whose Japanese was kept (an engine answer refused, by
+reason), and Japanese characters a reader still sees outside code: in text the pipeline
+never sends (Liquid output, a block it could not segment), in attribute values it does not
+translate, in the props of MDX-style components. Full-width punctuation and symbols
+(U+3000–303F, U+FF01–FF5E) count as Japanese: a `。` or `（` left in English text is a
+leftover too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from markdown_it.token import Token
+
+from pipeline import html_block, liquid
+from pipeline.markdown import normalize, parser
+
+# Japanese script (pipeline.inline.JAPANESE) plus CJK and full-width punctuation and symbols
+VISIBLE_JAPANESE = re.compile(
+    r"[\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e\uff66-\uff9f]"
+)
+# the flag codes of a segment whose edition text is its Japanese source
+KEPT_REASONS = ("structure", "truncated", "engine-error", "skipped")
+RETRY_HINT = "`pipeline translate --retry-flagged` asks the engine again"
+
+
+def kept_again(reason: str) -> str:
+    return f"an earlier answer was refused ({reason}); kept the Japanese source; {RETRY_HINT}"
+
+
+def kept_message(count: int) -> str:
+    return f"{count} segment(s) kept in Japanese: an engine answer was refused; {RETRY_HINT}"
+
+
+@dataclass
+class Left:
+    """Japanese characters outside code in one text, by where they stand."""
+
+    text: int = 0  # prose a reader sees (a kept segment, or text never sent)
+    attributes: int = 0  # HTML attribute values
+    components: int = 0  # props of MDX-style components (`<TeamMember name="…">`): never translated
+    liquid: int = 0  # inside Liquid tags (output the site computes)
+
+    @property
+    def total(self) -> int:
+        return self.text + self.attributes + self.components + self.liquid
+
+    @property
+    def counted(self) -> int:
+        """What the 0.1% target counts: everything but component props, its stated exception."""
+        return self.total - self.components
+
+    def add(self, other: Left) -> None:
+        self.text += other.text
+        self.attributes += other.attributes
+        self.components += other.components
+        self.liquid += other.liquid
+
+    def as_dict(self) -> dict[str, int]:
+        return {"text": self.text, "attributes": self.attributes, "components": self.components, "liquid": self.liquid}
+
+
+@dataclass
+class Leftover:
+    """One post's leftovers: kept segments by reason, and characters in source and edition."""
+
+    kept: dict[str, int] = field(default_factory=dict)
+    source: Left = field(default_factory=Left)  # Japanese outside code in the source
+    left: Left = field(default_factory=Left)  # ... still in the English edition
+
+    @property
+    def kept_segments(self) -> int:
+        return sum(self.kept.values())
+
+
+def kept_by_reason(codes: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for code in codes:
+        if code in KEPT_REASONS:
+            counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
+def count_tokens(tokens: Sequence[Token]) -> Left:
+    """Japanese outside code in a parsed body (markdown-it tokens, Liquid masked)."""
+    left = Left()
+    for tok in tokens:
+        if tok.type in ("fence", "code_block", "math_block", "kramdown_ext", "kramdown_math_block"):
+            continue
+        if tok.type == "html_block":
+            found = html_block.japanese_in(tok.content, VISIBLE_JAPANESE)
+            left.text += found.text
+            left.attributes += found.attributes
+            left.components += found.components
+        elif tok.type == "inline":
+            _inline(tok.children or [], left)
+    return left
+
+
+def _inline(children: Sequence[Token], left: Left) -> None:
+    for child in children:
+        if child.type in ("text", "text_special"):
+            left.text += len(VISIBLE_JAPANESE.findall(child.content))
+        elif child.type == "image":
+            left.text += len(VISIBLE_JAPANESE.findall(child.content))
+            left.attributes += len(VISIBLE_JAPANESE.findall(child.attrGet("title") or ""))
+        elif child.type == "link_open":
+            left.attributes += len(VISIBLE_JAPANESE.findall(str(child.attrGet("title") or "")))
+        elif child.type == "html_inline":
+            found = html_block.japanese_in(child.content, VISIBLE_JAPANESE)
+            left.attributes += found.attributes + found.text
+            left.components += found.components
+
+
+def count(body: str, dialect: str, liquid_first: bool = True) -> Left:
+    """Japanese outside code in a Markdown body, read as its site renders it."""
+    if not VISIBLE_JAPANESE.search(body):
+        return Left()
+    masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
+    left = count_tokens(parser(dialect).parse(normalize(masked.text), {"liquid": masked}))
+    left.liquid = in_liquid(masked)
+    return left
+
+
+_CODE_TAG = re.compile(r"\{%-?\s*(?:raw|highlight|comment)\b")
+
+
+def in_liquid(masked: liquid.Masked) -> int:
+    """Japanese in Liquid tags, but not in `{% raw %}`, `{% highlight %}` or `{% comment %}`
+    blocks (code and notes, as on the page)."""
+    return sum(len(VISIBLE_JAPANESE.findall(tag)) for tag in masked.tags if not _CODE_TAG.match(tag))
+
+
+def count_source(body: str, tokens: Sequence[Token], liquid_first: bool) -> Left:
+    """`count` for a body already parsed (the split's tokens): the source side, for free."""
+    left = count_tokens(tokens)
+    if liquid_first:
+        left.liquid = in_liquid(liquid.mask(body))
+    return left
+
+
+def summary(posts: Iterable[Leftover]) -> str:
+    """The run summary's words for what stayed Japanese."""
+    kept: dict[str, int] = {}
+    left, source = Left(), Left()
+    for post in posts:
+        for reason, n in post.kept.items():
+            kept[reason] = kept.get(reason, 0) + n
+        left.add(post.left)
+        source.add(post.source)
+    total = sum(kept.values())
+    reasons = f" ({', '.join(f'{r} {n}' for r, n in sorted(kept.items()))}; --retry-flagged asks again)" if total else ""
+    share = f" ({100 * left.total / source.total:.2f}%)" if source.total else ""
+    places = ", ".join(f"{name} {n:,}" for name, n in left.as_dict().items() if n)
+    return (
+        f"{total} segments kept in Japanese{reasons}; "
+        f"{left.total:,} of {source.total:,} Japanese characters left outside code{share}" + (f": {places}" if places else "")
+    )
