@@ -200,7 +200,7 @@ class _Fault:
 
 
 #: Faults that let a translate request be processed and billed, then corrupt its answer.
-_ANSWER_FAULTS = ("fewer", "more", "empty", "malformed", "null")
+_ANSWER_FAULTS = ("fewer", "more", "empty", "malformed", "null", "break_tags")
 _MALFORMED_BODY = '{"translations": [{"detected_source_language": "JA", "text": "EN'
 
 
@@ -555,6 +555,9 @@ def _corrupt(response: _Response, fault: _Fault) -> _Response:
         translations = translations[: max(0, len(translations) - n)]
     elif fault.kind == "more":
         translations += [dict(translations[-1], text=f"EN: extra {i + 1}") for i in range(n)]
+    elif fault.kind == "break_tags":  # every text of the answer loses its tags, as a careless engine does
+        for item in translations:
+            item["text"] = re.sub(r"<[^>]*>", "", item["text"]) if isinstance(item.get("text"), str) else item.get("text")
     else:  # "null": the last n texts
         for item in translations[max(0, len(translations) - n) :]:
             item["text"] = None
@@ -752,6 +755,10 @@ class DeepLTestServer:
     def respond_with_null_texts(self, count: int, texts: int = 1, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
         """Answer the next ``count`` translate requests with ``"text": null`` for the last ``texts`` translations."""
         self._add_fault(_Fault("null", count, self._paths(paths), texts=texts))
+
+    def respond_with_broken_tags(self, count: int, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
+        """The next ``count`` translate answers drop every tag of every text (billed as usual)."""
+        self._add_fault(_Fault("break_tags", count, self._paths(paths)))
 
     def respond_with_empty_body(self, count: int, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
         """Answer the next ``count`` translate requests with 200 and no body at all (billed)."""

@@ -122,3 +122,26 @@ def test_site_check_names_the_post_and_element_a_hand_edit_broke(tmp_path: Path,
         "2025-01-01-jekyll-idioms: English page's structure differs from the Japanese page's at element 6: "
         "the English page lacks <a href='/'>"
     ) in " ".join(failed.stdout.split()), failed.stdout[-600:]
+
+
+def test_html_note_and_reference_links_pass_the_site_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: the HTML note's every text node translated (alt and title too), the
+    reference-link post with both links; Jekyll builds both and the check passes, with no
+    Japanese left on the English pages."""
+    (tmp_path / "content" / "ja").mkdir(parents=True)
+    shutil.copytree(REPO / "site", tmp_path / "site")
+    shutil.copytree(REPO / "glossary", tmp_path / "glossary")
+    for name in ("2025-02-01-html-note.md", "2025-02-02-reference-links.md"):
+        shutil.copyfile(IDIOMS / name, tmp_path / "content" / "ja" / name)
+    monkeypatch.chdir(tmp_path)
+    translated = run_cli("translate", "--engine", "pseudo")
+    assert translated.exit_code == 0, translated.stdout + translated.stderr
+    assert "0 segments kept in Japanese" in translated.stdout
+    report = check_site(tmp_path / "site", tmp_path / "content")
+    assert {row.post: row.structure for row in report.rows} == {
+        "2025-02-01-html-note": None,
+        "2025-02-02-reference-links": None,
+    }
+    assert report.problems == [], report.problems
+    checked = run_cli("site", "check")
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
