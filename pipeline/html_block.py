@@ -59,6 +59,9 @@ class Problem:
 class BlockSplit:
     segments: list[HtmlSegment] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # runs of text that are the Markdown children of an MDX-style component: [start, end)
+    # offsets for the caller to split as Markdown (their lists, headings and links with them)
+    markdown: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -163,8 +166,8 @@ class _Splitter:
         self.attributes = tuple(a.lower() for a in attributes)
         self.out = BlockSplit()
         self.run = _Run()
-        self.raw_depth = 0  # inside <pre>, <script>…: nothing is sent
-        self.raw_stack: list[str] = []
+        self.raw_stack: list[str] = []  # inside <pre>, <script>…: nothing is sent
+        self.blocks: list[tuple[str, bool]] = []  # open block-level elements: (name, a component?)
 
     def split(self) -> BlockSplit:
         fences = _fences(self.text)
@@ -199,6 +202,11 @@ class _Splitter:
         self._end_run()
         if event.kind in ("start", "startend"):
             self._attributes(event)
+        if event.kind == "start" and event.tag not in VOID_ELEMENTS and event.tag not in NEVER_SENT:
+            self.blocks.append((event.tag, _is_custom(event)))
+        elif event.kind == "end" and any(tag == event.tag for tag, _ in self.blocks):
+            while self.blocks.pop()[0] != event.tag:
+                pass
         if event.kind == "start" and event.tag in NEVER_SENT and event.tag not in VOID_ELEMENTS:
             self.raw_stack.append(event.tag)
 
@@ -244,6 +252,9 @@ class _Splitter:
         first = self.text[start:end]
         start += len(first) - len(first.lstrip())
         end -= len(first) - len(first.rstrip())
+        if self.blocks and self.blocks[-1][1]:  # a component's children: Markdown, as MDX reads them
+            self.out.markdown.append((self.offset + start, self.offset + end))
+            return
         protected = self._protect(items, start, end)
         if protected is None and JAPANESE.search(self.text[start:end]):
             self.out.problems.append(

@@ -59,6 +59,10 @@ _HTML_CLOSE = re.compile(rf"{OPT_SPACE}</({_HTML_NAME})\s*>")
 _HTML_COMMENT = re.compile(rf"{OPT_SPACE}<!--")
 _START_TAG_END = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*?(/?)>""", re.DOTALL)
 _MARKDOWN_ATTR = re.compile(r"""\smarkdown\s*=\s*(?:"1"|'1'|1|"block"|'block')""")
+# kramdown's HTML_TAG_RE: attribute values are words or quoted, nothing else (no JSX `{…}`)
+_KRAMDOWN_TAG = re.compile(
+    rf"""{OPT_SPACE}<{_HTML_NAME}\s*(?:\s+{_HTML_NAME}(?:\s*=\s*(?:\w+|"[^"]*"|'[^']*'))?)*\s*/?>""", re.DOTALL
+)
 VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 
 
@@ -144,7 +148,9 @@ def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     assert opened is not None
     tag_start = line_start + opened.end()
     tag = _START_TAG_END.match(state.src, tag_start)
-    if tag is None:
+    if tag is None or (not silent and not _KRAMDOWN_TAG.fullmatch(state.src, line_start, tag.end())):
+        # `<Intro isChapter={true}>`: not HTML to kramdown (its HTML_TAG_RE), so a paragraph starts
+        # there; it still ends the paragraph before it (kramdown's LAZY_END looks at `<name` only)
         return False
     if tag.group(1) or name in VOID_ELEMENTS:
         return _finish_html(state, start, end, tag.end(), silent)

@@ -77,7 +77,7 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
     row, cell_from = -1, 0
     for index, tok in enumerate(tokens):
         if tok.type == "html_block" and tok.map is not None:
-            _html_segments(tok, body, masked, starts, ends, keep, segments, skipped)
+            _html_segments(tok, body, masked, starts, ends, keep, segments, skipped, dialect, liquid_first)
             continue
         if tok.type != "inline" or tok.map is None or not tok.content.strip():
             continue
@@ -131,6 +131,8 @@ def _html_segments(
     keep: re.Pattern[str] | None,
     segments: list[Segment],
     skipped: list[Skipped],
+    dialect: str = "kramdown",
+    liquid_first: bool = True,
 ) -> None:
     """The text and translated attributes of an HTML block (pipeline.html_block), located in
     the source: the block's lines as markdown-it gave them must be the source lines, bar an
@@ -156,6 +158,13 @@ def _html_segments(
             protected = unmask(piece.protected, masked)
             segments.append(Segment(piece.kind, piece.start, piece.end, piece.line, body[piece.start : piece.end], protected))
         skipped.extend(Skipped(problem.line, problem.reason) for problem in found.problems)
+        for a, b in found.markdown:  # a component's Markdown children, split as Markdown
+            inner = split(body[a:b], keep, dialect, liquid_first)
+            first_line = _line_at(starts, a)
+            segments.extend(
+                Segment(s.kind, s.start + a, s.end + a, first_line + s.line - 1, s.source, s.protected) for s in inner.segments
+            )
+            skipped.extend(Skipped(first_line + k.line - 1, k.reason) for k in inner.skipped)
     elif JAPANESE.search(tok.content):
         skipped.append(Skipped(first + 1, "HTML block inside a quote could not be located exactly; kept as written"))
 
