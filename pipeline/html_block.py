@@ -122,7 +122,7 @@ def events(text: str) -> list[_Event]:
     """The tokenizer's events over `text`, each with its exact [start, end) span; together
     they cover every byte of `text` once, in order."""
     parser = _Events(text)
-    parser.feed(text)
+    parser.feed(_masked(text))
     parser.close()
     found = sorted(parser.events, key=lambda e: e.start)
     spans: list[_Event] = []
@@ -314,22 +314,37 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.DOTALL)
 
 
+def _code(text: str) -> list[tuple[int, int]]:
+    """Fenced code blocks and backtick code spans in a block's text (Markdown-minded authors
+    put them in components): [start, end) spans, in order."""
+    fences = _fences(text)
+    spans = list(fences)
+    for m in _CODE_SPAN.finditer(text):
+        if not any(a < m.end() and m.start() < b for a, b in fences):
+            spans.append((m.start(), m.end()))
+    return sorted(spans)
+
+
+def _masked(text: str) -> str:
+    """`text` with its code filled with letters (line breaks kept, so positions hold): the
+    tokenizer never takes the `<script setup>` of a code span for a script element."""
+    pieces, pos = [], 0
+    for a, b in _code(text):
+        pieces += [text[pos:a], re.sub(r"[^\n]", "x", text[a:b])]
+        pos = b
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
 def _refined(text: str, found: list[_Event]) -> list[_Event]:
     """The tokenizer's events with what Markdown-minded authors put in components' text:
-    a blank line ends a run (a paragraph), and a backtick code span is one kept piece,
-    whatever the tokenizer made of the `<i>` inside it."""
+    a blank line ends a run (a paragraph), and a backtick code span is one kept piece."""
     cuts = {m.start() for m in _BLANK_LINE.finditer(text)} | {m.end() for m in _BLANK_LINE.finditer(text)}
     blank_texts = {m.start(): (m.group(0),) for m in _BLANK_LINE.finditer(text)}
-    spans: list[tuple[int, int]] = []
-    starts = [e.start for e in found]
-    for m in _CODE_SPAN.finditer(text):
-        first = max(bisect.bisect_right(starts, m.start()) - 1, 0)
-        inside = [e for e in found[first : bisect.bisect_left(starts, m.end())] if e.end > m.start()]
-        if all(e.kind == "data" or e.end <= m.end() for e in inside) and all(
-            e.kind == "data" for e in inside if e.start < m.start()
-        ):
-            spans.append((m.start(), m.end()))
-            cuts |= {m.start(), m.end()}
+    fences = _fences(text)
+    spans = [span for span in _code(text) if span not in fences]
+    for a, b in spans:
+        cuts |= {a, b}
     pieces: list[_Event] = []
     for e in found:
         if e.kind != "data":

@@ -107,7 +107,7 @@ def _inline(children: Sequence[Token], left: Left) -> None:
             left.text += len(VISIBLE_JAPANESE.findall(child.content))
         elif child.type == "image":
             left.text += len(VISIBLE_JAPANESE.findall(child.content))
-            left.attributes += len(VISIBLE_JAPANESE.findall(child.attrGet("title") or ""))
+            left.attributes += len(VISIBLE_JAPANESE.findall(str(child.attrGet("title") or "")))
         elif child.type == "link_open":
             left.attributes += len(VISIBLE_JAPANESE.findall(str(child.attrGet("title") or "")))
         elif child.type == "html_inline":

@@ -213,8 +213,12 @@ def _locate(
     for j, text in enumerate(lines):
         line = body[starts[first + j] : ends[first + j]]
         if kind == "table_cell":
+            original = text
             text = text.replace("|", "\\|")  # markdown-it unescaped the cell's pipes before inline parsing
         col = _column(tok, opener, kind, text, line, j == len(lines) - 1, cell_from)
+        if col < 0 and kind == "table_cell":  # kramdown: a `|` inside a code span may stand unescaped
+            text = _CELL_PIPE.sub(lambda m: m.group(0) if m.group(0) != "|" else "\\|", original)
+            col = _column(tok, opener, kind, text, line, j == len(lines) - 1, cell_from)
         if col < 0:
             return None
         cols.append(col)
@@ -226,6 +230,9 @@ def _locate(
         glue[offset] = body[ends[first + j] : starts[first + j + 1] + cols[j + 1]]
         offset += 1
     return starts[first] + cols[0], end, glue
+
+
+_CELL_PIPE = re.compile(r"(`+)(?:(?!\1).)+?\1|\|")
 
 
 def _column(tok: Token, opener: Token, kind: str, text: str, line: str, last: bool, cell_from: int) -> int:
