@@ -148,3 +148,27 @@ def test_broken_tags_are_counted_recorded_and_retried_only_when_asked(site: Path
     assert retried.exit_code == 0 and "0 segments kept in Japanese" in retried.stdout, retried.stdout
     assert deepl_env.billed_characters > billed
     assert run_cli("check").exit_code == 0
+
+
+def test_xliff_export_and_review_carry_html_text_and_kept_segments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    """The HTML note's text and alt/title values are XLIFF units; a segment kept in Japanese
+    is flagged in `pipeline review` (from the run, and from the state on a later look)."""
+    from lxml import etree
+    from test_review import run_review
+    from test_xliff import NS, xliff_schema
+
+    make_site(tmp_path, [IDIOMS / "2025-02-01-html-note.md"])
+    monkeypatch.chdir(tmp_path)
+    deepl_env.set_translator(lambda text, params: re.sub(r"<[^>]+>", "", text) if "<" in text else "English.")
+    assert run_cli("translate").exit_code == 0
+    path = tmp_path / "out.xlf"
+    assert run_review("export", "--all", "-o", str(path)).exit_code == 0
+    tree = etree.parse(str(path))
+    assert xliff_schema().validate(tree)
+    sources = ["".join(u.find("x:source", NS).itertext()) for u in tree.iterfind(".//x:trans-unit", NS)]
+    for text in ("ヒント", "注意の題", "画像の説明", "図のキャプション", "値です"):
+        assert any(text in s for s in sources), (text, sources)
+    # the paragraph with <strong> and <br> lost its tags: kept in Japanese, flagged in review
+    reviewed = run_review("review")
+    summary = (tmp_path / ".cache" / "pipeline" / "review" / "summary.md").read_text(encoding="utf-8")
+    assert "tags broken (Japanese kept)" in summary, reviewed.stdout + summary

@@ -199,7 +199,10 @@ def test_review_since_a_revision_and_of_named_posts(scenario: Scenario, monkeypa
     assert result.exit_code == 0 and "reviewed 1 post(s): 3 changed segment(s)" in result.stdout
     other = "content/ja/2025-12-25-amazon-trillion-yen-ai-infrastructure.md"
     result = run_review("review", other, "--out", str(out))
-    assert result.exit_code == 0 and "reviewed 1 post(s): 0 changed segment(s)" in result.stdout
+    # nothing changed in it, but one segment's answer was refused (truncated) and its Japanese
+    # kept: the committed state says so, and review shows it (issue 14) rather than hide it
+    assert result.exit_code == 0 and "reviewed 1 post(s): 1 changed segment(s)" in result.stdout
+    assert "truncated (Japanese kept)" in (out / "summary.md").read_text(encoding="utf-8")
     result = run_review("review", "--since", "no-such-rev", "--out", str(out))
     assert result.exit_code == 2 and "no such revision" in result.stderr
 

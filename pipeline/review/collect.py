@@ -29,12 +29,13 @@ from pipeline.inline import Protected, protect_plain
 from pipeline.post import parse_post, source_hash
 from pipeline.report import LAST_RUN
 from pipeline.review import checks, vcs
+from pipeline.leftovers import kept_message
 from pipeline.segment import split_post
 from pipeline.state import PostState, SegmentRecord, load_state, state_path
 
 RowKind = Literal["added", "removed", "changed", "flagged"]
 FlagSource = Literal["run", "state", "review"]
-_KIND_LABELS = {"paragraph": "paragraph", "heading": "heading", "table_cell": "table cell"}
+_KIND_LABELS = {"paragraph": "paragraph", "heading": "heading", "table_cell": "table cell", "html": "HTML text", "html_attribute": "HTML attribute"}
 
 
 @dataclass(frozen=True)
@@ -398,6 +399,8 @@ def review_post(
             used_lines.add(ja_new.line)
         if record is not None and record.review and not any(f.code == "needs-review" for f in run_flags):
             run_flags.append(Flag("needs-review", "the source changed under a translator's English, which was re-translated; check it", "state"))
+        if record is not None and record.kept and not any(f.code == record.kept for f in run_flags):
+            run_flags.append(Flag(record.kept, kept_message(1), "state"))  # recorded in the state (issue 14)
         kind: RowKind
         if ja_new is None:
             kind = "removed"
