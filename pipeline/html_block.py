@@ -27,6 +27,7 @@ from pipeline.inline import JAPANESE, Protected, _Builder
 from pipeline.kramdown import SPAN_ELEMENTS, VOID_ELEMENTS
 
 TRANSLATED_ATTRIBUTES = ("alt", "title", "aria-label")
+_OPTIONAL_END = frozenset("p li dt dd td th tr thead tbody tfoot colgroup caption option optgroup rt rp html head body".split())
 # inline elements: the engine moves them with the words (kramdown's span elements and a few
 # more); form controls stay block boundaries, since their text is not running prose
 INLINE = (SPAN_ELEMENTS | {"s", "strike", "time", "data", "font", "bdi", "wbr", "small"}) - {"button", "select", "option", "input"}
@@ -53,6 +54,7 @@ class Problem:
 
     line: int
     reason: str
+    code: str = "skipped"  # or "malformed-html": the text was translated, the markup is suspect
 
 
 @dataclass
@@ -167,7 +169,7 @@ class _Splitter:
         self.out = BlockSplit()
         self.run = _Run()
         self.raw_stack: list[str] = []  # inside <pre>, <script>…: nothing is sent
-        self.blocks: list[tuple[str, bool]] = []  # open block-level elements: (name, a component?)
+        self.blocks: list[tuple[str, bool, int]] = []  # open block-level elements: (name, a component?, offset)
 
     def split(self) -> BlockSplit:
         fences = _fences(self.text)
@@ -177,6 +179,8 @@ class _Splitter:
                 continue
             self._event(event)
         self._end_run()
+        for tag, _, at in self.blocks:
+            self._malformed(tag, at)
         return self.out
 
     def _event(self, event: _Event) -> None:
@@ -203,12 +207,24 @@ class _Splitter:
         if event.kind in ("start", "startend"):
             self._attributes(event)
         if event.kind == "start" and event.tag not in VOID_ELEMENTS and event.tag not in NEVER_SENT:
-            self.blocks.append((event.tag, _is_custom(event)))
-        elif event.kind == "end" and any(tag == event.tag for tag, _ in self.blocks):
-            while self.blocks.pop()[0] != event.tag:
-                pass
+            self.blocks.append((event.tag, _is_custom(event), event.start))
+        elif event.kind == "end" and any(tag == event.tag for tag, _, _ in self.blocks):
+            while (closed := self.blocks.pop())[0] != event.tag:
+                self._malformed(closed[0], closed[2])
+        elif event.kind == "end" and event.tag not in VOID_ELEMENTS:
+            self._malformed(event.tag, event.start, stray=True)
         if event.kind == "start" and event.tag in NEVER_SENT and event.tag not in VOID_ELEMENTS:
             self.raw_stack.append(event.tag)
+
+    def _malformed(self, tag: str, at: int, stray: bool = False) -> None:
+        """A warning for markup a browser would have to guess at; elements whose end tag HTML
+        lets the author leave out (`<p>`, `<li>`, `<td>`…) are fine."""
+        if not stray and tag in _OPTIONAL_END:
+            return
+        what = f"a stray </{tag}>" if stray else f"<{tag}> is never closed"
+        self.out.problems.append(
+            Problem(self.line_of(self.offset + at), f"malformed HTML ({what}); its text translated, the markup kept as written", "malformed-html")
+        )
 
     def _translated_attrs(self, event: _Event) -> list[tuple[str, int, int, str]]:
         """(name, value start, value end, quote) of each translated attribute with a value."""
@@ -252,6 +268,12 @@ class _Splitter:
         first = self.text[start:end]
         start += len(first) - len(first.lstrip())
         end -= len(first) - len(first.rstrip())
+        paired = _pairs(items)
+        closers = set(paired.values())
+        for i, e in enumerate(items):  # an inline element closed, never opened (or left open)
+            if e.kind in ("start", "end") and e.tag not in VOID_ELEMENTS and e.tag not in _OPTIONAL_END:
+                if i not in paired and i not in closers:
+                    self._malformed(e.tag, e.start, stray=e.kind == "end")
         if self.blocks and self.blocks[-1][1]:  # a component's children: Markdown, as MDX reads them
             self.out.markdown.append((self.offset + start, self.offset + end))
             return

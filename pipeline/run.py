@@ -405,7 +405,7 @@ class Translator:
             _refuse_deep_nesting(segment, post.body_first_line)
             units.append(self._body_unit(segment))
         for skipped in skeleton.skipped:
-            result.flags.append(Flag(post.body_first_line + skipped.line - 1, "skipped", skipped.reason))
+            result.flags.append(Flag(post.body_first_line + skipped.line - 1, skipped.code, skipped.reason))
         if post.front_matter is None:
             result.flags.append(Flag(1, "no-front-matter", "post has no front matter; translated the body only"))
         else:

@@ -51,6 +51,7 @@ class Skipped:
 
     line: int
     reason: str
+    code: str = "skipped"  # the warning's code: "malformed-html" for HTML whose text was still translated
 
 
 @dataclass(frozen=True)
@@ -157,14 +158,14 @@ def _html_segments(
         for piece in found.segments:
             protected = unmask(piece.protected, masked)
             segments.append(Segment(piece.kind, piece.start, piece.end, piece.line, body[piece.start : piece.end], protected))
-        skipped.extend(Skipped(problem.line, problem.reason) for problem in found.problems)
+        skipped.extend(Skipped(problem.line, problem.reason, problem.code) for problem in found.problems)
         for a, b in found.markdown:  # a component's Markdown children, split as Markdown
             inner = split(body[a:b], keep, dialect, liquid_first)
             first_line = _line_at(starts, a)
             segments.extend(
                 Segment(s.kind, s.start + a, s.end + a, first_line + s.line - 1, s.source, s.protected) for s in inner.segments
             )
-            skipped.extend(Skipped(first_line + k.line - 1, k.reason) for k in inner.skipped)
+            skipped.extend(Skipped(first_line + k.line - 1, k.reason, k.code) for k in inner.skipped)
     elif JAPANESE.search(tok.content):
         skipped.append(Skipped(first + 1, "HTML block inside a quote could not be located exactly; kept as written"))
 

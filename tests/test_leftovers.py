@@ -97,6 +97,14 @@ def test_malformed_html_keeps_bytes_and_says_where(tmp_path: Path) -> None:
     assert result.status == "written"
     english = (tmp_path / "en" / post.name).read_text(encoding="utf-8")
     assert "<div>\n<p>" in english and "<b>" in english and "</span>" in english and "⟦saigo no danraku .⟧" in english
+    # every byte outside the translated text kept; a warning names each suspect tag's line
+    assert english.split("---\n", 2)[2].replace("⟦tojinai", "").startswith("\n<div>\n<p>")
+    warnings = sorted((f.line, f.message.split(";")[0]) for f in result.flags if f.code == "malformed-html")
+    assert warnings == [
+        (5, "malformed HTML (<div> is never closed)"),
+        (6, "malformed HTML (<b> is never closed)"),
+        (7, "malformed HTML (a stray </span>)"),
+    ], result.flags
     assert result.leftover.left.total == sum(map(len, re.findall(VISIBLE_JAPANESE.pattern + "+", english.split("---\n", 2)[2])))
 
 
