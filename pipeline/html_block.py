@@ -21,6 +21,7 @@ import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 
 from pipeline.inline import JAPANESE, Protected, _Builder
@@ -120,7 +121,8 @@ class _Events(HTMLParser):
         self.events.append(_Event("other", self._at()))
 
 
-def events(text: str) -> list[_Event]:
+@lru_cache(maxsize=64)
+def events(text: str) -> tuple[_Event, ...]:
     """The tokenizer's events over `text`, each with its exact [start, end) span; together
     they cover every byte of `text` once, in order."""
     parser = _Events(text)
@@ -140,7 +142,7 @@ def events(text: str) -> list[_Event]:
         spans.insert(0, _Event("other", 0, end=spans[0].start))
     elif not spans and text:
         spans.append(_Event("other", 0, end=len(text)))
-    return spans
+    return tuple(spans)
 
 
 def _is_custom(event: _Event) -> bool:
@@ -358,7 +360,7 @@ def _masked(text: str) -> str:
     return "".join(pieces)
 
 
-def _refined(text: str, found: list[_Event]) -> list[_Event]:
+def _refined(text: str, found: Sequence[_Event]) -> list[_Event]:
     """The tokenizer's events with what Markdown-minded authors put in components' text:
     a blank line ends a run (a paragraph), and a backtick code span is one kept piece."""
     cuts = {m.start() for m in _BLANK_LINE.finditer(text)} | {m.end() for m in _BLANK_LINE.finditer(text)}
@@ -456,6 +458,8 @@ def japanese_in(text: str, pattern: re.Pattern[str]) -> Visible:
     """Japanese characters (`pattern`) in an HTML block, outside comments, `<script>`,
     `<style>`, `<pre>` and `<code>`."""
     found = Visible()
+    if not pattern.search(text):  # most English blocks: no need to tokenize
+        return found
     raw: list[str] = []
     fences = _fences(text)
     for event in _refined(text, events(text)):

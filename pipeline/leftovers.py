@@ -160,3 +160,26 @@ def summary(posts: Iterable[Leftover]) -> str:
         f"{total} segments kept in Japanese{reasons}; "
         f"{left.total:,} of {source.total:,} Japanese characters left outside code{share}" + (f": {places}" if places else "")
     )
+
+
+_REFERENCE_LABEL = re.compile(r"\]\[[^\]\n]*\]")
+
+
+def _in_piece(text: str) -> int:
+    """Japanese in a segment's text, a reference label (`][参考資料]`, never shown) left out."""
+    return len(VISIBLE_JAPANESE.findall(_REFERENCE_LABEL.sub("]", text)))
+
+
+def after_edits(source: Left, edits: Iterable[tuple[str, str, str]]) -> Left:
+    """What is left in the English, from the source's count and each segment's (kind, source
+    text, written text): every byte outside the segments is the source's own (the pipeline's
+    invariant), and whatever a segment kept of its source (code, names, URLs) is kept as
+    written, so only the difference in each segment counts. No second parse of the English."""
+    left = Left(source.text, source.attributes, source.components, source.liquid)
+    for kind, old, new in edits:
+        delta = _in_piece(new) - _in_piece(old)
+        if kind == "html_attribute":
+            left.attributes += delta
+        else:
+            left.text += delta
+    return left

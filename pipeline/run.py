@@ -721,8 +721,12 @@ class Translator:
             else:
                 body_edits.append((unit.segment.start, unit.segment.end, text))
                 records.append(record)
+        body_units = [u for u in prepared.units if u.fm_field is None]
         body = splice(post.body, body_edits)
-        result.leftover.left = leftovers.count(body, self.settings.dialect, post.renders_liquid)
+        result.leftover.left = leftovers.after_edits(
+            result.leftover.source,
+            ((u.segment.kind, u.segment.source, text) for u, (_, _, text) in zip(body_units, body_edits)),
+        )
         result.leftover.kept = leftovers.kept_by_reason(f.code for f in result.flags)
         head = post.text[: post.body_start]
         if post.front_matter is not None:

@@ -21,6 +21,7 @@ from pipeline.cache import MemoryCache
 from pipeline.config import Settings
 from pipeline.engines.pseudo import PseudoEngine
 from pipeline.leftovers import VISIBLE_JAPANESE, Left, count
+from pipeline.post import parse_post
 from pipeline.run import Translator
 
 CORPUS = REPO / "tests" / "fixtures" / "corpus" / "ja"
@@ -48,6 +49,10 @@ def corpus_leftovers(out: Path) -> tuple[int, int, int]:
             source += post.leftover.source.total
             left += post.leftover.left.counted
             components += post.leftover.left.components
+            # the run derives what is left from the segments; a parse of the edition agrees
+            assert post.output is not None
+            edition = parse_post(post.output, post.output.read_bytes())
+            assert count(edition.body, "kramdown", edition.renders_liquid).total == post.leftover.left.total, post.source
     return source, left, components
 
 
