@@ -162,8 +162,12 @@ class _Run:
 
 
 class _Splitter:
-    def __init__(self, text: str, offset: int, line_of: Callable[[int], int], keep: re.Pattern[str] | None, attributes: Sequence[str]) -> None:
+    def __init__(
+        self, text: str, offset: int, line_of: Callable[[int], int], keep: re.Pattern[str] | None, attributes: Sequence[str],
+        whole: bool = True,
+    ) -> None:
         self.text = text
+        self.whole = whole  # a whole element, not the tag lines around `markdown="1"` content
         self.offset = offset
         self.line_of = line_of
         self.keep = keep
@@ -218,10 +222,10 @@ class _Splitter:
         if event.kind == "start" and event.tag in NEVER_SENT and event.tag not in VOID_ELEMENTS:
             self.raw_stack.append(event.tag)
 
-    def _malformed(self, tag: str, at: int, stray: bool = False) -> None:
+    def _malformed(self, tag: str, at: int, stray: bool = False, inline: bool = False) -> None:
         """A warning for markup a browser would have to guess at; elements whose end tag HTML
         lets the author leave out (`<p>`, `<li>`, `<td>`…) are fine."""
-        if not stray and tag in _OPTIONAL_END:
+        if (not stray and tag in _OPTIONAL_END) or (not self.whole and not inline):
             return
         what = f"a stray </{tag}>" if stray else f"<{tag}> is never closed"
         self.out.problems.append(
@@ -275,7 +279,7 @@ class _Splitter:
         for i, e in enumerate(items):  # an inline element closed, never opened (or left open)
             if e.kind in ("start", "end") and e.tag not in VOID_ELEMENTS and e.tag not in _OPTIONAL_END:
                 if i not in paired and i not in closers:
-                    self._malformed(e.tag, e.start, stray=e.kind == "end")
+                    self._malformed(e.tag, e.start, stray=e.kind == "end", inline=True)
         if self.blocks and self.blocks[-1][1]:  # a component's children: Markdown, as MDX reads them
             self.out.markdown.append((self.offset + start, self.offset + end))
             return
@@ -435,12 +439,17 @@ def _as_html(protected: Protected, quote: str) -> Protected:
 
 
 def split_block(
-    text: str, offset: int, line_of: Callable[[int], int], keep: re.Pattern[str] | None = None, attributes: Sequence[str] = TRANSLATED_ATTRIBUTES
+    text: str,
+    offset: int,
+    line_of: Callable[[int], int],
+    keep: re.Pattern[str] | None = None,
+    attributes: Sequence[str] = TRANSLATED_ATTRIBUTES,
+    whole: bool = True,
 ) -> BlockSplit:
     """The segments of the HTML block `text`, which starts at `offset` of the document whose
     lines `line_of` knows."""
     try:
-        return _Splitter(text, offset, line_of, keep, attributes).split()
+        return _Splitter(text, offset, line_of, keep, attributes, whole).split()
     except (AssertionError, ValueError, IndexError) as exc:  # the tokenizer gave up: keep the block
         return BlockSplit(problems=[Problem(line_of(offset), f"HTML block could not be read ({exc}); kept as written")])
 

@@ -29,7 +29,15 @@ class WarningJSON(TypedDict, total=False):
     previous: str
 
 
-class PostJSON(TypedDict):
+class _PostLeftovers(TypedDict, total=False):
+    """Issue 14's counts; older reports (and shards' reports from older runs) lack them."""
+
+    kept_by_reason: dict[str, int]  # segments kept in Japanese, by reason (structure, truncated, skipped)
+    japanese_source: int  # Japanese characters outside code in the source
+    japanese_left: dict[str, int]  # ... left in the English edition, by place (text, attributes, components, liquid)
+
+
+class PostJSON(_PostLeftovers):
     source: str
     post: str  # path inside the source folder: the edition and the state file are named after it
     edition: str | None
@@ -40,9 +48,6 @@ class PostJSON(TypedDict):
     sent: int
     billed_characters: int
     kept_japanese: int  # segments whose translation was refused, so the edition shows the Japanese
-    kept_by_reason: dict[str, int]  # the same, by reason (structure, truncated, skipped, engine-error)
-    japanese_source: int  # Japanese characters outside code in the source
-    japanese_left: dict[str, int]  # ... left in the English edition, by place (text, attributes, components, liquid)
     glossary_misses: int
     error: str | None
     warnings: list[WarningJSON]

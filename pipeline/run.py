@@ -404,7 +404,7 @@ class Translator:
         for segment in skeleton.segments:
             _refuse_deep_nesting(segment, post.body_first_line)
             units.append(self._body_unit(segment))
-        for skipped in skeleton.skipped:
+        for skipped in (*skeleton.skipped, *skeleton.warnings):
             result.flags.append(Flag(post.body_first_line + skipped.line - 1, skipped.code, skipped.reason))
         if post.front_matter is None:
             result.flags.append(Flag(1, "no-front-matter", "post has no front matter; translated the body only"))

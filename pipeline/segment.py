@@ -62,6 +62,8 @@ class Skeleton:
     # markdown-it's tokens for `body`, so the lint can reuse this parse instead of its own;
     # drop the skeleton once the post is prepared, they are the largest thing it holds
     tokens: tuple[Token, ...] = field(default=(), compare=False, repr=False)
+    # malformed HTML whose text was still translated: warnings, nothing kept (issue 14)
+    warnings: tuple[Skipped, ...] = ()
 
 
 def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "commonmark", liquid_first: bool = True) -> Skeleton:
@@ -114,7 +116,13 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
         Skipped(liquid.line_of(body, offset), "Liquid tag never closed (no `}}` or `%}`); kept as written")
         for offset in masked.unclosed
     ]
-    return Skeleton(body, tuple(segments), tuple(skipped), tuple(tokens))
+    return Skeleton(
+        body,
+        tuple(segments),
+        tuple(s for s in skipped if s.code == "skipped"),
+        tuple(tokens),
+        tuple(s for s in skipped if s.code != "skipped"),
+    )
 
 
 def split_post(post: Post, dialect: str, keep: re.Pattern[str] | None = None) -> Skeleton:
@@ -154,7 +162,8 @@ def _html_segments(
         start = starts[first] + cols[0]
         start = max(start, masked.text.find("<", start, ends[first]))  # not a list marker before it
         end = starts[first + len(lines) - 1] + cols[-1] + len(lines[-1])
-        found = html_block.split_block(masked.text[start:end], start, lambda offset: _line_at(starts, offset), keep)
+        whole = not _TAG_LINES_ONLY.search(tok.content)  # not the tag lines around `markdown="1"` content
+        found = html_block.split_block(masked.text[start:end], start, lambda offset: _line_at(starts, offset), keep, whole=whole)
         for piece in found.segments:
             protected = unmask(piece.protected, masked)
             segments.append(Segment(piece.kind, piece.start, piece.end, piece.line, body[piece.start : piece.end], protected))
@@ -168,6 +177,9 @@ def _html_segments(
             skipped.extend(Skipped(first_line + k.line - 1, k.reason, k.code) for k in inner.skipped)
     elif JAPANESE.search(tok.content):
         skipped.append(Skipped(first + 1, "HTML block inside a quote could not be located exactly; kept as written"))
+
+
+_TAG_LINES_ONLY = re.compile(r"""\smarkdown\s*=|\A\s*</[^>]*>\s*\Z""")
 
 
 def _line_at(starts: list[int], offset: int) -> int:
