@@ -41,7 +41,8 @@ from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
 from pipeline.post import remove_stale_temp_files, write_atomic
 from pipeline.memory import MemoryEntry
 from pipeline.report import LAST_RUN, report_dict, summary_markdown
-from pipeline.run import PostResult, RunReport, Translator
+from pipeline.report import PostResult, RunReport
+from pipeline.run import Translator
 from pipeline.survey import orphans, parse_shard
 from pipeline.survey import prune as prune_orphans
 from pipeline.survey import shard as select_shard

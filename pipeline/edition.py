@@ -1,0 +1,174 @@
+"""A post and its edition: the aligned units, the edition's bytes, and the one writer.
+
+A post is read into `Unit`s (one per body segment and per translatable front matter
+value), the existing English edition is read as the same units (`read_english`), and
+once every unit has its English, `render` builds the edition's bytes from the source
+alone (pure: the same inputs give the same bytes) and `commit` writes state and edition
+in the crash-safe order. Every command that writes an edition (`translate`, `import`)
+goes through `commit`, so the order lives in one place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pipeline import frontmatter, qa
+from pipeline.inline import Protected, protect_plain
+from pipeline.post import Post, read_post, write_atomic
+from pipeline.qa import Flag
+from pipeline.segment import Segment, Skeleton, splice, split_post
+from pipeline.state import Origin, PostState, complete_write, save_state, short_hash
+from pipeline.translate import REQUEST_OVERHEAD, split_sentences
+
+WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
+TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
+
+
+@dataclass
+class Unit:
+    """One translatable piece of a post, and where its English comes from."""
+
+    segment: Segment
+    source_hash: str
+    key: str = ""  # cache key; empty when the English is known without the engine
+    fm_field: frontmatter.Field | None = None  # set for front matter values
+    fixed: str | None = None  # English known without the engine
+    origin: Origin = "machine"
+    parts: list[tuple[str, Segment]] = field(default_factory=list)  # (key, piece) of a text too big for one request
+
+    def requests(self) -> list[tuple[str, Segment]]:
+        return self.parts or [(self.key, self.segment)]
+
+    @property
+    def reuse_key(self) -> str:
+        return self.key or "src:" + self.source_hash
+
+    @property
+    def field_name(self) -> str | None:
+        return None if self.fm_field is None else field_name(self.fm_field)
+
+    def line(self, post: Post) -> int:
+        """The unit's 1-based line in the post file."""
+        return self.segment.line if self.fm_field else post.body_first_line + self.segment.line - 1
+
+
+def field_name(fm_field: frontmatter.Field) -> str:
+    """How a state record names a front matter value: `title`, `tags[2]`."""
+    return fm_field.key if fm_field.index is None else f"{fm_field.key}[{fm_field.index}]"
+
+
+@dataclass(frozen=True)
+class UnitMaker:
+    """How a post's pieces become units: what the run's settings decide about them."""
+
+    key: Callable[[Protected], str]  # the cache key of an engine text
+    max_bytes: int  # the most one request may carry: a longer text goes in sentence pieces
+    keep: re.Pattern[str] | None  # glossary names, never translated
+    taxonomy: Mapping[str, str]  # categories and tags: fixed English
+    translate_keys: Sequence[str]  # the front matter values translated
+
+    def units(self, post: Post, skeleton: Skeleton) -> tuple[list[Unit], list[Flag]]:
+        """Every unit of `post`, body first, and the flags reading it earned."""
+        units: list[Unit] = []
+        for segment in skeleton.segments:
+            qa.refuse_deep_nesting(segment, post.body_first_line)
+            units.append(self.body(segment))
+        flags = [Flag(post.body_first_line + s.line - 1, "skipped", s.reason) for s in skeleton.skipped]
+        if post.front_matter is None:
+            flags.append(Flag(1, "no-front-matter", "post has no front matter; translated the body only"))
+            return units, flags
+        for fm_field in frontmatter.translatable_fields(post.front_matter, self.translate_keys, post.path):
+            units.append(self.field(fm_field, flags))
+        return units, flags
+
+    def body(self, segment: Segment) -> Unit:
+        unit = Unit(segment, short_hash(segment.protected.joined))
+        if not segment.protected.has_prose:
+            unit.fixed, unit.origin = segment.source, "source"
+            return unit
+        unit.key = self.key(segment.protected)
+        pieces = split_sentences(segment.xml, self.max_bytes - REQUEST_OVERHEAD)
+        if len(pieces) > 1:
+            for piece in pieces:
+                protected = Protected(piece, {}, piece)
+                unit.parts.append((self.key(protected), replace(segment, protected=protected)))
+        return unit
+
+    def field(self, fm_field: frontmatter.Field, flags: list[Flag]) -> Unit:
+        """A front matter value; categories and tags map through the taxonomy."""
+        protected = protect_plain(fm_field.value, self.keep)
+        segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
+        unit = Unit(segment, short_hash(fm_field.value), fm_field=fm_field)
+        taxonomy = fm_field.key in TAXONOMY_KEYS
+        if taxonomy and fm_field.value in self.taxonomy:
+            unit.fixed, unit.origin = self.taxonomy[fm_field.value], "approved"
+        elif not protected.has_prose:
+            unit.fixed, unit.origin = fm_field.value, "source"
+        else:
+            unit.key = self.key(protected)
+            if taxonomy:
+                message = (
+                    f"{fm_field.key} {fm_field.value!r} has no taxonomy entry; translated by the engine "
+                    "(add it to glossary/taxonomy.tsv)"
+                )
+                flags.append(Flag(fm_field.line, "unmapped-taxonomy", message))
+        return unit
+
+
+@dataclass(frozen=True)
+class English:
+    """The English of an existing edition: its body segments in order, and its
+    translatable front matter values by field name."""
+
+    body: list[str]
+    values: dict[str, str]
+
+
+def read_english(output: Path, dialect: str, translate_keys: Sequence[str]) -> English:
+    edition = read_post(output)
+    texts = [s.source for s in split_post(edition, dialect).segments]
+    if edition.front_matter is None:
+        return English(texts, {})
+    values = {field_name(f): f.value for f in frontmatter.translatable_fields(edition.front_matter, translate_keys, output)}
+    return English(texts, values)
+
+
+def render(
+    post: Post,
+    body_edits: Sequence[tuple[int, int, str]],
+    field_edits: Sequence[tuple[frontmatter.Field, str]],
+    added: Mapping[str, str | int],
+) -> bytes:
+    """The edition's bytes: `post` with its body spans and front matter values replaced,
+    and the `added` keys written at the end of its front matter. Every other byte (BOM,
+    line endings, comments, quoting) is the source's."""
+    body = splice(post.body, body_edits)
+    head = post.text[: post.body_start]
+    fm = post.front_matter
+    if fm is not None and (field_edits or added):
+        head = post.text[: fm.start] + frontmatter.edit(fm, list(field_edits), dict(added), post.newline) + post.text[fm.end : post.body_start]
+    return post.with_text(head + body)
+
+
+def reading_minutes(english: Sequence[str], words_per_minute: int) -> int:
+    """Minutes to read the English: its word count at `words_per_minute`, rounded up.
+    Japanese reading time says nothing about the English text's length."""
+    words = sum(len(WORD.findall(text)) for text in english)
+    return max(1, math.ceil(words / words_per_minute))
+
+
+def commit(state_file: Path, state: PostState, output: Path, data: bytes, changed: bool) -> None:
+    """Write one post's state and edition, in the order that survives a crash.
+
+    State first, naming both the old and the new edition: a crash between the two writes
+    is then recognised as an unfinished write, never as a translator's edit. An unchanged
+    edition is not rewritten. Once the edition has landed, the old hash is dropped."""
+    save_state(state_file, state)
+    if not changed:
+        return
+    write_atomic(output, data)
+    complete_write(state_file, state)
