@@ -17,11 +17,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pipeline import frontmatter, qa
+from pipeline.config import Settings
 from pipeline.inline import Protected, protect_plain
 from pipeline.post import Post, read_post, write_atomic
 from pipeline.qa import Flag
+from pipeline.report import PostResult
 from pipeline.segment import Segment, Skeleton, splice, split_post
-from pipeline.state import Origin, PostState, complete_write, save_state, short_hash
+from pipeline.state import Origin, PostState, SegmentRecord, complete_write, save_state, short_hash
+from pipeline.target import Target
 from pipeline.translate import REQUEST_OVERHEAD, split_sentences
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
@@ -56,6 +59,28 @@ class Unit:
         return self.segment.line if self.fm_field else post.body_first_line + self.segment.line - 1
 
 
+@dataclass
+class Pair:
+    """A post and its edition as one run holds them: the source, where its edition and
+    state record go, its units, the hash of the edition on disk before the run, and the
+    answers already found for its units (before the window is translated)."""
+
+    post: Post
+    output: Path
+    relative: Path  # the post's path inside the source tree (as the state records it)
+    state_file: Path
+    result: PostResult
+    units: list[Unit]
+    previous_sha: str | None
+    translations: dict[str, str] = field(default_factory=dict)
+
+    def release(self) -> None:
+        """Drop the segments and answers once the post is written: only its result is kept,
+        so a window's memory does not linger while the rest of the window is finished."""
+        self.units = []
+        self.translations = {}
+
+
 def field_name(fm_field: frontmatter.Field) -> str:
     """How a state record names a front matter value: `title`, `tags[2]`."""
     return fm_field.key if fm_field.index is None else f"{fm_field.key}[{fm_field.index}]"
@@ -69,7 +94,7 @@ class UnitMaker:
     max_bytes: int  # the most one request may carry: a longer text goes in sentence pieces
     keep: re.Pattern[str] | None  # glossary names, never translated
     taxonomy: Mapping[str, str]  # categories and tags: fixed English
-    translate_keys: Sequence[str]  # the front matter values translated
+    translate_keys: tuple[str, ...]  # the front matter values translated
 
     def units(self, post: Post, skeleton: Skeleton) -> tuple[list[Unit], list[Flag]]:
         """Every unit of `post`, body first, and the flags reading it earned."""
@@ -128,13 +153,43 @@ class English:
     values: dict[str, str]
 
 
-def read_english(output: Path, dialect: str, translate_keys: Sequence[str]) -> English:
+def read_english(output: Path, dialect: str, translate_keys: tuple[str, ...]) -> English:
     edition = read_post(output)
     texts = [s.source for s in split_post(edition, dialect).segments]
     if edition.front_matter is None:
         return English(texts, {})
     values = {field_name(f): f.value for f in frontmatter.translatable_fields(edition.front_matter, translate_keys, output)}
     return English(texts, values)
+
+
+@dataclass
+class Draft:
+    """The edition being assembled, unit by unit: where each English text goes and the
+    state record of each (body segments first, then front matter values, as recorded)."""
+
+    body_edits: list[tuple[int, int, str]] = field(default_factory=list)
+    field_edits: list[tuple[frontmatter.Field, str]] = field(default_factory=list)
+    body_records: list[SegmentRecord] = field(default_factory=list)
+    field_records: list[SegmentRecord] = field(default_factory=list)
+
+    def add(self, unit: Unit, text: str, usable: bool, review: bool) -> None:
+        # A segment that kept its source because the answer was unusable has no reuse key:
+        # later runs go back to the cache (no charge) or, with --retry-flagged, the engine.
+        record = SegmentRecord(unit.reuse_key if usable else "", unit.source_hash, short_hash(text), unit.origin, unit.field_name, review)
+        if unit.fm_field is not None:
+            self.field_edits.append((unit.fm_field, text))
+            self.field_records.append(record)
+        else:
+            self.body_edits.append((unit.segment.start, unit.segment.end, text))
+            self.body_records.append(record)
+
+    @property
+    def records(self) -> tuple[SegmentRecord, ...]:
+        return tuple(self.body_records + self.field_records)
+
+    @property
+    def body_english(self) -> list[str]:
+        return [text for _, _, text in self.body_edits]
 
 
 def render(
@@ -152,6 +207,19 @@ def render(
     if fm is not None and (field_edits or added):
         head = post.text[: fm.start] + frontmatter.edit(fm, list(field_edits), dict(added), post.newline) + post.text[fm.end : post.body_start]
     return post.with_text(head + body)
+
+
+def added_keys(post: Post, english: Sequence[str], settings: Settings, target: Target, translated: bool) -> dict[str, str | int]:
+    """The keys the edition gets at the end of its front matter: `lang`, `ref`, and a
+    reading time derived from the English (`translated`: not the identity engine's copy)
+    when the source declares one."""
+    if post.front_matter is None:
+        return {}
+    added: dict[str, str | int] = {settings.lang_key: target.lang_value, settings.ref_key: post.path.stem}
+    key = settings.reading_time_key
+    if translated and isinstance(frontmatter.read_values(post.front_matter, post.path).get(key), (int, float)):
+        added[key] = reading_minutes(english, settings.words_per_minute)
+    return added
 
 
 def reading_minutes(english: Sequence[str], words_per_minute: int) -> int:

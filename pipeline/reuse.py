@@ -50,7 +50,7 @@ class EditionReader:
     """How to read an edition's English: the Markdown dialect and the translated keys."""
 
     dialect: str
-    translate_keys: Sequence[str]
+    translate_keys: tuple[str, ...]
 
     def read(self, output: Path) -> English:
         return read_english(output, self.dialect, self.translate_keys)

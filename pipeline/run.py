@@ -22,22 +22,22 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import edition, frontmatter, qa
+from pipeline import edition, qa
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
-from pipeline.edition import Unit, UnitMaker
+from pipeline.edition import Pair, Unit, UnitMaker
 from pipeline.engines import Engine
-from pipeline.errors import EngineError, InputError, InternalError, PipelineError
+from pipeline.errors import EngineError, InputError, internal_error
 from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import Protected
 from pipeline.lint import lint_text
 from pipeline.memory import TranslationMemory
-from pipeline.post import Alias, Post, Tree, parse_post, source_hash
+from pipeline.post import Alias, Tree, parse_post, source_hash
 from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
 from pipeline.reuse import EditionReader, NeedsMerge, adopt, previous_english, reuse
 from pipeline.segment import Segment, split_post
-from pipeline.state import PostState, SegmentRecord, classify, load_state, settings_fingerprint, short_hash
+from pipeline.state import PostState, SegmentRecord, classify, load_state, settings_fingerprint
 from pipeline.target import Target
 from pipeline.translate import Answers, Request, billable_length, translate_missing
 
@@ -47,39 +47,15 @@ HELD_FACTOR = 2  # a window also flushes once it holds this many times `window_t
 
 
 @dataclass
-class _Prepared:
-    post: Post
-    output: Path
-    relative: Path  # the post's path inside the source tree (as the state records it)
-    state_file: Path
-    result: PostResult
-    units: list[Unit]
-    previous_sha: str | None
-    translations: dict[str, str] = field(default_factory=dict)
-
-    def release(self) -> None:
-        """Drop the segments and answers once the post is written: only its result is kept,
-        so a window's memory does not linger while the rest of the window is finished."""
-        self.units = []
-        self.translations = {}
-
-
-@dataclass
 class _Window:
     """Prepared posts waiting for their missing texts, and how much they hold."""
 
-    posts: list[_Prepared] = field(default_factory=list)
+    posts: list[Pair] = field(default_factory=list)
     missing: dict[str, Segment] = field(default_factory=dict)
     held: int = 0  # segments the window holds, translated or not
 
 
 ProgressCallback = Callable[[PostResult], None]
-
-
-def _internal(exc: Exception) -> PipelineError:
-    if isinstance(exc, PipelineError):
-        return exc
-    return InternalError(f"internal error ({type(exc).__name__}: {exc}); please report it")
 
 
 class Translator:
@@ -180,18 +156,18 @@ class Translator:
 
     # preparing --------------------------------------------------------------------------
 
-    def _prepare_or_fail(self, path: Path, force: bool) -> _Prepared | PostResult:
+    def _prepare_or_fail(self, path: Path, force: bool) -> Pair | PostResult:
         """The post ready for the engine, or its result: up to date, skipped, or failed."""
         try:
             return self._prepare(path, force)
         except Alias as exc:  # not a failure: the post itself is translated
             return PostResult(path, status="skipped", flags=[Flag(1, "alias", exc.message)])
         except Exception as exc:  # one post's failure, a bug included, must not cost the others theirs
-            error = _internal(exc)
+            error = internal_error(exc)
             status: Status = "needs-merge" if isinstance(error, NeedsMerge) else "failed"
             return PostResult(path, self.output_path(path), status=status, error=error.located(path))
 
-    def _prepare(self, path: Path, force: bool) -> _Prepared | PostResult:
+    def _prepare(self, path: Path, force: bool) -> Pair | PostResult:
         sources = self._sources or Tree.at(self.settings.path(self.settings.source_dir))
         relative, raw = sources.read(path)  # regular files inside the tree only
         output = self.target.checked_edition_path(path, relative, self._output_root)
@@ -213,14 +189,14 @@ class Translator:
             previous = adopt(self._reader, units, output)
         result.flags.extend(reuse(units, previous, self.memory, post))
         result.segments = len(units)
-        return _Prepared(post, output, relative, state_file, result, units, edition_sha)
+        return Pair(post, output, relative, state_file, result, units, edition_sha)
 
     def _key(self, protected: Protected) -> str:
         """The cache key; the glossary scan (an XML parse) only when there are terms to find."""
         terms = self.glossary.terms_in(prose_of(protected.xml)) if self.glossary.terms else []
         return cache_key(self._engine_settings, terms, protected.xml)
 
-    def _look_up(self, prepared: _Prepared, missing: dict[str, Segment], retry_flagged: bool) -> None:
+    def _look_up(self, prepared: Pair, missing: dict[str, Segment], retry_flagged: bool) -> None:
         result = prepared.result
         for unit in prepared.units:
             if unit.fixed is not None:
@@ -264,11 +240,11 @@ class Translator:
                 try:
                     self._finish(prepared, checked)
                 except Exception as exc:  # a bug in one post must not cost the others their editions
-                    prepared.result.status, prepared.result.error = "failed", _internal(exc).located(prepared.post.path)
+                    prepared.result.status, prepared.result.error = "failed", internal_error(exc).located(prepared.post.path)
             prepared.release()
             done(prepared.result)
 
-    def _english(self, prepared: _Prepared, unit: Unit, checked: dict[str, qa.Answer]) -> tuple[str, bool]:
+    def _english(self, prepared: Pair, unit: Unit, checked: dict[str, qa.Answer]) -> tuple[str, bool]:
         """A unit's English, and whether it is usable (an unusable answer gives the source)."""
         if unit.fixed is not None:
             return unit.fixed, True
@@ -280,35 +256,22 @@ class Translator:
         flags.extend(qa.term_flags(self.glossary, unit.segment, translated, line))
         return text, usable
 
-    def _finish(self, prepared: _Prepared, checked: dict[str, qa.Answer]) -> None:
+    def _finish(self, prepared: Pair, checked: dict[str, qa.Answer]) -> None:
         post, result = prepared.post, prepared.result
-        body_edits: list[tuple[int, int, str]] = []
-        field_edits: list[tuple[frontmatter.Field, str]] = []
-        records: list[SegmentRecord] = []
-        field_records: list[SegmentRecord] = []
+        draft = edition.Draft()
         for unit in prepared.units:
             text, usable = self._english(prepared, unit, checked)
             line = unit.line(post)
-            review = any(f.code == "needs-review" and f.line == line for f in result.flags)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
-            # A segment that kept its source because the answer was unusable has no reuse key:
-            # later runs go back to the cache (no charge) or, with --retry-flagged, the engine.
-            record = SegmentRecord(unit.reuse_key if usable else "", unit.source_hash, short_hash(text), unit.origin, unit.field_name, review)
-            if unit.fm_field is not None:
-                field_edits.append((unit.fm_field, text))
-                field_records.append(record)
-            else:
-                body_edits.append((unit.segment.start, unit.segment.end, text))
-                records.append(record)
-        added = self._added_keys(post, [text for _, _, text in body_edits])
-        data = edition.render(post, body_edits, field_edits, added)
-        state = self._state(prepared, source_hash(data), tuple(records + field_records))
+            draft.add(unit, text, usable, review=any(f.code == "needs-review" and f.line == line for f in result.flags))
+        data = edition.render(post, draft.body_edits, draft.field_edits, edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates))
+        state = self._state(prepared, source_hash(data), draft.records)
         changed = prepared.previous_sha != state.edition_sha256
         edition.commit(prepared.state_file, state, prepared.output, data, changed)
         result.status = "written" if changed else "unchanged"
 
-    def _state(self, prepared: _Prepared, new_sha: str, segments: tuple[SegmentRecord, ...]) -> PostState:
+    def _state(self, prepared: Pair, new_sha: str, segments: tuple[SegmentRecord, ...]) -> PostState:
         return PostState(
             source=prepared.relative.as_posix(),
             edition=prepared.output.as_posix(),
@@ -320,18 +283,7 @@ class Translator:
             engine=self.settings.engine,
         )
 
-    def _added_keys(self, post: Post, english: list[str]) -> dict[str, str | int]:
-        """The keys the edition gets at the end of its front matter: `lang`, `ref`, and a
-        reading time derived from the English when the source declares one."""
-        if post.front_matter is None:
-            return {}
-        added: dict[str, str | int] = {self.settings.lang_key: self.target.lang_value, self.settings.ref_key: post.path.stem}
-        key = self.settings.reading_time_key
-        if self.engine.translates and isinstance(frontmatter.read_values(post.front_matter, post.path).get(key), (int, float)):
-            added[key] = edition.reading_minutes(english, self.settings.words_per_minute)
-        return added
-
-    def _answer_text(self, prepared: _Prepared, checked: dict[str, qa.Answer], key: str) -> str | None:
+    def _answer_text(self, prepared: Pair, checked: dict[str, qa.Answer], key: str) -> str | None:
         """The English for one key: found before the flush, fresh from the engine (as the
         flush's check already read it from the cache), or from the cache."""
         found = prepared.translations.get(key)

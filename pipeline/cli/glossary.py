@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.common import App, ConfigOption, PathsArgument, err, expand_paths, fail, load_term_base, out, settings_from
+from pipeline.cli.common import App, ConfigOption, err, expand_paths, fail, load_term_base, out, settings_from
 from rich.markup import escape
 
 from pipeline.errors import InputError, PipelineError

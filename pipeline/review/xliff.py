@@ -54,9 +54,10 @@ from pipeline.errors import InputError, PipelineError, StructureError
 from pipeline.glossary import Glossary
 from pipeline.inline import Element, Protected, protect_plain, protected_literal, restore
 from pipeline.memory import MEMORY_FILE, TranslationMemory
-from pipeline.post import Post, parse_post, read_post, source_hash, write_atomic
-from pipeline.segment import Segment, splice, split_post
-from pipeline.state import PostState, SegmentRecord, complete_write, load_state, save_state, short_hash, state_path
+from pipeline.edition import commit, render
+from pipeline.post import Post, parse_post, read_post, source_hash
+from pipeline.segment import Segment, split_post
+from pipeline.state import PostState, SegmentRecord, load_state, short_hash, state_path
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -835,11 +836,7 @@ def _verify_and_apply(
             body_edits.append((en.segment.start, en.segment.end, change.text))
         elif en.fm_field is not None:
             field_edits.append((en.fm_field, change.text))
-    text = edition.text[: edition.body_start] + splice(edition.body, body_edits)
-    if field_edits and edition.front_matter is not None:
-        fm = edition.front_matter
-        text = text[: fm.start] + frontmatter.edit(fm, field_edits, {}, edition.newline) + text[fm.end :]
-    data = edition.with_text(text)
+    data = render(edition, body_edits, field_edits, {})
     check = parse_post(loaded.edition_path, data)
     body, fields = texts_of(check, settings, glossary)
     written = {t.where: (t.segment.source if t.segment is not None else t.protected.joined) for t in body + list(fields.values())}
@@ -881,7 +878,4 @@ def _verify_and_apply(
     if dry_run:
         return
     memory.save()
-    save_state(state_path(settings, loaded.relative), state)
-    if new_sha != old_sha:
-        write_atomic(loaded.edition_path, data)
-        complete_write(state_path(settings, loaded.relative), state)
+    commit(state_path(settings, loaded.relative), state, loaded.edition_path, data, new_sha != old_sha)
