@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.config import Settings
+from pipeline.engines import engine_spec
 from pipeline.errors import InputError
 from pipeline.glossary import Glossary
 from pipeline.post import read_regular, source_hash, write_atomic
@@ -61,14 +62,17 @@ _HEAD_FIELDS = tuple(f.name for f in fields(PostState) if f.name != "segments")
 
 
 def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
-    """Everything that changes an edition besides its source: engine options and term base."""
+    """Everything that changes an edition besides its source: engine options and term base.
+
+    The engine's options come from its registry entry, so an engine's model or style
+    setting makes every edition it wrote stale when it changes."""
     payload = {
         "engine": settings.engine,
         "languages": [settings.source_lang, settings.target_lang],
-        "deepl": [settings.model_type, settings.formality, settings.tag_handling_version],
         "front_matter": [list(settings.translate_keys), settings.lang_key, settings.lang_value, settings.ref_key],
         "glossary": [(e.kind, e.source, e.target) for e in glossary.entries],
         "markdown": settings.dialect,
+        **engine_spec(settings.engine).options(settings),  # what the engine's own settings change
     }
     return short_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False))
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from pipeline.config import Settings, Target, load_settings, replace
+from pipeline.engines import ENGINES, engine_names
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import Glossary, load_glossary
 
@@ -53,9 +54,24 @@ class App(typer.Typer):
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+def _known_engine(name: str | None) -> str | None:
+    """`--engine` checked against the registry when the command runs (an engine registered
+    after import, a plug-in or a test's, is accepted too)."""
+    if name is not None and name not in engine_names():
+        raise typer.BadParameter(f"unknown engine {name!r}: choose {', '.join(engine_names())}")
+    return name
+
+
 EngineOption = Annotated[
     Optional[str],
-    typer.Option("--engine", "-e", metavar="NAME", help="deepl | pseudo (offline, marks text) | identity (offline, copies).", show_default="deepl"),
+    typer.Option(
+        "--engine",
+        "-e",
+        metavar="NAME",
+        callback=_known_engine,
+        help=" | ".join(f"{s.name} ({s.summary})" for s in ENGINES.values()) + ".",
+        show_default="deepl",
+    ),
 ]
 TargetOption = Annotated[Optional[Target], typer.Option("--to", case_sensitive=False, help="Target language.", show_default="EN-US")]
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Settings file (default: pipeline.toml at the project root); its paths are relative to the project root.")]

@@ -34,9 +34,8 @@ from pipeline.cli.common import (
     settings_from,
 )
 from pipeline.config import Settings
-from pipeline.engines import Engine, create_engine, deepl_engine
-from pipeline.engines.deepl import DeepLEngine
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.engines import Engine, GlossaryEngine, Setup, build_engine, engine_spec
+from pipeline.errors import PipelineError
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
 from pipeline.post import remove_stale_temp_files, write_atomic
 from pipeline.memory import MemoryEntry
@@ -49,19 +48,10 @@ from pipeline.survey import shard as select_shard
 
 
 def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engine:
-    """The engine the settings name; for DeepL the key comes from the environment only."""
-    if settings.engine == "pseudo":
-        return create_engine("pseudo", terms=glossary.terms)
-    if settings.engine != "deepl":
-        return create_engine(settings.engine)
-    key = os.environ.get("DEEPL_AUTH_KEY", "").strip()
-    if not key and need_key:
-        raise fail(
-            ConfigError("DEEPL_AUTH_KEY is not set: export your DeepL API key, or run with --engine pseudo for a keyless trial")
-        )
+    """The engine the settings name, built by its registry entry (keys from the environment only)."""
     try:
-        return deepl_engine(settings, auth_key=key or "dry-run", server_url=os.environ.get("DEEPL_SERVER_URL") or None)
-    except PipelineError as exc:  # a key that cannot be one: refused before any request
+        return build_engine(Setup(settings, glossary.terms, os.environ, need_key))
+    except PipelineError as exc:  # no key, or a key that cannot be one: refused before any request
         raise fail(exc) from exc
 
 
@@ -95,8 +85,10 @@ def translate(
     settings = settings_from(
         config, engine=engine, target_lang=to.upper() if to else None, jobs=jobs, cache_dir=cache_dir
     )
-    if settings.engine not in ("deepl", "pseudo", "identity"):
-        raise fail(ConfigError(f"unknown engine {settings.engine!r}: choose deepl, pseudo or identity"))
+    try:
+        spec = engine_spec(settings.engine)
+    except PipelineError as exc:
+        raise fail(exc) from exc
     glossary = load_term_base(settings)
     the_engine = make_engine(settings, need_key=not dry_run, glossary=glossary)
     posts = expand_paths(settings, paths)
@@ -112,7 +104,7 @@ def translate(
         err.print("nothing to translate: no posts found")
         _write_reports(RunReport(dry_run=dry_run), settings, report_file, summary_file, last_run=False)  # a CI shard with no posts still reports
         raise typer.Exit(0)
-    if isinstance(the_engine, DeepLEngine) and not dry_run:
+    if spec.glossary and isinstance(the_engine, GlossaryEngine) and not dry_run:
         try:
             the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
         except PipelineError as exc:
