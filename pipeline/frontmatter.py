@@ -57,7 +57,7 @@ def read_values(block: FrontMatterBlock, path: Path) -> dict[str, Any]:
         context = getattr(exc, "context", None)
         if "end of stream" in problem and getattr(exc, "context_mark", None) is not None:
             # an unclosed quote or bracket: where it opened is what the author must fix
-            mark = exc.context_mark  # type: ignore[attr-defined]
+            mark = exc.context_mark  # type: ignore[attr-defined]  # checked with getattr just above
             problem = f"{context} that is never closed" if context else problem
         line = block.first_line + mark.line if mark is not None else block.first_line
         if "python/" in str(exc):
@@ -283,7 +283,7 @@ def _plain_is_safe(value: str, in_flow: bool) -> bool:
     if value != value.strip() or (in_flow and any(c in value for c in ",[]{}")):
         return False
     try:
-        return yaml.safe_load(f"k: {value}") == {"k": value}
+        return bool(yaml.safe_load(f"k: {value}") == {"k": value})
     except yaml.YAMLError:
         return False
 
@@ -423,7 +423,7 @@ def _toml_string(value: str | int, style: str, original: str) -> str:
         return str(value)
     lead = ""
     if style in ('"""', "'''"):
-        lead = re.match(r"(?:'''|\"\"\")(\r\n|\n)?", original).group(1) or ""  # type: ignore[union-attr]
+        lead = re.match(r"(?:'''|\"\"\")(\r\n|\n)?", original).group(1) or ""  # type: ignore[union-attr]  # style says the value opens with the quotes
     if style == "'" and not re.search(r"['\r\n]", value) and not _TOML_CONTROL.search(value):
         return f"'{value}'"
     if style == "'''" and "'''" not in value and not value.endswith("'") and not _TOML_CONTROL.search(value):

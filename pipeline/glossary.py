@@ -202,7 +202,7 @@ def _entry(row: list[str], path: Path, number: int) -> Entry:
         target = source
     elif not target:
         raise GlossaryError(f"empty English target for {source!r}", path=path, line=number)
-    return Entry(kind, source, target, note, path, number)  # type: ignore[arg-type]
+    return Entry(kind, source, target, note, path, number)  # type: ignore[arg-type]  # kind checked against KINDS above
 
 
 def _duplicates(entries: list[Entry]) -> list[GlossaryError]:

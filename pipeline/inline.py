@@ -190,10 +190,10 @@ class _Builder:
         ident = next(reversed(self.elements), None)
         element = self.elements.get(ident) if ident is not None else None
         if element is not None and element.kind == "pair" and last == f"</{element.tag}>" and element.close:
-            self.elements[ident] = Element("pair", element.tag, element.open, element.close + source)  # type: ignore[index]
+            self.elements[ident] = Element("pair", element.tag, element.open, element.close + source)  # type: ignore[index]  # ident is not None when element is
             self.md.append(source)
         elif element is not None and element.kind == "keep" and last.startswith(f'<{KEEP_TAG} id="{ident}"'):
-            self.elements[ident] = Element("keep", KEEP_TAG, element.open + source)  # type: ignore[index]
+            self.elements[ident] = Element("keep", KEEP_TAG, element.open + source)  # type: ignore[index]  # ident is not None when element is
             self.md.append(source)
         else:
             self.protect(source)

@@ -8,6 +8,7 @@ like Markdown), and an inline rule for tags inside prose.
 
 from __future__ import annotations
 
+from typing import Any
 import re
 from functools import cache, lru_cache
 
@@ -152,7 +153,7 @@ def parser(dialect: str = "commonmark") -> MarkdownIt:
     # A pure function of the URL (percent-encoding, punycode) and the costliest step of a
     # link; posts link the same pages over and over, and `inline.protect` re-runs the link
     # rule for every link it keeps, so each destination is normalised once.
-    md.normalizeLink = lru_cache(maxsize=4096)(md.normalizeLink)  # type: ignore[method-assign]
+    md.normalizeLink = lru_cache(maxsize=4096)(md.normalizeLink)  # type: ignore[method-assign]  # a pure function: caching it is safe
     return md
 
 
@@ -172,15 +173,15 @@ def renderer(dialect: str = "commonmark") -> MarkdownIt:
     return md
 
 
-def _original_token(content: str, env: dict) -> str:
+def _original_token(content: str, env: dict[str, Any]) -> str:
     masked = env.get("liquid")
-    return masked.unmask(content) if isinstance(masked, Masked) else content
+    return str(masked.unmask(content)) if isinstance(masked, Masked) else content
 
 
 def render(markdown: str, dialect: str = "commonmark") -> str:
     """HTML for `markdown` read as the site does: Liquid masked first, then the dialect."""
     masked = liquid.mask(markdown)
-    return renderer(dialect).render(masked.text, {"liquid": masked})
+    return str(renderer(dialect).render(masked.text, {"liquid": masked}))
 
 
 def normalize(text: str) -> str:

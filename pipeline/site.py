@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
@@ -236,7 +236,7 @@ def missing_dependency(output: str) -> str | None:
     return found.group(1) if found else None
 
 
-def read_site_config(site_dir: Path) -> dict:
+def read_site_config(site_dir: Path) -> dict[str, Any]:
     """_config.yml as a dict: baseurl and url decide which links are internal."""
     config_path = site_dir / "_config.yml"
     if not config_path.is_file():
@@ -623,7 +623,7 @@ def _context(text: str, start: int, end: int, width: int = 20) -> str:
 # Front matter of the sources
 
 
-def front_matter(path: Path) -> dict | None:
+def front_matter(path: Path) -> dict[str, Any] | None:
     """The YAML front matter of a post as a dict; None when it is missing or not YAML.
     A byte order mark is no reason to miss it: Jekyll reads such a post as any other."""
     text = path.read_text(encoding="utf-8-sig", errors="replace")

@@ -4,7 +4,7 @@ the term base, the posts named on the command line, and the run lock."""
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -20,8 +20,10 @@ from pipeline.config import Settings, Target, load_settings, replace
 from pipeline.engines import ENGINES, engine_names
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import Glossary, load_glossary
+from pipeline.target import check_override
 
 LOCK_FILE = ".pipeline.lock"
+CommandFunction = Callable[..., Any]
 
 def _flags_without_type(params: list[Any]) -> list[Any]:
     """Typer shows every option's type (`<bool>`) in help, even a flag's that takes no value."""
@@ -35,6 +37,14 @@ class _Command(TyperCommand):
     def get_params(self, ctx: click.Context) -> list[Any]:
         return _flags_without_type(super().get_params(ctx))
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """The one place a pipeline error becomes output: one line on stderr, and the exit
+        code its class carries. Commands read as straight-line code."""
+        try:
+            return super().invoke(ctx)
+        except PipelineError as exc:
+            raise fail(exc) from exc
+
 
 class _Group(TyperGroup):
     def get_params(self, ctx: click.Context) -> list[Any]:
@@ -47,7 +57,7 @@ class App(typer.Typer):
     def __init__(self, **options: Any) -> None:
         super().__init__(cls=_Group, **options)
 
-    def command(self, *args: Any, **options: Any) -> Any:
+    def command(self, *args: Any, **options: Any) -> Callable[[CommandFunction], CommandFunction]:  # type: ignore[override]  # passes every option on, adding only cls
         return super().command(*args, cls=_Command, **options)
 
 
@@ -87,18 +97,16 @@ def fail(exc: PipelineError) -> typer.Exit:
     return typer.Exit(exc.exit_code)
 
 
-def settings_from(config: Path | None, **overrides: object) -> Settings:
-    try:
-        return replace(load_settings(config), **overrides)
-    except PipelineError as exc:
-        raise fail(exc) from exc
+def settings_from(config: Path | None, to: str | None = None, **overrides: object) -> Settings:
+    """The settings with the command line's overrides; `--to` must name the configured
+    target (see `pipeline.target.check_override`)."""
+    settings = load_settings(config)
+    check_override(settings, to)
+    return replace(settings, **overrides)
 
 
 def load_term_base(settings: Settings) -> Glossary:
-    try:
-        return load_glossary(settings.path(settings.glossary_dir))
-    except PipelineError as exc:
-        raise fail(exc) from exc
+    return load_glossary(settings.path(settings.glossary_dir))
 
 
 def expand_paths(settings: Settings, paths: list[str] | None, must_exist: bool = False) -> list[Path]:
@@ -109,7 +117,7 @@ def expand_paths(settings: Settings, paths: list[str] | None, must_exist: bool =
     if not paths:
         source = settings.path(settings.source_dir)
         if not source.is_dir():
-            raise fail(ConfigError(f"source folder {source} does not exist (set paths.source in pipeline.toml)"))
+            raise ConfigError(f"source folder {source} does not exist (set paths.source in pipeline.toml)")
         return sorted(source.rglob("*.md"))
     found: list[Path] = []
     for arg in paths:
@@ -119,7 +127,7 @@ def expand_paths(settings: Settings, paths: list[str] | None, must_exist: bool =
         elif any(c in arg for c in "*?["):
             found.extend(sorted(Path(p) for p in glob.glob(arg, recursive=True)))
         elif must_exist and not path.is_file():
-            raise fail(ConfigError(f"no such post: {arg}"))
+            raise ConfigError(f"no such post: {arg}")
         else:
             found.append(path)
     return list(dict.fromkeys(found))

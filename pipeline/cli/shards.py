@@ -14,8 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import ConfigOption, fail, out, run_lock, settings_from
-from pipeline.errors import PipelineError
+from pipeline.cli.common import ConfigOption, out, run_lock, settings_from
 from pipeline.post import write_atomic
 from pipeline.report import LAST_RUN, summary_markdown
 from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
@@ -37,12 +36,9 @@ def merge_shards(
     The combined report is also kept as the last run, for `pipeline review`."""
     settings = settings_from(config)
     with run_lock(settings):
-        try:
-            shards = [load_shard(folder, settings) for folder in folders]
-            merge = plan(settings, shards)
-            apply(merge)
-        except PipelineError as exc:
-            raise fail(exc) from exc
+        shards = [load_shard(folder, settings) for folder in folders]
+        merge = plan(settings, shards)
+        apply(merge)
     report = rooted(merge.report, settings)
     as_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     write_atomic(settings.path(settings.cache_dir) / LAST_RUN, as_json)

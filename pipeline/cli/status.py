@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import ConfigOption, EngineOption, PathsArgument, TargetOption, expand_paths, fail, load_term_base, out, settings_from
-from pipeline.errors import PipelineError
+from pipeline.cli.common import ConfigOption, EngineOption, PathsArgument, TargetOption, expand_paths, load_term_base, out, settings_from
 from pipeline.state import State, TreeStatus
 from pipeline.survey import survey
 
@@ -75,11 +74,8 @@ def check(
 
 
 def _survey(config: Path | None, paths: list[str] | None, engine: str | None, to: str | None) -> TreeStatus:
-    settings = settings_from(config, engine=engine, target_lang=to.upper() if to else None)
+    settings = settings_from(config, to=to, engine=engine)
     glossary = load_term_base(settings)
-    try:
-        return survey(settings, glossary, expand_paths(settings, paths))
-    except PipelineError as exc:
-        raise fail(exc) from exc
+    return survey(settings, glossary, expand_paths(settings, paths))
 
 

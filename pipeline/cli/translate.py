@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
@@ -35,7 +35,6 @@ from pipeline.cli.common import (
 )
 from pipeline.config import Settings
 from pipeline.engines import Engine, GlossaryEngine, Setup, build_engine, engine_spec
-from pipeline.errors import PipelineError
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
 from pipeline.post import remove_stale_temp_files, write_atomic
 from pipeline.memory import MemoryEntry
@@ -49,10 +48,7 @@ from pipeline.survey import shard as select_shard
 
 def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engine:
     """The engine the settings name, built by its registry entry (keys from the environment only)."""
-    try:
-        return build_engine(Setup(settings, glossary.terms, os.environ, need_key))
-    except PipelineError as exc:  # no key, or a key that cannot be one: refused before any request
-        raise fail(exc) from exc
+    return build_engine(Setup(settings, glossary.terms, os.environ, need_key))
 
 
 def translate(
@@ -82,21 +78,13 @@ def translate(
 
     Exit codes: 0 done · 1 some posts failed or need a manual merge (the others are written) ·
     2 configuration, glossary or key · 3 DeepL quota exceeded · 4 DeepL unreachable · 130 interrupted."""
-    settings = settings_from(
-        config, engine=engine, target_lang=to.upper() if to else None, jobs=jobs, cache_dir=cache_dir
-    )
-    try:
-        spec = engine_spec(settings.engine)
-    except PipelineError as exc:
-        raise fail(exc) from exc
+    settings = settings_from(config, to=to, engine=engine, jobs=jobs, cache_dir=cache_dir)
+    spec = engine_spec(settings.engine)
     glossary = load_term_base(settings)
     the_engine = make_engine(settings, need_key=not dry_run, glossary=glossary)
     posts = expand_paths(settings, paths)
     if shard:
-        try:
-            posts = select_shard(posts, *parse_shard(shard))
-        except PipelineError as exc:
-            raise fail(exc) from exc
+        posts = select_shard(posts, *parse_shard(shard))
     if prune:
         for path in prune_orphans(settings, orphans(settings), dry_run=dry_run):
             out.print(f"{'would prune' if dry_run else 'pruned'} {escape(str(path))}")
@@ -105,10 +93,7 @@ def translate(
         _write_reports(RunReport(dry_run=dry_run), settings, report_file, summary_file, last_run=False)  # a CI shard with no posts still reports
         raise typer.Exit(0)
     if spec.glossary and isinstance(the_engine, GlossaryEngine) and not dry_run:
-        try:
-            the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
-        except PipelineError as exc:
-            raise fail(exc) from exc
+        the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
     with run_lock(settings):
         if not dry_run:
             for temp in remove_stale_temp_files(settings.path(settings.output_dir), settings.path(settings.state_dir)):
@@ -214,7 +199,7 @@ class _progress:
         self.total = total
         self.bar: Progress | None = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Callable[[PostResult], None]:
         if self.total < 2:
             return lambda result: None
         self.bar = Progress(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import threading
 import unicodedata
-from collections.abc import Mapping, Sequence
-from typing import Required, TypedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Required, TypedDict, TypeVar
 from urllib.parse import quote, quote_plus
 
 import deepl
@@ -20,6 +20,7 @@ from pipeline.engines import EngineResult, Limits
 from pipeline.errors import AnswerError, AuthenticationError, ConfigError, EngineError, QuotaExceededError
 from pipeline.inline import KEEP_TAG
 
+_T = TypeVar("_T")
 INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
 
 
@@ -168,7 +169,7 @@ class DeepLEngine:
     def delete_glossary(self, glossary_id: str) -> None:
         self._call(lambda t: t.delete_glossary(glossary_id))
 
-    def _call(self, fn):  # type: ignore[no-untyped-def]
+    def _call(self, fn: Callable[[deepl.Translator], _T]) -> _T:
         try:
             return fn(self.translator())
         except deepl.AuthorizationException as exc:

@@ -25,7 +25,7 @@ _PUNCTUATION = str.maketrans({"「": '"', "」": '"', "『": '"', "』": '"', "�
 def _kakasi() -> Any:
     import pykakasi
 
-    return pykakasi.kakasi()
+    return pykakasi.kakasi()  # type: ignore[no-untyped-call]  # pykakasi ships no type hints
 
 
 def _romanise(line: str) -> str:
