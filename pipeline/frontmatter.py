@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import tomlkit
@@ -350,56 +351,86 @@ def _toml_line_end(text: str, pos: int) -> int:
     return m.end()
 
 
-def _toml_value(text: str, pos: int) -> tuple[int, list[tuple[int, int]]]:
-    """End of the TOML value at `pos`, and the spans of its elements when it is an array."""
-    for quote in ('"""', "'''"):
-        if text.startswith(quote, pos):
-            i = pos + 3
-            while True:
-                j = text.find(quote, i)
-                if j < 0:
-                    raise ValueError("unclosed multi-line string")
-                if quote == '"""' and _escaped(text, j):
-                    i = j + 1
-                    continue
-                end = j + 3
-                while end < len(text) and text[end] == quote[0] and end - j < 5:
-                    end += 1  # up to two quotes may end the content right before the delimiter
-                return end, []
-    if text.startswith('"', pos):
-        i = pos + 1
-        while i < len(text) and text[i] not in '"\r\n':
-            i += 2 if text[i] == "\\" else 1
-        if i >= len(text) or text[i] != '"':
-            raise ValueError("unclosed string")
-        return i + 1, []
-    if text.startswith("'", pos):
-        end = text.find("'", pos + 1)
-        if end < 0:
-            raise ValueError("unclosed string")
-        return end + 1, []
-    if text.startswith(("[", "{"), pos):
-        closer = "]" if text[pos] == "[" else "}"
-        elements: list[tuple[int, int]] = []
-        i = _toml_skip_blank(text, pos + 1)
-        while i < len(text) and text[i] != closer:
-            if closer == "}":
-                m = _TOML_KEY.match(text, i)
-                if m is None:
-                    raise ValueError("inline table key not followed")
-                i = m.end()
-            end, _ = _toml_value(text, i)
-            elements.append((i, end))
-            i = _toml_skip_blank(text, end)
-            if i < len(text) and text[i] == ",":
-                i = _toml_skip_blank(text, i + 1)
-        if i >= len(text):
-            raise ValueError("unclosed array or inline table")
-        return i + 1, elements
+_Span = tuple[int, list[tuple[int, int]]]  # a value's end, and its elements' spans (arrays)
+
+
+def _toml_multiline(text: str, pos: int) -> _Span:
+    quote = text[pos : pos + 3]
+    i = pos + 3
+    while True:
+        j = text.find(quote, i)
+        if j < 0:
+            raise ValueError("unclosed multi-line string")
+        if quote == '"""' and _escaped(text, j):
+            i = j + 1
+            continue
+        end = j + 3
+        while end < len(text) and text[end] == quote[0] and end - j < 5:
+            end += 1  # up to two quotes may end the content right before the delimiter
+        return end, []
+
+
+def _toml_basic_end(text: str, pos: int) -> _Span:
+    i = pos + 1
+    while i < len(text) and text[i] not in '"\r\n':
+        i += 2 if text[i] == "\\" else 1
+    if i >= len(text) or text[i] != '"':
+        raise ValueError("unclosed string")
+    return i + 1, []
+
+
+def _toml_literal_end(text: str, pos: int) -> _Span:
+    end = text.find("'", pos + 1)
+    if end < 0:
+        raise ValueError("unclosed string")
+    return end + 1, []
+
+
+def _toml_container(text: str, pos: int) -> _Span:
+    """An array or inline table: its elements' spans (an inline table's values)."""
+    closer = "]" if text[pos] == "[" else "}"
+    elements: list[tuple[int, int]] = []
+    i = _toml_skip_blank(text, pos + 1)
+    while i < len(text) and text[i] != closer:
+        if closer == "}":
+            m = _TOML_KEY.match(text, i)
+            if m is None:
+                raise ValueError("inline table key not followed")
+            i = m.end()
+        end, _ = _toml_value(text, i)
+        elements.append((i, end))
+        i = _toml_skip_blank(text, end)
+        if i < len(text) and text[i] == ",":
+            i = _toml_skip_blank(text, i + 1)
+    if i >= len(text):
+        raise ValueError("unclosed array or inline table")
+    return i + 1, elements
+
+
+def _toml_scalar(text: str, pos: int) -> _Span:
     m = _TOML_SCALAR.match(text, pos)
     if m is None or m.end() == pos:
         raise ValueError(f"value not followed at offset {pos}")
     return m.end(), []
+
+
+# How a TOML value starts → where it ends; longest opening first.
+_TOML_VALUES: tuple[tuple[str, Callable[[str, int], _Span]], ...] = (
+    ('"""', _toml_multiline),
+    ("'''", _toml_multiline),
+    ('"', _toml_basic_end),
+    ("'", _toml_literal_end),
+    ("[", _toml_container),
+    ("{", _toml_container),
+)
+
+
+def _toml_value(text: str, pos: int) -> _Span:
+    """End of the TOML value at `pos`, and the spans of its elements when it is an array."""
+    for opening, handler in _TOML_VALUES:
+        if text.startswith(opening, pos):
+            return handler(text, pos)
+    return _toml_scalar(text, pos)
 
 
 def _escaped(text: str, pos: int) -> bool:

@@ -7,17 +7,18 @@ the front matter, and the language code the engine is asked for. English is the 
 configured target today; a second one is a second `Target` built from configuration, and
 nothing that takes a `Target` changes.
 
-A target owns its output folder: `--to EN-GB` on a tree configured for EN-US would
-rewrite the EN-US editions in place, so `check_override` refuses it (see the README).
+A target owns its output folder: `--to EN-GB` on a tree configured for EN-US writes to
+folders of its own (`retarget`), never over the EN-US editions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.errors import ConfigError, InputError
+from pipeline.errors import InputError
 from pipeline.memory import MEMORY_FILE, TranslationMemory
 
 
@@ -69,13 +70,19 @@ class Target:
         return output
 
 
-def check_override(settings: Settings, to: str | None) -> None:
-    """Refuse a `--to` that differs from the configured target: its editions would replace
-    the configured language's in the same output folder, silently."""
+def retarget(settings: Settings, to: str | None) -> Settings:
+    """The settings for `--to`: the configured target's as they are; another target's with
+    folders of its own, so its editions never replace the configured language's. For
+    `--to EN-GB` on a tree configured for EN-US (`content/en`, `translations/`), that is
+    `content/en-gb` and `translations/en-gb/` (its own state, memory and run lock), and
+    `lang: en-gb` in its editions."""
     if to is None or to.upper() == settings.target_lang.upper():
-        return
-    raise ConfigError(
-        f"--to {to.upper()}: {settings.output_dir.as_posix()} holds the {settings.target_lang.upper()} editions "
-        f"(translate.target_lang); writing {to.upper()} there would replace them. Set translate.target_lang = "
-        f'"{to.upper()}" in pipeline.toml to switch the editions to it'
+        return settings
+    code = to.lower()
+    return dataclasses.replace(
+        settings,
+        target_lang=to.upper(),
+        output_dir=settings.output_dir.parent / code,
+        state_dir=settings.state_dir / code,
+        lang_value=code,
     )

@@ -3,6 +3,7 @@ the term base, the posts named on the command line, and the run lock."""
 
 from __future__ import annotations
 
+import functools
 import glob
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from pipeline.config import Settings, Target, load_settings, replace
 from pipeline.engines import ENGINES, engine_names
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import Glossary, load_glossary
-from pipeline.target import check_override
+from pipeline.target import retarget
 
 LOCK_FILE = ".pipeline.lock"
 CommandFunction = Callable[..., Any]
@@ -37,13 +38,6 @@ class _Command(TyperCommand):
     def get_params(self, ctx: click.Context) -> list[Any]:
         return _flags_without_type(super().get_params(ctx))
 
-    def invoke(self, ctx: click.Context) -> Any:
-        """The one place a pipeline error becomes output: one line on stderr, and the exit
-        code its class carries. Commands read as straight-line code."""
-        try:
-            return super().invoke(ctx)
-        except PipelineError as exc:
-            raise fail(exc) from exc
 
 
 class _Group(TyperGroup):
@@ -91,6 +85,22 @@ PathsArgument = Annotated[
 ]
 
 
+def edge(command: CommandFunction) -> CommandFunction:
+    """The one place a pipeline error becomes output, wrapped around every command: one
+    line on stderr and the exit code the error's class carries, so commands read as
+    straight-line code. (A decorator rather than the command class, so the commands behave
+    the same on any Typer app that registers them.)"""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PipelineError as exc:
+            raise fail(exc) from exc
+
+    return run
+
+
 def fail(exc: PipelineError) -> typer.Exit:
     """Print the one-line error and return the exit to raise (its code says what kind)."""
     err.print(f"[red]error:[/red] {escape(str(exc))}")
@@ -98,11 +108,9 @@ def fail(exc: PipelineError) -> typer.Exit:
 
 
 def settings_from(config: Path | None, to: str | None = None, **overrides: object) -> Settings:
-    """The settings with the command line's overrides; `--to` must name the configured
-    target (see `pipeline.target.check_override`)."""
-    settings = load_settings(config)
-    check_override(settings, to)
-    return replace(settings, **overrides)
+    """The settings with the command line's overrides; `--to` another language than the
+    configured one gives that target's own folders (`pipeline.target.retarget`)."""
+    return replace(retarget(load_settings(config), to), **overrides)
 
 
 def load_term_base(settings: Settings) -> Glossary:

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.common import App, ConfigOption, err, expand_paths, load_term_base, out, settings_from
+from pipeline.cli.common import edge, App, ConfigOption, err, expand_paths, load_term_base, out, settings_from
 from rich.markup import escape
 
 from pipeline.errors import InputError
@@ -17,6 +17,7 @@ glossary_app = App(help="The term base in glossary/*.tsv: names, fixed terms, ta
 
 
 @glossary_app.command("check")
+@edge
 def glossary_check(
     paths: Annotated[Optional[list[str]], typer.Argument(help="Posts to list terms for (default: the whole source tree).", show_default=False)] = None,
     config: ConfigOption = None,

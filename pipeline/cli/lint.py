@@ -7,10 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.common import ConfigOption, err, out, settings_from
+from pipeline.cli.common import edge, ConfigOption, err, out, settings_from
 from pipeline.lint import lint_paths
 
 
+@edge
 def lint(
     paths: Annotated[
         Optional[list[Path]], typer.Argument(help="Posts or folders to check (default: the source folder, content/ja).", show_default=False)

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import ConfigOption, PathsArgument, err, expand_paths, load_term_base, out, run_lock, settings_from
+from pipeline.cli.common import edge, ConfigOption, PathsArgument, err, expand_paths, load_term_base, out, run_lock, settings_from
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
 from pipeline.glossary import Glossary
@@ -35,6 +35,7 @@ def _named(settings: Settings, paths: list[str]) -> list[Path]:
     return expand_paths(settings, paths, must_exist=True)
 
 
+@edge
 def review(
     paths: PathsArgument = None,
     since: Annotated[
@@ -78,6 +79,7 @@ def review(
     out.print(f"summary: {summary_path}")
 
 
+@edge
 def export(
     paths: PathsArgument = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE.xlf", help="Where to write the XLIFF file.", show_default="<cache>/review/export.xlf")] = None,
@@ -110,6 +112,7 @@ def export(
     out.print(f"exported {result.units} segment(s) of {result.posts} post(s) to {path}")
 
 
+@edge
 def import_(
     file: Annotated[Path, typer.Argument(metavar="FILE.xlf", help="An XLIFF file written by `pipeline export` and edited in a CAT tool.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and list what would change; write nothing.")] = False,

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import ConfigOption, out, run_lock, settings_from
+from pipeline.cli.common import edge, ConfigOption, out, run_lock, settings_from
 from pipeline.post import write_atomic
 from pipeline.report import LAST_RUN, summary_markdown
 from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
@@ -22,6 +22,7 @@ from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
 SHOWN = 30  # changed files listed by name; a first run over a big tree writes thousands
 
 
+@edge
 def merge_shards(
     folders: Annotated[list[Path], typer.Argument(help=f"One folder per shard: its artifact, laid out like the project root, with its {REPORT_FILE}.", show_default=False)],
     summary_file: Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write the shards' reports added up, as Markdown for the pull request.")] = None,

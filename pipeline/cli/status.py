@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import ConfigOption, EngineOption, PathsArgument, TargetOption, expand_paths, load_term_base, out, settings_from
+from pipeline.cli.common import edge, ConfigOption, EngineOption, PathsArgument, TargetOption, expand_paths, load_term_base, out, settings_from
 from pipeline.state import State, TreeStatus
 from pipeline.survey import survey
 
@@ -15,6 +15,7 @@ from pipeline.survey import survey
 STATES: tuple[State, ...] = ("new", "stale", "up-to-date", "edited", "needs-merge", "orphaned", "failed", "skipped")
 
 
+@edge
 def status(
     paths: PathsArgument = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -50,6 +51,7 @@ def status(
     )
 
 
+@edge
 def check(
     paths: PathsArgument = None,
     engine: EngineOption = None,

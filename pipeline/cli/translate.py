@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipeline.cache import TranslationCache
 from pipeline.cli.common import (
+    edge,
     ConfigOption,
     EngineOption,
     PathsArgument,
@@ -51,6 +52,7 @@ def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engin
     return build_engine(Setup(settings, glossary.terms, os.environ, need_key))
 
 
+@edge
 def translate(
     paths: PathsArgument = None,
     engine: EngineOption = None,

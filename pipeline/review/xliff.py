@@ -136,59 +136,99 @@ def english_stream(source: Protected, english: Protected) -> list[Tok]:
     the restorer added become plain characters again (import escapes them the same way).
     What matches nothing is English-only markup, carried with its Markdown.
     """
-    unused = list(source.elements)
+    stream = _EnglishStream(source)
+    for kind, ident, _ in _walk(english.xml):
+        if kind == "text":
+            stream.out.append(Tok("text", text=ident))
+            continue
+        el = english.elements.get(ident)
+        if el is not None:
+            _EVENTS[kind](stream, el)
+    out = _balance(stream.out, stream.extra_id)
+    out = _literal_runs(out, source, stream.unused)
+    return _merge([Tok("text", text=t.text) if t.kind == "esc" else t for t in out])
 
-    def take(match: Any) -> str | None:
-        for ident in unused:
-            if match(source.elements[ident]):
-                unused.remove(ident)
+
+class _EnglishStream:
+    """The tokens of one English segment as they are matched with its source's elements."""
+
+    def __init__(self, source: Protected) -> None:
+        self.source = source
+        self.unused = list(source.elements)
+        self.out: list[Tok] = []
+        self.stack: list[Tok] = []  # open tokens, to close them with the right id and markup
+        self.extra = 0
+
+    def take(self, match: Callable[[Element], bool]) -> str | None:
+        """The first unused source element that `match`es, now used."""
+        for ident in self.unused:
+            if match(self.source.elements[ident]):
+                self.unused.remove(ident)
                 return ident
         return None
 
-    out: list[Tok] = []
-    stack: list[Tok] = []  # open tokens, to close them with the right id and markup
-    extra = 0
+    def extra_id(self) -> str:
+        self.extra += 1
+        return f"e{self.extra}"
 
-    def extra_id() -> str:
-        nonlocal extra
-        extra += 1
-        return f"e{extra}"
+    def empty(self, sid: str | None, el: Element) -> None:
+        self.out.append(Tok("empty", sid, markup=el.open) if sid else Tok("xempty", self.extra_id(), markup=el.open))
 
-    for kind, ident, _ in _walk(english.xml):
-        if kind == "text":
-            out.append(Tok("text", text=ident))
-            continue
-        el = english.elements.get(ident)
-        if el is None:
-            continue
-        if kind == "open":
-            sid = take(lambda s: s.kind == "pair" and s.tag == el.tag and s.open == el.open and s.close == el.close)
-            tok = Tok("open", sid, markup=el.open) if sid else Tok("xopen", extra_id(), markup=el.open)
-            out.append(tok)
-            stack.append(Tok("close" if sid else "xclose", tok.id, markup=el.close))
-        elif kind == "close":
-            out.append(stack.pop())
-        elif el.kind == "keep" and _ESCAPE.match(el.open):
-            out.append(Tok("esc", text=el.open[1:], markup=el.open))
-        elif el.kind == "keep" and el.open in _HTML_PAIRS:
-            tag = _HTML_PAIRS[el.open]
-            sid = take(lambda s: s.kind == "pair" and s.tag == tag)
-            out.append(Tok("open", sid, markup=el.open) if sid else Tok("xempty", extra_id(), markup=el.open))
-        elif el.kind == "keep" and el.open in _HTML_CLOSERS:
-            tag = _HTML_CLOSERS[el.open]
-            opened = [t for t in out if t.kind == "open" and source.elements[t.id].tag == tag]
-            closed = {t.id for t in out if t.kind == "close"}
-            pending = [t for t in opened if t.id not in closed and t.markup in _HTML_PAIRS]
-            out.append(Tok("close", pending[-1].id, markup=el.open) if pending else Tok("xempty", extra_id(), markup=el.open))
-        elif el.kind == "literal":
-            sid = take(lambda s: s.kind == "literal" and protected_literal(s.open) == protected_literal(el.open))
-            out.append(Tok("empty", sid, markup=el.open) if sid else Tok("text", text=protected_literal(el.open)))
-        else:
-            sid = take(lambda s: s.kind == el.kind and s.tag == el.tag and s.open == el.open)
-            out.append(Tok("empty", sid, markup=el.open) if sid else Tok("xempty", extra_id(), markup=el.open))
-    out = _balance(out, extra_id)
-    out = _literal_runs(out, source, unused)
-    return _merge([Tok("text", text=t.text) if t.kind == "esc" else t for t in out])
+
+def _on_open(stream: _EnglishStream, el: Element) -> None:
+    sid = stream.take(lambda s: s.kind == "pair" and s.tag == el.tag and s.open == el.open and s.close == el.close)
+    tok = Tok("open", sid, markup=el.open) if sid else Tok("xopen", stream.extra_id(), markup=el.open)
+    stream.out.append(tok)
+    stream.stack.append(Tok("close" if sid else "xclose", tok.id, markup=el.close))
+
+
+def _on_close(stream: _EnglishStream, el: Element) -> None:
+    stream.out.append(stream.stack.pop())
+
+
+def _on_escape(stream: _EnglishStream, el: Element) -> None:
+    stream.out.append(Tok("esc", text=el.open[1:], markup=el.open))
+
+
+def _on_html_opener(stream: _EnglishStream, el: Element) -> None:
+    tag = _HTML_PAIRS[el.open]
+    sid = stream.take(lambda s: s.kind == "pair" and s.tag == tag)
+    stream.out.append(Tok("open", sid, markup=el.open) if sid else Tok("xempty", stream.extra_id(), markup=el.open))
+
+
+def _on_html_closer(stream: _EnglishStream, el: Element) -> None:
+    tag = _HTML_CLOSERS[el.open]
+    out = stream.out
+    opened = [t for t in out if t.kind == "open" and stream.source.elements[t.id].tag == tag]
+    closed = {t.id for t in out if t.kind == "close"}
+    pending = [t for t in opened if t.id not in closed and t.markup in _HTML_PAIRS]
+    out.append(Tok("close", pending[-1].id, markup=el.open) if pending else Tok("xempty", stream.extra_id(), markup=el.open))
+
+
+def _on_literal(stream: _EnglishStream, el: Element) -> None:
+    sid = stream.take(lambda s: s.kind == "literal" and protected_literal(s.open) == protected_literal(el.open))
+    stream.out.append(Tok("empty", sid, markup=el.open) if sid else Tok("text", text=protected_literal(el.open)))
+
+
+def _on_other(stream: _EnglishStream, el: Element) -> None:
+    stream.empty(stream.take(lambda s: s.kind == el.kind and s.tag == el.tag and s.open == el.open), el)
+
+
+# An empty English element: the first handler whose test accepts it.
+_EMPTY: tuple[tuple[Callable[[Element], bool], Callable[[_EnglishStream, Element], None]], ...] = (
+    (lambda el: el.kind == "keep" and bool(_ESCAPE.match(el.open)), _on_escape),
+    (lambda el: el.kind == "keep" and el.open in _HTML_PAIRS, _on_html_opener),
+    (lambda el: el.kind == "keep" and el.open in _HTML_CLOSERS, _on_html_closer),
+    (lambda el: el.kind == "literal", _on_literal),
+    (lambda el: True, _on_other),
+)
+
+
+def _on_empty(stream: _EnglishStream, el: Element) -> None:
+    next(handler for test, handler in _EMPTY if test(el))(stream, el)
+
+
+_EVENTS: dict[str, Callable[[_EnglishStream, Element], None]] = {"open": _on_open, "close": _on_close, "empty": _on_empty}
 
 
 def _balance(toks: list[Tok], extra_id: Any) -> list[Tok]:
