@@ -129,33 +129,21 @@ def plan(settings: Settings, shards: Sequence[Shard]) -> Merge:
     root = settings.root.resolve()
     output, state = _folders(settings)
     memory_path = f"{state}/{MEMORY_FILE}"
-    owners: dict[str, list[int]] = {}
-    for index, shard in enumerate(shards):
-        for post in shard.report["posts"]:
-            relative = Path(post["post"])
-            for path in (f"{output}/{relative.as_posix()}", state_path(settings, relative).resolve().relative_to(root).as_posix()):
-                owners.setdefault(path, []).append(index)
+    owners = _owners(settings, shards, root, output)
     tree = _snapshot(root, (output, state))
     merge = Merge(root, len(shards), combine([s.report for s in shards]))
     conflicts: list[str] = []
     for path in sorted({p for s in shards for p in s.files} | set(tree)):
         if path == memory_path:
             continue
-        versions = [s.files.get(path) for s in shards]
-        owned = owners.get(path, [])
-        if len(set(versions)) == 1:
-            source = 0
-        elif len({versions[i] for i in owned}) == 1:
-            source = owned[0]
-        else:
-            differing = ", ".join(s.folder.name for s in shards if s.files.get(path) != versions[0])
-            why = "two shards translated its post" if owned else "no shard translated its post"
-            conflicts.append(f"{path} (differs in {differing} from {shards[0].folder.name}, and {why})")
+        source = _source_shard(shards, path, owners.get(path, []), conflicts)
+        if source is None:
             continue
-        if versions[source] is None:
+        version = shards[source].files.get(path)
+        if version is None:
             if path in tree:
                 merge.delete.append(path)
-        elif versions[source] != tree.get(path):
+        elif version != tree.get(path):
             merge.write[path] = shards[source].folder / path
     _merge_memory(settings, shards, memory_path, tree, merge, conflicts)
     if conflicts:
@@ -165,6 +153,31 @@ def plan(settings: Settings, shards: Sequence[Shard]) -> Merge:
             + "; ".join(conflicts)
         )
     return merge
+
+
+def _owners(settings: Settings, shards: Sequence[Shard], root: Path, output: str) -> dict[str, list[int]]:
+    """Each edition and state file of a post a shard translated, and the shards that did."""
+    owners: dict[str, list[int]] = {}
+    for index, shard in enumerate(shards):
+        for post in shard.report["posts"]:
+            relative = Path(post["post"])
+            for path in (f"{output}/{relative.as_posix()}", state_path(settings, relative).resolve().relative_to(root).as_posix()):
+                owners.setdefault(path, []).append(index)
+    return owners
+
+
+def _source_shard(shards: Sequence[Shard], path: str, owned: list[int], conflicts: list[str]) -> int | None:
+    """The shard whose copy of `path` wins: any, where all agree; else the shards that
+    translated its post, where they agree; else a conflict (None)."""
+    versions = [s.files.get(path) for s in shards]
+    if len(set(versions)) == 1:
+        return 0
+    if len({versions[i] for i in owned}) == 1:
+        return owned[0]
+    differing = ", ".join(s.folder.name for s in shards if s.files.get(path) != versions[0])
+    why = "two shards translated its post" if owned else "no shard translated its post"
+    conflicts.append(f"{path} (differs in {differing} from {shards[0].folder.name}, and {why})")
+    return None
 
 
 def _merge_memory(

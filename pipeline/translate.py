@@ -156,24 +156,7 @@ def translate_missing(
         return usage
 
     def run(batch: list[Request]) -> tuple[Usage, Answers]:
-        texts = [r.text for r in batch]
-        spent = Usage(1, len(batch), 0)
-        try:
-            results = answers_for(engine, texts)
-        except AnswerError as first:
-            spent.requests += 1
-            spent.billed_characters += first.billed_characters
-            try:
-                results = answers_for(engine, texts)
-            except AnswerError as second:
-                raise AnswerError(
-                    f"{second.message} (asked twice; nothing of that request was kept)",
-                    billed_characters=spent.billed_characters + second.billed_characters,
-                ) from second
-        answers: Answers = {request.key: result.text for request, result in zip(batch, results)}
-        cache.set_many(answers.items())
-        spent.billed_characters += sum(r.billed_characters for r in results)
-        return spent, answers
+        return _translate_batch(engine, cache, batch)
 
     landed: list[Answers] = []
 
@@ -196,6 +179,29 @@ def translate_missing(
 
 
 INTERRUPT_GRACE_SECONDS = 2.0
+
+
+def _translate_batch(engine: Engine, cache: TranslationCache, batch: list[Request]) -> tuple[Usage, Answers]:
+    """One request (asked once more if its answer does not fit its texts), its answers
+    cached, and what it cost."""
+    texts = [r.text for r in batch]
+    spent = Usage(1, len(batch), 0)
+    try:
+        results = answers_for(engine, texts)
+    except AnswerError as first:
+        spent.requests += 1
+        spent.billed_characters += first.billed_characters
+        try:
+            results = answers_for(engine, texts)
+        except AnswerError as second:
+            raise AnswerError(
+                f"{second.message} (asked twice; nothing of that request was kept)",
+                billed_characters=spent.billed_characters + second.billed_characters,
+            ) from second
+    answers: Answers = {request.key: result.text for request, result in zip(batch, results)}
+    cache.set_many(answers.items())
+    spent.billed_characters += sum(r.billed_characters for r in results)
+    return spent, answers
 
 
 def _send_all(

@@ -616,8 +616,6 @@ _PAIR_MARKUP = (("![", "img"), ("[", "a"), ("**", "b"), ("__", "b"), ("~~", "s")
 
 def to_markdown(toks: Sequence[Tok], source: Protected) -> str:
     """A target's Markdown: our engine XML rebuilt from the tokens, through `inline.restore`."""
-    elements = dict(source.elements)
-    closes = {t.id: t.markup for t in toks if t.kind == "xclose"}
     present = {t.id for t in toks if t.kind != "text"}
     lost = sorted(element.open for ident, element in source.elements.items() if ident not in present)
     if lost:  # said here, not by `restore`, which blames the engine
@@ -625,42 +623,62 @@ def to_markdown(toks: Sequence[Tok], source: Protected) -> str:
             f"the target lost {len(lost)} tag(s): {', '.join(repr(x) for x in lost)} (dropped in the CAT tool); "
             "put them back around the words they belong to"
         )
-    used: set[str] = set()
-    xml: list[str] = []
+    target = _TargetXml(source, {t.id: t.markup for t in toks if t.kind == "xclose"})
     for t in toks:
-        if t.kind == "text":
-            xml.append(escape(t.text))
-            continue
-        if t.kind == "xempty":
-            elements[t.id] = Element("keep", "x", t.markup)
-            xml.append(f'<x id="{escape(t.id)}"/>')
-            continue
         if t.kind in ("xopen", "xclose") and source.elements.get(t.id, Element("keep", "", "")).kind == "pair":
             t = Tok("open" if t.kind == "xopen" else "close", t.id)  # a tool that writes <g> as <bpt>/<ept>
-        if t.kind == "xopen":
-            tag = next((tag for prefix, tag in _PAIR_MARKUP if t.markup.startswith(prefix)), None)
-            if tag is None or t.id not in closes:
-                raise StructureError(f"cannot tell what markup <bpt id={t.id!r}> stands for")
-            elements[t.id] = Element("pair", tag, t.markup, closes[t.id])
-            xml.append(f'<{tag} id="{escape(t.id)}">')
-            continue
-        element = elements.get(t.id)
+        _TARGET_TOKENS.get(t.kind, _TargetXml.element)(target, t)
+    return restore("".join(target.xml), replace(source, elements=target.elements))
+
+
+class _TargetXml:
+    """Our engine XML for a target, built token by token, and the elements it uses."""
+
+    def __init__(self, source: Protected, closes: dict[str, str]) -> None:
+        self.elements = dict(source.elements)
+        self.closes = closes  # English-only pairs: their closing markup by id
+        self.used: set[str] = set()
+        self.xml: list[str] = []
+
+    def text(self, t: Tok) -> None:
+        self.xml.append(escape(t.text))
+
+    def extra_empty(self, t: Tok) -> None:
+        self.elements[t.id] = Element("keep", "x", t.markup)
+        self.xml.append(f'<x id="{escape(t.id)}"/>')
+
+    def extra_open(self, t: Tok) -> None:
+        tag = next((tag for prefix, tag in _PAIR_MARKUP if t.markup.startswith(prefix)), None)
+        if tag is None or t.id not in self.closes:
+            raise StructureError(f"cannot tell what markup <bpt id={t.id!r}> stands for")
+        self.elements[t.id] = Element("pair", tag, t.markup, self.closes[t.id])
+        self.xml.append(f'<{tag} id="{escape(t.id)}">')
+
+    def element(self, t: Tok) -> None:
+        """A token standing for one of the source's elements (or an English pair's end)."""
+        element = self.elements.get(t.id)
         if element is None:
             raise StructureError(f"the target has a tag (id {t.id!r}) its source does not have")
-        if t.kind in ("open", "empty", "xopen") and t.id in used:
+        if t.kind in ("open", "empty") and t.id in self.used:
             raise StructureError(f"the target repeats the tag id {t.id!r}; each tag of the source goes in once")
-        used.add(t.id)
-        if t.kind == "xclose" or t.kind == "close":
-            xml.append(f"</{element.tag}>")
+        self.used.add(t.id)
+        if t.kind in ("xclose", "close"):
+            self.xml.append(f"</{element.tag}>")
         elif t.kind == "open":
             if element.kind != "pair":
                 raise StructureError(f"tag id {t.id!r} encloses text in the target but not in the source")
-            xml.append(f'<{element.tag} id="{escape(t.id)}">')
+            self.xml.append(f'<{element.tag} id="{escape(t.id)}">')
         else:
             if element.kind == "pair":
                 raise StructureError(f"tag id {t.id!r} encloses text in the source but is empty in the target")
-            xml.append(f'<{element.tag} id="{escape(t.id)}"/>')
-    return restore("".join(xml), replace(source, elements=elements))
+            self.xml.append(f'<{element.tag} id="{escape(t.id)}"/>')
+
+
+_TARGET_TOKENS: dict[str, Callable[[_TargetXml, Tok], None]] = {
+    "text": _TargetXml.text,
+    "xempty": _TargetXml.extra_empty,
+    "xopen": _TargetXml.extra_open,
+}
 
 
 # --- code a target may not bring ---------------------------------------------------------
@@ -775,46 +793,62 @@ def import_file(path: Path, settings: Settings, glossary: Glossary, dry_run: boo
     root, lines = parse(data, path)
     if _local(root.tag) != "xliff" or not root.get("version", "").startswith("1."):
         raise InputError(f"not an XLIFF 1.x file (root <{_local(root.tag)} version={root.get('version')!r}>)", path=path, line=lines.get(root))
-    result = ImportResult()
-    problems: list[PipelineError] = []
-    posts: dict[Path, tuple[_Loaded, list[Change]]] = {}
-    source_root = settings.path(settings.source_dir).resolve()
+    reading = _Import(path, settings, glossary, lines)
     for file_el in (e for e in root if _local(e.tag) == "file"):
-        line = lines.get(file_el)
+        reading.read_file(file_el)
+    if reading.problems:
+        raise ImportRefused(path, reading.problems)
+    for loaded, changes in reading.posts.values():
+        if changes:
+            _verify_and_apply(loaded, changes, settings, glossary, path, dry_run)
+            reading.result.changes += changes
+    return reading.result
+
+
+class _Import:
+    """The units of one XLIFF file read against the posts: changes per post, counts, and
+    every problem (all of them, so one import names every unit to fix)."""
+
+    def __init__(self, path: Path, settings: Settings, glossary: Glossary, lines: dict[ET.Element, int]) -> None:
+        self.path, self.settings, self.glossary, self.lines = path, settings, glossary, lines
+        self.result = ImportResult()
+        self.problems: list[PipelineError] = []
+        self.posts: dict[Path, tuple[_Loaded, list[Change]]] = {}
+        self.source_root = settings.path(settings.source_dir).resolve()
+
+    def read_file(self, file_el: ET.Element) -> None:
+        line = self.lines.get(file_el)
         original = file_el.get("original", "")
-        source = settings.path(settings.source_dir) / original
-        if not original or Path(original).is_absolute() or not source.resolve().is_relative_to(source_root):
-            problems.append(InputError(f"<file original={original!r}> is not a post of {settings.source_dir}", path=path, line=line))
-            continue
+        source = self.settings.path(self.settings.source_dir) / original
+        if not original or Path(original).is_absolute() or not source.resolve().is_relative_to(self.source_root):
+            message = f"<file original={original!r}> is not a post of {self.settings.source_dir}"
+            self.problems.append(InputError(message, path=self.path, line=line))
+            return
         try:
-            loaded = load(source, settings, glossary)
+            loaded = load(source, self.settings, self.glossary)
         except PipelineError as exc:
-            problems.append(InputError(f"{original}: {exc.message}", path=path, line=line))
-            continue
-        changes = posts.setdefault(source, (loaded, []))[1]
+            self.problems.append(InputError(f"{original}: {exc.message}", path=self.path, line=line))
+            return
+        changes = self.posts.setdefault(source, (loaded, []))[1]
         seen: set[str] = set()
         for unit in (e for e in file_el.iter() if _local(e.tag) == "trans-unit"):
             try:
                 change = _import_unit(unit, loaded, seen)
             except PipelineError as exc:
-                problems.append(InputError(f"{original}, unit {unit.get('id')!r}: {exc.message}", path=path, line=lines.get(unit)))
+                where = f"{original}, unit {unit.get('id')!r}: {exc.message}"
+                self.problems.append(InputError(where, path=self.path, line=self.lines.get(unit)))
                 continue
             if change == "unchanged":
-                result.unchanged += 1
+                self.result.unchanged += 1
             elif change is None:
-                result.not_marked += 1
+                self.result.not_marked += 1
             else:
-                changes.append(replace(change, line=lines.get(unit, 0)))
-    if problems:
-        raise ImportRefused(path, problems)
-    for loaded, changes in posts.values():
-        if changes:
-            _verify_and_apply(loaded, changes, settings, glossary, path, dry_run)
-            result.changes += changes
-    return result
+                changes.append(replace(change, line=self.lines.get(unit, 0)))
 
 
-def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | Literal["unchanged"] | None:
+def _unit_found(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> tuple[str, str, tuple[Text, Text, SegmentRecord]]:
+    """The segment a unit stands for (its `where`, the English hash at export, the pair),
+    refusing a unit twice in the file, one we did not write, or one whose source changed."""
     ident = unit.get("id", "")
     if ident in seen:
         raise InputError("appears twice in the file")
@@ -826,30 +860,49 @@ def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | 
     found = loaded.find(where)
     if found is None:
         raise InputError(f"the post has no segment {where!r} any more; export again")
-    src, en, record = found
+    src = found[0]
     if short_hash(src.protected.xml)[:HASH] != src_hash:
         raise InputError(f"the Japanese source of {src.label} (line {src.line}) changed since export; export again and redo this unit")
+    return where, en_hash, found
+
+
+def _applied_state(unit: ET.Element) -> tuple[ET.Element, str] | None:
+    """The unit's target and its state, when the state says to apply it."""
     target = next((e for e in unit if _local(e.tag) == "target"), None)
     state = target.get("state", "") if target is not None else ""
     if not state and unit.get("approved") == "yes":  # approved, with no state to say more
         state = "final"
-    if target is None or state not in APPLIED_STATES:
+    return (target, state) if target is not None and state in APPLIED_STATES else None
+
+
+def _target_markdown(toks: list[Tok], src: Text, en: Text, en_hash: str) -> str:
+    """The Markdown a target brings, refused when the English changed since export, the
+    target is empty, or it adds code."""
+    if short_hash(en.protected.joined)[:HASH] != en_hash:
+        raise InputError(f"the English of {src.label} changed since export (edited meanwhile?); export again and redo this unit")
+    if not "".join(t.text for t in toks if t.kind == "text").strip():
+        raise InputError("the target is empty")
+    text = to_markdown(toks, src.protected)
+    if src.segment is not None:
+        text = src.segment.source if text == src.protected.joined else text.strip()
+    added = added_active_content(src.segment.source if src.segment is not None else src.protected.joined, text)
+    if added:
+        raise InputError(f"the target adds {', '.join(added)} that the source does not have; code is never imported")
+    return text
+
+
+def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | Literal["unchanged"] | None:
+    where, en_hash, (src, en, record) = _unit_found(unit, loaded, seen)
+    applied = _applied_state(unit)
+    if applied is None:
         return None
+    target, state = applied
     toks = target_stream(target)
     current_text = en.segment.source if en.segment is not None else en.protected.joined
     untranslated = en.protected.joined == src.protected.joined
     text = None
     if comparable(toks) != comparable(english_stream(src.protected, en.protected)) or untranslated:
-        if short_hash(en.protected.joined)[:HASH] != en_hash:
-            raise InputError(f"the English of {src.label} changed since export (edited meanwhile?); export again and redo this unit")
-        if not "".join(t.text for t in toks if t.kind == "text").strip():
-            raise InputError("the target is empty")
-        text = to_markdown(toks, src.protected)
-        if src.segment is not None:
-            text = src.segment.source if text == src.protected.joined else text.strip()
-        added = added_active_content(src.segment.source if src.segment is not None else src.protected.joined, text)
-        if added:
-            raise InputError(f"the target adds {', '.join(added)} that the source does not have; code is never imported")
+        text = _target_markdown(toks, src, en, en_hash)
     if untranslated and text == current_text:
         raise InputError("the target repeats the Japanese source; translate it or leave it untranslated")
     if text is None or text == current_text:  # the same English (perhaps with its tags written differently)
