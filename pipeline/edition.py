@@ -137,8 +137,7 @@ class UnitMaker:
             unit.key = self.key(protected)
             if taxonomy:
                 message = (
-                    f"{fm_field.key} {fm_field.value!r} has no taxonomy entry; translated by the engine "
-                    "(add it to glossary/taxonomy.tsv)"
+                    f"{fm_field.key} {fm_field.value!r} has no taxonomy entry; translated by the engine (add it to glossary/taxonomy.tsv)"
                 )
                 flags.append(Flag(fm_field.line, "unmapped-taxonomy", message))
         return unit
@@ -205,7 +204,9 @@ def render(
     head = post.text[: post.body_start]
     fm = post.front_matter
     if fm is not None and (field_edits or added):
-        head = post.text[: fm.start] + frontmatter.edit(fm, list(field_edits), dict(added), post.newline) + post.text[fm.end : post.body_start]
+        head = (
+            post.text[: fm.start] + frontmatter.edit(fm, list(field_edits), dict(added), post.newline) + post.text[fm.end : post.body_start]
+        )
     return post.with_text(head + body)
 
 

@@ -167,10 +167,7 @@ def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: 
     if isinstance(root, yaml.MappingNode):
         existing = {k.value: v for k, v in root.value}
     for quoted in (False, True):  # the author's styles first; double quotes if that fails
-        spans = [
-            (f.start, f.end, _yaml_scalar(new, f.style, text[f.start : f.end], f.index is not None, quoted))
-            for f, new in fields
-        ]
+        spans = [(f.start, f.end, _yaml_scalar(new, f.style, text[f.start : f.end], f.index is not None, quoted)) for f, new in fields]
         appended = []
         for key, value in added.items():
             node = existing.get(key)

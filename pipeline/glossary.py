@@ -196,9 +196,7 @@ def _entry(row: list[str], path: Path, number: int) -> Entry:
         raise GlossaryError("empty Japanese source", path=path, line=number)
     if kind == "name":
         if target and target != source:
-            raise GlossaryError(
-                f"a name is never translated: leave the en column empty or equal to {source!r}", path=path, line=number
-            )
+            raise GlossaryError(f"a name is never translated: leave the en column empty or equal to {source!r}", path=path, line=number)
         target = source
     elif not target:
         raise GlossaryError(f"empty English target for {source!r}", path=path, line=number)

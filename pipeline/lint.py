@@ -52,9 +52,7 @@ MIN_REPEATED_SENTENCE = 30
 # A one-line paragraph this short with no 。 is a headline written as plain text.
 HEADLINE_MAX = 60
 
-JEKYLL_DATE = re.compile(
-    r"^\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?\s*$"
-)
+JEKYLL_DATE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?\s*$")
 SEPARATOR_LINE = re.compile(r"^\s*[-=_*~+#]{3,}\s*$")
 JAPANESE_CHAR = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 # A paragraph whose last character is one of these stopped in the middle of a sentence.
@@ -134,6 +132,7 @@ def check_front_matter(path: Path, source: Source) -> list[LintFinding]:
         return [LintFinding(path, line, "F002", f"front matter is not valid YAML: {problem}", ERROR)]
     if not isinstance(values, dict):
         return [LintFinding(path, 2, "F002", "front matter is not a mapping of keys to values", ERROR)]
+
     def at(key: str) -> int:
         return field_line(source.front_matter or "", key)
 
@@ -179,10 +178,7 @@ _LINT_TOKEN_TYPES = frozenset({
 
 def _lint_grammar_only(tokens: Sequence[Token]) -> bool:
     """Whether `tokens` (and their children) hold only types `markdown()` can produce."""
-    return all(
-        token.type in _LINT_TOKEN_TYPES and (not token.children or _lint_grammar_only(token.children))
-        for token in tokens
-    )
+    return all(token.type in _LINT_TOKEN_TYPES and (not token.children or _lint_grammar_only(token.children)) for token in tokens)
 
 
 def body_tokens(body: str, parsed: tuple[str, Sequence[Token]] | None = None, dialect: str = "commonmark") -> Sequence[Token]:
@@ -302,9 +298,7 @@ def check_repeats(path: Path, paragraphs: list[Block]) -> list[LintFinding]:
             line = _line_of(block, sentence)
             if sentence in seen_sentences and seen_sentences[sentence] != line:
                 first = seen_sentences[sentence]
-                findings.append(
-                    LintFinding(path, line, "M002", f"sentence repeats line {first}: {_clip(sentence)}")
-                )
+                findings.append(LintFinding(path, line, "M002", f"sentence repeats line {first}: {_clip(sentence)}"))
             else:
                 seen_sentences.setdefault(sentence, line)
     return findings
@@ -474,9 +468,7 @@ def _clip(text: str, limit: int = 40) -> str:
 # Entry points
 
 
-def lint_text(
-    path: Path, text: str, parsed: tuple[str, Sequence[Token]] | None = None, dialect: str = "commonmark"
-) -> list[LintFinding]:
+def lint_text(path: Path, text: str, parsed: tuple[str, Sequence[Token]] | None = None, dialect: str = "commonmark") -> list[LintFinding]:
     """All findings for one post's text, sorted by line.
 
     `parsed`: the body and its tokens from the pipeline's parse, reused when equivalent

@@ -95,9 +95,7 @@ def _build(dialect: str) -> MarkdownIt:
         .use(footnote_plugin)
         .use(dollarmath_plugin, allow_space=False, allow_digits=False, allow_labels=False)
     )
-    md.block.ruler.before(
-        "table", "liquid_block", _liquid_block, {"alt": ["paragraph", "reference", "blockquote", "list"]}
-    )
+    md.block.ruler.before("table", "liquid_block", _liquid_block, {"alt": ["paragraph", "reference", "blockquote", "list"]})
     md.inline.ruler.before("text", "liquid", _liquid_inline)
     if dialect == "kramdown":
         md.use(deflist_plugin)

@@ -88,7 +88,13 @@ class Alias(InputError):
     it is skipped with a warning, and the post is translated under its own path."""
 
 
-_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFDIR: "a directory", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFDIR: "a directory",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def read_regular(path: Path, resolved: Path | None = None) -> bytes:
@@ -151,8 +157,7 @@ class Tree:
             if lexical.is_relative_to(base):
                 if lexical.relative_to(base) != relative:
                     raise Alias(
-                        f"another path to {self.folder / relative} (a symlink): skipped, the post is translated "
-                        "under its own path",
+                        f"another path to {self.folder / relative} (a symlink): skipped, the post is translated under its own path",
                         path=path,
                     )
                 break

@@ -87,12 +87,7 @@ def first_check(translated: str, protected: Protected) -> Answer:
 
 def _is_restored(known: Answer | None, segment: Segment, translated: str) -> TypeGuard[Answer]:
     """Whether `known` already holds this very answer restored for this very segment."""
-    return (
-        known is not None
-        and known.restored is not None
-        and known.protected is segment.protected
-        and known.translated == translated
-    )
+    return known is not None and known.restored is not None and known.protected is segment.protected and known.translated == translated
 
 
 def acceptable(translated: str | None, protected: Protected) -> bool:
@@ -100,9 +95,7 @@ def acceptable(translated: str | None, protected: Protected) -> bool:
     return translated is not None and check_answer(translated, protected).usable
 
 
-def restored_text(
-    segment: Segment, translated: str | None, flags: list[Flag], line: int, known: Answer | None = None
-) -> tuple[str, bool]:
+def restored_text(segment: Segment, translated: str | None, flags: list[Flag], line: int, known: Answer | None = None) -> tuple[str, bool]:
     """The Markdown for one segment, and whether the engine's answer was usable.
 
     An answer that broke the structure or was cut short gives the source itself, and a

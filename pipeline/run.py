@@ -265,7 +265,12 @@ class Translator:
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
             draft.add(unit, text, usable, review=any(f.code == "needs-review" and f.line == line for f in result.flags))
-        data = edition.render(post, draft.body_edits, draft.field_edits, edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates))
+        data = edition.render(
+            post,
+            draft.body_edits,
+            draft.field_edits,
+            edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates),
+        )
         state = self._state(prepared, source_hash(data), draft.records)
         changed = prepared.previous_sha != state.edition_sha256
         edition.commit(prepared.state_file, state, prepared.output, data, changed)

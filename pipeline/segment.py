@@ -107,8 +107,7 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
             skipped.append(Skipped(tok.map[0] + 1, "kramdown attribute list `{:` never closed (no `}`); kept as written"))
     segments.sort(key=lambda s: s.start)
     skipped += [
-        Skipped(liquid.line_of(body, offset), "Liquid tag never closed (no `}}` or `%}`); kept as written")
-        for offset in masked.unclosed
+        Skipped(liquid.line_of(body, offset), "Liquid tag never closed (no `}}` or `%}`); kept as written") for offset in masked.unclosed
     ]
     return Skeleton(body, tuple(segments), tuple(skipped), tuple(tokens))
 

@@ -149,8 +149,7 @@ def plan(settings: Settings, shards: Sequence[Shard]) -> Merge:
     if conflicts:
         raise MergeConflict(
             "the shards disagree about files no shard owns, so they did not start from the same tree "
-            "(was the editions branch pushed to during the run?); nothing was written; run the workflow again: "
-            + "; ".join(conflicts)
+            "(was the editions branch pushed to during the run?); nothing was written; run the workflow again: " + "; ".join(conflicts)
         )
     return merge
 
@@ -213,9 +212,11 @@ def apply(merge: Merge) -> None:
 def rooted(report: ReportJSON, settings: Settings) -> ReportJSON:
     """The combined report with each post's paths in this tree (`pipeline review` matches on them)."""
     posts = [
-        {**p, "source": settings.path(settings.source_dir).joinpath(p["post"]).as_posix(),
-         "edition": settings.path(settings.output_dir).joinpath(p["post"]).as_posix() if p["edition"] else None}
+        {
+            **p,
+            "source": settings.path(settings.source_dir).joinpath(p["post"]).as_posix(),
+            "edition": settings.path(settings.output_dir).joinpath(p["post"]).as_posix() if p["edition"] else None,
+        }
         for p in report["posts"]
     ]
     return cast(ReportJSON, {**report, "posts": posts})
-

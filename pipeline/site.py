@@ -155,10 +155,7 @@ def find_jekyll(executable: str = "jekyll") -> str:
 
 def post_sources(content_dir: Path) -> dict[str, dict[str, Path]]:
     """The Markdown files of content/ja and content/en, keyed by language and file stem."""
-    return {
-        lang: {p.stem: p for p in sorted((content_dir / lang).glob("*.md"))} if (content_dir / lang).is_dir() else {}
-        for lang in LANGS
-    }
+    return {lang: {p.stem: p for p in sorted((content_dir / lang).glob("*.md"))} if (content_dir / lang).is_dir() else {} for lang in LANGS}
 
 
 def stage(site_dir: Path, sources: dict[str, dict[str, Path]], staging: Path) -> None:
@@ -284,9 +281,7 @@ def build(site_dir: Path, content_dir: Path, dest: Path, *, jekyll: str = "jekyl
 # --------------------------------------------------------------------------------------
 # Reading the built HTML
 
-VOID_ELEMENTS = frozenset(
-    "area base br col embed hr img input link meta param source track wbr".split()
-)
+VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 # Text that is not prose: the pipeline keeps code byte for byte, so Japanese there is expected.
 NON_PROSE = frozenset("script style code pre kbd samp template".split())
 URL_ATTRIBUTES = {
@@ -534,13 +529,13 @@ def resolve(href: str, page: Page, dest: Path, baseurl: str, site_url: str) -> R
     if parts.scheme or parts.netloc or href.startswith("//"):
         if not site_url or not href.startswith(site_url + "/") and href != site_url:
             return None
-        path = urlsplit(href[len(site_url):] or "/").path
+        path = urlsplit(href[len(site_url) :] or "/").path
     path = unquote(urljoin(page.url, path) if path else page.url)
     fragment = unquote(parts.fragment)
     if baseurl:
         if path != baseurl and not path.startswith(baseurl + "/"):
             return Resolved(None, fragment)
-        path = path[len(baseurl):] or "/"
+        path = path[len(baseurl) :] or "/"
     candidate = dest / path.lstrip("/")
     if path.endswith("/"):
         options = [candidate / "index.html"]

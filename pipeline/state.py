@@ -89,9 +89,7 @@ def load_state(path: Path) -> PostState | None:
         segments = tuple(SegmentRecord(**s) for s in data.pop("segments", []))
         return PostState(**data, segments=segments)
     except (ValueError, TypeError) as exc:
-        raise InputError(
-            f"state file is damaged ({exc}); delete it to rebuild this edition from scratch", path=path
-        ) from exc
+        raise InputError(f"state file is damaged ({exc}); delete it to rebuild this edition from scratch", path=path) from exc
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -147,9 +145,7 @@ def origins(record: PostState | None) -> dict[str, int]:
     return counts
 
 
-def classify(
-    source_sha: str | None, edition: Path, record: PostState | None, fingerprint: str, engine: str = ""
-) -> tuple[State, str]:
+def classify(source_sha: str | None, edition: Path, record: PostState | None, fingerprint: str, engine: str = "") -> tuple[State, str]:
     """A post's state from hashes alone; see the module docstring."""
     if source_sha is None:
         return "orphaned", "its Japanese source is gone"

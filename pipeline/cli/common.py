@@ -26,6 +26,7 @@ from pipeline.target import retarget
 LOCK_FILE = ".pipeline.lock"
 CommandFunction = Callable[..., Any]
 
+
 def _flags_without_type(params: list[Any]) -> list[Any]:
     """Typer shows every option's type (`<bool>`) in help, even a flag's that takes no value."""
     for param in params:
@@ -37,7 +38,6 @@ def _flags_without_type(params: list[Any]) -> list[Any]:
 class _Command(TyperCommand):
     def get_params(self, ctx: click.Context) -> list[Any]:
         return _flags_without_type(super().get_params(ctx))
-
 
 
 class _Group(TyperGroup):
@@ -57,6 +57,7 @@ class App(typer.Typer):
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
 
 def _known_engine(name: str | None) -> str | None:
     """`--engine` checked against the registry when the command runs (an engine registered
@@ -78,7 +79,12 @@ EngineOption = Annotated[
     ),
 ]
 TargetOption = Annotated[Optional[Target], typer.Option("--to", case_sensitive=False, help="Target language.", show_default="EN-US")]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Settings file (default: pipeline.toml at the project root); its paths are relative to the project root.")]
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--config", help="Settings file (default: pipeline.toml at the project root); its paths are relative to the project root."
+    ),
+]
 PathsArgument = Annotated[
     Optional[list[str]],
     typer.Argument(help="Posts, folders or globs (default: every post under the source folder).", show_default=False),

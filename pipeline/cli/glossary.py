@@ -19,7 +19,9 @@ glossary_app = App(help="The term base in glossary/*.tsv: names, fixed terms, ta
 @glossary_app.command("check")
 @edge
 def glossary_check(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Posts to list terms for (default: the whole source tree).", show_default=False)] = None,
+    paths: Annotated[
+        Optional[list[str]], typer.Argument(help="Posts to list terms for (default: the whole source tree).", show_default=False)
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Validate the term base (exit 2 with file:line on an error) and list the terms each post uses.

@@ -40,10 +40,15 @@ def review(
     paths: PathsArgument = None,
     since: Annotated[
         Optional[str],
-        typer.Option("--since", metavar="GIT_REV", help="Review every post changed since this git revision (default: the posts the last run wrote, against HEAD)."),
+        typer.Option(
+            "--since",
+            metavar="GIT_REV",
+            help="Review every post changed since this git revision (default: the posts the last run wrote, against HEAD).",
+        ),
     ] = None,
     out_dir: Annotated[
-        Optional[Path], typer.Option("--out", metavar="DIR", help="Where to write report.html and summary.md.", show_default="<cache>/review")
+        Optional[Path],
+        typer.Option("--out", metavar="DIR", help="Where to write report.html and summary.md.", show_default="<cache>/review"),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -82,7 +87,10 @@ def review(
 @edge
 def export(
     paths: PathsArgument = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE.xlf", help="Where to write the XLIFF file.", show_default="<cache>/review/export.xlf")] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", metavar="FILE.xlf", help="Where to write the XLIFF file.", show_default="<cache>/review/export.xlf"),
+    ] = None,
     all_posts: Annotated[bool, typer.Option("--all", help="Every post, not only those needing review.")] = False,
     config: ConfigOption = None,
 ) -> None:

@@ -24,9 +24,19 @@ SHOWN = 30  # changed files listed by name; a first run over a big tree writes t
 
 @edge
 def merge_shards(
-    folders: Annotated[list[Path], typer.Argument(help=f"One folder per shard: its artifact, laid out like the project root, with its {REPORT_FILE}.", show_default=False)],
-    summary_file: Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write the shards' reports added up, as Markdown for the pull request.")] = None,
-    report_file: Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write the shards' reports added up, as JSON.")] = None,
+    folders: Annotated[
+        list[Path],
+        typer.Argument(
+            help=f"One folder per shard: its artifact, laid out like the project root, with its {REPORT_FILE}.", show_default=False
+        ),
+    ],
+    summary_file: Annotated[
+        Optional[Path],
+        typer.Option("--summary", metavar="FILE.md", help="Write the shards' reports added up, as Markdown for the pull request."),
+    ] = None,
+    report_file: Annotated[
+        Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write the shards' reports added up, as JSON.")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Gather the editions, state and translation memory the shards of a CI run wrote into this tree.

@@ -96,7 +96,9 @@ def check_command(
     content_dir: Optional[Path] = typer.Option(None, "--content", help="Directory holding ja/ and en/.", show_default="<project>/content"),
     allow: list[str] = typer.Option([], "--allow", help="Japanese name allowed in English text (repeatable)."),
     allow_file: Path | None = typer.Option(None, "--allow-file", help="File of allowed Japanese names, one per line."),
-    glossary_dir: Optional[Path] = typer.Option(None, "--glossary", help="Term base; its names are allowed too.", show_default="<project>/glossary"),
+    glossary_dir: Optional[Path] = typer.Option(
+        None, "--glossary", help="Term base; its names are allowed too.", show_default="<project>/glossary"
+    ),
     keep: Path | None = typer.Option(None, "--keep", help="Build into this directory and keep it."),
 ) -> None:
     """Build the site with Jekyll and check every post's two pages; exit 1 on any failure."""
@@ -130,4 +132,3 @@ def build_command(
         console.print(f"jekyll: {diagnostic.text}", markup=False, highlight=False)
     console.print(f"built {dest} in {result.seconds:.1f}s (exit status {result.returncode})", markup=False)
     raise typer.Exit(0 if result.returncode == 0 and not result.diagnostics else 1)
-

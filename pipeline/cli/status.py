@@ -7,7 +7,17 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import edge, ConfigOption, EngineOption, PathsArgument, TargetOption, expand_paths, load_term_base, out, settings_from
+from pipeline.cli.common import (
+    edge,
+    ConfigOption,
+    EngineOption,
+    PathsArgument,
+    TargetOption,
+    expand_paths,
+    load_term_base,
+    out,
+    settings_from,
+)
 from pipeline.state import State, TreeStatus
 from pipeline.survey import survey
 
@@ -79,5 +89,3 @@ def _survey(config: Path | None, paths: list[str] | None, engine: str | None, to
     settings = settings_from(config, to=to, engine=engine)
     glossary = load_term_base(settings)
     return survey(settings, glossary, expand_paths(settings, paths))
-
-

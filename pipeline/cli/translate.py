@@ -52,22 +52,41 @@ def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engin
     return build_engine(Setup(settings, glossary.terms, os.environ, need_key))
 
 
+_Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Requests in flight at once.", show_default="4")]
+_CacheDir = Annotated[Optional[Path], typer.Option("--cache-dir", help="Translation cache folder.", show_default=".cache/pipeline")]
+_DryRun = Annotated[bool, typer.Option("--dry-run", help="Do everything but call the engine and write files; print what would be billed.")]
+_Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when a glossary term is missing from a translation.")]
+_RetryFlagged = Annotated[
+    bool, typer.Option("--retry-flagged", help="Ask the engine again for segments whose cached answer broke tags or was truncated.")
+]
+_Force = Annotated[
+    bool, typer.Option("--force", help="Rebuild every edition even if its source is unchanged (translators' edits are still kept).")
+]
+_Prune = Annotated[bool, typer.Option("--prune", help="Delete English editions whose Japanese source is gone.")]
+_Shard = Annotated[
+    Optional[str], typer.Option("--shard", metavar="K/N", help="Only the K-th of N deterministic shares of the posts (CI matrices).")
+]
+_ReportFile = Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write a machine-readable run report.")]
+_SummaryFile = Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write a Markdown summary for a pull request.")]
+_FailFast = Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")]
+
+
 @edge
 def translate(
     paths: PathsArgument = None,
     engine: EngineOption = None,
     to: TargetOption = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Requests in flight at once.", show_default="4")] = None,
-    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Translation cache folder.", show_default=".cache/pipeline")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Do everything but call the engine and write files; print what would be billed.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when a glossary term is missing from a translation.")] = False,
-    retry_flagged: Annotated[bool, typer.Option("--retry-flagged", help="Ask the engine again for segments whose cached answer broke tags or was truncated.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Rebuild every edition even if its source is unchanged (translators' edits are still kept).")] = False,
-    prune: Annotated[bool, typer.Option("--prune", help="Delete English editions whose Japanese source is gone.")] = False,
-    shard: Annotated[Optional[str], typer.Option("--shard", metavar="K/N", help="Only the K-th of N deterministic shares of the posts (CI matrices).")] = None,
-    report_file: Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write a machine-readable run report.")] = None,
-    summary_file: Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write a Markdown summary for a pull request.")] = None,
-    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")] = False,
+    jobs: _Jobs = None,
+    cache_dir: _CacheDir = None,
+    dry_run: _DryRun = False,
+    strict: _Strict = False,
+    retry_flagged: _RetryFlagged = False,
+    force: _Force = False,
+    prune: _Prune = False,
+    shard: _Shard = None,
+    report_file: _ReportFile = None,
+    summary_file: _SummaryFile = None,
+    fail_fast: _FailFast = False,
     config: ConfigOption = None,
 ) -> None:
     """Translate posts into English editions (same relative path under the output folder).
@@ -84,15 +103,12 @@ def translate(
     spec = engine_spec(settings.engine)
     glossary = load_term_base(settings)
     the_engine = make_engine(settings, need_key=not dry_run, glossary=glossary)
-    posts = expand_paths(settings, paths)
-    if shard:
-        posts = select_shard(posts, *parse_shard(shard))
-    if prune:
-        for path in prune_orphans(settings, orphans(settings), dry_run=dry_run):
-            out.print(f"{'would prune' if dry_run else 'pruned'} {escape(str(path))}")
+    posts = _posts(settings, paths, shard, prune, dry_run)
     if not posts:
         err.print("nothing to translate: no posts found")
-        _write_reports(RunReport(dry_run=dry_run), settings, report_file, summary_file, last_run=False)  # a CI shard with no posts still reports
+        _write_reports(
+            RunReport(dry_run=dry_run), settings, report_file, summary_file, last_run=False
+        )  # a CI shard with no posts still reports
         raise typer.Exit(0)
     if spec.glossary and isinstance(the_engine, GlossaryEngine) and not dry_run:
         the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
@@ -109,6 +125,17 @@ def translate(
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
     _finish_run(report, settings, strict, report_file, summary_file, dry_run, approved, notes)
+
+
+def _posts(settings: Settings, paths: list[str] | None, shard: str | None, prune: bool, dry_run: bool) -> list[Path]:
+    """The posts this run takes (its shard of them), after pruning orphaned editions."""
+    posts = expand_paths(settings, paths)
+    if shard:
+        posts = select_shard(posts, *parse_shard(shard))
+    if prune:
+        for path in prune_orphans(settings, orphans(settings), dry_run=dry_run):
+            out.print(f"{'would prune' if dry_run else 'pruned'} {escape(str(path))}")
+    return posts
 
 
 def _exit_abandoning_requests(code: int) -> NoReturn:
@@ -131,7 +158,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _run(
-    settings: Settings, engine: Engine, glossary: Glossary, posts: list[Path], dry_run: bool, fail_fast: bool, force: bool, retry_flagged: bool
+    settings: Settings,
+    engine: Engine,
+    glossary: Glossary,
+    posts: list[Path],
+    dry_run: bool,
+    fail_fast: bool,
+    force: bool,
+    retry_flagged: bool,
 ) -> tuple[RunReport, list[MemoryEntry], list[str]]:
     """The run's report, the translation memory entries it approved (saved unless a dry run),
     and what it did besides the editions that a person should know."""
@@ -205,8 +239,13 @@ class _progress:
         if self.total < 2:
             return lambda result: None
         self.bar = Progress(
-            TextColumn("translating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.description}"), console=err, transient=True,
+            TextColumn("translating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
         )
         self.bar.start()
         task = self.bar.add_task("", total=self.total)
@@ -252,5 +291,3 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     findings = sum(p.lint_findings for p in report.posts)
     if findings:
         out.print(f"{findings} lint warning(s) in the Japanese sources translated as they are (see `pipeline lint`)")
-
-

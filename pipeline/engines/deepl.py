@@ -188,9 +188,7 @@ def _checked(results: list[deepl.TextResult], texts: Sequence[str]) -> list[Engi
         raise AnswerError(f"DeepL answered an empty or malformed body for {len(texts)} texts")
     for number, result in enumerate(results, 1):
         if not isinstance(result.text, str):
-            raise AnswerError(
-                f"DeepL answered {json.dumps(result.text)} for text {number} of {len(texts)}", billed_characters=sum(billed)
-            )
+            raise AnswerError(f"DeepL answered {json.dumps(result.text)} for text {number} of {len(texts)}", billed_characters=sum(billed))
     return [EngineResult(r.text, n) for r, n in zip(results, billed)]
 
 

@@ -44,9 +44,7 @@ class PseudoEngine:
         text cannot turn into a heading or a list."""
         self.terms = dict(terms or {})
         self.brackets = brackets
-        self._terms_re = (
-            re.compile("|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))) if self.terms else None
-        )
+        self._terms_re = re.compile("|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))) if self.terms else None
 
     def settings(self) -> Mapping[str, object]:
         if not self.brackets:

@@ -72,8 +72,7 @@ def glossary_misses(glossary: Glossary, source: Protected, english: Protected) -
     if not glossary.terms:
         return []
     return [
-        Finding("glossary", f"term {ja!r} should be translated as {en!r}")
-        for ja, en in glossary.misses(_prose(source), _prose(english))
+        Finding("glossary", f"term {ja!r} should be translated as {en!r}") for ja, en in glossary.misses(_prose(source), _prose(english))
     ]
 
 
@@ -102,7 +101,11 @@ def off_ratio(ratio: float | None, median: float | None) -> Finding | None:
 
 def check(glossary: Glossary, source: Protected, english: Protected, median: float | None) -> list[Finding]:
     findings = glossary_misses(glossary, source, english)
-    for finding in (japanese_left(english), lost_placeholders(source, english, frozenset(glossary.names)), off_ratio(length_ratio(source, english), median)):
+    for finding in (
+        japanese_left(english),
+        lost_placeholders(source, english, frozenset(glossary.names)),
+        off_ratio(length_ratio(source, english), median),
+    ):
         if finding is not None:
             findings.append(finding)
     return findings

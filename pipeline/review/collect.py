@@ -195,7 +195,14 @@ def read_version(raw: bytes | None, path: Path, settings: Settings, glossary: Gl
     for index, segment in enumerate(split_post(post, settings.dialect, keep).segments):
         kind = _KIND_LABELS.get(segment.kind, segment.kind)
         body.append(
-            Piece(f"body:{index}", f"¶ {index + 1}", kind, segment.protected.joined, segment.protected, post.body_first_line + segment.line - 1)
+            Piece(
+                f"body:{index}",
+                f"¶ {index + 1}",
+                kind,
+                segment.protected.joined,
+                segment.protected,
+                post.body_first_line + segment.line - 1,
+            )
         )
     fields: dict[str, Piece] = {}
     title = None
@@ -309,7 +316,11 @@ def _lined_up(src: Version | None, en: Version | None, what: str, notes: list[Fl
     if len(src.body) == len(en.body):
         return True
     notes.append(
-        Flag("alignment", f"{what}: the English has {len(en.body)} segments where the Japanese has {len(src.body)}; English not shown", "review")
+        Flag(
+            "alignment",
+            f"{what}: the English has {len(en.body)} segments where the Japanese has {len(src.body)}; English not shown",
+            "review",
+        )
     )
     return False
 
@@ -426,7 +437,9 @@ def _run_flags(candidate: _Candidate, warnings: _Warnings, used_lines: set[int])
             run_flags.append(Flag(str(w.get("code")), str(w.get("message")), "run", w.get("previous")))
         used_lines.add(ja_new.line)
     if record is not None and record.review and not any(f.code == "needs-review" for f in run_flags):
-        run_flags.append(Flag("needs-review", "the source changed under a translator's English, which was re-translated; check it", "state"))
+        run_flags.append(
+            Flag("needs-review", "the source changed under a translator's English, which was re-translated; check it", "state")
+        )
     return run_flags
 
 

@@ -416,7 +416,9 @@ def load(source: Path, settings: Settings, glossary: Glossary) -> _Loaded:
             path=edition_path,
         )
     field_records = {r.f: r for r in record.segments if r.f is not None}
-    return _Loaded(source, relative, edition_path, post, edition, record, src_body, src_fields, en_body, en_fields, body_records, field_records)
+    return _Loaded(
+        source, relative, edition_path, post, edition, record, src_body, src_fields, en_body, en_fields, body_records, field_records
+    )
 
 
 def unit_id(src: Text, en: Text) -> str:
@@ -462,9 +464,7 @@ def needs_review(source: Path, settings: Settings, run: dict[str, Any] | None) -
     return any(w.get("code") in REVIEW_CODES for ws in _warnings(run, source, settings).values() for w in ws)
 
 
-def export(
-    sources: Sequence[Path], settings: Settings, glossary: Glossary, run: dict[str, Any] | None = None
-) -> ExportResult:
+def export(sources: Sequence[Path], settings: Settings, glossary: Glossary, run: dict[str, Any] | None = None) -> ExportResult:
     """XLIFF 1.2 for the translatable texts of `sources` (posts with an up-to-date edition)."""
     target_lang = settings.target_lang.lower()
     files: list[str] = []
@@ -495,10 +495,7 @@ def export(
             f"English edition {escape(settings.output_dir.as_posix())}/{escape(loaded.relative.as_posix())}</note>\n"
             "    </header>\n    <body>\n" + "".join(units) + "    </body>\n  </file>\n"
         )
-    result.xml = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<xliff version="1.2" xmlns="{NS}">\n' + "".join(files) + "</xliff>\n"
-    )
+    result.xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<xliff version="1.2" xmlns="{NS}">\n' + "".join(files) + "</xliff>\n"
     return result
 
 
@@ -511,7 +508,9 @@ def _unit(src: Text, en: Text, record: SegmentRecord, warnings: list[dict[str, A
     if record.review and not any(w.get("code") == "needs-review" for w in warnings):
         notes.append("needs-review: the source changed under a translator's English, which was re-translated")
     untranslated = en.protected.joined == src.protected.joined
-    notes.append(f"{src.label}, line {src.line} of the Japanese source; English origin: {'none (Japanese kept)' if untranslated else record.o}")
+    notes.append(
+        f"{src.label}, line {src.line} of the Japanese source; English origin: {'none (Japanese kept)' if untranslated else record.o}"
+    )
     attrs = f"id={quoteattr(unit_id(src, en))} resname={quoteattr(src.label)}"
     target = ""
     if not untranslated:
@@ -523,8 +522,7 @@ def _unit(src: Text, en: Text, record: SegmentRecord, warnings: list[dict[str, A
         target = f'        <target state="{state}"{qualifier}>{target_xml}</target>\n'
     note_xml = "".join(f'        <note from="{TOOL_ID}">{escape(n)}</note>\n' for n in notes)
     return (
-        f'      <trans-unit {attrs} xml:space="preserve">\n'
-        f"        <source>{source_xml}</source>\n{target}{note_xml}      </trans-unit>\n"
+        f'      <trans-unit {attrs} xml:space="preserve">\n        <source>{source_xml}</source>\n{target}{note_xml}      </trans-unit>\n'
     )
 
 
@@ -611,7 +609,19 @@ def target_stream(target: ET.Element) -> list[Tok]:
     return _merge(out)
 
 
-_PAIR_MARKUP = (("![", "img"), ("[", "a"), ("**", "b"), ("__", "b"), ("~~", "s"), ("~", "s"), ("*", "i"), ("_", "i"), ("<strong>", "b"), ("<em>", "i"), ("<s>", "s"))
+_PAIR_MARKUP = (
+    ("![", "img"),
+    ("[", "a"),
+    ("**", "b"),
+    ("__", "b"),
+    ("~~", "s"),
+    ("~", "s"),
+    ("*", "i"),
+    ("_", "i"),
+    ("<strong>", "b"),
+    ("<em>", "i"),
+    ("<s>", "s"),
+)
 
 
 def to_markdown(toks: Sequence[Tok], source: Protected) -> str:
@@ -792,7 +802,9 @@ def import_file(path: Path, settings: Settings, glossary: Glossary, dry_run: boo
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from exc
     root, lines = parse(data, path)
     if _local(root.tag) != "xliff" or not root.get("version", "").startswith("1."):
-        raise InputError(f"not an XLIFF 1.x file (root <{_local(root.tag)} version={root.get('version')!r}>)", path=path, line=lines.get(root))
+        raise InputError(
+            f"not an XLIFF 1.x file (root <{_local(root.tag)} version={root.get('version')!r}>)", path=path, line=lines.get(root)
+        )
     reading = _Import(path, settings, glossary, lines)
     for file_el in (e for e in root if _local(e.tag) == "file"):
         reading.read_file(file_el)
@@ -912,9 +924,7 @@ def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | 
     return Change(loaded.source, where, src.label, 0, text, edited=True)
 
 
-def _verify_and_apply(
-    loaded: _Loaded, changes: list[Change], settings: Settings, glossary: Glossary, xlf: Path, dry_run: bool
-) -> None:
+def _verify_and_apply(loaded: _Loaded, changes: list[Change], settings: Settings, glossary: Glossary, xlf: Path, dry_run: bool) -> None:
     """Splice the changes into the edition, check that it reads back as intended, then
     write memory, state and edition (state before edition, like a run)."""
     edition = loaded.edition
