@@ -1,5 +1,9 @@
 """Front matter values: read them, and edit only the ones we translate, in place.
 
+One `Format` per front matter format (`FORMATS`: YAML and TOML), each reading values,
+finding the translatable strings and editing them; translate, lint and site read front
+matter through it.
+
 Re-dumping YAML would re-sort keys, drop quotes and reflow lines; instead we locate each
 translated scalar's exact span with PyYAML's composer (its marks are character offsets) and
 splice a new scalar of the same quoting style into the original text. TOML goes through
@@ -40,18 +44,36 @@ class Field:
 
 
 def read_values(block: FrontMatterBlock, path: Path) -> dict[str, Any]:
-    if block.format == "toml":
-        try:
-            return tomllib.loads(block.text)
-        except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None)
-            raise InputError(
-                f"malformed TOML front matter: {exc.args[0] if exc.args else exc}",
-                path=path,
-                line=block.first_line + line - 1 if line else block.first_line,
-            ) from exc
+    """The front matter's values, or an error naming the file and line."""
+    values = FORMATS[block.format].read(block, path)
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise InputError("front matter is not a mapping of keys to values", path=path, line=block.first_line)
+    return values
+
+
+def translatable_fields(block: FrontMatterBlock, keys: tuple[str, ...], path: Path) -> list[Field]:
+    """The string values (or string list items) of `keys`, in document order."""
+    read_values(block, path)  # validate first, with a located error
+    return FORMATS[block.format].fields(block, keys)
+
+
+def _read_toml(block: FrontMatterBlock, path: Path) -> Any:
     try:
-        values = YAMLHandler().load(block.text)
+        return tomllib.loads(block.text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise InputError(
+            f"malformed TOML front matter: {exc.args[0] if exc.args else exc}",
+            path=path,
+            line=block.first_line + line - 1 if line else block.first_line,
+        ) from exc
+
+
+def _read_yaml(block: FrontMatterBlock, path: Path) -> Any:
+    try:
+        return YAMLHandler().load(block.text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -64,19 +86,6 @@ def read_values(block: FrontMatterBlock, path: Path) -> dict[str, Any]:
         if "python/" in str(exc):
             problem = "refused a Python-specific YAML tag (only plain YAML is allowed in front matter)"
         raise InputError(f"malformed YAML front matter: {problem}", path=path, line=line) from exc
-    if values is None:
-        return {}
-    if not isinstance(values, dict):
-        raise InputError("front matter is not a mapping of keys to values", path=path, line=block.first_line)
-    return values
-
-
-def translatable_fields(block: FrontMatterBlock, keys: tuple[str, ...], path: Path) -> list[Field]:
-    """The string values (or string list items) of `keys`, in document order."""
-    read_values(block, path)  # validate first, with a located error
-    if block.format == "toml":
-        return _toml_fields(block, keys)
-    return _yaml_fields(block, keys)
 
 
 def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
@@ -155,9 +164,7 @@ def edit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[s
     block style), so an unchanged translation leaves the front matter byte-identical.
     """
     changed = [(f, new) for f, new in fields if new != f.value]
-    if block.format == "toml":
-        return _edit_toml(block, changed, added, newline)
-    return _edit_yaml(block, changed, added, newline)
+    return FORMATS[block.format].edit(block, changed, added, newline)
 
 
 def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:
@@ -517,3 +524,28 @@ def _edit_toml_by_tomlkit(block: FrontMatterBlock, fields: list[tuple[Field, str
         if doc.get(key) != value:
             doc[key] = value
     return tomlkit.dumps(doc)
+
+
+_Edits = list[tuple[Field, str]]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One front matter format, in the spirit of python-frontmatter's handlers: how its
+    values are read (with a located error), where its translatable strings are, and how
+    they are replaced in place. `load` is the bare parser (raising `syntax_error`), for
+    readers that word their own messages (lint)."""
+
+    name: str
+    load: Callable[[str], Any]
+    syntax_error: type[Exception]
+    read: Callable[[FrontMatterBlock, Path], Any]
+    fields: Callable[[FrontMatterBlock, tuple[str, ...]], list[Field]]
+    edit: Callable[[FrontMatterBlock, _Edits, dict[str, str | int], str], str]
+    assigns: str  # what follows a top-level key: ":" or "="
+
+
+FORMATS: dict[str, Format] = {
+    "yaml": Format("yaml", yaml.safe_load, yaml.YAMLError, _read_yaml, _yaml_fields, _edit_yaml, ":"),
+    "toml": Format("toml", tomllib.loads, tomllib.TOMLDecodeError, _read_toml, _toml_fields, _edit_toml, "="),
+}

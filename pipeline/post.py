@@ -20,7 +20,8 @@ from pipeline.errors import InputError
 
 BOM = "\ufeff"
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_FENCES: dict[str, tuple[Literal["yaml", "toml"], tuple[str, ...]]] = {
+# opening fence line → (format, the lines that may close it)
+FENCES: dict[str, tuple[Literal["yaml", "toml"], tuple[str, ...]]] = {
     "---": ("yaml", ("---", "...")),
     "+++": ("toml", ("+++",)),
 }
@@ -209,9 +210,9 @@ def find_front_matter(path: Path, text: str) -> FrontMatterBlock | None:
     """
     first = LINE_BREAK.search(text)
     opening = (text[: first.start()] if first else text).rstrip(" \t")
-    if opening not in _FENCES or first is None:
+    if opening not in FENCES or first is None:
         return None
-    fmt, closers = _FENCES[opening]
+    fmt, closers = FENCES[opening]
     start = first.end()
     pos = start
     while pos < len(text):

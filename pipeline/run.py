@@ -180,7 +180,8 @@ class Translator:
             result.status = "up-to-date"
             return result
         skeleton = split_post(post, self.settings.dialect, self._keep)
-        result.lint_findings = len(lint_text(path, post.text, parsed=(post.body, skeleton.tokens), dialect=self.settings.dialect))
+        parsed, lang = (post.body, skeleton.tokens), self.settings.source_lang.lower()
+        result.lint_findings = len(lint_text(path, post.text, parsed=parsed, dialect=self.settings.dialect, lang=lang))
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         previous = previous_english(self._reader, record, output, edition_sha)
         units, flags = self._units.units(post, skeleton)

@@ -24,12 +24,16 @@ import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Iterable
 from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
 
-from pipeline.errors import PipelineError
+from pipeline.errors import InputError, PipelineError
+from pipeline.frontmatter import read_values
+from pipeline.post import find_front_matter
+from pipeline.japanese import JAPANESE_RUN, POST_NAME
 
 DEFAULT_LANG = "ja"
 EN = "en"
@@ -37,14 +41,6 @@ LANGS = (DEFAULT_LANG, EN)
 INSTALL_HINT = "apt-get install -y jekyll ruby-jekyll-polyglot"
 JEKYLL_TIMEOUT_SECONDS = 300
 
-# Jekyll silently skips files in _posts whose names are not YYYY-MM-DD-title.ext.
-POST_NAME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-.+\.(?:md|markdown)$")
-
-# Kana, CJK ideographs, CJK and full-width punctuation: none of it belongs in English prose.
-JAPANESE_RUN = re.compile(
-    "[\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\uff01-\uff60\uff61-\uff9f\uffe0-\uffee\U00020000-\U0002fa1f]+"
-)
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Lines Jekyll prints around a fatal error that carry no information of their own.
@@ -153,9 +149,16 @@ def find_jekyll(executable: str = "jekyll") -> str:
     return found
 
 
-def post_sources(content_dir: Path) -> dict[str, dict[str, Path]]:
-    """The Markdown files of content/ja and content/en, keyed by language and file stem."""
-    return {lang: {p.stem: p for p in sorted((content_dir / lang).glob("*.md"))} if (content_dir / lang).is_dir() else {} for lang in LANGS}
+Content = Path | Mapping[str, Path]  # language code → its posts' folder, or a folder holding ja/ and en/
+
+
+def post_sources(content: Content) -> dict[str, dict[str, Path]]:
+    """The Markdown files of each language's folder, keyed by language and file stem.
+
+    `content`: the folders by language code (the command reads them from the settings:
+    `paths.source`, `paths.output`), or one folder holding a sub-folder per language."""
+    folders = content if isinstance(content, Mapping) else {lang: content / lang for lang in LANGS}
+    return {lang: {p.stem: p for p in sorted(folder.glob("*.md"))} if folder.is_dir() else {} for lang, folder in folders.items()}
 
 
 def stage(site_dir: Path, sources: dict[str, dict[str, Path]], staging: Path) -> None:
@@ -245,7 +248,7 @@ def read_site_config(site_dir: Path) -> dict[str, Any]:
     return config if isinstance(config, dict) else {}
 
 
-def build(site_dir: Path, content_dir: Path, dest: Path, *, jekyll: str = "jekyll") -> BuildResult:
+def build(site_dir: Path, content_dir: Content, dest: Path, *, jekyll: str = "jekyll") -> BuildResult:
     """Build site/ with the posts of content/ja and content/en into `dest`.
 
     The staging copy lives in a temporary directory that is removed afterwards; only `dest`
@@ -619,17 +622,14 @@ def _context(text: str, start: int, end: int, width: int = 20) -> str:
 
 
 def front_matter(path: Path) -> dict[str, Any] | None:
-    """The YAML front matter of a post as a dict; None when it is missing or not YAML.
-    A byte order mark is no reason to miss it: Jekyll reads such a post as any other."""
+    """The front matter of a post (YAML or TOML) as a dict; None when it is missing or does
+    not parse. A byte order mark is no reason to miss it: Jekyll reads such a post as any other."""
     text = path.read_text(encoding="utf-8-sig", errors="replace")
-    match = re.match(r"---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|$)", text, re.S)
-    if match is None:
-        return None
     try:
-        values = yaml.safe_load(match.group(1) or "")
-    except yaml.YAMLError:
+        block = find_front_matter(path, text)
+        return read_values(block, path) if block is not None else None
+    except InputError:
         return None
-    return values if isinstance(values, dict) else None
 
 
 def source_problems(stem: str, sources: dict[str, dict[str, Path]]) -> list[str]:
@@ -758,7 +758,7 @@ def check(result: BuildResult, *, allow: Iterable[str] = ()) -> SiteReport:
 
 def check_site(
     site_dir: Path,
-    content_dir: Path,
+    content_dir: Content,
     *,
     allow: Iterable[str] = (),
     dest: Path | None = None,

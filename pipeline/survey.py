@@ -13,7 +13,7 @@ from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputError
 from pipeline.frontmatter import translatable_fields
 from pipeline.glossary import Glossary, prose_of
-from pipeline.inline import JAPANESE
+from pipeline.japanese import JAPANESE
 from pipeline.post import Alias, Tree, read_post, source_hash
 from pipeline.segment import split_post
 from pipeline.state import PostState, PostStatus, State, TreeStatus, classify, load_state, origins, settings_fingerprint, state_path

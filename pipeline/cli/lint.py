@@ -28,7 +28,7 @@ def lint(
     if missing:
         err.print(f"error: no such file or directory: {', '.join(map(str, missing))}", markup=False)
         raise typer.Exit(2)
-    findings = lint_paths(targets, settings.dialect)
+    findings = lint_paths(targets, settings.dialect, settings.source_lang.lower())
     for finding in findings:
         out.print(str(finding))
     files = len({f.path for f in findings})

@@ -16,7 +16,8 @@ from functools import cache
 from typing import Any
 
 from pipeline.engines import EngineResult, Limits
-from pipeline.inline import JAPANESE, KEEP_TAG
+from pipeline.inline import KEEP_TAG
+from pipeline.japanese import JAPANESE
 
 _PUNCTUATION = str.maketrans({"「": '"', "」": '"', "『": '"', "』": '"', "、": ",", "。": ".", "・": "/", "〜": "~", "―": "-", "…": "..."})
 

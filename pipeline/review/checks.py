@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipeline.glossary import Glossary, prose_of
-from pipeline.inline import JAPANESE, Protected
+from pipeline.inline import Protected
+from pipeline.japanese import JAPANESE
 
 MIN_RATIO_SOURCE = 20  # Japanese characters below which the length ratio says little
 RATIO_FACTOR = 2.0  # a segment whose ratio is this many times above or below the post's median is flagged

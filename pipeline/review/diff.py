@@ -11,10 +11,12 @@ import difflib
 import re
 from typing import Literal
 
+from pipeline.japanese import WIDE
+
 Op = Literal["equal", "delete", "insert"]
 Run = tuple[Op, str]
 
-_WIDE = r"\u3000-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_WIDE = WIDE
 _TOKEN = re.compile(
     rf"\s+|[{_WIDE}]|[^\W_{_WIDE}]+(?:['’][^\W_{_WIDE}]+)*|.",  # a space run, one CJK character, a word, any other character
     re.S,
