@@ -29,6 +29,7 @@ import unicodedata
 from functools import cache, cached_property, lru_cache
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Iterable, Iterator, Sequence
 
 from markdown_it import MarkdownIt
@@ -255,38 +256,68 @@ class Block:
         return " ".join("".join(parts).split())
 
 
+@dataclass
+class _Walk:
+    """Where the token stream is: in how many lists, which kind of block, which table row."""
+
+    list_depth: int = 0
+    kind: str = "paragraph"
+    setext: bool = False
+    row_map: list[int] | None = None
+
+
+def _list_open(walk: _Walk, token: Token) -> None:
+    walk.list_depth += 1
+
+
+def _list_close(walk: _Walk, token: Token) -> None:
+    walk.list_depth -= 1
+
+
+def _heading(walk: _Walk, token: Token) -> None:
+    walk.kind, walk.setext = "heading", token.markup in ("=", "-")
+
+
+def _paragraph(walk: _Walk, token: Token) -> None:
+    walk.kind, walk.setext = "paragraph", False
+
+
+def _cell(walk: _Walk, token: Token) -> None:
+    walk.kind = "cell"
+
+
+def _row(walk: _Walk, token: Token) -> None:
+    walk.row_map = token.map
+
+
+# What each opening or closing token changes about the blocks that follow it.
+_STRUCTURE: dict[str, Callable[[_Walk, Token], None]] = {
+    "bullet_list_open": _list_open,
+    "ordered_list_open": _list_open,
+    "bullet_list_close": _list_close,
+    "ordered_list_close": _list_close,
+    "heading_open": _heading,
+    "paragraph_open": _paragraph,
+    "th_open": _cell,
+    "td_open": _cell,
+    "tr_open": _row,
+}
+
+
 def blocks(tokens: Sequence[Token], body_first_line: int, body_lines: list[str]) -> Iterator[Block]:
     """Every inline token with its block kind, file line and whether it sits in a list."""
-    list_depth = 0
-    kind = "paragraph"
-    setext = False
-    row_map: list[int] | None = None
+    walk = _Walk()
     for token in tokens:
-        if token.type in ("bullet_list_open", "ordered_list_open"):
-            list_depth += 1
-        elif token.type in ("bullet_list_close", "ordered_list_close"):
-            list_depth -= 1
-        elif token.type == "heading_open":
-            kind, setext = "heading", token.markup in ("=", "-")
-        elif token.type == "paragraph_open":
-            kind, setext = "paragraph", False
-        elif token.type in ("th_open", "td_open"):
-            kind = "cell"
-        elif token.type == "tr_open":
-            row_map = token.map
-        elif token.type == "inline":
-            span = token.map or row_map or [0, 1]
-            children = token.children or []
-            if any(a.type == b.type == "text" for a, b in zip(children, children[1:])):
-                token = token.copy(children=_joined_text(children))
-            yield Block(
-                kind,
-                token,
-                body_first_line + span[0],
-                body_lines[span[0] : span[1]],
-                in_list=list_depth > 0,
-                setext=setext,
-            )
+        if token.type != "inline":
+            handler = _STRUCTURE.get(token.type)
+            if handler is not None:
+                handler(walk, token)
+            continue
+        span = token.map or walk.row_map or [0, 1]
+        children = token.children or []
+        if any(a.type == b.type == "text" for a, b in zip(children, children[1:])):
+            token = token.copy(children=_joined_text(children))
+        yield Block(walk.kind, token, body_first_line + span[0], body_lines[span[0] : span[1]], walk.list_depth > 0, walk.setext)
 
 
 # --------------------------------------------------------------------------------------
@@ -483,6 +514,16 @@ def _clip(text: str, limit: int = 40) -> str:
 # Entry points
 
 
+BlockRule = Callable[[Path, Block], list[LintFinding]]
+_EVERY_BLOCK: tuple[BlockRule, ...] = (check_markers, check_emphasis, check_mid_sentence)
+# The checks each kind of block gets, in the order their findings are listed.
+BLOCK_RULES: dict[str, tuple[BlockRule, ...]] = {
+    "paragraph": (*_EVERY_BLOCK, check_brackets),
+    "heading": _EVERY_BLOCK,
+    "cell": _EVERY_BLOCK,
+}
+
+
 def lint_text(
     path: Path, text: str, parsed: tuple[str, Sequence[Token]] | None = None, dialect: str = "commonmark", lang: str = "ja"
 ) -> list[LintFinding]:
@@ -505,11 +546,8 @@ def lint_text(
     paragraphs = [b for b in all_blocks if b.kind == "paragraph"]
     findings += check_repeats(path, paragraphs)
     for block in all_blocks:
-        findings += check_markers(path, block)
-        findings += check_emphasis(path, block)
-        findings += check_mid_sentence(path, block)
-        if block.kind == "paragraph":
-            findings += check_brackets(path, block)
+        for rule in BLOCK_RULES[block.kind]:
+            findings += rule(path, block)
     findings += check_fences(path, tokens, source.body_first_line, body_lines)
     findings += check_title_repeat(path, source, all_blocks[0] if all_blocks else None)
     return sorted(findings)
