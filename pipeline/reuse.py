@@ -168,7 +168,7 @@ def _take(unit: Unit, hit: tuple[str, Origin] | None, memory: TranslationMemory)
         return
     entry = memory.get(unit.segment.protected.joined)
     if entry is not None:
-        unit.fixed, unit.origin = entry.en, "approved"
+        unit.fixed, unit.origin = entry.target, "approved"
     elif hit is not None:
         unit.fixed, unit.origin = hit
 

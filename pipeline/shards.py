@@ -31,6 +31,7 @@ from typing import cast
 
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputError, PipelineError
+from pipeline.target import Target
 from pipeline.memory import MEMORY_FILE, TranslationMemory, entry_from_json, union
 from pipeline.post import write_atomic
 from pipeline.report import PostJSON, ReportJSON, combine
@@ -182,17 +183,18 @@ def _source_shard(shards: Sequence[Shard], path: str, owned: list[int], conflict
 def _merge_memory(
     settings: Settings, shards: Sequence[Shard], memory_path: str, tree: dict[str, str], merge: Merge, conflicts: list[str]
 ) -> None:
-    copies = [TranslationMemory.load(s.folder / memory_path).entries for s in shards if memory_path in s.files]
+    languages = Target.of(settings).languages
+    copies = [TranslationMemory.load(s.folder / memory_path, languages).entries for s in shards if memory_path in s.files]
     if not copies:
         return
     try:
-        approved = [entry_from_json(e) for s in shards for e in s.report["approved_memory"]]
+        approved = [entry_from_json(e, *languages) for s in shards for e in s.report["approved_memory"]]
     except (TypeError, KeyError) as exc:
         raise InputError(f"malformed approved_memory in a shard's report ({exc})") from exc
     entries, unsettled = union(copies, approved)
     conflicts += [f"{memory_path}: the entry for {_clip(ja)!r}" for ja in unsettled]
-    merged = TranslationMemory(settings.root / memory_path, entries).dump()
-    merge.memory_entries, merge.approved = len(entries), len({e.ja for e in approved})
+    merged = TranslationMemory(settings.root / memory_path, entries, languages).dump()
+    merge.memory_entries, merge.approved = len(entries), len({e.source for e in approved})
     if _digest(merged) != tree.get(memory_path):
         merge.write[memory_path] = merged
 

@@ -29,6 +29,7 @@ class Target:
     output_dir: Path  # editions, at the same relative paths as the sources
     state_dir: Path  # per-post state records, the memory and the run lock
     lang_value: str  # the front matter `lang` value of an edition ("en")
+    source_code: str = "ja"  # the sources' language, lower case: the memory's field for their text
 
     @classmethod
     def of(cls, settings: Settings) -> Target:
@@ -39,14 +40,20 @@ class Target:
             output_dir=settings.path(settings.output_dir),
             state_dir=settings.path(settings.state_dir),
             lang_value=settings.lang_value,
+            source_code=settings.source_lang.split("-")[0].lower(),
         )
+
+    @property
+    def languages(self) -> tuple[str, str]:
+        """(source, target) language codes: the fields of a memory entry."""
+        return (self.source_code, self.code)
 
     @property
     def memory_file(self) -> Path:
         return self.state_dir / MEMORY_FILE
 
     def load_memory(self) -> TranslationMemory:
-        return TranslationMemory.load(self.memory_file)
+        return TranslationMemory.load(self.memory_file, self.languages)
 
     def edition_path(self, relative: Path) -> Path:
         """The edition of the post at `relative` in the source tree."""

@@ -42,3 +42,18 @@ def test_the_configured_target_is_the_settings_own() -> None:
     assert (target.code, target.engine_code, target.lang_value) == ("en", "EN-GB", "en-gb")
     assert (target.output_dir, target.state_dir) == (Path("content/en-gb"), Path("translations/en-gb"))
     assert target.state_path(Path("a/b.md")) == Path("translations/en-gb/a/b.md.json")
+
+
+def test_memory_entries_carry_their_languages_and_old_files_read_unchanged(tmp_path: Path) -> None:
+    from pipeline.memory import TranslationMemory
+
+    old = '{"en": "Tokyo", "ja": "東京", "origin": "human", "post": "a.md"}\n'
+    path = tmp_path / "memory.jsonl"
+    path.write_text(old, encoding="utf-8")
+    memory = Target.of(Settings(root=tmp_path, state_dir=Path("."))).load_memory()
+    entry = memory.get("東京")
+    assert entry is not None and (entry.target, entry.source_lang, entry.target_lang) == ("Tokyo", "ja", "en")
+    assert memory.dump().decode("utf-8") == old
+    german = TranslationMemory(tmp_path / "de.jsonl", languages=("ja", "de"))
+    german.approve("東京", "Tokio", "a.md")
+    assert german.dump().decode("utf-8") == '{"de": "Tokio", "ja": "東京", "origin": "human", "post": "a.md"}\n'

@@ -53,7 +53,7 @@ from pipeline.config import Settings
 from pipeline.errors import InputError, PipelineError, StructureError
 from pipeline.glossary import Glossary
 from pipeline.inline import Element, Protected, protect_plain, protected_literal, restore
-from pipeline.memory import MEMORY_FILE, TranslationMemory
+from pipeline.target import Target
 from pipeline.edition import commit, render
 from pipeline.post import Post, parse_post, read_post, source_hash
 from pipeline.segment import Segment, split_post
@@ -952,7 +952,7 @@ def _verify_and_apply(loaded: _Loaded, changes: list[Change], settings: Settings
             line=bad.line,
         )
     record = loaded.record
-    memory = TranslationMemory.load(settings.path(settings.state_dir) / MEMORY_FILE)
+    memory = Target.of(settings).load_memory()
     new_records = []
     body_i = 0
     for rec in record.segments:
