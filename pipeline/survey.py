@@ -13,6 +13,7 @@ from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputError
 from pipeline.frontmatter import translatable_fields
 from pipeline.glossary import Glossary, prose_of
+from pipeline.edition import TAXONOMY_KEYS
 from pipeline.japanese import JAPANESE
 from pipeline.post import Alias, Tree, read_post, source_hash
 from pipeline.segment import split_post
@@ -132,7 +133,7 @@ def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Pat
         if post.front_matter is not None:
             for f in translatable_fields(post.front_matter, settings.translate_keys, source):
                 prose.append(f.value)
-                if f.key in ("categories", "category", "tags", "tag") and JAPANESE.search(f.value) and f.value not in glossary.taxonomy:
+                if f.key in TAXONOMY_KEYS and JAPANESE.search(f.value) and f.value not in glossary.taxonomy:
                     unmapped.append(f.value)
         text = "\n".join(prose)
         terms = glossary.occurrences(text)
