@@ -306,30 +306,40 @@ def _ph_ctype(element: Element, names: frozenset[str]) -> str:
     return "x-protected"
 
 
+@dataclass(frozen=True)
+class _Inline:
+    """What rendering one segment's tokens as XLIFF inline elements needs to know."""
+
+    source: Protected
+    visible: dict[str, str]  # what a reader sees of each protected element
+    names: frozenset[str]  # glossary names
+
+
+def _xliff_empty(r: _Inline, t: Tok) -> str:
+    element = r.source.elements[t.id]
+    if element.kind == "break":
+        return f'<x id="{t.id}" ctype="lb"/>'
+    seen = r.visible.get(t.id, "")
+    equiv = f" equiv-text={quoteattr(seen)}" if seen else ""
+    return f'<ph id="{t.id}" ctype="{_ph_ctype(element, r.names)}"{equiv}>{escape(element.open)}</ph>'
+
+
+# Each token kind as XLIFF 1.2 inline markup: <g> for the source's pairs, <ph>/<x> for its
+# empty elements, <bpt>/<ept>/<ph> for markup only the English has.
+_XLIFF_INLINE: dict[str, Callable[[_Inline, Tok], str]] = {
+    "text": lambda r, t: escape(t.text),
+    "open": lambda r, t: f'<g id="{t.id}" ctype="{_G_CTYPE.get(r.source.elements[t.id].tag, "x-markup")}">',
+    "close": lambda r, t: "</g>",
+    "empty": _xliff_empty,
+    "xopen": lambda r, t: f'<bpt id="{t.id}">{escape(t.markup)}</bpt>',
+    "xclose": lambda r, t: f'<ept id="{t.id}">{escape(t.markup)}</ept>',
+    "xempty": lambda r, t: f'<ph id="{t.id}" ctype="x-markdown">{escape(t.markup)}</ph>',
+}
+
+
 def render_inline(toks: Sequence[Tok], source: Protected, visible: dict[str, str], names: frozenset[str] = frozenset()) -> str:
-    out: list[str] = []
-    for t in toks:
-        if t.kind == "text":
-            out.append(escape(t.text))
-        elif t.kind == "open":
-            out.append(f'<g id="{t.id}" ctype="{_G_CTYPE.get(source.elements[t.id].tag, "x-markup")}">')
-        elif t.kind == "close":
-            out.append("</g>")
-        elif t.kind == "empty":
-            element = source.elements[t.id]
-            if element.kind == "break":
-                out.append(f'<x id="{t.id}" ctype="lb"/>')
-                continue
-            seen = visible.get(t.id, "")
-            equiv = f" equiv-text={quoteattr(seen)}" if seen else ""
-            out.append(f'<ph id="{t.id}" ctype="{_ph_ctype(element, names)}"{equiv}>{escape(element.open)}</ph>')
-        elif t.kind == "xopen":
-            out.append(f'<bpt id="{t.id}">{escape(t.markup)}</bpt>')
-        elif t.kind == "xclose":
-            out.append(f'<ept id="{t.id}">{escape(t.markup)}</ept>')
-        elif t.kind == "xempty":
-            out.append(f'<ph id="{t.id}" ctype="x-markdown">{escape(t.markup)}</ph>')
-    return "".join(out)
+    r = _Inline(source, visible, names)
+    return "".join(_XLIFF_INLINE[t.kind](r, t) for t in toks if t.kind in _XLIFF_INLINE)
 
 
 # --- one post's segments ----------------------------------------------------------------
