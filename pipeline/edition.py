@@ -144,6 +144,30 @@ class UnitMaker:
 
 
 @dataclass(frozen=True)
+class Texts:
+    """The translatable texts of one version of a post (a source, or an edition), read the
+    one way every reader needs them: its body segments in order, each with its file line,
+    and its translatable front matter values by field name (`title`, `tags[2]`)."""
+
+    post: Post
+    body: tuple[Segment, ...]
+    fields: dict[str, frontmatter.Field]
+
+    def line(self, segment: Segment) -> int:
+        return self.post.body_first_line + segment.line - 1
+
+
+def read_texts(post: Post, dialect: str, translate_keys: tuple[str, ...], keep: re.Pattern[str] | None = None) -> Texts:
+    """Used by the run (the previous English), the review report and the XLIFF export and
+    import. `keep`: the glossary's names, protected in the body segments' engine text."""
+    body = split_post(post, dialect, keep).segments
+    if post.front_matter is None:
+        return Texts(post, body, {})
+    fields = {field_name(f): f for f in frontmatter.translatable_fields(post.front_matter, translate_keys, post.path)}
+    return Texts(post, body, fields)
+
+
+@dataclass(frozen=True)
 class English:
     """The English of an existing edition: its body segments in order, and its
     translatable front matter values by field name."""
@@ -153,12 +177,8 @@ class English:
 
 
 def read_english(output: Path, dialect: str, translate_keys: tuple[str, ...]) -> English:
-    edition = read_post(output)
-    texts = [s.source for s in split_post(edition, dialect).segments]
-    if edition.front_matter is None:
-        return English(texts, {})
-    values = {field_name(f): f.value for f in frontmatter.translatable_fields(edition.front_matter, translate_keys, output)}
-    return English(texts, values)
+    texts = read_texts(read_post(output), dialect, translate_keys)
+    return English([s.source for s in texts.body], {name: f.value for name, f in texts.fields.items()})
 
 
 @dataclass

@@ -21,15 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pipeline import frontmatter
 from pipeline.config import Settings
+from pipeline.edition import read_texts
 from pipeline.errors import InputError, PipelineError
 from pipeline.glossary import Glossary
 from pipeline.inline import Protected, protect_plain
 from pipeline.post import parse_post, source_hash
 from pipeline.report import LAST_RUN
 from pipeline.review import checks, vcs
-from pipeline.segment import split_post
 from pipeline.state import PostState, SegmentRecord, load_state, state_path
 
 RowKind = Literal["added", "removed", "changed", "flagged"]
@@ -189,30 +188,15 @@ def read_version(raw: bytes | None, path: Path, settings: Settings, glossary: Gl
     """The translatable texts of one version of a post (None when there is no such version)."""
     if raw is None:
         return None
-    post = parse_post(path, raw)
     keep = glossary.keep_pattern
-    body = []
-    for index, segment in enumerate(split_post(post, settings.dialect, keep).segments):
-        kind = _KIND_LABELS.get(segment.kind, segment.kind)
-        body.append(
-            Piece(
-                f"body:{index}",
-                f"¶ {index + 1}",
-                kind,
-                segment.protected.joined,
-                segment.protected,
-                post.body_first_line + segment.line - 1,
-            )
-        )
-    fields: dict[str, Piece] = {}
-    title = None
-    if post.front_matter is not None:
-        for f in frontmatter.translatable_fields(post.front_matter, settings.translate_keys, path):
-            name = f.key if f.index is None else f"{f.key}[{f.index}]"
-            fields[name] = Piece(name, name, "front matter", f.value, protect_plain(f.value, keep), f.line)
-            if name == "title":
-                title = f.value
-    return Version(tuple(body), fields, title)
+    texts = read_texts(parse_post(path, raw), settings.dialect, settings.translate_keys, keep)
+    body = tuple(
+        Piece(f"body:{i}", f"¶ {i + 1}", _KIND_LABELS.get(s.kind, s.kind), s.protected.joined, s.protected, texts.line(s))
+        for i, s in enumerate(texts.body)
+    )
+    fields = {name: Piece(name, name, "front matter", f.value, protect_plain(f.value, keep), f.line) for name, f in texts.fields.items()}
+    title = fields["title"].text if "title" in fields else None
+    return Version(body, fields, title)
 
 
 def _display(path: Path) -> Path:

@@ -54,9 +54,9 @@ from pipeline.errors import InputError, PipelineError, StructureError
 from pipeline.glossary import Glossary
 from pipeline.inline import Element, Protected, protect_plain, protected_literal, restore
 from pipeline.target import Target
-from pipeline.edition import commit, render
+from pipeline.edition import commit, read_texts, render
 from pipeline.post import Post, parse_post, read_post, source_hash
-from pipeline.segment import Segment, split_post
+from pipeline.segment import Segment
 from pipeline.state import PostState, SegmentRecord, load_state, short_hash, state_path
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -359,15 +359,9 @@ class Text:
 
 def texts_of(post: Post, settings: Settings, glossary: Glossary) -> tuple[list[Text], dict[str, Text]]:
     keep = glossary.keep_pattern
-    body = [
-        Text(f"b{i}", f"¶ {i + 1}", s.protected, post.body_first_line + s.line - 1, segment=s)
-        for i, s in enumerate(split_post(post, settings.dialect, keep).segments)
-    ]
-    fields: dict[str, Text] = {}
-    if post.front_matter is not None:
-        for f in frontmatter.translatable_fields(post.front_matter, settings.translate_keys, post.path):
-            name = f.key if f.index is None else f"{f.key}[{f.index}]"
-            fields[name] = Text(name, name, protect_plain(f.value, keep), f.line, fm_field=f)
+    texts = read_texts(post, settings.dialect, settings.translate_keys, keep)
+    body = [Text(f"b{i}", f"¶ {i + 1}", s.protected, texts.line(s), segment=s) for i, s in enumerate(texts.body)]
+    fields = {name: Text(name, name, protect_plain(f.value, keep), f.line, fm_field=f) for name, f in texts.fields.items()}
     return body, fields
 
 
