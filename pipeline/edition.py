@@ -25,7 +25,7 @@ from pipeline.report import PostResult
 from pipeline.segment import Segment, Skeleton, splice, split_post
 from pipeline.state import Origin, PostState, SegmentRecord, complete_write, save_state, short_hash
 from pipeline.target import Target
-from pipeline.translate import REQUEST_OVERHEAD, split_sentences
+from pipeline.translate import split_sentences
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
@@ -91,7 +91,7 @@ class UnitMaker:
     """How a post's pieces become units: what the run's settings decide about them."""
 
     key: Callable[[Protected], str]  # the cache key of an engine text
-    max_bytes: int  # the most one request may carry: a longer text goes in sentence pieces
+    text_bytes: int  # the most the texts of one request may take: a longer text goes in sentence pieces
     keep: re.Pattern[str] | None  # glossary names, never translated
     taxonomy: Mapping[str, str]  # categories and tags: fixed English
     translate_keys: tuple[str, ...]  # the front matter values translated
@@ -116,7 +116,7 @@ class UnitMaker:
             unit.fixed, unit.origin = segment.source, "source"
             return unit
         unit.key = self.key(segment.protected)
-        pieces = split_sentences(segment.xml, self.max_bytes - REQUEST_OVERHEAD)
+        pieces = split_sentences(segment.xml, self.text_bytes)
         if len(pieces) > 1:
             for piece in pieces:
                 protected = Protected(piece, {}, piece)

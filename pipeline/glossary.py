@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.errors import GlossaryError
-from pipeline.inline import KEEP_TAG
+from pipeline.engines import KEEP_TAG
 
 Kind = Literal["name", "term", "taxonomy"]
 KINDS: tuple[str, ...] = ("name", "term", "taxonomy")

@@ -33,10 +33,10 @@ from markdown_it.token import Token
 from pipeline import liquid
 from pipeline.japanese import JAPANESE
 from pipeline.japanese import WIDE_BREAK as _CJK
+from pipeline.engines import KEEP_TAG  # the engine is told to keep this tag's content
 from pipeline.errors import StructureError
 from pipeline.markdown import END_MARKER_LINE, parser
 
-KEEP_TAG = "x"  # the engine is told to ignore this tag's content
 _PAIR_TAGS = {"em": "i", "strong": "b", "s": "s"}
 _HTML_FALLBACK = {"i": ("<em>", "</em>"), "b": ("<strong>", "</strong>"), "s": ("<s>", "</s>")}
 _BREAK = re.compile(r"[ \t]*\\?\n[ \t]*")

@@ -76,7 +76,7 @@ class Translator:
         self._engine_settings = engine.settings()
         self._keep = self.glossary.keep_pattern
         self._reader = EditionReader(settings.dialect, settings.translate_keys)
-        self._units = UnitMaker(self._key, engine.limits.max_bytes, self._keep, self.glossary.taxonomy, settings.translate_keys)
+        self._units = UnitMaker(self._key, engine.limits.text_bytes, self._keep, self.glossary.taxonomy, settings.translate_keys)
         self.fingerprint = settings_fingerprint(settings, self.glossary)
         self._sources: Tree | None = None  # resolved once per run: resolving walks the disk
         self._output_root: Path | None = None

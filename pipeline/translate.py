@@ -20,7 +20,7 @@ from pipeline.cache import TranslationCache
 from pipeline.engines import Engine, EngineResult, Limits
 from pipeline.errors import AnswerError
 
-REQUEST_OVERHEAD = 2048  # bytes of JSON around the texts (languages, tags, glossary id)
+REQUEST_OVERHEAD = Limits().overhead  # the default: bytes of JSON around the texts (see Limits)
 
 
 @dataclass(frozen=True)
@@ -97,12 +97,12 @@ def request_size(text: str) -> int:
 def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Request]]:
     """Greedy packing in order: at most `max_texts` texts and `max_bytes` per request."""
     batch: list[Request] = []
-    size = REQUEST_OVERHEAD
+    size = limits.overhead
     for request in requests:
         cost = request_size(request.text)
         if batch and (len(batch) >= limits.max_texts or size + cost > limits.max_bytes):
             yield batch
-            batch, size = [], REQUEST_OVERHEAD
+            batch, size = [], limits.overhead
         batch.append(request)
         size += cost
     if batch:

@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     from pipeline.config import Settings
 
 
+# The engine text's vocabulary, shared by what writes it (pipeline.inline) and the engines
+# that read it: <x> elements are kept as they are (DeepL: ignore_tags); the others carry
+# emphasis, strikethrough, links, image alt text and hard breaks with the words.
+KEEP_TAG = "x"
+INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
+
+
 @dataclass(frozen=True)
 class EngineResult:
     text: str
@@ -29,10 +36,18 @@ class EngineResult:
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may carry (DeepL: 50 texts, 128 KiB request body)."""
+    """What one request may carry, in the engine's own units (DeepL: 50 texts, 128 KiB
+    request body, of which `overhead` bytes go to the JSON around the texts: languages,
+    tag options, glossary id)."""
 
     max_texts: int = 50
     max_bytes: int = 128 * 1024
+    overhead: int = 2048
+
+    @property
+    def text_bytes(self) -> int:
+        """The most the texts of one request may take together."""
+        return self.max_bytes - self.overhead
 
 
 class Engine(Protocol):

@@ -16,12 +16,10 @@ from urllib.parse import quote, quote_plus
 
 import deepl
 
-from pipeline.engines import EngineResult, Limits
+from pipeline.engines import INLINE_TAGS, KEEP_TAG, EngineResult, Limits
 from pipeline.errors import AnswerError, AuthenticationError, ConfigError, EngineError, QuotaExceededError
-from pipeline.inline import KEEP_TAG
 
 _T = TypeVar("_T")
-INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
 
 
 class TranslateOptions(TypedDict, total=False):

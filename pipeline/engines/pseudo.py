@@ -15,8 +15,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from pipeline.engines import EngineResult, Limits
-from pipeline.inline import KEEP_TAG
+from pipeline.engines import KEEP_TAG, EngineResult, Limits
 from pipeline.japanese import JAPANESE
 
 _PUNCTUATION = str.maketrans({"「": '"', "」": '"', "『": '"', "』": '"', "、": ",", "。": ".", "・": "/", "〜": "~", "―": "-", "…": "..."})
