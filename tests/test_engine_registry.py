@@ -50,7 +50,7 @@ def _build(setup: Setup) -> Engine:
 
 @pytest.fixture
 def shout() -> Iterator[None]:
-    register(EngineSpec("shout", "a toy engine", _build, options=lambda settings: {"shout": VOLUME["level"]}))
+    register(EngineSpec("shout", "a toy engine", _build, options=lambda settings: {"shout": VOLUME["level"]}, billing_unit="shouts"))
     BUILT.clear()
     try:
         yield
@@ -64,7 +64,7 @@ def test_a_registered_engine_translates_through_the_cli(shout: None, tmp_path: P
     monkeypatch.chdir(tmp_path)
     result = run_cli("translate", "--engine", "shout")
     assert result.exit_code == 0, result.stderr
-    assert "2 written" in result.stdout, result.stdout
+    assert "2 written" in result.stdout and "0 shouts billed" in result.stdout, result.stdout
     edition = next((tmp_path / "content" / "en").glob("*.md")).read_text(encoding="utf-8")
     assert "[loud] " in edition
     assert BUILT and all(n <= 3 for n in BUILT[-1].calls), "the engine's own request limits are used"

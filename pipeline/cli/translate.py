@@ -273,10 +273,11 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     unchanged = sum(1 for p in report.posts if p.status in ("unchanged", "up-to-date"))
     merge = [p for p in report.posts if p.status == "needs-merge"]
     skipped = sum(1 for p in report.posts if p.status == "skipped")
+    unit = engine_spec(settings.engine).billing_unit
     if report.dry_run:
         out.print(
             f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
-            f"{report.cached} from cache; would bill {report.would_bill:,} characters to {settings.engine}; "
+            f"{report.cached} from cache; would bill {report.would_bill:,} {unit} to {settings.engine}; "
             f"Markdown read as {report.dialect}",
         )
         return
@@ -285,7 +286,7 @@ def _print_report(report: RunReport, settings: Settings) -> None:
         + (f", {len(merge)} need a manual merge" if merge else "")
         + (f", {skipped} skipped (second paths to a post)" if skipped else "")
         + f"; {report.segments} segments, {report.cached} reused or from cache; "
-        f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s) "
+        f"{report.usage.billed_characters:,} {unit} billed in {report.usage.requests} request(s) "
         f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s",
     )
     findings = sum(p.lint_findings for p in report.posts)
