@@ -38,6 +38,24 @@ from pipeline.japanese import JAPANESE_RUN, POST_NAME
 DEFAULT_LANG = "ja"
 EN = "en"
 LANGS = (DEFAULT_LANG, EN)
+
+
+@dataclass(frozen=True)
+class Languages:
+    """The language codes of a post's two editions: the sources' and the editions'
+    (polyglot's `default_lang` and the site's other language). They come from the folders
+    the command reads (the settings' source language and `lang_value`)."""
+
+    source: str = DEFAULT_LANG
+    edition: str = EN
+
+    @classmethod
+    def of(cls, sources: Mapping[str, object]) -> Languages:
+        """From posts keyed by language, the sources' first."""
+        codes = list(sources)
+        return cls(codes[0], codes[1]) if len(codes) == 2 else cls()
+
+
 INSTALL_HINT = "apt-get install -y jekyll ruby-jekyll-polyglot"
 JEKYLL_TIMEOUT_SECONDS = 300
 
@@ -91,6 +109,10 @@ class BuildResult:
     baseurl: str = ""
     site_url: str = ""
     output: str = ""  # everything Jekyll printed, ANSI colours removed, for debugging
+
+    @property
+    def languages(self) -> Languages:
+        return Languages.of(self.sources)
 
 
 @dataclass
@@ -321,9 +343,10 @@ class Page:
 class PageParser(HTMLParser):
     """Collects links, ids and per-language text, tracking the `lang` attribute down the tree."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, edition: str = EN) -> None:
         super().__init__(convert_charrefs=True)
         self.page = page
+        self.edition = edition  # the language whose text is checked for Japanese left in it
         self.stack: list[tuple[str, str, bool]] = []  # (tag, lang, inside non-prose)
         self.content = Structure()
         self.content_depth: int | None = None  # stack depth of <div class="post-content">
@@ -369,7 +392,7 @@ class PageParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.content_depth is not None:
             self.content.text(data)
-        if not self.non_prose and self.lang.startswith(EN):
+        if not self.non_prose and self.lang.startswith(self.edition):
             self.page.english_text.append(data)
 
     def _collect(self, tag: str, values: dict[str, str], lang: str) -> None:
@@ -383,7 +406,7 @@ class PageParser(HTMLParser):
         for attribute in URL_ATTRIBUTES.get(tag, ()):
             if values.get(attribute):
                 page.links.extend(_split_srcset(values[attribute]) if attribute == "srcset" else [values[attribute]])
-        if lang.startswith(EN) and not self.non_prose:
+        if lang.startswith(self.edition) and not self.non_prose:
             page.english_text.extend(values[attribute] for attribute in ("alt", "title") if values.get(attribute))
             if tag == "meta" and values.get("name") == "description":
                 page.english_text.append(values.get("content", ""))
@@ -493,22 +516,22 @@ def page_url(dest: Path, file: Path, baseurl: str) -> str:
     return f"{baseurl}/{relative}"
 
 
-def read_pages(dest: Path, baseurl: str) -> dict[Path, Page]:
+def read_pages(dest: Path, baseurl: str, langs: Languages = Languages()) -> dict[Path, Page]:
     """Parse every HTML page of the built site."""
     pages = {}
     for file in sorted(dest.rglob("*.html")):
         page = Page(file=file, url=page_url(dest, file, baseurl))
-        parser = PageParser(page)
+        parser = PageParser(page, langs.edition)
         parser.feed(file.read_text(encoding="utf-8", errors="replace"))
         parser.close()
         pages[file] = page
     return pages
 
 
-def page_language_area(dest: Path, file: Path) -> str:
+def page_language_area(dest: Path, file: Path, langs: Languages = Languages()) -> str:
     """Polyglot writes the English build under /en/ and the default language at the root."""
     first = file.relative_to(dest).parts[0]
-    return first if first in LANGS and first != DEFAULT_LANG else DEFAULT_LANG
+    return first if first in (langs.source, langs.edition) and first != langs.source else langs.source
 
 
 # --------------------------------------------------------------------------------------
@@ -635,23 +658,24 @@ def front_matter(path: Path) -> dict[str, Any] | None:
 def source_problems(stem: str, sources: dict[str, dict[str, Path]]) -> list[str]:
     """What is wrong with the pair of source files before Jekyll even sees them."""
     problems = []
-    ja, en = sources[DEFAULT_LANG].get(stem), sources[EN].get(stem)
+    langs = Languages.of(sources)
+    ja, en = sources[langs.source].get(stem), sources[langs.edition].get(stem)
     for path in (p for p in (ja, en) if p is not None):
         if not POST_NAME.match(path.name):
             problems.append(f"{path}: not a Jekyll post name (YYYY-MM-DD-title.md); Jekyll skips it")
     if ja is None:
-        problems.append(f"no Japanese original for {en} (expected {DEFAULT_LANG}/{stem}.md)")
-    elif (front_matter(ja) or {}).get("lang", DEFAULT_LANG) != DEFAULT_LANG:
-        problems.append(f"{ja}: a Japanese post must not set lang other than {DEFAULT_LANG}")
+        problems.append(f"no Japanese original for {en} (expected {langs.source}/{stem}.md)")
+    elif (front_matter(ja) or {}).get("lang", langs.source) != langs.source:
+        problems.append(f"{ja}: a Japanese post must not set lang other than {langs.source}")
     if en is None:
-        problems.append(f"no English edition (expected {EN}/{stem}.md)")
+        problems.append(f"no English edition (expected {langs.edition}/{stem}.md)")
         return problems
     values = front_matter(en)
     if values is None:
         problems.append(f"{en}: front matter missing or not valid YAML")
     else:
-        if values.get("lang") != EN:
-            problems.append(f"{en}: front matter must say lang: {EN} (found {values.get('lang')!r})")
+        if values.get("lang") != langs.edition:
+            problems.append(f"{en}: front matter must say lang: {langs.edition} (found {values.get('lang')!r})")
         if str(values.get("ref", "")) != stem:
             problems.append(f"{en}: front matter must say ref: {stem} (found {values.get('ref')!r})")
     return problems
@@ -661,12 +685,12 @@ def source_problems(stem: str, sources: dict[str, dict[str, Path]]) -> list[str]
 # The check
 
 
-def index_post_pages(pages: Iterable[Page], dest: Path) -> dict[tuple[str, str], Page]:
+def index_post_pages(pages: Iterable[Page], dest: Path, langs: Languages = Languages()) -> dict[tuple[str, str], Page]:
     """(language area, post stem) -> the page polyglot built for it (root = ja, /en/ = en)."""
     index: dict[tuple[str, str], Page] = {}
     for page in pages:
         if page.post is not None:
-            index.setdefault((page_language_area(dest, page.file), page.post), page)
+            index.setdefault((page_language_area(dest, page.file, langs), page.post), page)
     return index
 
 
@@ -678,10 +702,11 @@ def check_post(
     allow: Iterable[str],
 ) -> PostRow:
     """All checks for one post."""
+    langs = result.languages
     row = PostRow(post=stem, problems=source_problems(stem, result.sources))
-    paths = {p for p in (result.sources[DEFAULT_LANG].get(stem), result.sources[EN].get(stem)) if p}
+    paths = {p for p in (result.sources[langs.source].get(stem), result.sources[langs.edition].get(stem)) if p}
     row.warnings = [d.text for d in result.diagnostics if d.source in paths]
-    ja, en = post_pages.get((DEFAULT_LANG, stem)), post_pages.get((EN, stem))
+    ja, en = post_pages.get((langs.source, stem)), post_pages.get((langs.edition, stem))
     row.ja_page = ja.url if ja else None
     row.en_page = en.url if en else None
     if ja is None:
@@ -689,32 +714,33 @@ def check_post(
     if en is None:
         row.problems.append("no English page in the built site")
         return row
-    if ja is not None and ja.lang != DEFAULT_LANG:
+    if ja is not None and ja.lang != langs.source:
         row.problems.append(f"{ja.url} is not a Japanese page (lang={ja.lang!r})")
     row.broken_links = broken_links(en, pages, result)
-    if not en.lang.startswith(EN):
+    if not en.lang.startswith(langs.edition):
         # Polyglot serves the Japanese post under /en/ when there is no English edition;
         # the page is Japanese, so the English-page checks below do not apply to it.
         row.problems.append(f"{en.url} is not the English edition (lang={en.lang!r}; polyglot fell back to Japanese)")
         return row
-    row.lang_ok = ja is None or ja.lang == DEFAULT_LANG
+    row.lang_ok = ja is None or ja.lang == langs.source
     row.hreflang_ok = check_hreflang(row, ja, en, result)
     row.leftover_japanese = leftover_japanese(en.english_text, allow)
     if ja is not None:
-        row.structure = structure_difference(ja.structure, en.structure, f"{result.baseurl}/{EN}")
+        row.structure = structure_difference(ja.structure, en.structure, f"{result.baseurl}/{langs.edition}")
     return row
 
 
 def check_hreflang(row: PostRow, ja: Page | None, en: Page, result: BuildResult) -> bool:
     """Check the links between the two editions, noting each missing one on the row."""
+    langs = result.languages
     alternate = '<link rel="alternate" hreflang="{}">'
     expectations = [
-        (en, en.alternates.get(DEFAULT_LANG, []), ja, f"{alternate.format(DEFAULT_LANG)} to the original"),
-        (en, en.language_links.get(DEFAULT_LANG, []), ja, f'<a hreflang="{DEFAULT_LANG}"> link to the original'),
+        (en, en.alternates.get(langs.source, []), ja, f"{alternate.format(langs.source)} to the original"),
+        (en, en.language_links.get(langs.source, []), ja, f'<a hreflang="{langs.source}"> link to the original'),
     ]
     if ja is not None:
-        expectations.append((ja, ja.alternates.get(EN, []), en, f"{alternate.format(EN)} to the English page"))
-    ok = ja is not None and ja.lang == DEFAULT_LANG
+        expectations.append((ja, ja.alternates.get(langs.edition, []), en, f"{alternate.format(langs.edition)} to the English page"))
+    ok = ja is not None and ja.lang == langs.source
     for page, hrefs, wanted, what in expectations:
         if not links_to(page, hrefs, wanted, result):
             ok = False
@@ -725,12 +751,13 @@ def check_hreflang(row: PostRow, ja: Page | None, en: Page, result: BuildResult)
 def check_other_english_pages(result: BuildResult, pages: dict[Path, Page], allow: Iterable[str]) -> list[str]:
     """The English pages that are not posts (the index): links resolve, no Japanese left."""
     problems = []
+    langs = result.languages
     for page in pages.values():
-        if page.post is not None or page_language_area(result.dest, page.file) != EN:
+        if page.post is not None or page_language_area(result.dest, page.file, result.languages) != langs.edition:
             continue
         for href in broken_links(page, pages, result):
             problems.append(f"{page.url}: broken link {href}")
-        if page.lang.startswith(EN):
+        if page.lang.startswith(langs.edition):
             for snippet in leftover_japanese(page.english_text, allow):
                 problems.append(f"{page.url}: Japanese left in English text: {snippet}")
     return problems
@@ -739,9 +766,10 @@ def check_other_english_pages(result: BuildResult, pages: dict[Path, Page], allo
 def check(result: BuildResult, *, allow: Iterable[str] = ()) -> SiteReport:
     """Check a built site; `allow` lists Japanese names allowed in English text."""
     allow = list(allow)
-    pages = read_pages(result.dest, result.baseurl) if result.dest.is_dir() else {}
-    stems = sorted(set(result.sources[DEFAULT_LANG]) | set(result.sources[EN]))
-    post_pages = index_post_pages(pages.values(), result.dest)
+    langs = result.languages
+    pages = read_pages(result.dest, result.baseurl, langs) if result.dest.is_dir() else {}
+    stems = sorted(set(result.sources[langs.source]) | set(result.sources[langs.edition]))
+    post_pages = index_post_pages(pages.values(), result.dest, langs)
     report = SiteReport(
         rows=[check_post(stem, result, pages, post_pages, allow) for stem in stems],
         build_seconds=result.seconds,

@@ -57,3 +57,18 @@ def test_memory_entries_carry_their_languages_and_old_files_read_unchanged(tmp_p
     german = TranslationMemory(tmp_path / "de.jsonl", languages=("ja", "de"))
     german.approve("東京", "Tokio", "a.md")
     assert german.dump().decode("utf-8") == '{"de": "Tokio", "ja": "東京", "origin": "human", "post": "a.md"}\n'
+
+
+def test_the_site_check_holds_editions_to_the_languages_it_is_given(tmp_path: Path) -> None:
+    from pipeline.site import source_problems
+
+    (tmp_path / "ja").mkdir()
+    (tmp_path / "en-gb").mkdir()
+    source = tmp_path / "ja" / "2025-01-01-a.md"
+    source.write_text("---\ntitle: 東京\n---\n本文\n", encoding="utf-8")
+    edition = tmp_path / "en-gb" / "2025-01-01-a.md"
+    edition.write_text("---\ntitle: Tokyo\nlang: en-gb\nref: 2025-01-01-a\n---\nText\n", encoding="utf-8")
+    sources = {"ja": {"2025-01-01-a": source}, "en-gb": {"2025-01-01-a": edition}}
+    assert source_problems("2025-01-01-a", sources) == []
+    edition.write_text("---\ntitle: Tokyo\nlang: en\nref: 2025-01-01-a\n---\nText\n", encoding="utf-8")
+    assert source_problems("2025-01-01-a", sources) == [f"{edition}: front matter must say lang: en-gb (found 'en')"]

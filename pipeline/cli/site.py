@@ -14,7 +14,7 @@ from pipeline.cli.common import App
 from pipeline.config import Settings, load_settings
 from pipeline.errors import PipelineError
 from pipeline.glossary import load_glossary
-from pipeline.site import DEFAULT_LANG, EN, SiteReport, build, check_site
+from pipeline.site import SiteReport, build, check_site
 
 site_app = App(help="Build the bilingual Jekyll site (site/) and check the English editions in it.")
 
@@ -91,8 +91,9 @@ def render_report(report: SiteReport, console: Console) -> None:
 
 
 def _posts(settings: Settings) -> dict[str, Path]:
-    """The posts' folders by language code, as the settings name them."""
-    return {DEFAULT_LANG: settings.path(settings.source_dir), EN: settings.path(settings.output_dir)}
+    """The posts' folders by language code, as the settings name them: the sources' language
+    first, then the editions' (their `lang` value)."""
+    return {settings.source_lang.lower(): settings.path(settings.source_dir), settings.lang_value: settings.path(settings.output_dir)}
 
 
 @site_app.command("check")
