@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
 
-from pipeline.inline import JAPANESE, Protected, _Builder
+from pipeline.inline import Protected, _Builder
+from pipeline.japanese import JAPANESE
 from pipeline.kramdown import SPAN_ELEMENTS, VOID_ELEMENTS
 
 TRANSLATED_ATTRIBUTES = ("alt", "title", "aria-label")
@@ -163,7 +164,12 @@ class _Run:
 
 class _Splitter:
     def __init__(
-        self, text: str, offset: int, line_of: Callable[[int], int], keep: re.Pattern[str] | None, attributes: Sequence[str],
+        self,
+        text: str,
+        offset: int,
+        line_of: Callable[[int], int],
+        keep: re.Pattern[str] | None,
+        attributes: Sequence[str],
         whole: bool = True,
     ) -> None:
         self.text = text
@@ -191,12 +197,7 @@ class _Splitter:
 
     def _event(self, event: _Event) -> None:
         if self.raw_stack:
-            if self.raw_stack[0] == "code":  # inline code: part of its run, never sent
-                self.run.items.append(event)
-            if event.kind == "end" and event.tag == self.raw_stack[-1]:
-                self.raw_stack.pop()
-            elif event.kind == "start" and event.tag == self.raw_stack[-1]:
-                self.raw_stack.append(event.tag)
+            self._raw_event(event)
             return
         inline = event.tag in INLINE and not _is_custom(event) if event.kind in ("start", "startend", "end") else False
         if event.kind in ("start", "startend") and event.tag == "img" and self._translated_attrs(event):
@@ -212,6 +213,19 @@ class _Splitter:
         self._end_run()
         if event.kind in ("start", "startend"):
             self._attributes(event)
+        self._block_event(event)
+
+    def _raw_event(self, event: _Event) -> None:
+        """Inside <pre>, <script>, inline <code>…: only the nesting of the same element counts."""
+        if self.raw_stack[0] == "code":  # inline code: part of its run, never sent
+            self.run.items.append(event)
+        if event.kind == "end" and event.tag == self.raw_stack[-1]:
+            self.raw_stack.pop()
+        elif event.kind == "start" and event.tag == self.raw_stack[-1]:
+            self.raw_stack.append(event.tag)
+
+    def _block_event(self, event: _Event) -> None:
+        """A block-level tag: the open elements, and a warning for one never closed or never opened."""
         if event.kind == "start" and event.tag not in VOID_ELEMENTS and event.tag not in NEVER_SENT:
             self.blocks.append((event.tag, _is_custom(event), event.start))
         elif event.kind == "end" and any(tag == event.tag for tag, _, _ in self.blocks):
@@ -229,7 +243,11 @@ class _Splitter:
             return
         what = f"a stray </{tag}>" if stray else f"<{tag}> is never closed"
         self.out.problems.append(
-            Problem(self.line_of(self.offset + at), f"malformed HTML ({what}); its text translated, the markup kept as written", "malformed-html")
+            Problem(
+                self.line_of(self.offset + at),
+                f"malformed HTML ({what}); its text translated, the markup kept as written",
+                "malformed-html",
+            )
         )
 
     def _translated_attrs(self, event: _Event) -> list[tuple[str, int, int, str]]:

@@ -60,9 +60,7 @@ _HTML_COMMENT = re.compile(rf"{OPT_SPACE}<!--")
 _START_TAG_END = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*?(/?)>""", re.DOTALL)
 _MARKDOWN_ATTR = re.compile(r"""\smarkdown\s*=\s*(?:"1"|'1'|1|"block"|'block')""")
 # kramdown's HTML_TAG_RE: attribute values are words or quoted, nothing else (no JSX `{…}`)
-_KRAMDOWN_TAG = re.compile(
-    rf"""{OPT_SPACE}<{_HTML_NAME}\s*(?:\s+{_HTML_NAME}(?:\s*=\s*(?:\w+|"[^"]*"|'[^']*'))?)*\s*/?>""", re.DOTALL
-)
+_KRAMDOWN_TAG = re.compile(rf"""{OPT_SPACE}<{_HTML_NAME}\s*(?:\s+{_HTML_NAME}(?:\s*=\s*(?:\w+|"[^"]*"|'[^']*'))?)*\s*/?>""", re.DOTALL)
 VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 
 

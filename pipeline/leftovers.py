@@ -4,7 +4,7 @@ Two counts per post: segments whose Japanese was kept (an engine answer refused,
 reason), and Japanese characters a reader still sees outside code: in text the pipeline
 never sends (Liquid output, a block it could not segment), in attribute values it does not
 translate, in the props of MDX-style components. Full-width punctuation and symbols
-(U+3000–303F, U+FF01–FF5E) count as Japanese: a `。` or `（` left in English text is a
+(japanese.VISIBLE_JAPANESE) count as Japanese: a `。` or `（` left in English text is a
 leftover too.
 """
 
@@ -17,23 +17,8 @@ from dataclasses import dataclass, field
 from markdown_it.token import Token
 
 from pipeline import html_block, liquid
+from pipeline.japanese import VISIBLE_JAPANESE
 from pipeline.markdown import normalize, parser
-
-# Japanese script (pipeline.inline.JAPANESE) plus CJK and full-width punctuation and symbols
-VISIBLE_JAPANESE = re.compile(
-    r"[\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff5e\uff66-\uff9f]"
-)
-# the flag codes of a segment whose edition text is its Japanese source
-KEPT_REASONS = ("structure", "truncated", "engine-error", "skipped")
-RETRY_HINT = "`pipeline translate --retry-flagged` asks the engine again"
-
-
-def kept_again(reason: str) -> str:
-    return f"an earlier answer was refused ({reason}); kept the Japanese source; {RETRY_HINT}"
-
-
-def kept_message(count: int) -> str:
-    return f"{count} segment(s) kept in Japanese: an engine answer was refused; {RETRY_HINT}"
 
 
 @dataclass
@@ -75,14 +60,6 @@ class Leftover:
     @property
     def kept_segments(self) -> int:
         return sum(self.kept.values())
-
-
-def kept_by_reason(codes: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for code in codes:
-        if code in KEPT_REASONS:
-            counts[code] = counts.get(code, 0) + 1
-    return counts
 
 
 def count_tokens(tokens: Sequence[Token]) -> Left:

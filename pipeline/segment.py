@@ -13,11 +13,13 @@ import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from markdown_it.token import Token
 
 from pipeline import html_block, liquid
-from pipeline.inline import JAPANESE, Protected, UnsupportedInline, protect, protect_plain, unmask
+from pipeline.inline import Protected, UnsupportedInline, protect, protect_plain, unmask
+from pipeline.japanese import JAPANESE
 from pipeline.markdown import normalize, parser
 from pipeline.post import LINE_BREAK, Post
 
@@ -71,7 +73,7 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
     (same offsets), and each segment's pieces get the author's tags back. `liquid_first`
     False: a post with `render_with_liquid: false`, whose `{{` Jekyll leaves as text."""
     masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
-    env: dict = {"liquid": masked}
+    env: dict[str, Any] = {"liquid": masked}
     tokens = parser(dialect).parse(normalize(masked.text), env)
     starts, ends = _line_table(body)
     keep = _with_abbreviations(keep, env.get("abbreviations", ()))
@@ -94,27 +96,12 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
         if located is None:
             skipped.append(Skipped(tok.map[0] + 1, f"could not locate the {kind} text in the source; kept as is"))
             continue
-        start, end, glue = located
         if kind == "table_cell":
-            cell_from = end - starts[tok.map[0]]
-        try:
-            if kind == "abbreviation":
-                protected = protect_plain(masked.unmask(tok.content), keep)
-            else:
-                protected = unmask(
-                    protect(tok.content, tok.children or [], env, glue, keep, table_cell=kind == "table_cell", dialect=dialect),
-                    masked,
-                )
-        except UnsupportedInline as exc:
-            skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
-            continue
-        segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
-        if any(child.type == "kramdown_unclosed" for child in tok.children or []):
-            skipped.append(Skipped(tok.map[0] + 1, "kramdown attribute list `{:` never closed (no `}`); kept as written"))
+            cell_from = located[1] - starts[tok.map[0]]
+        _inline_segment(tok, kind, located, body, masked, env, keep, dialect, segments, skipped)
     segments.sort(key=lambda s: s.start)
     skipped += [
-        Skipped(liquid.line_of(body, offset), "Liquid tag never closed (no `}}` or `%}`); kept as written")
-        for offset in masked.unclosed
+        Skipped(liquid.line_of(body, offset), "Liquid tag never closed (no `}}` or `%}`); kept as written") for offset in masked.unclosed
     ]
     return Skeleton(
         body,
@@ -123,6 +110,37 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
         tuple(tokens),
         tuple(s for s in skipped if s.code != "skipped"),
     )
+
+
+def _inline_segment(
+    tok: Token,
+    kind: str,
+    located: tuple[int, int, dict[int, str]],
+    body: str,
+    masked: liquid.Masked,
+    env: dict[str, Any],
+    keep: re.Pattern[str] | None,
+    dialect: str,
+    segments: list[Segment],
+    skipped: list[Skipped],
+) -> None:
+    """The segment of one located inline token (a paragraph, heading, cell…), or why not."""
+    assert tok.map is not None
+    start, end, glue = located
+    try:
+        if kind == "abbreviation":
+            protected = protect_plain(masked.unmask(tok.content), keep)
+        else:
+            protected = unmask(
+                protect(tok.content, tok.children or [], env, glue, keep, table_cell=kind == "table_cell", dialect=dialect),
+                masked,
+            )
+    except UnsupportedInline as exc:
+        skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
+        return
+    segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
+    if any(child.type == "kramdown_unclosed" for child in tok.children or []):
+        skipped.append(Skipped(tok.map[0] + 1, "kramdown attribute list `{:` never closed (no `}`); kept as written"))
 
 
 def split_post(post: Post, dialect: str, keep: re.Pattern[str] | None = None) -> Skeleton:
@@ -171,9 +189,7 @@ def _html_segments(
         for a, b in found.markdown:  # a component's Markdown children, split as Markdown
             inner = split(body[a:b], keep, dialect, liquid_first)
             first_line = _line_at(starts, a)
-            segments.extend(
-                Segment(s.kind, s.start + a, s.end + a, first_line + s.line - 1, s.source, s.protected) for s in inner.segments
-            )
+            segments.extend(Segment(s.kind, s.start + a, s.end + a, first_line + s.line - 1, s.source, s.protected) for s in inner.segments)
             skipped.extend(Skipped(first_line + k.line - 1, k.reason, k.code) for k in inner.skipped)
     elif JAPANESE.search(tok.content):
         skipped.append(Skipped(first + 1, "HTML block inside a quote could not be located exactly; kept as written"))

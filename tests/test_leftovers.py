@@ -20,7 +20,8 @@ from helpers import REPO, make_site, run_cli
 from pipeline.cache import MemoryCache
 from pipeline.config import Settings
 from pipeline.engines.pseudo import PseudoEngine
-from pipeline.leftovers import VISIBLE_JAPANESE, Left, count
+from pipeline.japanese import VISIBLE_JAPANESE
+from pipeline.leftovers import Left, count
 from pipeline.post import parse_post
 from pipeline.run import Translator
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import ConfigOption, EngineOption, PathsArgument, TargetOption, expand_paths, fail, load_term_base, out, settings_from
-from pipeline.errors import PipelineError
-from pipeline.leftovers import kept_message
+from pipeline.cli.common import (
+    edge,
+    ConfigOption,
+    EngineOption,
+    PathsArgument,
+    TargetOption,
+    expand_paths,
+    load_term_base,
+    out,
+    settings_from,
+)
+from pipeline.qa import kept_message
 from pipeline.state import State, TreeStatus
 from pipeline.survey import survey
 
@@ -17,6 +26,7 @@ from pipeline.survey import survey
 STATES: tuple[State, ...] = ("new", "stale", "up-to-date", "edited", "needs-merge", "orphaned", "failed", "skipped")
 
 
+@edge
 def status(
     paths: PathsArgument = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -57,6 +67,7 @@ def status(
     )
 
 
+@edge
 def check(
     paths: PathsArgument = None,
     engine: EngineOption = None,
@@ -86,11 +97,6 @@ def check(
 
 
 def _survey(config: Path | None, paths: list[str] | None, engine: str | None, to: str | None) -> TreeStatus:
-    settings = settings_from(config, engine=engine, target_lang=to.upper() if to else None)
+    settings = settings_from(config, to=to, engine=engine)
     glossary = load_term_base(settings)
-    try:
-        return survey(settings, glossary, expand_paths(settings, paths))
-    except PipelineError as exc:
-        raise fail(exc) from exc
-
-
+    return survey(settings, glossary, expand_paths(settings, paths))
