@@ -122,7 +122,7 @@ class _Events(HTMLParser):
         self.events.append(_Event("other", self._at()))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def events(text: str) -> tuple[_Event, ...]:
     """The tokenizer's events over `text`, each with its exact [start, end) span; together
     they cover every byte of `text` once, in order."""
@@ -185,8 +185,8 @@ class _Splitter:
 
     def split(self) -> BlockSplit:
         fences = _fences(self.text)
-        for event in _refined(self.text, events(self.text)):
-            if any(a <= event.start < b for a, b in fences):  # code in a component: never sent
+        for event in refined(self.text):
+            if fences and any(a <= event.start < b for a, b in fences):  # code in a component: never sent
                 self._end_run()
                 continue
             self._event(event)
@@ -360,15 +360,17 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.DOTALL)
 
 
-def _code(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=1024)
+def _code(text: str) -> tuple[tuple[int, int], ...]:
     """Fenced code blocks and backtick code spans in a block's text (Markdown-minded authors
-    put them in components): [start, end) spans, in order."""
+    put them in components): [start, end) spans, in order. Cached: the tokenizer, the
+    refinement and the leftover count all ask, of the same block."""
     fences = _fences(text)
     spans = list(fences)
     for m in _CODE_SPAN.finditer(text):
         if not any(a < m.end() and m.start() < b for a, b in fences):
             spans.append((m.start(), m.end()))
-    return sorted(spans)
+    return tuple(sorted(spans))
 
 
 def _masked(text: str) -> str:
@@ -382,21 +384,23 @@ def _masked(text: str) -> str:
     return "".join(pieces)
 
 
-def _refined(text: str, found: Sequence[_Event]) -> list[_Event]:
+@lru_cache(maxsize=1024)
+def refined(text: str) -> tuple[_Event, ...]:
     """The tokenizer's events with what Markdown-minded authors put in components' text:
-    a blank line ends a run (a paragraph), and a backtick code span is one kept piece."""
-    cuts = {m.start() for m in _BLANK_LINE.finditer(text)} | {m.end() for m in _BLANK_LINE.finditer(text)}
-    blank_texts = {m.start(): (m.group(0),) for m in _BLANK_LINE.finditer(text)}
+    a blank line ends a run (a paragraph), and a backtick code span is one kept piece.
+    Cached: the split and the leftover count read the same blocks."""
+    blanks = [(m.start(), m.end()) for m in _BLANK_LINE.finditer(text)]
+    blank_texts = {a: text[a:b] for a, b in blanks}
     fences = _fences(text)
     spans = [span for span in _code(text) if span not in fences]
-    for a, b in spans:
-        cuts |= {a, b}
+    cuts = sorted({c for pair in (*blanks, *spans) for c in pair})
     pieces: list[_Event] = []
-    for e in found:
+    for e in events(text):
         if e.kind != "data":
             pieces.append(e)
             continue
-        bounds = sorted({e.start, e.end} | {c for c in cuts if e.start < c < e.end})
+        inner = cuts[bisect.bisect_right(cuts, e.start) : bisect.bisect_left(cuts, e.end)]
+        bounds = [e.start, *inner, e.end]
         pieces += [_Event("data", a, end=b) for a, b in zip(bounds, bounds[1:])]
     out: list[_Event] = []
     for e in pieces:
@@ -406,17 +410,18 @@ def _refined(text: str, found: Sequence[_Event]) -> list[_Event]:
             if not (out and out[-1].kind == "keep" and out[-1].start == span[0]):
                 out.append(_Event("keep", span[0], end=span[1]))
             continue
-        if e.kind == "data" and text[e.start : e.end] in blank_texts.get(e.start, ()):
+        if e.kind == "data" and blank_texts.get(e.start) == text[e.start : e.end]:
             out.append(_Event("other", e.start, end=e.end))  # a blank line: the run ends
             continue
         out.append(e)
-    return out
+    return tuple(out)
 
 
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})", re.MULTILINE)
 
 
-def _fences(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=1024)
+def _fences(text: str) -> tuple[tuple[int, int], ...]:
     """Fenced code blocks inside a block (MDX components hold them): [start, end) spans."""
     spans: list[tuple[int, int]] = []
     pos = 0
@@ -425,7 +430,7 @@ def _fences(text: str) -> list[tuple[int, int]]:
         end = close.end() if close else len(text)
         spans.append((m.start(), end))
         pos = end
-    return spans
+    return tuple(spans)
 
 
 def _xml_tag(tag: str) -> str:
@@ -489,8 +494,8 @@ def japanese_in(text: str, pattern: re.Pattern[str]) -> Visible:
         return found
     raw: list[str] = []
     fences = _fences(text)
-    for event in _refined(text, events(text)):
-        if any(a <= event.start < b for a, b in fences):
+    for event in refined(text):
+        if fences and any(a <= event.start < b for a, b in fences):
             continue
         if raw:
             if event.kind == "end" and event.tag == raw[-1]:

@@ -62,6 +62,11 @@ class Leftover:
         return sum(self.kept.values())
 
 
+def _japanese(text: str) -> int:
+    """Japanese characters in `text`; most texts of a post are ASCII (code, URLs, markup)."""
+    return 0 if text.isascii() else len(VISIBLE_JAPANESE.findall(text))
+
+
 def count_tokens(tokens: Sequence[Token]) -> Left:
     """Japanese outside code in a parsed body (markdown-it tokens, Liquid masked)."""
     left = Left()
@@ -69,7 +74,9 @@ def count_tokens(tokens: Sequence[Token]) -> Left:
         if tok.type in ("fence", "code_block", "math_block", "kramdown_ext", "kramdown_math_block"):
             continue
         if tok.type == "html_block":
-            found = html_block.japanese_in(tok.content, VISIBLE_JAPANESE)
+            # the block's text as the split located it (no closing line break): its tokenizer
+            # events are cached from the split, so the count does not tokenize again
+            found = html_block.japanese_in(tok.content.rstrip("\n"), VISIBLE_JAPANESE)
             left.text += found.text
             left.attributes += found.attributes
             left.components += found.components
@@ -81,12 +88,12 @@ def count_tokens(tokens: Sequence[Token]) -> Left:
 def _inline(children: Sequence[Token], left: Left) -> None:
     for child in children:
         if child.type in ("text", "text_special"):
-            left.text += len(VISIBLE_JAPANESE.findall(child.content))
+            left.text += _japanese(child.content)
         elif child.type == "image":
-            left.text += len(VISIBLE_JAPANESE.findall(child.content))
-            left.attributes += len(VISIBLE_JAPANESE.findall(str(child.attrGet("title") or "")))
+            left.text += _japanese(child.content)
+            left.attributes += _japanese(str(child.attrGet("title") or ""))
         elif child.type == "link_open":
-            left.attributes += len(VISIBLE_JAPANESE.findall(str(child.attrGet("title") or "")))
+            left.attributes += _japanese(str(child.attrGet("title") or ""))
         elif child.type == "html_inline":
             found = html_block.japanese_in(child.content, VISIBLE_JAPANESE)
             left.attributes += found.attributes + found.text
@@ -109,7 +116,7 @@ _CODE_TAG = re.compile(r"\{%-?\s*(?:raw|highlight|comment)\b")
 def in_liquid(masked: liquid.Masked) -> int:
     """Japanese in Liquid tags, but not in `{% raw %}`, `{% highlight %}` or `{% comment %}`
     blocks (code and notes, as on the page)."""
-    return sum(len(VISIBLE_JAPANESE.findall(tag)) for tag in masked.tags if not _CODE_TAG.match(tag))
+    return sum(_japanese(tag) for tag in masked.tags if not _CODE_TAG.match(tag))
 
 
 def count_source(body: str, tokens: Sequence[Token], liquid_first: bool) -> Left:
@@ -144,7 +151,7 @@ _REFERENCE_LABEL = re.compile(r"\]\[[^\]\n]*\]")
 
 def _in_piece(text: str) -> int:
     """Japanese in a segment's text, a reference label (`][参考資料]`, never shown) left out."""
-    return len(VISIBLE_JAPANESE.findall(_REFERENCE_LABEL.sub("]", text)))
+    return _japanese(_REFERENCE_LABEL.sub("]", text) if "][" in text else text)
 
 
 def after_edits(source: Left, edits: Iterable[tuple[str, str, str]]) -> Left:
@@ -154,6 +161,8 @@ def after_edits(source: Left, edits: Iterable[tuple[str, str, str]]) -> Left:
     written, so only the difference in each segment counts. No second parse of the English."""
     left = Left(source.text, source.attributes, source.components, source.liquid)
     for kind, old, new in edits:
+        if new == old:  # kept as written (or translated to itself): nothing changes
+            continue
         delta = _in_piece(new) - _in_piece(old)
         if kind == "html_attribute":
             left.attributes += delta
