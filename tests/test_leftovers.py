@@ -23,7 +23,7 @@ from pipeline.engines.pseudo import PseudoEngine
 from pipeline.japanese import VISIBLE_JAPANESE
 from pipeline.leftovers import Left, count
 from pipeline.post import parse_post
-from pipeline.run import Translator
+from pipeline.run import PostResult, Translator
 
 CORPUS = REPO / "tests" / "fixtures" / "corpus" / "ja"
 SAMPLES = REPO / "content" / "ja"
@@ -71,14 +71,19 @@ def test_counts_full_width_punctuation_and_skips_code() -> None:
     assert VISIBLE_JAPANESE.match("\u3000") and VISIBLE_JAPANESE.match("\uff01") and not VISIBLE_JAPANESE.match("!")
 
 
-def test_html_note_is_translated_structure_and_attributes_kept(tmp_path: Path) -> None:
+def _translate_one(tmp_path: Path, name: str, source: str) -> tuple[PostResult, str]:
+    """One kramdown post through the pseudo engine: its result and its English edition."""
     (tmp_path / "ja").mkdir()
-    post = tmp_path / "ja" / "2025-01-01-html-note.md"
-    post.write_text(HTML_NOTE, encoding="utf-8")
+    post = tmp_path / "ja" / name
+    post.write_text(source, encoding="utf-8")
     settings = Settings(root=tmp_path, source_dir=tmp_path / "ja", output_dir=tmp_path / "en", dialect="kramdown")
     (result,) = Translator(settings, PseudoEngine(), MemoryCache()).run([post]).posts
+    return result, (tmp_path / "en" / name).read_text(encoding="utf-8")
+
+
+def test_html_note_is_translated_structure_and_attributes_kept(tmp_path: Path) -> None:
+    result, english = _translate_one(tmp_path, "2025-01-01-html-note.md", HTML_NOTE)
     assert result.status == "written" and not result.flags, result.flags
-    english = (tmp_path / "en" / post.name).read_text(encoding="utf-8")
     body = english.split("---\n", 2)[2]
     # the one thing left: a title on a link inside running text (its tag is one of the
     # run's elements, so its value is not a segment of its own), counted as an attribute
@@ -94,14 +99,9 @@ def test_html_note_is_translated_structure_and_attributes_kept(tmp_path: Path) -
 
 
 def test_malformed_html_keeps_bytes_and_says_where(tmp_path: Path) -> None:
-    (tmp_path / "ja").mkdir()
-    post = tmp_path / "ja" / "bad.md"
     source = "---\ntitle: t\n---\n\n<div>\n<p>閉じない<b>段落 a < b\n</span>\n\n> <div>\n> 引用の中のHTML\n> </div>\n\n最後の段落。\n"
-    post.write_text(source, encoding="utf-8")
-    settings = Settings(root=tmp_path, source_dir=tmp_path / "ja", output_dir=tmp_path / "en", dialect="kramdown")
-    (result,) = Translator(settings, PseudoEngine(), MemoryCache()).run([post]).posts
+    result, english = _translate_one(tmp_path, "bad.md", source)
     assert result.status == "written"
-    english = (tmp_path / "en" / post.name).read_text(encoding="utf-8")
     assert "<div>\n<p>" in english and "<b>" in english and "</span>" in english and "⟦saigo no danraku .⟧" in english
     # every byte outside the translated text kept; a warning names each suspect tag's line
     assert english.split("---\n", 2)[2].replace("⟦tojinai", "").startswith("\n<div>\n<p>")
@@ -115,13 +115,8 @@ def test_malformed_html_keeps_bytes_and_says_where(tmp_path: Path) -> None:
 
 
 def test_reference_links_translate_with_both_links_intact(tmp_path: Path) -> None:
-    (tmp_path / "ja").mkdir()
-    post = tmp_path / "ja" / "refs.md"
-    post.write_text(REFERENCE_POST, encoding="utf-8")
-    settings = Settings(root=tmp_path, source_dir=tmp_path / "ja", output_dir=tmp_path / "en", dialect="kramdown")
-    (result,) = Translator(settings, PseudoEngine(), MemoryCache()).run([post]).posts
+    result, english = _translate_one(tmp_path, "refs.md", REFERENCE_POST)
     assert result.status == "written" and not result.flags, result.flags
-    english = (tmp_path / "en" / post.name).read_text(encoding="utf-8")
     assert english.count("[sankoushiryou][参考資料]") == 2, english
     assert "[参考資料]: https://example.com/ref" in english
 
