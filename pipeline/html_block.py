@@ -186,7 +186,7 @@ class _Splitter:
     def split(self) -> BlockSplit:
         fences = _fences(self.text)
         for event in refined(self.text):
-            if fences and any(a <= event.start < b for a, b in fences):  # code in a component: never sent
+            if _inside(fences, event.start):  # code in a component: never sent
                 self._end_run()
                 continue
             self._event(event)
@@ -368,7 +368,7 @@ def _code(text: str) -> tuple[tuple[int, int], ...]:
     fences = _fences(text)
     spans = list(fences)
     for m in _CODE_SPAN.finditer(text):
-        if not any(a < m.end() and m.start() < b for a, b in fences):
+        if not (fences and any(a < m.end() and m.start() < b for a, b in fences)):
             spans.append((m.start(), m.end()))
     return tuple(sorted(spans))
 
@@ -378,7 +378,7 @@ def _masked(text: str) -> str:
     tokenizer never takes the `<script setup>` of a code span for a script element."""
     pieces, pos = [], 0
     for a, b in _code(text):
-        pieces += [text[pos:a], re.sub(r"[^\n]", "x", text[a:b])]
+        pieces += [text[pos:a], "\n".join("x" * len(line) for line in text[a:b].split("\n"))]
         pos = b
     pieces.append(text[pos:])
     return "".join(pieces)
@@ -431,6 +431,12 @@ def _fences(text: str) -> tuple[tuple[int, int], ...]:
         spans.append((m.start(), end))
         pos = end
     return tuple(spans)
+
+
+def _inside(spans: Sequence[tuple[int, int]], pos: int) -> bool:
+    """Whether `pos` lies in one of `spans` (sorted, not overlapping): a fence, say."""
+    k = bisect.bisect_right(spans, pos, key=lambda span: span[0]) - 1
+    return k >= 0 and spans[k][0] <= pos < spans[k][1]
 
 
 def _xml_tag(tag: str) -> str:
@@ -495,7 +501,7 @@ def japanese_in(text: str, pattern: re.Pattern[str]) -> Visible:
     raw: list[str] = []
     fences = _fences(text)
     for event in refined(text):
-        if fences and any(a <= event.start < b for a, b in fences):
+        if _inside(fences, event.start):
             continue
         if raw:
             if event.kind == "end" and event.tag == raw[-1]:
