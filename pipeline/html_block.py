@@ -103,23 +103,18 @@ class _Events(HTMLParser):
     def handle_data(self, data: str) -> None:
         self.events.append(_Event("data", self._at()))
 
-    def handle_entityref(self, name: str) -> None:
+    def _entity(self, name: str) -> None:
         self.events.append(_Event("entity", self._at()))
 
-    def handle_charref(self, name: str) -> None:
-        self.events.append(_Event("entity", self._at()))
-
-    def handle_comment(self, data: str) -> None:
+    def _other(self, data: str) -> None:
+        """A comment, declaration or processing instruction: never text, never sent."""
         self.events.append(_Event("other", self._at()))
 
     def handle_decl(self, decl: str) -> None:
-        self.events.append(_Event("other", self._at()))
+        self._other(decl)
 
-    def handle_pi(self, data: str) -> None:
-        self.events.append(_Event("other", self._at()))
-
-    def unknown_decl(self, data: str) -> None:
-        self.events.append(_Event("other", self._at()))
+    handle_entityref = handle_charref = _entity
+    handle_comment = handle_pi = unknown_decl = _other
 
 
 @lru_cache(maxsize=1024)
