@@ -10,11 +10,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pipeline.dialect import DIALECTS, site_dialect
+from pipeline.engines.openai_config import OpenAIOptions, read_table
 from pipeline.errors import ConfigError
 
 CONFIG_FILE = "pipeline.toml"
@@ -48,6 +49,7 @@ class Settings:
     retries: int = 5
     timeout: float = 30.0
     window_texts: int = 2000  # texts collected before a round of requests; bounds memory on big trees
+    openai: OpenAIOptions = field(default_factory=OpenAIOptions)  # the `[openai]` table (engines/openai_config.py)
 
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else self.root / p
@@ -127,6 +129,9 @@ def load_settings(config: Path | None = None, root: Path | None = None) -> Setti
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"malformed config: {exc}", path=path) from exc
         for section, table in data.items():
+            if section == "openai" and isinstance(table, dict):  # an engine's own table, read by the engine's module
+                values["openai"] = read_table(table, path)
+                continue
             if not isinstance(table, dict):
                 raise ConfigError(f"'{section}' must be a [section]; known keys: {', '.join(sorted(_KEYS))}", path=path)
             for key, value in table.items():

@@ -90,3 +90,9 @@ class StructureError(PipelineError):
 
 class InternalError(PipelineError):
     """A bug of ours met in one post: reported with the post, the other posts carry on."""
+
+
+class ModelNotFoundError(EngineError):
+    """The server does not know the configured model (HTTP 404): a setting to fix."""
+
+    exit_code = 2

@@ -29,7 +29,7 @@ from typing import Literal, TypeGuard
 from pipeline import frontmatter
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
-from pipeline.engines import Engine
+from pipeline.engines import Engine, Metered, SegmentContext, Spend, context_policy
 from pipeline.errors import CacheError, EngineError, InputError, InternalError, PipelineError, StructureError
 from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import Protected, protect_plain, restore
@@ -54,6 +54,7 @@ from pipeline.translate import (
     Answers,
     Request,
     Usage,
+    batches,
     billable_length,
     nesting_depth,
     split_sentences,
@@ -101,6 +102,7 @@ class RunReport:
     aborted: EngineError | None = None
     dialect: str = ""  # the Markdown the posts were read as (the site's renderer)
     cache_error: CacheError | None = None  # answers could not be cached (the run went on)
+    spend: Spend | None = None  # tokens and money, for engines billed by tokens (a dry run: the estimate)
 
     @property
     def failed(self) -> list[PostResult]:
@@ -124,6 +126,7 @@ class _Unit:
     fixed: str | None = None  # English known without the engine
     origin: Origin = "machine"
     parts: list[tuple[str, Segment]] = field(default_factory=list)  # (key, piece) of a text too big for one request
+    context: SegmentContext | None = None  # read by engines that want it (title, neighbours); in the key
 
     def requests(self) -> list[tuple[str, Segment]]:
         return self.parts or [(self.key, self.segment)]
@@ -276,6 +279,8 @@ class Translator:
         self.glossary = glossary or Glossary()
         self.memory = memory or TranslationMemory.load(settings.path(settings.state_dir) / MEMORY_FILE)
         self._engine_settings = engine.settings()
+        self._context_policy = context_policy(engine)
+        self._contexts: dict[str, SegmentContext] = {}  # of the window's missing texts, by cache key
         self._keep = self.glossary.keep_pattern
         self.fingerprint = settings_fingerprint(settings, self.glossary)
         self._sources: Tree | None = None  # resolved once per run (see `_resolve_roots`)
@@ -350,6 +355,8 @@ class Translator:
         finally:
             if not dry_run:
                 self.memory.save()
+            if isinstance(self.engine, Metered) and not dry_run:
+                report.spend = self.engine.spend()  # what was spent, an aborted run included
         report.cache_error = self.cache.write_error
         report.elapsed = time.perf_counter() - started
         return report
@@ -386,16 +393,22 @@ class Translator:
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         previous = self._previous(record, output, edition_sha)
         units: list[_Unit] = []
-        for segment in skeleton.segments:
+        fields = (
+            frontmatter.translatable_fields(post.front_matter, self.settings.translate_keys, path) if post.front_matter else []
+        )
+        contexts = self._segment_contexts(post, skeleton.segments)
+        for segment, context in zip(skeleton.segments, contexts):
             _refuse_deep_nesting(segment, post.body_first_line)
-            units.append(self._body_unit(segment))
+            units.append(self._body_unit(segment, context))
         for skipped in skeleton.skipped:
             result.flags.append(Flag(post.body_first_line + skipped.line - 1, "skipped", skipped.reason))
         if post.front_matter is None:
             result.flags.append(Flag(1, "no-front-matter", "post has no front matter; translated the body only"))
         else:
-            for fm_field in frontmatter.translatable_fields(post.front_matter, self.settings.translate_keys, path):
-                units.append(self._field_unit(fm_field, result))
+            title = contexts[0].title if contexts and contexts[0] else ""
+            for fm_field in fields:
+                context = SegmentContext(title) if title and fm_field.key != "title" else None
+                units.append(self._field_unit(fm_field, result, context))
         if record is None and edition_sha is not None:
             previous = self._adopt(units, output)
         self._reuse(units, previous, result, post)
@@ -415,31 +428,50 @@ class Translator:
             raise InputError(f"its edition {output} would be written outside {output_root} (a symlink?); refusing", path=path)
         return output
 
-    def _body_unit(self, segment: Segment) -> _Unit:
-        unit = _Unit(segment, short_hash(segment.protected.joined))
+    def _segment_contexts(self, post: Post, segments: Sequence[Segment]) -> list[SegmentContext | None]:
+        """Each body segment's context for an engine that reads one (the post's title, the
+        paragraphs around it as plain prose); None for every segment otherwise."""
+        policy = self._context_policy
+        if policy is None:
+            return [None] * len(segments)
+        title = ""
+        if policy.title and post.front_matter is not None:
+            value = frontmatter.read_values(post.front_matter, post.path).get("title")
+            title = value.strip() if isinstance(value, str) else ""
+        if not policy.paragraphs:
+            return [SegmentContext(title) for _ in segments]
+        prose = [_plain(s) for s in segments]
+        n, cap = policy.paragraphs, policy.max_chars
+        return [
+            SegmentContext(title, "\n\n".join(prose[max(0, i - n) : i])[-cap:], "\n\n".join(prose[i + 1 : i + 1 + n])[:cap])
+            for i in range(len(segments))
+        ]
+
+    def _body_unit(self, segment: Segment, context: SegmentContext | None = None) -> _Unit:
+        unit = _Unit(segment, short_hash(segment.protected.joined), context=context)
         if not segment.protected.has_prose:
             unit.fixed, unit.origin = segment.source, "source"
             return unit
-        unit.key = self._key(segment.protected)
+        unit.key = self._key(segment.protected, context)
         pieces = split_sentences(segment.xml, self.engine.limits.max_bytes - REQUEST_OVERHEAD)
         if len(pieces) > 1:
             for piece in pieces:
                 protected = Protected(piece, {}, piece)
-                unit.parts.append((self._key(protected), replace(segment, protected=protected)))
+                unit.parts.append((self._key(protected, context), replace(segment, protected=protected)))
         return unit
 
-    def _field_unit(self, fm_field: frontmatter.Field, result: PostResult) -> _Unit:
+    def _field_unit(self, fm_field: frontmatter.Field, result: PostResult, context: SegmentContext | None = None) -> _Unit:
         """A front matter value; categories and tags map through the taxonomy."""
         protected = protect_plain(fm_field.value, self._keep)
         segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
-        unit = _Unit(segment, short_hash(fm_field.value), fm_field=fm_field)
+        unit = _Unit(segment, short_hash(fm_field.value), fm_field=fm_field, context=context)
         taxonomy = fm_field.key in TAXONOMY_KEYS
         if taxonomy and fm_field.value in self.glossary.taxonomy:
             unit.fixed, unit.origin = self.glossary.taxonomy[fm_field.value], "approved"
         elif not protected.has_prose:
             unit.fixed, unit.origin = fm_field.value, "source"
         else:
-            unit.key = self._key(protected)
+            unit.key = self._key(protected, context)
             if taxonomy:
                 result.flags.append(
                     Flag(
@@ -451,10 +483,12 @@ class Translator:
                 )
         return unit
 
-    def _key(self, protected: Protected) -> str:
-        """The cache key; the glossary scan (an XML parse) only when there are terms to find."""
+    def _key(self, protected: Protected, context: SegmentContext | None = None) -> str:
+        """The cache key; the glossary scan (an XML parse) only when there are terms to find.
+        The context an engine reads is part of it: the same text in another place may be
+        translated otherwise."""
         terms = self.glossary.terms_in(prose_of(protected.xml)) if self.glossary.terms else []
-        return cache_key(self._engine_settings, terms, protected.xml)
+        return cache_key(self._engine_settings, terms, protected.xml, context.as_key() if context is not None else None)
 
     def _previous(self, record: PostState | None, output: Path, edition_sha: str | None) -> _Previous:
         """Align the existing edition with its state record, so its English can be reused.
@@ -609,6 +643,8 @@ class Translator:
                 hit = self.cache.get(key)
                 if hit is None or (retry_flagged and not unit.parts and not acceptable(hit, segment.protected)):
                     missing[key] = segment
+                    if unit.context is not None:
+                        self._contexts[key] = unit.context
                     prepared.result.sent += 1
                     prepared.result.billed_characters += billable_length(segment.xml)
                 else:
@@ -625,10 +661,15 @@ class Translator:
         done: ProgressCallback,
         dry_run: bool,
     ) -> None:
-        requests = [Request(key, segment.xml) for key, segment in missing.items()]
+        requests = [Request(key, segment.xml, self._contexts.get(key)) for key, segment in missing.items()]
+        self._contexts.clear()
         checked: dict[str, _Answer] = {}
         if dry_run:
             report.would_bill += sum(billable_length(r.text) for r in requests)
+            if isinstance(self.engine, Metered):
+                estimate = self.engine.estimate([[(r.text, r.context) for r in b] for b in batches(requests, self.engine.limits)])
+                report.spend = report.spend or Spend(estimated=True)
+                report.spend.add(estimate)
         else:
             # Each batch is checked as it lands, while the next ones are in flight.
             def check(answers: Answers) -> None:
@@ -784,3 +825,11 @@ class Translator:
             return segment.source, False
         # A translation identical to the source keeps the source's own line layout.
         return (segment.source if text == segment.protected.joined else text.strip()), True
+
+
+def _plain(segment: Segment) -> str:
+    """A segment's text without its markup, for context: what a reader sees, not tags."""
+    try:
+        return " ".join(prose_of(segment.xml).split())
+    except ET.ParseError:
+        return segment.protected.joined

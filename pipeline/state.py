@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.config import Settings
+from pipeline.engines import fingerprint_contribution
 from pipeline.errors import InputError
 from pipeline.glossary import Glossary
 from pipeline.post import read_regular, source_hash, write_atomic
@@ -62,7 +63,7 @@ _HEAD_FIELDS = tuple(f.name for f in fields(PostState) if f.name != "segments")
 
 def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
     """Everything that changes an edition besides its source: engine options and term base."""
-    payload = {
+    payload: dict[str, object] = {
         "engine": settings.engine,
         "languages": [settings.source_lang, settings.target_lang],
         "deepl": [settings.model_type, settings.formality, settings.tag_handling_version],
@@ -70,6 +71,9 @@ def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
         "glossary": [(e.kind, e.source, e.target) for e in glossary.entries],
         "markdown": settings.dialect,
     }
+    contribution = fingerprint_contribution(settings)  # the engine's own options (None for most)
+    if contribution is not None:
+        payload["engine_options"] = dict(contribution)
     return short_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False))
 
 

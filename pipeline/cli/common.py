@@ -55,7 +55,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 EngineOption = Annotated[
     Optional[str],
-    typer.Option("--engine", "-e", metavar="NAME", help="deepl | pseudo (offline, marks text) | identity (offline, copies).", show_default="deepl"),
+    typer.Option("--engine", "-e", metavar="NAME", help="deepl | openai (any OpenAI-compatible server) | pseudo (offline, marks text) | identity (offline, copies).", show_default="deepl"),
 ]
 TargetOption = Annotated[Optional[Target], typer.Option("--to", case_sensitive=False, help="Target language.", show_default="EN-US")]
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Settings file (default: pipeline.toml at the project root); its paths are relative to the project root.")]

@@ -34,7 +34,7 @@ from pipeline.cli.common import (
     settings_from,
 )
 from pipeline.config import Settings
-from pipeline.engines import Engine, create_engine, deepl_engine
+from pipeline.engines import Engine, Spend, create_engine, deepl_engine, openai_engine
 from pipeline.engines.deepl import DeepLEngine
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
@@ -51,6 +51,8 @@ def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engin
     """The engine the settings name; for DeepL the key comes from the environment only."""
     if settings.engine == "pseudo":
         return create_engine("pseudo", terms=glossary.terms)
+    if settings.engine == "openai":
+        return _openai(settings, need_key, glossary)
     if settings.engine != "deepl":
         return create_engine(settings.engine)
     key = os.environ.get("DEEPL_AUTH_KEY", "").strip()
@@ -61,6 +63,23 @@ def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engin
     try:
         return deepl_engine(settings, auth_key=key or "dry-run", server_url=os.environ.get("DEEPL_SERVER_URL") or None)
     except PipelineError as exc:  # a key that cannot be one: refused before any request
+        raise fail(exc) from exc
+
+
+def _openai(settings: Settings, need_key: bool, glossary: Glossary) -> Engine:
+    """Key and server from the environment (OPENAI_API_KEY, OPENAI_BASE_URL), the rest
+    from the `[openai]` table and the style guide it names."""
+    key = os.environ.get("OPENAI_API_KEY", "").strip()
+    if not key and need_key:
+        raise fail(
+            ConfigError(
+                "OPENAI_API_KEY is not set: export your API key; a local server (Ollama, llama.cpp, vLLM) accepts any "
+                "value, e.g. OPENAI_API_KEY=local"
+            )
+        )
+    try:
+        return openai_engine(settings, glossary, key or "dry-run", os.environ.get("OPENAI_BASE_URL") or None)
+    except PipelineError as exc:
         raise fail(exc) from exc
 
 
@@ -90,12 +109,12 @@ def translate(
     (offline trial) · `pipeline translate content/ja/2025-09-30-aws-ai-revenue.md --dry-run` (what it would bill).
 
     Exit codes: 0 done · 1 some posts failed or need a manual merge (the others are written) ·
-    2 configuration, glossary or key · 3 DeepL quota exceeded · 4 DeepL unreachable · 130 interrupted."""
+    2 configuration, glossary, key or unknown model · 3 quota exceeded · 4 engine unreachable · 130 interrupted."""
     settings = settings_from(
         config, engine=engine, target_lang=to.upper() if to else None, jobs=jobs, cache_dir=cache_dir
     )
-    if settings.engine not in ("deepl", "pseudo", "identity"):
-        raise fail(ConfigError(f"unknown engine {settings.engine!r}: choose deepl, pseudo or identity"))
+    if settings.engine not in ("deepl", "openai", "pseudo", "identity"):
+        raise fail(ConfigError(f"unknown engine {settings.engine!r}: choose deepl, openai, pseudo or identity"))
     glossary = load_term_base(settings)
     the_engine = make_engine(settings, need_key=not dry_run, glossary=glossary)
     posts = expand_paths(settings, paths)
@@ -255,18 +274,22 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     merge = [p for p in report.posts if p.status == "needs-merge"]
     skipped = sum(1 for p in report.posts if p.status == "skipped")
     if report.dry_run:
+        billed = (
+            f"would send about {_tokens(report.spend)}" if report.spend is not None else f"would bill {report.would_bill:,} characters"
+        )
         out.print(
             f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
-            f"{report.cached} from cache; would bill {report.would_bill:,} characters to {settings.engine}; "
+            f"{report.cached} from cache; {billed} to {settings.engine}; "
             f"Markdown read as {report.dialect}",
         )
         return
+    billed = f"{_tokens(report.spend)} sent" if report.spend is not None else f"{report.usage.billed_characters:,} characters billed"
     out.print(
         f"{written} written, {unchanged} up to date, {len(report.failed) - len(merge)} failed"
         + (f", {len(merge)} need a manual merge" if merge else "")
         + (f", {skipped} skipped (second paths to a post)" if skipped else "")
         + f"; {report.segments} segments, {report.cached} reused or from cache; "
-        f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s) "
+        f"{billed} in {report.usage.requests} request(s) "
         f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s",
     )
     findings = sum(p.lint_findings for p in report.posts)
@@ -274,3 +297,10 @@ def _print_report(report: RunReport, settings: Settings) -> None:
         out.print(f"{findings} lint warning(s) in the Japanese sources translated as they are (see `pipeline lint`)")
 
 
+
+
+def _tokens(spend: Spend) -> str:
+    """`1,234 input + 567 output tokens (estimated cost 0.0012 USD)`, for an engine billed by tokens."""
+    cost = spend.cost
+    money = f"estimated cost {cost:.4f} {spend.currency}" if cost is not None else "cost unknown: set [openai] input_price and output_price"
+    return f"{spend.input_tokens:,} input + {spend.output_tokens:,} output tokens ({money})"

@@ -7,9 +7,9 @@ the engine that changes its output: it goes into the cache key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from pipeline.config import Settings
@@ -23,10 +23,62 @@ class EngineResult:
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may carry (DeepL: 50 texts, 128 KiB request body)."""
+    """What one request may carry (DeepL: 50 texts, 128 KiB request body); an engine
+    billed by tokens also caps the estimated tokens of a request's texts, and a server
+    that serves one request at a time caps the requests in flight."""
 
     max_texts: int = 50
     max_bytes: int = 128 * 1024
+    max_tokens: int | None = None
+    count_tokens: Callable[[str], int] | None = None  # the engine's estimate for one text
+    max_in_flight: int | None = None
+
+
+@dataclass(frozen=True)
+class SegmentContext:
+    """What an engine may read around a segment but must not translate: the post's title
+    and the neighbouring paragraphs. Part of the segment's cache key when sent."""
+
+    title: str = ""
+    before: str = ""
+    after: str = ""
+
+    def as_key(self) -> dict[str, str]:
+        return {"title": self.title, "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class ContextPolicy:
+    """How much context an engine wants: neighbouring paragraphs each side, the title."""
+
+    paragraphs: int = 1
+    title: bool = True
+    max_chars: int = 600  # of each neighbour: enough to set the tone, bounded in tokens
+
+
+@dataclass
+class Spend:
+    """Tokens an engine billed by tokens used (or, in a dry run, would use), and the
+    money they cost at the configured prices (None: no price configured)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    input_price: float | None = None  # per million tokens
+    output_price: float | None = None
+    currency: str = "USD"
+    estimated: bool = False  # a dry run's estimate, not the server's count
+
+    def add(self, other: "Spend") -> None:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.input_price, self.output_price, self.currency = other.input_price, other.output_price, other.currency
+        self.estimated = self.estimated or other.estimated
+
+    @property
+    def cost(self) -> float | None:
+        if self.input_price is None or self.output_price is None:
+            return None
+        return (self.input_tokens * self.input_price + self.output_tokens * self.output_price) / 1_000_000
 
 
 class Engine(Protocol):
@@ -38,6 +90,39 @@ class Engine(Protocol):
     def settings(self) -> Mapping[str, object]: ...
 
     def translate(self, texts: Sequence[str]) -> list[EngineResult]: ...
+
+
+@runtime_checkable
+class Contextual(Protocol):
+    """An engine that reads each text with its context (an LLM): `context_policy` says
+    what to collect, `translate_in_context` receives it beside the texts."""
+
+    context_policy: ContextPolicy
+
+    def translate_in_context(self, texts: Sequence[str], contexts: Sequence[SegmentContext | None]) -> list[EngineResult]: ...
+
+
+@runtime_checkable
+class Metered(Protocol):
+    """An engine billed by tokens: what it has spent so far, and what batches would cost."""
+
+    def spend(self) -> Spend: ...
+
+    def estimate(self, batches: Sequence[Sequence[tuple[str, SegmentContext | None]]]) -> Spend: ...
+
+
+def context_policy(engine: Engine) -> ContextPolicy | None:
+    return engine.context_policy if isinstance(engine, Contextual) else None
+
+
+def fingerprint_contribution(settings: Settings) -> Mapping[str, object] | None:
+    """What an engine's own options add to the settings fingerprint (None: nothing, so the
+    fingerprints of the engines that predate this stay as they were)."""
+    if settings.engine == "openai":
+        from pipeline.engines.openai_config import fingerprint
+
+        return fingerprint(settings.root, settings.openai)
+    return None
 
 
 def create_engine(name: str, **options: object) -> Engine:
@@ -54,7 +139,11 @@ def create_engine(name: str, **options: object) -> Engine:
         from pipeline.engines.deepl import DeepLEngine
 
         return DeepLEngine(**options)  # type: ignore[arg-type]
-    raise ValueError(f"unknown engine {name!r} (choose deepl, pseudo or identity)")
+    if name == "openai":
+        from pipeline.engines.openai import OpenAIEngine
+
+        return OpenAIEngine(**options)  # type: ignore[arg-type]
+    raise ValueError(f"unknown engine {name!r} (choose deepl, openai, pseudo or identity)")
 
 
 def deepl_engine(settings: Settings, auth_key: str, server_url: str | None = None) -> Engine:
@@ -71,4 +160,20 @@ def deepl_engine(settings: Settings, auth_key: str, server_url: str | None = Non
         tag_handling_version=settings.tag_handling_version,
         retries=settings.retries,
         timeout=settings.timeout,
+    )
+
+
+def openai_engine(settings: Settings, glossary: object, api_key: str, base_url: str | None = None) -> Engine:
+    """The OpenAI-compatible engine with the `[openai]` options and the style guide they
+    name (missing or empty: ConfigError naming it)."""
+    from pipeline.engines.openai_config import style_guide_text
+
+    return create_engine(
+        "openai",
+        api_key=api_key,
+        options=settings.openai,
+        style_guide=style_guide_text(settings.root, settings.openai),
+        glossary=glossary,
+        base_url=base_url,
+        target_lang=settings.target_lang,
     )
