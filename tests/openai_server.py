@@ -139,7 +139,14 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k: ("<redacted>" if k.lower() == "authorization" else v) for k, v in self.headers.items()}
         record = RecordedRequest(self.path, headers, body, time.time())
         app._record(record)
-        status, answer, extra = app._serve(record, self.headers.get("Authorization"))
+        with app._lock:
+            app._in_flight += 1
+            app.max_in_flight = max(app.max_in_flight, app._in_flight)
+        try:
+            status, answer, extra = app._serve(record, self.headers.get("Authorization"))
+        finally:
+            with app._lock:
+                app._in_flight -= 1
         if status is None:  # a dropped connection, or the client gave up while we were slow
             self.close_connection = True
             return
@@ -172,6 +179,9 @@ class OpenAITestServer:
         self._faults: list[_Fault] = []
         self._log: list[RecordedRequest] = []
         self._httpd: _HTTPServer | None = None
+        self._in_flight = 0
+        self.max_in_flight = 0  # the most requests the server was answering at once
+        self.latency = 0.0  # seconds before every answer
 
     # lifecycle ------------------------------------------------------------------
 
@@ -299,7 +309,8 @@ class OpenAITestServer:
         slow = self._take(("slow",))
         if slow is not None:
             record.fault = "slow"
-            self._stopping.wait(slow.seconds)
+        if slow is not None or self.latency:
+            self._stopping.wait(self.latency + (slow.seconds if slow is not None else 0.0))
         if record.path.rstrip("/") != "/v1/chat/completions":
             return 404, _error(f"Unknown request URL: POST {record.path}", "invalid_request_error", "unknown_url"), {}
         if authorization != f"Bearer {self.api_key}":

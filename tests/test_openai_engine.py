@@ -152,3 +152,27 @@ def test_dry_run_estimates_the_tokens_within_ten_percent(site: Path, openai_serv
     assert abs(est["input"] - got["input"]) <= 0.1 * got["input"], (est, got)
     total_est, total_got = est["input"] + est["output"], got["input"] + got["output"]
     assert abs(total_est - total_got) <= 0.1 * total_got, (est, got)
+
+
+def test_an_unknown_or_mistyped_openai_setting_exits_2(site: Path, openai_server: OpenAITestServer) -> None:
+    config = site / "pipeline.toml"
+    base = config.read_text()
+    for extra, message in (('modle = "x"\n', "unknown setting 'openai.modle'"), ('batch_tokens = "many"\n', "'openai.batch_tokens' must be a int")):
+        config.write_text(base + extra)
+        result = run_cli("translate")
+        assert result.exit_code == 2, result.stderr
+        assert "pipeline.toml" in result.stderr and message in result.stderr
+    assert openai_server.requests == []
+
+
+def test_shard_reports_add_their_tokens_up() -> None:
+    from pipeline.report import combine, summary_markdown
+
+    def shard(tokens_in: int, tokens_out: int, cost: float | None) -> dict:
+        tokens = {"input": tokens_in, "output": tokens_out, "estimated_cost": cost, "currency": "USD", "estimated": False}
+        return {"dry_run": False, "shards": 1, "elapsed_seconds": 1.0, "requests": 2, "billed_characters": 0, "aborted": None,
+                "approved_memory": [], "posts": [], "tokens": tokens}  # fmt: skip
+
+    combined = combine([shard(100, 50, 0.25), shard(10, 5, 0.5)])  # type: ignore[list-item]
+    assert combined["tokens"] == {"input": 110, "output": 55, "estimated_cost": 0.75, "currency": "USD", "estimated": False}
+    assert "110 input + 55 output tokens, estimated cost 0.7500 USD sent" in summary_markdown(combined)
