@@ -646,7 +646,8 @@ class Translator:
                     if unit.context is not None:
                         self._contexts[key] = unit.context
                     prepared.result.sent += 1
-                    prepared.result.billed_characters += billable_length(segment.xml)
+                    if not isinstance(self.engine, Metered):  # billed by tokens: counted per request, not per post
+                        prepared.result.billed_characters += billable_length(segment.xml)
                 else:
                     prepared.translations[key] = hit
                     prepared.result.cached += 1

@@ -330,3 +330,11 @@ def test_a_changed_style_guide_retranslates_every_segment(site: Path, openai_ser
     openai_server.reset_log()
     assert run_cli("translate").exit_code == 0
     assert sorted(t for r in openai_server.answered for t in r.texts) == first
+
+
+def test_a_key_with_a_space_inside_is_refused_unshown(site: Path, openai_server: OpenAITestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-first half")
+    code, output = translate()
+    assert code == 2, output
+    assert "OPENAI_API_KEY contains" in output and "half" not in output
+    assert openai_server.requests == []

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from pipeline.config import Settings
+    from pipeline.glossary import Glossary
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def deepl_engine(settings: Settings, auth_key: str, server_url: str | None = Non
     )
 
 
-def openai_engine(settings: Settings, glossary: object, api_key: str, base_url: str | None = None) -> Engine:
+def openai_engine(settings: Settings, glossary: Glossary, api_key: str, base_url: str | None = None) -> Engine:
     """The OpenAI-compatible engine with the `[openai]` options and the style guide they
     name (missing or empty: ConfigError naming it)."""
     from pipeline.engines.openai_config import style_guide_text
