@@ -404,7 +404,8 @@ class _Refused(Exception):
             return AuthenticationError(f"{label} refused the key in OPENAI_API_KEY ({said}); check the key and OPENAI_BASE_URL")
         if self.status == 404:
             return ModelNotFoundError(f"{label} does not know model {model!r} ({said}); set [openai] model, or check OPENAI_BASE_URL")
-        return EngineError(f"{label} refused the request ({said})")
+        hint = "; if the request is too long for the model, lower [openai] batch_tokens" if self.status in (400, 413) else ""
+        return EngineError(f"{label} refused the request ({said}){hint}")
 
 
 class _Client:
