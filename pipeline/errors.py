@@ -96,3 +96,11 @@ class ModelNotFoundError(EngineError):
     """The server does not know the configured model (HTTP 404): a setting to fix."""
 
     exit_code = 2
+
+
+def internal_error(exc: Exception) -> PipelineError:
+    """`exc` as a pipeline error: a bug becomes one line asking to report it, so one post's
+    failure never costs the other posts theirs."""
+    if isinstance(exc, PipelineError):
+        return exc
+    return InternalError(f"internal error ({type(exc).__name__}: {exc}); please report it")

@@ -1,5 +1,9 @@
 """Front matter values: read them, and edit only the ones we translate, in place.
 
+One `Format` per front matter format (`FORMATS`: YAML and TOML), each reading values,
+finding the translatable strings and editing them; translate, lint and site read front
+matter through it.
+
 Re-dumping YAML would re-sort keys, drop quotes and reflow lines; instead we locate each
 translated scalar's exact span with PyYAML's composer (its marks are character offsets) and
 splice a new scalar of the same quoting style into the original text. TOML goes through
@@ -15,6 +19,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import tomlkit
@@ -39,30 +44,8 @@ class Field:
 
 
 def read_values(block: FrontMatterBlock, path: Path) -> dict[str, Any]:
-    if block.format == "toml":
-        try:
-            return tomllib.loads(block.text)
-        except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None)
-            raise InputError(
-                f"malformed TOML front matter: {exc.args[0] if exc.args else exc}",
-                path=path,
-                line=block.first_line + line - 1 if line else block.first_line,
-            ) from exc
-    try:
-        values = YAMLHandler().load(block.text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        context = getattr(exc, "context", None)
-        if "end of stream" in problem and getattr(exc, "context_mark", None) is not None:
-            # an unclosed quote or bracket: where it opened is what the author must fix
-            mark = exc.context_mark  # type: ignore[attr-defined]
-            problem = f"{context} that is never closed" if context else problem
-        line = block.first_line + mark.line if mark is not None else block.first_line
-        if "python/" in str(exc):
-            problem = "refused a Python-specific YAML tag (only plain YAML is allowed in front matter)"
-        raise InputError(f"malformed YAML front matter: {problem}", path=path, line=line) from exc
+    """The front matter's values, or an error naming the file and line."""
+    values = FORMATS[block.format].read(block, path)
     if values is None:
         return {}
     if not isinstance(values, dict):
@@ -73,9 +56,36 @@ def read_values(block: FrontMatterBlock, path: Path) -> dict[str, Any]:
 def translatable_fields(block: FrontMatterBlock, keys: tuple[str, ...], path: Path) -> list[Field]:
     """The string values (or string list items) of `keys`, in document order."""
     read_values(block, path)  # validate first, with a located error
-    if block.format == "toml":
-        return _toml_fields(block, keys)
-    return _yaml_fields(block, keys)
+    return FORMATS[block.format].fields(block, keys)
+
+
+def _read_toml(block: FrontMatterBlock, path: Path) -> Any:
+    try:
+        return tomllib.loads(block.text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise InputError(
+            f"malformed TOML front matter: {exc.args[0] if exc.args else exc}",
+            path=path,
+            line=block.first_line + line - 1 if line else block.first_line,
+        ) from exc
+
+
+def _read_yaml(block: FrontMatterBlock, path: Path) -> Any:
+    try:
+        return YAMLHandler().load(block.text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        if "end of stream" in problem and getattr(exc, "context_mark", None) is not None:
+            # an unclosed quote or bracket: where it opened is what the author must fix
+            mark = exc.context_mark  # type: ignore[attr-defined]  # checked with getattr just above
+            problem = f"{context} that is never closed" if context else problem
+        line = block.first_line + mark.line if mark is not None else block.first_line
+        if "python/" in str(exc):
+            problem = "refused a Python-specific YAML tag (only plain YAML is allowed in front matter)"
+        raise InputError(f"malformed YAML front matter: {problem}", path=path, line=line) from exc
 
 
 def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
@@ -154,9 +164,7 @@ def edit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[s
     block style), so an unchanged translation leaves the front matter byte-identical.
     """
     changed = [(f, new) for f, new in fields if new != f.value]
-    if block.format == "toml":
-        return _edit_toml(block, changed, added, newline)
-    return _edit_yaml(block, changed, added, newline)
+    return FORMATS[block.format].edit(block, changed, added, newline)
 
 
 def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:
@@ -166,10 +174,7 @@ def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: 
     if isinstance(root, yaml.MappingNode):
         existing = {k.value: v for k, v in root.value}
     for quoted in (False, True):  # the author's styles first; double quotes if that fails
-        spans = [
-            (f.start, f.end, _yaml_scalar(new, f.style, text[f.start : f.end], f.index is not None, quoted))
-            for f, new in fields
-        ]
+        spans = [(f.start, f.end, _yaml_scalar(new, f.style, text[f.start : f.end], f.index is not None, quoted)) for f, new in fields]
         appended = []
         for key, value in added.items():
             node = existing.get(key)
@@ -283,7 +288,7 @@ def _plain_is_safe(value: str, in_flow: bool) -> bool:
     if value != value.strip() or (in_flow and any(c in value for c in ",[]{}")):
         return False
     try:
-        return yaml.safe_load(f"k: {value}") == {"k": value}
+        return bool(yaml.safe_load(f"k: {value}") == {"k": value})
     except yaml.YAMLError:
         return False
 
@@ -350,56 +355,86 @@ def _toml_line_end(text: str, pos: int) -> int:
     return m.end()
 
 
-def _toml_value(text: str, pos: int) -> tuple[int, list[tuple[int, int]]]:
-    """End of the TOML value at `pos`, and the spans of its elements when it is an array."""
-    for quote in ('"""', "'''"):
-        if text.startswith(quote, pos):
-            i = pos + 3
-            while True:
-                j = text.find(quote, i)
-                if j < 0:
-                    raise ValueError("unclosed multi-line string")
-                if quote == '"""' and _escaped(text, j):
-                    i = j + 1
-                    continue
-                end = j + 3
-                while end < len(text) and text[end] == quote[0] and end - j < 5:
-                    end += 1  # up to two quotes may end the content right before the delimiter
-                return end, []
-    if text.startswith('"', pos):
-        i = pos + 1
-        while i < len(text) and text[i] not in '"\r\n':
-            i += 2 if text[i] == "\\" else 1
-        if i >= len(text) or text[i] != '"':
-            raise ValueError("unclosed string")
-        return i + 1, []
-    if text.startswith("'", pos):
-        end = text.find("'", pos + 1)
-        if end < 0:
-            raise ValueError("unclosed string")
-        return end + 1, []
-    if text.startswith(("[", "{"), pos):
-        closer = "]" if text[pos] == "[" else "}"
-        elements: list[tuple[int, int]] = []
-        i = _toml_skip_blank(text, pos + 1)
-        while i < len(text) and text[i] != closer:
-            if closer == "}":
-                m = _TOML_KEY.match(text, i)
-                if m is None:
-                    raise ValueError("inline table key not followed")
-                i = m.end()
-            end, _ = _toml_value(text, i)
-            elements.append((i, end))
-            i = _toml_skip_blank(text, end)
-            if i < len(text) and text[i] == ",":
-                i = _toml_skip_blank(text, i + 1)
-        if i >= len(text):
-            raise ValueError("unclosed array or inline table")
-        return i + 1, elements
+_Span = tuple[int, list[tuple[int, int]]]  # a value's end, and its elements' spans (arrays)
+
+
+def _toml_multiline(text: str, pos: int) -> _Span:
+    quote = text[pos : pos + 3]
+    i = pos + 3
+    while True:
+        j = text.find(quote, i)
+        if j < 0:
+            raise ValueError("unclosed multi-line string")
+        if quote == '"""' and _escaped(text, j):
+            i = j + 1
+            continue
+        end = j + 3
+        while end < len(text) and text[end] == quote[0] and end - j < 5:
+            end += 1  # up to two quotes may end the content right before the delimiter
+        return end, []
+
+
+def _toml_basic_end(text: str, pos: int) -> _Span:
+    i = pos + 1
+    while i < len(text) and text[i] not in '"\r\n':
+        i += 2 if text[i] == "\\" else 1
+    if i >= len(text) or text[i] != '"':
+        raise ValueError("unclosed string")
+    return i + 1, []
+
+
+def _toml_literal_end(text: str, pos: int) -> _Span:
+    end = text.find("'", pos + 1)
+    if end < 0:
+        raise ValueError("unclosed string")
+    return end + 1, []
+
+
+def _toml_container(text: str, pos: int) -> _Span:
+    """An array or inline table: its elements' spans (an inline table's values)."""
+    closer = "]" if text[pos] == "[" else "}"
+    elements: list[tuple[int, int]] = []
+    i = _toml_skip_blank(text, pos + 1)
+    while i < len(text) and text[i] != closer:
+        if closer == "}":
+            m = _TOML_KEY.match(text, i)
+            if m is None:
+                raise ValueError("inline table key not followed")
+            i = m.end()
+        end, _ = _toml_value(text, i)
+        elements.append((i, end))
+        i = _toml_skip_blank(text, end)
+        if i < len(text) and text[i] == ",":
+            i = _toml_skip_blank(text, i + 1)
+    if i >= len(text):
+        raise ValueError("unclosed array or inline table")
+    return i + 1, elements
+
+
+def _toml_scalar(text: str, pos: int) -> _Span:
     m = _TOML_SCALAR.match(text, pos)
     if m is None or m.end() == pos:
         raise ValueError(f"value not followed at offset {pos}")
     return m.end(), []
+
+
+# How a TOML value starts → where it ends; longest opening first.
+_TOML_VALUES: tuple[tuple[str, Callable[[str, int], _Span]], ...] = (
+    ('"""', _toml_multiline),
+    ("'''", _toml_multiline),
+    ('"', _toml_basic_end),
+    ("'", _toml_literal_end),
+    ("[", _toml_container),
+    ("{", _toml_container),
+)
+
+
+def _toml_value(text: str, pos: int) -> _Span:
+    """End of the TOML value at `pos`, and the spans of its elements when it is an array."""
+    for opening, handler in _TOML_VALUES:
+        if text.startswith(opening, pos):
+            return handler(text, pos)
+    return _toml_scalar(text, pos)
 
 
 def _escaped(text: str, pos: int) -> bool:
@@ -423,7 +458,7 @@ def _toml_string(value: str | int, style: str, original: str) -> str:
         return str(value)
     lead = ""
     if style in ('"""', "'''"):
-        lead = re.match(r"(?:'''|\"\"\")(\r\n|\n)?", original).group(1) or ""  # type: ignore[union-attr]
+        lead = re.match(r"(?:'''|\"\"\")(\r\n|\n)?", original).group(1) or ""  # type: ignore[union-attr]  # style says the value opens with the quotes
     if style == "'" and not re.search(r"['\r\n]", value) and not _TOML_CONTROL.search(value):
         return f"'{value}'"
     if style == "'''" and "'''" not in value and not value.endswith("'") and not _TOML_CONTROL.search(value):
@@ -489,3 +524,28 @@ def _edit_toml_by_tomlkit(block: FrontMatterBlock, fields: list[tuple[Field, str
         if doc.get(key) != value:
             doc[key] = value
     return tomlkit.dumps(doc)
+
+
+_Edits = list[tuple[Field, str]]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One front matter format, in the spirit of python-frontmatter's handlers: how its
+    values are read (with a located error), where its translatable strings are, and how
+    they are replaced in place. `load` is the bare parser (raising `syntax_error`), for
+    readers that word their own messages (lint)."""
+
+    name: str
+    load: Callable[[str], Any]
+    syntax_error: type[Exception]
+    read: Callable[[FrontMatterBlock, Path], Any]
+    fields: Callable[[FrontMatterBlock, tuple[str, ...]], list[Field]]
+    edit: Callable[[FrontMatterBlock, _Edits, dict[str, str | int], str], str]
+    assigns: str  # what follows a top-level key: ":" or "="
+
+
+FORMATS: dict[str, Format] = {
+    "yaml": Format("yaml", yaml.safe_load, yaml.YAMLError, _read_yaml, _yaml_fields, _edit_yaml, ":"),
+    "toml": Format("toml", tomllib.loads, tomllib.TOMLDecodeError, _read_toml, _toml_fields, _edit_toml, "="),
+}

@@ -19,13 +19,14 @@ import csv
 import hashlib
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pipeline.errors import GlossaryError
-from pipeline.inline import KEEP_TAG
+from pipeline.engines import KEEP_TAG
 
 Kind = Literal["name", "term", "taxonomy"]
 KINDS: tuple[str, ...] = ("name", "term", "taxonomy")
@@ -81,7 +82,7 @@ class Glossary:
         """The (ja, en) terms contained anywhere in a piece of source prose, even inside a
         longer term: the cache key uses this, so editing any entry whose text occurs
         re-translates the segment."""
-        return [(s, t) for s, t in self.terms.items() if s in text]
+        return terms_in(self.terms, text)
 
     @cached_property
     def _term_pattern(self) -> re.Pattern[str] | None:
@@ -104,6 +105,11 @@ class Glossary:
         """Terms of the source whose English does not appear in the translation."""
         lowered = translation.casefold()
         return [(s, self.terms[s]) for s in self.occurrences(source_prose) if not _appears(self.terms[s], lowered)]
+
+
+def terms_in(terms: Mapping[str, str], text: str) -> list[tuple[str, str]]:
+    """`Glossary.terms_in` over a bare term table (what an engine is given)."""
+    return [(s, t) for s, t in terms.items() if s in text]
 
 
 def _appears(target: str, lowered_translation: str) -> bool:
@@ -196,13 +202,11 @@ def _entry(row: list[str], path: Path, number: int) -> Entry:
         raise GlossaryError("empty Japanese source", path=path, line=number)
     if kind == "name":
         if target and target != source:
-            raise GlossaryError(
-                f"a name is never translated: leave the en column empty or equal to {source!r}", path=path, line=number
-            )
+            raise GlossaryError(f"a name is never translated: leave the en column empty or equal to {source!r}", path=path, line=number)
         target = source
     elif not target:
         raise GlossaryError(f"empty English target for {source!r}", path=path, line=number)
-    return Entry(kind, source, target, note, path, number)  # type: ignore[arg-type]
+    return Entry(kind, source, target, note, path, number)  # type: ignore[arg-type]  # kind checked against KINDS above
 
 
 def _duplicates(entries: list[Entry]) -> list[GlossaryError]:

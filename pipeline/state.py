@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.config import Settings
-from pipeline.engines import fingerprint_contribution
+from pipeline.engines import engine_spec
 from pipeline.errors import InputError
 from pipeline.glossary import Glossary
 from pipeline.post import read_regular, source_hash, write_atomic
@@ -62,18 +62,18 @@ _HEAD_FIELDS = tuple(f.name for f in fields(PostState) if f.name != "segments")
 
 
 def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
-    """Everything that changes an edition besides its source: engine options and term base."""
-    payload: dict[str, object] = {
+    """Everything that changes an edition besides its source: engine options and term base.
+
+    The engine's options come from its registry entry, so an engine's model or style
+    setting makes every edition it wrote stale when it changes."""
+    payload = {
         "engine": settings.engine,
         "languages": [settings.source_lang, settings.target_lang],
-        "deepl": [settings.model_type, settings.formality, settings.tag_handling_version],
         "front_matter": [list(settings.translate_keys), settings.lang_key, settings.lang_value, settings.ref_key],
         "glossary": [(e.kind, e.source, e.target) for e in glossary.entries],
         "markdown": settings.dialect,
+        **engine_spec(settings.engine).options(settings),  # what the engine's own settings change
     }
-    contribution = fingerprint_contribution(settings)  # the engine's own options (None for most)
-    if contribution is not None:
-        payload["engine_options"] = dict(contribution)
     return short_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False))
 
 
@@ -89,9 +89,7 @@ def load_state(path: Path) -> PostState | None:
         segments = tuple(SegmentRecord(**s) for s in data.pop("segments", []))
         return PostState(**data, segments=segments)
     except (ValueError, TypeError) as exc:
-        raise InputError(
-            f"state file is damaged ({exc}); delete it to rebuild this edition from scratch", path=path
-        ) from exc
+        raise InputError(f"state file is damaged ({exc}); delete it to rebuild this edition from scratch", path=path) from exc
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -147,9 +145,7 @@ def origins(record: PostState | None) -> dict[str, int]:
     return counts
 
 
-def classify(
-    source_sha: str | None, edition: Path, record: PostState | None, fingerprint: str, engine: str = ""
-) -> tuple[State, str]:
+def classify(source_sha: str | None, edition: Path, record: PostState | None, fingerprint: str, engine: str = "") -> tuple[State, str]:
     """A post's state from hashes alone; see the module docstring."""
     if source_sha is None:
         return "orphaned", "its Japanese source is gone"

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pipeline.cache import TranslationCache
-from pipeline.engines import Contextual, Engine, EngineResult, Limits, SegmentContext
+from pipeline.engines import Contextual, Engine, EngineResult, Limits, Metered, SegmentContext, Spend
 from pipeline.errors import AnswerError
 
-REQUEST_OVERHEAD = 2048  # bytes of JSON around the texts (languages, tags, glossary id)
+REQUEST_OVERHEAD = Limits().overhead  # the default: bytes of JSON around the texts (see Limits)
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Reques
     """Greedy packing in order: at most `max_texts` texts and `max_bytes` per request, and
     at most `max_tokens` estimated tokens of texts where the engine is billed by tokens."""
     batch: list[Request] = []
-    size = REQUEST_OVERHEAD
+    size = limits.overhead
     tokens = 0
     count = limits.count_tokens if limits.max_tokens is not None else None
     for request in requests:
@@ -108,12 +108,20 @@ def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Reques
         over_tokens = limits.max_tokens is not None and tokens + weight > limits.max_tokens
         if batch and (len(batch) >= limits.max_texts or size + cost > limits.max_bytes or over_tokens):
             yield batch
-            batch, size, tokens = [], REQUEST_OVERHEAD, 0
+            batch, size, tokens = [], limits.overhead, 0
         batch.append(request)
         size += cost
         tokens += weight
     if batch:
         yield batch
+
+
+def estimate(engine: Engine, requests: Sequence[Request]) -> Spend | None:
+    """What sending `requests` would cost an engine billed by tokens, counted on the very
+    batches that would be sent (None: the engine bills otherwise)."""
+    if not isinstance(engine, Metered):
+        return None
+    return engine.estimate([[(r.text, r.context) for r in batch] for batch in batches(requests, engine.limits)])
 
 
 def in_flight(engine: Engine, jobs: int) -> int:
@@ -173,25 +181,7 @@ def translate_missing(
         return usage
 
     def run(batch: list[Request]) -> tuple[Usage, Answers]:
-        texts = [r.text for r in batch]
-        contexts = [r.context for r in batch]
-        spent = Usage(1, len(batch), 0)
-        try:
-            results = answers_for(engine, texts, contexts)
-        except AnswerError as first:
-            spent.requests += 1
-            spent.billed_characters += first.billed_characters
-            try:
-                results = answers_for(engine, texts, contexts)
-            except AnswerError as second:
-                raise AnswerError(
-                    f"{second.message} (asked twice; nothing of that request was kept)",
-                    billed_characters=spent.billed_characters + second.billed_characters,
-                ) from second
-        answers: Answers = {request.key: result.text for request, result in zip(batch, results)}
-        cache.set_many(answers.items())
-        spent.billed_characters += sum(r.billed_characters for r in results)
-        return spent, answers
+        return _translate_batch(engine, cache, batch)
 
     landed: list[Answers] = []
 
@@ -214,6 +204,30 @@ def translate_missing(
 
 
 INTERRUPT_GRACE_SECONDS = 2.0
+
+
+def _translate_batch(engine: Engine, cache: TranslationCache, batch: list[Request]) -> tuple[Usage, Answers]:
+    """One request (asked once more if its answer does not fit its texts), its answers
+    cached, and what it cost."""
+    texts = [r.text for r in batch]
+    contexts = [r.context for r in batch]
+    spent = Usage(1, len(batch), 0)
+    try:
+        results = answers_for(engine, texts, contexts)
+    except AnswerError as first:
+        spent.requests += 1
+        spent.billed_characters += first.billed_characters
+        try:
+            results = answers_for(engine, texts, contexts)
+        except AnswerError as second:
+            raise AnswerError(
+                f"{second.message} (asked twice; nothing of that request was kept)",
+                billed_characters=spent.billed_characters + second.billed_characters,
+            ) from second
+    answers: Answers = {request.key: result.text for request, result in zip(batch, results)}
+    cache.set_many(answers.items())
+    spent.billed_characters += sum(r.billed_characters for r in results)
+    return spent, answers
 
 
 def _send_all(

@@ -1,19 +1,32 @@
-"""Engines translate lists of XML strings, nothing more.
+"""Engines translate lists of XML strings, nothing more; `ENGINES` is their registry.
 
 Batching, caching, glossary protection and checks live outside them, so every engine gets
 them for free and a new engine is one small class. `settings()` names everything about
 the engine that changes its output: it goes into the cache key.
+
+To add an engine: a module here with a class following `Engine`, and one `register(
+EngineSpec(...))` line below with a `build` function that imports it. Nothing outside
+`engines/` changes: the commands read their choices from the registry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pipeline.errors import ConfigError
 
 if TYPE_CHECKING:
     from pipeline.config import Settings
-    from pipeline.glossary import Glossary
+
+
+# The engine text's vocabulary, shared by what writes it (pipeline.inline) and the engines
+# that read it: <x> elements are kept as they are (DeepL: ignore_tags); the others carry
+# emphasis, strikethrough, links, image alt text and hard breaks with the words.
+KEEP_TAG = "x"
+INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
 
 
 @dataclass(frozen=True)
@@ -24,15 +37,23 @@ class EngineResult:
 
 @dataclass(frozen=True)
 class Limits:
-    """What one request may carry (DeepL: 50 texts, 128 KiB request body); an engine
-    billed by tokens also caps the estimated tokens of a request's texts, and a server
-    that serves one request at a time caps the requests in flight."""
+    """What one request may carry, in the engine's own units (DeepL: 50 texts, 128 KiB
+    request body, of which `overhead` bytes go to the JSON around the texts: languages,
+    tag options, glossary id). An engine billed by tokens also caps the estimated tokens
+    of a request's texts (`max_tokens`, counted by its `count_tokens`), and one whose
+    server serves few requests at a time caps the requests in flight."""
 
     max_texts: int = 50
     max_bytes: int = 128 * 1024
+    overhead: int = 2048
     max_tokens: int | None = None
     count_tokens: Callable[[str], int] | None = None  # the engine's estimate for one text
     max_in_flight: int | None = None
+
+    @property
+    def text_bytes(self) -> int:
+        """The most the texts of one request may take together."""
+        return self.max_bytes - self.overhead
 
 
 @dataclass(frozen=True)
@@ -69,7 +90,7 @@ class Spend:
     currency: str = "USD"
     estimated: bool = False  # a dry run's estimate, not the server's count
 
-    def add(self, other: "Spend") -> None:
+    def add(self, other: Spend) -> None:
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
         self.input_price, self.output_price, self.currency = other.input_price, other.output_price, other.currency
@@ -116,42 +137,171 @@ def context_policy(engine: Engine) -> ContextPolicy | None:
     return engine.context_policy if isinstance(engine, Contextual) else None
 
 
-def fingerprint_contribution(settings: Settings) -> Mapping[str, object] | None:
-    """What an engine's own options add to the settings fingerprint (None: nothing, so the
-    fingerprints of the engines that predate this stay as they were)."""
-    if settings.engine == "openai":
-        from pipeline.engines.openai_config import fingerprint
-
-        return fingerprint(settings.root, settings.openai)
-    return None
+def spend_of(engine: Engine) -> Spend | None:
+    """What an engine billed by tokens has spent so far (None: it bills otherwise)."""
+    return engine.spend() if isinstance(engine, Metered) else None
 
 
-def create_engine(name: str, **options: object) -> Engine:
-    """Build an engine by its CLI name; imports are local so offline runs never load `deepl`."""
-    if name == "identity":
-        from pipeline.engines.identity import IdentityEngine
+@runtime_checkable
+class GlossaryEngine(Protocol):
+    """An engine that keeps a term base on its side (DeepL's glossaries)."""
 
-        return IdentityEngine()
-    if name == "pseudo":
-        from pipeline.engines.pseudo import PseudoEngine
+    def use_glossary(self, name: str, terms: Mapping[str, str], prefix: str) -> str | None: ...
 
-        return PseudoEngine(terms=options.get("terms") or {})  # type: ignore[arg-type]
-    if name == "deepl":
-        from pipeline.engines.deepl import DeepLEngine
 
-        return DeepLEngine(**options)  # type: ignore[arg-type]
-    if name == "openai":
-        from pipeline.engines.openai import OpenAIEngine
+@dataclass(frozen=True)
+class Setup:
+    """What building an engine may use: the settings, the glossary's fixed terms, the
+    environment (API keys live there, never in a file), and whether a key is needed now
+    (a dry run calls no engine)."""
 
-        return OpenAIEngine(**options)  # type: ignore[arg-type]
-    raise ValueError(f"unknown engine {name!r} (choose deepl, openai, pseudo or identity)")
+    settings: Settings
+    terms: Mapping[str, str] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=dict)
+    need_key: bool = True
+
+
+def _no_options(settings: Settings) -> dict[str, object]:
+    return {}
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """One engine as the rest of the pipeline knows it. Registering a spec is all it takes
+    to add an engine: every command's `--engine` accepts it, `--help` lists it, and the
+    settings fingerprint takes its options.
+
+    `build` makes the engine (imports inside it, so offline runs never load a client
+    library); `options` returns the settings that change its output, which go into the
+    fingerprint of every edition it writes (change one and the editions read as stale);
+    `glossary` says it implements `GlossaryEngine`; `billing_unit` names what its
+    `billed_characters` count; `table` reads the engine's own `[name]` table of
+    pipeline.toml into its options (`Settings.engine_tables`; errors name the file).
+    Request limits are the engine's own (`Engine.limits`)."""
+
+    name: str
+    summary: str  # a few words for `--help`
+    build: Callable[[Setup], Engine]
+    options: Callable[[Settings], Mapping[str, object]] = _no_options
+    glossary: bool = False
+    billing_unit: str = "characters"
+    table: Callable[[Mapping[str, Any], Path], object] | None = None
+
+
+ENGINES: dict[str, EngineSpec] = {}
+
+
+def register(spec: EngineSpec) -> EngineSpec:
+    ENGINES[spec.name] = spec
+    return spec
+
+
+def engine_names() -> tuple[str, ...]:
+    return tuple(ENGINES)
+
+
+def engine_spec(name: str) -> EngineSpec:
+    """The registered engine `name`, or a ConfigError naming the choices."""
+    spec = ENGINES.get(name)
+    if spec is None:
+        raise ConfigError(f"unknown engine {name!r}: choose {', '.join(engine_names())}")
+    return spec
+
+
+def build_engine(setup: Setup) -> Engine:
+    return engine_spec(setup.settings.engine).build(setup)
+
+
+def create_engine(name: str, terms: Mapping[str, str] | None = None) -> Engine:
+    """Build a registered engine by name with the default settings (tests, benchmarks)."""
+    from pipeline.config import Settings
+
+    return build_engine(Setup(Settings(engine=name), terms=terms or {}, need_key=False))
+
+
+def _identity(setup: Setup) -> Engine:
+    from pipeline.engines.identity import IdentityEngine
+
+    return IdentityEngine()
+
+
+def _pseudo(setup: Setup) -> Engine:
+    from pipeline.engines.pseudo import PseudoEngine
+
+    return PseudoEngine(terms=setup.terms)
+
+
+def _deepl(setup: Setup) -> Engine:
+    """DeepL, its key from `DEEPL_AUTH_KEY` only (a dry run needs none)."""
+    key = setup.environ.get("DEEPL_AUTH_KEY", "").strip()
+    if not key and setup.need_key:
+        raise ConfigError("DEEPL_AUTH_KEY is not set: export your DeepL API key, or run with --engine pseudo for a keyless trial")
+    return deepl_engine(setup.settings, auth_key=key or "dry-run", server_url=setup.environ.get("DEEPL_SERVER_URL") or None)
+
+
+def _deepl_options(settings: Settings) -> dict[str, object]:
+    return {"deepl": [settings.model_type, settings.formality, settings.tag_handling_version]}
+
+
+def _openai_table(table: Mapping[str, Any], path: Path) -> object:
+    from pipeline.engines.openai_config import read_table
+
+    return read_table(table, path)
+
+
+def _openai(setup: Setup) -> Engine:
+    """An OpenAI-compatible server: key and server from the environment (OPENAI_API_KEY,
+    OPENAI_BASE_URL), the rest from the `[openai]` table and the style guide it names
+    (missing or empty: ConfigError naming it). The glossary's terms go into each prompt,
+    only those of its batch: nothing is kept on the server's side."""
+    from pipeline.engines.openai import OpenAIEngine
+    from pipeline.engines.openai_config import options_of, style_guide_text
+
+    key = setup.environ.get("OPENAI_API_KEY", "").strip()
+    if not key and setup.need_key:
+        raise ConfigError(
+            "OPENAI_API_KEY is not set: export your API key; a local server (Ollama, llama.cpp, vLLM) accepts any value, "
+            "e.g. OPENAI_API_KEY=local"
+        )
+    settings, options = setup.settings, options_of(setup.settings)
+    return OpenAIEngine(
+        api_key=key or "dry-run",
+        options=options,
+        style_guide=style_guide_text(settings.root, options),
+        terms=setup.terms,
+        base_url=setup.environ.get("OPENAI_BASE_URL") or None,
+        target_lang=settings.target_lang,
+    )
+
+
+def _openai_options(settings: Settings) -> dict[str, object]:
+    """The model, sampling, style guide and context sent: a change makes its editions stale."""
+    from pipeline.engines.openai_config import fingerprint, options_of
+
+    return {"openai": fingerprint(settings.root, options_of(settings))}
+
+
+register(EngineSpec("deepl", "DeepL API (key in DEEPL_AUTH_KEY)", _deepl, _deepl_options, glossary=True))
+register(
+    EngineSpec(
+        "openai",
+        "any OpenAI-compatible server (key in OPENAI_API_KEY)",
+        _openai,
+        _openai_options,
+        billing_unit="tokens",
+        table=_openai_table,
+    )
+)
+register(EngineSpec("pseudo", "offline, marks text", _pseudo))
+register(EngineSpec("identity", "offline, copies", _identity))
 
 
 def deepl_engine(settings: Settings, auth_key: str, server_url: str | None = None) -> Engine:
     """The DeepL engine with every option the settings give it (one place, so the CLI and
     the benchmarks cannot drift apart)."""
-    return create_engine(
-        "deepl",
+    from pipeline.engines.deepl import DeepLEngine
+
+    return DeepLEngine(
         auth_key=auth_key,
         server_url=server_url,
         source_lang=settings.source_lang,
@@ -161,20 +311,4 @@ def deepl_engine(settings: Settings, auth_key: str, server_url: str | None = Non
         tag_handling_version=settings.tag_handling_version,
         retries=settings.retries,
         timeout=settings.timeout,
-    )
-
-
-def openai_engine(settings: Settings, glossary: Glossary, api_key: str, base_url: str | None = None) -> Engine:
-    """The OpenAI-compatible engine with the `[openai]` options and the style guide they
-    name (missing or empty: ConfigError naming it)."""
-    from pipeline.engines.openai_config import style_guide_text
-
-    return create_engine(
-        "openai",
-        api_key=api_key,
-        options=settings.openai,
-        style_guide=style_guide_text(settings.root, settings.openai),
-        glossary=glossary,
-        base_url=base_url,
-        target_lang=settings.target_lang,
     )

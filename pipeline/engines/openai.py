@@ -29,7 +29,7 @@ from typing import Any
 
 import requests
 
-from pipeline.engines import ContextPolicy, EngineResult, Limits, SegmentContext, Spend
+from pipeline.engines import KEEP_TAG, ContextPolicy, EngineResult, Limits, SegmentContext, Spend
 from pipeline.engines.openai_config import CONTRACT_VERSION, DEFAULT_BASE_URL, OpenAIOptions
 from pipeline.errors import (
     AnswerError,
@@ -39,13 +39,18 @@ from pipeline.errors import (
     ModelNotFoundError,
     QuotaExceededError,
 )
-from pipeline.glossary import Glossary, prose_of
-from pipeline.inline import KEEP_TAG
+from pipeline.glossary import prose_of, terms_in
 
 BACKOFF_INITIAL = 1.0  # seconds before the first retry; doubled each time (tests shrink it)
 BACKOFF_MAX = 30.0
 RETRY_AFTER_MAX = 120.0  # a longer Retry-After is a quota, not a pause: we wait this much at most
-QUOTA_CODES = ("insufficient_quota", "credit_balance_exhausted", "organization_spend_limit_exceeded", "project_spend_limit_exceeded", "organization_usage_limit_exceeded")
+QUOTA_CODES = (
+    "insufficient_quota",
+    "credit_balance_exhausted",
+    "organization_spend_limit_exceeded",
+    "project_spend_limit_exceeded",
+    "organization_usage_limit_exceeded",
+)
 MESSAGE_OVERHEAD = 4  # tokens a chat message costs besides its content (role, separators)
 ITEM_OVERHEAD = 12  # tokens of `{"id": "s12", "text": ""},` around one text, either way
 
@@ -88,14 +93,17 @@ def estimate_tokens(text: str) -> int:
     0.6, an English word 1.26 (long ones 1.5), a run of digits 2.65, other punctuation
     (tags, JSON) 0.27: the tokenizer takes `\">` or `</` as one token."""
     words = _WORD.findall(text)
-    return round(
-        1.15 * len(_KANJI.findall(text))
-        + 0.61 * len(_KANA.findall(text))
-        + 0.6 * len(_CJK_PUNCTUATION.findall(text))
-        + sum(1.5 if len(w) >= 9 else 1.26 for w in words)
-        + 2.65 * len(_DIGITS.findall(text))
-        + 0.27 * len(_OTHER.findall(text))
-    ) + 1
+    return (
+        round(
+            1.15 * len(_KANJI.findall(text))
+            + 0.61 * len(_KANA.findall(text))
+            + 0.6 * len(_CJK_PUNCTUATION.findall(text))
+            + sum(1.5 if len(w) >= 9 else 1.26 for w in words)
+            + 2.65 * len(_DIGITS.findall(text))
+            + 0.27 * len(_OTHER.findall(text))
+        )
+        + 1
+    )
 
 
 def system_prompt(style_guide: str, target_lang: str) -> str:
@@ -146,14 +154,14 @@ class OpenAIEngine:
         api_key: str,
         options: OpenAIOptions,
         style_guide: str,
-        glossary: Glossary | None = None,
+        terms: Mapping[str, str] | None = None,
         base_url: str | None = None,
         target_lang: str = "EN-US",
     ) -> None:
         _refuse_malformed_key(api_key)
         self.options = options
         self.base_url = (base_url or options.base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.glossary = glossary or Glossary()
+        self.terms = dict(terms or {})  # the glossary's fixed terms, sent with the batches they occur in
         self.system = system_prompt(style_guide, target_lang)
         self.limits = Limits(
             max_texts=100, max_bytes=128 * 1024, max_tokens=options.batch_tokens, count_tokens=estimate_tokens, max_in_flight=options.jobs
@@ -248,14 +256,14 @@ class OpenAIEngine:
     def _terms(self, items: Sequence[_Item]) -> dict[str, str]:
         """Only the glossary terms that occur in this batch: a whole term base would
         overflow a small model's context and dilute the prompt."""
-        if not self.glossary.terms:
+        if not self.terms:
             return {}
         found: dict[str, str] = {}
         for item in items:
             try:
-                found.update(self.glossary.terms_in(prose_of(item.text)))
+                found.update(terms_in(self.terms, prose_of(item.text)))
             except Exception:  # a malformed text: the server says so
-                found.update(self.glossary.terms_in(item.text))
+                found.update(terms_in(self.terms, item.text))
         return dict(sorted(found.items()))
 
     def _complete(self, items: Sequence[_Item]) -> _Reply:
@@ -327,7 +335,7 @@ def parse_translations(content: str | None, ids: set[str], label: str) -> dict[s
     answer = one_json_object(content or "", label)
     items = answer.get("translations")
     if not isinstance(items, list):
-        raise AnswerError(f"{label} answered JSON without a \"translations\" list: {_short(content)}")
+        raise AnswerError(f'{label} answered JSON without a "translations" list: {_short(content)}')
     found: dict[str, str] = {}
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("text"), str):
@@ -505,7 +513,7 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 def _backoff(attempt: int) -> float:
-    return min(BACKOFF_MAX, BACKOFF_INITIAL * 2**attempt) * (0.75 + random.random() / 2)
+    return min(BACKOFF_MAX, BACKOFF_INITIAL * 2.0**attempt) * (0.75 + random.random() / 2)
 
 
 def _refuse_malformed_key(key: str) -> None:

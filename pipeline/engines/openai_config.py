@@ -11,9 +11,12 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_STYLE_GUIDE = Path("glossary/style.md")
@@ -64,6 +67,12 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "output_ratio": (float, int),
 }
 assert set(_TYPES) == {f.name for f in fields(OpenAIOptions)}
+
+
+def options_of(settings: Settings) -> OpenAIOptions:
+    """The `[openai]` table as read when the settings were loaded; the defaults without one."""
+    options = settings.engine_tables.get("openai")
+    return options if isinstance(options, OpenAIOptions) else OpenAIOptions()
 
 
 def read_table(table: Mapping[str, Any], path: Path) -> OpenAIOptions:

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipeline.glossary import Glossary, prose_of
-from pipeline.inline import JAPANESE, Protected
+from pipeline.inline import Protected
+from pipeline.japanese import JAPANESE
 
 MIN_RATIO_SOURCE = 20  # Japanese characters below which the length ratio says little
 RATIO_FACTOR = 2.0  # a segment whose ratio is this many times above or below the post's median is flagged
@@ -32,7 +33,7 @@ class Finding:
 def _prose(protected: Protected) -> str:
     try:
         return prose_of(protected.xml)
-    except Exception:  # noqa: BLE001 - malformed engine XML cannot occur for our own splits; stay safe
+    except Exception:  # any failure: malformed engine XML cannot occur for our own splits; stay safe
         return protected.joined
 
 
@@ -72,8 +73,7 @@ def glossary_misses(glossary: Glossary, source: Protected, english: Protected) -
     if not glossary.terms:
         return []
     return [
-        Finding("glossary", f"term {ja!r} should be translated as {en!r}")
-        for ja, en in glossary.misses(_prose(source), _prose(english))
+        Finding("glossary", f"term {ja!r} should be translated as {en!r}") for ja, en in glossary.misses(_prose(source), _prose(english))
     ]
 
 
@@ -102,7 +102,11 @@ def off_ratio(ratio: float | None, median: float | None) -> Finding | None:
 
 def check(glossary: Glossary, source: Protected, english: Protected, median: float | None) -> list[Finding]:
     findings = glossary_misses(glossary, source, english)
-    for finding in (japanese_left(english), lost_placeholders(source, english, frozenset(glossary.names)), off_ratio(length_ratio(source, english), median)):
+    for finding in (
+        japanese_left(english),
+        lost_placeholders(source, english, frozenset(glossary.names)),
+        off_ratio(length_ratio(source, english), median),
+    ):
         if finding is not None:
             findings.append(finding)
     return findings
