@@ -28,6 +28,7 @@ from typing import Literal, TypeGuard
 
 from pipeline import frontmatter
 from pipeline.cache import TranslationCache, cache_key
+from pipeline.commit import commit_post, finish_pending
 from pipeline.config import Settings
 from pipeline.engines import Engine
 from pipeline.errors import CacheError, EngineError, InputError, InternalError, PipelineError, StructureError
@@ -35,16 +36,16 @@ from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import Protected, protect_plain, restore
 from pipeline.lint import lint_text
 from pipeline.memory import MEMORY_FILE, TranslationMemory
-from pipeline.post import Alias, FrontMatterBlock, Post, Tree, parse_post, read_post, source_hash, write_atomic
+from pipeline.post import Alias, FrontMatterBlock, Post, Tree, parse_post, read_post, source_hash
 from pipeline.segment import Segment, splice, split_post
 from pipeline.state import (
+    BuiltFrom,
     Origin,
     PostState,
     SegmentRecord,
     classify,
     load_state,
-    complete_write,
-    save_state,
+    on_disk_record,
     settings_fingerprint,
     short_hash,
     state_path,
@@ -247,6 +248,7 @@ class _Prepared:
     result: PostResult
     units: list[_Unit]
     previous_sha: str | None
+    built_from: BuiltFrom = None  # the record the edition on disk was built from
     translations: dict[str, str] = field(default_factory=dict)
 
     def release(self) -> None:
@@ -317,7 +319,7 @@ class Translator:
         try:
             for path in paths:
                 try:
-                    prepared = self._prepare(path, force)
+                    prepared = self._prepare(path, force, dry_run)
                 except (PipelineError, Exception) as exc:
                     if not isinstance(exc, PipelineError):
                         exc = InternalError(f"internal error ({type(exc).__name__}: {exc}); please report it")
@@ -347,9 +349,6 @@ class Translator:
                 prepared.result.status = "failed"
                 prepared.result.error = report.aborted  # one error, printed once
                 done(prepared.result)
-        finally:
-            if not dry_run:
-                self.memory.save()
         report.cache_error = self.cache.write_error
         report.elapsed = time.perf_counter() - started
         return report
@@ -369,7 +368,7 @@ class Translator:
 
     # preparing --------------------------------------------------------------------------
 
-    def _prepare(self, path: Path, force: bool) -> _Prepared | PostResult:
+    def _prepare(self, path: Path, force: bool, dry_run: bool = False) -> _Prepared | PostResult:
         sources = self._sources or Tree.at(self.settings.path(self.settings.source_dir))
         relative, raw = sources.read(path)  # regular files inside the tree only
         output = self._edition_path(path, relative)
@@ -379,12 +378,15 @@ class Translator:
         state, _ = classify(post.source_hash, output, record, self.fingerprint)
         result = PostResult(path, output)
         if state == "up-to-date" and not force:
+            if record is not None and not dry_run:
+                finish_pending(state_file, record)
             result.status = "up-to-date"
             return result
         skeleton = split_post(post, self.settings.dialect, self._keep)
         result.lint_findings = len(lint_text(path, post.text, parsed=(post.body, skeleton.tokens), dialect=self.settings.dialect))
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
-        previous = self._previous(record, output, edition_sha)
+        built_from = on_disk_record(record, edition_sha)
+        previous = self._previous(built_from if isinstance(built_from, PostState) else None, output, edition_sha)
         units: list[_Unit] = []
         for segment in skeleton.segments:
             _refuse_deep_nesting(segment, post.body_first_line)
@@ -396,11 +398,11 @@ class Translator:
         else:
             for fm_field in frontmatter.translatable_fields(post.front_matter, self.settings.translate_keys, path):
                 units.append(self._field_unit(fm_field, result))
-        if record is None and edition_sha is not None:
+        if built_from == "adopted":
             previous = self._adopt(units, output)
         self._reuse(units, previous, result, post)
         result.segments = len(units)
-        return _Prepared(post, output, relative, state_file, result, units, edition_sha)
+        return _Prepared(post, output, relative, state_file, result, units, edition_sha, built_from)
 
     def _edition_path(self, path: Path, relative: Path) -> Path:
         """The edition's path for the post at `relative` in the source tree, refusing one
@@ -674,6 +676,7 @@ class Translator:
         field_edits: list[tuple[frontmatter.Field, str]] = []
         records: list[SegmentRecord] = []
         field_records: list[SegmentRecord] = []
+        approvals = self.memory.approved_now
         for unit in prepared.units:
             line = unit.segment.line if unit.fm_field else post.body_first_line + unit.segment.line - 1
             usable = True
@@ -709,26 +712,19 @@ class Translator:
             new_fm = frontmatter.edit(fm, field_edits, added, post.newline)
             head = post.text[: fm.start] + new_fm + post.text[fm.end : post.body_start]
         data = post.with_text(head + body)
-        new_sha = source_hash(data)
         state = PostState(
             source=prepared.relative.as_posix(),
             edition=prepared.output.as_posix(),
             source_sha256=post.source_hash,
-            edition_sha256=new_sha,
+            edition_sha256=source_hash(data),
             settings=self.fingerprint,
             segments=tuple(records + field_records),
-            previous_edition_sha256=prepared.previous_sha if prepared.previous_sha != new_sha else None,
             engine=self.settings.engine,
         )
-        # State first, naming both the old and the new edition: a crash between the two
-        # writes is then recognised as an unfinished write, never as a translator's edit.
-        save_state(prepared.state_file, state)
-        if prepared.previous_sha == state.edition_sha256:
-            result.status = "unchanged"
-            return
-        write_atomic(prepared.output, data)
-        complete_write(prepared.state_file, state)
-        result.status = "written"
+        memory = self.memory if self.memory.approved_now != approvals else None
+        result.status = commit_post(
+            prepared.output, data, prepared.state_file, state, prepared.previous_sha, prepared.built_from, memory
+        )
 
     def _answer_text(self, prepared: _Prepared, checked: dict[str, _Answer] | None, key: str) -> str | None:
         """The English for one key: found before the flush, fresh from the engine (as
