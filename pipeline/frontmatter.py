@@ -165,6 +165,14 @@ def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: 
     existing: dict[str, yaml.Node] = {}
     if isinstance(root, yaml.MappingNode):
         existing = {k.value: v for k, v in root.value}
+        for key_node, node in root.value:
+            if key_node.value in added and not isinstance(node, yaml.ScalarNode):
+                kind = "list" if isinstance(node, yaml.SequenceNode) else "mapping"
+                raise InputError(
+                    f"{key_node.value}: is a {kind} in the Japanese front matter, where the English edition gets a single "
+                    f"value ({key_node.value}: {added[key_node.value]}); make it one value, or remove it",
+                    line=block.first_line + key_node.start_mark.line,
+                )
     for quoted in (False, True):  # the author's styles first; double quotes if that fails
         spans = [
             (f.start, f.end, _yaml_scalar(new, f.style, text[f.start : f.end], f.index is not None, quoted))

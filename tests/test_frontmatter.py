@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import tomllib
+
 import pytest
 import yaml
 
@@ -127,3 +129,24 @@ def test_toml_the_scanner_does_not_follow_falls_back_to_tomlkit() -> None:
 def test_toml_field_lines_are_file_lines() -> None:
     found = fields('+++\n# comment\ntitle = "題名"\ntags = [\n  "一",\n  "二",\n]\n+++\n')
     assert [(f.key, f.index, f.line) for f in found] == [("title", None, 3), ("tags", 0, 5), ("tags", 1, 6)]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("---\ntitle: 題名\nref: [a, b]\n---\n", 3),
+        ("---\ntitle: 題名\nlang:\n  ja: 日本語\n  en: English\n---\n", 3),
+        ("---\nref:\n  - a\n  - b\ntitle: 題名\n---\n", 2),
+    ],
+)
+def test_a_list_or_mapping_where_lang_or_ref_goes_is_refused_not_duplicated(text: str, line: int) -> None:
+    """The edition's `lang`/`ref` would otherwise be appended as a second key of that name
+    (issue 15, item 15): YAML forbids it, and readers disagree on which one wins."""
+    with pytest.raises(InputError, match=r"(lang|ref): is a (list|mapping) in the Japanese front matter") as info:
+        edited(text, lambda f: "T")
+    assert info.value.line == line
+
+
+def test_a_toml_list_where_ref_goes_is_replaced_once() -> None:
+    result = edited("+++\ntitle = '題名'\nref = ['a', 'b']\n+++\n", lambda f: "T")
+    assert result.count("ref") == 1 and tomllib.loads(result)["ref"] == "p"
