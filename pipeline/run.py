@@ -32,7 +32,7 @@ from pipeline.commit import commit_post, finish_pending
 from pipeline.config import Settings
 from pipeline.engines import Engine
 from pipeline.errors import CacheError, EngineError, InputError, InternalError, PipelineError, StructureError
-from pipeline.glossary import Glossary, prose_of
+from pipeline.glossary import Glossary, prose_of, prose_of_markdown
 from pipeline.inline import Protected, protect_plain, restore
 from pipeline.lint import lint_text
 from pipeline.memory import MEMORY_FILE, TranslationMemory
@@ -44,6 +44,7 @@ from pipeline.state import (
     PostState,
     SegmentRecord,
     classify,
+    glossary_misses,
     load_state,
     on_disk_record,
     settings_fingerprint,
@@ -87,6 +88,7 @@ class PostResult:
     sent: int = 0  # texts this post sent to the engine
     billed_characters: int = 0
     lint_findings: int = 0  # editing accidents in the source (see `pipeline lint`)
+    missing_terms: tuple[str, ...] = ()  # up to date, but its state records glossary misses (--strict fails)
     flags: list[Flag] = field(default_factory=list)
     error: PipelineError | None = None
 
@@ -261,6 +263,17 @@ class _Prepared:
 ProgressCallback = Callable[[PostResult], None]
 
 
+def _prose(translated: str | None) -> str | None:
+    """The words of an engine answer; None when there is none, or it is not even XML (the
+    restore flags that already)."""
+    if translated is None:
+        return None
+    try:
+        return prose_of(translated)
+    except ET.ParseError:
+        return None
+
+
 class Translator:
     """Holds what a run shares (settings, engine, cache, glossary); `run()` does one pass."""
 
@@ -381,6 +394,7 @@ class Translator:
             if record is not None and not dry_run:
                 finish_pending(state_file, record)
             result.status = "up-to-date"
+            result.missing_terms = glossary_misses(record)
             return result
         skeleton = split_post(post, self.settings.dialect, self._keep)
         result.lint_findings = len(lint_text(path, post.text, parsed=(post.body, skeleton.tokens), dialect=self.settings.dialect))
@@ -682,19 +696,21 @@ class Translator:
             usable = True
             if unit.fixed is not None:
                 text = unit.fixed
+                # our own earlier English, reused: a term it lacks is still missing (--strict is sticky)
+                missed = self._check_terms(unit.segment, prose_of_markdown(text), result, line) if unit.origin == "machine" else ()
             else:
                 answers = [self._answer_text(prepared, checked, key) for key, _ in unit.requests()]
                 translated = None if None in answers else " ".join(a for a in answers if a is not None)
                 known = checked.get(unit.key) if checked and not unit.parts else None
                 text, usable = self._restore(unit.segment, translated, result, line, known)
-                self._check_terms(unit.segment, translated, result, line)
+                missed = self._check_terms(unit.segment, _prose(translated), result, line)
             review = any(f.code == "needs-review" and f.line == line for f in result.flags)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
             # A segment that kept its source because the answer was unusable has no reuse key:
             # later runs go back to the cache (no charge) or, with --retry-flagged, the engine.
             key = unit.reuse_key if usable else ""
-            record = SegmentRecord(key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review)
+            record = SegmentRecord(key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review, missed)
             if unit.fm_field is not None:
                 field_edits.append((unit.fm_field, text))
                 field_records.append(record)
@@ -748,15 +764,14 @@ class Translator:
         words = sum(len(WORD.findall(text)) for text in english)
         return max(1, math.ceil(words / self.settings.words_per_minute))
 
-    def _check_terms(self, segment: Segment, translated: str | None, result: PostResult, line: int) -> None:
-        if not self.glossary.terms or translated is None:
-            return
-        try:
-            english = prose_of(translated)
-        except ET.ParseError:  # a malformed answer is flagged by _restore already
-            return
-        for source, target in self.glossary.misses(prose_of(segment.xml), english):
+    def _check_terms(self, segment: Segment, english: str | None, result: PostResult, line: int) -> tuple[str, ...]:
+        """Flag each glossary term of the segment whose English is missing; the terms."""
+        if not self.glossary.terms or english is None:
+            return ()
+        misses = self.glossary.misses(prose_of(segment.xml), english)
+        for source, target in misses:
             result.flags.append(Flag(line, "glossary", f"term {source!r} should be translated as {target!r}"))
+        return tuple(source for source, _ in misses)
 
     def _restore(
         self, segment: Segment, translated: str | None, result: PostResult, line: int, known: _Answer | None = None

@@ -41,6 +41,7 @@ class SegmentRecord:
     o: Origin  # where that English came from
     f: str | None = None  # front matter field ("title", "tags[2]"); None for body segments
     review: bool = False  # a human translation whose source changed since: needs a look
+    g: tuple[str, ...] = ()  # glossary terms (Japanese) whose English the text lacks: `--strict` fails while any remain
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,13 @@ def load_state(path: Path) -> PostState | None:
         ) from exc
 
 
+def _record_from(data: dict[str, object]) -> SegmentRecord:
+    data["g"] = tuple(data.get("g", ()))  # type: ignore[arg-type]
+    return SegmentRecord(**data)  # type: ignore[arg-type]
+
+
 def _state_from(data: dict[str, object]) -> PostState:
-    segments = tuple(SegmentRecord(**s) for s in data.pop("segments", []))  # type: ignore[attr-defined]
+    segments = tuple(_record_from(s) for s in data.pop("segments", []))  # type: ignore[attr-defined]
     built_from = data.pop("built_from", None)
     if isinstance(built_from, dict):
         built_from = _state_from(built_from)
@@ -114,9 +120,16 @@ def _flat(obj: object, names: tuple[str, ...]) -> dict[str, object]:
     return {name: getattr(obj, name) for name in names}
 
 
+def _record_json(record: SegmentRecord) -> dict[str, object]:
+    data = _flat(record, _RECORD_FIELDS)
+    if not record.g:  # written only where a term is missing: most records never change
+        del data["g"]
+    return data
+
+
 def _as_json(state: PostState) -> dict[str, object]:
     data = _flat(state, _HEAD_FIELDS)
-    data["segments"] = [_flat(s, _RECORD_FIELDS) for s in state.segments]
+    data["segments"] = [_record_json(s) for s in state.segments]
     return data
 
 
@@ -125,7 +138,7 @@ def dump_state(state: PostState) -> str:
     if state.built_from is not None:  # only while a write is pending: one line, gone once it lands
         head["built_from"] = state.built_from if isinstance(state.built_from, str) else _as_json(state.built_from)
     lines = [_ENCODE(head)[:-1] + ', "segments": [']
-    lines.append(",\n".join("  " + _ENCODE(_flat(s, _RECORD_FIELDS)) for s in state.segments))
+    lines.append(",\n".join("  " + _ENCODE(_record_json(s)) for s in state.segments))
     lines.append("]}")
     return "\n".join(lines) + "\n"
 
@@ -172,6 +185,12 @@ class PostStatus:
     reason: str = ""
     origins: dict[str, int] = field(default_factory=dict)  # segments by origin in the last record
     needs_review: int = 0
+    missing_terms: tuple[str, ...] = ()  # glossary terms the English lacks (`check --strict`)
+
+
+def glossary_misses(record: PostState | None) -> tuple[str, ...]:
+    """The glossary terms the edition's English still lacks, as its last run recorded them."""
+    return tuple(term for segment in (record.segments if record else ()) for term in segment.g)
 
 
 def origins(record: PostState | None) -> dict[str, int]:
