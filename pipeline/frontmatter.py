@@ -105,12 +105,27 @@ def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
                     index,
                     node.value,
                     line=block.first_line + node.start_mark.line,
-                    start=node.start_mark.index,
+                    start=_past_properties(block.text, node.start_mark.index, node.end_mark.index),
                     end=node.end_mark.index,
                     style=node.style or "",
                 )
             )
     return fields
+
+
+_PROPERTY = re.compile(r"[&!][^\s]*\s+")
+
+
+def _past_properties(text: str, start: int, end: int) -> int:
+    """Where a scalar's value starts: past its anchor (`&t`) and tag (`!!str`), which the
+    composer counts in the node's span. Replaced with the value, an anchor would be lost
+    and every alias of it (`*t`) left dangling."""
+    while start < end:
+        found = _PROPERTY.match(text, start, end)
+        if found is None:
+            break
+        start = found.end()
+    return start
 
 
 def _toml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
@@ -153,10 +168,19 @@ def edit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[s
     A field whose new value equals its old one keeps its original bytes (quoting, escapes,
     block style), so an unchanged translation leaves the front matter byte-identical.
     """
-    changed = [(f, new) for f, new in fields if new != f.value]
+    changed = [(f, new) for f, new in ((f, _ends_as(f, new)) for f, new in fields) if new != f.value]
     if block.format == "toml":
         return _edit_toml(block, changed, added, newline)
     return _edit_yaml(block, changed, added, newline)
+
+
+def _ends_as(field: Field, new: str) -> str:
+    """A block scalar's translation ends with the line breaks its Japanese ended with, so
+    the author's chomping (`>` or `|`, not `>-`) is kept: the English is written stripped."""
+    if field.style not in ("|", ">"):
+        return new
+    body = new.rstrip("\n")
+    return body + field.value[len(field.value.rstrip("\n")) :]
 
 
 def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:

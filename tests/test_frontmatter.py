@@ -74,8 +74,8 @@ def test_yaml_block_scalars_keep_their_style() -> None:
 def test_folded_block_with_a_line_break_falls_back_to_double_quotes() -> None:
     """`>` would fold the translation's line break into a space: the value must survive."""
     result = edited("---\nexcerpt: >\n  折り畳み\n---\n", lambda f: "two\nlines")
-    assert result == 'excerpt: "two\\nlines"\nlang: en\nref: p\n'
-    assert yaml.safe_load(result)["excerpt"] == "two\nlines"
+    assert result == 'excerpt: "two\\nlines\\n"\nlang: en\nref: p\n'  # ending as the Japanese did
+    assert yaml.safe_load(result)["excerpt"] == "two\nlines\n"
 
 
 def test_unchanged_values_keep_their_bytes_and_existing_keys_are_updated_in_place() -> None:
@@ -150,3 +150,28 @@ def test_a_list_or_mapping_where_lang_or_ref_goes_is_refused_not_duplicated(text
 def test_a_toml_list_where_ref_goes_is_replaced_once() -> None:
     result = edited("+++\ntitle = '題名'\nref = ['a', 'b']\n+++\n", lambda f: "T")
     assert result.count("ref") == 1 and tomllib.loads(result)["ref"] == "p"
+
+
+@pytest.mark.parametrize(
+    ("header", "english", "expected"),
+    [
+        (">", "A description.", ">\n  A description.\n"),  # the run's English has no final line break
+        ("|", "Line one\nLine two", "|\n  Line one\n  Line two\n"),
+        (">-", "A description.", ">-\n  A description.\n"),
+    ],
+)
+def test_a_block_scalar_keeps_its_chomping_whatever_the_translation_ends_with(header: str, english: str, expected: str) -> None:
+    """`description: >` came back as `>-` (issue 15, item 21): the English ends as the Japanese did."""
+    text = f"---\ndescription: {header}\n  説明の\n  文です。\ntitle: x\n---\n"
+    result = edited(text, lambda f: english if f.key == "description" else f.value)
+    assert result == f"description: {expected}title: x\nlang: en\nref: p\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["---\ntitle: &t 題名\nexcerpt: *t\n---\n", "---\ntitle: &t \"題名\"\nexcerpt: *t\n---\n", "---\ntitle: !!str &t 題名\nexcerpt: *t\n---\n"],
+)
+def test_a_translated_value_keeps_its_anchor_and_the_alias_follows(text: str) -> None:
+    """It was refused with "write it as a block mapping" (issue 15, item 21): the anchor went with the value."""
+    result = edited(text, lambda f: "A title")
+    assert "&t" in result and yaml.safe_load(result) == {"title": "A title", "excerpt": "A title", "lang": "en", "ref": "p"}
