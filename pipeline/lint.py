@@ -117,6 +117,21 @@ def _load_yaml(text: str) -> Any:
     return yaml.safe_load(text)
 
 
+_NAME_DATE = re.compile(r"(\d{2,4})-(\d{1,2})-(\d{1,2})-.+")  # Jekyll's post file name: YYYY-MM-DD-title.ext
+
+
+def dated_by_name(path: Path) -> bool:
+    """Whether the file name gives the post its date, as Jekyll reads it (a real date)."""
+    found = _NAME_DATE.fullmatch(path.name)
+    if found is None:
+        return False
+    try:
+        dt.date(*(int(part) for part in found.groups()))
+    except ValueError:
+        return False
+    return True
+
+
 def check_front_matter(path: Path, source: Source) -> list[LintFinding]:
     """Fields the site needs: a post without title or date cannot be published properly."""
     if source.front_matter is None:
@@ -141,7 +156,11 @@ def check_front_matter(path: Path, source: Source) -> list[LintFinding]:
     for key in REQUIRED_FIELDS:
         value = values.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
+            if key == "date" and key not in values and dated_by_name(path):
+                continue  # Jekyll dates a post by its file name: 2025-01-11-title.md
             what = "is empty" if key in values else "is missing"
+            if key == "date" and key not in values:
+                what += f" (and the file name {path.name} does not give one)"
             findings.append(LintFinding(path, at(key), "F003", f"front matter {key} {what}", ERROR))
     date = values.get("date")
     if date is not None and not isinstance(date, (dt.date, dt.datetime)) and not JEKYLL_DATE.match(str(date)):
