@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -162,28 +163,31 @@ def _toml_line(block: FrontMatterBlock, key: str, offset: int | None) -> int:
     return block.first_line
 
 
-def edit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:
+Value = str | list[str]  # a list: a spaced taxonomy string written as a flow list (see run._field_unit)
+
+
+def edit(block: FrontMatterBlock, fields: Sequence[tuple[Field, Value]], added: dict[str, str | int], newline: str) -> str:
     """The front matter text with each field's value replaced and `added` keys set.
 
     A field whose new value equals its old one keeps its original bytes (quoting, escapes,
     block style), so an unchanged translation leaves the front matter byte-identical.
     """
-    changed = [(f, new) for f, new in ((f, _ends_as(f, new)) for f, new in fields) if new != f.value]
+    changed: list[tuple[Field, Value]] = [(f, new) for f, new in ((f, _ends_as(f, new)) for f, new in fields) if new != f.value]
     if block.format == "toml":
         return _edit_toml(block, changed, added, newline)
     return _edit_yaml(block, changed, added, newline)
 
 
-def _ends_as(field: Field, new: str) -> str:
+def _ends_as(field: Field, new: Value) -> Value:
     """A block scalar's translation ends with the line breaks its Japanese ended with, so
     the author's chomping (`>` or `|`, not `>-`) is kept: the English is written stripped."""
-    if field.style not in ("|", ">"):
+    if field.style not in ("|", ">") or isinstance(new, list):
         return new
     body = new.rstrip("\n")
     return body + field.value[len(field.value.rstrip("\n")) :]
 
 
-def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:
+def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, Value]], added: dict[str, str | int], newline: str) -> str:
     text = block.text
     root = yaml.compose(text, Loader=yaml.SafeLoader) if text.strip() else None
     existing: dict[str, yaml.Node] = {}
@@ -233,7 +237,7 @@ def yaml_load(text: str) -> Any:
         return None
 
 
-def _parses_to(values: Any, fields: list[tuple[Field, str]], added: dict[str, str | int]) -> bool:
+def _parses_to(values: Any, fields: list[tuple[Field, Value]], added: dict[str, str | int]) -> bool:
     """Whether edited front matter reads back as the values we meant to write."""
     if not isinstance(values, dict):
         return False
@@ -256,7 +260,7 @@ def _splice(text: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
-def _yaml_scalar(value: str | int, style: str, original: str, in_flow: bool, quoted: bool = False) -> str:
+def _yaml_scalar(value: str | int | list[str], style: str, original: str, in_flow: bool, quoted: bool = False) -> str:
     """Render `value` in the quoting style the author used, falling back to double quotes.
 
     With `quoted`, always the double-quoted form (valid in any context): used when the
@@ -264,6 +268,8 @@ def _yaml_scalar(value: str | int, style: str, original: str, in_flow: bool, quo
     """
     if isinstance(value, int):  # derived numbers such as reading_time
         return str(value)
+    if isinstance(value, list):  # a flow list of double-quoted strings (JSON is YAML)
+        return json.dumps(value, ensure_ascii=False)
     trailing = original[len(original.rstrip()) :] if style in ("|", ">") else ""
     if not quoted:
         if style in ("|", ">"):
@@ -453,6 +459,8 @@ def _toml_string(value: str | int, style: str, original: str) -> str:
     """`value` as a TOML string in the author's quoting style where it can be written so."""
     if isinstance(value, int):  # derived numbers such as reading_time
         return str(value)
+    if isinstance(value, list):  # a flow list of double-quoted strings (JSON is YAML)
+        return json.dumps(value, ensure_ascii=False)
     lead = ""
     if style in ('"""', "'''"):
         lead = re.match(r"(?:'''|\"\"\")(\r\n|\n)?", original).group(1) or ""  # type: ignore[union-attr]
@@ -472,7 +480,7 @@ def _toml_basic(value: str) -> str:
     return '"' + "".join(escapes.get(c, f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in value) + '"'
 
 
-def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:
+def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, Value]], added: dict[str, str | int], newline: str) -> str:
     text = block.text
     try:
         located = dict(_toml_root_values(text))
@@ -484,7 +492,8 @@ def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: 
     for f, new in fields:
         if f.end <= f.start:
             return _edit_toml_by_tomlkit(block, fields, added)
-        spans.append((f.start, f.end, _toml_string(new, f.style, text[f.start : f.end])))
+        rendered = "[" + ", ".join(_toml_basic(v) for v in new) + "]" if isinstance(new, list) else _toml_string(new, f.style, text[f.start : f.end])
+        spans.append((f.start, f.end, rendered))
     appended: list[str] = []
     for key, value in added.items():
         if current.get(key) == value:
@@ -509,7 +518,7 @@ def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: 
     return result if _parses_to(values, fields, added) else _edit_toml_by_tomlkit(block, fields, added)
 
 
-def _edit_toml_by_tomlkit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int]) -> str:
+def _edit_toml_by_tomlkit(block: FrontMatterBlock, fields: list[tuple[Field, Value]], added: dict[str, str | int]) -> str:
     """Fallback for TOML the scanner does not follow: tomlkit keeps most of the layout."""
     doc = tomlkit.parse(block.text)
     for field, new in fields:

@@ -64,6 +64,7 @@ from pipeline.translate import (
 
 Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "skipped", "planned"]
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
+SPLIT_KEYS = ("categories", "tags")  # Jekyll reads a string value as a space-separated list
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
 
 
@@ -127,6 +128,7 @@ class _Unit:
     fixed: str | None = None  # English known without the engine
     origin: Origin = "machine"
     parts: list[tuple[str, Segment]] = field(default_factory=list)  # (key, piece) of a text too big for one request
+    items: list[str] | None = None  # categories/tags given as one spaced string, written as a list (names with spaces)
 
     def requests(self) -> list[tuple[str, Segment]]:
         return self.parts or [(self.key, self.segment)]
@@ -450,8 +452,15 @@ class Translator:
         segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
         unit = _Unit(segment, short_hash(fm_field.value), fm_field=fm_field)
         taxonomy = fm_field.key in TAXONOMY_KEYS
+        # Jekyll splits a `categories:` or `tags:` string on spaces: each item is a name
+        items = fm_field.value.split() if fm_field.key in SPLIT_KEYS and fm_field.index is None else [fm_field.value]
         if taxonomy and fm_field.value in self.glossary.taxonomy:
             unit.fixed, unit.origin = self.glossary.taxonomy[fm_field.value], "approved"
+        elif taxonomy and len(items) > 1 and all(item in self.glossary.taxonomy for item in items):
+            english = [self.glossary.taxonomy[item] for item in items]
+            unit.fixed, unit.origin = " ".join(english), "approved"
+            if any(len(name.split()) != 1 for name in english):  # a spaced string would split them apart
+                unit.items = english
         elif not protected.has_prose:
             unit.fixed, unit.origin = fm_field.value, "source"
         else:
@@ -461,7 +470,8 @@ class Translator:
                     Flag(
                         fm_field.line,
                         "unmapped-taxonomy",
-                        f"{fm_field.key} {fm_field.value!r} has no taxonomy entry; translated by the engine "
+                        f"{fm_field.key} {' '.join(i for i in items if i not in self.glossary.taxonomy)!r} has no "
+                        "taxonomy entry; translated by the engine "
                         "(add it to glossary/taxonomy.tsv)",
                     )
                 )
@@ -687,7 +697,7 @@ class Translator:
     def _finish(self, prepared: _Prepared, checked: dict[str, _Answer] | None = None) -> None:
         post, result = prepared.post, prepared.result
         body_edits: list[tuple[int, int, str]] = []
-        field_edits: list[tuple[frontmatter.Field, str]] = []
+        field_edits: list[tuple[frontmatter.Field, str | list[str]]] = []
         records: list[SegmentRecord] = []
         field_records: list[SegmentRecord] = []
         approvals = self.memory.approved_now
@@ -712,7 +722,7 @@ class Translator:
             key = unit.reuse_key if usable else ""
             record = SegmentRecord(key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review, missed)
             if unit.fm_field is not None:
-                field_edits.append((unit.fm_field, text))
+                field_edits.append((unit.fm_field, unit.items if unit.items is not None else text))
                 field_records.append(record)
             else:
                 body_edits.append((unit.segment.start, unit.segment.end, text))

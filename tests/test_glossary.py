@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import tomllib
+
 import pytest
+import yaml
 from deepl_server import billable
 from helpers import make_site, run_cli
 
@@ -189,3 +192,26 @@ def test_glossary_check_reports_every_error_at_once(tmp_path: Path, monkeypatch:
 
 def test_a_term_split_by_markup_in_reused_english_is_not_a_miss() -> None:
     assert prose_of_markdown("the **foundation** model, [`AWS`](https://x) and <em>it</em>") == "the foundation model, AWS(https://x) and it"
+
+
+@pytest.mark.parametrize("fence", ["---", "+++"])
+def test_space_separated_categories_and_tags_map_item_by_item(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fence: str) -> None:
+    """Jekyll splits a `categories:` or `tags:` string on spaces (issue 15, item 21): each
+    item maps through the taxonomy; English names with a space become a list, which Jekyll
+    reads as the same items."""
+    make_site(tmp_path, [])
+    sep = ":" if fence == "---" else " ="
+    q = "" if fence == "---" else '"'
+    (tmp_path / "content" / "ja" / "2025-01-01-split.md").write_text(
+        f"{fence}\ntitle{sep} {q}題名{q}\ncategories{sep} {q}投資 チップ{q}\ntags{sep} {q}投資分析 技術動向{q}\n{fence}\n\n本文です。\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("translate", "--engine", "pseudo")
+    assert result.exit_code == 0, result.stderr
+    assert "unmapped-taxonomy" not in result.stderr, result.stderr
+    edition = (tmp_path / "content" / "en" / "2025-01-01-split.md").read_text(encoding="utf-8")
+    head = edition.split(fence)[1]
+    values = yaml.safe_load(head) if fence == "---" else tomllib.loads(head)
+    assert values["categories"] == "Investment Chips"  # still a string: Jekyll splits it into the two
+    assert values["tags"] == ["Investment Analysis", "Tech Trends"]
