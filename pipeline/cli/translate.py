@@ -118,8 +118,7 @@ def translate(
             raise fail(exc) from exc
     with run_lock(settings):
         if not dry_run:
-            folders = (settings.output_dir, settings.state_dir, settings.cache_dir)
-            for temp in remove_stale_temp_files(*(settings.path(f) for f in folders)):
+            for temp in remove_stale_temp_files(settings.path(settings.output_dir), settings.path(settings.state_dir)):
                 err.print(f"removed {escape(str(temp))}, left by a run that was killed")
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
