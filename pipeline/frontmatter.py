@@ -23,6 +23,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from pipeline.errors import InputError
+from pipeline.inline import JAPANESE
 from pipeline.post import LINE_BREAK, FrontMatterBlock
 
 
@@ -98,8 +99,11 @@ def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
         for index, node in items:
             if node.tag != "tag:yaml.org,2002:str" or not node.value.strip():
                 continue
-            if node.start_mark.index < key_node.start_mark.index:
-                continue  # an alias: its span is the anchor's, elsewhere in the document
+            if node.start_mark.index < key_node.start_mark.index:  # an alias: its span is the anchor's, elsewhere
+                if JAPANESE.search(node.value) and not any(f.start >= node.start_mark.index and f.end == node.end_mark.index for f in fields):
+                    # anchored on a key that is not translated: it would stay Japanese in the English edition
+                    raise _alias_error(block, key_node, node)
+                continue
             fields.append(
                 Field(
                     key,
@@ -112,6 +116,26 @@ def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
                 )
             )
     return fields
+
+
+def _alias_error(block: FrontMatterBlock, key_node: yaml.Node, node: yaml.Node) -> InputError:
+    """A translated key whose value is an alias (`title: *a`) of Japanese anchored elsewhere:
+    the value is written once, at the anchor, so it cannot be replaced here alone."""
+    tokens = list(yaml.scan(block.text, Loader=yaml.SafeLoader))
+    name = next(
+        (t.value for t in tokens if isinstance(t, yaml.AnchorToken) and node.start_mark.index <= t.start_mark.index < node.end_mark.index),
+        "?",
+    )
+    alias = next(
+        (t for t in tokens if isinstance(t, yaml.AliasToken) and t.value == name and t.start_mark.index > key_node.start_mark.index),
+        None,
+    )
+    line = block.first_line + (alias.start_mark.line if alias is not None else key_node.start_mark.line)
+    return InputError(
+        f"{key_node.value}: *{name} stands for the value anchored as &{name} on line {block.first_line + node.start_mark.line}, "
+        "which cannot be translated here; write the value out in this key",
+        line=line,
+    )
 
 
 _PROPERTY = re.compile(r"[&!][^\s]*\s+")

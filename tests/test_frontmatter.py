@@ -39,10 +39,22 @@ def test_only_non_empty_strings_of_the_configured_keys_in_document_order() -> No
     assert [(f.key, f.index, f.value, f.line) for f in found] == [("tags", 1, "題", 3), ("title", None, "題名", 4)]
 
 
-def test_an_alias_is_not_edited_through_its_anchor() -> None:
-    text = "---\nbase: &a 題名\ntitle: *a\n---\n"
+def test_an_alias_to_english_is_left_as_it_is() -> None:
+    text = "---\nbase: &a Title\ntitle: *a\n---\n"
     assert fields(text) == []
-    assert edited(text, lambda f: "X") == "base: &a 題名\ntitle: *a\nlang: en\nref: p\n"
+    assert edited(text, lambda f: "X") == "base: &a Title\ntitle: *a\nlang: en\nref: p\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [("---\nbase: &a 題名\ntitle: *a\n---\n", 3), ("---\nbase: &t 投資\ntags: [AI, *t]\n---\n", 3)],
+)
+def test_an_alias_to_japanese_in_a_translated_key_names_the_anchor(text: str, line: int) -> None:
+    """It stayed Japanese in the English edition, unsaid (issue 15, item 21): the alias
+    cannot be translated in place, so the error names it and its anchor."""
+    with pytest.raises(InputError, match=r"stands for the value anchored as &(a|t) on line 2") as info:
+        fields(text)
+    assert info.value.line == line
 
 
 @pytest.mark.parametrize(
