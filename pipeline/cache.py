@@ -89,7 +89,7 @@ class TranslationCache:
 class MemoryCache(TranslationCache):
     """For offline engines and dry runs: same interface, nothing on disk."""
 
-    def __init__(self) -> None:  # noqa: D107 - deliberately does not call super()
+    def __init__(self) -> None:  # deliberately does not call super()
         self._store: dict[str, str] = {}
 
     def get(self, key: str) -> str | None:

@@ -12,6 +12,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal, get_args
 
 from pipeline.dialect import DIALECTS, site_dialect
@@ -98,7 +99,12 @@ def project_root(start: Path | None = None) -> Path:
     start = (start or Path.cwd()).resolve()
     here = Path.cwd().resolve()
     folders = [start, *start.parents]
-    for marks in (lambda f: (f / CONFIG_FILE).is_file(), lambda f: (f / Settings.source_dir).is_dir(), lambda f: (f / ".git").exists()):
+    marks_list: list[Callable[[Path], bool]] = [
+        lambda f: (f / CONFIG_FILE).is_file(),
+        lambda f: (f / Settings.source_dir).is_dir(),
+        lambda f: (f / ".git").exists(),
+    ]
+    for marks in marks_list:
         found = next((f for f in folders if marks(f)), None)
         if found is not None:
             break

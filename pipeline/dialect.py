@@ -20,7 +20,7 @@ DIALECTS = (KRAMDOWN, COMMONMARK)
 # Jekyll's `markdown:` values: kramdown (built in) and the CommonMark converters of the
 # jekyll-commonmark plugins. Anything else is a renderer we do not know how to read.
 _RENDERERS = {"kramdown": KRAMDOWN, "commonmark": COMMONMARK, "commonmarkghpages": COMMONMARK}
-_FIX = "set [markdown] dialect = \"kramdown\" or \"commonmark\" in pipeline.toml"
+_FIX = 'set [markdown] dialect = "kramdown" or "commonmark" in pipeline.toml'
 
 
 def site_dialect(site_dir: Path) -> str:
@@ -44,8 +44,7 @@ def site_dialect(site_dir: Path) -> str:
     options = config.get("kramdown") if dialect == KRAMDOWN else None
     if isinstance(options, dict) and options.get("hard_wrap") is True:
         raise ConfigError(
-            "kramdown hard_wrap: true (every line break a <br>) is not supported yet; "
-            "set it to false or " + _FIX,
+            "kramdown hard_wrap: true (every line break a <br>) is not supported yet; set it to false or " + _FIX,
             path=config_path,
         )
     return dialect

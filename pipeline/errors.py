@@ -95,3 +95,11 @@ class StructureError(PipelineError):
 
 class InternalError(PipelineError):
     """A bug of ours met in one post: reported with the post, the other posts carry on."""
+
+
+def internal_error(exc: Exception) -> PipelineError:
+    """`exc` as a pipeline error: a bug becomes one line asking to report it, so one post's
+    failure never costs the other posts theirs."""
+    if isinstance(exc, PipelineError):
+        return exc
+    return InternalError(f"internal error ({type(exc).__name__}: {exc}); please report it")

@@ -1,5 +1,9 @@
 """Front matter values: read them, and edit only the ones we translate, in place.
 
+One `Format` per front matter format (`FORMATS`: YAML and TOML), each reading values,
+finding the translatable strings and editing them; translate, lint and site read front
+matter through it.
+
 Re-dumping YAML would re-sort keys, drop quotes and reflow lines; instead we locate each
 translated scalar's exact span with PyYAML's composer (its marks are character offsets) and
 splice a new scalar of the same quoting style into the original text. TOML goes through
@@ -16,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import tomlkit
@@ -23,7 +28,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from pipeline.errors import InputError
-from pipeline.inline import JAPANESE
+from pipeline.japanese import JAPANESE
 from pipeline.post import LINE_BREAK, FrontMatterBlock
 
 
@@ -41,30 +46,8 @@ class Field:
 
 
 def read_values(block: FrontMatterBlock, path: Path) -> dict[str, Any]:
-    if block.format == "toml":
-        try:
-            return tomllib.loads(block.text)
-        except tomllib.TOMLDecodeError as exc:
-            line = getattr(exc, "lineno", None)
-            raise InputError(
-                f"malformed TOML front matter: {exc.args[0] if exc.args else exc}",
-                path=path,
-                line=block.first_line + line - 1 if line else block.first_line,
-            ) from exc
-    try:
-        values = YAMLHandler().load(block.text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        context = getattr(exc, "context", None)
-        if "end of stream" in problem and getattr(exc, "context_mark", None) is not None:
-            # an unclosed quote or bracket: where it opened is what the author must fix
-            mark = exc.context_mark  # type: ignore[attr-defined]
-            problem = f"{context} that is never closed" if context else problem
-        line = block.first_line + mark.line if mark is not None else block.first_line
-        if "python/" in str(exc):
-            problem = "refused a Python-specific YAML tag (only plain YAML is allowed in front matter)"
-        raise InputError(f"malformed YAML front matter: {problem}", path=path, line=line) from exc
+    """The front matter's values, or an error naming the file and line."""
+    values = FORMATS[block.format].read(block, path)
     if values is None:
         return {}
     if not isinstance(values, dict):
@@ -75,9 +58,36 @@ def read_values(block: FrontMatterBlock, path: Path) -> dict[str, Any]:
 def translatable_fields(block: FrontMatterBlock, keys: tuple[str, ...], path: Path) -> list[Field]:
     """The string values (or string list items) of `keys`, in document order."""
     read_values(block, path)  # validate first, with a located error
-    if block.format == "toml":
-        return _toml_fields(block, keys)
-    return _yaml_fields(block, keys)
+    return FORMATS[block.format].fields(block, keys)
+
+
+def _read_toml(block: FrontMatterBlock, path: Path) -> Any:
+    try:
+        return tomllib.loads(block.text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise InputError(
+            f"malformed TOML front matter: {exc.args[0] if exc.args else exc}",
+            path=path,
+            line=block.first_line + line - 1 if line else block.first_line,
+        ) from exc
+
+
+def _read_yaml(block: FrontMatterBlock, path: Path) -> Any:
+    try:
+        return YAMLHandler().load(block.text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        if "end of stream" in problem and getattr(exc, "context_mark", None) is not None:
+            # an unclosed quote or bracket: where it opened is what the author must fix
+            mark = exc.context_mark  # type: ignore[attr-defined]  # checked with getattr just above
+            problem = f"{context} that is never closed" if context else problem
+        line = block.first_line + mark.line if mark is not None else block.first_line
+        if "python/" in str(exc):
+            problem = "refused a Python-specific YAML tag (only plain YAML is allowed in front matter)"
+        raise InputError(f"malformed YAML front matter: {problem}", path=path, line=line) from exc
 
 
 def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
@@ -100,7 +110,9 @@ def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
             if node.tag != "tag:yaml.org,2002:str" or not node.value.strip():
                 continue
             if node.start_mark.index < key_node.start_mark.index:  # an alias: its span is the anchor's, elsewhere
-                if JAPANESE.search(node.value) and not any(f.start >= node.start_mark.index and f.end == node.end_mark.index for f in fields):
+                if JAPANESE.search(node.value) and not any(
+                    f.start >= node.start_mark.index and f.end == node.end_mark.index for f in fields
+                ):
                     # anchored on a key that is not translated: it would stay Japanese in the English edition
                     raise _alias_error(block, key_node, node)
                 continue
@@ -187,7 +199,7 @@ def _toml_line(block: FrontMatterBlock, key: str, offset: int | None) -> int:
     return block.first_line
 
 
-Value = str | list[str]  # a list: a spaced taxonomy string written as a flow list (see run._field_unit)
+Value = str | list[str]  # a list: a spaced taxonomy string written as a flow list (see edition.UnitMaker.field)
 
 
 def edit(block: FrontMatterBlock, fields: Sequence[tuple[Field, Value]], added: dict[str, str | int], newline: str) -> str:
@@ -196,19 +208,31 @@ def edit(block: FrontMatterBlock, fields: Sequence[tuple[Field, Value]], added: 
     A field whose new value equals its old one keeps its original bytes (quoting, escapes,
     block style), so an unchanged translation leaves the front matter byte-identical.
     """
-    changed: list[tuple[Field, Value]] = [(f, new) for f, new in ((f, _ends_as(f, new)) for f, new in fields) if new != f.value]
-    if block.format == "toml":
-        return _edit_toml(block, changed, added, newline)
-    return _edit_yaml(block, changed, added, newline)
+    handler = FORMATS[block.format]
+    changed = [(f, new) for f, new in ((f, handler.written(f, new)) for f, new in fields) if new != f.value]
+    return handler.edit(block, changed, added, newline)
 
 
-def _ends_as(field: Field, new: Value) -> Value:
-    """A block scalar's translation ends with the line breaks its Japanese ended with, so
+def _yaml_ends_as(field: Field, new: Value) -> Value:
+    """A YAML block scalar's translation ends with the line breaks its Japanese ended with, so
     the author's chomping (`>` or `|`, not `>-`) is kept: the English is written stripped."""
     if field.style not in ("|", ">") or isinstance(new, list):
         return new
     body = new.rstrip("\n")
     return body + field.value[len(field.value.rstrip("\n")) :]
+
+
+def _refuse_collections(block: FrontMatterBlock, root: yaml.MappingNode, added: dict[str, str | int]) -> None:
+    """A list or mapping under a key the edition gets one value for (`lang:`, `ref:`) is
+    refused with its line: an appended key would duplicate it."""
+    for key_node, node in root.value:
+        if key_node.value in added and not isinstance(node, yaml.ScalarNode):
+            kind = "list" if isinstance(node, yaml.SequenceNode) else "mapping"
+            raise InputError(
+                f"{key_node.value}: is a {kind} in the Japanese front matter, where the English edition gets a single "
+                f"value ({key_node.value}: {added[key_node.value]}); make it one value, or remove it",
+                line=block.first_line + key_node.start_mark.line,
+            )
 
 
 def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, Value]], added: dict[str, str | int], newline: str) -> str:
@@ -217,19 +241,9 @@ def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, Value]], added
     existing: dict[str, yaml.Node] = {}
     if isinstance(root, yaml.MappingNode):
         existing = {k.value: v for k, v in root.value}
-        for key_node, node in root.value:
-            if key_node.value in added and not isinstance(node, yaml.ScalarNode):
-                kind = "list" if isinstance(node, yaml.SequenceNode) else "mapping"
-                raise InputError(
-                    f"{key_node.value}: is a {kind} in the Japanese front matter, where the English edition gets a single "
-                    f"value ({key_node.value}: {added[key_node.value]}); make it one value, or remove it",
-                    line=block.first_line + key_node.start_mark.line,
-                )
+        _refuse_collections(block, root, added)
     for quoted in (False, True):  # the author's styles first; double quotes if that fails
-        spans = [
-            (f.start, f.end, _yaml_scalar(new, f.style, text[f.start : f.end], f.index is not None, quoted))
-            for f, new in fields
-        ]
+        spans = [(f.start, f.end, _yaml_scalar(new, f.style, text[f.start : f.end], f.index is not None, quoted)) for f, new in fields]
         appended = []
         for key, value in added.items():
             node = existing.get(key)
@@ -345,7 +359,7 @@ def _plain_is_safe(value: str, in_flow: bool) -> bool:
     if value != value.strip() or (in_flow and any(c in value for c in ",[]{}")):
         return False
     try:
-        return yaml.safe_load(f"k: {value}") == {"k": value}
+        return bool(yaml.safe_load(f"k: {value}") == {"k": value})
     except yaml.YAMLError:
         return False
 
@@ -412,56 +426,86 @@ def _toml_line_end(text: str, pos: int) -> int:
     return m.end()
 
 
-def _toml_value(text: str, pos: int) -> tuple[int, list[tuple[int, int]]]:
-    """End of the TOML value at `pos`, and the spans of its elements when it is an array."""
-    for quote in ('"""', "'''"):
-        if text.startswith(quote, pos):
-            i = pos + 3
-            while True:
-                j = text.find(quote, i)
-                if j < 0:
-                    raise ValueError("unclosed multi-line string")
-                if quote == '"""' and _escaped(text, j):
-                    i = j + 1
-                    continue
-                end = j + 3
-                while end < len(text) and text[end] == quote[0] and end - j < 5:
-                    end += 1  # up to two quotes may end the content right before the delimiter
-                return end, []
-    if text.startswith('"', pos):
-        i = pos + 1
-        while i < len(text) and text[i] not in '"\r\n':
-            i += 2 if text[i] == "\\" else 1
-        if i >= len(text) or text[i] != '"':
-            raise ValueError("unclosed string")
-        return i + 1, []
-    if text.startswith("'", pos):
-        end = text.find("'", pos + 1)
-        if end < 0:
-            raise ValueError("unclosed string")
-        return end + 1, []
-    if text.startswith(("[", "{"), pos):
-        closer = "]" if text[pos] == "[" else "}"
-        elements: list[tuple[int, int]] = []
-        i = _toml_skip_blank(text, pos + 1)
-        while i < len(text) and text[i] != closer:
-            if closer == "}":
-                m = _TOML_KEY.match(text, i)
-                if m is None:
-                    raise ValueError("inline table key not followed")
-                i = m.end()
-            end, _ = _toml_value(text, i)
-            elements.append((i, end))
-            i = _toml_skip_blank(text, end)
-            if i < len(text) and text[i] == ",":
-                i = _toml_skip_blank(text, i + 1)
-        if i >= len(text):
-            raise ValueError("unclosed array or inline table")
-        return i + 1, elements
+_Span = tuple[int, list[tuple[int, int]]]  # a value's end, and its elements' spans (arrays)
+
+
+def _toml_multiline(text: str, pos: int) -> _Span:
+    quote = text[pos : pos + 3]
+    i = pos + 3
+    while True:
+        j = text.find(quote, i)
+        if j < 0:
+            raise ValueError("unclosed multi-line string")
+        if quote == '"""' and _escaped(text, j):
+            i = j + 1
+            continue
+        end = j + 3
+        while end < len(text) and text[end] == quote[0] and end - j < 5:
+            end += 1  # up to two quotes may end the content right before the delimiter
+        return end, []
+
+
+def _toml_basic_end(text: str, pos: int) -> _Span:
+    i = pos + 1
+    while i < len(text) and text[i] not in '"\r\n':
+        i += 2 if text[i] == "\\" else 1
+    if i >= len(text) or text[i] != '"':
+        raise ValueError("unclosed string")
+    return i + 1, []
+
+
+def _toml_literal_end(text: str, pos: int) -> _Span:
+    end = text.find("'", pos + 1)
+    if end < 0:
+        raise ValueError("unclosed string")
+    return end + 1, []
+
+
+def _toml_container(text: str, pos: int) -> _Span:
+    """An array or inline table: its elements' spans (an inline table's values)."""
+    closer = "]" if text[pos] == "[" else "}"
+    elements: list[tuple[int, int]] = []
+    i = _toml_skip_blank(text, pos + 1)
+    while i < len(text) and text[i] != closer:
+        if closer == "}":
+            m = _TOML_KEY.match(text, i)
+            if m is None:
+                raise ValueError("inline table key not followed")
+            i = m.end()
+        end, _ = _toml_value(text, i)
+        elements.append((i, end))
+        i = _toml_skip_blank(text, end)
+        if i < len(text) and text[i] == ",":
+            i = _toml_skip_blank(text, i + 1)
+    if i >= len(text):
+        raise ValueError("unclosed array or inline table")
+    return i + 1, elements
+
+
+def _toml_scalar(text: str, pos: int) -> _Span:
     m = _TOML_SCALAR.match(text, pos)
     if m is None or m.end() == pos:
         raise ValueError(f"value not followed at offset {pos}")
     return m.end(), []
+
+
+# How a TOML value starts → where it ends; longest opening first.
+_TOML_VALUES: tuple[tuple[str, Callable[[str, int], _Span]], ...] = (
+    ('"""', _toml_multiline),
+    ("'''", _toml_multiline),
+    ('"', _toml_basic_end),
+    ("'", _toml_literal_end),
+    ("[", _toml_container),
+    ("{", _toml_container),
+)
+
+
+def _toml_value(text: str, pos: int) -> _Span:
+    """End of the TOML value at `pos`, and the spans of its elements when it is an array."""
+    for opening, handler in _TOML_VALUES:
+        if text.startswith(opening, pos):
+            return handler(text, pos)
+    return _toml_scalar(text, pos)
 
 
 def _escaped(text: str, pos: int) -> bool:
@@ -483,11 +527,9 @@ def _toml_string(value: str | int, style: str, original: str) -> str:
     """`value` as a TOML string in the author's quoting style where it can be written so."""
     if isinstance(value, int):  # derived numbers such as reading_time
         return str(value)
-    if isinstance(value, list):  # a flow list of double-quoted strings (JSON is YAML)
-        return json.dumps(value, ensure_ascii=False)
     lead = ""
     if style in ('"""', "'''"):
-        lead = re.match(r"(?:'''|\"\"\")(\r\n|\n)?", original).group(1) or ""  # type: ignore[union-attr]
+        lead = re.match(r"(?:'''|\"\"\")(\r\n|\n)?", original).group(1) or ""  # type: ignore[union-attr]  # style says the value opens with the quotes
     if style == "'" and not re.search(r"['\r\n]", value) and not _TOML_CONTROL.search(value):
         return f"'{value}'"
     if style == "'''" and "'''" not in value and not value.endswith("'") and not _TOML_CONTROL.search(value):
@@ -516,7 +558,11 @@ def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, Value]], added
     for f, new in fields:
         if f.end <= f.start:
             return _edit_toml_by_tomlkit(block, fields, added)
-        rendered = "[" + ", ".join(_toml_basic(v) for v in new) + "]" if isinstance(new, list) else _toml_string(new, f.style, text[f.start : f.end])
+        rendered = (
+            "[" + ", ".join(_toml_basic(v) for v in new) + "]"
+            if isinstance(new, list)
+            else _toml_string(new, f.style, text[f.start : f.end])
+        )
         spans.append((f.start, f.end, rendered))
     appended: list[str] = []
     for key, value in added.items():
@@ -554,3 +600,36 @@ def _edit_toml_by_tomlkit(block: FrontMatterBlock, fields: list[tuple[Field, Val
         if doc.get(key) != value:
             doc[key] = value
     return tomlkit.dumps(doc)
+
+
+_Edits = list[tuple[Field, Value]]
+
+
+def _as_given(field: Field, new: Value) -> Value:
+    return new
+
+
+@dataclass(frozen=True)
+class Format:
+    """One front matter format, in the spirit of python-frontmatter's handlers: how its
+    values are read (with a located error), where its translatable strings are, and how
+    they are replaced in place. `load` is the bare parser (raising `syntax_error`), for
+    readers that word their own messages (lint)."""
+
+    name: str
+    load: Callable[[str], Any]
+    syntax_error: type[Exception]
+    read: Callable[[FrontMatterBlock, Path], Any]
+    fields: Callable[[FrontMatterBlock, tuple[str, ...]], list[Field]]
+    edit: Callable[[FrontMatterBlock, _Edits, dict[str, str | int], str], str]
+    assigns: str  # what follows a top-level key: ":" or "="
+    written: Callable[[Field, Value], Value] = _as_given  # a translation as this format writes it
+    # Whether a post's file name (2025-01-11-title.md) dates it when the front matter has no
+    # date: Jekyll's reading of its YAML posts. `+++` TOML is Hugo's, which by default does not.
+    name_dates: bool = False
+
+
+FORMATS: dict[str, Format] = {
+    "yaml": Format("yaml", yaml.safe_load, yaml.YAMLError, _read_yaml, _yaml_fields, _edit_yaml, ":", _yaml_ends_as, True),
+    "toml": Format("toml", tomllib.loads, tomllib.TOMLDecodeError, _read_toml, _toml_fields, _edit_toml, "="),
+}

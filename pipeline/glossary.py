@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.errors import GlossaryError
-from pipeline.inline import KEEP_TAG
+from pipeline.engines import KEEP_TAG
 
 Kind = Literal["name", "term", "taxonomy"]
 KINDS: tuple[str, ...] = ("name", "term", "taxonomy")
@@ -206,13 +206,11 @@ def _entry(row: list[str], path: Path, number: int) -> Entry:
         raise GlossaryError("empty Japanese source", path=path, line=number)
     if kind == "name":
         if target and target != source:
-            raise GlossaryError(
-                f"a name is never translated: leave the en column empty or equal to {source!r}", path=path, line=number
-            )
+            raise GlossaryError(f"a name is never translated: leave the en column empty or equal to {source!r}", path=path, line=number)
         target = source
     elif not target:
         raise GlossaryError(f"empty English target for {source!r}", path=path, line=number)
-    return Entry(kind, source, target, note, path, number)  # type: ignore[arg-type]
+    return Entry(kind, source, target, note, path, number)  # type: ignore[arg-type]  # kind checked against KINDS above
 
 
 def _duplicates(entries: list[Entry]) -> list[GlossaryError]:

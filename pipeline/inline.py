@@ -31,17 +31,15 @@ from markdown_it.rules_inline.link import link as link_rule
 from markdown_it.token import Token
 
 from pipeline import liquid
+from pipeline.japanese import JAPANESE
+from pipeline.japanese import WIDE_BREAK as _CJK
+from pipeline.engines import KEEP_TAG  # the engine is told to keep this tag's content
 from pipeline.errors import StructureError
 from pipeline.markdown import END_MARKER_LINE, parser
 
-KEEP_TAG = "x"  # the engine is told to ignore this tag's content
 _PAIR_TAGS = {"em": "i", "strong": "b", "s": "s"}
 _HTML_FALLBACK = {"i": ("<em>", "</em>"), "b": ("<strong>", "</strong>"), "s": ("<s>", "</s>")}
 _BREAK = re.compile(r"[ \t]*\\?\n[ \t]*")
-# Wide characters between which a line break is not a space (Japanese, Chinese, fullwidth forms).
-_CJK = re.compile(r"[\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3190-\u31ff\u3400-\u4dbf"
-                  r"\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
-JAPANESE = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _URL = re.compile(r"(?:https?|ftp)://[!#-;=?-~]+[#-&(*-/0-9;=?-Z\\^-z|~]|www\.[!#-;=?-~]+[#-&(*-/0-9;=?-Z\\^-z|~]")
 # a URL, or a Liquid tag masked before parsing (pipeline.liquid) inside text such as image alt
 _URL_OR_LIQUID = re.compile(f"{_URL.pattern}|{liquid.RUN.pattern}")
@@ -190,10 +188,10 @@ class _Builder:
         ident = next(reversed(self.elements), None)
         element = self.elements.get(ident) if ident is not None else None
         if element is not None and element.kind == "pair" and last == f"</{element.tag}>" and element.close:
-            self.elements[ident] = Element("pair", element.tag, element.open, element.close + source)  # type: ignore[index]
+            self.elements[ident] = Element("pair", element.tag, element.open, element.close + source)  # type: ignore[index]  # ident is not None when element is
             self.md.append(source)
         elif element is not None and element.kind == "keep" and last.startswith(f'<{KEEP_TAG} id="{ident}"'):
-            self.elements[ident] = Element("keep", KEEP_TAG, element.open + source)  # type: ignore[index]
+            self.elements[ident] = Element("keep", KEEP_TAG, element.open + source)  # type: ignore[index]  # ident is not None when element is
             self.md.append(source)
         else:
             self.protect(source)
@@ -886,8 +884,6 @@ def unmask(protected: Protected, masked: liquid.Masked) -> Protected:
     into every piece of Markdown it restores to; in the engine XML they stay hidden."""
     if not masked.tags:
         return protected
-    elements = {
-        ident: Element(e.kind, e.tag, masked.unmask(e.open), masked.unmask(e.close)) for ident, e in protected.elements.items()
-    }
+    elements = {ident: Element(e.kind, e.tag, masked.unmask(e.open), masked.unmask(e.close)) for ident, e in protected.elements.items()}
     xml = liquid.unmask(protected.xml, tuple(escape(t) for t in masked.tags))
     return dataclasses.replace(protected, xml=xml, elements=elements, joined=masked.unmask(protected.joined))

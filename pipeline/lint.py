@@ -29,9 +29,9 @@ import unicodedata
 from functools import cache, cached_property, lru_cache
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Iterable, Iterator, Sequence
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -39,12 +39,13 @@ from pipeline.markdown import END_MARKER_LINE
 from pipeline import liquid
 from pipeline.markdown import normalize, parser
 from pipeline.errors import InputError
-from pipeline.post import Alias, Tree, read_regular
+from pipeline.japanese import JAPANESE, MID_SENTENCE_END, POST_NAME, post_date
+from pipeline.frontmatter import FORMATS
+from pipeline.post import FENCES, Alias, Tree, read_regular
 
 WARNING = "warning"
 ERROR = "error"
 REQUIRED_FIELDS = ("title", "date")
-POST_NAME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-.+\.(?:md|markdown)$")
 
 # A paragraph/sentence shorter than this may repeat on purpose ("以上です。", a refrain).
 MIN_REPEATED_PARAGRAPH = 20
@@ -52,13 +53,9 @@ MIN_REPEATED_SENTENCE = 30
 # A one-line paragraph this short with no 。 is a headline written as plain text.
 HEADLINE_MAX = 60
 
-JEKYLL_DATE = re.compile(
-    r"^\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?\s*$"
-)
+JEKYLL_DATE = re.compile(r"^\s*\d{4}-\d{1,2}-\d{1,2}(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?\s*$")
 SEPARATOR_LINE = re.compile(r"^\s*[-=_*~+#]{3,}\s*$")
-JAPANESE_CHAR = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 # A paragraph whose last character is one of these stopped in the middle of a sentence.
-MID_SENTENCE_END = re.compile("[\u3040-\u30fb\u30fd-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff、，,]$")
 RESUMES = re.compile(r"^\s*(?:\.{2,}|…+|・{2,}|‥+)")
 SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]+[」』）)]*")
 BRACKETS = (("「", "」"), ("『", "』"), ("（", "）"), ("【", "】"))
@@ -86,87 +83,101 @@ class LintFinding:
 class Source:
     """A post split into front matter and body, with the file line where the body starts."""
 
-    front_matter: str | None  # YAML text between the --- lines; None when there is none
+    front_matter: str | None  # the text between the fence lines; None when there is none
     body: str
     body_first_line: int  # 1-based file line of the body's first line
     closed: bool = True
+    format: str = "yaml"  # frontmatter.FORMATS: yaml (---) or toml (+++)
 
 
 def split_source(text: str) -> Source:
-    """Split at the Jekyll `---` lines without losing track of line numbers."""
+    """Split at the Jekyll fence lines (`---`, or `+++` for TOML) without losing track of
+    line numbers."""
     lines = text.split("\n")
-    if not lines or lines[0].rstrip() != "---":
+    fence = FENCES.get(lines[0].rstrip()) if lines else None
+    if fence is None:
         return Source(None, text, 1)
+    fmt, closers = fence
     for index in range(1, len(lines)):
-        if lines[index].rstrip() in ("---", "..."):
-            return Source("\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2)
-    return Source("\n".join(lines[1:]), "", len(lines) + 1, closed=False)
+        if lines[index].rstrip() in closers:
+            return Source("\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2, format=fmt)
+    return Source("\n".join(lines[1:]), "", len(lines) + 1, closed=False, format=fmt)
 
 
-def field_line(front_matter: str, key: str) -> int:
-    """File line of `key:` in the front matter (1 = the opening ---, when the key is absent)."""
+def field_line(front_matter: str, key: str, assigns: str = ":") -> int:
+    """File line of `key:` (TOML: `key =`) in the front matter (1 = the opening fence, when
+    the key is absent)."""
     for index, line in enumerate(front_matter.split("\n")):
-        if re.match(rf"{re.escape(key)}\s*:", line):
+        if re.match(rf"{re.escape(key)}\s*{re.escape(assigns)}", line):
             return index + 2
     return 1
 
 
 @lru_cache(maxsize=32)
-def _load_yaml(text: str) -> Any:
-    """`yaml.safe_load`, remembered: two checks read the same front matter (do not mutate)."""
-    return yaml.safe_load(text)
+def _load(fmt: str, text: str) -> Any:
+    """The front matter's values, remembered: two checks read the same front matter (do not mutate)."""
+    return FORMATS[fmt].load(text)
 
 
-_NAME_DATE = re.compile(r"(\d{2,4})-(\d{1,2})-(\d{1,2})-.+")  # Jekyll's post file name: YYYY-MM-DD-title.ext
+def _syntax_finding(path: Path, fmt: str, exc: Exception) -> LintFinding:
+    """Where and why front matter does not parse, worded for the author."""
+    if fmt == "toml":
+        problem = str(exc.args[0] if exc.args else exc)
+        at = re.search(r"\(at line (\d+)", problem)  # tomllib says where only in its message (before 3.14)
+        return LintFinding(path, int(at.group(1)) + 1 if at else 1, "F002", f"front matter is not valid TOML: {problem}", ERROR)
+    # context_mark is where the broken construct began (e.g. the opening quote).
+    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+    line = mark.line + 2 if mark is not None else 1
+    parts = (getattr(exc, "context", None), getattr(exc, "problem", None))
+    problem = " ".join(p for p in parts if p) or "cannot be parsed"
+    return LintFinding(path, line, "F002", f"front matter is not valid YAML: {problem}", ERROR)
 
 
-def dated_by_name(path: Path) -> bool:
-    """Whether the file name gives the post its date, as Jekyll reads it (a real date)."""
-    found = _NAME_DATE.fullmatch(path.name)
-    if found is None:
-        return False
-    try:
-        dt.date(*(int(part) for part in found.groups()))
-    except ValueError:
-        return False
-    return True
+def _lacking(path: Path, values: dict[str, Any], name_dates: bool) -> list[tuple[str, str]]:
+    """(key, what is wrong) for each required field that is missing or empty. With
+    `name_dates` (YAML, Jekyll's), a post dated by its file name (2025-01-11-title.md)
+    needs no `date`, as Jekyll dates it so."""
+    lacking = []
+    for key in REQUIRED_FIELDS:
+        value = values.get(key)
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            continue
+        if key in values:
+            lacking.append((key, "is empty"))
+        elif key != "date" or not name_dates:
+            lacking.append((key, "is missing"))
+        elif post_date(path.name) is None:
+            lacking.append((key, f"is missing (and the file name {path.name} does not give one)"))
+    return lacking
 
 
-def check_front_matter(path: Path, source: Source) -> list[LintFinding]:
-    """Fields the site needs: a post without title or date cannot be published properly."""
+def check_front_matter(path: Path, source: Source, lang: str = "ja") -> list[LintFinding]:
+    """Fields the site needs: a post without title or date cannot be published properly.
+    `lang`: the source language's code (the settings' `source_lang`), the only `lang` a
+    source may declare."""
     if source.front_matter is None:
         return [LintFinding(path, 1, "F001", "no front matter (--- block with title and date)", ERROR)]
     if not source.closed:
         return [LintFinding(path, 1, "F001", "front matter is never closed with a --- line", ERROR)]
+    fmt = FORMATS[source.format]
     try:
-        values = _load_yaml(source.front_matter) or {}
-    except yaml.YAMLError as exc:
-        # context_mark is where the broken construct began (e.g. the opening quote).
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        parts = (getattr(exc, "context", None), getattr(exc, "problem", None))
-        problem = " ".join(p for p in parts if p) or "cannot be parsed"
-        return [LintFinding(path, line, "F002", f"front matter is not valid YAML: {problem}", ERROR)]
+        values = _load(source.format, source.front_matter) or {}
+    except fmt.syntax_error as exc:
+        return [_syntax_finding(path, source.format, exc)]
     if not isinstance(values, dict):
         return [LintFinding(path, 2, "F002", "front matter is not a mapping of keys to values", ERROR)]
-    def at(key: str) -> int:
-        return field_line(source.front_matter or "", key)
 
-    findings = []
-    for key in REQUIRED_FIELDS:
-        value = values.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if key == "date" and key not in values and dated_by_name(path):
-                continue  # Jekyll dates a post by its file name: 2025-01-11-title.md
-            what = "is empty" if key in values else "is missing"
-            if key == "date" and key not in values:
-                what += f" (and the file name {path.name} does not give one)"
-            findings.append(LintFinding(path, at(key), "F003", f"front matter {key} {what}", ERROR))
+    def at(key: str) -> int:
+        return field_line(source.front_matter or "", key, fmt.assigns)
+
+    findings = [
+        LintFinding(path, at(key), "F003", f"front matter {key} {what}", ERROR) for key, what in _lacking(path, values, fmt.name_dates)
+    ]
     date = values.get("date")
     if date is not None and not isinstance(date, (dt.date, dt.datetime)) and not JEKYLL_DATE.match(str(date)):
         message = f"date {date!r} is not YYYY-MM-DD [HH:MM:SS +ZZZZ]"
         findings.append(LintFinding(path, at("date"), "F004", message, ERROR))
-    if "lang" in values and values["lang"] != "ja":
+    if "lang" in values and values["lang"] != lang:
         message = f"lang: {values['lang']} in a Japanese source; the site would treat it as that language"
         findings.append(LintFinding(path, at("lang"), "F005", message))
     return findings
@@ -198,10 +209,7 @@ _LINT_TOKEN_TYPES = frozenset({
 
 def _lint_grammar_only(tokens: Sequence[Token]) -> bool:
     """Whether `tokens` (and their children) hold only types `markdown()` can produce."""
-    return all(
-        token.type in _LINT_TOKEN_TYPES and (not token.children or _lint_grammar_only(token.children))
-        for token in tokens
-    )
+    return all(token.type in _LINT_TOKEN_TYPES and (not token.children or _lint_grammar_only(token.children)) for token in tokens)
 
 
 def body_tokens(body: str, parsed: tuple[str, Sequence[Token]] | None = None, dialect: str = "commonmark") -> Sequence[Token]:
@@ -263,38 +271,68 @@ class Block:
         return " ".join("".join(parts).split())
 
 
+@dataclass
+class _Walk:
+    """Where the token stream is: in how many lists, which kind of block, which table row."""
+
+    list_depth: int = 0
+    kind: str = "paragraph"
+    setext: bool = False
+    row_map: list[int] | None = None
+
+
+def _list_open(walk: _Walk, token: Token) -> None:
+    walk.list_depth += 1
+
+
+def _list_close(walk: _Walk, token: Token) -> None:
+    walk.list_depth -= 1
+
+
+def _heading(walk: _Walk, token: Token) -> None:
+    walk.kind, walk.setext = "heading", token.markup in ("=", "-")
+
+
+def _paragraph(walk: _Walk, token: Token) -> None:
+    walk.kind, walk.setext = "paragraph", False
+
+
+def _cell(walk: _Walk, token: Token) -> None:
+    walk.kind = "cell"
+
+
+def _row(walk: _Walk, token: Token) -> None:
+    walk.row_map = token.map
+
+
+# What each opening or closing token changes about the blocks that follow it.
+_STRUCTURE: dict[str, Callable[[_Walk, Token], None]] = {
+    "bullet_list_open": _list_open,
+    "ordered_list_open": _list_open,
+    "bullet_list_close": _list_close,
+    "ordered_list_close": _list_close,
+    "heading_open": _heading,
+    "paragraph_open": _paragraph,
+    "th_open": _cell,
+    "td_open": _cell,
+    "tr_open": _row,
+}
+
+
 def blocks(tokens: Sequence[Token], body_first_line: int, body_lines: list[str]) -> Iterator[Block]:
     """Every inline token with its block kind, file line and whether it sits in a list."""
-    list_depth = 0
-    kind = "paragraph"
-    setext = False
-    row_map: list[int] | None = None
+    walk = _Walk()
     for token in tokens:
-        if token.type in ("bullet_list_open", "ordered_list_open"):
-            list_depth += 1
-        elif token.type in ("bullet_list_close", "ordered_list_close"):
-            list_depth -= 1
-        elif token.type == "heading_open":
-            kind, setext = "heading", token.markup in ("=", "-")
-        elif token.type == "paragraph_open":
-            kind, setext = "paragraph", False
-        elif token.type in ("th_open", "td_open"):
-            kind = "cell"
-        elif token.type == "tr_open":
-            row_map = token.map
-        elif token.type == "inline":
-            span = token.map or row_map or [0, 1]
-            children = token.children or []
-            if any(a.type == b.type == "text" for a, b in zip(children, children[1:])):
-                token = token.copy(children=_joined_text(children))
-            yield Block(
-                kind,
-                token,
-                body_first_line + span[0],
-                body_lines[span[0] : span[1]],
-                in_list=list_depth > 0,
-                setext=setext,
-            )
+        if token.type != "inline":
+            handler = _STRUCTURE.get(token.type)
+            if handler is not None:
+                handler(walk, token)
+            continue
+        span = token.map or walk.row_map or [0, 1]
+        children = token.children or []
+        if any(a.type == b.type == "text" for a, b in zip(children, children[1:])):
+            token = token.copy(children=_joined_text(children))
+        yield Block(walk.kind, token, body_first_line + span[0], body_lines[span[0] : span[1]], walk.list_depth > 0, walk.setext)
 
 
 # --------------------------------------------------------------------------------------
@@ -321,9 +359,7 @@ def check_repeats(path: Path, paragraphs: list[Block]) -> list[LintFinding]:
             line = _line_of(block, sentence)
             if sentence in seen_sentences and seen_sentences[sentence] != line:
                 first = seen_sentences[sentence]
-                findings.append(
-                    LintFinding(path, line, "M002", f"sentence repeats line {first}: {_clip(sentence)}")
-                )
+                findings.append(LintFinding(path, line, "M002", f"sentence repeats line {first}: {_clip(sentence)}"))
             else:
                 seen_sentences.setdefault(sentence, line)
     return findings
@@ -412,7 +448,7 @@ def _edge(children: list[Token], index: int, step: int) -> str:
 def check_mid_sentence(path: Path, block: Block) -> list[LintFinding]:
     """A Japanese paragraph that stops mid-sentence, or one that resumes with `...`."""
     text = block.text
-    if block.kind != "paragraph" or block.in_list or not JAPANESE_CHAR.search(text):
+    if block.kind != "paragraph" or block.in_list or not JAPANESE.search(text):
         return []
     findings = []
     if RESUMES.match(text):
@@ -464,8 +500,8 @@ def check_title_repeat(path: Path, source: Source, first: Block | None) -> list[
     if first is None or first.kind != "paragraph" or source.front_matter is None:
         return []
     try:
-        values = _load_yaml(source.front_matter) or {}
-    except yaml.YAMLError:
+        values = _load(source.format, source.front_matter) or {}
+    except FORMATS[source.format].syntax_error:
         return []
     if not isinstance(values, dict):
         return []
@@ -493,8 +529,18 @@ def _clip(text: str, limit: int = 40) -> str:
 # Entry points
 
 
+BlockRule = Callable[[Path, Block], list[LintFinding]]
+_EVERY_BLOCK: tuple[BlockRule, ...] = (check_markers, check_emphasis, check_mid_sentence)
+# The checks each kind of block gets, in the order their findings are listed.
+BLOCK_RULES: dict[str, tuple[BlockRule, ...]] = {
+    "paragraph": (*_EVERY_BLOCK, check_brackets),
+    "heading": _EVERY_BLOCK,
+    "cell": _EVERY_BLOCK,
+}
+
+
 def lint_text(
-    path: Path, text: str, parsed: tuple[str, Sequence[Token]] | None = None, dialect: str = "commonmark"
+    path: Path, text: str, parsed: tuple[str, Sequence[Token]] | None = None, dialect: str = "commonmark", lang: str = "ja"
 ) -> list[LintFinding]:
     """All findings for one post's text, sorted by line.
 
@@ -508,18 +554,15 @@ def lint_text(
         message = "file name is not YYYY-MM-DD-title.md; Jekyll will not publish it"
         findings.append(LintFinding(path, 1, "F006", message))
     source = split_source(text)
-    findings += check_front_matter(path, source)
+    findings += check_front_matter(path, source, lang)
     body_lines = source.body.split("\n")
     tokens = body_tokens(source.body, parsed, dialect)
     all_blocks = list(blocks(tokens, source.body_first_line, body_lines))
     paragraphs = [b for b in all_blocks if b.kind == "paragraph"]
     findings += check_repeats(path, paragraphs)
     for block in all_blocks:
-        findings += check_markers(path, block)
-        findings += check_emphasis(path, block)
-        findings += check_mid_sentence(path, block)
-        if block.kind == "paragraph":
-            findings += check_brackets(path, block)
+        for rule in BLOCK_RULES[block.kind]:
+            findings += rule(path, block)
     findings += check_fences(path, tokens, source.body_first_line, body_lines)
     findings += check_title_repeat(path, source, all_blocks[0] if all_blocks else None)
     return sorted(findings)
@@ -538,7 +581,7 @@ def expand(paths: Iterable[Path]) -> list[tuple[Path, Tree | None]]:
     return files
 
 
-def lint_paths(paths: Iterable[Path], dialect: str = "commonmark") -> list[LintFinding]:
+def lint_paths(paths: Iterable[Path], dialect: str = "commonmark", lang: str = "ja") -> list[LintFinding]:
     """Lint every file (directories: their *.md); unreadable files are findings, not crashes."""
     findings: list[LintFinding] = []
     for path, tree in expand(paths):
@@ -555,5 +598,5 @@ def lint_paths(paths: Iterable[Path], dialect: str = "commonmark") -> list[LintF
             message = f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {column}); re-save the file as UTF-8"
             findings.append(LintFinding(path, line, "F007", message, ERROR))
             continue
-        findings.extend(lint_text(path, text, dialect=dialect))
+        findings.extend(lint_text(path, text, dialect=dialect, lang=lang))
     return findings

@@ -8,6 +8,7 @@ like Markdown), and an inline rule for tags inside prose.
 
 from __future__ import annotations
 
+from typing import Any
 import re
 from functools import cache, lru_cache
 
@@ -94,9 +95,7 @@ def _build(dialect: str) -> MarkdownIt:
         .use(footnote_plugin)
         .use(dollarmath_plugin, allow_space=False, allow_digits=False, allow_labels=False)
     )
-    md.block.ruler.before(
-        "table", "liquid_block", _liquid_block, {"alt": ["paragraph", "reference", "blockquote", "list"]}
-    )
+    md.block.ruler.before("table", "liquid_block", _liquid_block, {"alt": ["paragraph", "reference", "blockquote", "list"]})
     md.inline.ruler.before("text", "liquid", _liquid_inline)
     if dialect == "kramdown":
         md.use(deflist_plugin)
@@ -152,7 +151,7 @@ def parser(dialect: str = "commonmark") -> MarkdownIt:
     # A pure function of the URL (percent-encoding, punycode) and the costliest step of a
     # link; posts link the same pages over and over, and `inline.protect` re-runs the link
     # rule for every link it keeps, so each destination is normalised once.
-    md.normalizeLink = lru_cache(maxsize=4096)(md.normalizeLink)  # type: ignore[method-assign]
+    md.normalizeLink = lru_cache(maxsize=4096)(md.normalizeLink)  # type: ignore[method-assign]  # a pure function: caching it is safe
     return md
 
 
@@ -172,15 +171,15 @@ def renderer(dialect: str = "commonmark") -> MarkdownIt:
     return md
 
 
-def _original_token(content: str, env: dict) -> str:
+def _original_token(content: str, env: dict[str, Any]) -> str:
     masked = env.get("liquid")
-    return masked.unmask(content) if isinstance(masked, Masked) else content
+    return str(masked.unmask(content)) if isinstance(masked, Masked) else content
 
 
 def render(markdown: str, dialect: str = "commonmark") -> str:
     """HTML for `markdown` read as the site does: Liquid masked first, then the dialect."""
     masked = liquid.mask(markdown)
-    return renderer(dialect).render(masked.text, {"liquid": masked})
+    return str(renderer(dialect).render(masked.text, {"liquid": masked}))
 
 
 def normalize(text: str) -> str:

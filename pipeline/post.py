@@ -20,7 +20,8 @@ from pipeline.errors import InputError
 
 BOM = "\ufeff"
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_FENCES: dict[str, tuple[Literal["yaml", "toml"], tuple[str, ...]]] = {
+# opening fence line → (format, the lines that may close it)
+FENCES: dict[str, tuple[Literal["yaml", "toml"], tuple[str, ...]]] = {
     "---": ("yaml", ("---", "...")),
     "+++": ("toml", ("+++",)),
 }
@@ -88,7 +89,13 @@ class Alias(InputError):
     it is skipped with a warning, and the post is translated under its own path."""
 
 
-_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFDIR: "a directory", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFDIR: "a directory",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def read_regular(path: Path, resolved: Path | None = None) -> bytes:
@@ -151,8 +158,7 @@ class Tree:
             if lexical.is_relative_to(base):
                 if lexical.relative_to(base) != relative:
                     raise Alias(
-                        f"another path to {self.folder / relative} (a symlink): skipped, the post is translated "
-                        "under its own path",
+                        f"another path to {self.folder / relative} (a symlink): skipped, the post is translated under its own path",
                         path=path,
                     )
                 break
@@ -204,9 +210,9 @@ def find_front_matter(path: Path, text: str) -> FrontMatterBlock | None:
     """
     first = LINE_BREAK.search(text)
     opening = (text[: first.start()] if first else text).rstrip(" \t")
-    if opening not in _FENCES or first is None:
+    if opening not in FENCES or first is None:
         return None
-    fmt, closers = _FENCES[opening]
+    fmt, closers = FENCES[opening]
     start = first.end()
     pos = start
     while pos < len(text):

@@ -1,4 +1,5 @@
-"""The machine-readable run report (`translate --report FILE.json`) and its Markdown summary.
+"""What a run returns (`RunReport`, a `PostResult` per post) and its machine-readable form
+(`translate --report FILE.json`) and Markdown summary.
 
 The JSON is also how the shards of a CI run report to the job that gathers them
 (`pipeline merge-shards`): `post` names each post the way its edition and state file are
@@ -9,16 +10,62 @@ named, `approved_memory` lists the translation memory entries the run approved, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TypedDict
 
 from pipeline.config import Settings
+from pipeline.errors import CacheError, EngineError, PipelineError
 from pipeline.markdown_text import code_span
 from pipeline.memory import MemoryEntry, entry_json
-from pipeline.run import Flag, PostResult, RunReport
+from pipeline.qa import Flag
+from pipeline.translate import Usage
 
+Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "skipped", "planned"]
 LAST_RUN = "last-run.json"  # in the cache folder: what `pipeline review` shows by default
-# The flags run._restore raises when it refuses the engine's answer and keeps the Japanese.
+# The flags qa.restored_text raises when it refuses the engine's answer and keeps the Japanese.
 KEPT_JAPANESE = ("structure", "truncated")
+
+
+@dataclass
+class PostResult:
+    source: Path
+    output: Path | None = None
+    status: Status = "planned"
+    segments: int = 0
+    reused: int = 0  # English taken from the previous edition (or needing no engine)
+    cached: int = 0  # served by the cache
+    sent: int = 0  # texts this post sent to the engine
+    billed_characters: int = 0
+    lint_findings: int = 0  # editing accidents in the source (see `pipeline lint`)
+    missing_terms: tuple[str, ...] = ()  # up to date, but its state records glossary misses (--strict fails)
+    flags: list[Flag] = field(default_factory=list)
+    error: PipelineError | None = None
+
+
+@dataclass
+class RunReport:
+    posts: list[PostResult] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    would_bill: int = 0  # dry run: characters the missing texts would cost
+    retried: int = 0  # texts asked for again because the first answer broke their structure
+    elapsed: float = 0.0
+    dry_run: bool = False
+    aborted: EngineError | None = None
+    dialect: str = ""  # the Markdown the posts were read as (the site's renderer)
+    cache_error: CacheError | None = None  # answers could not be cached (the run went on)
+
+    @property
+    def failed(self) -> list[PostResult]:
+        return [p for p in self.posts if p.status in ("failed", "needs-merge")]
+
+    @property
+    def segments(self) -> int:
+        return sum(p.segments for p in self.posts)
+
+    @property
+    def cached(self) -> int:
+        return sum(p.cached + p.reused for p in self.posts)
 
 
 class WarningJSON(TypedDict, total=False):

@@ -9,6 +9,7 @@ left untouched and reported, rather than risk corrupting the post.
 
 from __future__ import annotations
 
+from typing import Any
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -67,7 +68,7 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
     (same offsets), and each segment's pieces get the author's tags back. `liquid_first`
     False: a post with `render_with_liquid: false`, whose `{{` Jekyll leaves as text."""
     masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
-    env: dict = {"liquid": masked}
+    env: dict[str, Any] = {"liquid": masked}
     tokens = parser(dialect).parse(normalize(masked.text), env)
     starts, ends = _line_table(body)
     keep = _with_abbreviations(keep, env.get("abbreviations", ()))
@@ -106,8 +107,7 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
             skipped.append(Skipped(tok.map[0] + 1, "kramdown attribute list `{:` never closed (no `}`); kept as written"))
     segments.sort(key=lambda s: s.start)
     skipped += [
-        Skipped(liquid.line_of(body, offset), "Liquid tag never closed (no `}}` or `%}`); kept as written")
-        for offset in masked.unclosed
+        Skipped(liquid.line_of(body, offset), "Liquid tag never closed (no `}}` or `%}`); kept as written") for offset in masked.unclosed
     ]
     return Skeleton(body, tuple(segments), tuple(skipped), tuple(tokens))
 

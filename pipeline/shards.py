@@ -31,6 +31,7 @@ from typing import cast
 
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputError, PipelineError
+from pipeline.target import Target
 from pipeline.memory import MEMORY_FILE, TranslationMemory, entry_from_json, union
 from pipeline.post import write_atomic
 from pipeline.report import PostJSON, ReportJSON, combine
@@ -129,58 +130,71 @@ def plan(settings: Settings, shards: Sequence[Shard]) -> Merge:
     root = settings.root.resolve()
     output, state = _folders(settings)
     memory_path = f"{state}/{MEMORY_FILE}"
-    owners: dict[str, list[int]] = {}
-    for index, shard in enumerate(shards):
-        for post in shard.report["posts"]:
-            relative = Path(post["post"])
-            for path in (f"{output}/{relative.as_posix()}", state_path(settings, relative).resolve().relative_to(root).as_posix()):
-                owners.setdefault(path, []).append(index)
+    owners = _owners(settings, shards, root, output)
     tree = _snapshot(root, (output, state))
     merge = Merge(root, len(shards), combine([s.report for s in shards]))
     conflicts: list[str] = []
     for path in sorted({p for s in shards for p in s.files} | set(tree)):
         if path == memory_path:
             continue
-        versions = [s.files.get(path) for s in shards]
-        owned = owners.get(path, [])
-        if len(set(versions)) == 1:
-            source = 0
-        elif len({versions[i] for i in owned}) == 1:
-            source = owned[0]
-        else:
-            differing = ", ".join(s.folder.name for s in shards if s.files.get(path) != versions[0])
-            why = "two shards translated its post" if owned else "no shard translated its post"
-            conflicts.append(f"{path} (differs in {differing} from {shards[0].folder.name}, and {why})")
+        source = _source_shard(shards, path, owners.get(path, []), conflicts)
+        if source is None:
             continue
-        if versions[source] is None:
+        version = shards[source].files.get(path)
+        if version is None:
             if path in tree:
                 merge.delete.append(path)
-        elif versions[source] != tree.get(path):
+        elif version != tree.get(path):
             merge.write[path] = shards[source].folder / path
     _merge_memory(settings, shards, memory_path, tree, merge, conflicts)
     if conflicts:
         raise MergeConflict(
             "the shards disagree about files no shard owns, so they did not start from the same tree "
-            "(was the editions branch pushed to during the run?); nothing was written; run the workflow again: "
-            + "; ".join(conflicts)
+            "(was the editions branch pushed to during the run?); nothing was written; run the workflow again: " + "; ".join(conflicts)
         )
     return merge
+
+
+def _owners(settings: Settings, shards: Sequence[Shard], root: Path, output: str) -> dict[str, list[int]]:
+    """Each edition and state file of a post a shard translated, and the shards that did."""
+    owners: dict[str, list[int]] = {}
+    for index, shard in enumerate(shards):
+        for post in shard.report["posts"]:
+            relative = Path(post["post"])
+            for path in (f"{output}/{relative.as_posix()}", state_path(settings, relative).resolve().relative_to(root).as_posix()):
+                owners.setdefault(path, []).append(index)
+    return owners
+
+
+def _source_shard(shards: Sequence[Shard], path: str, owned: list[int], conflicts: list[str]) -> int | None:
+    """The shard whose copy of `path` wins: any, where all agree; else the shards that
+    translated its post, where they agree; else a conflict (None)."""
+    versions = [s.files.get(path) for s in shards]
+    if len(set(versions)) == 1:
+        return 0
+    if len({versions[i] for i in owned}) == 1:
+        return owned[0]
+    differing = ", ".join(s.folder.name for s in shards if s.files.get(path) != versions[0])
+    why = "two shards translated its post" if owned else "no shard translated its post"
+    conflicts.append(f"{path} (differs in {differing} from {shards[0].folder.name}, and {why})")
+    return None
 
 
 def _merge_memory(
     settings: Settings, shards: Sequence[Shard], memory_path: str, tree: dict[str, str], merge: Merge, conflicts: list[str]
 ) -> None:
-    copies = [TranslationMemory.load(s.folder / memory_path).entries for s in shards if memory_path in s.files]
+    languages = Target.of(settings).languages
+    copies = [TranslationMemory.load(s.folder / memory_path, languages).entries for s in shards if memory_path in s.files]
     if not copies:
         return
     try:
-        approved = [entry_from_json(e) for s in shards for e in s.report["approved_memory"]]
+        approved = [entry_from_json(e, *languages) for s in shards for e in s.report["approved_memory"]]
     except (TypeError, KeyError) as exc:
         raise InputError(f"malformed approved_memory in a shard's report ({exc})") from exc
     entries, unsettled = union(copies, approved)
     conflicts += [f"{memory_path}: the entry for {_clip(ja)!r}" for ja in unsettled]
-    merged = TranslationMemory(settings.root / memory_path, entries).dump()
-    merge.memory_entries, merge.approved = len(entries), len({e.ja for e in approved})
+    merged = TranslationMemory(settings.root / memory_path, entries, languages).dump()
+    merge.memory_entries, merge.approved = len(entries), len({e.source for e in approved})
     if _digest(merged) != tree.get(memory_path):
         merge.write[memory_path] = merged
 
@@ -200,9 +214,11 @@ def apply(merge: Merge) -> None:
 def rooted(report: ReportJSON, settings: Settings) -> ReportJSON:
     """The combined report with each post's paths in this tree (`pipeline review` matches on them)."""
     posts = [
-        {**p, "source": settings.path(settings.source_dir).joinpath(p["post"]).as_posix(),
-         "edition": settings.path(settings.output_dir).joinpath(p["post"]).as_posix() if p["edition"] else None}
+        {
+            **p,
+            "source": settings.path(settings.source_dir).joinpath(p["post"]).as_posix(),
+            "edition": settings.path(settings.output_dir).joinpath(p["post"]).as_posix() if p["edition"] else None,
+        }
         for p in report["posts"]
     ]
     return cast(ReportJSON, {**report, "posts": posts})
-

@@ -24,27 +24,41 @@ import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Mapping
+from typing import Any, Iterable
 from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
 
-from pipeline.errors import PipelineError
+from pipeline.errors import InputError, PipelineError
+from pipeline.frontmatter import read_values
+from pipeline.post import find_front_matter
+from pipeline.japanese import JAPANESE_RUN, POST_NAME
 
 DEFAULT_LANG = "ja"
 EN = "en"
 LANGS = (DEFAULT_LANG, EN)
+
+
+@dataclass(frozen=True)
+class Languages:
+    """The language codes of a post's two editions: the sources' and the editions'
+    (polyglot's `default_lang` and the site's other language). They come from the folders
+    the command reads (the settings' source language and `lang_value`)."""
+
+    source: str = DEFAULT_LANG
+    edition: str = EN
+
+    @classmethod
+    def of(cls, sources: Mapping[str, object]) -> Languages:
+        """From posts keyed by language, the sources' first."""
+        codes = list(sources)
+        return cls(codes[0], codes[1]) if len(codes) == 2 else cls()
+
+
 INSTALL_HINT = "apt-get install -y jekyll ruby-jekyll-polyglot"
 JEKYLL_TIMEOUT_SECONDS = 300
 
-# Jekyll silently skips files in _posts whose names are not YYYY-MM-DD-title.ext.
-POST_NAME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-.+\.(?:md|markdown)$")
-
-# Kana, CJK ideographs, CJK and full-width punctuation: none of it belongs in English prose.
-JAPANESE_RUN = re.compile(
-    "[\u3000-\u303f\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uf900-\ufaff\uff01-\uff60\uff61-\uff9f\uffe0-\uffee\U00020000-\U0002fa1f]+"
-)
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Lines Jekyll prints around a fatal error that carry no information of their own.
@@ -95,6 +109,10 @@ class BuildResult:
     baseurl: str = ""
     site_url: str = ""
     output: str = ""  # everything Jekyll printed, ANSI colours removed, for debugging
+
+    @property
+    def languages(self) -> Languages:
+        return Languages.of(self.sources)
 
 
 @dataclass
@@ -154,12 +172,16 @@ def find_jekyll(executable: str = "jekyll") -> str:
     return found
 
 
-def post_sources(content_dir: Path) -> dict[str, dict[str, Path]]:
-    """The Markdown files of content/ja and content/en, keyed by language and file stem."""
-    return {
-        lang: {p.stem: p for p in sorted((content_dir / lang).glob("*.md"))} if (content_dir / lang).is_dir() else {}
-        for lang in LANGS
-    }
+Content = Path | Mapping[str, Path]  # language code → its posts' folder, or a folder holding ja/ and en/
+
+
+def post_sources(content: Content) -> dict[str, dict[str, Path]]:
+    """The Markdown files of each language's folder, keyed by language and file stem.
+
+    `content`: the folders by language code (the command reads them from the settings:
+    `paths.source`, `paths.output`), or one folder holding a sub-folder per language."""
+    folders = content if isinstance(content, Mapping) else {lang: content / lang for lang in LANGS}
+    return {lang: {p.stem: p for p in sorted(folder.glob("*.md"))} if folder.is_dir() else {} for lang, folder in folders.items()}
 
 
 def stage(site_dir: Path, sources: dict[str, dict[str, Path]], staging: Path) -> None:
@@ -237,7 +259,7 @@ def missing_dependency(output: str) -> str | None:
     return found.group(1) if found else None
 
 
-def read_site_config(site_dir: Path) -> dict:
+def read_site_config(site_dir: Path) -> dict[str, Any]:
     """_config.yml as a dict: baseurl and url decide which links are internal."""
     config_path = site_dir / "_config.yml"
     if not config_path.is_file():
@@ -249,7 +271,7 @@ def read_site_config(site_dir: Path) -> dict:
     return config if isinstance(config, dict) else {}
 
 
-def build(site_dir: Path, content_dir: Path, dest: Path, *, jekyll: str = "jekyll") -> BuildResult:
+def build(site_dir: Path, content_dir: Content, dest: Path, *, jekyll: str = "jekyll") -> BuildResult:
     """Build site/ with the posts of content/ja and content/en into `dest`.
 
     The staging copy lives in a temporary directory that is removed afterwards; only `dest`
@@ -285,9 +307,7 @@ def build(site_dir: Path, content_dir: Path, dest: Path, *, jekyll: str = "jekyl
 # --------------------------------------------------------------------------------------
 # Reading the built HTML
 
-VOID_ELEMENTS = frozenset(
-    "area base br col embed hr img input link meta param source track wbr".split()
-)
+VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 # Text that is not prose: the pipeline keeps code byte for byte, so Japanese there is expected.
 NON_PROSE = frozenset("script style code pre kbd samp template".split())
 URL_ATTRIBUTES = {
@@ -324,9 +344,10 @@ class Page:
 class PageParser(HTMLParser):
     """Collects links, ids and per-language text, tracking the `lang` attribute down the tree."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, edition: str = EN) -> None:
         super().__init__(convert_charrefs=True)
         self.page = page
+        self.edition = edition  # the language whose text is checked for Japanese left in it
         self.stack: list[tuple[str, str, bool]] = []  # (tag, lang, inside non-prose)
         self.content = Structure()
         self.content_depth: int | None = None  # stack depth of <div class="post-content">
@@ -372,7 +393,7 @@ class PageParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.content_depth is not None:
             self.content.text(data)
-        if not self.non_prose and self.lang.startswith(EN):
+        if not self.non_prose and self.lang.startswith(self.edition):
             self.page.english_text.append(data)
 
     def _collect(self, tag: str, values: dict[str, str], lang: str) -> None:
@@ -386,7 +407,7 @@ class PageParser(HTMLParser):
         for attribute in URL_ATTRIBUTES.get(tag, ()):
             if values.get(attribute):
                 page.links.extend(_split_srcset(values[attribute]) if attribute == "srcset" else [values[attribute]])
-        if lang.startswith(EN) and not self.non_prose:
+        if lang.startswith(self.edition) and not self.non_prose:
             page.english_text.extend(values[attribute] for attribute in ("alt", "title") if values.get(attribute))
             if tag == "meta" and values.get("name") == "description":
                 page.english_text.append(values.get("content", ""))
@@ -496,22 +517,22 @@ def page_url(dest: Path, file: Path, baseurl: str) -> str:
     return f"{baseurl}/{relative}"
 
 
-def read_pages(dest: Path, baseurl: str) -> dict[Path, Page]:
+def read_pages(dest: Path, baseurl: str, langs: Languages = Languages()) -> dict[Path, Page]:
     """Parse every HTML page of the built site."""
     pages = {}
     for file in sorted(dest.rglob("*.html")):
         page = Page(file=file, url=page_url(dest, file, baseurl))
-        parser = PageParser(page)
+        parser = PageParser(page, langs.edition)
         parser.feed(file.read_text(encoding="utf-8", errors="replace"))
         parser.close()
         pages[file] = page
     return pages
 
 
-def page_language_area(dest: Path, file: Path) -> str:
+def page_language_area(dest: Path, file: Path, langs: Languages = Languages()) -> str:
     """Polyglot writes the English build under /en/ and the default language at the root."""
     first = file.relative_to(dest).parts[0]
-    return first if first in LANGS and first != DEFAULT_LANG else DEFAULT_LANG
+    return first if first in (langs.source, langs.edition) and first != langs.source else langs.source
 
 
 # --------------------------------------------------------------------------------------
@@ -535,13 +556,13 @@ def resolve(href: str, page: Page, dest: Path, baseurl: str, site_url: str) -> R
     if parts.scheme or parts.netloc or href.startswith("//"):
         if not site_url or not href.startswith(site_url + "/") and href != site_url:
             return None
-        path = urlsplit(href[len(site_url):] or "/").path
+        path = urlsplit(href[len(site_url) :] or "/").path
     path = unquote(urljoin(page.url, path) if path else page.url)
     fragment = unquote(parts.fragment)
     if baseurl:
         if path != baseurl and not path.startswith(baseurl + "/"):
             return Resolved(None, fragment)
-        path = path[len(baseurl):] or "/"
+        path = path[len(baseurl) :] or "/"
     candidate = dest / path.lstrip("/")
     if path.endswith("/"):
         options = [candidate / "index.html"]
@@ -624,40 +645,38 @@ def _context(text: str, start: int, end: int, width: int = 20) -> str:
 # Front matter of the sources
 
 
-def front_matter(path: Path) -> dict | None:
-    """The YAML front matter of a post as a dict; None when it is missing or not YAML.
-    A byte order mark is no reason to miss it: Jekyll reads such a post as any other."""
+def front_matter(path: Path) -> dict[str, Any] | None:
+    """The front matter of a post (YAML or TOML) as a dict; None when it is missing or does
+    not parse. A byte order mark is no reason to miss it: Jekyll reads such a post as any other."""
     text = path.read_text(encoding="utf-8-sig", errors="replace")
-    match = re.match(r"---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|$)", text, re.S)
-    if match is None:
-        return None
     try:
-        values = yaml.safe_load(match.group(1) or "")
-    except yaml.YAMLError:
+        block = find_front_matter(path, text)
+        return read_values(block, path) if block is not None else None
+    except InputError:
         return None
-    return values if isinstance(values, dict) else None
 
 
 def source_problems(stem: str, sources: dict[str, dict[str, Path]]) -> list[str]:
     """What is wrong with the pair of source files before Jekyll even sees them."""
     problems = []
-    ja, en = sources[DEFAULT_LANG].get(stem), sources[EN].get(stem)
+    langs = Languages.of(sources)
+    ja, en = sources[langs.source].get(stem), sources[langs.edition].get(stem)
     for path in (p for p in (ja, en) if p is not None):
         if not POST_NAME.match(path.name):
             problems.append(f"{path}: not a Jekyll post name (YYYY-MM-DD-title.md); Jekyll skips it")
     if ja is None:
-        problems.append(f"no Japanese original for {en} (expected {DEFAULT_LANG}/{stem}.md)")
-    elif (front_matter(ja) or {}).get("lang", DEFAULT_LANG) != DEFAULT_LANG:
-        problems.append(f"{ja}: a Japanese post must not set lang other than {DEFAULT_LANG}")
+        problems.append(f"no Japanese original for {en} (expected {langs.source}/{stem}.md)")
+    elif (front_matter(ja) or {}).get("lang", langs.source) != langs.source:
+        problems.append(f"{ja}: a Japanese post must not set lang other than {langs.source}")
     if en is None:
-        problems.append(f"no English edition (expected {EN}/{stem}.md)")
+        problems.append(f"no English edition (expected {langs.edition}/{stem}.md)")
         return problems
     values = front_matter(en)
     if values is None:
         problems.append(f"{en}: front matter missing or not valid YAML")
     else:
-        if values.get("lang") != EN:
-            problems.append(f"{en}: front matter must say lang: {EN} (found {values.get('lang')!r})")
+        if values.get("lang") != langs.edition:
+            problems.append(f"{en}: front matter must say lang: {langs.edition} (found {values.get('lang')!r})")
         if str(values.get("ref", "")) != stem:
             problems.append(f"{en}: front matter must say ref: {stem} (found {values.get('ref')!r})")
     return problems
@@ -667,12 +686,12 @@ def source_problems(stem: str, sources: dict[str, dict[str, Path]]) -> list[str]
 # The check
 
 
-def index_post_pages(pages: Iterable[Page], dest: Path) -> dict[tuple[str, str], Page]:
+def index_post_pages(pages: Iterable[Page], dest: Path, langs: Languages = Languages()) -> dict[tuple[str, str], Page]:
     """(language area, post stem) -> the page polyglot built for it (root = ja, /en/ = en)."""
     index: dict[tuple[str, str], Page] = {}
     for page in pages:
         if page.post is not None:
-            index.setdefault((page_language_area(dest, page.file), page.post), page)
+            index.setdefault((page_language_area(dest, page.file, langs), page.post), page)
     return index
 
 
@@ -684,10 +703,11 @@ def check_post(
     allow: Iterable[str],
 ) -> PostRow:
     """All checks for one post."""
+    langs = result.languages
     row = PostRow(post=stem, problems=source_problems(stem, result.sources))
-    paths = {p for p in (result.sources[DEFAULT_LANG].get(stem), result.sources[EN].get(stem)) if p}
+    paths = {p for p in (result.sources[langs.source].get(stem), result.sources[langs.edition].get(stem)) if p}
     row.warnings = [d.text for d in result.diagnostics if d.source in paths]
-    ja, en = post_pages.get((DEFAULT_LANG, stem)), post_pages.get((EN, stem))
+    ja, en = post_pages.get((langs.source, stem)), post_pages.get((langs.edition, stem))
     row.ja_page = ja.url if ja else None
     row.en_page = en.url if en else None
     if ja is None:
@@ -695,32 +715,33 @@ def check_post(
     if en is None:
         row.problems.append("no English page in the built site")
         return row
-    if ja is not None and ja.lang != DEFAULT_LANG:
+    if ja is not None and ja.lang != langs.source:
         row.problems.append(f"{ja.url} is not a Japanese page (lang={ja.lang!r})")
     row.broken_links = broken_links(en, pages, result)
-    if not en.lang.startswith(EN):
+    if not en.lang.startswith(langs.edition):
         # Polyglot serves the Japanese post under /en/ when there is no English edition;
         # the page is Japanese, so the English-page checks below do not apply to it.
         row.problems.append(f"{en.url} is not the English edition (lang={en.lang!r}; polyglot fell back to Japanese)")
         return row
-    row.lang_ok = ja is None or ja.lang == DEFAULT_LANG
+    row.lang_ok = ja is None or ja.lang == langs.source
     row.hreflang_ok = check_hreflang(row, ja, en, result)
     row.leftover_japanese = leftover_japanese(en.english_text, allow)
     if ja is not None:
-        row.structure = structure_difference(ja.structure, en.structure, f"{result.baseurl}/{EN}")
+        row.structure = structure_difference(ja.structure, en.structure, f"{result.baseurl}/{langs.edition}")
     return row
 
 
 def check_hreflang(row: PostRow, ja: Page | None, en: Page, result: BuildResult) -> bool:
     """Check the links between the two editions, noting each missing one on the row."""
+    langs = result.languages
     alternate = '<link rel="alternate" hreflang="{}">'
     expectations = [
-        (en, en.alternates.get(DEFAULT_LANG, []), ja, f"{alternate.format(DEFAULT_LANG)} to the original"),
-        (en, en.language_links.get(DEFAULT_LANG, []), ja, f'<a hreflang="{DEFAULT_LANG}"> link to the original'),
+        (en, en.alternates.get(langs.source, []), ja, f"{alternate.format(langs.source)} to the original"),
+        (en, en.language_links.get(langs.source, []), ja, f'<a hreflang="{langs.source}"> link to the original'),
     ]
     if ja is not None:
-        expectations.append((ja, ja.alternates.get(EN, []), en, f"{alternate.format(EN)} to the English page"))
-    ok = ja is not None and ja.lang == DEFAULT_LANG
+        expectations.append((ja, ja.alternates.get(langs.edition, []), en, f"{alternate.format(langs.edition)} to the English page"))
+    ok = ja is not None and ja.lang == langs.source
     for page, hrefs, wanted, what in expectations:
         if not links_to(page, hrefs, wanted, result):
             ok = False
@@ -731,12 +752,13 @@ def check_hreflang(row: PostRow, ja: Page | None, en: Page, result: BuildResult)
 def check_other_english_pages(result: BuildResult, pages: dict[Path, Page], allow: Iterable[str]) -> list[str]:
     """The English pages that are not posts (the index): links resolve, no Japanese left."""
     problems = []
+    langs = result.languages
     for page in pages.values():
-        if page.post is not None or page_language_area(result.dest, page.file) != EN:
+        if page.post is not None or page_language_area(result.dest, page.file, result.languages) != langs.edition:
             continue
         for href in broken_links(page, pages, result):
             problems.append(f"{page.url}: broken link {href}")
-        if page.lang.startswith(EN):
+        if page.lang.startswith(langs.edition):
             for snippet in leftover_japanese(page.english_text, allow):
                 problems.append(f"{page.url}: Japanese left in English text: {snippet}")
     return problems
@@ -783,9 +805,10 @@ def _file_line(path: Path, body_line: int) -> int:
 def check(result: BuildResult, *, allow: Iterable[str] = ()) -> SiteReport:
     """Check a built site; `allow` lists Japanese names allowed in English text."""
     allow = list(allow)
-    pages = read_pages(result.dest, result.baseurl) if result.dest.is_dir() else {}
-    stems = sorted(set(result.sources[DEFAULT_LANG]) | set(result.sources[EN]))
-    post_pages = index_post_pages(pages.values(), result.dest)
+    langs = result.languages
+    pages = read_pages(result.dest, result.baseurl, langs) if result.dest.is_dir() else {}
+    stems = sorted(set(result.sources[langs.source]) | set(result.sources[langs.edition]))
+    post_pages = index_post_pages(pages.values(), result.dest, langs)
     stopped = stopped_at(result)
     report = SiteReport(
         # a build that stopped built no page: a "missing" row per post would bury the cause
@@ -808,7 +831,7 @@ def check(result: BuildResult, *, allow: Iterable[str] = ()) -> SiteReport:
 
 def check_site(
     site_dir: Path,
-    content_dir: Path,
+    content_dir: Content,
     *,
     allow: Iterable[str] = (),
     dest: Path | None = None,

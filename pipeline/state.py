@@ -17,9 +17,10 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pipeline.config import Settings
+from pipeline.engines import engine_spec
 from pipeline.errors import InputError
 from pipeline.glossary import Glossary
 from pipeline.post import read_regular, source_hash, write_atomic
@@ -56,7 +57,7 @@ class PostState:
     format: int = FORMAT
     engine: str = ""  # which engine wrote it: only to explain a "stale" to a person
     # While the edition's write is pending: the record the edition on disk was built from
-    # ("adopted": none, a translator's file); None when not known (see pipeline/commit.py).
+    # ("adopted": none, a translator's file); None when not known (see `edition.commit`).
     built_from: PostState | Literal["adopted"] | None = None
 
 
@@ -66,14 +67,17 @@ _HEAD_FIELDS = tuple(f.name for f in fields(PostState) if f.name not in ("segmen
 
 
 def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
-    """Everything that changes an edition besides its source: engine options and term base."""
+    """Everything that changes an edition besides its source: engine options and term base.
+
+    The engine's options come from its registry entry, so an engine's model or style
+    setting makes every edition it wrote stale when it changes."""
     payload = {
         "engine": settings.engine,
         "languages": [settings.source_lang, settings.target_lang],
-        "deepl": [settings.model_type, settings.formality, settings.tag_handling_version],
         "front_matter": [list(settings.translate_keys), settings.lang_key, settings.lang_value, settings.ref_key],
         "glossary": [(e.kind, e.source, e.target) for e in glossary.entries],
         "markdown": settings.dialect,
+        **engine_spec(settings.engine).options(settings),  # what the engine's own settings change
     }
     return short_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False))
 
@@ -87,25 +91,25 @@ def load_state(path: Path) -> PostState | None:
         return None
     try:
         return _state_from(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError) as exc:
-        raise InputError(
-            f"state file is damaged ({exc}); delete it to rebuild this edition from scratch", path=path
-        ) from exc
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InputError(f"state file is damaged ({exc}); delete it to rebuild this edition from scratch", path=path) from exc
 
 
-def _record_from(data: dict[str, object]) -> SegmentRecord:
-    data["g"] = tuple(data.get("g", ()))  # type: ignore[arg-type]
-    return SegmentRecord(**data)  # type: ignore[arg-type]
+def _record_from(data: Any) -> SegmentRecord:
+    """A segment record as JSON holds it (`g` a list; absent where no term is missing)."""
+    return SegmentRecord(**{**data, "g": tuple(data.get("g", ()))})
 
 
-def _state_from(data: dict[str, object]) -> PostState:
-    segments = tuple(_record_from(s) for s in data.pop("segments", []))  # type: ignore[attr-defined]
+def _state_from(data: Any) -> PostState:
+    """A record as JSON holds it (`json.loads`: not checked here; a wrong field is a
+    TypeError, which `load_state` reports as a damaged file)."""
+    segments = tuple(_record_from(s) for s in data.pop("segments", []))
     built_from = data.pop("built_from", None)
     if isinstance(built_from, dict):
         built_from = _state_from(built_from)
     elif built_from not in (None, "adopted"):
         raise TypeError(f"built_from is {built_from!r}")
-    return PostState(**data, segments=segments, built_from=built_from)  # type: ignore[arg-type]
+    return PostState(**data, segments=segments, built_from=built_from)
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -166,7 +170,7 @@ def on_disk_record(record: PostState | None, edition_sha: str | None) -> BuiltFr
     Normally the state itself. When a run was killed before its edition landed, the state
     already describes the edition that never came, and the edition on disk (its hash is
     `previous_edition_sha256`) is the one the record kept in `built_from` describes: read
-    with that record, a translator's edit in it is found again (pipeline/commit.py). A
+    with that record, a translator's edit in it is found again (`edition.commit`). A
     state written before `built_from` existed says nothing of it: None."""
     if edition_sha is None:
         return None
@@ -200,9 +204,7 @@ def origins(record: PostState | None) -> dict[str, int]:
     return counts
 
 
-def classify(
-    source_sha: str | None, edition: Path, record: PostState | None, fingerprint: str, engine: str = ""
-) -> tuple[State, str]:
+def classify(source_sha: str | None, edition: Path, record: PostState | None, fingerprint: str, engine: str = "") -> tuple[State, str]:
     """A post's state from hashes alone; see the module docstring."""
     if source_sha is None:
         return "orphaned", "its Japanese source is gone"

@@ -11,12 +11,23 @@ from pathlib import Path
 
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputError
-from pipeline.frontmatter import translatable_fields
 from pipeline.glossary import Glossary, prose_of
-from pipeline.inline import JAPANESE
+from pipeline.edition import TAXONOMY_KEYS, read_texts
+from pipeline.japanese import JAPANESE
 from pipeline.post import Alias, Tree, read_post, source_hash
 from pipeline.segment import split_post
-from pipeline.state import PostState, PostStatus, State, TreeStatus, classify, glossary_misses, load_state, origins, settings_fingerprint, state_path
+from pipeline.state import (
+    PostState,
+    PostStatus,
+    State,
+    TreeStatus,
+    classify,
+    glossary_misses,
+    load_state,
+    origins,
+    settings_fingerprint,
+    state_path,
+)
 
 
 def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> TreeStatus:
@@ -127,13 +138,13 @@ def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Pat
         except InputError as exc:
             usages.append(exc)
             continue
-        prose = [prose_of(s.xml) for s in split_post(post, settings.dialect).segments]
+        texts = read_texts(post, settings.dialect, settings.translate_keys)
+        prose = [prose_of(s.xml) for s in texts.body]
         unmapped: list[str] = []
-        if post.front_matter is not None:
-            for f in translatable_fields(post.front_matter, settings.translate_keys, source):
-                prose.append(f.value)
-                if f.key in ("categories", "category", "tags", "tag") and JAPANESE.search(f.value) and f.value not in glossary.taxonomy:
-                    unmapped.append(f.value)
+        for f in texts.fields.values():
+            prose.append(f.value)
+            if f.key in TAXONOMY_KEYS and JAPANESE.search(f.value) and f.value not in glossary.taxonomy:
+                unmapped.append(f.value)
         text = "\n".join(prose)
         terms = glossary.occurrences(text)
         names: dict[str, int] = {}

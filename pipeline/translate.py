@@ -20,7 +20,7 @@ from pipeline.cache import TranslationCache
 from pipeline.engines import Engine, EngineResult, Limits
 from pipeline.errors import AnswerError
 
-REQUEST_OVERHEAD = 2048  # bytes of JSON around the texts (languages, tags, glossary id)
+REQUEST_OVERHEAD = Limits().overhead  # the default: bytes of JSON around the texts (see Limits)
 
 
 @dataclass(frozen=True)
@@ -97,12 +97,12 @@ def request_size(text: str) -> int:
 def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Request]]:
     """Greedy packing in order: at most `max_texts` texts and `max_bytes` per request."""
     batch: list[Request] = []
-    size = REQUEST_OVERHEAD
+    size = limits.overhead
     for request in requests:
         cost = request_size(request.text)
         if batch and (len(batch) >= limits.max_texts or size + cost > limits.max_bytes):
             yield batch
-            batch, size = [], REQUEST_OVERHEAD
+            batch, size = [], limits.overhead
         batch.append(request)
         size += cost
     if batch:
@@ -156,24 +156,7 @@ def translate_missing(
         return usage
 
     def run(batch: list[Request]) -> tuple[Usage, Answers]:
-        texts = [r.text for r in batch]
-        spent = Usage(1, len(batch), 0)
-        try:
-            results = answers_for(engine, texts)
-        except AnswerError as first:
-            spent.requests += 1
-            spent.billed_characters += first.billed_characters
-            try:
-                results = answers_for(engine, texts)
-            except AnswerError as second:
-                raise AnswerError(
-                    f"{second.message} (asked twice; nothing of that request was kept)",
-                    billed_characters=spent.billed_characters + second.billed_characters,
-                ) from second
-        answers: Answers = {request.key: result.text for request, result in zip(batch, results)}
-        cache.set_many(answers.items())
-        spent.billed_characters += sum(r.billed_characters for r in results)
-        return spent, answers
+        return _translate_batch(engine, cache, batch)
 
     landed: list[Answers] = []
 
@@ -196,6 +179,29 @@ def translate_missing(
 
 
 INTERRUPT_GRACE_SECONDS = 2.0
+
+
+def _translate_batch(engine: Engine, cache: TranslationCache, batch: list[Request]) -> tuple[Usage, Answers]:
+    """One request (asked once more if its answer does not fit its texts), its answers
+    cached, and what it cost."""
+    texts = [r.text for r in batch]
+    spent = Usage(1, len(batch), 0)
+    try:
+        results = answers_for(engine, texts)
+    except AnswerError as first:
+        spent.requests += 1
+        spent.billed_characters += first.billed_characters
+        try:
+            results = answers_for(engine, texts)
+        except AnswerError as second:
+            raise AnswerError(
+                f"{second.message} (asked twice; nothing of that request was kept)",
+                billed_characters=spent.billed_characters + second.billed_characters,
+            ) from second
+    answers: Answers = {request.key: result.text for request, result in zip(batch, results)}
+    cache.set_many(answers.items())
+    spent.billed_characters += sum(r.billed_characters for r in results)
+    return spent, answers
 
 
 def _send_all(

@@ -3,8 +3,9 @@ the term base, the posts named on the command line, and the run lock."""
 
 from __future__ import annotations
 
+import functools
 import glob
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -17,10 +18,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from pipeline.config import Settings, Target, load_settings, replace
+from pipeline.engines import ENGINES, engine_names
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.glossary import Glossary, load_glossary
+from pipeline.target import retarget
 
 LOCK_FILE = ".pipeline.lock"
+CommandFunction = Callable[..., Any]
+
 
 def _flags_without_type(params: list[Any]) -> list[Any]:
     """Typer shows every option's type (`<bool>`) in help, even a flag's that takes no value."""
@@ -46,23 +51,60 @@ class App(typer.Typer):
     def __init__(self, **options: Any) -> None:
         super().__init__(cls=_Group, **options)
 
-    def command(self, *args: Any, **options: Any) -> Any:
+    def command(self, *args: Any, **options: Any) -> Callable[[CommandFunction], CommandFunction]:  # type: ignore[override]  # passes every option on, adding only cls
         return super().command(*args, cls=_Command, **options)
 
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+
+def _known_engine(name: str | None) -> str | None:
+    """`--engine` checked against the registry when the command runs (an engine registered
+    after import, a plug-in or a test's, is accepted too)."""
+    if name is not None and name not in engine_names():
+        raise typer.BadParameter(f"unknown engine {name!r}: choose {', '.join(engine_names())}")
+    return name
+
+
 EngineOption = Annotated[
     Optional[str],
-    typer.Option("--engine", "-e", metavar="NAME", help="deepl | pseudo (offline, marks text) | identity (offline, copies).", show_default="deepl"),
+    typer.Option(
+        "--engine",
+        "-e",
+        metavar="NAME",
+        callback=_known_engine,
+        help=" | ".join(f"{s.name} ({s.summary})" for s in ENGINES.values()) + ".",
+        show_default="deepl",
+    ),
 ]
 TargetOption = Annotated[Optional[Target], typer.Option("--to", case_sensitive=False, help="Target language.", show_default="EN-US")]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Settings file (default: pipeline.toml at the project root); its paths are relative to the project root.")]
+ConfigOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--config", help="Settings file (default: pipeline.toml at the project root); its paths are relative to the project root."
+    ),
+]
 PathsArgument = Annotated[
     Optional[list[str]],
     typer.Argument(help="Posts, folders or globs (default: every post under the source folder).", show_default=False),
 ]
+
+
+def edge(command: CommandFunction) -> CommandFunction:
+    """The one place a pipeline error becomes output, wrapped around every command: one
+    line on stderr and the exit code the error's class carries, so commands read as
+    straight-line code. (A decorator rather than the command class, so the commands behave
+    the same on any Typer app that registers them.)"""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except PipelineError as exc:
+            raise fail(exc) from exc
+
+    return run
 
 
 def fail(exc: PipelineError) -> typer.Exit:
@@ -71,18 +113,14 @@ def fail(exc: PipelineError) -> typer.Exit:
     return typer.Exit(exc.exit_code)
 
 
-def settings_from(config: Path | None, **overrides: object) -> Settings:
-    try:
-        return replace(load_settings(config), **overrides)
-    except PipelineError as exc:
-        raise fail(exc) from exc
+def settings_from(config: Path | None, to: str | None = None, **overrides: object) -> Settings:
+    """The settings with the command line's overrides; `--to` another language than the
+    configured one gives that target's own folders (`pipeline.target.retarget`)."""
+    return replace(retarget(load_settings(config), to), **overrides)
 
 
 def load_term_base(settings: Settings) -> Glossary:
-    try:
-        return load_glossary(settings.path(settings.glossary_dir))
-    except PipelineError as exc:
-        raise fail(exc) from exc
+    return load_glossary(settings.path(settings.glossary_dir))
 
 
 def expand_paths(settings: Settings, paths: list[str] | None, must_exist: bool = False) -> list[Path]:
@@ -93,7 +131,7 @@ def expand_paths(settings: Settings, paths: list[str] | None, must_exist: bool =
     if not paths:
         source = settings.path(settings.source_dir)
         if not source.is_dir():
-            raise fail(ConfigError(f"source folder {source} does not exist (set paths.source in pipeline.toml)"))
+            raise ConfigError(f"source folder {source} does not exist (set paths.source in pipeline.toml)")
         return sorted(source.rglob("*.md"))
     found: list[Path] = []
     for arg in paths:
@@ -103,7 +141,7 @@ def expand_paths(settings: Settings, paths: list[str] | None, must_exist: bool =
         elif any(c in arg for c in "*?["):
             found.extend(sorted(Path(p) for p in glob.glob(arg, recursive=True)))
         elif must_exist and not path.is_file():
-            raise fail(ConfigError(f"no such post: {arg}"))
+            raise ConfigError(f"no such post: {arg}")
         else:
             found.append(path)
     return list(dict.fromkeys(found))

@@ -6,10 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.common import App, ConfigOption, PathsArgument, err, expand_paths, fail, load_term_base, out, settings_from
+from pipeline.cli.common import edge, App, ConfigOption, err, expand_paths, load_term_base, out, settings_from
 from rich.markup import escape
 
-from pipeline.errors import InputError, PipelineError
+from pipeline.errors import InputError
 from pipeline.post import Alias
 from pipeline.survey import glossary_usage
 
@@ -17,8 +17,11 @@ glossary_app = App(help="The term base in glossary/*.tsv: names, fixed terms, ta
 
 
 @glossary_app.command("check")
+@edge
 def glossary_check(
-    paths: Annotated[Optional[list[str]], typer.Argument(help="Posts to list terms for (default: the whole source tree).", show_default=False)] = None,
+    paths: Annotated[
+        Optional[list[str]], typer.Argument(help="Posts to list terms for (default: the whole source tree).", show_default=False)
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Validate the term base (exit 2 with file:line on an error) and list the terms each post uses.
@@ -30,10 +33,7 @@ def glossary_check(
         f"glossary OK: {len(glossary.names)} names, {len(glossary.terms)} terms, {len(glossary.taxonomy)} taxonomy entries "
         f"in {len(glossary.files)} file(s)",
     )
-    try:
-        usages = glossary_usage(settings, glossary, expand_paths(settings, paths))
-    except PipelineError as exc:
-        raise fail(exc) from exc
+    usages = glossary_usage(settings, glossary, expand_paths(settings, paths))
     unreadable = 0
     for usage in usages:
         if isinstance(usage, InputError):  # a second path to a post is skipped, not an error

@@ -7,10 +7,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.common import ConfigOption, err, out, settings_from
+from pipeline.cli.common import edge, ConfigOption, err, out, settings_from
 from pipeline.lint import lint_paths
 
 
+@edge
 def lint(
     paths: Annotated[
         Optional[list[Path]], typer.Argument(help="Posts or folders to check (default: the source folder, content/ja).", show_default=False)
@@ -27,7 +28,7 @@ def lint(
     if missing:
         err.print(f"error: no such file or directory: {', '.join(map(str, missing))}", markup=False)
         raise typer.Exit(2)
-    findings = lint_paths(targets, settings.dialect)
+    findings = lint_paths(targets, settings.dialect, settings.source_lang.lower())
     for finding in findings:
         out.print(str(finding))
     files = len({f.path for f in findings})

@@ -13,9 +13,9 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import ConfigOption, PathsArgument, err, expand_paths, fail, load_term_base, out, run_lock, settings_from
+from pipeline.cli.common import edge, ConfigOption, PathsArgument, err, expand_paths, load_term_base, out, run_lock, settings_from
 from pipeline.config import Settings
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError
 from pipeline.glossary import Glossary
 from pipeline.post import write_atomic
 from pipeline.review import vcs
@@ -35,14 +35,20 @@ def _named(settings: Settings, paths: list[str]) -> list[Path]:
     return expand_paths(settings, paths, must_exist=True)
 
 
+@edge
 def review(
     paths: PathsArgument = None,
     since: Annotated[
         Optional[str],
-        typer.Option("--since", metavar="GIT_REV", help="Review every post changed since this git revision (default: the posts the last run wrote, against HEAD)."),
+        typer.Option(
+            "--since",
+            metavar="GIT_REV",
+            help="Review every post changed since this git revision (default: the posts the last run wrote, against HEAD).",
+        ),
     ] = None,
     out_dir: Annotated[
-        Optional[Path], typer.Option("--out", metavar="DIR", help="Where to write report.html and summary.md.", show_default="<cache>/review")
+        Optional[Path],
+        typer.Option("--out", metavar="DIR", help="Where to write report.html and summary.md.", show_default="<cache>/review"),
     ] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -50,26 +56,23 @@ def review(
 
     Per post and changed segment: the Japanese (changes marked), the previous and the new English (word differences marked), where the English came from, and flags (glossary misses, Japanese left, lost tags, odd length, segments needing review). The HTML file is self-contained: open it in any browser, offline."""
     settings, glossary = _setup(config)
-    try:
-        run = last_run(settings)
-        if since is not None:
-            base: str | None = vcs.verify(since, settings.root)
-            posts = _named(settings, paths) if paths else changed_posts(settings, since)
-            scope = f"{len(posts)} post(s) " + ("named on the command line" if paths else f"changed since {since}")
+    run = last_run(settings)
+    if since is not None:
+        base: str | None = vcs.verify(since, settings.root)
+        posts = _named(settings, paths) if paths else changed_posts(settings, since)
+        scope = f"{len(posts)} post(s) " + ("named on the command line" if paths else f"changed since {since}")
+    else:
+        base = "HEAD" if vcs.in_repository(settings.root) and vcs.has_commit("HEAD", settings.root) else None
+        if paths:
+            posts, scope = _named(settings, paths), "posts named on the command line"
+        elif run is None:
+            raise ConfigError(
+                f"no last run to review ({settings.cache_dir}/last-run.json is missing): run `pipeline translate` "
+                "first, or name posts, or pass --since GIT_REV"
+            )
         else:
-            base = "HEAD" if vcs.in_repository(settings.root) and vcs.has_commit("HEAD", settings.root) else None
-            if paths:
-                posts, scope = _named(settings, paths), "posts named on the command line"
-            elif run is None:
-                raise ConfigError(
-                    f"no last run to review ({settings.cache_dir}/last-run.json is missing): run `pipeline translate` "
-                    "first, or name posts, or pass --since GIT_REV"
-                )
-            else:
-                posts, scope = written_by(run, settings), "posts written by the last run"
-        report = collect(settings, glossary, posts, base, scope, run)
-    except PipelineError as exc:
-        raise fail(exc) from exc
+            posts, scope = written_by(run, settings), "posts written by the last run"
+    report = collect(settings, glossary, posts, base, scope, run)
     folder = out_dir or settings.path(settings.cache_dir) / "review"
     html_path, summary_path = folder / "report.html", folder / "summary.md"
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -81,9 +84,13 @@ def review(
     out.print(f"summary: {summary_path}")
 
 
+@edge
 def export(
     paths: PathsArgument = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="FILE.xlf", help="Where to write the XLIFF file.", show_default="<cache>/review/export.xlf")] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", metavar="FILE.xlf", help="Where to write the XLIFF file.", show_default="<cache>/review/export.xlf"),
+    ] = None,
     all_posts: Annotated[bool, typer.Option("--all", help="Every post, not only those needing review.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -91,21 +98,18 @@ def export(
 
     Default: the posts needing review (a segment flagged by the state or by the last run). The current English is pre-filled; machine translation is marked needs-review-translation, a translator's edit translated, approved text final."""
     settings, glossary = _setup(config)
-    try:
-        run = last_run(settings)
-        source_dir = settings.path(settings.source_dir)
-        if paths:
-            posts = _named(settings, paths)
-        else:
-            posts = sorted(source_dir.rglob("*.md")) if source_dir.is_dir() else []
-            if not all_posts:
-                posts = [p for p in posts if needs_review(p, settings, run)]
-        if not posts:
-            out.print("nothing needs review; name posts, or pass --all")
-            raise typer.Exit(0)
-        result = export_xliff(posts, settings, glossary, run)
-    except PipelineError as exc:
-        raise fail(exc) from exc
+    run = last_run(settings)
+    source_dir = settings.path(settings.source_dir)
+    if paths:
+        posts = _named(settings, paths)
+    else:
+        posts = sorted(source_dir.rglob("*.md")) if source_dir.is_dir() else []
+        if not all_posts:
+            posts = [p for p in posts if needs_review(p, settings, run)]
+    if not posts:
+        out.print("nothing needs review; name posts, or pass --all")
+        raise typer.Exit(0)
+    result = export_xliff(posts, settings, glossary, run)
     for why in result.skipped:
         err.print(f"[yellow]skipped:[/yellow] {escape(why)}")
     if not result.units:
@@ -116,6 +120,7 @@ def export(
     out.print(f"exported {result.units} segment(s) of {result.posts} post(s) to {path}")
 
 
+@edge
 def import_(
     file: Annotated[Path, typer.Argument(metavar="FILE.xlf", help="An XLIFF file written by `pipeline export` and edited in a CAT tool.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and list what would change; write nothing.")] = False,
@@ -125,11 +130,8 @@ def import_(
 
     Each applied segment is recorded as approved in the state and the translation memory. Units whose Japanese changed since export are refused (with file and line), and then nothing is written."""
     settings, glossary = _setup(config)
-    try:
-        with run_lock(settings):  # the lock `translate` holds: never write editions at the same time
-            result = import_file(file, settings, glossary, dry_run=dry_run)
-    except PipelineError as exc:
-        raise fail(exc) from exc
+    with run_lock(settings):  # the lock `translate` holds: never write editions at the same time
+        result = import_file(file, settings, glossary, dry_run=dry_run)
     verb = "would apply" if dry_run else "applied"
     for change in result.edited:
         out.print(f"{verb}: {change.post} {change.label}")

@@ -14,8 +14,7 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import ConfigOption, fail, out, run_lock, settings_from
-from pipeline.errors import PipelineError
+from pipeline.cli.common import edge, ConfigOption, out, run_lock, settings_from
 from pipeline.post import write_atomic
 from pipeline.report import LAST_RUN, summary_markdown
 from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
@@ -23,10 +22,21 @@ from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
 SHOWN = 30  # changed files listed by name; a first run over a big tree writes thousands
 
 
+@edge
 def merge_shards(
-    folders: Annotated[list[Path], typer.Argument(help=f"One folder per shard: its artifact, laid out like the project root, with its {REPORT_FILE}.", show_default=False)],
-    summary_file: Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write the shards' reports added up, as Markdown for the pull request.")] = None,
-    report_file: Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write the shards' reports added up, as JSON.")] = None,
+    folders: Annotated[
+        list[Path],
+        typer.Argument(
+            help=f"One folder per shard: its artifact, laid out like the project root, with its {REPORT_FILE}.", show_default=False
+        ),
+    ],
+    summary_file: Annotated[
+        Optional[Path],
+        typer.Option("--summary", metavar="FILE.md", help="Write the shards' reports added up, as Markdown for the pull request."),
+    ] = None,
+    report_file: Annotated[
+        Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write the shards' reports added up, as JSON.")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Gather the editions, state and translation memory the shards of a CI run wrote into this tree.
@@ -37,12 +47,9 @@ def merge_shards(
     The combined report is also kept as the last run, for `pipeline review`."""
     settings = settings_from(config)
     with run_lock(settings):
-        try:
-            shards = [load_shard(folder, settings) for folder in folders]
-            merge = plan(settings, shards)
-            apply(merge)
-        except PipelineError as exc:
-            raise fail(exc) from exc
+        shards = [load_shard(folder, settings) for folder in folders]
+        merge = plan(settings, shards)
+        apply(merge)
     report = rooted(merge.report, settings)
     as_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     write_atomic(settings.path(settings.cache_dir) / LAST_RUN, as_json)

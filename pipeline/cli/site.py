@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.cli.common import App
-from pipeline.config import project_root
+from pipeline.config import Settings, load_settings
 from pipeline.errors import PipelineError
 from pipeline.glossary import load_glossary
-from pipeline.site import SiteError, SiteReport, build, check_site
+from pipeline.site import SiteReport, build, check_site
 
 site_app = App(help="Build the bilingual Jekyll site (site/) and check the English editions in it.")
 
@@ -48,14 +48,18 @@ def _count(items: list[str]) -> str:
     return "[green]0[/green]" if not items else f"[red]{len(items)}[/red]"
 
 
+def _render_stopped(stopped: str, report: SiteReport, console: Console) -> None:
+    console.print(stopped, markup=False, highlight=False, soft_wrap=True)
+    for line in [*(f"jekyll: {w}" for w in report.warnings), *(f"site: {p}" for p in report.problems)]:
+        console.print(line, markup=False, highlight=False)
+    console.print("[red]site check failed[/red]: the Jekyll build stopped at that post; fix it and check again")
+
+
 def render_report(report: SiteReport, console: Console) -> None:
     """The per-post table, then the details of every failure; or, when a post stopped the
     build, that post and line first, as nothing else was built to check."""
     if report.stopped is not None:
-        console.print(report.stopped, markup=False, highlight=False, soft_wrap=True)
-        for line in [*(f"jekyll: {w}" for w in report.warnings), *(f"site: {p}" for p in report.problems)]:
-            console.print(line, markup=False, highlight=False)
-        console.print("[red]site check failed[/red]: the Jekyll build stopped at that post; fix it and check again")
+        _render_stopped(report.stopped, report, console)
         return
     table = Table(title="Site check", show_lines=False)
     columns = ("post", "ja page", "en page", "lang", "hreflang", "structure", "Japanese left", "broken links", "warnings", "result")
@@ -97,21 +101,32 @@ def render_report(report: SiteReport, console: Console) -> None:
     )
 
 
+def _posts(settings: Settings) -> dict[str, Path]:
+    """The posts' folders by language code, as the settings name them: the sources' language
+    first, then the editions' (their `lang` value)."""
+    return {settings.source_lang.lower(): settings.path(settings.source_dir), settings.lang_value: settings.path(settings.output_dir)}
+
+
 @site_app.command("check")
 def check_command(
     site_dir: Optional[Path] = typer.Option(None, "--site", help="The Jekyll site directory.", show_default="<project>/site"),
-    content_dir: Optional[Path] = typer.Option(None, "--content", help="Directory holding ja/ and en/.", show_default="<project>/content"),
+    content_dir: Optional[Path] = typer.Option(
+        None, "--content", help="Directory holding ja/ and en/.", show_default="paths.source and paths.output of the settings"
+    ),
     allow: list[str] = typer.Option([], "--allow", help="Japanese name allowed in English text (repeatable)."),
     allow_file: Path | None = typer.Option(None, "--allow-file", help="File of allowed Japanese names, one per line."),
-    glossary_dir: Optional[Path] = typer.Option(None, "--glossary", help="Term base; its names are allowed too.", show_default="<project>/glossary"),
+    glossary_dir: Optional[Path] = typer.Option(
+        None, "--glossary", help="Term base; its names are allowed too.", show_default="<project>/glossary"
+    ),
     keep: Path | None = typer.Option(None, "--keep", help="Build into this directory and keep it."),
 ) -> None:
     """Build the site with Jekyll and check every post's two pages; exit 1 on any failure."""
     console = make_console()
-    root = project_root()
     try:
-        names = [*allow, *read_allow_file(allow_file), *glossary_names(glossary_dir or root / "glossary")]
-        report = check_site(site_dir or root / "site", content_dir or root / "content", allow=names, dest=keep)
+        settings = load_settings()
+        glossary = glossary_dir or settings.path(settings.glossary_dir)
+        names = [*allow, *read_allow_file(allow_file), *glossary_names(glossary)]
+        report = check_site(site_dir or settings.path(settings.site_dir), content_dir or _posts(settings), allow=names, dest=keep)
     except PipelineError as exc:
         console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(exc.exit_code) from exc
@@ -123,18 +138,19 @@ def check_command(
 def build_command(
     dest: Path = typer.Argument(..., help="Where to write the built site."),
     site_dir: Optional[Path] = typer.Option(None, "--site", help="The Jekyll site directory.", show_default="<project>/site"),
-    content_dir: Optional[Path] = typer.Option(None, "--content", help="Directory holding ja/ and en/.", show_default="<project>/content"),
+    content_dir: Optional[Path] = typer.Option(
+        None, "--content", help="Directory holding ja/ and en/.", show_default="paths.source and paths.output of the settings"
+    ),
 ) -> None:
     """Build the bilingual site into DEST (for a look in a browser); exit 1 if Jekyll failed or warned."""
     console = make_console()
-    root = project_root()
     try:
-        result = build(site_dir or root / "site", content_dir or root / "content", dest)
-    except SiteError as exc:
+        settings = load_settings()
+        result = build(site_dir or settings.path(settings.site_dir), content_dir or _posts(settings), dest)
+    except PipelineError as exc:
         console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(exc.exit_code) from exc
     for diagnostic in result.diagnostics:
         console.print(f"jekyll: {diagnostic.text}", markup=False, highlight=False)
     console.print(f"built {dest} in {result.seconds:.1f}s (exit status {result.returncode})", markup=False)
     raise typer.Exit(0 if result.returncode == 0 and not result.diagnostics else 1)
-

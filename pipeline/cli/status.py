@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import ConfigOption, EngineOption, PathsArgument, TargetOption, expand_paths, fail, load_term_base, out, settings_from
-from pipeline.errors import PipelineError
+from pipeline.cli.common import (
+    edge,
+    ConfigOption,
+    EngineOption,
+    PathsArgument,
+    TargetOption,
+    expand_paths,
+    load_term_base,
+    out,
+    settings_from,
+)
 from pipeline.state import State, TreeStatus
 from pipeline.survey import survey
 
@@ -16,6 +25,7 @@ from pipeline.survey import survey
 STATES: tuple[State, ...] = ("new", "stale", "up-to-date", "edited", "needs-merge", "orphaned", "failed", "skipped")
 
 
+@edge
 def status(
     paths: PathsArgument = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
@@ -52,11 +62,15 @@ def status(
     )
 
 
+@edge
 def check(
     paths: PathsArgument = None,
     engine: EngineOption = None,
     to: TargetOption = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Also fail while an edition lacks a glossary term's English (as `translate --strict` found it).")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Also fail while an edition lacks a glossary term's English (as `translate --strict` found it)."),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Exit 1 and list the posts whose English edition is missing, stale, orphaned or needs a
@@ -82,11 +96,6 @@ def check(
 
 
 def _survey(config: Path | None, paths: list[str] | None, engine: str | None, to: str | None) -> TreeStatus:
-    settings = settings_from(config, engine=engine, target_lang=to.upper() if to else None)
+    settings = settings_from(config, to=to, engine=engine)
     glossary = load_term_base(settings)
-    try:
-        return survey(settings, glossary, expand_paths(settings, paths))
-    except PipelineError as exc:
-        raise fail(exc) from exc
-
-
+    return survey(settings, glossary, expand_paths(settings, paths))

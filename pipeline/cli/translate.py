@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipeline.cache import TranslationCache
 from pipeline.cli.common import (
+    edge,
     ConfigOption,
     EngineOption,
     PathsArgument,
@@ -34,51 +35,58 @@ from pipeline.cli.common import (
     settings_from,
 )
 from pipeline.config import Settings
-from pipeline.engines import Engine, create_engine, deepl_engine
-from pipeline.engines.deepl import DeepLEngine
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.engines import Engine, GlossaryEngine, Setup, build_engine, engine_spec
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
 from pipeline.post import remove_stale_temp_files, write_atomic
 from pipeline.memory import MemoryEntry
 from pipeline.report import LAST_RUN, report_dict, summary_markdown
-from pipeline.run import PostResult, RunReport, Translator
+from pipeline.report import PostResult, RunReport
+from pipeline.run import Translator
 from pipeline.survey import orphans, parse_shard
 from pipeline.survey import prune as prune_orphans
 from pipeline.survey import shard as select_shard
 
 
 def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engine:
-    """The engine the settings name; for DeepL the key comes from the environment only."""
-    if settings.engine == "pseudo":
-        return create_engine("pseudo", terms=glossary.terms)
-    if settings.engine != "deepl":
-        return create_engine(settings.engine)
-    key = os.environ.get("DEEPL_AUTH_KEY", "").strip()
-    if not key and need_key:
-        raise fail(
-            ConfigError("DEEPL_AUTH_KEY is not set: export your DeepL API key, or run with --engine pseudo for a keyless trial")
-        )
-    try:
-        return deepl_engine(settings, auth_key=key or "dry-run", server_url=os.environ.get("DEEPL_SERVER_URL") or None)
-    except PipelineError as exc:  # a key that cannot be one: refused before any request
-        raise fail(exc) from exc
+    """The engine the settings name, built by its registry entry (keys from the environment only)."""
+    return build_engine(Setup(settings, glossary.terms, os.environ, need_key))
 
 
+_Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Requests in flight at once.", show_default="4")]
+_CacheDir = Annotated[Optional[Path], typer.Option("--cache-dir", help="Translation cache folder.", show_default=".cache/pipeline")]
+_DryRun = Annotated[bool, typer.Option("--dry-run", help="Do everything but call the engine and write files; print what would be billed.")]
+_Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when a glossary term is missing from a translation.")]
+_RetryFlagged = Annotated[
+    bool, typer.Option("--retry-flagged", help="Ask the engine again for segments whose cached answer broke tags or was truncated.")
+]
+_Force = Annotated[
+    bool, typer.Option("--force", help="Rebuild every edition even if its source is unchanged (translators' edits are still kept).")
+]
+_Prune = Annotated[bool, typer.Option("--prune", help="Delete English editions whose Japanese source is gone.")]
+_Shard = Annotated[
+    Optional[str], typer.Option("--shard", metavar="K/N", help="Only the K-th of N deterministic shares of the posts (CI matrices).")
+]
+_ReportFile = Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write a machine-readable run report.")]
+_SummaryFile = Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write a Markdown summary for a pull request.")]
+_FailFast = Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")]
+
+
+@edge
 def translate(
     paths: PathsArgument = None,
     engine: EngineOption = None,
     to: TargetOption = None,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Requests in flight at once.", show_default="4")] = None,
-    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Translation cache folder.", show_default=".cache/pipeline")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Do everything but call the engine and write files; print what would be billed.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when a glossary term is missing from a translation.")] = False,
-    retry_flagged: Annotated[bool, typer.Option("--retry-flagged", help="Ask the engine again for segments whose cached answer broke tags or was truncated.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Rebuild every edition even if its source is unchanged (translators' edits are still kept).")] = False,
-    prune: Annotated[bool, typer.Option("--prune", help="Delete English editions whose Japanese source is gone.")] = False,
-    shard: Annotated[Optional[str], typer.Option("--shard", metavar="K/N", help="Only the K-th of N deterministic shares of the posts (CI matrices).")] = None,
-    report_file: Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write a machine-readable run report.")] = None,
-    summary_file: Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write a Markdown summary for a pull request.")] = None,
-    fail_fast: Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")] = False,
+    jobs: _Jobs = None,
+    cache_dir: _CacheDir = None,
+    dry_run: _DryRun = False,
+    strict: _Strict = False,
+    retry_flagged: _RetryFlagged = False,
+    force: _Force = False,
+    prune: _Prune = False,
+    shard: _Shard = None,
+    report_file: _ReportFile = None,
+    summary_file: _SummaryFile = None,
+    fail_fast: _FailFast = False,
     config: ConfigOption = None,
 ) -> None:
     """Translate posts into English editions (same relative path under the output folder).
@@ -91,31 +99,19 @@ def translate(
 
     Exit codes: 0 done · 1 some posts failed or need a manual merge (the others are written) ·
     2 configuration, glossary or key · 3 DeepL quota exceeded · 4 DeepL unreachable · 130 interrupted."""
-    settings = settings_from(
-        config, engine=engine, target_lang=to.upper() if to else None, jobs=jobs, cache_dir=cache_dir
-    )
-    if settings.engine not in ("deepl", "pseudo", "identity"):
-        raise fail(ConfigError(f"unknown engine {settings.engine!r}: choose deepl, pseudo or identity"))
+    settings = settings_from(config, to=to, engine=engine, jobs=jobs, cache_dir=cache_dir)
+    spec = engine_spec(settings.engine)
     glossary = load_term_base(settings)
     the_engine = make_engine(settings, need_key=not dry_run, glossary=glossary)
-    posts = expand_paths(settings, paths)
-    if shard:
-        try:
-            posts = select_shard(posts, *parse_shard(shard))
-        except PipelineError as exc:
-            raise fail(exc) from exc
-    if prune:
-        for path in prune_orphans(settings, orphans(settings), dry_run=dry_run):
-            out.print(f"{'would prune' if dry_run else 'pruned'} {escape(str(path))}")
+    posts = _posts(settings, paths, shard, prune, dry_run)
     if not posts:
         err.print("nothing to translate: no posts found")
-        _write_reports(RunReport(dry_run=dry_run), settings, report_file, summary_file, last_run=False)  # a CI shard with no posts still reports
+        _write_reports(
+            RunReport(dry_run=dry_run), settings, report_file, summary_file, last_run=False
+        )  # a CI shard with no posts still reports
         raise typer.Exit(0)
-    if isinstance(the_engine, DeepLEngine) and not dry_run:
-        try:
-            the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
-        except PipelineError as exc:
-            raise fail(exc) from exc
+    if spec.glossary and isinstance(the_engine, GlossaryEngine) and not dry_run:
+        the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
     with run_lock(settings):
         if not dry_run:
             for temp in remove_stale_temp_files(settings.path(settings.output_dir), settings.path(settings.state_dir)):
@@ -129,6 +125,17 @@ def translate(
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
     _finish_run(report, settings, strict, report_file, summary_file, dry_run, approved, notes)
+
+
+def _posts(settings: Settings, paths: list[str] | None, shard: str | None, prune: bool, dry_run: bool) -> list[Path]:
+    """The posts this run takes (its shard of them), after pruning orphaned editions."""
+    posts = expand_paths(settings, paths)
+    if shard:
+        posts = select_shard(posts, *parse_shard(shard))
+    if prune:
+        for path in prune_orphans(settings, orphans(settings), dry_run=dry_run):
+            out.print(f"{'would prune' if dry_run else 'pruned'} {escape(str(path))}")
+    return posts
 
 
 def _exit_abandoning_requests(code: int) -> NoReturn:
@@ -151,7 +158,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _run(
-    settings: Settings, engine: Engine, glossary: Glossary, posts: list[Path], dry_run: bool, fail_fast: bool, force: bool, retry_flagged: bool
+    settings: Settings,
+    engine: Engine,
+    glossary: Glossary,
+    posts: list[Path],
+    dry_run: bool,
+    fail_fast: bool,
+    force: bool,
+    retry_flagged: bool,
 ) -> tuple[RunReport, list[MemoryEntry], list[str]]:
     """The run's report, the translation memory entries it approved (saved unless a dry run),
     and what it did besides the editions that a person should know."""
@@ -232,12 +246,17 @@ class _progress:
         self.total = total
         self.bar: Progress | None = None
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
+    def __enter__(self) -> Callable[[PostResult], None]:
         if self.total < 2:
             return lambda result: None
         self.bar = Progress(
-            TextColumn("translating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("{task.description}"), console=err, transient=True,
+            TextColumn("translating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
         )
         self.bar.start()
         task = self.bar.add_task("", total=self.total)
@@ -265,10 +284,11 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     unchanged = sum(1 for p in report.posts if p.status in ("unchanged", "up-to-date"))
     merge = [p for p in report.posts if p.status == "needs-merge"]
     skipped = sum(1 for p in report.posts if p.status == "skipped")
+    unit = engine_spec(settings.engine).billing_unit
     if report.dry_run:
         out.print(
             f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
-            f"{report.cached} from cache; would bill {report.would_bill:,} characters to {settings.engine}; "
+            f"{report.cached} from cache; would bill {report.would_bill:,} {unit} to {settings.engine}; "
             f"Markdown read as {report.dialect}",
         )
         return
@@ -277,11 +297,9 @@ def _print_report(report: RunReport, settings: Settings) -> None:
         + (f", {len(merge)} need a manual merge" if merge else "")
         + (f", {skipped} skipped (second paths to a post)" if skipped else "")
         + f"; {report.segments} segments, {report.cached} reused or from cache; "
-        f"{report.usage.billed_characters:,} characters billed in {report.usage.requests} request(s) "
+        f"{report.usage.billed_characters:,} {unit} billed in {report.usage.requests} request(s) "
         f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s",
     )
     findings = sum(p.lint_findings for p in report.posts)
     if findings:
         out.print(f"{findings} lint warning(s) in the Japanese sources translated as they are (see `pipeline lint`)")
-
-

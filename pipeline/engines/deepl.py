@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 import threading
 import unicodedata
-from collections.abc import Mapping, Sequence
-from typing import Required, TypedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Required, TypedDict, TypeVar
 from urllib.parse import quote, quote_plus
 
 import deepl
 
-from pipeline.engines import EngineResult, Limits
+from pipeline.engines import INLINE_TAGS, KEEP_TAG, EngineResult, Limits
 from pipeline.errors import AnswerError, AuthenticationError, ConfigError, EngineError, QuotaExceededError
-from pipeline.inline import KEEP_TAG
 
-INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
+_T = TypeVar("_T")
 
 
 class TranslateOptions(TypedDict, total=False):
@@ -168,7 +167,7 @@ class DeepLEngine:
     def delete_glossary(self, glossary_id: str) -> None:
         self._call(lambda t: t.delete_glossary(glossary_id))
 
-    def _call(self, fn):  # type: ignore[no-untyped-def]
+    def _call(self, fn: Callable[[deepl.Translator], _T]) -> _T:
         try:
             return fn(self.translator())
         except deepl.AuthorizationException as exc:
@@ -187,9 +186,7 @@ def _checked(results: list[deepl.TextResult], texts: Sequence[str]) -> list[Engi
         raise AnswerError(f"DeepL answered an empty or malformed body for {len(texts)} texts")
     for number, result in enumerate(results, 1):
         if not isinstance(result.text, str):
-            raise AnswerError(
-                f"DeepL answered {json.dumps(result.text)} for text {number} of {len(texts)}", billed_characters=sum(billed)
-            )
+            raise AnswerError(f"DeepL answered {json.dumps(result.text)} for text {number} of {len(texts)}", billed_characters=sum(billed))
     return [EngineResult(r.text, n) for r, n in zip(results, billed)]
 
 

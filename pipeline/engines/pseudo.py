@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from pipeline.engines import EngineResult, Limits
-from pipeline.inline import JAPANESE, KEEP_TAG
+from pipeline.engines import KEEP_TAG, EngineResult, Limits
+from pipeline.japanese import JAPANESE
 
 _PUNCTUATION = str.maketrans({"「": '"', "」": '"', "『": '"', "』": '"', "、": ",", "。": ".", "・": "/", "〜": "~", "―": "-", "…": "..."})
 
@@ -25,7 +25,7 @@ _PUNCTUATION = str.maketrans({"「": '"', "」": '"', "『": '"', "』": '"', "�
 def _kakasi() -> Any:
     import pykakasi
 
-    return pykakasi.kakasi()
+    return pykakasi.kakasi()  # type: ignore[no-untyped-call]  # pykakasi ships no type hints
 
 
 def _romanise(line: str) -> str:
@@ -44,9 +44,7 @@ class PseudoEngine:
         text cannot turn into a heading or a list."""
         self.terms = dict(terms or {})
         self.brackets = brackets
-        self._terms_re = (
-            re.compile("|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))) if self.terms else None
-        )
+        self._terms_re = re.compile("|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))) if self.terms else None
 
     def settings(self) -> Mapping[str, object]:
         if not self.brackets:

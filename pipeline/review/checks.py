@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipeline.glossary import Glossary, prose_of
-from pipeline.inline import JAPANESE, Protected
+from pipeline.inline import Protected
+from pipeline.japanese import JAPANESE
 
 MIN_RATIO_SOURCE = 20  # Japanese characters below which the length ratio says little
 RATIO_FACTOR = 2.0  # a segment whose ratio is this many times above or below the post's median is flagged
@@ -32,7 +33,7 @@ class Finding:
 def _prose(protected: Protected) -> str:
     try:
         return prose_of(protected.xml)
-    except Exception:  # noqa: BLE001 - malformed engine XML cannot occur for our own splits; stay safe
+    except Exception:  # any failure: malformed engine XML cannot occur for our own splits; stay safe
         return protected.joined
 
 
@@ -104,9 +105,7 @@ def lost_links_and_images(source: Protected, english: Protected) -> list[Finding
     """Each link of the source whose destination is no longer linked in the English (the
     words may be there, the link is not), and each image that is gone."""
     (ja_links, ja_images), (en_links, en_images) = _targets(source), _targets(english)
-    findings = [
-        Finding("link", f"the link to {target} is no longer a link in the English") for target in (ja_links - en_links).elements()
-    ]
+    findings = [Finding("link", f"the link to {target} is no longer a link in the English") for target in (ja_links - en_links).elements()]
     findings += [Finding("image", f"the image {target} is missing from the English") for target in (ja_images - en_images).elements()]
     return findings
 
@@ -116,8 +115,7 @@ def glossary_misses(glossary: Glossary, source: Protected, english: Protected) -
     if not glossary.terms:
         return []
     return [
-        Finding("glossary", f"term {ja!r} should be translated as {en!r}")
-        for ja, en in glossary.misses(_prose(source), _prose(english))
+        Finding("glossary", f"term {ja!r} should be translated as {en!r}") for ja, en in glossary.misses(_prose(source), _prose(english))
     ]
 
 
@@ -146,7 +144,11 @@ def off_ratio(ratio: float | None, median: float | None) -> Finding | None:
 
 def check(glossary: Glossary, source: Protected, english: Protected, median: float | None) -> list[Finding]:
     findings = glossary_misses(glossary, source, english) + lost_links_and_images(source, english)
-    for finding in (japanese_left(english), lost_placeholders(source, english, frozenset(glossary.names)), off_ratio(length_ratio(source, english), median)):
+    for finding in (
+        japanese_left(english),
+        lost_placeholders(source, english, frozenset(glossary.names)),
+        off_ratio(length_ratio(source, english), median),
+    ):
         if finding is not None:
             findings.append(finding)
     return findings

@@ -21,15 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pipeline import frontmatter
 from pipeline.config import Settings
+from pipeline.edition import read_texts
 from pipeline.errors import InputError, PipelineError
 from pipeline.glossary import Glossary
 from pipeline.inline import Protected, protect_plain
 from pipeline.post import parse_post, source_hash
 from pipeline.report import LAST_RUN
 from pipeline.review import checks, vcs
-from pipeline.segment import split_post
 from pipeline.state import PostState, SegmentRecord, load_state, state_path
 
 RowKind = Literal["added", "removed", "changed", "flagged"]
@@ -189,23 +188,15 @@ def read_version(raw: bytes | None, path: Path, settings: Settings, glossary: Gl
     """The translatable texts of one version of a post (None when there is no such version)."""
     if raw is None:
         return None
-    post = parse_post(path, raw)
     keep = glossary.keep_pattern
-    body = []
-    for index, segment in enumerate(split_post(post, settings.dialect, keep).segments):
-        kind = _KIND_LABELS.get(segment.kind, segment.kind)
-        body.append(
-            Piece(f"body:{index}", f"¶ {index + 1}", kind, segment.protected.joined, segment.protected, post.body_first_line + segment.line - 1)
-        )
-    fields: dict[str, Piece] = {}
-    title = None
-    if post.front_matter is not None:
-        for f in frontmatter.translatable_fields(post.front_matter, settings.translate_keys, path):
-            name = f.key if f.index is None else f"{f.key}[{f.index}]"
-            fields[name] = Piece(name, name, "front matter", f.value, protect_plain(f.value, keep), f.line)
-            if name == "title":
-                title = f.value
-    return Version(tuple(body), fields, title)
+    texts = read_texts(parse_post(path, raw), settings.dialect, settings.translate_keys, keep)
+    body = tuple(
+        Piece(f"body:{i}", f"¶ {i + 1}", _KIND_LABELS.get(s.kind, s.kind), s.protected.joined, s.protected, texts.line(s))
+        for i, s in enumerate(texts.body)
+    )
+    fields = {name: Piece(name, name, "front matter", f.value, protect_plain(f.value, keep), f.line) for name, f in texts.fields.items()}
+    title = fields["title"].text if "title" in fields else None
+    return Version(body, fields, title)
 
 
 def _display(path: Path) -> Path:
@@ -309,9 +300,17 @@ def _lined_up(src: Version | None, en: Version | None, what: str, notes: list[Fl
     if len(src.body) == len(en.body):
         return True
     notes.append(
-        Flag("alignment", f"{what}: the English has {len(en.body)} segments where the Japanese has {len(src.body)}; English not shown", "review")
+        Flag(
+            "alignment",
+            f"{what}: the English has {len(en.body)} segments where the Japanese has {len(src.body)}; English not shown",
+            "review",
+        )
     )
     return False
+
+
+_Candidate = tuple["Piece | None", "Piece | None", "Piece | None", "Piece | None", "SegmentRecord | None"]  # ja old/new, en old/new, record
+_Warnings = dict[int, list[dict[str, Any]]]
 
 
 def review_post(
@@ -326,11 +325,36 @@ def review_post(
     p = _load(source, settings, glossary, base, run_posts or {})
     new_ok = _lined_up(p.new_src, p.new_en, "now", p.notes)
     old_ok = _lined_up(p.old_src, p.old_en, f"at {base}", [])  # an old mismatch only hides the old English
-    anchor = f"post-{number}"
+    review = _header(p, source, base, number)
+    warnings: _Warnings = {}
+    for w in (p.run or {}).get("warnings", []):
+        warnings.setdefault(int(w.get("line", 0)), []).append(w)
+    used_lines: set[int] = set()
+    median = _median_ratio(p, new_ok)
+    for candidate in _candidates(p, old_ok, new_ok):
+        run_flags = _run_flags(candidate, warnings, used_lines)
+        row = _row(candidate, run_flags, f"{review.anchor}-{len(review.rows) + 1}")
+        if row is None:
+            continue
+        ja_new, en_new = candidate[1], candidate[3]
+        if ja_new is not None and en_new is not None:
+            seen = {(f.code, f.message) for f in row.flags}
+            for finding in checks.check(glossary, ja_new.protected, en_new.protected, median):
+                if (finding.code, finding.message) not in seen:
+                    row.flags.append(Flag(finding.code, finding.message, "review"))
+        review.rows.append(row)
+    for line, ws in sorted(warnings.items()):
+        if line not in used_lines:
+            review.notes += [Flag(str(w.get("code")), f"line {line}: {w.get('message')}", "run", w.get("previous")) for w in ws]
+    return review
+
+
+def _header(p: _Post, source: Path, base: str | None, number: int) -> PostReview:
+    """The post's entry in the report, before its rows."""
     review = PostReview(
         source=_display(source),
         edition=_display(p.edition),
-        anchor=anchor,
+        anchor=f"post-{number}",
         title=p.new_src.title if p.new_src else (p.old_src.title if p.old_src else None),
         english_title=p.new_en.title if p.new_en else None,
         base=base if p.old_src is not None else None,
@@ -342,29 +366,26 @@ def review_post(
         review.notes.append(Flag("error", str(p.run["error"]), "run"))
     if p.record is not None:
         review.origins = Counter(r.o for r in p.record.segments)
+    return review
 
-    warnings: dict[int, list[dict[str, Any]]] = {}
-    for w in (p.run or {}).get("warnings", []):
-        warnings.setdefault(int(w.get("line", 0)), []).append(w)
-    used_lines: set[int] = set()
 
-    body_records: list[SegmentRecord] = []
-    field_records: dict[str, SegmentRecord] = {}
-    if p.record is not None:
-        body_records = [r for r in p.record.segments if r.f is None]
-        field_records = {r.f: r for r in p.record.segments if r.f is not None}
+def _median_ratio(p: _Post, new_ok: bool) -> float | None:
+    """The post's usual length ratio, from every segment with an English counterpart."""
+    ratios = []
+    if new_ok and p.new_src and p.new_en:
+        ratios = [checks.length_ratio(s.protected, e.protected) for s, e in zip(p.new_src.body, p.new_en.body)]
+    return checks.median_ratio(ratios)
+
+
+def _candidates(p: _Post, old_ok: bool, new_ok: bool) -> list[_Candidate]:
+    """Every segment and front matter value, old and new, lined up with its English and record."""
+    body_records = [r for r in p.record.segments if r.f is None] if p.record is not None else []
+    field_records = {r.f: r for r in p.record.segments if r.f is not None} if p.record is not None else {}
     new_body = p.new_src.body if p.new_src else ()
     old_body = p.old_src.body if p.old_src else ()
     if len(body_records) != len(new_body):
         body_records = []
-
-    # the post's usual length ratio, from every segment with an English counterpart
-    ratios = []
-    if new_ok and p.new_src and p.new_en:
-        ratios = [checks.length_ratio(s.protected, e.protected) for s, e in zip(p.new_src.body, p.new_en.body)]
-    median = checks.median_ratio(ratios)
-
-    candidates: list[tuple[Piece | None, Piece | None, Piece | None, Piece | None, SegmentRecord | None]] = []
+    candidates: list[_Candidate] = []
     for oi, ni in _align([s.text for s in old_body], [s.text for s in new_body]):
         candidates.append(
             (
@@ -387,52 +408,57 @@ def review_post(
                 field_records.get(key),
             )
         )
+    return candidates
 
-    for ja_old, ja_new, en_old, en_new, record in candidates:
-        piece = ja_new or ja_old
-        assert piece is not None
-        run_flags = []
-        if ja_new is not None:
-            for w in warnings.get(ja_new.line, []):
-                run_flags.append(Flag(str(w.get("code")), str(w.get("message")), "run", w.get("previous")))
-            used_lines.add(ja_new.line)
-        if record is not None and record.review and not any(f.code == "needs-review" for f in run_flags):
-            run_flags.append(Flag("needs-review", "the source changed under a translator's English, which was re-translated; check it", "state"))
-        kind: RowKind
-        if ja_new is None:
-            kind = "removed"
-        elif ja_old is None:
-            kind = "added"
-        elif ja_old.text != ja_new.text or (en_old.text if en_old else None) != (en_new.text if en_new else None):
-            kind = "changed"
-        elif run_flags:
-            kind = "flagged"
-        else:
-            continue
-        row = Row(
-            anchor=f"{anchor}-{len(review.rows) + 1}",
-            label=piece.label,
-            what=piece.what,
-            line=piece.line,
-            kind=kind,
-            ja_old=ja_old.text if ja_old else None,
-            ja_new=ja_new.text if ja_new else None,
-            en_old=en_old.text if en_old else None,
-            en_new=en_new.text if en_new else None,
-            origin=record.o if record is not None else None,
-            flags=run_flags,
+
+def _run_flags(candidate: _Candidate, warnings: _Warnings, used_lines: set[int]) -> list[Flag]:
+    """What the run and the state say of a segment: the run's warnings on its line, and a
+    needs-review the state recorded."""
+    ja_new, record = candidate[1], candidate[4]
+    run_flags = []
+    if ja_new is not None:
+        for w in warnings.get(ja_new.line, []):
+            run_flags.append(Flag(str(w.get("code")), str(w.get("message")), "run", w.get("previous")))
+        used_lines.add(ja_new.line)
+    if record is not None and record.review and not any(f.code == "needs-review" for f in run_flags):
+        run_flags.append(
+            Flag("needs-review", "the source changed under a translator's English, which was re-translated; check it", "state")
         )
-        if ja_new is not None and en_new is not None:
-            seen = {(f.code, f.message) for f in row.flags}
-            for finding in checks.check(glossary, ja_new.protected, en_new.protected, median):
-                if (finding.code, finding.message) not in seen:
-                    row.flags.append(Flag(finding.code, finding.message, "review"))
-        review.rows.append(row)
+    return run_flags
 
-    for line, ws in sorted(warnings.items()):
-        if line not in used_lines:
-            review.notes += [Flag(str(w.get("code")), f"line {line}: {w.get('message')}", "run", w.get("previous")) for w in ws]
-    return review
+
+def _row_kind(candidate: _Candidate, run_flags: list[Flag]) -> RowKind | None:
+    """How a segment changed, or None: unchanged and unflagged, not shown."""
+    ja_old, ja_new, en_old, en_new, _ = candidate
+    if ja_new is None:
+        return "removed"
+    if ja_old is None:
+        return "added"
+    if ja_old.text != ja_new.text or (en_old.text if en_old else None) != (en_new.text if en_new else None):
+        return "changed"
+    return "flagged" if run_flags else None
+
+
+def _row(candidate: _Candidate, run_flags: list[Flag], anchor: str) -> Row | None:
+    kind = _row_kind(candidate, run_flags)
+    if kind is None:
+        return None
+    ja_old, ja_new, en_old, en_new, record = candidate
+    piece = ja_new or ja_old
+    assert piece is not None
+    return Row(
+        anchor=anchor,
+        label=piece.label,
+        what=piece.what,
+        line=piece.line,
+        kind=kind,
+        ja_old=ja_old.text if ja_old else None,
+        ja_new=ja_new.text if ja_new else None,
+        en_old=en_old.text if en_old else None,
+        en_new=en_new.text if en_new else None,
+        origin=record.o if record is not None else None,
+        flags=run_flags,
+    )
 
 
 def collect(

@@ -11,10 +11,12 @@ import difflib
 import re
 from typing import Literal
 
+from pipeline.japanese import WIDE
+
 Op = Literal["equal", "delete", "insert"]
 Run = tuple[Op, str]
 
-_WIDE = r"\u3000-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_WIDE = WIDE
 _TOKEN = re.compile(
     rf"\s+|[{_WIDE}]|[^\W_{_WIDE}]+(?:['’][^\W_{_WIDE}]+)*|.",  # a space run, one CJK character, a word, any other character
     re.S,
@@ -33,7 +35,7 @@ def word_diff(old: str, new: str) -> list[Run]:
     a, b = tokens(old), tokens(new)
     matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
     if matcher.ratio() < _TOO_DIFFERENT:
-        return [run for run in (("delete", old), ("insert", new)) if run[1]]  # type: ignore[misc]
+        return [run for run in (("delete", old), ("insert", new)) if run[1]]
     runs: list[Run] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -65,8 +67,8 @@ def _merge(runs: list[Run]) -> list[Run]:
 
     def flush() -> None:
         for op in ("delete", "insert"):
-            if change[op]:  # type: ignore[index]
-                out.append((op, change[op]))  # type: ignore[arg-type, index]
+            if change[op]:
+                out.append((op, change[op]))
         change["delete"] = change["insert"] = ""
 
     for op, text in runs:

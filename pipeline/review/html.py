@@ -155,7 +155,7 @@ def _diff(old: str | None, new: str | None, beside_old: bool = False) -> str:
 def _flag_item(flag: Flag) -> str:
     extra = ""
     if flag.previous:
-        extra = f"<details><summary>Translator's replaced English</summary><p lang=\"en\">{_e(flag.previous)}</p></details>"
+        extra = f'<details><summary>Translator\'s replaced English</summary><p lang="en">{_e(flag.previous)}</p></details>'
     who = {"run": "from the run", "state": "from the committed state", "review": "found by review"}[flag.source]
     return f'<li class="flag flag-{_e(flag.code)}" title="{_e(who)}"><strong>{_e(flag_label(flag.code))}</strong>{_e(flag.message)}{extra}</li>'
 
@@ -163,7 +163,9 @@ def _flag_item(flag: Flag) -> str:
 def _row(post: PostReview, row: Row) -> str:
     origin = ""
     if row.origin:
-        origin = f' <span class="badge origin-{_e(row.origin)}" title="{_e(ORIGIN_HELP.get(row.origin, row.origin))}">{_e(row.origin)}</span>'
+        origin = (
+            f' <span class="badge origin-{_e(row.origin)}" title="{_e(ORIGIN_HELP.get(row.origin, row.origin))}">{_e(row.origin)}</span>'
+        )
     kind = ""
     if row.kind in ("added", "removed"):
         kind = f' <span class="badge kind-{row.kind}">{row.kind}</span>'
@@ -188,7 +190,7 @@ def _row(post: PostReview, row: Row) -> str:
 
 
 def _post(post: PostReview) -> str:
-    h = f'{post.anchor}-h'
+    h = f"{post.anchor}-h"
     parts = [f'<section class="post" id="{_e(post.anchor)}" aria-labelledby="{h}"><header>']
     parts.append(f'<h2 id="{h}">{_e(post.source.name)}</h2>')
     titles = []
@@ -216,7 +218,9 @@ def _post(post: PostReview) -> str:
             for r in flagged[:60]
         )
         more = f" and {len(flagged) - 60} more" if len(flagged) > 60 else ""
-        parts.append(f'<nav class="flag-index" aria-label="Flagged segments in {_e(post.source.name)}">Flagged: <ul>{links}</ul>{more}</nav>')
+        parts.append(
+            f'<nav class="flag-index" aria-label="Flagged segments in {_e(post.source.name)}">Flagged: <ul>{links}</ul>{more}</nav>'
+        )
     if post.rows:
         parts.append(
             '<table class="segments"><caption class="muted" style="text-align:left;caption-side:top">'
@@ -272,7 +276,7 @@ def render_html(review: Review, generated: str = "") -> str:
         f"<title>Translation review: {len(review.posts)} post(s), {sum(flags.values())} flag(s)</title>"
         f"<style>{CSS}</style></head><body>"
         '<a class="skip" href="#main">Skip to the posts</a><a class="skip" href="#contents">Skip to contents</a>'
-        f"<header><h1>Translation review</h1><p class=\"meta\">{_e(review.scope)}; {base}"
+        f'<header><h1>Translation review</h1><p class="meta">{_e(review.scope)}; {base}'
         + (f"; generated {_e(generated)}" if generated else "")
         + f".</p>{summary}{legend}</header>{toc}"
         '<main id="main" tabindex="-1">'

@@ -49,12 +49,9 @@ def render_summary(review: Review, report: str | None = None) -> str:
         lines.append(f"| {code_span(post.source.name, in_table=True)} | {len(post.rows)} | {_counts(post.flag_counts)} |")
     if len(review.posts) > MAX_POSTS:
         lines.append(f"| … and {len(review.posts) - MAX_POSTS} more post(s) | | |")
-    items = [
-        (post, row.line, flag)
-        for post in review.posts
-        for row in post.rows
-        for flag in row.flags
-    ] + [(post, None, flag) for post in review.posts for flag in post.notes]
+    items = [(post, row.line, flag) for post in review.posts for row in post.rows for flag in row.flags] + [
+        (post, None, flag) for post in review.posts for flag in post.notes
+    ]
     items.sort(key=lambda item: (item[2].code != "needs-review", item[2].code != "glossary"))
     if items:
         lines += ["", "**Needs a look:**", ""]

@@ -74,7 +74,10 @@ def changed_since(rev: str, folders: list[Path], cwd: Path) -> list[Path]:
     ones included, as paths relative to `cwd`."""
     names = [f.as_posix() for f in folders]
     found: list[Path] = []
-    for args in (["diff", "--name-only", "--relative", "-z", rev, "--", *names], ["ls-files", "--others", "--exclude-standard", "-z", "--", *names]):
+    for args in (
+        ["diff", "--name-only", "--relative", "-z", rev, "--", *names],
+        ["ls-files", "--others", "--exclude-standard", "-z", "--", *names],
+    ):
         done = _git(args, cwd)
         if done is None or done.returncode != 0:
             raise ConfigError(f"git {args[0]} failed: {done.stderr.decode(errors='replace').strip() if done else 'git not found'}")

@@ -53,10 +53,11 @@ from pipeline.config import Settings
 from pipeline.errors import InputError, PipelineError, StructureError
 from pipeline.glossary import Glossary
 from pipeline.inline import Element, Protected, protect_plain, protected_literal, restore
-from pipeline.memory import MEMORY_FILE, TranslationMemory
-from pipeline.post import Post, parse_post, read_post, source_hash, write_atomic
-from pipeline.segment import Segment, splice, split_post
-from pipeline.state import PostState, SegmentRecord, complete_write, load_state, save_state, short_hash, state_path
+from pipeline.target import Target
+from pipeline.edition import commit, read_texts, render
+from pipeline.post import Post, parse_post, read_post, source_hash
+from pipeline.segment import Segment
+from pipeline.state import PostState, SegmentRecord, load_state, on_disk_record, short_hash, state_path
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -116,7 +117,7 @@ def source_stream(protected: Protected) -> list[Tok]:
         if kind == "text":
             out.append(Tok("text", text=value))
         else:
-            out.append(Tok(kind, value))  # type: ignore[arg-type]
+            out.append(Tok(kind, value))  # type: ignore[arg-type]  # _walk yields only Tok kinds besides "text"
     return _merge(out)
 
 
@@ -135,59 +136,99 @@ def english_stream(source: Protected, english: Protected) -> list[Tok]:
     the restorer added become plain characters again (import escapes them the same way).
     What matches nothing is English-only markup, carried with its Markdown.
     """
-    unused = list(source.elements)
+    stream = _EnglishStream(source)
+    for kind, ident, _ in _walk(english.xml):
+        if kind == "text":
+            stream.out.append(Tok("text", text=ident))
+            continue
+        el = english.elements.get(ident)
+        if el is not None:
+            _EVENTS[kind](stream, el)
+    out = _balance(stream.out, stream.extra_id)
+    out = _literal_runs(out, source, stream.unused)
+    return _merge([Tok("text", text=t.text) if t.kind == "esc" else t for t in out])
 
-    def take(match: Any) -> str | None:
-        for ident in unused:
-            if match(source.elements[ident]):
-                unused.remove(ident)
+
+class _EnglishStream:
+    """The tokens of one English segment as they are matched with its source's elements."""
+
+    def __init__(self, source: Protected) -> None:
+        self.source = source
+        self.unused = list(source.elements)
+        self.out: list[Tok] = []
+        self.stack: list[Tok] = []  # open tokens, to close them with the right id and markup
+        self.extra = 0
+
+    def take(self, match: Callable[[Element], bool]) -> str | None:
+        """The first unused source element that `match`es, now used."""
+        for ident in self.unused:
+            if match(self.source.elements[ident]):
+                self.unused.remove(ident)
                 return ident
         return None
 
-    out: list[Tok] = []
-    stack: list[Tok] = []  # open tokens, to close them with the right id and markup
-    extra = 0
+    def extra_id(self) -> str:
+        self.extra += 1
+        return f"e{self.extra}"
 
-    def extra_id() -> str:
-        nonlocal extra
-        extra += 1
-        return f"e{extra}"
+    def empty(self, sid: str | None, el: Element) -> None:
+        self.out.append(Tok("empty", sid, markup=el.open) if sid else Tok("xempty", self.extra_id(), markup=el.open))
 
-    for kind, ident, _ in _walk(english.xml):
-        if kind == "text":
-            out.append(Tok("text", text=ident))
-            continue
-        el = english.elements.get(ident)
-        if el is None:
-            continue
-        if kind == "open":
-            sid = take(lambda s: s.kind == "pair" and s.tag == el.tag and s.open == el.open and s.close == el.close)
-            tok = Tok("open", sid, markup=el.open) if sid else Tok("xopen", extra_id(), markup=el.open)
-            out.append(tok)
-            stack.append(Tok("close" if sid else "xclose", tok.id, markup=el.close))
-        elif kind == "close":
-            out.append(stack.pop())
-        elif el.kind == "keep" and _ESCAPE.match(el.open):
-            out.append(Tok("esc", text=el.open[1:], markup=el.open))
-        elif el.kind == "keep" and el.open in _HTML_PAIRS:
-            tag = _HTML_PAIRS[el.open]
-            sid = take(lambda s: s.kind == "pair" and s.tag == tag)
-            out.append(Tok("open", sid, markup=el.open) if sid else Tok("xempty", extra_id(), markup=el.open))
-        elif el.kind == "keep" and el.open in _HTML_CLOSERS:
-            tag = _HTML_CLOSERS[el.open]
-            opened = [t for t in out if t.kind == "open" and source.elements[t.id].tag == tag]
-            closed = {t.id for t in out if t.kind == "close"}
-            pending = [t for t in opened if t.id not in closed and t.markup in _HTML_PAIRS]
-            out.append(Tok("close", pending[-1].id, markup=el.open) if pending else Tok("xempty", extra_id(), markup=el.open))
-        elif el.kind == "literal":
-            sid = take(lambda s: s.kind == "literal" and protected_literal(s.open) == protected_literal(el.open))
-            out.append(Tok("empty", sid, markup=el.open) if sid else Tok("text", text=protected_literal(el.open)))
-        else:
-            sid = take(lambda s: s.kind == el.kind and s.tag == el.tag and s.open == el.open)
-            out.append(Tok("empty", sid, markup=el.open) if sid else Tok("xempty", extra_id(), markup=el.open))
-    out = _balance(out, extra_id)
-    out = _literal_runs(out, source, unused)
-    return _merge([Tok("text", text=t.text) if t.kind == "esc" else t for t in out])
+
+def _on_open(stream: _EnglishStream, el: Element) -> None:
+    sid = stream.take(lambda s: s.kind == "pair" and s.tag == el.tag and s.open == el.open and s.close == el.close)
+    tok = Tok("open", sid, markup=el.open) if sid else Tok("xopen", stream.extra_id(), markup=el.open)
+    stream.out.append(tok)
+    stream.stack.append(Tok("close" if sid else "xclose", tok.id, markup=el.close))
+
+
+def _on_close(stream: _EnglishStream, el: Element) -> None:
+    stream.out.append(stream.stack.pop())
+
+
+def _on_escape(stream: _EnglishStream, el: Element) -> None:
+    stream.out.append(Tok("esc", text=el.open[1:], markup=el.open))
+
+
+def _on_html_opener(stream: _EnglishStream, el: Element) -> None:
+    tag = _HTML_PAIRS[el.open]
+    sid = stream.take(lambda s: s.kind == "pair" and s.tag == tag)
+    stream.out.append(Tok("open", sid, markup=el.open) if sid else Tok("xempty", stream.extra_id(), markup=el.open))
+
+
+def _on_html_closer(stream: _EnglishStream, el: Element) -> None:
+    tag = _HTML_CLOSERS[el.open]
+    out = stream.out
+    opened = [t for t in out if t.kind == "open" and stream.source.elements[t.id].tag == tag]
+    closed = {t.id for t in out if t.kind == "close"}
+    pending = [t for t in opened if t.id not in closed and t.markup in _HTML_PAIRS]
+    out.append(Tok("close", pending[-1].id, markup=el.open) if pending else Tok("xempty", stream.extra_id(), markup=el.open))
+
+
+def _on_literal(stream: _EnglishStream, el: Element) -> None:
+    sid = stream.take(lambda s: s.kind == "literal" and protected_literal(s.open) == protected_literal(el.open))
+    stream.out.append(Tok("empty", sid, markup=el.open) if sid else Tok("text", text=protected_literal(el.open)))
+
+
+def _on_other(stream: _EnglishStream, el: Element) -> None:
+    stream.empty(stream.take(lambda s: s.kind == el.kind and s.tag == el.tag and s.open == el.open), el)
+
+
+# An empty English element: the first handler whose test accepts it.
+_EMPTY: tuple[tuple[Callable[[Element], bool], Callable[[_EnglishStream, Element], None]], ...] = (
+    (lambda el: el.kind == "keep" and bool(_ESCAPE.match(el.open)), _on_escape),
+    (lambda el: el.kind == "keep" and el.open in _HTML_PAIRS, _on_html_opener),
+    (lambda el: el.kind == "keep" and el.open in _HTML_CLOSERS, _on_html_closer),
+    (lambda el: el.kind == "literal", _on_literal),
+    (lambda el: True, _on_other),
+)
+
+
+def _on_empty(stream: _EnglishStream, el: Element) -> None:
+    next(handler for test, handler in _EMPTY if test(el))(stream, el)
+
+
+_EVENTS: dict[str, Callable[[_EnglishStream, Element], None]] = {"open": _on_open, "close": _on_close, "empty": _on_empty}
 
 
 def _balance(toks: list[Tok], extra_id: Any) -> list[Tok]:
@@ -265,30 +306,40 @@ def _ph_ctype(element: Element, names: frozenset[str]) -> str:
     return "x-protected"
 
 
+@dataclass(frozen=True)
+class _Inline:
+    """What rendering one segment's tokens as XLIFF inline elements needs to know."""
+
+    source: Protected
+    visible: dict[str, str]  # what a reader sees of each protected element
+    names: frozenset[str]  # glossary names
+
+
+def _xliff_empty(r: _Inline, t: Tok) -> str:
+    element = r.source.elements[t.id]
+    if element.kind == "break":
+        return f'<x id="{t.id}" ctype="lb"/>'
+    seen = r.visible.get(t.id, "")
+    equiv = f" equiv-text={quoteattr(seen)}" if seen else ""
+    return f'<ph id="{t.id}" ctype="{_ph_ctype(element, r.names)}"{equiv}>{escape(element.open)}</ph>'
+
+
+# Each token kind as XLIFF 1.2 inline markup: <g> for the source's pairs, <ph>/<x> for its
+# empty elements, <bpt>/<ept>/<ph> for markup only the English has.
+_XLIFF_INLINE: dict[str, Callable[[_Inline, Tok], str]] = {
+    "text": lambda r, t: escape(t.text),
+    "open": lambda r, t: f'<g id="{t.id}" ctype="{_G_CTYPE.get(r.source.elements[t.id].tag, "x-markup")}">',
+    "close": lambda r, t: "</g>",
+    "empty": _xliff_empty,
+    "xopen": lambda r, t: f'<bpt id="{t.id}">{escape(t.markup)}</bpt>',
+    "xclose": lambda r, t: f'<ept id="{t.id}">{escape(t.markup)}</ept>',
+    "xempty": lambda r, t: f'<ph id="{t.id}" ctype="x-markdown">{escape(t.markup)}</ph>',
+}
+
+
 def render_inline(toks: Sequence[Tok], source: Protected, visible: dict[str, str], names: frozenset[str] = frozenset()) -> str:
-    out: list[str] = []
-    for t in toks:
-        if t.kind == "text":
-            out.append(escape(t.text))
-        elif t.kind == "open":
-            out.append(f'<g id="{t.id}" ctype="{_G_CTYPE.get(source.elements[t.id].tag, "x-markup")}">')
-        elif t.kind == "close":
-            out.append("</g>")
-        elif t.kind == "empty":
-            element = source.elements[t.id]
-            if element.kind == "break":
-                out.append(f'<x id="{t.id}" ctype="lb"/>')
-                continue
-            seen = visible.get(t.id, "")
-            equiv = f" equiv-text={quoteattr(seen)}" if seen else ""
-            out.append(f'<ph id="{t.id}" ctype="{_ph_ctype(element, names)}"{equiv}>{escape(element.open)}</ph>')
-        elif t.kind == "xopen":
-            out.append(f'<bpt id="{t.id}">{escape(t.markup)}</bpt>')
-        elif t.kind == "xclose":
-            out.append(f'<ept id="{t.id}">{escape(t.markup)}</ept>')
-        elif t.kind == "xempty":
-            out.append(f'<ph id="{t.id}" ctype="x-markdown">{escape(t.markup)}</ph>')
-    return "".join(out)
+    r = _Inline(source, visible, names)
+    return "".join(_XLIFF_INLINE[t.kind](r, t) for t in toks if t.kind in _XLIFF_INLINE)
 
 
 # --- one post's segments ----------------------------------------------------------------
@@ -308,15 +359,9 @@ class Text:
 
 def texts_of(post: Post, settings: Settings, glossary: Glossary) -> tuple[list[Text], dict[str, Text]]:
     keep = glossary.keep_pattern
-    body = [
-        Text(f"b{i}", f"¶ {i + 1}", s.protected, post.body_first_line + s.line - 1, segment=s)
-        for i, s in enumerate(split_post(post, settings.dialect, keep).segments)
-    ]
-    fields: dict[str, Text] = {}
-    if post.front_matter is not None:
-        for f in frontmatter.translatable_fields(post.front_matter, settings.translate_keys, post.path):
-            name = f.key if f.index is None else f"{f.key}[{f.index}]"
-            fields[name] = Text(name, name, protect_plain(f.value, keep), f.line, fm_field=f)
+    texts = read_texts(post, settings.dialect, settings.translate_keys, keep)
+    body = [Text(f"b{i}", f"¶ {i + 1}", s.protected, texts.line(s), segment=s) for i, s in enumerate(texts.body)]
+    fields = {name: Text(name, name, protect_plain(f.value, keep), f.line, fm_field=f) for name, f in texts.fields.items()}
     return body, fields
 
 
@@ -375,7 +420,9 @@ def load(source: Path, settings: Settings, glossary: Glossary) -> _Loaded:
             path=edition_path,
         )
     field_records = {r.f: r for r in record.segments if r.f is not None}
-    return _Loaded(source, relative, edition_path, post, edition, record, src_body, src_fields, en_body, en_fields, body_records, field_records)
+    return _Loaded(
+        source, relative, edition_path, post, edition, record, src_body, src_fields, en_body, en_fields, body_records, field_records
+    )
 
 
 def unit_id(src: Text, en: Text) -> str:
@@ -421,9 +468,7 @@ def needs_review(source: Path, settings: Settings, run: dict[str, Any] | None) -
     return any(w.get("code") in REVIEW_CODES for ws in _warnings(run, source, settings).values() for w in ws)
 
 
-def export(
-    sources: Sequence[Path], settings: Settings, glossary: Glossary, run: dict[str, Any] | None = None
-) -> ExportResult:
+def export(sources: Sequence[Path], settings: Settings, glossary: Glossary, run: dict[str, Any] | None = None) -> ExportResult:
     """XLIFF 1.2 for the translatable texts of `sources` (posts with an up-to-date edition)."""
     target_lang = settings.target_lang.lower()
     files: list[str] = []
@@ -454,10 +499,7 @@ def export(
             f"English edition {escape(settings.output_dir.as_posix())}/{escape(loaded.relative.as_posix())}</note>\n"
             "    </header>\n    <body>\n" + "".join(units) + "    </body>\n  </file>\n"
         )
-    result.xml = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<xliff version="1.2" xmlns="{NS}">\n' + "".join(files) + "</xliff>\n"
-    )
+    result.xml = f'<?xml version="1.0" encoding="UTF-8"?>\n<xliff version="1.2" xmlns="{NS}">\n' + "".join(files) + "</xliff>\n"
     return result
 
 
@@ -470,7 +512,9 @@ def _unit(src: Text, en: Text, record: SegmentRecord, warnings: list[dict[str, A
     if record.review and not any(w.get("code") == "needs-review" for w in warnings):
         notes.append("needs-review: the source changed under a translator's English, which was re-translated")
     untranslated = en.protected.joined == src.protected.joined
-    notes.append(f"{src.label}, line {src.line} of the Japanese source; English origin: {'none (Japanese kept)' if untranslated else record.o}")
+    notes.append(
+        f"{src.label}, line {src.line} of the Japanese source; English origin: {'none (Japanese kept)' if untranslated else record.o}"
+    )
     attrs = f"id={quoteattr(unit_id(src, en))} resname={quoteattr(src.label)}"
     target = ""
     if not untranslated:
@@ -482,8 +526,7 @@ def _unit(src: Text, en: Text, record: SegmentRecord, warnings: list[dict[str, A
         target = f'        <target state="{state}"{qualifier}>{target_xml}</target>\n'
     note_xml = "".join(f'        <note from="{TOOL_ID}">{escape(n)}</note>\n' for n in notes)
     return (
-        f'      <trans-unit {attrs} xml:space="preserve">\n'
-        f"        <source>{source_xml}</source>\n{target}{note_xml}      </trans-unit>\n"
+        f'      <trans-unit {attrs} xml:space="preserve">\n        <source>{source_xml}</source>\n{target}{note_xml}      </trans-unit>\n'
     )
 
 
@@ -570,13 +613,23 @@ def target_stream(target: ET.Element) -> list[Tok]:
     return _merge(out)
 
 
-_PAIR_MARKUP = (("![", "img"), ("[", "a"), ("**", "b"), ("__", "b"), ("~~", "s"), ("~", "s"), ("*", "i"), ("_", "i"), ("<strong>", "b"), ("<em>", "i"), ("<s>", "s"))
+_PAIR_MARKUP = (
+    ("![", "img"),
+    ("[", "a"),
+    ("**", "b"),
+    ("__", "b"),
+    ("~~", "s"),
+    ("~", "s"),
+    ("*", "i"),
+    ("_", "i"),
+    ("<strong>", "b"),
+    ("<em>", "i"),
+    ("<s>", "s"),
+)
 
 
 def to_markdown(toks: Sequence[Tok], source: Protected) -> str:
     """A target's Markdown: our engine XML rebuilt from the tokens, through `inline.restore`."""
-    elements = dict(source.elements)
-    closes = {t.id: t.markup for t in toks if t.kind == "xclose"}
     present = {t.id for t in toks if t.kind != "text"}
     lost = sorted(element.open for ident, element in source.elements.items() if ident not in present)
     if lost:  # said here, not by `restore`, which blames the engine
@@ -584,42 +637,62 @@ def to_markdown(toks: Sequence[Tok], source: Protected) -> str:
             f"the target lost {len(lost)} tag(s): {', '.join(repr(x) for x in lost)} (dropped in the CAT tool); "
             "put them back around the words they belong to"
         )
-    used: set[str] = set()
-    xml: list[str] = []
+    target = _TargetXml(source, {t.id: t.markup for t in toks if t.kind == "xclose"})
     for t in toks:
-        if t.kind == "text":
-            xml.append(escape(t.text))
-            continue
-        if t.kind == "xempty":
-            elements[t.id] = Element("keep", "x", t.markup)
-            xml.append(f'<x id="{escape(t.id)}"/>')
-            continue
         if t.kind in ("xopen", "xclose") and source.elements.get(t.id, Element("keep", "", "")).kind == "pair":
             t = Tok("open" if t.kind == "xopen" else "close", t.id)  # a tool that writes <g> as <bpt>/<ept>
-        if t.kind == "xopen":
-            tag = next((tag for prefix, tag in _PAIR_MARKUP if t.markup.startswith(prefix)), None)
-            if tag is None or t.id not in closes:
-                raise StructureError(f"cannot tell what markup <bpt id={t.id!r}> stands for")
-            elements[t.id] = Element("pair", tag, t.markup, closes[t.id])
-            xml.append(f'<{tag} id="{escape(t.id)}">')
-            continue
-        element = elements.get(t.id)
+        _TARGET_TOKENS.get(t.kind, _TargetXml.element)(target, t)
+    return restore("".join(target.xml), replace(source, elements=target.elements))
+
+
+class _TargetXml:
+    """Our engine XML for a target, built token by token, and the elements it uses."""
+
+    def __init__(self, source: Protected, closes: dict[str, str]) -> None:
+        self.elements = dict(source.elements)
+        self.closes = closes  # English-only pairs: their closing markup by id
+        self.used: set[str] = set()
+        self.xml: list[str] = []
+
+    def text(self, t: Tok) -> None:
+        self.xml.append(escape(t.text))
+
+    def extra_empty(self, t: Tok) -> None:
+        self.elements[t.id] = Element("keep", "x", t.markup)
+        self.xml.append(f'<x id="{escape(t.id)}"/>')
+
+    def extra_open(self, t: Tok) -> None:
+        tag = next((tag for prefix, tag in _PAIR_MARKUP if t.markup.startswith(prefix)), None)
+        if tag is None or t.id not in self.closes:
+            raise StructureError(f"cannot tell what markup <bpt id={t.id!r}> stands for")
+        self.elements[t.id] = Element("pair", tag, t.markup, self.closes[t.id])
+        self.xml.append(f'<{tag} id="{escape(t.id)}">')
+
+    def element(self, t: Tok) -> None:
+        """A token standing for one of the source's elements (or an English pair's end)."""
+        element = self.elements.get(t.id)
         if element is None:
             raise StructureError(f"the target has a tag (id {t.id!r}) its source does not have")
-        if t.kind in ("open", "empty", "xopen") and t.id in used:
+        if t.kind in ("open", "empty") and t.id in self.used:
             raise StructureError(f"the target repeats the tag id {t.id!r}; each tag of the source goes in once")
-        used.add(t.id)
-        if t.kind == "xclose" or t.kind == "close":
-            xml.append(f"</{element.tag}>")
+        self.used.add(t.id)
+        if t.kind in ("xclose", "close"):
+            self.xml.append(f"</{element.tag}>")
         elif t.kind == "open":
             if element.kind != "pair":
                 raise StructureError(f"tag id {t.id!r} encloses text in the target but not in the source")
-            xml.append(f'<{element.tag} id="{escape(t.id)}">')
+            self.xml.append(f'<{element.tag} id="{escape(t.id)}">')
         else:
             if element.kind == "pair":
                 raise StructureError(f"tag id {t.id!r} encloses text in the source but is empty in the target")
-            xml.append(f'<{element.tag} id="{escape(t.id)}"/>')
-    return restore("".join(xml), replace(source, elements=elements))
+            self.xml.append(f'<{element.tag} id="{escape(t.id)}"/>')
+
+
+_TARGET_TOKENS: dict[str, Callable[[_TargetXml, Tok], None]] = {
+    "text": _TargetXml.text,
+    "xempty": _TargetXml.extra_empty,
+    "xopen": _TargetXml.extra_open,
+}
 
 
 # --- code a target may not bring ---------------------------------------------------------
@@ -657,7 +730,7 @@ def _links_parser() -> MarkdownIt:
     """CommonMark with every link destination kept: markdown-it drops javascript: links
     by default, but kramdown (Jekyll) publishes them."""
     md = MarkdownIt("commonmark")
-    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    md.validateLink = lambda url: True  # type: ignore[method-assign]  # markdown-it documents replacing it
     return md
 
 
@@ -733,47 +806,65 @@ def import_file(path: Path, settings: Settings, glossary: Glossary, dry_run: boo
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from exc
     root, lines = parse(data, path)
     if _local(root.tag) != "xliff" or not root.get("version", "").startswith("1."):
-        raise InputError(f"not an XLIFF 1.x file (root <{_local(root.tag)} version={root.get('version')!r}>)", path=path, line=lines.get(root))
-    result = ImportResult()
-    problems: list[PipelineError] = []
-    posts: dict[Path, tuple[_Loaded, list[Change]]] = {}
-    source_root = settings.path(settings.source_dir).resolve()
+        raise InputError(
+            f"not an XLIFF 1.x file (root <{_local(root.tag)} version={root.get('version')!r}>)", path=path, line=lines.get(root)
+        )
+    reading = _Import(path, settings, glossary, lines)
     for file_el in (e for e in root if _local(e.tag) == "file"):
-        line = lines.get(file_el)
+        reading.read_file(file_el)
+    if reading.problems:
+        raise ImportRefused(path, reading.problems)
+    for loaded, changes in reading.posts.values():
+        if changes:
+            _verify_and_apply(loaded, changes, settings, glossary, path, dry_run)
+            reading.result.changes += changes
+    return reading.result
+
+
+class _Import:
+    """The units of one XLIFF file read against the posts: changes per post, counts, and
+    every problem (all of them, so one import names every unit to fix)."""
+
+    def __init__(self, path: Path, settings: Settings, glossary: Glossary, lines: dict[ET.Element, int]) -> None:
+        self.path, self.settings, self.glossary, self.lines = path, settings, glossary, lines
+        self.result = ImportResult()
+        self.problems: list[PipelineError] = []
+        self.posts: dict[Path, tuple[_Loaded, list[Change]]] = {}
+        self.source_root = settings.path(settings.source_dir).resolve()
+
+    def read_file(self, file_el: ET.Element) -> None:
+        line = self.lines.get(file_el)
         original = file_el.get("original", "")
-        source = settings.path(settings.source_dir) / original
-        if not original or Path(original).is_absolute() or not source.resolve().is_relative_to(source_root):
-            problems.append(InputError(f"<file original={original!r}> is not a post of {settings.source_dir}", path=path, line=line))
-            continue
+        source = self.settings.path(self.settings.source_dir) / original
+        if not original or Path(original).is_absolute() or not source.resolve().is_relative_to(self.source_root):
+            message = f"<file original={original!r}> is not a post of {self.settings.source_dir}"
+            self.problems.append(InputError(message, path=self.path, line=line))
+            return
         try:
-            loaded = load(source, settings, glossary)
+            loaded = load(source, self.settings, self.glossary)
         except PipelineError as exc:
-            problems.append(InputError(f"{original}: {exc.message}", path=path, line=line))
-            continue
-        changes = posts.setdefault(source, (loaded, []))[1]
+            self.problems.append(InputError(f"{original}: {exc.message}", path=self.path, line=line))
+            return
+        changes = self.posts.setdefault(source, (loaded, []))[1]
         seen: set[str] = set()
         for unit in (e for e in file_el.iter() if _local(e.tag) == "trans-unit"):
             try:
                 change = _import_unit(unit, loaded, seen)
             except PipelineError as exc:
-                problems.append(InputError(f"{original}, unit {unit.get('id')!r}: {exc.message}", path=path, line=lines.get(unit)))
+                where = f"{original}, unit {unit.get('id')!r}: {exc.message}"
+                self.problems.append(InputError(where, path=self.path, line=self.lines.get(unit)))
                 continue
             if change == "unchanged":
-                result.unchanged += 1
+                self.result.unchanged += 1
             elif change is None:
-                result.not_marked += 1
+                self.result.not_marked += 1
             else:
-                changes.append(replace(change, line=lines.get(unit, 0)))
-    if problems:
-        raise ImportRefused(path, problems)
-    for loaded, changes in posts.values():
-        if changes:
-            _verify_and_apply(loaded, changes, settings, glossary, path, dry_run)
-            result.changes += changes
-    return result
+                changes.append(replace(change, line=self.lines.get(unit, 0)))
 
 
-def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | Literal["unchanged"] | None:
+def _unit_found(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> tuple[str, str, tuple[Text, Text, SegmentRecord]]:
+    """The segment a unit stands for (its `where`, the English hash at export, the pair),
+    refusing a unit twice in the file, one we did not write, or one whose source changed."""
     ident = unit.get("id", "")
     if ident in seen:
         raise InputError("appears twice in the file")
@@ -785,30 +876,49 @@ def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | 
     found = loaded.find(where)
     if found is None:
         raise InputError(f"the post has no segment {where!r} any more; export again")
-    src, en, record = found
+    src = found[0]
     if short_hash(src.protected.xml)[:HASH] != src_hash:
         raise InputError(f"the Japanese source of {src.label} (line {src.line}) changed since export; export again and redo this unit")
+    return where, en_hash, found
+
+
+def _applied_state(unit: ET.Element) -> tuple[ET.Element, str] | None:
+    """The unit's target and its state, when the state says to apply it."""
     target = next((e for e in unit if _local(e.tag) == "target"), None)
     state = target.get("state", "") if target is not None else ""
     if not state and unit.get("approved") == "yes":  # approved, with no state to say more
         state = "final"
-    if target is None or state not in APPLIED_STATES:
+    return (target, state) if target is not None and state in APPLIED_STATES else None
+
+
+def _target_markdown(toks: list[Tok], src: Text, en: Text, en_hash: str) -> str:
+    """The Markdown a target brings, refused when the English changed since export, the
+    target is empty, or it adds code."""
+    if short_hash(en.protected.joined)[:HASH] != en_hash:
+        raise InputError(f"the English of {src.label} changed since export (edited meanwhile?); export again and redo this unit")
+    if not "".join(t.text for t in toks if t.kind == "text").strip():
+        raise InputError("the target is empty")
+    text = to_markdown(toks, src.protected)
+    if src.segment is not None:
+        text = src.segment.source if text == src.protected.joined else text.strip()
+    added = added_active_content(src.segment.source if src.segment is not None else src.protected.joined, text)
+    if added:
+        raise InputError(f"the target adds {', '.join(added)} that the source does not have; code is never imported")
+    return text
+
+
+def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | Literal["unchanged"] | None:
+    where, en_hash, (src, en, record) = _unit_found(unit, loaded, seen)
+    applied = _applied_state(unit)
+    if applied is None:
         return None
+    target, state = applied
     toks = target_stream(target)
     current_text = en.segment.source if en.segment is not None else en.protected.joined
     untranslated = en.protected.joined == src.protected.joined
     text = None
     if comparable(toks) != comparable(english_stream(src.protected, en.protected)) or untranslated:
-        if short_hash(en.protected.joined)[:HASH] != en_hash:
-            raise InputError(f"the English of {src.label} changed since export (edited meanwhile?); export again and redo this unit")
-        if not "".join(t.text for t in toks if t.kind == "text").strip():
-            raise InputError("the target is empty")
-        text = to_markdown(toks, src.protected)
-        if src.segment is not None:
-            text = src.segment.source if text == src.protected.joined else text.strip()
-        added = added_active_content(src.segment.source if src.segment is not None else src.protected.joined, text)
-        if added:
-            raise InputError(f"the target adds {', '.join(added)} that the source does not have; code is never imported")
+        text = _target_markdown(toks, src, en, en_hash)
     if untranslated and text == current_text:
         raise InputError("the target repeats the Japanese source; translate it or leave it untranslated")
     if text is None or text == current_text:  # the same English (perhaps with its tags written differently)
@@ -818,11 +928,9 @@ def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | 
     return Change(loaded.source, where, src.label, 0, text, edited=True)
 
 
-def _verify_and_apply(
-    loaded: _Loaded, changes: list[Change], settings: Settings, glossary: Glossary, xlf: Path, dry_run: bool
-) -> None:
+def _verify_and_apply(loaded: _Loaded, changes: list[Change], settings: Settings, glossary: Glossary, xlf: Path, dry_run: bool) -> None:
     """Splice the changes into the edition, check that it reads back as intended, then
-    write memory, state and edition (state before edition, like a run)."""
+    write memory, state and edition through `edition.commit`, in a run's crash-safe order."""
     edition = loaded.edition
     by_where = {c.where: c for c in changes}
     body_edits = []
@@ -835,11 +943,7 @@ def _verify_and_apply(
             body_edits.append((en.segment.start, en.segment.end, change.text))
         elif en.fm_field is not None:
             field_edits.append((en.fm_field, change.text))
-    text = edition.text[: edition.body_start] + splice(edition.body, body_edits)
-    if field_edits and edition.front_matter is not None:
-        fm = edition.front_matter
-        text = text[: fm.start] + frontmatter.edit(fm, field_edits, {}, edition.newline) + text[fm.end :]
-    data = edition.with_text(text)
+    data = render(edition, body_edits, field_edits, {})
     check = parse_post(loaded.edition_path, data)
     body, fields = texts_of(check, settings, glossary)
     written = {t.where: (t.segment.source if t.segment is not None else t.protected.joined) for t in body + list(fields.values())}
@@ -852,7 +956,7 @@ def _verify_and_apply(
             line=bad.line,
         )
     record = loaded.record
-    memory = TranslationMemory.load(settings.path(settings.state_dir) / MEMORY_FILE)
+    memory = Target.of(settings).load_memory()
     new_records = []
     body_i = 0
     for rec in record.segments:
@@ -872,16 +976,8 @@ def _verify_and_apply(
     clean = old_sha == record.edition_sha256
     # An edition with other edits not yet recorded keeps its recorded hash, so the next run
     # still sees those edits as a translator's (their segment hashes differ from the record).
-    state = replace(
-        record,
-        segments=tuple(new_records),
-        edition_sha256=new_sha if clean else record.edition_sha256,
-        previous_edition_sha256=(old_sha if old_sha != new_sha else None) if clean else record.previous_edition_sha256,
-    )
+    state = replace(record, segments=tuple(new_records), edition_sha256=new_sha if clean else record.edition_sha256)
     if dry_run:
         return
-    memory.save()
-    save_state(state_path(settings, loaded.relative), state)
-    if new_sha != old_sha:
-        write_atomic(loaded.edition_path, data)
-        complete_write(state_path(settings, loaded.relative), state)
+    state_file, built_from = state_path(settings, loaded.relative), on_disk_record(record, old_sha)
+    commit(loaded.edition_path, data, state_file, state, old_sha, built_from, memory if memory.changed else None)

@@ -1,0 +1,136 @@
+"""Every check of an engine answer: does it restore, is it cut short, are the terms there.
+
+The run asks these questions of each answer (once per answer, see `Answer`) and turns a
+failed check into a `Flag` a reviewer reads; the segment then keeps its Japanese source.
+Nothing here reads or writes files.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import TypeGuard
+
+from pipeline.errors import InputError, StructureError
+from pipeline.glossary import Glossary, prose_of
+from pipeline.inline import Protected, restore
+from pipeline.segment import Segment
+from pipeline.translate import billable_length, nesting_depth
+
+MAX_NESTING = 100  # elements inside elements in one segment; real prose stays far below
+MIN_RATIO = 0.5  # English characters per Japanese character below which an answer looks cut off
+MIN_CHECKED = 20  # shorter sources vary too much to judge
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something a reviewer should look at in one segment of one post."""
+
+    line: int
+    code: str  # structure | glossary | unmapped-taxonomy | taxonomy-override | needs-review | skipped | alias | no-front-matter
+    message: str
+    previous: str | None = None  # needs-review: the translator's earlier English
+
+
+def refuse_deep_nesting(segment: Segment, first_line: int) -> None:
+    """Refuse emphasis or links nested thousands deep (`*****…日本語…*****`) up front: the
+    glossary scan, engines and XML walkers recurse once per level and would fail with a
+    RecursionError deep inside, for this post or (in an engine) the whole run."""
+    if segment.xml.count("<") <= 2 * MAX_NESTING:
+        return
+    depth = nesting_depth(segment.xml)
+    if depth > MAX_NESTING:
+        raise InputError(
+            f"emphasis or links nested {depth} levels deep (at most {MAX_NESTING} can be translated); simplify the Markdown",
+            line=first_line + segment.line - 1,
+        )
+
+
+def truncated(translated: str, protected: Protected) -> bool:
+    source = billable_length(protected.xml)
+    return source >= MIN_CHECKED and billable_length(translated) < MIN_RATIO * source
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An engine answer restored to Markdown and checked, once.
+
+    The run's retry decision needs the restore, and so does writing the edition; keeping
+    the outcome saves restoring every fresh answer twice.
+    """
+
+    protected: Protected
+    translated: str
+    restored: str | StructureError | None  # the Markdown, why the tags do not restore, or None: not tried
+    truncated: bool = False  # only judged when the answer restores
+
+    @property
+    def usable(self) -> bool:
+        return not isinstance(self.restored, StructureError) and not self.truncated
+
+
+def check_answer(translated: str, protected: Protected) -> Answer:
+    try:
+        restored: str | StructureError = restore(translated, protected)
+    except StructureError as exc:
+        return Answer(protected, translated, exc)
+    return Answer(protected, translated, restored, truncated(translated, protected))
+
+
+def first_check(translated: str, protected: Protected) -> Answer:
+    """A fresh answer as it lands: a segment without elements cannot break on restore, so
+    only its presence counts (it is restored once, when the edition is written)."""
+    if protected.elements:
+        return check_answer(translated, protected)
+    return Answer(protected, translated, None)
+
+
+def _is_restored(known: Answer | None, segment: Segment, translated: str) -> TypeGuard[Answer]:
+    """Whether `known` already holds this very answer restored for this very segment."""
+    return known is not None and known.restored is not None and known.protected is segment.protected and known.translated == translated
+
+
+def acceptable(translated: str | None, protected: Protected) -> bool:
+    """Whether an engine answer can be used: its tags restore and it is not cut short."""
+    return translated is not None and check_answer(translated, protected).usable
+
+
+def restored_text(segment: Segment, translated: str | None, flags: list[Flag], line: int, known: Answer | None = None) -> tuple[str, bool]:
+    """The Markdown for one segment, and whether the engine's answer was usable.
+
+    An answer that broke the structure or was cut short gives the source itself, and a
+    flag. `known`: this answer as the run already checked it, used when it is the very same."""
+    if translated is None:
+        raise InputError("translation missing from the cache after the engine call", line=line)
+    answer = known if _is_restored(known, segment, translated) else check_answer(translated, segment.protected)
+    text = answer.restored
+    if isinstance(text, StructureError):
+        flags.append(Flag(line, "structure", f"{text.message}; kept the Japanese source"))
+        return segment.source, False
+    assert text is not None  # check_answer always restores
+    if answer.truncated:
+        flags.append(Flag(line, "truncated", "the translation is far shorter than the source; kept the Japanese source"))
+        return segment.source, False
+    # A translation identical to the source keeps the source's own line layout.
+    return (segment.source if text == segment.protected.joined else text.strip()), True
+
+
+def answer_prose(translated: str | None) -> str | None:
+    """The words of an engine answer; None when there is none, or it is not even XML
+    (`restored_text` flags that already)."""
+    if translated is None:
+        return None
+    try:
+        return prose_of(translated)
+    except ET.ParseError:
+        return None
+
+
+def term_check(glossary: Glossary, segment: Segment, english: str | None, line: int) -> tuple[list[Flag], tuple[str, ...]]:
+    """A flag per glossary term of the source whose English the words `english` lack, and
+    those terms (Japanese), which the state records so that `--strict` stays failed."""
+    if not glossary.terms or english is None:
+        return [], ()
+    misses = glossary.misses(prose_of(segment.xml), english)
+    flags = [Flag(line, "glossary", f"term {source!r} should be translated as {target!r}") for source, target in misses]
+    return flags, tuple(source for source, _ in misses)

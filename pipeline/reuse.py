@@ -1,0 +1,208 @@
+"""English a run already has: the previous edition, translators' edits, the memory.
+
+Where a unit's English comes from, first match wins: a translator's text in the existing
+edition at the unit's place (or, for a segment that moved, under its reuse key); an
+approved translation of the same source from the memory; our own earlier machine output.
+An edition the state does not know is adopted as a translator's work. When the edition's
+segments no longer line up with its record, `NeedsMerge` refuses to guess.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.edition import English, Unit, read_english
+from pipeline.errors import PipelineError
+from pipeline.memory import TranslationMemory
+from pipeline.post import Post
+from pipeline.qa import Flag
+from pipeline.state import Origin, PostState, SegmentRecord, short_hash
+
+PEOPLE: tuple[Origin, ...] = ("human", "approved")
+Opcodes = Sequence[tuple[str, int, int, int, int]]
+
+
+class NeedsMerge(PipelineError):
+    """A translator restructured the edition; we will not guess how segments align."""
+
+
+@dataclass
+class Previous:
+    """The English of the last edition, aligned with its state record."""
+
+    by_key: dict[str, tuple[str, Origin]] = field(default_factory=dict)
+    records: tuple[SegmentRecord, ...] = ()
+    entries: list[tuple[str, Origin] | None] = field(default_factory=list)  # per record; None: field gone
+
+    def add(self, key: str, text: str, origin: Origin) -> None:
+        """By reuse key, for segments that moved. A person's text wins over ours: of two
+        copies of a repeated paragraph, the one a translator edited is the one to keep."""
+        known = self.by_key.get(key)
+        if known is None or (known[1] not in PEOPLE and origin in PEOPLE):
+            self.by_key[key] = (text, origin)
+
+
+@dataclass(frozen=True)
+class EditionReader:
+    """How to read an edition's English: the Markdown dialect and the translated keys."""
+
+    dialect: str
+    translate_keys: tuple[str, ...]
+
+    def read(self, output: Path) -> English:
+        return read_english(output, self.dialect, self.translate_keys)
+
+
+def previous_english(reader: EditionReader, record: PostState | None, output: Path, edition_sha: str | None) -> Previous:
+    """Align the existing edition with its state record, so its English can be reused.
+
+    If the edition is exactly what we wrote, every text in it is ours. If a translator
+    changed it, segments whose hash differs are theirs. If the segments no longer line
+    up with the record (paragraphs split or merged by hand), we refuse to guess.
+    """
+    if record is None or edition_sha is None:
+        return Previous()
+    edited = edition_sha != record.edition_sha256
+    if edited and edition_sha == record.previous_edition_sha256:
+        return Previous()  # our last write never landed: the edition predates the record
+    english = reader.read(output)
+    body_records = [r for r in record.segments if r.f is None]
+    if len(english.body) != len(body_records):
+        if edited:
+            raise NeedsMerge(
+                f"the English edition {output} was edited by hand and now has {len(english.body)} segments where "
+                f"{len(body_records)} were written (paragraphs split or merged?); left as it is: merge it by "
+                "hand so its paragraphs line up with the Japanese again",
+                path=output,
+            )
+        return Previous()
+    previous = Previous(records=record.segments)
+    body = iter(english.body)
+    for rec in record.segments:
+        text = english.values.get(rec.f) if rec.f is not None else next(body)
+        if text is None:
+            previous.entries.append(None)
+            continue
+        origin: Origin = "human" if edited and short_hash(text) != rec.e else rec.o
+        previous.entries.append((text, origin))
+        previous.add(rec.k, text, origin)
+    return previous
+
+
+def adopt(reader: EditionReader, units: list[Unit], output: Path) -> Previous:
+    """An edition the state knows nothing of (written by a translator, or its state file
+    deleted) is a person's work: every segment of it is taken as a human translation of
+    the source segment at the same place. If its segments do not line up with the
+    source's, there is no safe way to tell which English belongs where: refuse, and
+    leave the file alone."""
+    english = reader.read(output)
+    body = [u for u in units if u.fm_field is None]
+    if len(english.body) != len(body):
+        raise NeedsMerge(
+            f"the English edition {output} has no state record (written by hand, or its state file was deleted) "
+            f"and its {len(english.body)} segments do not line up with the {len(body)} of the Japanese; left as it is: "
+            "merge it so its paragraphs line up, or move it aside to have it translated afresh",
+            path=output,
+        )
+    previous = Previous()
+    for unit, text in zip(body, english.body):
+        if unit.origin != "source":
+            previous.add(unit.reuse_key, text, "human")
+    for unit in units:
+        name = unit.field_name
+        if name is not None and name in english.values and unit.origin != "approved":
+            previous.add(unit.reuse_key, english.values[name], "human")
+    return previous
+
+
+def _alignment(previous: Previous, units: list[Unit]) -> Opcodes:
+    """difflib opcodes lining up the recorded segments with this run's, by source hash."""
+    if not previous.records:
+        return []
+    matcher = difflib.SequenceMatcher(a=[r.s for r in previous.records], b=[u.source_hash for u in units], autojunk=False)
+    return matcher.get_opcodes()
+
+
+def _in_place(units: list[Unit], previous: Previous, alignment: Opcodes) -> dict[int, tuple[str, Origin]]:
+    """The previous English of each unit whose source segment is unchanged at its place.
+
+    By position first, not by key: two copies of a repeated paragraph share a key but
+    may carry different English (a translator fixed one), and a person's text for an
+    unchanged source stays even when the key moved (glossary or engine settings changed:
+    only our own output is then out of date).
+    """
+    found: dict[int, tuple[str, Origin]] = {}
+    for tag, i1, i2, j1, j2 in alignment:
+        if tag != "equal":
+            continue
+        for i, j in zip(range(i1, i2), range(j1, j2)):
+            entry, rec = previous.entries[i], previous.records[i]
+            if entry is not None and rec.f == units[j].field_name and (entry[1] in PEOPLE or rec.k == units[j].reuse_key):
+                found[j] = entry
+    return found
+
+
+def _taxonomy_override(unit: Unit, was: tuple[str, Origin] | None) -> Flag | None:
+    """Taxonomy values come from the glossary for every post alike; a hand edit of one is
+    reverted, and said so."""
+    if was is None or was[1] != "human" or was[0] == unit.fixed:
+        return None
+    return Flag(
+        unit.segment.line,
+        "taxonomy-override",
+        f"{unit.field_name} was edited to {was[0]!r} in the English edition, but the taxonomy maps "
+        f"{unit.segment.source!r} to {unit.fixed!r}; change glossary/taxonomy.tsv to keep it",
+        was[0],
+    )
+
+
+def _take(unit: Unit, hit: tuple[str, Origin] | None, memory: TranslationMemory) -> None:
+    """Give `unit` the English it already has: a person's, the memory's, or ours."""
+    if hit is not None and hit[1] in PEOPLE:
+        unit.fixed, unit.origin = hit
+        return
+    if unit.origin == "source":  # nothing to translate, and nobody edited it
+        return
+    entry = memory.get(unit.segment.protected.joined)
+    if entry is not None:
+        unit.fixed, unit.origin = entry.target, "approved"
+    elif hit is not None:
+        unit.fixed, unit.origin = hit
+
+
+def _changed_under_people(units: list[Unit], previous: Previous, alignment: Opcodes, post: Post) -> list[Flag]:
+    """Sources that changed under a human translation: re-translated, flagged, with the old text."""
+    flags: list[Flag] = []
+    for tag, i1, i2, j1, j2 in alignment:
+        if tag != "replace" or i2 - i1 != j2 - j1:
+            continue
+        for i, j in zip(range(i1, i2), range(j1, j2)):
+            rec, was = previous.records[i], previous.entries[i]
+            if rec.o in PEOPLE or (was is not None and was[1] in PEOPLE):
+                text = was[0] if was is not None else ""
+                message = "the source changed under a human translation; re-translated"
+                flags.append(Flag(units[j].line(post), "needs-review", message, text))
+    return flags
+
+
+def reuse(units: list[Unit], previous: Previous, memory: TranslationMemory, post: Post) -> list[Flag]:
+    """Take English from the previous edition or the translation memory; the flags it earns.
+
+    Precedence: a translator's text in this edition, then an approved translation of the
+    same source from the memory, then our own earlier machine output.
+    """
+    alignment = _alignment(previous, units)
+    in_place = _in_place(units, previous, alignment)
+    flags: list[Flag] = []
+    for j, unit in enumerate(units):
+        if unit.origin == "approved":  # taxonomy: the glossary decides, but says so
+            override = _taxonomy_override(unit, in_place.get(j))
+            flags.extend([override] if override else [])
+            continue
+        _take(unit, in_place.get(j) or previous.by_key.get(unit.reuse_key), memory)
+    if previous.records:
+        flags.extend(_changed_under_people(units, previous, alignment, post))
+    return flags

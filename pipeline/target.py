@@ -1,0 +1,95 @@
+"""The language a run writes, and where everything of that language lives.
+
+A `Target` gathers what used to be separate settings (`target_lang`, `output_dir`,
+`state_dir`, `lang_value`) so that every place that needs "the English side" asks one
+object: the edition of a post, its state file, the memory, the `lang` value written into
+the front matter, and the language code the engine is asked for. English is the one
+configured target today; a second one is a second `Target` built from configuration, and
+nothing that takes a `Target` changes.
+
+A target owns its output folder: `--to EN-GB` on a tree configured for EN-US writes to
+folders of its own (`retarget`), never over the EN-US editions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.config import Settings
+from pipeline.errors import InputError
+from pipeline.memory import MEMORY_FILE, TranslationMemory
+
+
+@dataclass(frozen=True)
+class Target:
+    code: str  # the edition's language, lower case ("en"): the memory's field for its text
+    engine_code: str  # what the engine is asked for ("EN-US")
+    output_dir: Path  # editions, at the same relative paths as the sources
+    state_dir: Path  # per-post state records, the memory and the run lock
+    lang_value: str  # the front matter `lang` value of an edition ("en")
+    source_code: str = "ja"  # the sources' language, lower case: the memory's field for their text
+
+    @classmethod
+    def of(cls, settings: Settings) -> Target:
+        """The configured target."""
+        return cls(
+            code=settings.target_lang.split("-")[0].lower(),
+            engine_code=settings.target_lang.upper(),
+            output_dir=settings.path(settings.output_dir),
+            state_dir=settings.path(settings.state_dir),
+            lang_value=settings.lang_value,
+            source_code=settings.source_lang.split("-")[0].lower(),
+        )
+
+    @property
+    def languages(self) -> tuple[str, str]:
+        """(source, target) language codes: the fields of a memory entry."""
+        return (self.source_code, self.code)
+
+    @property
+    def memory_file(self) -> Path:
+        return self.state_dir / MEMORY_FILE
+
+    def load_memory(self) -> TranslationMemory:
+        return TranslationMemory.load(self.memory_file, self.languages)
+
+    def edition_path(self, relative: Path) -> Path:
+        """The edition of the post at `relative` in the source tree."""
+        return self.output_dir / relative
+
+    def state_path(self, relative: Path) -> Path:
+        """The state record of the post at `relative` in the source tree."""
+        return self.state_dir / relative.with_suffix(relative.suffix + ".json")
+
+    def checked_edition_path(self, source: Path, relative: Path, root: Path | None = None) -> Path:
+        """The edition's path, refusing one that would land outside the output folder (a
+        symlink in it): a post must never write over a file elsewhere. `root`: the output
+        folder resolved once per run (resolving walks every path component on disk)."""
+        output = self.edition_path(relative)
+        try:
+            landing, root = output.resolve(), root or self.output_dir.resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop in the output tree
+            raise InputError(f"its edition {output} cannot be written: a symlink loop", path=source) from exc
+        if not landing.is_relative_to(root):
+            raise InputError(f"its edition {output} would be written outside {root} (a symlink?); refusing", path=source)
+        return output
+
+
+def retarget(settings: Settings, to: str | None) -> Settings:
+    """The settings for `--to`: the configured target's as they are; another target's with
+    folders of its own, so its editions never replace the configured language's. For
+    `--to EN-GB` on a tree configured for EN-US (`content/en`, `translations/`), that is
+    `content/en-gb` and `translations/en-gb/` (its own state, memory and run lock), and
+    `lang: en-gb` in its editions."""
+    if to is None or to.upper() == settings.target_lang.upper():
+        return settings
+    code = to.lower()
+    return dataclasses.replace(
+        settings,
+        target_lang=to.upper(),
+        output_dir=settings.output_dir.parent / code,
+        state_dir=settings.state_dir / code,
+        lang_value=code,
+    )
