@@ -84,6 +84,11 @@ class QuotaExceededError(EngineError):
     exit_code = 3
 
 
+class OutputError(PipelineError):
+    """A file of ours cannot be written (disk full, a read-only folder): named with its
+    folder and the system's reason; what had not landed is left as it was."""
+
+
 class StructureError(PipelineError):
     """A translation lost, duplicated or garbled the tags that stand for Markdown."""
 

@@ -120,6 +120,16 @@ def _appears(target: str, lowered_translation: str) -> bool:
     return wanted.replace("-", " ") in lowered_translation.replace("-", " ")
 
 
+_MARKUP = re.compile(r"<[^>\n]*>|[*_~`\[\]]")
+
+
+def prose_of_markdown(text: str) -> str:
+    """The words of an English segment as written to the edition, for the term check:
+    emphasis, code and link brackets and inline tags dropped, so `**foundation** model`
+    still reads "foundation model"."""
+    return _MARKUP.sub("", text)
+
+
 def prose_of(xml: str) -> str:
     """The translatable text of an engine string: tags dropped, protected elements removed."""
     root = ET.fromstring(f"<seg>{xml}</seg>")

@@ -115,15 +115,22 @@ def restored_text(segment: Segment, translated: str | None, flags: list[Flag], l
     return (segment.source if text == segment.protected.joined else text.strip()), True
 
 
-def term_flags(glossary: Glossary, segment: Segment, translated: str | None, line: int) -> list[Flag]:
-    """A flag per glossary term of the source whose English the answer lacks."""
-    if not glossary.terms or translated is None:
-        return []
+def answer_prose(translated: str | None) -> str | None:
+    """The words of an engine answer; None when there is none, or it is not even XML
+    (`restored_text` flags that already)."""
+    if translated is None:
+        return None
     try:
-        english = prose_of(translated)
-    except ET.ParseError:  # a malformed answer is flagged by restored_text already
-        return []
-    return [
-        Flag(line, "glossary", f"term {source!r} should be translated as {target!r}")
-        for source, target in glossary.misses(prose_of(segment.xml), english)
-    ]
+        return prose_of(translated)
+    except ET.ParseError:
+        return None
+
+
+def term_check(glossary: Glossary, segment: Segment, english: str | None, line: int) -> tuple[list[Flag], tuple[str, ...]]:
+    """A flag per glossary term of the source whose English the words `english` lack, and
+    those terms (Japanese), which the state records so that `--strict` stays failed."""
+    if not glossary.terms or english is None:
+        return [], ()
+    misses = glossary.misses(prose_of(segment.xml), english)
+    flags = [Flag(line, "glossary", f"term {source!r} should be translated as {target!r}") for source, target in misses]
+    return flags, tuple(source for source, _ in misses)

@@ -39,6 +39,7 @@ class PostResult:
     sent: int = 0  # texts this post sent to the engine
     billed_characters: int = 0
     lint_findings: int = 0  # editing accidents in the source (see `pipeline lint`)
+    missing_terms: tuple[str, ...] = ()  # up to date, but its state records glossary misses (--strict fails)
     flags: list[Flag] = field(default_factory=list)
     error: PipelineError | None = None
 

@@ -12,7 +12,8 @@ Where a segment's English comes from, first match wins:
 2. the glossary taxonomy (categories, tags), or the source itself when there is nothing
    Japanese to translate;
 3. the cache, then the engine (`translate`), each answer checked by `qa`.
-The edition's bytes and the order of the writes are `edition`'s.
+The edition's bytes and the crash-safe order of the writes (memory, state, edition, state)
+are `edition`'s: each post's approvals are saved with it, not at the end of the run.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
 from pipeline.engines import Engine, SegmentContext, context_policy, engine_spec, spend_of
 from pipeline.errors import EngineError, InputError, internal_error
-from pipeline.glossary import Glossary, prose_of
+from pipeline.glossary import Glossary, prose_of, prose_of_markdown
 from pipeline.inline import Protected
 from pipeline.lint import lint_text
 from pipeline.memory import TranslationMemory
@@ -37,7 +38,7 @@ from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
 from pipeline.reuse import EditionReader, NeedsMerge, adopt, previous_english, reuse
 from pipeline.segment import Segment, split_post
-from pipeline.state import classify, load_state, settings_fingerprint
+from pipeline.state import PostState, classify, glossary_misses, load_state, on_disk_record, settings_fingerprint
 from pipeline.target import Target
 from pipeline.translate import Answers, Request, billable_length, estimate, translate_missing
 
@@ -118,7 +119,7 @@ class Translator:
         window = _Window()
         try:
             for path in paths:
-                prepared = self._prepare_or_fail(path, force)
+                prepared = self._prepare_or_fail(path, force, dry_run)
                 if isinstance(prepared, PostResult):
                     done(prepared)
                     if fail_fast and prepared.status in ("failed", "needs-merge"):
@@ -135,7 +136,6 @@ class Translator:
             self._abort(window, exc, report, done)
         finally:
             if not dry_run:
-                self.memory.save()
                 report.spend = spend_of(self.engine)  # tokens an engine billed by tokens spent, an aborted run's included
         report.cache_error = self.cache.write_error
         report.elapsed = time.perf_counter() - started
@@ -160,10 +160,10 @@ class Translator:
 
     # preparing --------------------------------------------------------------------------
 
-    def _prepare_or_fail(self, path: Path, force: bool) -> Pair | PostResult:
+    def _prepare_or_fail(self, path: Path, force: bool, dry_run: bool) -> Pair | PostResult:
         """The post ready for the engine, or its result: up to date, skipped, or failed."""
         try:
-            return self._prepare(path, force)
+            return self._prepare(path, force, dry_run)
         except Alias as exc:  # not a failure: the post itself is translated
             return PostResult(path, status="skipped", flags=[Flag(1, "alias", exc.message)])
         except Exception as exc:  # one post's failure, a bug included, must not cost the others theirs
@@ -171,7 +171,7 @@ class Translator:
             status: Status = "needs-merge" if isinstance(error, NeedsMerge) else "failed"
             return PostResult(path, self.output_path(path), status=status, error=error.located(path))
 
-    def _prepare(self, path: Path, force: bool) -> Pair | PostResult:
+    def _prepare(self, path: Path, force: bool, dry_run: bool) -> Pair | PostResult:
         sources = self._sources or Tree.at(self.settings.path(self.settings.source_dir))
         relative, raw = sources.read(path)  # regular files inside the tree only
         output = self.target.checked_edition_path(path, relative, self._output_root)
@@ -181,20 +181,23 @@ class Translator:
         state, _ = classify(post.source_hash, output, record, self.fingerprint)
         result = PostResult(path, output)
         if state == "up-to-date" and not force:
-            result.status = "up-to-date"
+            if record is not None and not dry_run:
+                edition.finish_pending(state_file, record)
+            result.status, result.missing_terms = "up-to-date", glossary_misses(record)
             return result
         skeleton = split_post(post, self.settings.dialect, self._keep)
         parsed, lang = (post.body, skeleton.tokens), self.settings.source_lang.lower()
         result.lint_findings = len(lint_text(path, post.text, parsed=parsed, dialect=self.settings.dialect, lang=lang))
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
-        previous = previous_english(self._reader, record, output, edition_sha)
+        built_from = on_disk_record(record, edition_sha)
+        previous = previous_english(self._reader, built_from if isinstance(built_from, PostState) else None, output, edition_sha)
         units, flags = self._units.units(post, skeleton)
         result.flags.extend(flags)
-        if record is None and edition_sha is not None:
+        if built_from == "adopted":
             previous = adopt(self._reader, units, output)
         result.flags.extend(reuse(units, previous, self.memory, post))
         result.segments = len(units)
-        return Pair(post, output, relative, state_file, result, units, edition_sha)
+        return Pair(post, output, relative, state_file, result, units, edition_sha, built_from)
 
     def _key(self, protected: Protected, context: SegmentContext | None) -> str:
         """The cache key; the glossary scan (an XML parse) only when there are terms to find.
@@ -251,37 +254,41 @@ class Translator:
             prepared.release()
             done(prepared.result)
 
-    def _english(self, prepared: Pair, unit: Unit, checked: dict[str, qa.Answer]) -> tuple[str, bool]:
-        """A unit's English, and whether it is usable (an unusable answer gives the source)."""
-        if unit.fixed is not None:
-            return unit.fixed, True
+    def _english(self, prepared: Pair, unit: Unit, checked: dict[str, qa.Answer]) -> tuple[str, bool, tuple[str, ...]]:
+        """A unit's English, whether it is usable (an unusable answer gives the source), and
+        the glossary terms it lacks."""
         line, flags = unit.line(prepared.post), prepared.result.flags
+        if unit.fixed is not None:
+            # our own earlier English, reused: a term it lacks is still missing (--strict is sticky)
+            english = prose_of_markdown(unit.fixed) if unit.origin == "machine" else None
+            return unit.fixed, True, self._terms(unit, english, flags, line)
         answers = [self._answer_text(prepared, checked, key) for key, _ in unit.requests()]
         translated = None if None in answers else " ".join(a for a in answers if a is not None)
         known = checked.get(unit.key) if not unit.parts else None
         text, usable = qa.restored_text(unit.segment, translated, flags, line, known)
-        flags.extend(qa.term_flags(self.glossary, unit.segment, translated, line))
-        return text, usable
+        return text, usable, self._terms(unit, qa.answer_prose(translated), flags, line)
+
+    def _terms(self, unit: Unit, english: str | None, flags: list[Flag], line: int) -> tuple[str, ...]:
+        found, missed = qa.term_check(self.glossary, unit.segment, english, line)
+        flags.extend(found)
+        return missed
 
     def _finish(self, prepared: Pair, checked: dict[str, qa.Answer]) -> None:
         post, result = prepared.post, prepared.result
-        draft = edition.Draft()
+        draft, approvals = edition.Draft(), self.memory.approved_now
         for unit in prepared.units:
-            text, usable = self._english(prepared, unit, checked)
+            text, usable, missed = self._english(prepared, unit, checked)
             line = unit.line(post)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
-            draft.add(unit, text, usable, review=any(f.code == "needs-review" and f.line == line for f in result.flags))
-        data = edition.render(
-            post,
-            draft.body_edits,
-            draft.field_edits,
-            edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates),
-        )
+            review = any(f.code == "needs-review" and f.line == line for f in result.flags)
+            draft.add(unit, text, usable, review, missed)
+        added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
+        data = edition.render(post, draft.body_edits, draft.field_edits, added)
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine)
-        changed = prepared.previous_sha != state.edition_sha256
-        edition.commit(prepared.state_file, state, prepared.output, data, changed)
-        result.status = "written" if changed else "unchanged"
+        memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
+        p = prepared
+        result.status = edition.commit(p.output, data, p.state_file, state, p.previous_sha, p.built_from, memory)
 
     def _answer_text(self, prepared: Pair, checked: dict[str, qa.Answer], key: str) -> str | None:
         """The English for one key: found before the flush, fresh from the engine (as the
