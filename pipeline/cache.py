@@ -22,13 +22,22 @@ from pipeline.errors import CacheError
 KEY_VERSION = 1
 
 
-def cache_key(engine_settings: Mapping[str, object], glossary_entries: Iterable[tuple[str, str]], text: str) -> str:
-    payload = {
+def cache_key(
+    engine_settings: Mapping[str, object],
+    glossary_entries: Iterable[tuple[str, str]],
+    text: str,
+    context: Mapping[str, str] | None = None,
+) -> str:
+    """`context`: what an engine that reads context sees around the text (None for the
+    others, whose keys stay as they were)."""
+    payload: dict[str, object] = {
         "v": KEY_VERSION,
         "engine": dict(engine_settings),
         "glossary": sorted(glossary_entries),
         "text": text,
     }
+    if context is not None:
+        payload["context"] = dict(context)
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 

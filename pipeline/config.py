@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args
 
 from pipeline.dialect import DIALECTS, site_dialect
+from pipeline.engines import ENGINES
 from pipeline.errors import ConfigError
 
 CONFIG_FILE = "pipeline.toml"
@@ -49,6 +50,7 @@ class Settings:
     retries: int = 5
     timeout: float = 30.0
     window_texts: int = 2000  # texts collected before a round of requests; bounds memory on big trees
+    engine_tables: Mapping[str, object] = field(default_factory=dict)  # an engine's own `[name]` table, read by its registry entry
 
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else self.root / p
@@ -132,7 +134,12 @@ def load_settings(config: Path | None = None, root: Path | None = None) -> Setti
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"malformed config: {exc}", path=path) from exc
+        tables: dict[str, object] = {}
         for section, table in data.items():
+            spec = ENGINES.get(section)
+            if spec is not None and spec.table is not None and isinstance(table, dict):  # the engine's own options
+                tables[section] = spec.table(table, path)
+                continue
             if not isinstance(table, dict):
                 raise ConfigError(f"'{section}' must be a [section]; known keys: {', '.join(sorted(_KEYS))}", path=path)
             for key, value in table.items():
@@ -141,6 +148,7 @@ def load_settings(config: Path | None = None, root: Path | None = None) -> Setti
                     raise ConfigError(f"unknown setting '{name}'; known: {', '.join(sorted(_KEYS))}", path=path)
                 field_name, kind = _KEYS[name]
                 values[field_name] = _coerce(path, name, value, kind)
+        values["engine_tables"] = tables
     settings = Settings(**values)
     if "dialect" not in values:
         settings = dataclasses.replace(settings, dialect=site_dialect(settings.path(settings.site_dir)))

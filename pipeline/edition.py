@@ -3,32 +3,62 @@
 A post is read into `Unit`s (one per body segment and per translatable front matter
 value), the existing English edition is read as the same units (`read_english`), and
 once every unit has its English, `render` builds the edition's bytes from the source
-alone (pure: the same inputs give the same bytes) and `commit` writes state and edition
-in the crash-safe order. Every command that writes an edition (`translate`, `import`)
-goes through `commit`, so the order lives in one place.
+alone (pure: the same inputs give the same bytes) and `commit` writes memory, state and
+edition in the crash-safe order. Every command that writes an edition (`translate`,
+`import`) goes through `commit`, so the order lives in one place.
+
+A post ends in up to four writes, each atomic (`post.write_atomic`), in this order, so
+that a kill at any instant loses nothing:
+
+1. The translation memory, when the post approved a translator's edit. Before the state:
+   once the state says the post is done, no later run looks at it again, so an approval
+   saved after it would be lost to a kill in between. Saved first, a kill costs nothing:
+   the next run finds the same edit in the edition and approves it again.
+2. The state, naming the new edition's hash and, while the write is pending, the hash of
+   the edition on disk (`previous_edition_sha256`) and the record that edition was built
+   from (`built_from`). Killed after this, the next run finds the old edition, recognises
+   it by that hash and reads it with that record, as if this run had never touched the
+   post: a translator's edit in it is found again (not mistaken for our unfinished write,
+   nor replaced by machine text), and what this run bought comes from the cache.
+3. The edition.
+4. The state again, without the pending part (`state.complete_write`): a translator who
+   restores the older edition on purpose is then not mistaken for a crash.
+
+An edition that does not change skips 3 and 4: the state is written once, complete.
+
+A write that fails (disk full, a read-only folder) puts the state back as it was and
+raises OutputError naming the folder and the system's reason: the state never describes an
+edition that did not land, and the post is simply done again by the next run.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from pipeline import frontmatter, qa
 from pipeline.config import Settings
+from pipeline.context import post_context
+from pipeline.engines import ContextPolicy, SegmentContext
 from pipeline.inline import Protected, protect_plain
-from pipeline.post import Post, read_post, write_atomic
+from pipeline.errors import OutputError
+from pipeline.memory import TranslationMemory
+from pipeline.post import Post, read_post, source_hash, write_atomic
 from pipeline.qa import Flag
 from pipeline.report import PostResult
 from pipeline.segment import Segment, Skeleton, splice, split_post
-from pipeline.state import Origin, PostState, SegmentRecord, complete_write, save_state, short_hash
+from pipeline.state import BuiltFrom, Origin, PostState, SegmentRecord, complete_write, save_state, short_hash
 from pipeline.target import Target
 from pipeline.translate import split_sentences
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
+SPLIT_KEYS = ("categories", "tags")  # Jekyll reads a string value as a space-separated list
 
 
 @dataclass
@@ -43,6 +73,8 @@ class Unit:
     origin: Origin = "machine"
     parts: list[tuple[str, Segment]] = field(default_factory=list)  # (key, piece) of a text too big for one request
     kept: str = ""  # an earlier run refused the engine's answer (its reason): asked again only with --retry-flagged
+    context: SegmentContext | None = None  # read by an engine that wants it (title, neighbours); in the key
+    items: list[str] | None = None  # categories/tags given as one spaced string, written as a list (names with spaces)
 
     def requests(self) -> list[tuple[str, Segment]]:
         return self.parts or [(self.key, self.segment)]
@@ -73,20 +105,13 @@ class Pair:
     result: PostResult
     units: list[Unit]
     previous_sha: str | None
+    built_from: BuiltFrom = None  # the record the edition on disk was built from (`state.on_disk_record`)
     translations: dict[str, str] = field(default_factory=dict)
 
-    def state(self, new_sha: str, segments: tuple[SegmentRecord, ...], fingerprint: str, engine: str) -> PostState:
-        """The state record committed with the edition whose hash is `new_sha`."""
-        return PostState(
-            source=self.relative.as_posix(),
-            edition=self.output.as_posix(),
-            source_sha256=self.post.source_hash,
-            edition_sha256=new_sha,
-            settings=fingerprint,
-            segments=segments,
-            previous_edition_sha256=self.previous_sha if self.previous_sha != new_sha else None,
-            engine=engine,
-        )
+    def state(self, edition_sha: str, segments: tuple[SegmentRecord, ...], fingerprint: str, engine: str) -> PostState:
+        """The state record of the edition this run built (`commit` adds the pending part)."""
+        source, edition = self.relative.as_posix(), self.output.as_posix()
+        return PostState(source, edition, self.post.source_hash, edition_sha, fingerprint, segments, engine=engine)
 
     def release(self) -> None:
         """Drop the segments and answers once the post is written: only its result is kept,
@@ -104,57 +129,70 @@ def field_name(fm_field: frontmatter.Field) -> str:
 class UnitMaker:
     """How a post's pieces become units: what the run's settings decide about them."""
 
-    key: Callable[[Protected], str]  # the cache key of an engine text
+    key: Callable[[Protected, SegmentContext | None], str]  # the cache key of an engine text read in its context
     text_bytes: int  # the most the texts of one request may take: a longer text goes in sentence pieces
     keep: re.Pattern[str] | None  # glossary names, never translated
     taxonomy: Mapping[str, str]  # categories and tags: fixed English
     translate_keys: tuple[str, ...]  # the front matter values translated
+    context: ContextPolicy | None = None  # what the engine reads around each text (None: nothing)
 
     def units(self, post: Post, skeleton: Skeleton) -> tuple[list[Unit], list[Flag]]:
         """Every unit of `post`, body first, and the flags reading it earned."""
         units: list[Unit] = []
-        for segment in skeleton.segments:
+        contexts = post_context(post, skeleton.segments, self.context)
+        for segment, context in zip(skeleton.segments, contexts.body):
             qa.refuse_deep_nesting(segment, post.body_first_line)
-            units.append(self.body(segment))
+            units.append(self.body(segment, context))
         flags = [Flag(post.body_first_line + s.line - 1, s.code, s.reason) for s in (*skeleton.skipped, *skeleton.warnings)]
         if post.front_matter is None:
             flags.append(Flag(1, "no-front-matter", "post has no front matter; translated the body only"))
             return units, flags
         for fm_field in frontmatter.translatable_fields(post.front_matter, self.translate_keys, post.path):
-            units.append(self.field(fm_field, flags))
+            units.append(self.field(fm_field, flags, contexts.of_field(fm_field.key)))
         return units, flags
 
-    def body(self, segment: Segment) -> Unit:
-        unit = Unit(segment, short_hash(segment.protected.joined))
+    def body(self, segment: Segment, context: SegmentContext | None = None) -> Unit:
+        unit = Unit(segment, short_hash(segment.protected.joined), context=context)
         if not segment.protected.has_prose:
             unit.fixed, unit.origin = segment.source, "source"
             return unit
-        unit.key = self.key(segment.protected)
+        unit.key = self.key(segment.protected, context)
         pieces = split_sentences(segment.xml, self.text_bytes)
         if len(pieces) > 1:
             for piece in pieces:
                 protected = Protected(piece, {}, piece)
-                unit.parts.append((self.key(protected), replace(segment, protected=protected)))
+                unit.parts.append((self.key(protected, context), replace(segment, protected=protected)))
         return unit
 
-    def field(self, fm_field: frontmatter.Field, flags: list[Flag]) -> Unit:
+    def field(self, fm_field: frontmatter.Field, flags: list[Flag], context: SegmentContext | None = None) -> Unit:
         """A front matter value; categories and tags map through the taxonomy."""
         protected = protect_plain(fm_field.value, self.keep)
         segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
-        unit = Unit(segment, short_hash(fm_field.value), fm_field=fm_field)
+        unit = Unit(segment, short_hash(fm_field.value), fm_field=fm_field, context=context)
         taxonomy = fm_field.key in TAXONOMY_KEYS
+        # Jekyll splits a `categories:` or `tags:` string on spaces: each item is a name
+        items = fm_field.value.split() if fm_field.key in SPLIT_KEYS and fm_field.index is None else [fm_field.value]
         if taxonomy and fm_field.value in self.taxonomy:
             unit.fixed, unit.origin = self.taxonomy[fm_field.value], "approved"
+        elif taxonomy and len(items) > 1 and all(item in self.taxonomy for item in items):
+            self._split(unit, [self.taxonomy[item] for item in items])
         elif not protected.has_prose:
             unit.fixed, unit.origin = fm_field.value, "source"
         else:
-            unit.key = self.key(protected)
+            unit.key = self.key(protected, context)
             if taxonomy:
-                message = (
-                    f"{fm_field.key} {fm_field.value!r} has no taxonomy entry; translated by the engine (add it to glossary/taxonomy.tsv)"
-                )
+                unmapped = " ".join(i for i in items if i not in self.taxonomy)
+                message = f"{fm_field.key} {unmapped!r} has no taxonomy entry; translated by the engine (add it to glossary/taxonomy.tsv)"
                 flags.append(Flag(fm_field.line, "unmapped-taxonomy", message))
         return unit
+
+    @staticmethod
+    def _split(unit: Unit, english: list[str]) -> None:
+        """A spaced taxonomy string, each name mapped: written as a list when an English
+        name has a space (a spaced string would split it apart)."""
+        unit.fixed, unit.origin = " ".join(english), "approved"
+        if any(len(name.split()) != 1 for name in english):
+            unit.items = english
 
 
 @dataclass(frozen=True)
@@ -201,20 +239,21 @@ class Draft:
     state record of each (body segments first, then front matter values, as recorded)."""
 
     body_edits: list[tuple[int, int, str]] = field(default_factory=list)
-    field_edits: list[tuple[frontmatter.Field, str]] = field(default_factory=list)
+    field_edits: list[tuple[frontmatter.Field, frontmatter.Value]] = field(default_factory=list)
     body_records: list[SegmentRecord] = field(default_factory=list)
     field_records: list[SegmentRecord] = field(default_factory=list)
     body_changes: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, source, English) per body segment
 
-    def add(self, unit: Unit, text: str, kept: str, review: bool) -> None:
-        """`kept`: why the unit's Japanese was kept ("" when its English is usable)."""
+    def add(self, unit: Unit, text: str, kept: str, review: bool, missed: tuple[str, ...] = ()) -> None:
+        """`kept`: why the unit's Japanese was kept ("" when its English is usable); `missed`:
+        the glossary terms whose English `text` lacks (recorded: --strict is sticky)."""
         # A segment that kept its source because the answer was unusable has no reuse key,
         # and its record says why: later runs keep the Japanese (no charge, cache or not)
         # and only --retry-flagged asks the engine again.
         key = "" if kept else unit.reuse_key
-        record = SegmentRecord(key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review, kept)
+        record = SegmentRecord(key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review, g=missed, kept=kept)
         if unit.fm_field is not None:
-            self.field_edits.append((unit.fm_field, text))
+            self.field_edits.append((unit.fm_field, unit.items if unit.items is not None else text))
             self.field_records.append(record)
         else:
             self.body_edits.append((unit.segment.start, unit.segment.end, text))
@@ -233,7 +272,7 @@ class Draft:
 def render(
     post: Post,
     body_edits: Sequence[tuple[int, int, str]],
-    field_edits: Sequence[tuple[frontmatter.Field, str]],
+    field_edits: Sequence[tuple[frontmatter.Field, frontmatter.Value]],
     added: Mapping[str, str | int],
 ) -> bytes:
     """The edition's bytes: `post` with its body spans and front matter values replaced,
@@ -269,14 +308,59 @@ def reading_minutes(english: Sequence[str], words_per_minute: int) -> int:
     return max(1, math.ceil(words / words_per_minute))
 
 
-def commit(state_file: Path, state: PostState, output: Path, data: bytes, changed: bool) -> None:
-    """Write one post's state and edition, in the order that survives a crash.
+def commit(
+    output: Path,
+    data: bytes,
+    state_file: Path,
+    state: PostState,
+    on_disk: str | None,
+    built_from: BuiltFrom,
+    memory: TranslationMemory | None = None,
+) -> Literal["written", "unchanged"]:
+    """Write one post's edition `data` and its `state` (and `memory`, when the post approved
+    anything), in the crash-safe order of the module docstring. `on_disk`: the hash of the
+    edition on disk (None: none yet); `built_from`: the record it was built from
+    (`state.on_disk_record`)."""
+    if memory is not None:
+        _write(memory.save, memory.path, "the translation memory")
+    previous = state_file.read_bytes() if state_file.is_file() else None
+    if on_disk == source_hash(data):
+        _write(lambda: save_state(state_file, replace(state, previous_edition_sha256=None, built_from=None)), state_file, "the state")
+        return "unchanged"
+    if isinstance(built_from, PostState):  # kept one level deep: its own pending part is over
+        built_from = replace(built_from, previous_edition_sha256=None, built_from=None)
+    pending = replace(state, previous_edition_sha256=on_disk, built_from=built_from if on_disk is not None else None)
+    _write(lambda: save_state(state_file, pending), state_file, "the state")
+    try:
+        _write(lambda: write_atomic(output, data), output, "the English edition")
+    except OutputError:
+        _put_back(state_file, previous)
+        raise
+    _write(lambda: complete_write(state_file, pending), state_file, "the state")
+    return "written"
 
-    State first, naming both the old and the new edition: a crash between the two writes
-    is then recognised as an unfinished write, never as a translator's edit. An unchanged
-    edition is not rewritten. Once the edition has landed, the old hash is dropped."""
-    save_state(state_file, state)
-    if not changed:
-        return
-    write_atomic(output, data)
-    complete_write(state_file, state)
+
+def finish_pending(state_file: Path, record: PostState) -> None:
+    """A run killed between the edition's write and the state's last one left the edition
+    landed and the state pending: drop the pending part now, as that run would have."""
+    _write(lambda: complete_write(state_file, record), state_file, "the state")
+
+
+def _write(write: Callable[[], None], path: Path, what: str) -> None:
+    try:
+        write()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise OutputError(f"cannot write {what} into {path.parent}: {reason}") from exc
+
+
+def _put_back(state_file: Path, previous: bytes | None) -> None:
+    """The state as it was before this post's write, as far as the disk lets us: if even
+    this fails, the pending state left behind still reads the old edition correctly."""
+    try:
+        if previous is None:
+            os.unlink(state_file)
+        else:
+            write_atomic(state_file, previous)
+    except OSError:
+        pass

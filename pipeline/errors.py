@@ -84,12 +84,23 @@ class QuotaExceededError(EngineError):
     exit_code = 3
 
 
+class OutputError(PipelineError):
+    """A file of ours cannot be written (disk full, a read-only folder): named with its
+    folder and the system's reason; what had not landed is left as it was."""
+
+
 class StructureError(PipelineError):
     """A translation lost, duplicated or garbled the tags that stand for Markdown."""
 
 
 class InternalError(PipelineError):
     """A bug of ours met in one post: reported with the post, the other posts carry on."""
+
+
+class ModelNotFoundError(EngineError):
+    """The server does not know the configured model (HTTP 404): a setting to fix."""
+
+    exit_code = 2
 
 
 def internal_error(exc: Exception) -> PipelineError:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from pipeline.errors import InputError
+from pipeline.japanese import JAPANESE
 from pipeline.post import LINE_BREAK, FrontMatterBlock
 
 
@@ -107,20 +109,60 @@ def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
         for index, node in items:
             if node.tag != "tag:yaml.org,2002:str" or not node.value.strip():
                 continue
-            if node.start_mark.index < key_node.start_mark.index:
-                continue  # an alias: its span is the anchor's, elsewhere in the document
+            if node.start_mark.index < key_node.start_mark.index:  # an alias: its span is the anchor's, elsewhere
+                if JAPANESE.search(node.value) and not any(
+                    f.start >= node.start_mark.index and f.end == node.end_mark.index for f in fields
+                ):
+                    # anchored on a key that is not translated: it would stay Japanese in the English edition
+                    raise _alias_error(block, key_node, node)
+                continue
             fields.append(
                 Field(
                     key,
                     index,
                     node.value,
                     line=block.first_line + node.start_mark.line,
-                    start=node.start_mark.index,
+                    start=_past_properties(block.text, node.start_mark.index, node.end_mark.index),
                     end=node.end_mark.index,
                     style=node.style or "",
                 )
             )
     return fields
+
+
+def _alias_error(block: FrontMatterBlock, key_node: yaml.Node, node: yaml.Node) -> InputError:
+    """A translated key whose value is an alias (`title: *a`) of Japanese anchored elsewhere:
+    the value is written once, at the anchor, so it cannot be replaced here alone."""
+    tokens = list(yaml.scan(block.text, Loader=yaml.SafeLoader))
+    name = next(
+        (t.value for t in tokens if isinstance(t, yaml.AnchorToken) and node.start_mark.index <= t.start_mark.index < node.end_mark.index),
+        "?",
+    )
+    alias = next(
+        (t for t in tokens if isinstance(t, yaml.AliasToken) and t.value == name and t.start_mark.index > key_node.start_mark.index),
+        None,
+    )
+    line = block.first_line + (alias.start_mark.line if alias is not None else key_node.start_mark.line)
+    return InputError(
+        f"{key_node.value}: *{name} stands for the value anchored as &{name} on line {block.first_line + node.start_mark.line}, "
+        "which cannot be translated here; write the value out in this key",
+        line=line,
+    )
+
+
+_PROPERTY = re.compile(r"[&!][^\s]*\s+")
+
+
+def _past_properties(text: str, start: int, end: int) -> int:
+    """Where a scalar's value starts: past its anchor (`&t`) and tag (`!!str`), which the
+    composer counts in the node's span. Replaced with the value, an anchor would be lost
+    and every alias of it (`*t`) left dangling."""
+    while start < end:
+        found = _PROPERTY.match(text, start, end)
+        if found is None:
+            break
+        start = found.end()
+    return start
 
 
 def _toml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
@@ -157,22 +199,49 @@ def _toml_line(block: FrontMatterBlock, key: str, offset: int | None) -> int:
     return block.first_line
 
 
-def edit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:
+Value = str | list[str]  # a list: a spaced taxonomy string written as a flow list (see edition.UnitMaker.field)
+
+
+def edit(block: FrontMatterBlock, fields: Sequence[tuple[Field, Value]], added: dict[str, str | int], newline: str) -> str:
     """The front matter text with each field's value replaced and `added` keys set.
 
     A field whose new value equals its old one keeps its original bytes (quoting, escapes,
     block style), so an unchanged translation leaves the front matter byte-identical.
     """
-    changed = [(f, new) for f, new in fields if new != f.value]
-    return FORMATS[block.format].edit(block, changed, added, newline)
+    handler = FORMATS[block.format]
+    changed = [(f, new) for f, new in ((f, handler.written(f, new)) for f, new in fields) if new != f.value]
+    return handler.edit(block, changed, added, newline)
 
 
-def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:
+def _yaml_ends_as(field: Field, new: Value) -> Value:
+    """A YAML block scalar's translation ends with the line breaks its Japanese ended with, so
+    the author's chomping (`>` or `|`, not `>-`) is kept: the English is written stripped."""
+    if field.style not in ("|", ">") or isinstance(new, list):
+        return new
+    body = new.rstrip("\n")
+    return body + field.value[len(field.value.rstrip("\n")) :]
+
+
+def _refuse_collections(block: FrontMatterBlock, root: yaml.MappingNode, added: dict[str, str | int]) -> None:
+    """A list or mapping under a key the edition gets one value for (`lang:`, `ref:`) is
+    refused with its line: an appended key would duplicate it."""
+    for key_node, node in root.value:
+        if key_node.value in added and not isinstance(node, yaml.ScalarNode):
+            kind = "list" if isinstance(node, yaml.SequenceNode) else "mapping"
+            raise InputError(
+                f"{key_node.value}: is a {kind} in the Japanese front matter, where the English edition gets a single "
+                f"value ({key_node.value}: {added[key_node.value]}); make it one value, or remove it",
+                line=block.first_line + key_node.start_mark.line,
+            )
+
+
+def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, Value]], added: dict[str, str | int], newline: str) -> str:
     text = block.text
     root = yaml.compose(text, Loader=yaml.SafeLoader) if text.strip() else None
     existing: dict[str, yaml.Node] = {}
     if isinstance(root, yaml.MappingNode):
         existing = {k.value: v for k, v in root.value}
+        _refuse_collections(block, root, added)
     for quoted in (False, True):  # the author's styles first; double quotes if that fails
         spans = [(f.start, f.end, _yaml_scalar(new, f.style, text[f.start : f.end], f.index is not None, quoted)) for f, new in fields]
         appended = []
@@ -206,7 +275,7 @@ def yaml_load(text: str) -> Any:
         return None
 
 
-def _parses_to(values: Any, fields: list[tuple[Field, str]], added: dict[str, str | int]) -> bool:
+def _parses_to(values: Any, fields: list[tuple[Field, Value]], added: dict[str, str | int]) -> bool:
     """Whether edited front matter reads back as the values we meant to write."""
     if not isinstance(values, dict):
         return False
@@ -229,7 +298,7 @@ def _splice(text: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
-def _yaml_scalar(value: str | int, style: str, original: str, in_flow: bool, quoted: bool = False) -> str:
+def _yaml_scalar(value: str | int | list[str], style: str, original: str, in_flow: bool, quoted: bool = False) -> str:
     """Render `value` in the quoting style the author used, falling back to double quotes.
 
     With `quoted`, always the double-quoted form (valid in any context): used when the
@@ -237,6 +306,8 @@ def _yaml_scalar(value: str | int, style: str, original: str, in_flow: bool, quo
     """
     if isinstance(value, int):  # derived numbers such as reading_time
         return str(value)
+    if isinstance(value, list):  # a flow list of double-quoted strings (JSON is YAML)
+        return json.dumps(value, ensure_ascii=False)
     trailing = original[len(original.rstrip()) :] if style in ("|", ">") else ""
     if not quoted:
         if style in ("|", ">"):
@@ -475,7 +546,7 @@ def _toml_basic(value: str) -> str:
     return '"' + "".join(escapes.get(c, f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else c) for c in value) + '"'
 
 
-def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int], newline: str) -> str:
+def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, Value]], added: dict[str, str | int], newline: str) -> str:
     text = block.text
     try:
         located = dict(_toml_root_values(text))
@@ -487,7 +558,12 @@ def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: 
     for f, new in fields:
         if f.end <= f.start:
             return _edit_toml_by_tomlkit(block, fields, added)
-        spans.append((f.start, f.end, _toml_string(new, f.style, text[f.start : f.end])))
+        rendered = (
+            "[" + ", ".join(_toml_basic(v) for v in new) + "]"
+            if isinstance(new, list)
+            else _toml_string(new, f.style, text[f.start : f.end])
+        )
+        spans.append((f.start, f.end, rendered))
     appended: list[str] = []
     for key, value in added.items():
         if current.get(key) == value:
@@ -512,7 +588,7 @@ def _edit_toml(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: 
     return result if _parses_to(values, fields, added) else _edit_toml_by_tomlkit(block, fields, added)
 
 
-def _edit_toml_by_tomlkit(block: FrontMatterBlock, fields: list[tuple[Field, str]], added: dict[str, str | int]) -> str:
+def _edit_toml_by_tomlkit(block: FrontMatterBlock, fields: list[tuple[Field, Value]], added: dict[str, str | int]) -> str:
     """Fallback for TOML the scanner does not follow: tomlkit keeps most of the layout."""
     doc = tomlkit.parse(block.text)
     for field, new in fields:
@@ -526,7 +602,11 @@ def _edit_toml_by_tomlkit(block: FrontMatterBlock, fields: list[tuple[Field, str
     return tomlkit.dumps(doc)
 
 
-_Edits = list[tuple[Field, str]]
+_Edits = list[tuple[Field, Value]]
+
+
+def _as_given(field: Field, new: Value) -> Value:
+    return new
 
 
 @dataclass(frozen=True)
@@ -543,9 +623,13 @@ class Format:
     fields: Callable[[FrontMatterBlock, tuple[str, ...]], list[Field]]
     edit: Callable[[FrontMatterBlock, _Edits, dict[str, str | int], str], str]
     assigns: str  # what follows a top-level key: ":" or "="
+    written: Callable[[Field, Value], Value] = _as_given  # a translation as this format writes it
+    # Whether a post's file name (2025-01-11-title.md) dates it when the front matter has no
+    # date: Jekyll's reading of its YAML posts. `+++` TOML is Hugo's, which by default does not.
+    name_dates: bool = False
 
 
 FORMATS: dict[str, Format] = {
-    "yaml": Format("yaml", yaml.safe_load, yaml.YAMLError, _read_yaml, _yaml_fields, _edit_yaml, ":"),
+    "yaml": Format("yaml", yaml.safe_load, yaml.YAMLError, _read_yaml, _yaml_fields, _edit_yaml, ":", _yaml_ends_as, True),
     "toml": Format("toml", tomllib.loads, tomllib.TOMLDecodeError, _read_toml, _toml_fields, _edit_toml, "="),
 }

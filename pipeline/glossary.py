@@ -19,6 +19,7 @@ import csv
 import hashlib
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -81,7 +82,7 @@ class Glossary:
         """The (ja, en) terms contained anywhere in a piece of source prose, even inside a
         longer term: the cache key uses this, so editing any entry whose text occurs
         re-translates the segment."""
-        return [(s, t) for s, t in self.terms.items() if s in text]
+        return terms_in(self.terms, text)
 
     @cached_property
     def _term_pattern(self) -> re.Pattern[str] | None:
@@ -106,12 +107,27 @@ class Glossary:
         return [(s, self.terms[s]) for s in self.occurrences(source_prose) if not _appears(self.terms[s], lowered)]
 
 
+def terms_in(terms: Mapping[str, str], text: str) -> list[tuple[str, str]]:
+    """`Glossary.terms_in` over a bare term table (what an engine is given)."""
+    return [(s, t) for s, t in terms.items() if s in text]
+
+
 def _appears(target: str, lowered_translation: str) -> bool:
     wanted = target.casefold()
     if wanted in lowered_translation:
         return True
     # Accept the usual inflections DeepL produces for a noun: plural, hyphenation.
     return wanted.replace("-", " ") in lowered_translation.replace("-", " ")
+
+
+_MARKUP = re.compile(r"<[^>\n]*>|[*_~`\[\]]")
+
+
+def prose_of_markdown(text: str) -> str:
+    """The words of an English segment as written to the edition, for the term check:
+    emphasis, code and link brackets and inline tags dropped, so `**foundation** model`
+    still reads "foundation model"."""
+    return _MARKUP.sub("", text)
 
 
 def prose_of(xml: str) -> str:

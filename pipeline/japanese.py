@@ -1,4 +1,5 @@
-"""The source language's characters and the post names the site publishes, in one place.
+"""The source language's characters and the post names the site publishes (and the date a
+name gives), in one place.
 
 Each pattern answers a different question, so they differ on purpose: what is Japanese
 text worth translating (`JAPANESE`: kana and kanji, not punctuation), what a reader of an
@@ -10,6 +11,7 @@ built from the ranges below so that the same block is spelled once.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 HIRAGANA_KATAKANA = "\u3040-\u30ff"
@@ -34,4 +36,16 @@ WIDE = f"{CJK_PUNCTUATION}{HIRAGANA_KATAKANA}{KATAKANA_EXT}{KANJI}{FULLWIDTH}"
 # A paragraph whose last character is one of these stops mid-sentence (not 。 nor ー).
 MID_SENTENCE_END = re.compile(f"[\u3040-\u30fb\u30fd-\u30ff{KANJI}、，,]$")
 # Jekyll silently skips files in _posts whose names are not YYYY-MM-DD-title.ext.
-POST_NAME = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}-.+\.(?:md|markdown)$")
+POST_NAME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})-.+\.(?:md|markdown)$")
+
+
+def post_date(name: str) -> dt.date | None:
+    """The date a post's file name gives it, as Jekyll reads it: None when the name is not
+    a post's or its date does not exist (2025-02-30)."""
+    found = POST_NAME.match(name)
+    if found is None:
+        return None
+    try:
+        return dt.date(*(int(part) for part in found.groups()))
+    except ValueError:
+        return None

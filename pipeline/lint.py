@@ -39,7 +39,7 @@ from pipeline.markdown import END_MARKER_LINE
 from pipeline import liquid
 from pipeline.markdown import normalize, parser
 from pipeline.errors import InputError
-from pipeline.japanese import JAPANESE, MID_SENTENCE_END, POST_NAME
+from pipeline.japanese import JAPANESE, MID_SENTENCE_END, POST_NAME, post_date
 from pipeline.frontmatter import FORMATS
 from pipeline.post import FENCES, Alias, Tree, read_regular
 
@@ -133,6 +133,24 @@ def _syntax_finding(path: Path, fmt: str, exc: Exception) -> LintFinding:
     return LintFinding(path, line, "F002", f"front matter is not valid YAML: {problem}", ERROR)
 
 
+def _lacking(path: Path, values: dict[str, Any], name_dates: bool) -> list[tuple[str, str]]:
+    """(key, what is wrong) for each required field that is missing or empty. With
+    `name_dates` (YAML, Jekyll's), a post dated by its file name (2025-01-11-title.md)
+    needs no `date`, as Jekyll dates it so."""
+    lacking = []
+    for key in REQUIRED_FIELDS:
+        value = values.get(key)
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            continue
+        if key in values:
+            lacking.append((key, "is empty"))
+        elif key != "date" or not name_dates:
+            lacking.append((key, "is missing"))
+        elif post_date(path.name) is None:
+            lacking.append((key, f"is missing (and the file name {path.name} does not give one)"))
+    return lacking
+
+
 def check_front_matter(path: Path, source: Source, lang: str = "ja") -> list[LintFinding]:
     """Fields the site needs: a post without title or date cannot be published properly.
     `lang`: the source language's code (the settings' `source_lang`), the only `lang` a
@@ -152,12 +170,9 @@ def check_front_matter(path: Path, source: Source, lang: str = "ja") -> list[Lin
     def at(key: str) -> int:
         return field_line(source.front_matter or "", key, fmt.assigns)
 
-    findings = []
-    for key in REQUIRED_FIELDS:
-        value = values.get(key)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            what = "is empty" if key in values else "is missing"
-            findings.append(LintFinding(path, at(key), "F003", f"front matter {key} {what}", ERROR))
+    findings = [
+        LintFinding(path, at(key), "F003", f"front matter {key} {what}", ERROR) for key, what in _lacking(path, values, fmt.name_dates)
+    ]
     date = values.get("date")
     if date is not None and not isinstance(date, (dt.date, dt.datetime)) and not JEKYLL_DATE.match(str(date)):
         message = f"date {date!r} is not YYYY-MM-DD [HH:MM:SS +ZZZZ]"

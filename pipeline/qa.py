@@ -121,18 +121,25 @@ def restored_text(segment: Segment, translated: str | None, flags: list[Flag], l
     return (segment.source if text == segment.protected.joined else text.strip()), ""
 
 
-def term_flags(glossary: Glossary, segment: Segment, translated: str | None, line: int) -> list[Flag]:
-    """A flag per glossary term of the source whose English the answer lacks."""
-    if not glossary.terms or translated is None:
-        return []
+def answer_prose(translated: str | None) -> str | None:
+    """The words of an engine answer; None when there is none, or it is not even XML
+    (`restored_text` flags that already)."""
+    if translated is None:
+        return None
     try:
-        english = prose_of(translated)
-    except ET.ParseError:  # a malformed answer is flagged by restored_text already
-        return []
-    return [
-        Flag(line, "glossary", f"term {source!r} should be translated as {target!r}")
-        for source, target in glossary.misses(prose_of(segment.xml), english)
-    ]
+        return prose_of(translated)
+    except ET.ParseError:
+        return None
+
+
+def term_check(glossary: Glossary, segment: Segment, english: str | None, flags: list[Flag], line: int) -> tuple[str, ...]:
+    """Flags (into `flags`) each glossary term of the source whose English the words `english`
+    lack, and returns those terms (Japanese): the state records them so `--strict` stays failed."""
+    if not glossary.terms or english is None:
+        return ()
+    misses = glossary.misses(prose_of(segment.xml), english)
+    flags.extend(Flag(line, "glossary", f"term {source!r} should be translated as {target!r}") for source, target in misses)
+    return tuple(source for source, _ in misses)
 
 
 def kept_again(reason: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal, TypedDict
 
 from pipeline.config import Settings
+from pipeline.engines import Spend
 from pipeline.errors import CacheError, EngineError, PipelineError
 from pipeline.leftovers import Leftover
 from pipeline.markdown_text import code_span
@@ -39,6 +40,7 @@ class PostResult:
     sent: int = 0  # texts this post sent to the engine
     billed_characters: int = 0
     lint_findings: int = 0  # editing accidents in the source (see `pipeline lint`)
+    missing_terms: tuple[str, ...] = ()  # up to date, but its state records glossary misses (--strict fails)
     flags: list[Flag] = field(default_factory=list)
     error: PipelineError | None = None
     leftover: Leftover = field(default_factory=Leftover)  # what stays Japanese (issue 14)
@@ -55,6 +57,13 @@ class RunReport:
     aborted: EngineError | None = None
     dialect: str = ""  # the Markdown the posts were read as (the site's renderer)
     cache_error: CacheError | None = None  # answers could not be cached (the run went on)
+    spend: Spend | None = None  # tokens and money, for engines billed by tokens (a dry run: the estimate)
+
+    def add_spend(self, spend: Spend | None) -> None:
+        """A dry run's estimate of one window added up (None: the engine is not billed by tokens)."""
+        if spend is not None:
+            self.spend = self.spend or Spend(estimated=True)
+            self.spend.add(spend)
 
     @property
     def failed(self) -> list[PostResult]:
@@ -111,14 +120,38 @@ class _ReportFields(TypedDict):
     posts: list[PostJSON]
 
 
+class TokensJSON(TypedDict):
+    input: int
+    output: int
+    estimated_cost: float | None  # at the configured prices; None: no prices configured
+    currency: str
+    estimated: bool  # a dry run's estimate, not the server's count
+
+
 class ReportJSON(_ReportFields, total=False):
     markdown_dialect: str  # how the posts were read (the site's renderer); older reports lack it
     kept_japanese: int  # totals over the posts (issue 14); older reports lack them
     japanese_left: int
     japanese_source: int
+    tokens: TokensJSON  # engines billed by tokens (openai): what the server counted, or a dry run's estimate
 
 
 def report_dict(report: RunReport, settings: Settings, approved: Iterable[MemoryEntry] = ()) -> ReportJSON:
+    data = _report_fields(report, settings, approved)
+    if report.spend is not None:
+        spend = report.spend
+        cost = spend.cost
+        data["tokens"] = {
+            "input": spend.input_tokens,
+            "output": spend.output_tokens,
+            "estimated_cost": round(cost, 6) if cost is not None else None,
+            "currency": spend.currency,
+            "estimated": spend.estimated,
+        }
+    return data
+
+
+def _report_fields(report: RunReport, settings: Settings, approved: Iterable[MemoryEntry]) -> ReportJSON:
     return {
         "dry_run": report.dry_run,
         "markdown_dialect": report.dialect,
@@ -167,6 +200,21 @@ def _warning(flag: Flag) -> WarningJSON:
 def combine(reports: Sequence[ReportJSON]) -> ReportJSON:
     """Several runs' reports (the shards of one CI run) added up into one."""
     aborted = [a for a in (r["aborted"] for r in reports) if a]
+    combined = _combined(reports, aborted)
+    tokens = [r["tokens"] for r in reports if "tokens" in r]
+    if tokens:
+        costs = [t["estimated_cost"] for t in tokens]
+        combined["tokens"] = {
+            "input": sum(t["input"] for t in tokens),
+            "output": sum(t["output"] for t in tokens),
+            "estimated_cost": None if None in costs else round(sum(c for c in costs if c is not None), 6),
+            "currency": tokens[0]["currency"],
+            "estimated": any(t["estimated"] for t in tokens),
+        }
+    return combined
+
+
+def _combined(reports: Sequence[ReportJSON], aborted: list[str]) -> ReportJSON:
     return {
         "dry_run": any(r["dry_run"] for r in reports),
         "markdown_dialect": "+".join(sorted({r.get("markdown_dialect", "") for r in reports} - {""})),
@@ -191,6 +239,10 @@ def summary_markdown(report: ReportJSON) -> str:
     kept = sum(p["kept_japanese"] for p in posts)
     misses = sum(p["glossary_misses"] for p in posts)
     billed = f"{report['billed_characters']:,} characters " + ("would be billed" if report["dry_run"] else "billed")
+    if "tokens" in report:
+        t = report["tokens"]
+        cost = f", estimated cost {t['estimated_cost']:.4f} {t['currency']}" if t["estimated_cost"] is not None else ""
+        billed = f"{t['input']:,} input + {t['output']:,} output tokens{cost} " + ("would be sent" if report["dry_run"] else "sent")
     by = f" by {report['shards']} shard(s)" if report["shards"] > 1 else ""
     lines = [
         f"**{written} edition(s) written**{by}, {failed} failed; {billed} in {report['requests']} request(s); "

@@ -12,7 +12,8 @@ Where a segment's English comes from, first match wins:
 2. the glossary taxonomy (categories, tags), or the source itself when there is nothing
    Japanese to translate;
 3. the cache, then the engine (`translate`), each answer checked by `qa`.
-The edition's bytes and the order of the writes are `edition`'s.
+The edition's bytes and the crash-safe order of the writes (memory, state, edition, state)
+are `edition`'s: each post's approvals are saved with it, not at the end of the run.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from pipeline import edition, leftovers, qa
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
-from pipeline.engines import Engine
+from pipeline.engines import Engine, SegmentContext, context_policy, engine_spec, spend_of
 from pipeline.errors import EngineError, InputError, internal_error
-from pipeline.glossary import Glossary, prose_of
+from pipeline.glossary import Glossary, prose_of, prose_of_markdown
 from pipeline.inline import Protected
 from pipeline.lint import lint_text
 from pipeline.memory import TranslationMemory
@@ -37,9 +38,9 @@ from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
 from pipeline.reuse import EditionReader, NeedsMerge, adopt, previous_english, reuse
 from pipeline.segment import Segment, split_post
-from pipeline.state import classify, load_state, settings_fingerprint
+from pipeline.state import PostState, classify, glossary_misses, load_state, on_disk_record, settings_fingerprint
 from pipeline.target import Target
-from pipeline.translate import Answers, Request, billable_length, translate_missing
+from pipeline.translate import Answers, Request, billable_length, estimate, translate_missing
 
 __all__ = ["Flag", "NeedsMerge", "PostResult", "RunReport", "Translator"]
 
@@ -53,6 +54,12 @@ class _Window:
     posts: list[Pair] = field(default_factory=list)
     missing: dict[str, Segment] = field(default_factory=dict)
     held: int = 0  # segments the window holds, translated or not
+    contexts: dict[str, SegmentContext | None] = field(default_factory=dict)  # what the engine reads with each missing text
+
+    def full(self, limit: int) -> bool:
+        """Time to translate and write: enough texts for full batches, or enough segments held
+        that memory would grow with the tree (a tree of mostly cached paragraphs misses few)."""
+        return len(self.missing) >= limit or self.held >= HELD_FACTOR * limit
 
 
 ProgressCallback = Callable[[PostResult], None]
@@ -76,7 +83,9 @@ class Translator:
         self._engine_settings = engine.settings()
         self._keep = self.glossary.keep_pattern
         self._reader = EditionReader(settings.dialect, settings.translate_keys)
-        self._units = UnitMaker(self._key, engine.limits.text_bytes, self._keep, self.glossary.taxonomy, settings.translate_keys)
+        self._by_characters = engine_spec(settings.engine).billing_unit == "characters"  # else no per-post character counts
+        policy = context_policy(engine)  # what the engine reads around each text (an LLM): part of the cache keys
+        self._units = UnitMaker(self._key, engine.limits.text_bytes, self._keep, self.glossary.taxonomy, settings.translate_keys, policy)
         self.fingerprint = settings_fingerprint(settings, self.glossary)
         self._sources: Tree | None = None  # resolved once per run: resolving walks the disk
         self._output_root: Path | None = None
@@ -115,16 +124,16 @@ class Translator:
         window = _Window()
         try:
             for path in paths:
-                prepared = self._prepare_or_fail(path, force)
+                prepared = self._prepare_or_fail(path, force, dry_run)
                 if isinstance(prepared, PostResult):
                     done(prepared)
                     if fail_fast and prepared.status in ("failed", "needs-merge"):
                         break
                     continue
-                self._look_up(prepared, window.missing, retry_flagged)
+                self._look_up(prepared, window, retry_flagged)
                 window.posts.append(prepared)
                 window.held += len(prepared.units)
-                if self._window_full(len(window.missing), window.held):
+                if window.full(self.settings.window_texts):
                     self._flush(window, report, done, dry_run)
                     window = _Window()
             self._flush(window, report, done, dry_run)
@@ -132,7 +141,7 @@ class Translator:
             self._abort(window, exc, report, done)
         finally:
             if not dry_run:
-                self.memory.save()
+                report.spend = spend_of(self.engine)  # tokens an engine billed by tokens spent, an aborted run's included
         report.cache_error = self.cache.write_error
         report.elapsed = time.perf_counter() - started
         return report
@@ -147,19 +156,12 @@ class Translator:
             prepared.result.error = report.aborted  # one error, printed once
             done(prepared.result)
 
-    def _window_full(self, missing: int, held: int) -> bool:
-        """Time to translate and write the window: enough texts for full batches, or enough
-        segments held that memory would grow with the tree (a tree whose paragraphs are
-        mostly cached or repeated finds few missing texts per post)."""
-        limit = self.settings.window_texts
-        return missing >= limit or held >= HELD_FACTOR * limit
-
     # preparing --------------------------------------------------------------------------
 
-    def _prepare_or_fail(self, path: Path, force: bool) -> Pair | PostResult:
+    def _prepare_or_fail(self, path: Path, force: bool, dry_run: bool) -> Pair | PostResult:
         """The post ready for the engine, or its result: up to date, skipped, or failed."""
         try:
-            return self._prepare(path, force)
+            return self._prepare(path, force, dry_run)
         except Alias as exc:  # not a failure: the post itself is translated
             return PostResult(path, status="skipped", flags=[Flag(1, "alias", exc.message)])
         except Exception as exc:  # one post's failure, a bug included, must not cost the others theirs
@@ -167,7 +169,7 @@ class Translator:
             status: Status = "needs-merge" if isinstance(error, NeedsMerge) else "failed"
             return PostResult(path, self.output_path(path), status=status, error=error.located(path))
 
-    def _prepare(self, path: Path, force: bool) -> Pair | PostResult:
+    def _prepare(self, path: Path, force: bool, dry_run: bool) -> Pair | PostResult:
         sources = self._sources or Tree.at(self.settings.path(self.settings.source_dir))
         relative, raw = sources.read(path)  # regular files inside the tree only
         output = self.target.checked_edition_path(path, relative, self._output_root)
@@ -177,29 +179,32 @@ class Translator:
         state, _ = classify(post.source_hash, output, record, self.fingerprint)
         result = PostResult(path, output)
         if state == "up-to-date" and not force:
-            result.status = "up-to-date"
+            if record is not None and not dry_run:
+                edition.finish_pending(state_file, record)
+            result.status, result.missing_terms = "up-to-date", glossary_misses(record)
             return result
         skeleton = split_post(post, self.settings.dialect, self._keep)
         parsed, lang = (post.body, skeleton.tokens), self.settings.source_lang.lower()
         result.lint_findings = len(lint_text(path, post.text, parsed=parsed, dialect=self.settings.dialect, lang=lang))
         result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid)
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
-        previous = previous_english(self._reader, record, output, edition_sha)
+        built_from = on_disk_record(record, edition_sha)
+        previous = previous_english(self._reader, built_from if isinstance(built_from, PostState) else None, output, edition_sha)
         units, flags = self._units.units(post, skeleton)
         result.flags.extend(flags)
-        if record is None and edition_sha is not None:
+        if built_from == "adopted":
             previous = adopt(self._reader, units, output)
         result.flags.extend(reuse(units, previous, self.memory, post))
         result.segments = len(units)
-        return Pair(post, output, relative, state_file, result, units, edition_sha)
+        return Pair(post, output, relative, state_file, result, units, edition_sha, built_from)
 
-    def _key(self, protected: Protected) -> str:
-        """The cache key; the glossary scan (an XML parse) only when there are terms to find."""
+    def _key(self, protected: Protected, context: SegmentContext | None) -> str:
+        """The cache key, with the context an engine reads (the same text elsewhere may be translated otherwise)."""
         terms = self.glossary.terms_in(prose_of(protected.xml)) if self.glossary.terms else []
-        return cache_key(self._engine_settings, terms, protected.xml)
+        return cache_key(self._engine_settings, terms, protected.xml, context.as_key() if context is not None else None)
 
-    def _look_up(self, prepared: Pair, missing: dict[str, Segment], retry_flagged: bool) -> None:
-        result = prepared.result
+    def _look_up(self, prepared: Pair, window: _Window, retry_flagged: bool) -> None:
+        result, missing = prepared.result, window.missing
         for unit in prepared.units:
             if unit.kept and unit.fixed is None and not retry_flagged:
                 unit.fixed = unit.segment.source  # refused before: not bought again silently
@@ -212,9 +217,9 @@ class Translator:
                     continue
                 hit = self.cache.get(key)
                 if hit is None or (retry_flagged and not unit.parts and not qa.acceptable(hit, segment.protected)):
-                    missing[key] = segment
+                    missing[key], window.contexts[key] = segment, unit.context
                     result.sent += 1
-                    result.billed_characters += billable_length(segment.xml)
+                    result.billed_characters += billable_length(segment.xml) if self._by_characters else 0
                 else:
                     prepared.translations[key] = hit
                     result.cached += 1
@@ -222,10 +227,11 @@ class Translator:
     # finishing --------------------------------------------------------------------------
 
     def _flush(self, window: _Window, report: RunReport, done: ProgressCallback, dry_run: bool) -> None:
-        requests = [Request(key, segment.xml) for key, segment in window.missing.items()]
+        requests = [Request(key, segment.xml, window.contexts.get(key)) for key, segment in window.missing.items()]
         checked: dict[str, qa.Answer] = {}
         if dry_run:
             report.would_bill += sum(billable_length(r.text) for r in requests)
+            report.add_spend(estimate(self.engine, requests))
         else:
             # Each batch is checked as it lands, while the next ones are in flight.
             def check(answers: Answers) -> None:
@@ -248,42 +254,41 @@ class Translator:
             prepared.release()
             done(prepared.result)
 
-    def _english(self, prepared: Pair, unit: Unit, checked: dict[str, qa.Answer]) -> tuple[str, str]:
-        """A unit's English, and why its Japanese was kept ("" when it was not)."""
+    def _english(self, prepared: Pair, unit: Unit, checked: dict[str, qa.Answer]) -> tuple[str, str, tuple[str, ...]]:
+        """A unit's English, why its Japanese was kept ("" when it was not: an unusable answer
+        gives the source), and the glossary terms it lacks."""
         line, flags = unit.line(prepared.post), prepared.result.flags
         if unit.fixed is not None:
             if unit.kept and unit.fixed == unit.segment.source:  # refused before, not asked again
                 flags.append(Flag(line, unit.kept, qa.kept_again(unit.kept)))
-                return unit.fixed, unit.kept
-            return unit.fixed, ""
+                return unit.fixed, unit.kept, ()
+            # our own earlier English, reused: a term it lacks is still missing (--strict is sticky)
+            english = prose_of_markdown(unit.fixed) if unit.origin == "machine" else None
+            return unit.fixed, "", qa.term_check(self.glossary, unit.segment, english, flags, line)
         answers = [self._answer_text(prepared, checked, key) for key, _ in unit.requests()]
         translated = None if None in answers else " ".join(a for a in answers if a is not None)
         known = checked.get(unit.key) if not unit.parts else None
         text, kept = qa.restored_text(unit.segment, translated, flags, line, known)
-        flags.extend(qa.term_flags(self.glossary, unit.segment, translated, line))
-        return text, kept
+        return text, kept, qa.term_check(self.glossary, unit.segment, qa.answer_prose(translated), flags, line)
 
     def _finish(self, prepared: Pair, checked: dict[str, qa.Answer]) -> None:
         post, result = prepared.post, prepared.result
-        draft = edition.Draft()
+        draft, approvals = edition.Draft(), self.memory.approved_now
         for unit in prepared.units:
-            text, kept = self._english(prepared, unit, checked)
+            text, kept, missed = self._english(prepared, unit, checked)
             line = unit.line(post)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
-            draft.add(unit, text, kept, review=any(f.code == "needs-review" and f.line == line for f in result.flags))
+            review = any(f.code == "needs-review" and f.line == line for f in result.flags)
+            draft.add(unit, text, kept, review, missed)
         result.leftover.left = leftovers.after_edits(result.leftover.source, draft.body_changes)
         result.leftover.kept = qa.kept_by_reason(result.flags)
-        data = edition.render(
-            post,
-            draft.body_edits,
-            draft.field_edits,
-            edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates),
-        )
+        added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
+        data = edition.render(post, draft.body_edits, draft.field_edits, added)
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine)
-        changed = prepared.previous_sha != state.edition_sha256
-        edition.commit(prepared.state_file, state, prepared.output, data, changed)
-        result.status = "written" if changed else "unchanged"
+        memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
+        p = prepared
+        result.status = edition.commit(p.output, data, p.state_file, state, p.previous_sha, p.built_from, memory)
 
     def _answer_text(self, prepared: Pair, checked: dict[str, qa.Answer], key: str) -> str | None:
         """The English for one key: found before the flush, fresh from the engine (as the

@@ -153,6 +153,7 @@ class SiteReport:
     warnings: list[str] = field(default_factory=list)  # Jekyll output not tied to one post
     problems: list[str] = field(default_factory=list)  # build failure, other English pages
     build_seconds: float = 0.0
+    stopped: str | None = None  # `file:line: why` of the post whose Liquid stopped the build (no page was built)
 
     @property
     def ok(self) -> bool:
@@ -763,6 +764,44 @@ def check_other_english_pages(result: BuildResult, pages: dict[Path, Page], allo
     return problems
 
 
+_LIQUID_LINE = re.compile(r" ?\(line (\d+)\)")
+# Jekyll's own front matter pattern (Jekyll::Document::YAML_FRONT_MATTER_REGEXP): the blank
+# lines under the closing fence belong to it, so Liquid counts body lines from the first line after them.
+_JEKYLL_FRONT_MATTER = re.compile(r"---\s*\n.*?\n?^(?:---|\.\.\.)\s*$\n?", re.M | re.S)
+
+
+def stopped_at(result: BuildResult) -> str | None:
+    """`file:line: why` for the post whose Liquid error stopped a failed build, or None.
+
+    Jekyll names the post and a line counted from its body; the line is turned into the
+    file's own, so the message points where the author must look."""
+    if result.returncode == 0:
+        return None
+    for diagnostic in result.diagnostics:
+        if diagnostic.source is None or not diagnostic.text.startswith("Liquid Exception:"):
+            continue
+        message = diagnostic.text[len("Liquid Exception:") :].strip()
+        suffix = f" in {diagnostic.source}"
+        message = message[: -len(suffix)] if message.endswith(suffix) else message
+        found = _LIQUID_LINE.search(message)
+        where = str(diagnostic.source)
+        if found is not None:
+            where += f":{_file_line(diagnostic.source, int(found.group(1)))}"
+            message = message[: found.start()] + message[found.end() :]
+        return f"{where}: the Jekyll build stopped here: {message}"
+    return None
+
+
+def _file_line(path: Path, body_line: int) -> int:
+    """The file line of line `body_line` of a post's body, as Jekyll's Liquid counts it."""
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return body_line
+    found = _JEKYLL_FRONT_MATTER.match(text)
+    return text.count("\n", 0, found.end() if found else 0) + body_line
+
+
 def check(result: BuildResult, *, allow: Iterable[str] = ()) -> SiteReport:
     """Check a built site; `allow` lists Japanese names allowed in English text."""
     allow = list(allow)
@@ -770,12 +809,18 @@ def check(result: BuildResult, *, allow: Iterable[str] = ()) -> SiteReport:
     pages = read_pages(result.dest, result.baseurl, langs) if result.dest.is_dir() else {}
     stems = sorted(set(result.sources[langs.source]) | set(result.sources[langs.edition]))
     post_pages = index_post_pages(pages.values(), result.dest, langs)
+    stopped = stopped_at(result)
     report = SiteReport(
-        rows=[check_post(stem, result, pages, post_pages, allow) for stem in stems],
+        # a build that stopped built no page: a "missing" row per post would bury the cause
+        rows=[] if stopped else [check_post(stem, result, pages, post_pages, allow) for stem in stems],
         build_seconds=result.seconds,
+        stopped=stopped,
     )
     tied = {p for posts in result.sources.values() for p in posts.values()}
     report.warnings = [d.text for d in result.diagnostics if d.source not in tied]
+    if stopped:
+        report.problems.append(f"jekyll build failed (exit status {result.returncode})")
+        return report
     if result.returncode != 0:
         report.problems.append(f"jekyll build failed (exit status {result.returncode})")
     if not stems:

@@ -17,7 +17,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pipeline.config import Settings
 from pipeline.engines import engine_spec
@@ -42,6 +42,7 @@ class SegmentRecord:
     o: Origin  # where that English came from
     f: str | None = None  # front matter field ("title", "tags[2]"); None for body segments
     review: bool = False  # a human translation whose source changed since: needs a look
+    g: tuple[str, ...] = ()  # glossary terms (Japanese) whose English the text lacks: `--strict` fails while any remain
     # why the Japanese was kept (an engine answer refused: structure, truncated); asked again
     # only with `translate --retry-flagged`, so a fresh clone never re-buys it silently
     kept: str = ""
@@ -58,10 +59,14 @@ class PostState:
     previous_edition_sha256: str | None = None  # the edition's hash before this write (crash safety)
     format: int = FORMAT
     engine: str = ""  # which engine wrote it: only to explain a "stale" to a person
+    # While the edition's write is pending: the record the edition on disk was built from
+    # ("adopted": none, a translator's file); None when not known (see `edition.commit`).
+    built_from: PostState | Literal["adopted"] | None = None
 
 
+BuiltFrom = PostState | Literal["adopted"] | None
 _RECORD_FIELDS = tuple(f.name for f in fields(SegmentRecord))
-_HEAD_FIELDS = tuple(f.name for f in fields(PostState) if f.name != "segments")
+_HEAD_FIELDS = tuple(f.name for f in fields(PostState) if f.name not in ("segments", "built_from"))
 
 
 def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
@@ -88,11 +93,26 @@ def load_state(path: Path) -> PostState | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        segments = tuple(SegmentRecord(**s) for s in data.pop("segments", []))
-        return PostState(**data, segments=segments)
-    except (ValueError, TypeError) as exc:
+        return _state_from(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, AttributeError) as exc:
         raise InputError(f"state file is damaged ({exc}); delete it to rebuild this edition from scratch", path=path) from exc
+
+
+def _record_from(data: Any) -> SegmentRecord:
+    """A segment record as JSON holds it (`g` a list; absent where no term is missing)."""
+    return SegmentRecord(**{**data, "g": tuple(data.get("g", ()))})
+
+
+def _state_from(data: Any) -> PostState:
+    """A record as JSON holds it (`json.loads`: not checked here; a wrong field is a
+    TypeError, which `load_state` reports as a damaged file)."""
+    segments = tuple(_record_from(s) for s in data.pop("segments", []))
+    built_from = data.pop("built_from", None)
+    if isinstance(built_from, dict):
+        built_from = _state_from(built_from)
+    elif built_from not in (None, "adopted"):
+        raise TypeError(f"built_from is {built_from!r}")
+    return PostState(**data, segments=segments, built_from=built_from)
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -107,19 +127,27 @@ def _flat(obj: object, names: tuple[str, ...]) -> dict[str, object]:
     return {name: getattr(obj, name) for name in names}
 
 
-def _record(segment: SegmentRecord) -> dict[str, object]:
-    """A segment's line; `kept` only where set, so the files of posts without a kept
-    segment read as before."""
-    flat = _flat(segment, _RECORD_FIELDS)
-    if not segment.kept:
-        del flat["kept"]
-    return flat
+def _record_json(record: SegmentRecord) -> dict[str, object]:
+    """A segment's line; `g` and `kept` only where set, so most records read as before."""
+    data = _flat(record, _RECORD_FIELDS)
+    for optional in ("g", "kept"):
+        if not data[optional]:
+            del data[optional]
+    return data
+
+
+def _as_json(state: PostState) -> dict[str, object]:
+    data = _flat(state, _HEAD_FIELDS)
+    data["segments"] = [_record_json(s) for s in state.segments]
+    return data
 
 
 def dump_state(state: PostState) -> str:
     head = _flat(state, _HEAD_FIELDS)
+    if state.built_from is not None:  # only while a write is pending: one line, gone once it lands
+        head["built_from"] = state.built_from if isinstance(state.built_from, str) else _as_json(state.built_from)
     lines = [_ENCODE(head)[:-1] + ', "segments": [']
-    lines.append(",\n".join("  " + _ENCODE(_record(s)) for s in state.segments))
+    lines.append(",\n".join("  " + _ENCODE(_record_json(s)) for s in state.segments))
     lines.append("]}")
     return "\n".join(lines) + "\n"
 
@@ -136,8 +164,26 @@ def complete_write(path: Path, state: PostState) -> None:
     that older version on purpose (`git checkout HEAD~1 -- the edition`) would see it
     silently replaced by machine output again.
     """
-    if state.previous_edition_sha256 is not None:
-        save_state(path, replace(state, previous_edition_sha256=None))
+    if state.previous_edition_sha256 is not None or state.built_from is not None:
+        save_state(path, replace(state, previous_edition_sha256=None, built_from=None))
+
+
+def on_disk_record(record: PostState | None, edition_sha: str | None) -> BuiltFrom:
+    """The record the edition on disk was built from: "adopted" when none was (a
+    translator's file, or its state deleted), None when there is no edition to go by.
+
+    Normally the state itself. When a run was killed before its edition landed, the state
+    already describes the edition that never came, and the edition on disk (its hash is
+    `previous_edition_sha256`) is the one the record kept in `built_from` describes: read
+    with that record, a translator's edit in it is found again (`edition.commit`). A
+    state written before `built_from` existed says nothing of it: None."""
+    if edition_sha is None:
+        return None
+    if record is None:
+        return "adopted"
+    if edition_sha == record.previous_edition_sha256 and edition_sha != record.edition_sha256:
+        return record.built_from
+    return record
 
 
 @dataclass(frozen=True)
@@ -149,6 +195,12 @@ class PostStatus:
     origins: dict[str, int] = field(default_factory=dict)  # segments by origin in the last record
     needs_review: int = 0
     kept: int = 0  # segments whose edition text is still the Japanese (an engine answer was refused)
+    missing_terms: tuple[str, ...] = ()  # glossary terms the English lacks (`check --strict`)
+
+
+def glossary_misses(record: PostState | None) -> tuple[str, ...]:
+    """The glossary terms the edition's English still lacks, as its last run recorded them."""
+    return tuple(term for segment in (record.segments if record else ()) for term in segment.g)
 
 
 def origins(record: PostState | None) -> dict[str, int]:

@@ -16,7 +16,18 @@ from pipeline.edition import TAXONOMY_KEYS, read_texts
 from pipeline.japanese import JAPANESE
 from pipeline.post import Alias, Tree, read_post, source_hash
 from pipeline.segment import split_post
-from pipeline.state import PostState, PostStatus, State, TreeStatus, classify, load_state, origins, settings_fingerprint, state_path
+from pipeline.state import (
+    PostState,
+    PostStatus,
+    State,
+    TreeStatus,
+    classify,
+    glossary_misses,
+    load_state,
+    origins,
+    settings_fingerprint,
+    state_path,
+)
 
 
 def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> TreeStatus:
@@ -38,7 +49,8 @@ def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> T
             state, reason = _merge_needed(edition, record, settings.dialect) or (state, reason)
         review = sum(1 for s in record.segments if s.review) if record else 0
         kept = sum(1 for s in record.segments if s.kept) if record else 0
-        tree.posts.append(PostStatus(source, edition, state, reason, origins(record), review, kept))
+        missing = glossary_misses(record)
+        tree.posts.append(PostStatus(source, edition, state, reason, origins(record), review, kept, missing))
     tree.posts.extend(orphans(settings))
     return tree
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pipeline.cache import TranslationCache
-from pipeline.engines import Engine, EngineResult, Limits
+from pipeline.engines import Contextual, Engine, EngineResult, Limits, Metered, SegmentContext, Spend
 from pipeline.errors import AnswerError
 
 REQUEST_OVERHEAD = Limits().overhead  # the default: bytes of JSON around the texts (see Limits)
@@ -27,6 +27,7 @@ REQUEST_OVERHEAD = Limits().overhead  # the default: bytes of JSON around the te
 class Request:
     key: str
     text: str
+    context: SegmentContext | None = None  # for engines that read it (engines.Contextual)
 
 
 @dataclass
@@ -95,30 +96,53 @@ def request_size(text: str) -> int:
 
 
 def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Request]]:
-    """Greedy packing in order: at most `max_texts` texts and `max_bytes` per request."""
+    """Greedy packing in order: at most `max_texts` texts and `max_bytes` per request, and
+    at most `max_tokens` estimated tokens of texts where the engine is billed by tokens."""
     batch: list[Request] = []
     size = limits.overhead
+    tokens = 0
+    count = limits.count_tokens if limits.max_tokens is not None else None
     for request in requests:
         cost = request_size(request.text)
-        if batch and (len(batch) >= limits.max_texts or size + cost > limits.max_bytes):
+        weight = count(request.text) if count is not None else 0
+        over_tokens = limits.max_tokens is not None and tokens + weight > limits.max_tokens
+        if batch and (len(batch) >= limits.max_texts or size + cost > limits.max_bytes or over_tokens):
             yield batch
-            batch, size = [], limits.overhead
+            batch, size, tokens = [], limits.overhead, 0
         batch.append(request)
         size += cost
+        tokens += weight
     if batch:
         yield batch
+
+
+def estimate(engine: Engine, requests: Sequence[Request]) -> Spend | None:
+    """What sending `requests` would cost an engine billed by tokens, counted on the very
+    batches that would be sent (None: the engine bills otherwise)."""
+    if not isinstance(engine, Metered):
+        return None
+    return engine.estimate([[(r.text, r.context) for r in batch] for batch in batches(requests, engine.limits)])
+
+
+def in_flight(engine: Engine, jobs: int) -> int:
+    """Requests in flight: `--jobs`, capped where the engine's server wants fewer."""
+    cap = engine.limits.max_in_flight
+    return max(1, min(jobs, cap) if cap is not None else jobs)
 
 
 Answers = dict[str, str]  # cache key -> the engine's text
 
 
-def answers_for(engine: Engine, texts: list[str]) -> list[EngineResult]:
+def answers_for(engine: Engine, texts: list[str], contexts: Sequence[SegmentContext | None] = ()) -> list[EngineResult]:
     """The engine's answers to one request, one per text in order, or AnswerError.
 
     Answers are paired with texts by position, so a single missing or extra answer would
     shift every later one onto the wrong text; the count is the one thing every engine's
     answer can be checked against."""
-    results = engine.translate(texts)
+    if isinstance(engine, Contextual) and contexts:
+        results = engine.translate_in_context(texts, contexts)
+    else:
+        results = engine.translate(texts)
     if len(results) != len(texts):
         label = getattr(engine, "label", engine.name)
         raise AnswerError(
@@ -151,6 +175,7 @@ def translate_missing(
     own still knows what an aborted run cost.
     """
     usage = Usage() if usage is None else usage
+    jobs = in_flight(engine, jobs)
     todo = list(batches(requests, engine.limits))
     if not todo:
         return usage
@@ -185,14 +210,15 @@ def _translate_batch(engine: Engine, cache: TranslationCache, batch: list[Reques
     """One request (asked once more if its answer does not fit its texts), its answers
     cached, and what it cost."""
     texts = [r.text for r in batch]
+    contexts = [r.context for r in batch]
     spent = Usage(1, len(batch), 0)
     try:
-        results = answers_for(engine, texts)
+        results = answers_for(engine, texts, contexts)
     except AnswerError as first:
         spent.requests += 1
         spent.billed_characters += first.billed_characters
         try:
-            results = answers_for(engine, texts)
+            results = answers_for(engine, texts, contexts)
         except AnswerError as second:
             raise AnswerError(
                 f"{second.message} (asked twice; nothing of that request was kept)",

@@ -16,8 +16,10 @@ from helpers import make_site, run_cli
 
 try:  # tests/ is a rootdir-style test dir (no __init__.py)
     from deepl_server import DeepLTestServer
+    from openai_server import OpenAITestServer
 except ImportError:  # pragma: no cover - if tests/ ever becomes a package
     from tests.deepl_server import DeepLTestServer
+    from tests.openai_server import OpenAITestServer
 
 
 @pytest.fixture
@@ -58,3 +60,16 @@ def translated_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: 
     monkeypatch.chdir(tmp_path)
     assert run_cli("translate").exit_code == 0
     return tmp_path
+
+
+@pytest.fixture
+def openai_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAITestServer]:
+    """A fresh OpenAI-compatible test server per test, OPENAI_* pointing at it, and the
+    engine's backoff shrunk to milliseconds (a Retry-After the server sends is still honoured)."""
+    import pipeline.engines.openai as engine
+
+    monkeypatch.setattr(engine, "BACKOFF_INITIAL", 0.01)
+    with OpenAITestServer() as server:
+        monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        yield server

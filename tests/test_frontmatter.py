@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import tomllib
+
 import pytest
 import yaml
 
@@ -37,10 +39,22 @@ def test_only_non_empty_strings_of_the_configured_keys_in_document_order() -> No
     assert [(f.key, f.index, f.value, f.line) for f in found] == [("tags", 1, "題", 3), ("title", None, "題名", 4)]
 
 
-def test_an_alias_is_not_edited_through_its_anchor() -> None:
-    text = "---\nbase: &a 題名\ntitle: *a\n---\n"
+def test_an_alias_to_english_is_left_as_it_is() -> None:
+    text = "---\nbase: &a Title\ntitle: *a\n---\n"
     assert fields(text) == []
-    assert edited(text, lambda f: "X") == "base: &a 題名\ntitle: *a\nlang: en\nref: p\n"
+    assert edited(text, lambda f: "X") == "base: &a Title\ntitle: *a\nlang: en\nref: p\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [("---\nbase: &a 題名\ntitle: *a\n---\n", 3), ("---\nbase: &t 投資\ntags: [AI, *t]\n---\n", 3)],
+)
+def test_an_alias_to_japanese_in_a_translated_key_names_the_anchor(text: str, line: int) -> None:
+    """It stayed Japanese in the English edition, unsaid (issue 15, item 21): the alias
+    cannot be translated in place, so the error names it and its anchor."""
+    with pytest.raises(InputError, match=r"stands for the value anchored as &(a|t) on line 2") as info:
+        fields(text)
+    assert info.value.line == line
 
 
 @pytest.mark.parametrize(
@@ -72,8 +86,8 @@ def test_yaml_block_scalars_keep_their_style() -> None:
 def test_folded_block_with_a_line_break_falls_back_to_double_quotes() -> None:
     """`>` would fold the translation's line break into a space: the value must survive."""
     result = edited("---\nexcerpt: >\n  折り畳み\n---\n", lambda f: "two\nlines")
-    assert result == 'excerpt: "two\\nlines"\nlang: en\nref: p\n'
-    assert yaml.safe_load(result)["excerpt"] == "two\nlines"
+    assert result == 'excerpt: "two\\nlines\\n"\nlang: en\nref: p\n'  # ending as the Japanese did
+    assert yaml.safe_load(result)["excerpt"] == "two\nlines\n"
 
 
 def test_unchanged_values_keep_their_bytes_and_existing_keys_are_updated_in_place() -> None:
@@ -127,3 +141,49 @@ def test_toml_the_scanner_does_not_follow_falls_back_to_tomlkit() -> None:
 def test_toml_field_lines_are_file_lines() -> None:
     found = fields('+++\n# comment\ntitle = "題名"\ntags = [\n  "一",\n  "二",\n]\n+++\n')
     assert [(f.key, f.index, f.line) for f in found] == [("title", None, 3), ("tags", 0, 5), ("tags", 1, 6)]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("---\ntitle: 題名\nref: [a, b]\n---\n", 3),
+        ("---\ntitle: 題名\nlang:\n  ja: 日本語\n  en: English\n---\n", 3),
+        ("---\nref:\n  - a\n  - b\ntitle: 題名\n---\n", 2),
+    ],
+)
+def test_a_list_or_mapping_where_lang_or_ref_goes_is_refused_not_duplicated(text: str, line: int) -> None:
+    """The edition's `lang`/`ref` would otherwise be appended as a second key of that name
+    (issue 15, item 15): YAML forbids it, and readers disagree on which one wins."""
+    with pytest.raises(InputError, match=r"(lang|ref): is a (list|mapping) in the Japanese front matter") as info:
+        edited(text, lambda f: "T")
+    assert info.value.line == line
+
+
+def test_a_toml_list_where_ref_goes_is_replaced_once() -> None:
+    result = edited("+++\ntitle = '題名'\nref = ['a', 'b']\n+++\n", lambda f: "T")
+    assert result.count("ref") == 1 and tomllib.loads(result)["ref"] == "p"
+
+
+@pytest.mark.parametrize(
+    ("header", "english", "expected"),
+    [
+        (">", "A description.", ">\n  A description.\n"),  # the run's English has no final line break
+        ("|", "Line one\nLine two", "|\n  Line one\n  Line two\n"),
+        (">-", "A description.", ">-\n  A description.\n"),
+    ],
+)
+def test_a_block_scalar_keeps_its_chomping_whatever_the_translation_ends_with(header: str, english: str, expected: str) -> None:
+    """`description: >` came back as `>-` (issue 15, item 21): the English ends as the Japanese did."""
+    text = f"---\ndescription: {header}\n  説明の\n  文です。\ntitle: x\n---\n"
+    result = edited(text, lambda f: english if f.key == "description" else f.value)
+    assert result == f"description: {expected}title: x\nlang: en\nref: p\n"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["---\ntitle: &t 題名\nexcerpt: *t\n---\n", "---\ntitle: &t \"題名\"\nexcerpt: *t\n---\n", "---\ntitle: !!str &t 題名\nexcerpt: *t\n---\n"],
+)
+def test_a_translated_value_keeps_its_anchor_and_the_alias_follows(text: str) -> None:
+    """It was refused with "write it as a block mapping" (issue 15, item 21): the anchor went with the value."""
+    result = edited(text, lambda f: "A title")
+    assert "&t" in result and yaml.safe_load(result) == {"title": "A title", "excerpt": "A title", "lang": "en", "ref": "p"}

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import tomllib
+
 import pytest
+import yaml
 from deepl_server import billable
 from helpers import make_site, run_cli
 
 from pipeline.errors import GlossaryError
-from pipeline.glossary import load_glossary
+from pipeline.glossary import load_glossary, prose_of_markdown
 
 
 def write_tsv(folder: Path, text: str) -> Path:
@@ -111,6 +114,31 @@ class TestWithTheServer:
         assert result.exit_code == 1
         assert "glossary: term '基盤モデル' should be translated as 'foundation model'" in result.stderr
 
+def test_strict_stays_failed_while_a_miss_remains(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:
+    """--strict is sticky (issue 15, item 18): the miss is recorded in the state, so a
+    re-run that has nothing to translate, and `check --strict`, still fail on it until a
+    person fixes the English."""
+    make_site(tmp_path, [])
+    (tmp_path / "content" / "ja" / "2025-01-01-model.md").write_text(
+        "---\ntitle: 記事\n---\n\n基盤モデルを使います。\n\n別の段落です。\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    deepl_env.set_translator(lambda text, params: "EN " + text.replace("基盤モデル", "basic model"))
+    assert run_cli("translate", "--strict").exit_code == 1
+    again = run_cli("translate", "--strict")
+    assert again.exit_code == 1, again.stdout + again.stderr
+    assert "2025-01-01-model.md: glossary: still missing from the English: 基盤モデル" in again.stderr
+    assert run_cli("translate").exit_code == 0  # without --strict a miss is a warning
+    check = run_cli("check", "--strict")
+    assert check.exit_code == 1 and "glossary: content/ja/2025-01-01-model.md" in check.stdout and "基盤モデル" in check.stdout, check.stdout
+    assert run_cli("check").exit_code == 0
+    # a translator puts the term right: the miss is gone, from the state too
+    edition = tmp_path / "content" / "en" / "2025-01-01-model.md"
+    edition.write_text(edition.read_text(encoding="utf-8").replace("basic model", "foundation model"), encoding="utf-8")
+    fixed = run_cli("translate", "--strict")
+    assert fixed.exit_code == 0, fixed.stderr
+    assert run_cli("check", "--strict").exit_code == 0
+
 
 def test_pseudo_keeps_names_and_applies_terms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_site(tmp_path)
@@ -160,3 +188,30 @@ def test_glossary_check_reports_every_error_at_once(tmp_path: Path, monkeypatch:
     for where in ("zz.tsv:1: unknown kind", "zz.tsv:2: empty English target", "zz.tsv:3: '基盤モデル' is already defined", "zzz.tsv:1: malformed line"):
         assert where in result.stderr, result.stderr
     assert "4 errors in the glossary" in result.stderr
+
+
+def test_a_term_split_by_markup_in_reused_english_is_not_a_miss() -> None:
+    assert prose_of_markdown("the **foundation** model, [`AWS`](https://x) and <em>it</em>") == "the foundation model, AWS(https://x) and it"
+
+
+@pytest.mark.parametrize("fence", ["---", "+++"])
+def test_space_separated_categories_and_tags_map_item_by_item(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fence: str) -> None:
+    """Jekyll splits a `categories:` or `tags:` string on spaces (issue 15, item 21): each
+    item maps through the taxonomy; English names with a space become a list, which Jekyll
+    reads as the same items."""
+    make_site(tmp_path, [])
+    sep = ":" if fence == "---" else " ="
+    q = "" if fence == "---" else '"'
+    (tmp_path / "content" / "ja" / "2025-01-01-split.md").write_text(
+        f"{fence}\ntitle{sep} {q}題名{q}\ncategories{sep} {q}投資 チップ{q}\ntags{sep} {q}投資分析 技術動向{q}\n{fence}\n\n本文です。\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("translate", "--engine", "pseudo")
+    assert result.exit_code == 0, result.stderr
+    assert "unmapped-taxonomy" not in result.stderr, result.stderr
+    edition = (tmp_path / "content" / "en" / "2025-01-01-split.md").read_text(encoding="utf-8")
+    head = edition.split(fence)[1]
+    values = yaml.safe_load(head) if fence == "---" else tomllib.loads(head)
+    assert values["categories"] == "Investment Chips"  # still a string: Jekyll splits it into the two
+    assert values["tags"] == ["Investment Analysis", "Tech Trends"]

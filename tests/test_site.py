@@ -134,10 +134,29 @@ def test_a_fatal_liquid_error_fails_the_site(tmp_path: Path) -> None:
     post.write_text(post.read_text(encoding="utf-8") + '\n{{ "x" | append: }}\n', encoding="utf-8")
     report = check_site(SITE, content)
     assert not report.ok
-    assert "jekyll build failed (exit status 1)" in report.problems
-    warnings = rows(report)["2025-01-02-second-post"].warnings
-    assert any(w.startswith("Liquid Exception:") and str(post) in w for w in warnings)
-    assert not any("Please append" in w or w.startswith("from ") for w in warnings + report.warnings)
+    line = post.read_text(encoding="utf-8").splitlines().index('{{ "x" | append: }}') + 1
+    assert report.stopped is not None and report.stopped.startswith(f"{post}:{line}: "), report.stopped
+    assert "wrong number of arguments" in report.stopped
+    assert report.rows == [], "a build that stopped built no page: no row to show"
+    assert not any("Please append" in w or w.startswith("from ") for w in report.warnings)
+
+
+@needs_jekyll
+@pytest.mark.parametrize("blank_lines", [0, 1, 3])
+def test_site_check_names_the_post_and_line_that_stopped_the_build_first(tmp_path: Path, blank_lines: int) -> None:
+    """Not a "missing" row per post (issue 15, item 22): the line Jekyll's Liquid counts
+    from the body, which starts after the blank lines under the front matter."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "good", content)
+    post = content / "en" / "2025-01-02-second-post.md"
+    head, body = post.read_text(encoding="utf-8").split("\n---\n", 1)
+    post.write_text(head + "\n---\n" + "\n" * blank_lines + body.lstrip("\n") + '\nA line.\n\n{{ "x" | append: }}\n', encoding="utf-8")
+    line = post.read_text(encoding="utf-8").splitlines().index('{{ "x" | append: }}') + 1
+    result = CliRunner().invoke(cli(), ["site", "check", "--site", str(SITE), "--content", str(content)])
+    assert result.exit_code == 1
+    first = result.output.splitlines()[0]
+    assert first.startswith(f"{post}:{line}: ") and "wrong number of arguments" in first, result.output
+    assert "missing" not in result.output, result.output
 
 
 @needs_jekyll

@@ -48,8 +48,19 @@ def _count(items: list[str]) -> str:
     return "[green]0[/green]" if not items else f"[red]{len(items)}[/red]"
 
 
+def _render_stopped(stopped: str, report: SiteReport, console: Console) -> None:
+    console.print(stopped, markup=False, highlight=False, soft_wrap=True)
+    for line in [*(f"jekyll: {w}" for w in report.warnings), *(f"site: {p}" for p in report.problems)]:
+        console.print(line, markup=False, highlight=False)
+    console.print("[red]site check failed[/red]: the Jekyll build stopped at that post; fix it and check again")
+
+
 def render_report(report: SiteReport, console: Console) -> None:
-    """The per-post table, then the details of every failure."""
+    """The per-post table, then the details of every failure; or, when a post stopped the
+    build, that post and line first, as nothing else was built to check."""
+    if report.stopped is not None:
+        _render_stopped(report.stopped, report, console)
+        return
     table = Table(title="Site check", show_lines=False)
     columns = ("post", "ja page", "en page", "lang", "hreflang", "structure", "Japanese left", "broken links", "warnings", "result")
     for column in columns:

@@ -49,6 +49,7 @@ def status(
                     "origins": p.origins,
                     "needs_review": p.needs_review,
                     "kept_japanese": p.kept,
+                    "glossary_misses": list(p.missing_terms),
                 }
                 for p in tree.posts
             ],
@@ -72,6 +73,10 @@ def check(
     paths: PathsArgument = None,
     engine: EngineOption = None,
     to: TargetOption = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Also fail while an edition lacks a glossary term's English (as `translate --strict` found it)."),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Exit 1 and list the posts whose English edition is missing, stale, orphaned or needs a
@@ -80,13 +85,18 @@ def check(
     Made for CI gates and pre-commit hooks. Give the same --engine/--to as the translate run."""
     tree = _survey(config, paths, engine, to)
     todo = tree.needs_attention
+    if strict:
+        todo += [p for p in tree.posts if p.missing_terms and p not in todo]
     for p in todo:
         if p.state == "orphaned":
             out.print(f"orphaned: {p.edition} ({p.reason}; `pipeline translate --prune` deletes it)")
         elif p.state in ("up-to-date", "edited") and p.kept:
             out.print(f"kept-japanese: {p.source} ({kept_message(p.kept)})")
-        else:
+        elif p in tree.needs_attention:
             out.print(f"{p.state}: {p.source} ({p.reason})")
+        else:
+            terms = ", ".join(dict.fromkeys(p.missing_terms))
+            out.print(f"glossary: {p.source} (still missing from the English: {terms}; fix the English or the glossary, then translate)")
     if todo:
         out.print(
             f"{len(todo)} post(s) need attention: `pipeline translate` (--prune for orphans; "

@@ -35,7 +35,7 @@ from pipeline.cli.common import (
     settings_from,
 )
 from pipeline.config import Settings
-from pipeline.engines import Engine, GlossaryEngine, Setup, build_engine, engine_spec
+from pipeline.engines import Engine, GlossaryEngine, Setup, Spend, build_engine, engine_spec
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
 from pipeline.leftovers import summary as leftover_summary
 from pipeline.post import remove_stale_temp_files, write_atomic
@@ -99,7 +99,7 @@ def translate(
     (offline trial) · `pipeline translate content/ja/2025-09-30-aws-ai-revenue.md --dry-run` (what it would bill).
 
     Exit codes: 0 done · 1 some posts failed or need a manual merge (the others are written) ·
-    2 configuration, glossary or key · 3 DeepL quota exceeded · 4 DeepL unreachable · 130 interrupted."""
+    2 configuration, glossary, key or unknown model · 3 quota exceeded · 4 engine unreachable · 130 interrupted."""
     settings = settings_from(config, to=to, engine=engine, jobs=jobs, cache_dir=cache_dir)
     spec = engine_spec(settings.engine)
     glossary = load_term_base(settings)
@@ -224,10 +224,21 @@ def _finish_run(
         raise fail(report.aborted)
     if report.failed:
         raise typer.Exit(1)
-    if strict and any(f.code == "glossary" for p in report.posts for f in p.flags):
-        err.print("error: --strict: glossary terms are missing from translations (see warnings above)")
+    if strict:
+        _strict(report)
+
+
+def _strict(report: RunReport) -> None:
+    """--strict fails on every glossary miss still in the editions (found by this run, warned
+    above, or recorded in the state of an edition that is up to date) and on any Japanese left."""
+    for p in report.posts:
+        if p.missing_terms:
+            terms = ", ".join(dict.fromkeys(p.missing_terms))
+            err.print(f"[yellow]warning:[/yellow] {escape(f'{p.source}: glossary: still missing from the English: {terms}')}")
+    if any(f.code == "glossary" for p in report.posts for f in p.flags) or any(p.missing_terms for p in report.posts):
+        err.print("error: --strict: glossary terms are missing from translations (see warnings above; fix the English or the glossary)")
         raise typer.Exit(1)
-    if strict and any(p.leftover.kept_segments or p.leftover.left.total for p in report.posts):
+    if any(p.leftover.kept_segments or p.leftover.left.total for p in report.posts):
         err.print("error: --strict: Japanese is left in the English (see the summary line; --retry-flagged asks again for kept segments)")
         raise typer.Exit(1)
 
@@ -277,11 +288,11 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     unchanged = sum(1 for p in report.posts if p.status in ("unchanged", "up-to-date"))
     merge = [p for p in report.posts if p.status == "needs-merge"]
     skipped = sum(1 for p in report.posts if p.status == "skipped")
-    unit = engine_spec(settings.engine).billing_unit
+    billed = _billed(report, settings)
     if report.dry_run:
         out.print(
             f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
-            f"{report.cached} from cache; would bill {report.would_bill:,} {unit} to {settings.engine}; "
+            f"{report.cached} from cache; {billed} to {settings.engine}; "
             f"Markdown read as {report.dialect}",
         )
         return
@@ -290,10 +301,32 @@ def _print_report(report: RunReport, settings: Settings) -> None:
         + (f", {len(merge)} need a manual merge" if merge else "")
         + (f", {skipped} skipped (second paths to a post)" if skipped else "")
         + f"; {report.segments} segments, {report.cached} reused or from cache; "
-        f"{report.usage.billed_characters:,} {unit} billed in {report.usage.requests} request(s) "
+        f"{billed} in {report.usage.requests} request(s) "
         f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s; "
         + leftover_summary(p.leftover for p in report.posts),
     )
     findings = sum(p.lint_findings for p in report.posts)
     if findings:
         out.print(f"{findings} lint warning(s) in the Japanese sources translated as they are (see `pipeline lint`)")
+
+
+def _billed(report: RunReport, settings: Settings) -> str:
+    """What the run billed (a dry run: would bill), in the engine's billing unit; an engine
+    billed by tokens reports what it spent (`RunReport.spend`) with its cost."""
+    if report.spend is not None:
+        return f"would send about {_tokens(report.spend, settings)}" if report.dry_run else f"{_tokens(report.spend, settings)} sent"
+    unit = engine_spec(settings.engine).billing_unit
+    if report.dry_run:
+        return f"would bill {report.would_bill:,} {unit}"
+    return f"{report.usage.billed_characters:,} {unit} billed"
+
+
+def _tokens(spend: Spend, settings: Settings) -> str:
+    """`1,234 input + 567 output tokens (estimated cost 0.0012 USD)`, for an engine billed by tokens."""
+    cost = spend.cost
+    money = (
+        f"estimated cost {cost:.4f} {spend.currency}"
+        if cost is not None
+        else f"cost unknown: set [{settings.engine}] input_price and output_price"
+    )
+    return f"{spend.input_tokens:,} input + {spend.output_tokens:,} output tokens ({money})"

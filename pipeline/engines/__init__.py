@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pipeline.errors import ConfigError
 
@@ -38,16 +39,68 @@ class EngineResult:
 class Limits:
     """What one request may carry, in the engine's own units (DeepL: 50 texts, 128 KiB
     request body, of which `overhead` bytes go to the JSON around the texts: languages,
-    tag options, glossary id)."""
+    tag options, glossary id). An engine billed by tokens also caps the estimated tokens
+    of a request's texts (`max_tokens`, counted by its `count_tokens`), and one whose
+    server serves few requests at a time caps the requests in flight."""
 
     max_texts: int = 50
     max_bytes: int = 128 * 1024
     overhead: int = 2048
+    max_tokens: int | None = None
+    count_tokens: Callable[[str], int] | None = None  # the engine's estimate for one text
+    max_in_flight: int | None = None
 
     @property
     def text_bytes(self) -> int:
         """The most the texts of one request may take together."""
         return self.max_bytes - self.overhead
+
+
+@dataclass(frozen=True)
+class SegmentContext:
+    """What an engine may read around a segment but must not translate: the post's title
+    and the neighbouring paragraphs. Part of the segment's cache key when sent."""
+
+    title: str = ""
+    before: str = ""
+    after: str = ""
+
+    def as_key(self) -> dict[str, str]:
+        return {"title": self.title, "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class ContextPolicy:
+    """How much context an engine wants: neighbouring paragraphs each side, the title."""
+
+    paragraphs: int = 1
+    title: bool = True
+    max_chars: int = 600  # of each neighbour: enough to set the tone, bounded in tokens
+
+
+@dataclass
+class Spend:
+    """Tokens an engine billed by tokens used (or, in a dry run, would use), and the
+    money they cost at the configured prices (None: no price configured)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    input_price: float | None = None  # per million tokens
+    output_price: float | None = None
+    currency: str = "USD"
+    estimated: bool = False  # a dry run's estimate, not the server's count
+
+    def add(self, other: Spend) -> None:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.input_price, self.output_price, self.currency = other.input_price, other.output_price, other.currency
+        self.estimated = self.estimated or other.estimated
+
+    @property
+    def cost(self) -> float | None:
+        if self.input_price is None or self.output_price is None:
+            return None
+        return (self.input_tokens * self.input_price + self.output_tokens * self.output_price) / 1_000_000
 
 
 class Engine(Protocol):
@@ -59,6 +112,34 @@ class Engine(Protocol):
     def settings(self) -> Mapping[str, object]: ...
 
     def translate(self, texts: Sequence[str]) -> list[EngineResult]: ...
+
+
+@runtime_checkable
+class Contextual(Protocol):
+    """An engine that reads each text with its context (an LLM): `context_policy` says
+    what to collect, `translate_in_context` receives it beside the texts."""
+
+    context_policy: ContextPolicy
+
+    def translate_in_context(self, texts: Sequence[str], contexts: Sequence[SegmentContext | None]) -> list[EngineResult]: ...
+
+
+@runtime_checkable
+class Metered(Protocol):
+    """An engine billed by tokens: what it has spent so far, and what batches would cost."""
+
+    def spend(self) -> Spend: ...
+
+    def estimate(self, batches: Sequence[Sequence[tuple[str, SegmentContext | None]]]) -> Spend: ...
+
+
+def context_policy(engine: Engine) -> ContextPolicy | None:
+    return engine.context_policy if isinstance(engine, Contextual) else None
+
+
+def spend_of(engine: Engine) -> Spend | None:
+    """What an engine billed by tokens has spent so far (None: it bills otherwise)."""
+    return engine.spend() if isinstance(engine, Metered) else None
 
 
 @runtime_checkable
@@ -94,7 +175,9 @@ class EngineSpec:
     library); `options` returns the settings that change its output, which go into the
     fingerprint of every edition it writes (change one and the editions read as stale);
     `glossary` says it implements `GlossaryEngine`; `billing_unit` names what its
-    `billed_characters` count. Request limits are the engine's own (`Engine.limits`)."""
+    `billed_characters` count; `table` reads the engine's own `[name]` table of
+    pipeline.toml into its options (`Settings.engine_tables`; errors name the file).
+    Request limits are the engine's own (`Engine.limits`)."""
 
     name: str
     summary: str  # a few words for `--help`
@@ -102,6 +185,7 @@ class EngineSpec:
     options: Callable[[Settings], Mapping[str, object]] = _no_options
     glossary: bool = False
     billing_unit: str = "characters"
+    table: Callable[[Mapping[str, Any], Path], object] | None = None
 
 
 ENGINES: dict[str, EngineSpec] = {}
@@ -159,7 +243,55 @@ def _deepl_options(settings: Settings) -> dict[str, object]:
     return {"deepl": [settings.model_type, settings.formality, settings.tag_handling_version]}
 
 
+def _openai_table(table: Mapping[str, Any], path: Path) -> object:
+    from pipeline.engines.openai_config import read_table
+
+    return read_table(table, path)
+
+
+def _openai(setup: Setup) -> Engine:
+    """An OpenAI-compatible server: key and server from the environment (OPENAI_API_KEY,
+    OPENAI_BASE_URL), the rest from the `[openai]` table and the style guide it names
+    (missing or empty: ConfigError naming it). The glossary's terms go into each prompt,
+    only those of its batch: nothing is kept on the server's side."""
+    from pipeline.engines.openai import OpenAIEngine
+    from pipeline.engines.openai_config import options_of, style_guide_text
+
+    key = setup.environ.get("OPENAI_API_KEY", "").strip()
+    if not key and setup.need_key:
+        raise ConfigError(
+            "OPENAI_API_KEY is not set: export your API key; a local server (Ollama, llama.cpp, vLLM) accepts any value, "
+            "e.g. OPENAI_API_KEY=local"
+        )
+    settings, options = setup.settings, options_of(setup.settings)
+    return OpenAIEngine(
+        api_key=key or "dry-run",
+        options=options,
+        style_guide=style_guide_text(settings.root, options),
+        terms=setup.terms,
+        base_url=setup.environ.get("OPENAI_BASE_URL") or None,
+        target_lang=settings.target_lang,
+    )
+
+
+def _openai_options(settings: Settings) -> dict[str, object]:
+    """The model, sampling, style guide and context sent: a change makes its editions stale."""
+    from pipeline.engines.openai_config import fingerprint, options_of
+
+    return {"openai": fingerprint(settings.root, options_of(settings))}
+
+
 register(EngineSpec("deepl", "DeepL API (key in DEEPL_AUTH_KEY)", _deepl, _deepl_options, glossary=True))
+register(
+    EngineSpec(
+        "openai",
+        "any OpenAI-compatible server (key in OPENAI_API_KEY)",
+        _openai,
+        _openai_options,
+        billing_unit="tokens",
+        table=_openai_table,
+    )
+)
 register(EngineSpec("pseudo", "offline, marks text", _pseudo))
 register(EngineSpec("identity", "offline, copies", _identity))
 

@@ -26,7 +26,7 @@ _JAPANESE_RUN = re.compile(JAPANESE.pattern + r"(?:[^\sA-Za-z]*" + JAPANESE.patt
 
 @dataclass(frozen=True)
 class Finding:
-    code: str  # glossary | japanese-left | placeholder | length
+    code: str  # glossary | japanese-left | placeholder | link | image | length
     message: str
 
 
@@ -46,16 +46,49 @@ def japanese_left(english: Protected) -> Finding | None:
     return Finding("japanese-left", f"Japanese left in the English: {run[:24] + ('…' if len(run) > 24 else '')!r}")
 
 
+_AUTOLINK = re.compile(r"<[A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*>|<[^<>\s@]+@[^<>\s@]+>")
+_DESTINATION = re.compile(r"\]\(\s*<?([^\s>)]*)|\](\[[^\]]*\])")
+
+
+def _destination(markup: str) -> str:
+    """Where a link or image points, from its markup (`](url "title")`, `![alt](url)`,
+    `][ref]`): the last destination in it, as alt text comes before."""
+    found = list(_DESTINATION.finditer(markup))
+    if not found:
+        return ""
+    last = found[-1]
+    return last.group(1) if last.group(1) is not None else last.group(2)
+
+
+def _targets(protected: Protected) -> tuple[Counter[str], Counter[str]]:
+    """The destinations of the segment's links and of its images. A link is a pair (its
+    text travels) or an autolink; an image is a pair (Japanese alt text) or, with nothing
+    to translate in its alt text, one kept piece: either way the same image."""
+    links: Counter[str] = Counter()
+    images: Counter[str] = Counter()
+    for element in protected.elements.values():
+        if element.kind == "pair" and element.tag == "a":
+            links[_destination(element.close)] += 1
+        elif element.kind == "pair" and element.tag == "img":
+            images[_destination(element.close)] += 1
+        elif element.kind == "keep" and element.open.startswith("!["):
+            images[_destination(element.open)] += 1
+        elif element.kind == "keep" and _AUTOLINK.fullmatch(element.open):
+            links[element.open[1:-1]] += 1
+    return links, images
+
+
 def _placeholders(protected: Protected, names: frozenset[str]) -> Counter[str]:
-    """What must survive translation unchanged: code, URLs, HTML, Liquid, footnotes, and
-    the destinations of links and images. Not glossary names: Japanese repeats a name
-    where English says "it", and restore already guarantees them in machine output."""
+    """What must survive translation unchanged: code, HTML, Liquid, footnotes, URLs. Not
+    glossary names: Japanese repeats a name where English says "it", and restore already
+    guarantees them in machine output. Not links and images: `_targets` compares those."""
     kept: Counter[str] = Counter()
     for element in protected.elements.values():
-        if element.kind == "keep" and not _ESCAPE.match(element.open) and element.open not in names:
-            kept[element.open] += 1
-        elif element.kind == "pair" and element.tag in ("a", "img"):
-            kept[element.close] += 1
+        if element.kind != "keep" or _ESCAPE.match(element.open) or element.open in names:
+            continue
+        if element.open.startswith("![") or _AUTOLINK.fullmatch(element.open):
+            continue
+        kept[element.open] += 1
     return kept
 
 
@@ -66,6 +99,15 @@ def lost_placeholders(source: Protected, english: Protected, names: frozenset[st
     shown = [repr(m if len(m) <= 40 else m[:39] + "…") for m in list(missing.elements())[:3]]
     more = sum(missing.values()) - len(shown)
     return Finding("placeholder", "lost in the English: " + ", ".join(shown) + (f" and {more} more" if more > 0 else ""))
+
+
+def lost_links_and_images(source: Protected, english: Protected) -> list[Finding]:
+    """Each link of the source whose destination is no longer linked in the English (the
+    words may be there, the link is not), and each image that is gone."""
+    (ja_links, ja_images), (en_links, en_images) = _targets(source), _targets(english)
+    findings = [Finding("link", f"the link to {target} is no longer a link in the English") for target in (ja_links - en_links).elements()]
+    findings += [Finding("image", f"the image {target} is missing from the English") for target in (ja_images - en_images).elements()]
+    return findings
 
 
 def glossary_misses(glossary: Glossary, source: Protected, english: Protected) -> list[Finding]:
@@ -101,7 +143,7 @@ def off_ratio(ratio: float | None, median: float | None) -> Finding | None:
 
 
 def check(glossary: Glossary, source: Protected, english: Protected, median: float | None) -> list[Finding]:
-    findings = glossary_misses(glossary, source, english)
+    findings = glossary_misses(glossary, source, english) + lost_links_and_images(source, english)
     for finding in (
         japanese_left(english),
         lost_placeholders(source, english, frozenset(glossary.names)),

@@ -20,6 +20,8 @@ FLAG_LABELS = {
     "glossary": "glossary miss",
     "japanese-left": "Japanese left",
     "placeholder": "tag or placeholder lost",
+    "link": "no longer a link",
+    "image": "image lost",
     "length": "length off",
     "structure": "tags broken (Japanese kept)",
     "truncated": "truncated (Japanese kept)",

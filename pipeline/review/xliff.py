@@ -57,7 +57,7 @@ from pipeline.target import Target
 from pipeline.edition import commit, read_texts, render
 from pipeline.post import Post, parse_post, read_post, source_hash
 from pipeline.segment import Segment
-from pipeline.state import PostState, SegmentRecord, load_state, short_hash, state_path
+from pipeline.state import PostState, SegmentRecord, load_state, on_disk_record, short_hash, state_path
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -930,7 +930,7 @@ def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | 
 
 def _verify_and_apply(loaded: _Loaded, changes: list[Change], settings: Settings, glossary: Glossary, xlf: Path, dry_run: bool) -> None:
     """Splice the changes into the edition, check that it reads back as intended, then
-    write memory, state and edition (state before edition, like a run)."""
+    write memory, state and edition through `edition.commit`, in a run's crash-safe order."""
     edition = loaded.edition
     by_where = {c.where: c for c in changes}
     body_edits = []
@@ -976,13 +976,8 @@ def _verify_and_apply(loaded: _Loaded, changes: list[Change], settings: Settings
     clean = old_sha == record.edition_sha256
     # An edition with other edits not yet recorded keeps its recorded hash, so the next run
     # still sees those edits as a translator's (their segment hashes differ from the record).
-    state = replace(
-        record,
-        segments=tuple(new_records),
-        edition_sha256=new_sha if clean else record.edition_sha256,
-        previous_edition_sha256=(old_sha if old_sha != new_sha else None) if clean else record.previous_edition_sha256,
-    )
+    state = replace(record, segments=tuple(new_records), edition_sha256=new_sha if clean else record.edition_sha256)
     if dry_run:
         return
-    memory.save()
-    commit(state_path(settings, loaded.relative), state, loaded.edition_path, data, new_sha != old_sha)
+    state_file, built_from = state_path(settings, loaded.relative), on_disk_record(record, old_sha)
+    commit(loaded.edition_path, data, state_file, state, old_sha, built_from, memory if memory.changed else None)

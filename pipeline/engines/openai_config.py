@@ -1,0 +1,148 @@
+"""The `[openai]` table of pipeline.toml, read into typed options.
+
+Kept apart from the engine (which imports `requests`) so that reading the settings, and
+`status`/`check` computing a fingerprint, never load an HTTP client. Every key is
+optional; an unknown key or a value of the wrong type is an error naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_STYLE_GUIDE = Path("glossary/style.md")
+CONTRACT_VERSION = 1  # the wire contract (README "OpenAI-compatible engine"): in every cache key
+RESPONSE_FORMATS = ("json_schema", "json_object")
+
+
+@dataclass(frozen=True)
+class OpenAIOptions:
+    model: str = "gpt-4o-mini"
+    base_url: str = ""  # OPENAI_BASE_URL wins; empty: the OpenAI API
+    temperature: float = 0.0
+    seed: int | None = None
+    batch_tokens: int = 3000  # estimated tokens of the segments in one request
+    max_output_tokens: int | None = None  # sent as `max_tokens` when set
+    jobs: int | None = None  # at most this many requests in flight (a local server: 1)
+    timeout: float = 120.0  # seconds per request
+    retries: int = 5  # for 429, 5xx, timeouts and dropped connections
+    input_price: float | None = None  # money per million input tokens
+    output_price: float | None = None  # money per million output tokens
+    currency: str = "USD"
+    headers: Mapping[str, str] = field(default_factory=dict)  # e.g. Azure's `api-key`
+    style_guide: Path = DEFAULT_STYLE_GUIDE  # the system prompt translators edit
+    response_format: str = "json_schema"  # or json_object; json_schema falls back to json_object once refused
+    context_paragraphs: int = 1  # neighbouring paragraphs sent along (each side), not translated
+    context_title: bool = True  # the post's title sent along, not translated
+    output_ratio: float = 1.0  # dry-run estimate: output tokens per input token of the segments
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "model": (str,),
+    "base_url": (str,),
+    "temperature": (float, int),
+    "seed": (int,),
+    "batch_tokens": (int,),
+    "max_output_tokens": (int,),
+    "jobs": (int,),
+    "timeout": (float, int),
+    "retries": (int,),
+    "input_price": (float, int),
+    "output_price": (float, int),
+    "currency": (str,),
+    "headers": (dict,),
+    "style_guide": (str,),
+    "response_format": (str,),
+    "context_paragraphs": (int,),
+    "context_title": (bool,),
+    "output_ratio": (float, int),
+}
+assert set(_TYPES) == {f.name for f in fields(OpenAIOptions)}
+
+
+def options_of(settings: Settings) -> OpenAIOptions:
+    """The `[openai]` table as read when the settings were loaded; the defaults without one."""
+    options = settings.engine_tables.get("openai")
+    return options if isinstance(options, OpenAIOptions) else OpenAIOptions()
+
+
+def read_table(table: Mapping[str, Any], path: Path) -> OpenAIOptions:
+    """`[openai]` as options; errors name pipeline.toml and the key."""
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"openai.{key}"
+        if key not in _TYPES:
+            raise ConfigError(f"unknown setting '{name}'; known: {', '.join('openai.' + k for k in sorted(_TYPES))}", path=path)
+        kinds = _TYPES[key]
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            raise ConfigError(f"'{name}' must be a {kinds[0].__name__}, not {value!r}", path=path)
+        values[key] = value
+    headers = values.get("headers", {})
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise ConfigError("'openai.headers' must be a table of strings", path=path)
+    for key in ("temperature", "timeout", "input_price", "output_price", "output_ratio"):
+        if key in values:
+            values[key] = float(values[key])
+    if "style_guide" in values:
+        values["style_guide"] = Path(values["style_guide"])
+    options = OpenAIOptions(**values)
+    _validate(options, path)
+    return options
+
+
+def _validate(options: OpenAIOptions, path: Path) -> None:
+    problems = []
+    if options.response_format not in RESPONSE_FORMATS:
+        problems.append(f"'openai.response_format' must be one of {', '.join(RESPONSE_FORMATS)}")
+    if options.batch_tokens < 1 or options.retries < 0 or options.timeout <= 0 or (options.jobs is not None and options.jobs < 1):
+        problems.append("'openai.batch_tokens', 'openai.jobs' and 'openai.timeout' must be positive, 'openai.retries' at least 0")
+    if options.context_paragraphs < 0:
+        problems.append("'openai.context_paragraphs' must be at least 0")
+    if not options.model:
+        problems.append("'openai.model' must not be empty")
+    if problems:
+        raise ConfigError("; ".join(problems), path=path)
+
+
+def style_guide_text(root: Path, options: OpenAIOptions) -> str:
+    """The style guide the system prompt is made of; missing or empty is a config error
+    naming the file (a prompt of nothing would translate without the team's rules)."""
+    path = options.style_guide if options.style_guide.is_absolute() else root / options.style_guide
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            "the OpenAI engine's style guide is missing: restore it (git checkout) or set [openai] style_guide", path=path
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"the OpenAI engine's style guide cannot be read ({exc})", path=path) from exc
+    if not text.strip():
+        raise ConfigError("the OpenAI engine's style guide is empty: write the translation rules in it", path=path)
+    return text
+
+
+def fingerprint(root: Path, options: OpenAIOptions) -> dict[str, object]:
+    """What of the options changes an edition: it goes into the settings fingerprint, so a
+    changed style guide or model makes every post stale (`status` shows it, `translate`
+    re-translates). A style guide that cannot be read counts as such (the run refuses it)."""
+    try:
+        guide = hashlib.sha256(style_guide_text(root, options).encode("utf-8")).hexdigest()[:16]
+    except ConfigError:
+        guide = "unreadable"
+    return {
+        "contract": CONTRACT_VERSION,
+        "model": options.model,
+        "temperature": options.temperature,
+        "seed": options.seed,
+        "style_guide": guide,
+        "context": [options.context_paragraphs, options.context_title],
+    }

@@ -1,0 +1,340 @@
+"""Every fault the OpenAI-compatible test server can show, each handled as the README says:
+retried, split, asked again, or one clear line and the right exit code; never a wrong answer
+kept or cached."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import run_cli
+from openai_server import REFUSAL, OpenAITestServer
+from test_openai_engine import editions, setup_site
+
+from pipeline.engines.openai import estimate_tokens
+from pipeline.glossary import load_glossary, prose_of
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer) -> Path:
+    setup_site(tmp_path / "site")
+    monkeypatch.chdir(tmp_path / "site")
+    return tmp_path / "site"
+
+
+@pytest.fixture
+def reference(tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer) -> dict[str, bytes]:
+    """The editions a healthy server gives (a copy of the site with its own cache), and how
+    many requests that took; the log is cleared afterwards."""
+    copy = tmp_path / "reference"
+    shutil.copytree(site, copy)
+    monkeypatch.chdir(copy)
+    assert run_cli("translate", "--jobs", "1").exit_code == 0
+    monkeypatch.chdir(site)
+    openai_server.healthy_requests = len(openai_server.requests)  # type: ignore[attr-defined]
+    openai_server.reset_log()
+    return editions(copy)
+
+
+def translate(*args: str) -> tuple[int, str]:
+    result = run_cli("translate", "--jobs", "1", *args)
+    return result.exit_code, result.stdout + result.stderr
+
+
+# retried ----------------------------------------------------------------------------------
+
+
+def test_429_is_retried_after_the_servers_retry_after(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    openai_server.respond_with_429(1, retry_after="1")
+    code, output = translate()
+    assert code == 0, output
+    first, second = openai_server.requests[:2]
+    assert first.fault == "429" and first.status == 429 and second.status == 200
+    assert second.time - first.time >= 0.95, "Retry-After: 1 was not waited for (our own backoff is 10 ms in tests)"
+    assert second.texts == first.texts
+    assert editions(site) == reference
+
+
+def test_5xx_is_retried(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    openai_server.respond_with_5xx(2, status=503)
+    code, output = translate()
+    assert code == 0, output
+    assert [r.status for r in openai_server.requests[:3]] == [503, 503, 200]
+    assert editions(site) == reference
+
+
+def test_5xx_past_the_retries_fails_the_run_with_exit_4(site: Path, openai_server: OpenAITestServer) -> None:
+    openai_server.respond_with_5xx(100, status=502)
+    code, output = translate()
+    assert code == 4, output
+    assert "answered HTTP 502" in output and "(4 attempt(s))" in output  # retries = 3 in the test config
+    assert editions(site) == {}
+
+
+def test_a_slow_answer_times_out_and_is_asked_again(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text().replace("timeout = 5", "timeout = 0.5"))
+    openai_server.respond_slowly(1, seconds=2)
+    code, output = translate()
+    assert code == 0, output
+    first = openai_server.requests[0]
+    assert first.fault == "slow" and first.status is None, "the client gave up before the answer"
+    assert openai_server.requests[1].texts == first.texts
+    assert editions(site) == reference
+
+
+def test_a_dropped_connection_is_retried(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    openai_server.drop_connections(1)
+    code, output = translate()
+    assert code == 0, output
+    assert openai_server.requests[0].fault == "drop"
+    assert editions(site) == reference
+
+
+# answers checked ---------------------------------------------------------------------------
+
+
+def test_an_answer_cut_off_at_the_length_limit_splits_the_batch(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    openai_server.cut_off_answers(1)
+    code, output = translate()
+    assert code == 0, output
+    cut, half1, half2 = openai_server.requests[:3]
+    assert cut.fault == "length"
+    assert half1.texts + half2.texts == cut.texts and len(half1.texts) == len(cut.texts) // 2
+    assert editions(site) == reference, "the cut-off answer was used or cached"
+
+
+def test_one_segment_cut_off_alone_is_an_engine_error(site: Path, openai_server: OpenAITestServer) -> None:
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + "batch_tokens = 1\n")
+    openai_server.cut_off_answers(2)
+    code, output = translate()
+    assert code == 4, output
+    assert "finish_reason: length" in output and "max_output_tokens" in output
+    assert editions(site) == {}
+
+
+def test_text_around_the_json_is_tolerated(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    openai_server.wrap_answers_in_text(1)
+    code, output = translate()
+    assert code == 0, output
+    assert openai_server.requests[0].fault == "wrapped"
+    assert len(openai_server.requests) == openai_server.healthy_requests, "nothing was asked again"  # type: ignore[attr-defined]
+    assert editions(site) == reference
+
+
+def test_an_answer_without_its_id_is_asked_again_on_its_own(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    openai_server.drop_ids(1)
+    code, output = translate()
+    assert code == 0, output
+    first, again = openai_server.requests[:2]
+    assert first.fault == "missing_id"
+    assert again.segments == first.segments[-1:], "only the segment whose answer lost its id"
+    assert editions(site) == reference
+
+
+def test_fewer_answers_ask_again_for_the_missing_ones_only(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    openai_server.answer_fewer(1, missing=2)
+    code, output = translate()
+    assert code == 0, output
+    first, again = openai_server.requests[:2]
+    assert first.fault == "fewer"
+    assert again.segments == first.segments[-2:]
+    assert editions(site) == reference
+
+
+def test_an_unknown_id_refuses_the_answer_and_asks_the_batch_again(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    openai_server.answer_unknown_ids(1)
+    code, output = translate()
+    assert code == 0, output
+    first, again = openai_server.requests[:2]
+    assert first.fault == "unknown_id" and again.texts == first.texts
+    assert editions(site) == reference
+
+
+def test_an_unknown_id_twice_fails_the_run(site: Path, openai_server: OpenAITestServer) -> None:
+    openai_server.answer_unknown_ids(2)
+    code, output = translate()
+    assert code == 4, output
+    assert "'s999'" in output and "asked twice" in output
+    assert editions(site) == {}
+    spent = openai_server.prompt_tokens
+    assert spent > 0 and f"{spent:,} input +" in output, "the aborted run reports the tokens of the two answers it refused"
+
+
+def test_a_dropped_tag_is_caught_by_the_checks_and_asked_again(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    openai_server.drop_tags(1)
+    code, output = translate()
+    assert code == 0, output
+    first = openai_server.requests[0]
+    assert first.fault == "dropped_tag"
+    again = openai_server.requests[openai_server.healthy_requests]  # type: ignore[attr-defined]
+    assert len(again.texts) == 1 and again.texts[0] in first.texts, "the broken segment is asked for once more"
+    assert editions(site) == reference
+
+
+def test_a_refusal_is_asked_again_and_twice_is_an_engine_error(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    openai_server.refuse(1)
+    code, output = translate()
+    assert code == 0, output
+    assert editions(site) == reference
+    shutil.rmtree(site / "content" / "en")
+    shutil.rmtree(site / "translations")
+    shutil.rmtree(site / ".cache")
+    openai_server.refuse(2)
+    code, output = translate()
+    assert code == 4, output
+    assert "refused to translate" in output and REFUSAL[:20] in output
+    assert editions(site) == {}
+
+
+def test_an_answer_that_is_not_json_is_an_engine_error(site: Path, openai_server: OpenAITestServer) -> None:
+    openai_server.answer_prose(2)
+    code, output = translate()
+    assert code == 4, output
+    assert "no JSON object" in output
+    assert editions(site) == {}
+
+
+def test_json_mode_where_the_server_has_no_structured_outputs(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    openai_server.json_schema = False
+    code, output = translate()
+    assert code == 0, output
+    first, *rest = openai_server.requests
+    assert first.status == 400 and first.body["response_format"]["type"] == "json_schema"
+    assert rest and all(r.body["response_format"] == {"type": "json_object"} for r in rest)
+    assert editions(site) == reference
+
+
+# bad input -----------------------------------------------------------------------------------
+
+
+def test_no_key_exits_2_naming_the_variable(site: Path, openai_server: OpenAITestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    code, output = translate()
+    assert code == 2
+    assert "OPENAI_API_KEY" in output and "any value" in output
+    assert openai_server.requests == []
+
+
+def test_a_wrong_key_exits_2(site: Path, openai_server: OpenAITestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-0123")
+    code, output = translate()
+    assert code == 2, output
+    assert "OPENAI_API_KEY" in output and "sk-wrong-key-0123" not in output
+
+
+def test_an_unknown_model_exits_2_with_the_servers_message(site: Path, openai_server: OpenAITestServer) -> None:
+    config = site / "pipeline.toml"
+    config.write_text(config.read_text().replace('model = "test-model"', 'model = "gpt-9"'))
+    code, output = translate()
+    assert code == 2, output
+    assert "The model `gpt-9` does not exist or you do not have access to it." in output
+    assert len(openai_server.requests) == 1, "not retried"
+
+
+def test_insufficient_quota_exits_3_without_retrying(site: Path, openai_server: OpenAITestServer) -> None:
+    openai_server.respond_with_insufficient_quota(1)
+    code, output = translate()
+    assert code == 3, output
+    assert "quota" in output
+    assert len(openai_server.requests) == 1
+
+
+def test_an_unreachable_server_exits_4(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # discard port: nothing listens
+    code, output = translate()
+    assert code == 4, output
+    assert "cannot be reached" in output and "127.0.0.1:9" in output
+
+
+@pytest.mark.parametrize("content", [None, "", "  \n"])
+def test_a_missing_or_empty_style_guide_exits_2_naming_it(site: Path, openai_server: OpenAITestServer, content: str | None) -> None:
+    guide = site / "glossary" / "style.md"
+    if content is None:
+        guide.unlink()
+    else:
+        guide.write_text(content)
+    for args in ((), ("--dry-run",)):
+        code, output = translate(*args)
+        assert code == 2, output
+        assert "style.md" in output and ("missing" if content is None else "empty") in output
+    assert openai_server.requests == []
+
+
+# the prompt, batching, requests in flight, the cache -------------------------------------------
+
+
+def test_each_prompt_carries_only_the_glossary_terms_of_its_batch(site: Path, openai_server: OpenAITestServer) -> None:
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + "batch_tokens = 400\n")
+    code, output = translate()
+    assert code == 0, output
+    glossary = load_glossary(site / "glossary")
+    carried = [r.glossary for r in openai_server.answered]
+    assert any(carried) and len(carried) > 3
+    for request, terms in zip(openai_server.answered, carried):
+        wanted = dict(t for text in request.texts for t in glossary.terms_in(prose_of(text)))
+        assert terms == wanted
+    assert all(len(terms) < len(glossary.terms) for terms in carried)
+
+
+def test_batches_follow_the_token_budget(site: Path, openai_server: OpenAITestServer) -> None:
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + "batch_tokens = 500\n")
+    code, output = translate()
+    assert code == 0, output
+    sizes = [sum(estimate_tokens(t) for t in r.texts) for r in openai_server.answered]
+    assert len(sizes) > 5
+    assert all(size <= 500 or len(r.texts) == 1 for size, r in zip(sizes, openai_server.answered))
+
+
+def test_requests_in_flight_follow_jobs_capped_by_the_server_setting(site: Path, openai_server: OpenAITestServer) -> None:
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + "batch_tokens = 1500\n")
+    openai_server.latency = 0.2
+    assert run_cli("translate", "--jobs", "3").exit_code == 0
+    assert openai_server.max_in_flight == 3
+    shutil.rmtree(site / "content" / "en")
+    shutil.rmtree(site / "translations")
+    shutil.rmtree(site / ".cache")
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + "jobs = 1\n")
+    openai_server.max_in_flight = 0
+    assert run_cli("translate", "--jobs", "3").exit_code == 0
+    assert openai_server.max_in_flight == 1
+
+
+def test_the_title_and_neighbours_go_along_as_context_and_an_edit_resends_only_its_neighbourhood(
+    site: Path, openai_server: OpenAITestServer
+) -> None:
+    assert run_cli("translate").exit_code == 0
+    contexts = [c for r in openai_server.answered for c in r.context]
+    assert contexts and all(c["title"] for c in contexts)
+    ids = {s["id"] for r in openai_server.answered for s in r.segments}
+    assert all(set(c["ids"]) <= ids for c in contexts)
+    post = site / "content" / "ja" / "2025-09-30-aws-ai-revenue.md"
+    text = post.read_text(encoding="utf-8")
+    paragraph = "でもね、今回のAWSのケースは"
+    assert text.count(paragraph) == 1
+    post.write_text(text.replace(paragraph, "でもね、今回の件は"), encoding="utf-8")
+    openai_server.reset_log()
+    assert run_cli("translate").exit_code == 0
+    sent = [t for r in openai_server.answered for t in r.texts]
+    assert len(sent) == 3, "the edited paragraph and the one before and after it (their context changed)"
+    assert any("今回の件は" in t for t in sent)
+
+
+def test_a_changed_style_guide_retranslates_every_segment(site: Path, openai_server: OpenAITestServer) -> None:
+    assert run_cli("translate").exit_code == 0
+    first = sorted(t for r in openai_server.answered for t in r.texts)
+    assert run_cli("status").stdout.count("up-to-date") >= 2
+    guide = site / "glossary" / "style.md"
+    guide.write_text(guide.read_text(encoding="utf-8") + "\n- Prefer British spelling.\n", encoding="utf-8")
+    assert "stale" in run_cli("status").stdout
+    openai_server.reset_log()
+    assert run_cli("translate").exit_code == 0
+    assert sorted(t for r in openai_server.answered for t in r.texts) == first
+
+
+def test_a_key_with_a_space_inside_is_refused_unshown(site: Path, openai_server: OpenAITestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-first half")
+    code, output = translate()
+    assert code == 2, output
+    assert "OPENAI_API_KEY contains" in output and "half" not in output
+    assert openai_server.requests == []
