@@ -123,7 +123,8 @@ def test_strict_stays_failed_while_a_miss_remains(tmp_path: Path, monkeypatch: p
         "---\ntitle: 記事\n---\n\n基盤モデルを使います。\n\n別の段落です。\n", encoding="utf-8"
     )
     monkeypatch.chdir(tmp_path)
-    deepl_env.set_translator(lambda text, params: "EN " + text.replace("基盤モデル", "basic model"))
+    # English throughout (no Japanese left for --strict to fail on), with the term wrong
+    deepl_env.set_translator(lambda text, params: "We use the basic model." if "基盤モデル" in text else "Other words.")
     assert run_cli("translate", "--strict").exit_code == 1
     again = run_cli("translate", "--strict")
     assert again.exit_code == 1, again.stdout + again.stderr
