@@ -125,9 +125,11 @@ def test_the_source_echoed_gives_the_japanese_bodies_byte_for_byte(tmp_path: Pat
 
 
 # Known divergence (issue 14, left open): a component's children (`<Challenges>` … `</Challenges>`)
-# are split as Markdown, as MDX reads them, though kramdown leaves them raw. An answer that puts
-# a space inside an emphasis (this server's marks do) is restored as `<em>…</em>`, an element in
-# the raw block where the Japanese shows `_…_`. Listed so that the fix turns this test red.
+# are split as Markdown. This server's marks put a space inside an emphasis, so restore writes
+# `<em>…</em>`; the renderer here (markdown-it with our kramdown rules) reads the component as a
+# raw HTML block, where that `<em>` is an element and the Japanese `_…_` is text. Listed so that
+# the fix turns this test red. (Jekyll's own build of pseudo and DeepL editions of these documents
+# has equal structures: tests/test_jekyll_structure.py.)
 COMPONENT_EMPHASIS = {"src__content__learn__conditional-rendering.md", "src__content__reference__react__cache.md"}
 
 
