@@ -47,6 +47,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from fake_server import RequestLog, take_fault
+
 DEFAULT_AUTH_KEY = "test-key"
 #: Effectively unlimited, but reported so ``Usage.character.valid`` is True.
 DEFAULT_CHARACTER_LIMIT = 1_000_000_000
@@ -624,7 +626,7 @@ class DeepLTestServer:
         self._character_count = 0
         self._character_limit = character_limit
         self._faults: list[_Fault] = []
-        self._log: list[RecordedRequest] = []
+        self._log: RequestLog[RecordedRequest] = RequestLog()
         self._glossaries: dict[str, Glossary] = {}
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -810,23 +812,19 @@ class DeepLTestServer:
     def _take_answer_fault(self, path: str) -> _Fault | None:
         """Consume the first pending lying answer for a request that got 200."""
         with self._lock:
-            fault = next((f for f in self._faults if f.kind in _ANSWER_FAULTS and f.remaining > 0 and f.matches(path)), None)
-            if fault is not None:
-                fault.remaining -= 1
-                self._faults = [f for f in self._faults if f.remaining > 0]
-        return fault
+            return take_fault(self._faults, lambda f: f.kind in _ANSWER_FAULTS and f.matches(path))
 
     # ------------------------------------------------------------------- state
 
     def _record(self, record: RecordedRequest) -> None:
         with self._lock:
-            self._log.append(record)
+            self._log.record(record)
 
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every request received since the last reset_log(), in arrival order."""
         with self._lock:
-            return list(self._log)
+            return self._log.all()
 
     @property
     def translate_requests(self) -> list[RecordedRequest]:

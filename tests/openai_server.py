@@ -32,6 +32,8 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from fake_server import RequestLog, take_fault
+
 try:
     from deepl_server import transform_xml
 except ImportError:  # pragma: no cover - if tests/ ever becomes a package
@@ -177,7 +179,7 @@ class OpenAITestServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._faults: list[_Fault] = []
-        self._log: list[RecordedRequest] = []
+        self._log: RequestLog[RecordedRequest] = RequestLog()
         self._httpd: _HTTPServer | None = None
         self._in_flight = 0
         self.max_in_flight = 0  # the most requests the server was answering at once
@@ -269,22 +271,18 @@ class OpenAITestServer:
 
     def _take(self, kinds: tuple[str, ...]) -> _Fault | None:
         with self._lock:
-            fault = next((f for f in self._faults if f.kind in kinds and f.remaining > 0), None)
-            if fault is not None:
-                fault.remaining -= 1
-                self._faults = [f for f in self._faults if f.remaining > 0]
-            return fault
+            return take_fault(self._faults, lambda f: f.kind in kinds)
 
     # the log ----------------------------------------------------------------------
 
     def _record(self, record: RecordedRequest) -> None:
         with self._lock:
-            self._log.append(record)
+            self._log.record(record)
 
     @property
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
-            return list(self._log)
+            return self._log.all()
 
     @property
     def answered(self) -> list[RecordedRequest]:
