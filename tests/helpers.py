@@ -30,6 +30,11 @@ def make_site(root: Path, posts: list[Path] | None = None) -> Path:
     return root
 
 
+def editions(site: Path) -> dict[str, bytes]:
+    """Every English edition of the project at `site`, by file name: what a run wrote."""
+    return {p.name: p.read_bytes() for p in sorted((site / "content" / "en").glob("*.md"))}
+
+
 def run_cli(*args: str) -> Result:
     result = CliRunner().invoke(app, list(args), catch_exceptions=False)
     return Result(result.exit_code, result.stdout, result.stderr)

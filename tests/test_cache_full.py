@@ -9,7 +9,7 @@ from pathlib import Path
 
 import diskcache
 import pytest
-from helpers import make_site, run_cli
+from helpers import editions, make_site, run_cli
 
 try:
     from deepl_server import DeepLTestServer
@@ -34,10 +34,6 @@ def _fill_up(cache_dir: Path) -> None:
     with diskcache.Cache(str(cache_dir)) as cache:
         pages = cache._sql("PRAGMA page_count").fetchone()[0]  # noqa: SLF001 - read-only look
     diskcache.Cache(str(cache_dir), sqlite_max_page_count=pages).close()
-
-
-def editions(site: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted((site / "content" / "en").glob("*.md"))}
 
 
 def test_a_full_cache_warns_once_keeps_going_and_buys_nothing_twice(

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import make_site, run_cli
+from helpers import editions, make_site, run_cli
 
 from pipeline.post import TEMP_SUFFIX
 
@@ -29,10 +29,6 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestSe
     make_site(tmp_path / "site")
     monkeypatch.chdir(tmp_path / "site")
     return tmp_path / "site"
-
-
-def editions(site: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted((site / "content" / "en").glob("*.md"))}
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, SAMPLES, make_site, run_cli
+from helpers import SAMPLES, make_site, run_cli
 from openai_server import DEFAULT_MODEL, MARK, OpenAITestServer
 from test_roundtrip import POSTS, html_structure
 
-from pipeline.engines.openai import estimate_tokens
 from pipeline.frontmatter import read_values
 from pipeline.glossary import load_glossary
 from pipeline.post import parse_post
@@ -42,10 +40,6 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_server: OpenAIT
     setup_site(tmp_path / "site")
     monkeypatch.chdir(tmp_path / "site")
     return tmp_path / "site"
-
-
-def editions(site: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted((site / "content" / "en").glob("*.md"))}
 
 
 def report(site: Path, *args: str) -> tuple[int, dict, str]:

@@ -8,9 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
+from helpers import editions, run_cli
 from openai_server import REFUSAL, OpenAITestServer
-from test_openai_engine import editions, setup_site
+from test_openai_engine import setup_site
 
 from pipeline.engines.openai import estimate_tokens
 from pipeline.glossary import load_glossary, prose_of

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, make_site, run_cli
+from helpers import REPO, editions, make_site, run_cli
 
 from pipeline.post import TEMP_SUFFIX
 
@@ -25,10 +25,6 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> Path:
     make_site(tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def editions(site: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted((site / "content" / "en").glob("*.md"))}
 
 
 def leftovers(site: Path) -> list[Path]:
