@@ -108,6 +108,10 @@ class Pair:
     built_from: BuiltFrom = None  # the record the edition on disk was built from (`state.on_disk_record`)
     translations: dict[str, str] = field(default_factory=dict)
 
+    def commit(self, data: bytes, state: PostState, memory: TranslationMemory | None) -> Literal["written", "unchanged"]:
+        """`commit` for this pair: its edition, state file, and what was on disk before the run."""
+        return commit(self.output, data, self.state_file, state, self.previous_sha, self.built_from, memory)
+
     def state(self, edition_sha: str, segments: tuple[SegmentRecord, ...], fingerprint: str, engine: str) -> PostState:
         """The state record of the edition this run built (`commit` adds the pending part)."""
         source, edition = self.relative.as_posix(), self.output.as_posix()

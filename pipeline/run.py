@@ -287,8 +287,7 @@ class Translator:
         data = edition.render(post, draft.body_edits, draft.field_edits, added)
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine)
         memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
-        p = prepared
-        result.status = edition.commit(p.output, data, p.state_file, state, p.previous_sha, p.built_from, memory)
+        result.status = prepared.commit(data, state, memory)
 
     def _answer_text(self, prepared: Pair, checked: dict[str, qa.Answer], key: str) -> str | None:
         """The English for one key: found before the flush, fresh from the engine (as the
