@@ -72,16 +72,31 @@ class Unit:
     fixed: str | None = None  # English known without the engine
     origin: Origin = "machine"
     parts: list[tuple[str, Segment]] = field(default_factory=list)  # (key, piece) of a text too big for one request
+    attached: list[tuple[str, Segment]] = field(default_factory=list)  # (key, text) of each `Protected.attached` (titles)
     kept: str = ""  # an earlier run refused the engine's answer (its reason): asked again only with --retry-flagged
     context: SegmentContext | None = None  # read by an engine that wants it (title, neighbours); in the key
     items: list[str] | None = None  # categories/tags given as one spaced string, written as a list (names with spaces)
 
+    def own_requests(self) -> list[tuple[str, Segment]]:
+        """The requests of the segment's own text: none when only its attached texts are Japanese."""
+        return self.parts or ([(self.key, self.segment)] if self.key else [])
+
     def requests(self) -> list[tuple[str, Segment]]:
-        return self.parts or [(self.key, self.segment)]
+        return self.own_requests() + self.attached
+
+    def answers(self, found: Sequence[str | None]) -> tuple[str | None, list[str | None]]:
+        """`found` (an answer per request, None where missing) as the segment's own answer
+        (its pieces joined; its own XML when only attached texts were sent) and the
+        answers of its attached texts."""
+        count = len(found) - len(self.attached)
+        own = found[:count]
+        text = self.segment.xml if not own else None if None in own else " ".join(a for a in own if a is not None)
+        return text, list(found[count:])
 
     @property
     def reuse_key(self) -> str:
-        return self.key or "src:" + self.source_hash
+        """What the English was made from: the text's key and its attached texts' keys."""
+        return "+".join([self.key or "src:" + self.source_hash, *(key for key, _ in self.attached)])
 
     @property
     def field_name(self) -> str | None:
@@ -157,15 +172,19 @@ class UnitMaker:
 
     def body(self, segment: Segment, context: SegmentContext | None = None) -> Unit:
         unit = Unit(segment, short_hash(segment.protected.joined), context=context)
+        for attached in segment.protected.attached:
+            text = replace(segment, kind="attached", source=attached.source, protected=attached.protected)
+            unit.attached.append((self.key(attached.protected, context), text))
         if not segment.protected.has_prose:
-            unit.fixed, unit.origin = segment.source, "source"
+            if not unit.attached:
+                unit.fixed, unit.origin = segment.source, "source"
             return unit
         unit.key = self.key(segment.protected, context)
         pieces = split_sentences(segment.xml, self.text_bytes)
         if len(pieces) > 1:
             for piece in pieces:
                 protected = Protected(piece, {}, piece)
-                unit.parts.append((self.key(protected, context), replace(segment, protected=protected)))
+                unit.parts.append((self.key(protected, context), replace(segment, kind="piece", protected=protected)))
         return unit
 
     def field(self, fm_field: frontmatter.Field, flags: list[Flag], context: SegmentContext | None = None) -> Unit:
@@ -246,7 +265,8 @@ class Draft:
     field_edits: list[tuple[frontmatter.Field, frontmatter.Value]] = field(default_factory=list)
     body_records: list[SegmentRecord] = field(default_factory=list)
     field_records: list[SegmentRecord] = field(default_factory=list)
-    body_changes: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, source, English) per body segment
+    # (kind, source, English, whether its markup holds attached texts) per body segment
+    body_changes: list[tuple[str, str, str, bool]] = field(default_factory=list)
 
     def add(self, unit: Unit, text: str, kept: str, review: bool, missed: tuple[str, ...] = ()) -> None:
         """`kept`: why the unit's Japanese was kept ("" when its English is usable); `missed`:
@@ -262,7 +282,7 @@ class Draft:
         else:
             self.body_edits.append((unit.segment.start, unit.segment.end, text))
             self.body_records.append(record)
-            self.body_changes.append((unit.segment.kind, unit.segment.source, text))
+            self.body_changes.append((unit.segment.kind, unit.segment.source, text, bool(unit.attached)))
 
     @property
     def records(self) -> tuple[SegmentRecord, ...]:

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
 
+from pipeline.attributes import TRANSLATED, translated_values
 from pipeline.inline import Protected, _Builder
 from pipeline.japanese import JAPANESE
 from pipeline.kramdown import SPAN_ELEMENTS, VOID_ELEMENTS
 
-TRANSLATED_ATTRIBUTES = ("alt", "title", "aria-label")
 _OPTIONAL_END = frozenset("p li dt dd td th tr thead tbody tfoot colgroup caption option optgroup rt rp html head body".split())
 # inline elements: the engine moves them with the words (kramdown's span elements and a few
 # more); form controls stay block boundaries, since their text is not running prose
@@ -36,7 +36,6 @@ INLINE = (SPAN_ELEMENTS | {"s", "strike", "time", "data", "font", "bdi", "wbr", 
 NEVER_SENT = frozenset({"script", "style", "pre", "code", "textarea", "template", "math", "svg"})
 _BREAK = re.compile(r"[ \t]*\r?\n[ \t]*")
 _CJK_END = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
-_ATTRIBUTE = re.compile(r"""([^\s"'/>=][^\s/>=]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>][^\s>]*)))?""")
 
 
 @dataclass(frozen=True)
@@ -245,29 +244,13 @@ class _Splitter:
             )
         )
 
-    def _translated_attrs(self, event: _Event) -> list[tuple[str, int, int, str]]:
-        """(name, value start, value end, quote) of each translated attribute with a value."""
-        if _is_custom(event):
-            return []
-        found = []
-        raw = event.raw_tag
-        m = re.match(r"<[^\s/>]+", raw)
-        pos = m.end() if m else len(raw)
-        for a in _ATTRIBUTE.finditer(raw, pos):
-            name = a.group(1).lower()
-            if name not in self.attributes:
-                continue
-            for group, quote in ((2, '"'), (3, "'")):
-                if a.group(group) is not None and a.group(group).strip():
-                    found.append((name, event.start + a.start(group), event.start + a.end(group), quote))
-        return found
+    def _translated_attrs(self, event: _Event) -> list[tuple[int, int, str]]:
+        """(value start, value end, quote) of each translated attribute with a value."""
+        return [(event.start + a, event.start + b, quote) for a, b, quote in translated_values(event.raw_tag, self.attributes)]
 
     def _attributes(self, event: _Event) -> None:
-        for name, start, end, quote in self._translated_attrs(event):
-            builder = _Builder(self.keep)
-            _text(builder, self.text[start:end])
-            protected = builder.build(plain=False)
-            protected = _as_html(protected, quote)
+        for start, end, quote in self._translated_attrs(event):
+            protected = attribute_text(self.text[start:end], quote, self.keep)
             self.out.segments.append(
                 HtmlSegment("html_attribute", self.offset + start, self.offset + end, self.line_of(self.offset + start), protected)
             )
@@ -325,14 +308,32 @@ class _Splitter:
                 i = j
             elif e.kind == "start" and i in paired:
                 open_ids[paired[i]] = builder.open(_xml_tag(e.tag), piece)
+                self._attach(builder, e, piece)
             elif e.kind == "end" and i in open_ids:
                 builder.close(open_ids.pop(i), piece)
             elif e.tag == "br":
                 builder.line_break(piece)
             else:  # a void element, or one never closed (or closed, never opened) in this text
                 builder.protect(piece)
+                self._attach(builder, e, piece)
             i += 1
         return _as_html(builder.build(), "")
+
+    def _attach(self, builder: _Builder, event: _Event, piece: str) -> None:
+        """The translated attributes of an inline element in running text: each its own text,
+        written back into the tag (`inline.Attached`)."""
+        if event.kind not in ("start", "startend") or piece != event.raw_tag:
+            return
+        for a, b, quote in translated_values(piece, self.attributes):
+            if JAPANESE.search(piece[a:b]):
+                builder.attach_text(builder.last_id(), "open", (a, b), attribute_text(piece[a:b], quote, self.keep), quote, False)
+
+
+def attribute_text(value: str, quote: str, keep: re.Pattern[str] | None) -> Protected:
+    """The engine text of an attribute value: HTML text, escaped for its quote on the way back."""
+    builder = _Builder(keep)
+    _text(builder, value)
+    return _as_html(builder.build(plain=False), quote)
 
 
 def _pairs(items: Sequence[_Event]) -> dict[int, int]:
@@ -467,7 +468,7 @@ def split_block(
     offset: int,
     line_of: Callable[[int], int],
     keep: re.Pattern[str] | None = None,
-    attributes: Sequence[str] = TRANSLATED_ATTRIBUTES,
+    attributes: Sequence[str] = TRANSLATED,
     whole: bool = True,
 ) -> BlockSplit:
     """The segments of the HTML block `text`, which starts at `offset` of the document whose

@@ -24,13 +24,14 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape
 
 from markdown_it.common.utils import isPunctChar, isWhiteSpace
-from markdown_it.helpers import parseLinkLabel
+from markdown_it.helpers import parseLinkDestination, parseLinkLabel, parseLinkTitle
 from markdown_it.rules_inline import StateInline
 from markdown_it.rules_inline.image import image as image_rule
 from markdown_it.rules_inline.link import link as link_rule
 from markdown_it.token import Token
 
 from pipeline import liquid
+from pipeline.attributes import TRANSLATED, translated_values
 from pipeline.japanese import JAPANESE
 from pipeline.japanese import WIDE_BREAK as _CJK
 from pipeline.engines import KEEP_TAG  # the engine is told to keep this tag's content
@@ -71,11 +72,73 @@ class Protected:
     # text of an HTML block (pipeline.html_block): "" for element text, the quote character
     # for an attribute value; the answer's prose is then escaped as HTML, not as Markdown
     html_quote: str | None = None
+    # texts inside the markup of its elements that are translated on their own (titles, alt)
+    attached: tuple[Attached, ...] = ()
 
     @property
     def has_prose(self) -> bool:
         """True when there is Japanese text to translate outside protected elements."""
         return bool(JAPANESE.search(_strip_keeps(self.xml)))
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A text inside one element's markup that is translated as a request of its own: a
+    Markdown link or image title, an `alt`, `title` or `aria-label` value of inline HTML.
+
+    It is not part of the sentence around it, so it must not travel inside that sentence's
+    XML (an engine would weave its words into the sentence); its English is written back at
+    its exact place in the markup (`filled`), so the page keeps every element and attribute.
+    """
+
+    element: str  # the id of the element whose markup holds it
+    side: Literal["open", "close"]  # in that element's opening or closing markup
+    start: int  # [start, end) inside that markup
+    end: int
+    protected: Protected  # its own engine text
+    quote: str  # its delimiter: `"`, `'` or `(` for a Markdown title; an HTML attribute's quote
+    markdown: bool  # a Markdown title (its delimiter kept out of the English) or an HTML value
+    at: int = -1  # [at, at_end) in the segment's `joined`
+    at_end: int = -1
+
+    @property
+    def source(self) -> str:
+        return self.protected.joined
+
+    def english(self, restored: str) -> str:
+        """The restored answer as it may stand in the markup: a Markdown title cannot hold its
+        own delimiter (a typographic one takes its place) or a line break; an HTML value was
+        escaped for its quote by `restore` already."""
+        if restored == self.source or not self.markdown:
+            return restored
+        text = re.sub(r"\s*\n\s*", " ", restored.strip())
+        return text.translate(_TITLE_DELIMITERS[self.quote])
+
+
+_TITLE_DELIMITERS = {
+    '"': str.maketrans({'"': "\u201d"}),
+    "'": str.maketrans({"'": "\u2019"}),
+    "(": str.maketrans({"(": "[", ")": "]"}),
+}
+
+
+def filled(protected: Protected, fills: Sequence[str | None]) -> Protected:
+    """`protected` with the English of its attached texts (`fills`, one per `attached`;
+    None keeps the source) written into its elements' markup and its `joined` text."""
+    changes = [(a, f) for a, f in zip(protected.attached, fills) if f is not None and f != a.source]
+    if not changes:
+        return protected
+    elements, joined = dict(protected.elements), protected.joined
+    for attached, text in sorted(changes, key=lambda change: change[0].at, reverse=True):
+        element = elements[attached.element]
+        markup = element.open if attached.side == "open" else element.close
+        markup = markup[: attached.start] + text + markup[attached.end :]
+        if attached.side == "open":
+            elements[attached.element] = dataclasses.replace(element, open=markup)
+        else:
+            elements[attached.element] = dataclasses.replace(element, close=markup)
+        joined = joined[: attached.at] + _finish(text, protected) + joined[attached.at_end :]
+    return dataclasses.replace(protected, elements=elements, joined=joined)
 
 
 class UnsupportedInline(Exception):
@@ -88,6 +151,7 @@ class _Builder:
     xml: list[str] = field(default_factory=list)
     md: list[str] = field(default_factory=list)
     elements: dict[str, Element] = field(default_factory=dict)
+    attached: list[tuple[Attached, int]] = field(default_factory=list)  # with the index of its markup in `md`
 
     def _id(self) -> str:
         return str(len(self.elements) + 1)
@@ -178,6 +242,9 @@ class _Builder:
         self.xml.append(separator)
         self.md.append(separator)
 
+    def last_id(self) -> str:
+        return str(len(self.elements))
+
     def last_char(self) -> str:
         for piece in reversed(self.md):
             if piece:
@@ -199,13 +266,27 @@ class _Builder:
         else:
             self.protect(source)
 
+    def attach_text(
+        self, ident: str, side: Literal["open", "close"], span: tuple[int, int], attached: Protected, quote: str, markdown: bool
+    ) -> None:
+        """A text inside the markup just written for element `ident` (`span` in it), to be
+        translated on its own (`Attached`)."""
+        self.attached.append((Attached(ident, side, span[0], span[1], attached, quote, markdown), len(self.md) - 1))
+
     def build(
         self, escape_pipes: bool = False, plain: bool = False, env: Mapping[str, Any] | None = None, dialect: str = "commonmark"
     ) -> Protected:
         joined = "".join(self.md)
+        attached: list[Attached] = []
+        for found, index in self.attached:
+            before = "".join(self.md[:index]) + self.md[index][: found.start]
+            inside = self.md[index][found.start : found.end]
+            if escape_pipes:
+                before, inside = before.replace("|", "\\|"), inside.replace("|", "\\|")
+            attached.append(dataclasses.replace(found, at=len(before), at_end=len(before) + len(inside)))
         if escape_pipes:
             joined = joined.replace("|", "\\|")
-        return Protected("".join(self.xml), dict(self.elements), joined, escape_pipes, plain, dialect, env or {})
+        return Protected("".join(self.xml), dict(self.elements), joined, escape_pipes, plain, dialect, env or {}, attached=tuple(attached))
 
 
 def _unclaimed(
@@ -244,6 +325,7 @@ def protect(
     keep: re.Pattern[str] | None = None,
     table_cell: bool = False,
     dialect: str = "commonmark",
+    attributes: Sequence[str] = TRANSLATED,
 ) -> Protected:
     """Turn one inline token's source (`content`) into engine XML.
 
@@ -256,7 +338,7 @@ def protect(
     The walk is a table of small handlers keyed by token type (`_HANDLERS`), as a renderer
     is: each consumes its token's source at the cursor and tells the builder what it is.
     """
-    walk = _Walk(content, children, env, glue or {}, dialect, _Builder(keep))
+    walk = _Walk(content, children, env, glue or {}, dialect, _Builder(keep), attributes)
     while walk.i < len(children):
         token = children[walk.i]
         if token.type != "text":
@@ -283,6 +365,7 @@ class _Walk:
     glue: Mapping[int, str]
     dialect: str
     out: _Builder
+    attributes: Sequence[str] = TRANSLATED  # the HTML attributes translated (alt, title…)
     cur: int = 0
     i: int = 0
     pairs: list[str] = field(default_factory=list)  # ids of the open emphasis/link elements
@@ -388,6 +471,7 @@ def _on_link_close(walk: _Walk, token: Token) -> None:
         raise UnsupportedInline(f"link end out of step at {walk.cur}")
     ident, close = walk.pairs.pop(), walk.original(walk.cur, end)
     walk.out.close(ident, close)
+    _attach_title(walk.out, ident, "close", close, 0)
     if close in ("]", "][]") and start >= 0:
         # a shortcut or collapsed reference (`[参考資料]`, `[参考資料][]`): once its text is
         # translated the label would no longer match the definition, so the English
@@ -407,9 +491,34 @@ def _on_image(walk: _Walk, token: Token) -> None:
         ident = out.open("img", "![")
         out.prose(_join_lines(alt))
         out.close(ident, walk.original(label_end, end))
+        _attach_title(out, ident, "close", out.elements[ident].close, 0)
     else:
-        out.protect(walk.original(cur, end), visible=alt)
+        whole = walk.original(cur, end)
+        out.protect(whole, visible=alt)
+        _attach_title(out, out.last_id(), "open", whole, len(walk.original(cur, label_end)))
     walk.cur = end
+
+
+def _attach_title(out: _Builder, ident: str, side: Literal["open", "close"], markup: str, at: int) -> None:
+    """A Japanese title of an inline link or image (`](/x "タイトル")` from `at` in the
+    element's `markup`): translated on its own, written back between its delimiters."""
+    if not markup.startswith("](", at) or not JAPANESE.search(markup) or liquid.RUN.search(markup):
+        return
+    pos = at + 2
+    while pos < len(markup) and markup[pos] in " \t\r\n":
+        pos += 1
+    destination = parseLinkDestination(markup, pos, len(markup))
+    if not destination.ok:
+        return
+    pos = destination.pos
+    while pos < len(markup) and markup[pos] in " \t\r\n":
+        pos += 1
+    if pos == destination.pos or pos >= len(markup) or markup[pos] not in "\"'(":
+        return
+    title = parseLinkTitle(markup, pos, len(markup))
+    if not title.ok or not JAPANESE.search(markup[pos + 1 : title.pos - 1]):
+        return
+    out.attach_text(ident, side, (pos + 1, title.pos - 1), protect_plain(markup[pos + 1 : title.pos - 1], out.keep), markup[pos], True)
 
 
 def _on_atom(walk: _Walk, token: Token) -> None:
@@ -421,7 +530,19 @@ def _on_atom(walk: _Walk, token: Token) -> None:
         walk.out.attach(source)
     else:
         walk.out.protect(source)
+    if token.type == "html_inline" and JAPANESE.search(source) and not liquid.RUN.search(source):
+        # an element's alt, title or aria-label in running text: translated on its own
+        for a, b, quote in translated_values(source, walk.attributes):
+            if JAPANESE.search(source[a:b]):
+                walk.out.attach_text(walk.out.last_id(), "open", (a, b), _attribute_text(source[a:b], quote, walk.out.keep), quote, False)
     walk.cur += len(token.content)
+
+
+def _attribute_text(value: str, quote: str, keep: re.Pattern[str] | None) -> Protected:
+    """An attribute value's engine text; its answer is escaped as HTML for the quote."""
+    out = _Builder(keep)
+    out.prose(re.sub(r"[ \t]*\r?\n[ \t]*", " ", value))
+    return dataclasses.replace(out.build(), html_quote=quote)
 
 
 def _on_math(walk: _Walk, token: Token) -> None:

@@ -146,6 +146,14 @@ def summary(posts: Iterable[Leftover]) -> str:
     )
 
 
+def _piece_left(kind: str, text: str, dialect: str) -> Left:
+    """Japanese in one segment's text by where it stands (running text, titles and alt)."""
+    if kind == "html":
+        found = html_block.japanese_in(text, VISIBLE_JAPANESE)
+        return Left(found.text, found.attributes)
+    return count(_REFERENCE_LABEL.sub("]", text), dialect)
+
+
 _REFERENCE_LABEL = re.compile(r"\]\[[^\]\n]*\]")
 
 
@@ -154,14 +162,21 @@ def _in_piece(text: str) -> int:
     return _japanese(_REFERENCE_LABEL.sub("]", text) if "][" in text else text)
 
 
-def after_edits(source: Left, edits: Iterable[tuple[str, str, str]]) -> Left:
+def after_edits(source: Left, edits: Iterable[tuple[str, str, str, bool]], dialect: str = "kramdown") -> Left:
     """What is left in the English, from the source's count and each segment's (kind, source
-    text, written text): every byte outside the segments is the source's own (the pipeline's
-    invariant), and whatever a segment kept of its source (code, names, URLs) is kept as
-    written, so only the difference in each segment counts. No second parse of the English."""
+    text, written text, whether its markup holds attached texts): every byte outside the
+    segments is the source's own (the pipeline's invariant), and whatever a segment kept of
+    its source (code, names, URLs) is kept as written, so only the difference in each
+    segment counts. No second parse of the English, but for the few segments whose markup
+    holds a translated title or alt: where their Japanese stands decides how it counts."""
     left = Left(source.text, source.attributes, source.components, source.liquid)
-    for kind, old, new in edits:
+    for kind, old, new, attached in edits:
         if new == old:  # kept as written (or translated to itself): nothing changes
+            continue
+        if attached:
+            before, after = _piece_left(kind, old, dialect), _piece_left(kind, new, dialect)
+            left.text += after.text - before.text
+            left.attributes += after.attributes - before.attributes
             continue
         delta = _in_piece(new) - _in_piece(old)
         if kind == "html_attribute":

@@ -8,13 +8,13 @@ Nothing here reads or writes files.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeGuard
 
 from pipeline.errors import InputError, StructureError
 from pipeline.glossary import Glossary, prose_of
-from pipeline.inline import Protected, restore
+from pipeline.inline import Protected, filled, restore
 from pipeline.segment import Segment
 from pipeline.translate import billable_length, nesting_depth
 
@@ -100,15 +100,39 @@ def acceptable(translated: str | None, protected: Protected) -> bool:
     return translated is not None and check_answer(translated, protected).usable
 
 
-def restored_text(segment: Segment, translated: str | None, flags: list[Flag], line: int, known: Answer | None = None) -> tuple[str, str]:
+def attached_english(segment: Segment, answers: Sequence[str | None], flags: list[Flag], line: int) -> list[str | None]:
+    """The English of each text attached to `segment` (a link title, an alt), as it may
+    stand in the markup; None keeps the source's (an answer missing or refused, flagged:
+    its Japanese is then counted as left)."""
+    english: list[str | None] = []
+    for attached, translated in zip(segment.protected.attached, answers):
+        answer = check_answer(translated, attached.protected) if translated is not None else None
+        if answer is None or not answer.usable or not isinstance(answer.restored, str):
+            why = "no answer" if answer is None else "the answer broke its structure or was cut short"
+            flags.append(Flag(line, "attribute-kept", f"{why}: kept the Japanese {attached.source!r} in the markup"))
+            english.append(None)
+            continue
+        english.append(attached.english(answer.restored))
+    return english
+
+
+def restored_text(
+    segment: Segment, translated: str | None, flags: list[Flag], line: int, known: Answer | None = None, fills: Sequence[str | None] = ()
+) -> tuple[str, str]:
     """The Markdown for one segment, and why the engine's answer was refused ("" when it
     was usable).
 
     An answer that broke the structure or was cut short gives the source itself, and a
-    flag whose code the state records (`SegmentRecord.kept`). `known`: this answer as the run already checked it, used when it is the very same."""
+    flag whose code the state records (`SegmentRecord.kept`). `known`: this answer as the
+    run already checked it, used when it is the very same. `fills`: the English of the
+    segment's attached texts (`attached_english`), written into its markup."""
     if translated is None:
         raise InputError("translation missing from the cache after the engine call", line=line)
-    answer = known if _is_restored(known, segment, translated) else check_answer(translated, segment.protected)
+    protected = filled(segment.protected, fills)
+    if protected is segment.protected and _is_restored(known, segment, translated):
+        answer = known
+    else:
+        answer = check_answer(translated, protected)
     text = answer.restored
     if isinstance(text, StructureError):
         flags.append(Flag(line, "structure", f"{text.message}; kept the Japanese source"))

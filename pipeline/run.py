@@ -216,7 +216,7 @@ class Translator:
                     result.cached += 1
                     continue
                 hit = self.cache.get(key)
-                if hit is None or (retry_flagged and not unit.parts and not qa.acceptable(hit, segment.protected)):
+                if hit is None or (retry_flagged and segment.kind != "piece" and not qa.acceptable(hit, segment.protected)):
                     missing[key], window.contexts[key] = segment, unit.context
                     result.sent += 1
                     result.billed_characters += billable_length(segment.xml) if self._by_characters else 0
@@ -266,9 +266,10 @@ class Translator:
             english = prose_of_markdown(unit.fixed) if unit.origin == "machine" else None
             return unit.fixed, "", qa.term_check(self.glossary, unit.segment, english, flags, line)
         answers = [self._answer_text(prepared, checked, key) for key, _ in unit.requests()]
-        translated = None if None in answers else " ".join(a for a in answers if a is not None)
+        translated, attached = unit.answers(answers)
+        fills = qa.attached_english(unit.segment, attached, flags, line)
         known = checked.get(unit.key) if not unit.parts else None
-        text, kept = qa.restored_text(unit.segment, translated, flags, line, known)
+        text, kept = qa.restored_text(unit.segment, translated, flags, line, known, fills)
         return text, kept, qa.term_check(self.glossary, unit.segment, qa.answer_prose(translated), flags, line)
 
     def _finish(self, prepared: Pair, checked: dict[str, qa.Answer]) -> None:
@@ -281,7 +282,7 @@ class Translator:
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
             review = any(f.code == "needs-review" and f.line == line for f in result.flags)
             draft.add(unit, text, kept, review, missed)
-        result.leftover.left = leftovers.after_edits(result.leftover.source, draft.body_changes)
+        result.leftover.left = leftovers.after_edits(result.leftover.source, draft.body_changes, self.settings.dialect)
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
         data = edition.render(post, draft.body_edits, draft.field_edits, added)

@@ -27,7 +27,9 @@ without the line break that follows in the fixture file".
 * protect.md — the input is a Markdown body (usually one paragraph); the expected section
   has one line per segment: the exact XML the engine receives, prefixed by the segment
   kind when it is not a paragraph and by `not sent:` when it has no Japanese prose (such a
-  segment never reaches the engine), or `skipped: LINE: reason` for a block kept as is.
+  segment never reaches the engine), then an indented `attached (open|close of ID): XML` line
+  for each text inside its markup sent on its own (a link title, an inline `alt`), or
+  `skipped: LINE: reason` for a block kept as is.
   The glossary is tests/fixtures/golden/glossary/.
 * restore.md — the input is a Markdown body with exactly one segment containing Japanese,
   a line `==>`, and the engine's answer (one line of XML); the expected section is the
@@ -50,7 +52,7 @@ from pipeline.config import Settings
 from pipeline.engines.pseudo import PseudoEngine
 from pipeline.errors import StructureError
 from pipeline.glossary import load_glossary
-from pipeline.inline import restore
+from pipeline.inline import filled, restore
 from pipeline.run import Translator
 from pipeline.segment import splice, split
 
@@ -96,9 +98,14 @@ def test_protect_kramdown(file_params, request: pytest.FixtureRequest) -> None:
     body = decode(file_params.content)
     sent = _sent(body, "kramdown")
     skeleton = split(body, keep=GLOSSARY.keep_pattern, dialect="kramdown")
-    sendable = [s for s in skeleton.segments if s.protected.has_prose]
-    answers = PseudoEngine().translate([s.xml for s in sendable])
-    english = splice(body, [(s.start, s.end, restore(a.text, s.protected)) for s, a in zip(sendable, answers)])
+    sendable = [s for s in skeleton.segments if s.protected.has_prose or s.protected.attached]
+    answers = PseudoEngine().translate([s.xml if s.protected.has_prose else "" for s in sendable])
+    edits = []
+    for s, a in zip(sendable, answers):
+        titles = PseudoEngine().translate([t.protected.xml for t in s.protected.attached]) if s.protected.attached else []
+        fills = [t.english(restore(answer.text, t.protected)) for t, answer in zip(s.protected.attached, titles)]
+        edits.append((s.start, s.end, restore(a.text if s.protected.has_prose else s.xml, filled(s.protected, fills))))
+    english = splice(body, edits)
     check(file_params, encode(sent + "-->\n" + english), request)
 
 
@@ -111,6 +118,7 @@ def _sent(body: str, dialect: str) -> str:
         kind = "" if segment.kind == "paragraph" else segment.kind + ": "
         sent = "" if segment.protected.has_prose else "not sent: "
         lines.append(f"{kind}{sent}{segment.xml}\n")
+        lines += [f"  attached ({a.side} of {a.element}): {a.protected.xml}\n" for a in segment.protected.attached]
     lines += [f"skipped: {s.line}: {s.reason}\n" for s in skeleton.skipped]
     return "".join(lines)
 

@@ -85,10 +85,11 @@ def test_html_note_is_translated_structure_and_attributes_kept(tmp_path: Path) -
     result, english = _translate_one(tmp_path, "2025-01-01-html-note.md", HTML_NOTE)
     assert result.status == "written" and not result.flags, result.flags
     body = english.split("---\n", 2)[2]
-    # the one thing left: a title on a link inside running text (its tag is one of the
-    # run's elements, so its value is not a segment of its own), counted as an attribute
-    assert result.leftover.left.as_dict() == {"text": 0, "attributes": len("トップへ"), "components": 0, "liquid": 0}
-    assert VISIBLE_JAPANESE.findall(body) == list("トップへ"), body
+    # a title on a link inside running text too: its own text, written back into the tag
+    assert result.leftover.source.attributes > len("トップへ")
+    assert result.leftover.left.as_dict() == {"text": 0, "attributes": 0, "components": 0, "liquid": 0}
+    assert VISIBLE_JAPANESE.findall(body) == [], body
+    assert '<a href="https://example.com/" title="⟦toppu he⟧">' in body
     # every tag byte-identical, but alt and title values
     tags = re.compile(r"<[^>]+>")
     strip = re.compile(r'(alt|title)="[^"]*"')
