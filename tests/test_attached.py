@@ -1,0 +1,93 @@
+"""Texts inside markup (issue 14, item 2): a Markdown link or image title and the `alt`,
+`title` and `aria-label` of inline HTML in running text are translated as texts of their
+own and written back between their delimiters; the sentence around them is sent without
+them, so an engine never weaves them into its words."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from helpers import REPO, make_site, run_cli
+
+from pipeline.japanese import VISIBLE_JAPANESE
+from pipeline.segment import split
+
+POST = REPO / "tests" / "fixtures" / "jekyll" / "2025-02-03-titles-and-attributes.md"
+TITLES = ["ドキュメントの説明", "構成図の題", "題だけの画像", "アプリケーションの接点", "小さな図", "閉じる", "表の中の題", "略語の説明", "トップへ"]
+
+
+def _body(text: str) -> str:
+    return text.split("---\n", 2)[2]
+
+
+def test_each_title_is_a_text_of_its_own_and_never_inside_the_sentence() -> None:
+    segments = split(_body(POST.read_text(encoding="utf-8")), dialect="kramdown").segments
+    attached = [a.protected.xml for s in segments for a in s.protected.attached]
+    assert attached == TITLES
+    assert not any(title in s.xml for s in segments for title in TITLES)
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> Path:  # type: ignore[no-untyped-def]
+    make_site(tmp_path, [POST])
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _english(text: str, params: object) -> str:
+    """The test server's answer: each Japanese run in brackets, as an English word would stand."""
+    return re.sub(VISIBLE_JAPANESE.pattern + "+", lambda m: f"EN({len(m.group(0))})", text)
+
+
+def test_titles_are_sent_apart_written_back_and_a_title_edit_bills_only_itself(site: Path, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    deepl_env.set_translator(_english)
+    assert run_cli("translate").exit_code == 0
+    sent = [t for r in deepl_env.requests if r.path.endswith("/translate") for t in r.texts]
+    for title in TITLES:
+        assert title in sent, (title, sent)
+    english = _body((site / "content" / "en" / POST.name).read_text(encoding="utf-8"))
+    assert VISIBLE_JAPANESE.findall(english) == [], english
+    for written in (
+        '[EN(8)](https://example.com/docs "EN(9)")',
+        '![EN(3)](https://example.com/a.png "EN(5)")',
+        "![](https://example.com/b.png 'EN(6)')",
+        '<abbr title="EN(11)">API</abbr>',
+        '<img src="https://example.com/c.png" alt="EN(4)" width="8">',
+        '<a href="https://example.com/close" aria-label="EN(3)">×</a>',
+        '[EN(3)](https://example.com/t "EN(5)")',
+        '<abbr title="EN(5)">HTML</abbr>',
+        '<a href="https://example.com/" title="EN(4)">',
+    ):
+        assert written in english, (written, english)
+    # the author changes one title: only that title is bought again
+    source = site / "content" / "ja" / POST.name
+    source.write_text(source.read_text(encoding="utf-8").replace("構成図の題", "新しい構成図の題"), encoding="utf-8")
+    billed = deepl_env.billed_characters
+    assert run_cli("translate").exit_code == 0
+    assert deepl_env.billed_characters - billed == len("新しい構成図の題")
+    assert '![EN(3)](https://example.com/a.png "EN(8)")' in (site / "content" / "en" / POST.name).read_text(encoding="utf-8")
+
+
+def test_a_translators_title_sticks_through_a_re_translation(site: Path, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    deepl_env.set_translator(_english)
+    assert run_cli("translate").exit_code == 0
+    edition = site / "content" / "en" / POST.name
+    edition.write_text(edition.read_text(encoding="utf-8").replace('"EN(9)"', '"About the docs"'), encoding="utf-8")
+    assert run_cli("translate", "--force").exit_code == 0
+    assert '(https://example.com/docs "About the docs")' in edition.read_text(encoding="utf-8")
+
+
+def test_a_title_answer_that_holds_its_delimiter_stays_a_title(site: Path, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    deepl_env.set_translator(lambda text, params: 'Say "hi" (now)' if "<" not in text else _english(text, params))
+    assert run_cli("translate").exit_code == 0
+    english = _body((site / "content" / "en" / POST.name).read_text(encoding="utf-8"))
+    assert '(https://example.com/docs "Say \u201dhi\u201d (now)")' in english
+    assert "(https://example.com/b.png 'Say \"hi\" (now)')" in english
+    assert '<abbr title="Say &quot;hi&quot; (now)">API</abbr>' in english
+
+
+def test_identity_round_trip_keeps_every_byte(site: Path) -> None:
+    assert run_cli("translate", "--engine", "identity").exit_code == 0
+    assert (site / "content" / "en" / POST.name).read_text(encoding="utf-8").split("---\n", 2)[2] == _body(POST.read_text(encoding="utf-8"))
