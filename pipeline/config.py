@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args
 
+from pipeline.attributes import TRANSLATED
 from pipeline.dialect import DIALECTS, site_dialect
 from pipeline.engines import ENGINES
 from pipeline.errors import ConfigError
@@ -39,6 +41,7 @@ class Settings:
     target_lang: str = "EN-US"
     jobs: int = 4
     translate_keys: tuple[str, ...] = ("title", "excerpt", "description", "summary", "categories", "tags")
+    translate_attributes: tuple[str, ...] = TRANSLATED  # HTML attributes whose values are text a reader sees
     lang_key: str = "lang"
     lang_value: str = "en"
     ref_key: str = "ref"
@@ -78,6 +81,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "translate.jobs": ("jobs", int),
     "translate.window_texts": ("window_texts", int),
     "front_matter.translate": ("translate_keys", tuple),
+    "html.translate_attributes": ("translate_attributes", tuple),
     "front_matter.lang_key": ("lang_key", str),
     "front_matter.lang_value": ("lang_value", str),
     "front_matter.ref_key": ("ref_key", str),
@@ -128,32 +132,40 @@ def load_settings(config: Path | None = None, root: Path | None = None) -> Setti
     path = config if config is not None else root / CONFIG_FILE
     if config is not None and not path.is_file():
         raise ConfigError("config file not found", path=path)
-    values: dict[str, Any] = {"root": root}
-    if path.is_file():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"malformed config: {exc}", path=path) from exc
-        tables: dict[str, object] = {}
-        for section, table in data.items():
-            spec = ENGINES.get(section)
-            if spec is not None and spec.table is not None and isinstance(table, dict):  # the engine's own options
-                tables[section] = spec.table(table, path)
-                continue
-            if not isinstance(table, dict):
-                raise ConfigError(f"'{section}' must be a [section]; known keys: {', '.join(sorted(_KEYS))}", path=path)
-            for key, value in table.items():
-                name = f"{section}.{key}"
-                if name not in _KEYS:
-                    raise ConfigError(f"unknown setting '{name}'; known: {', '.join(sorted(_KEYS))}", path=path)
-                field_name, kind = _KEYS[name]
-                values[field_name] = _coerce(path, name, value, kind)
-        values["engine_tables"] = tables
+    values: dict[str, Any] = {"root": root, **(_file_values(path) if path.is_file() else {})}
     settings = Settings(**values)
     if "dialect" not in values:
         settings = dataclasses.replace(settings, dialect=site_dialect(settings.path(settings.site_dir)))
-    validate(settings)
+    try:
+        validate(settings)
+    except ConfigError as exc:  # the defaults are valid: the file's values are not
+        raise exc.located(path) if path.is_file() else exc
     return settings
+
+
+def _file_values(path: Path) -> dict[str, Any]:
+    """The Settings fields the config file sets, and the engines' own tables."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"malformed config: {exc}", path=path) from exc
+    values: dict[str, Any] = {}
+    tables: dict[str, object] = {}
+    for section, table in data.items():
+        spec = ENGINES.get(section)
+        if spec is not None and spec.table is not None and isinstance(table, dict):  # the engine's own options
+            tables[section] = spec.table(table, path)
+            continue
+        if not isinstance(table, dict):
+            raise ConfigError(f"'{section}' must be a [section]; known keys: {', '.join(sorted(_KEYS))}", path=path)
+        for key, value in table.items():
+            name = f"{section}.{key}"
+            if name not in _KEYS:
+                raise ConfigError(f"unknown setting '{name}'; known: {', '.join(sorted(_KEYS))}", path=path)
+            field_name, kind = _KEYS[name]
+            values[field_name] = _coerce(path, name, value, kind)
+    values["engine_tables"] = tables
+    return values
 
 
 def _coerce(path: Path, name: str, value: Any, kind: type) -> Any:
@@ -175,6 +187,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"target language must be one of {', '.join(TARGETS)}, not {settings.target_lang!r}")
     if settings.dialect not in DIALECTS:
         raise ConfigError(f"markdown dialect must be one of {', '.join(DIALECTS)}, not {settings.dialect!r}")
+    if any(not re.fullmatch(r"[a-z][a-z0-9:_.-]*", name) for name in settings.translate_attributes):
+        raise ConfigError(f"html.translate_attributes must be lower-case attribute names, not {list(settings.translate_attributes)!r}")
     if settings.jobs < 1:
         raise ConfigError(f"jobs must be at least 1, not {settings.jobs}")
 

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline import frontmatter, qa
+from pipeline.attributes import TRANSLATED
 from pipeline.config import Settings
 from pipeline.context import post_context
 from pipeline.engines import ContextPolicy, SegmentContext
@@ -232,10 +233,13 @@ class Texts:
         return self.post.body_first_line + segment.line - 1
 
 
-def read_texts(post: Post, dialect: str, translate_keys: tuple[str, ...], keep: re.Pattern[str] | None = None) -> Texts:
+def read_texts(
+    post: Post, dialect: str, translate_keys: tuple[str, ...], keep: re.Pattern[str] | None = None, attributes: Sequence[str] = TRANSLATED
+) -> Texts:
     """Used by the run (the previous English), the review report and the XLIFF export and
-    import. `keep`: the glossary's names, protected in the body segments' engine text."""
-    body = split_post(post, dialect, keep).segments
+    import. `keep`: the glossary's names, protected in the body segments' engine text;
+    `attributes`: the HTML attributes translated (their values are segments of HTML blocks)."""
+    body = split_post(post, dialect, keep, attributes).segments
     if post.front_matter is None:
         return Texts(post, body, {})
     fields = {field_name(f): f for f in frontmatter.translatable_fields(post.front_matter, translate_keys, post.path)}
@@ -251,8 +255,8 @@ class English:
     values: dict[str, str]
 
 
-def read_english(output: Path, dialect: str, translate_keys: tuple[str, ...]) -> English:
-    texts = read_texts(read_post(output), dialect, translate_keys)
+def read_english(output: Path, dialect: str, translate_keys: tuple[str, ...], attributes: Sequence[str] = TRANSLATED) -> English:
+    texts = read_texts(read_post(output), dialect, translate_keys, attributes=attributes)
     return English([s.source for s in texts.body], {name: f.value for name, f in texts.fields.items()})
 
 

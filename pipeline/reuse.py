@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.attributes import TRANSLATED
 from pipeline.edition import English, Unit, read_english
 from pipeline.errors import PipelineError
 from pipeline.memory import TranslationMemory
@@ -51,9 +52,10 @@ class EditionReader:
 
     dialect: str
     translate_keys: tuple[str, ...]
+    attributes: tuple[str, ...] = TRANSLATED
 
     def read(self, output: Path) -> English:
-        return read_english(output, self.dialect, self.translate_keys)
+        return read_english(output, self.dialect, self.translate_keys, self.attributes)
 
 
 def previous_english(reader: EditionReader, record: PostState | None, output: Path, edition_sha: str | None) -> Previous:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from markdown_it.token import Token
 
 from pipeline import html_block, liquid
+from pipeline.attributes import TRANSLATED
 from pipeline.inline import Protected, UnsupportedInline, protect, protect_plain, unmask
 from pipeline.japanese import JAPANESE
 from pipeline.markdown import normalize, parser
@@ -68,10 +69,17 @@ class Skeleton:
     warnings: tuple[Skipped, ...] = ()
 
 
-def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "commonmark", liquid_first: bool = True) -> Skeleton:
+def split(
+    body: str,
+    keep: re.Pattern[str] | None = None,
+    dialect: str = "commonmark",
+    liquid_first: bool = True,
+    attributes: Sequence[str] = TRANSLATED,
+) -> Skeleton:
     """Liquid first, as Jekyll renders: the parser reads `body` with every Liquid tag masked
     (same offsets), and each segment's pieces get the author's tags back. `liquid_first`
-    False: a post with `render_with_liquid: false`, whose `{{` Jekyll leaves as text."""
+    False: a post with `render_with_liquid: false`, whose `{{` Jekyll leaves as text.
+    `attributes`: the HTML attributes whose values are translated (`alt`, `title`…)."""
     masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
     env: dict[str, Any] = {"liquid": masked}
     tokens = parser(dialect).parse(normalize(masked.text), env)
@@ -82,7 +90,7 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
     row, cell_from = -1, 0
     for index, tok in enumerate(tokens):
         if tok.type == "html_block" and tok.map is not None:
-            _html_segments(tok, body, masked, starts, ends, keep, segments, skipped, dialect, liquid_first)
+            _html_segments(tok, body, masked, starts, ends, keep, segments, skipped, dialect, liquid_first, attributes)
             continue
         if tok.type != "inline" or tok.map is None or not tok.content.strip():
             continue
@@ -98,7 +106,7 @@ def split(body: str, keep: re.Pattern[str] | None = None, dialect: str = "common
             continue
         if kind == "table_cell":
             cell_from = located[1] - starts[tok.map[0]]
-        _inline_segment(tok, kind, located, body, masked, env, keep, dialect, segments, skipped)
+        _inline_segment(tok, kind, located, body, masked, env, keep, dialect, segments, skipped, attributes)
     segments.sort(key=lambda s: s.start)
     skipped += [
         Skipped(liquid.line_of(body, offset), "Liquid tag never closed (no `}}` or `%}`); kept as written") for offset in masked.unclosed
@@ -123,6 +131,7 @@ def _inline_segment(
     dialect: str,
     segments: list[Segment],
     skipped: list[Skipped],
+    attributes: Sequence[str] = TRANSLATED,
 ) -> None:
     """The segment of one located inline token (a paragraph, heading, cell…), or why not."""
     assert tok.map is not None
@@ -132,7 +141,7 @@ def _inline_segment(
             protected = protect_plain(masked.unmask(tok.content), keep)
         else:
             protected = unmask(
-                protect(tok.content, tok.children or [], env, glue, keep, table_cell=kind == "table_cell", dialect=dialect),
+                protect(tok.content, tok.children or [], env, glue, keep, kind == "table_cell", dialect, attributes),
                 masked,
             )
     except UnsupportedInline as exc:
@@ -143,10 +152,10 @@ def _inline_segment(
         skipped.append(Skipped(tok.map[0] + 1, "kramdown attribute list `{:` never closed (no `}`); kept as written"))
 
 
-def split_post(post: Post, dialect: str, keep: re.Pattern[str] | None = None) -> Skeleton:
+def split_post(post: Post, dialect: str, keep: re.Pattern[str] | None = None, attributes: Sequence[str] = TRANSLATED) -> Skeleton:
     """A post's body split as its site renders it: the dialect, and Liquid first unless the
     post turns Liquid off."""
-    return split(post.body, keep=keep, dialect=dialect, liquid_first=post.renders_liquid)
+    return split(post.body, keep, dialect, post.renders_liquid, attributes)
 
 
 def _html_segments(
@@ -160,6 +169,7 @@ def _html_segments(
     skipped: list[Skipped],
     dialect: str = "kramdown",
     liquid_first: bool = True,
+    attributes: Sequence[str] = TRANSLATED,
 ) -> None:
     """The text and translated attributes of an HTML block (pipeline.html_block), located in
     the source: the block's lines as markdown-it gave them must be the source lines, bar an
@@ -181,13 +191,13 @@ def _html_segments(
         start = max(start, masked.text.find("<", start, ends[first]))  # not a list marker before it
         end = starts[first + len(lines) - 1] + cols[-1] + len(lines[-1])
         whole = not _TAG_LINES_ONLY.search(tok.content)  # not the tag lines around `markdown="1"` content
-        found = html_block.split_block(masked.text[start:end], start, lambda offset: _line_at(starts, offset), keep, whole=whole)
+        found = html_block.split_block(masked.text[start:end], start, lambda offset: _line_at(starts, offset), keep, attributes, whole)
         for piece in found.segments:
             protected = unmask(piece.protected, masked)
             segments.append(Segment(piece.kind, piece.start, piece.end, piece.line, body[piece.start : piece.end], protected))
         skipped.extend(Skipped(problem.line, problem.reason, problem.code) for problem in found.problems)
         for a, b in found.markdown:  # a component's Markdown children, split as Markdown
-            inner = split(body[a:b], keep, dialect, liquid_first)
+            inner = split(body[a:b], keep, dialect, liquid_first, attributes)
             first_line = _line_at(starts, a)
             segments.extend(Segment(s.kind, s.start + a, s.end + a, first_line + s.line - 1, s.source, s.protected) for s in inner.segments)
             skipped.extend(Skipped(first_line + k.line - 1, k.reason, k.code) for k in inner.skipped)

@@ -80,6 +80,7 @@ def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
         "front_matter": [list(settings.translate_keys), settings.lang_key, settings.lang_value, settings.ref_key],
         "glossary": [(e.kind, e.source, e.target) for e in glossary.entries],
         "markdown": settings.dialect,
+        "html_attributes": list(settings.translate_attributes),
         **engine_spec(settings.engine).options(settings),  # what the engine's own settings change
     }
     return short_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False))

@@ -46,7 +46,7 @@ def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> T
         record = load_state(state_path(settings, relative))
         state, reason = classify(source_hash(raw), edition, record, fingerprint, settings.engine)
         if state == "edited" and record is not None:
-            state, reason = _merge_needed(edition, record, settings.dialect) or (state, reason)
+            state, reason = _merge_needed(edition, record, settings) or (state, reason)
         review = sum(1 for s in record.segments if s.review) if record else 0
         kept = sum(1 for s in record.segments if s.kept) if record else 0
         missing = glossary_misses(record)
@@ -55,11 +55,11 @@ def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> T
     return tree
 
 
-def _merge_needed(edition: Path, record: PostState, dialect: str) -> tuple[State, str] | None:
+def _merge_needed(edition: Path, record: PostState, settings: Settings) -> tuple[State, str] | None:
     """An edition a translator restructured (paragraphs split or merged): `translate`
     leaves it alone and fails, so `check` must fail too. Parses only edited editions."""
     try:
-        found = len(split_post(read_post(edition), dialect).segments)
+        found = len(split_post(read_post(edition), settings.dialect, attributes=settings.translate_attributes).segments)
     except InputError as exc:
         return "failed", exc.message
     written = sum(1 for r in record.segments if r.f is None)
@@ -140,7 +140,7 @@ def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Pat
         except InputError as exc:
             usages.append(exc)
             continue
-        texts = read_texts(post, settings.dialect, settings.translate_keys)
+        texts = read_texts(post, settings.dialect, settings.translate_keys, attributes=settings.translate_attributes)
         prose = [prose_of(s.xml) for s in texts.body]
         unmapped: list[str] = []
         for f in texts.fields.values():

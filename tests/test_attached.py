@@ -91,3 +91,23 @@ def test_a_title_answer_that_holds_its_delimiter_stays_a_title(site: Path, deepl
 def test_identity_round_trip_keeps_every_byte(site: Path) -> None:
     assert run_cli("translate", "--engine", "identity").exit_code == 0
     assert (site / "content" / "en" / POST.name).read_text(encoding="utf-8").split("---\n", 2)[2] == _body(POST.read_text(encoding="utf-8"))
+
+
+def test_the_translated_attributes_are_a_setting(site: Path, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    """`[html] translate_attributes`: only `alt` here; titles of HTML stay, counted as left
+    (Markdown titles are the title syntax of Markdown, not an HTML attribute: still sent)."""
+    (site / "pipeline.toml").write_text('[html]\ntranslate_attributes = ["alt"]\n', encoding="utf-8")
+    deepl_env.set_translator(_english)
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    english = _body((site / "content" / "en" / POST.name).read_text(encoding="utf-8"))
+    assert '<abbr title="アプリケーションの接点">API</abbr>' in english and 'alt="EN(4)"' in english
+    assert 'aria-label="閉じる"' in english and '"EN(9)"' in english
+    left = len("アプリケーションの接点" + "閉じる" + "略語の説明" + "トップへ")
+    assert f"{left} of " in result.stdout and f"attributes {left}" in result.stdout, result.stdout
+    # the setting is part of what an edition was built with: changing it makes it stale
+    (site / "pipeline.toml").write_text('[html]\ntranslate_attributes = ["alt", "title", "aria-label"]\n', encoding="utf-8")
+    assert "1 stale" in run_cli("status").stdout
+    (site / "pipeline.toml").write_text('[html]\ntranslate_attributes = ["Title!"]\n', encoding="utf-8")
+    bad = run_cli("translate")
+    assert bad.exit_code == 2 and "html.translate_attributes" in bad.stderr + bad.stdout
