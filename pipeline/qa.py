@@ -22,8 +22,9 @@ MAX_NESTING = 100  # elements inside elements in one segment; real prose stays f
 MIN_RATIO = 0.5  # English characters per Japanese character below which an answer looks cut off
 MIN_CHECKED = 20  # shorter sources vary too much to judge
 # The flag codes of a segment whose edition text is its Japanese source: an answer refused
-# (structure, truncated), an engine error, a block that could not be segmented (skipped).
-KEPT_REASONS = ("structure", "truncated", "engine-error", "skipped")
+# (structure, truncated), a block that could not be segmented (skipped). An engine error is
+# not among them: it fails the post (exit 4), which is then written not at all, never in part.
+KEPT_REASONS = ("structure", "truncated", "skipped")
 RETRY_HINT = "`pipeline translate --retry-flagged` asks the engine again"
 
 

@@ -20,13 +20,11 @@ from pipeline.errors import CacheError, EngineError, PipelineError
 from pipeline.leftovers import Leftover
 from pipeline.markdown_text import code_span
 from pipeline.memory import MemoryEntry, entry_json
-from pipeline.qa import KEPT_REASONS, Flag
+from pipeline.qa import Flag
 from pipeline.translate import Usage
 
 Status = Literal["written", "unchanged", "up-to-date", "needs-merge", "failed", "skipped", "planned"]
 LAST_RUN = "last-run.json"  # in the cache folder: what `pipeline review` shows by default
-# The flags of a segment whose edition shows its Japanese (qa.KEPT_REASONS).
-KEPT_JAPANESE = KEPT_REASONS
 
 
 @dataclass
@@ -180,7 +178,7 @@ def _post(p: PostResult, settings: Settings) -> PostJSON:
         "cached": p.cached,
         "sent": p.sent,
         "billed_characters": p.billed_characters,
-        "kept_japanese": sum(1 for c in codes if c in KEPT_JAPANESE),
+        "kept_japanese": p.leftover.kept_segments,
         "kept_by_reason": p.leftover.kept,
         "japanese_source": p.leftover.source.total,
         "japanese_left": p.leftover.left.as_dict(),

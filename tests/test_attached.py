@@ -111,3 +111,39 @@ def test_the_translated_attributes_are_a_setting(site: Path, deepl_env) -> None:
     (site / "pipeline.toml").write_text('[html]\ntranslate_attributes = ["Title!"]\n', encoding="utf-8")
     bad = run_cli("translate")
     assert bad.exit_code == 2 and "html.translate_attributes" in bad.stderr + bad.stdout
+
+
+def test_xliff_import_of_html_text_and_attribute_units_sticks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14, item 6: the HTML note's text and attribute values are XLIFF units that a
+    translator's CAT tool sends back; importing them writes exactly those texts, and the
+    next run keeps them without asking the engine."""
+    from lxml import etree
+    from test_review import run_review
+    from test_xliff import NS
+
+    note = REPO / "tests" / "fixtures" / "jekyll" / "2025-02-01-html-note.md"
+    make_site(tmp_path, [note])
+    monkeypatch.chdir(tmp_path)
+    deepl_env.set_translator(_english)
+    assert run_cli("translate").exit_code == 0
+    path = tmp_path / "out.xlf"
+    assert run_review("export", "--all", "-o", str(path)).exit_code == 0
+    tree = etree.parse(str(path))
+    edits = {"ヒント": "Tip", "注意の題": "About this note", "画像の説明": "A picture"}
+    for unit in tree.iterfind(".//x:trans-unit", NS):
+        source = "".join(unit.find("x:source", NS).itertext())
+        if source in edits:
+            target = unit.find("x:target", NS)
+            target.text = edits.pop(source)
+            target.set("state", "translated")
+    assert edits == {}, "a unit is missing from the export"
+    tree.write(str(path), xml_declaration=True, encoding="UTF-8")
+    result = run_review("import", str(path))
+    assert result.exit_code == 0 and "3 segment(s) applied" in result.stdout, result.stdout + result.stderr
+    edition = tmp_path / "content" / "en" / note.name
+    english = edition.read_text(encoding="utf-8")
+    for written in ("<h5>Tip</h5>", '<p title="About this note">', 'alt="A picture"'):
+        assert written in english, (written, english)
+    deepl_env.reset_log()
+    assert run_cli("translate", "--force").exit_code == 0
+    assert deepl_env.translate_requests == [] and edition.read_text(encoding="utf-8") == english
