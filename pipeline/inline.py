@@ -502,23 +502,49 @@ def _on_image(walk: _Walk, token: Token) -> None:
 def _attach_title(out: _Builder, ident: str, side: Literal["open", "close"], markup: str, at: int) -> None:
     """A Japanese title of an inline link or image (`](/x "タイトル")` from `at` in the
     element's `markup`): translated on its own, written back between its delimiters."""
-    if not markup.startswith("](", at) or not JAPANESE.search(markup) or liquid.RUN.search(markup):
-        return
+    span = _title_span(markup, at) if JAPANESE.search(markup) and not liquid.RUN.search(markup) else None
+    if span is not None and JAPANESE.search(markup[span[0] : span[1]]):
+        title = markup[span[0] : span[1]]
+        out.attach_text(ident, side, (span[0], span[1]), protect_plain(title, out.keep), span[2], True)
+
+
+def _title_span(markup: str, at: int) -> tuple[int, int, str] | None:
+    """(start, end, opening delimiter) of the title inside `](destination "title")`, which
+    starts at `at` of `markup`; None when it has none."""
+    if not markup.startswith("](", at):
+        return None
     pos = at + 2
     while pos < len(markup) and markup[pos] in " \t\r\n":
         pos += 1
     destination = parseLinkDestination(markup, pos, len(markup))
     if not destination.ok:
-        return
+        return None
     pos = destination.pos
     while pos < len(markup) and markup[pos] in " \t\r\n":
         pos += 1
     if pos == destination.pos or pos >= len(markup) or markup[pos] not in "\"'(":
-        return
+        return None
     title = parseLinkTitle(markup, pos, len(markup))
-    if not title.ok or not JAPANESE.search(markup[pos + 1 : title.pos - 1]):
-        return
-    out.attach_text(ident, side, (pos + 1, title.pos - 1), protect_plain(markup[pos + 1 : title.pos - 1], out.keep), markup[pos], True)
+    return (pos + 1, title.pos - 1, markup[pos]) if title.ok else None
+
+
+def markup_texts(markup: str, attributes: Sequence[str] = TRANSLATED) -> list[tuple[int, int, str]]:
+    """(start, end, quote) of each text a reader sees inside one element's markup, in any
+    language: the title in a link's or image's `](…)`, the translated attribute values of an
+    HTML tag. How an edition's English element is matched with its source's (the XLIFF
+    export), whose titles differ once translated."""
+    if markup.startswith("<"):
+        return translated_values(markup, attributes)
+    at = 0 if markup.startswith("](") else markup.find("](") if markup.startswith("![") else -1
+    span = _title_span(markup, at) if at >= 0 else None
+    return [span] if span is not None else []
+
+
+def without_texts(markup: str, attributes: Sequence[str] = TRANSLATED) -> str:
+    """`markup` with its reader-visible texts (`markup_texts`) left out: the markup proper."""
+    for start, end, _ in reversed(markup_texts(markup, attributes)):
+        markup = markup[:start] + markup[end:]
+    return markup
 
 
 def _on_atom(walk: _Walk, token: Token) -> None:

@@ -147,3 +147,41 @@ def test_xliff_import_of_html_text_and_attribute_units_sticks(tmp_path: Path, mo
     deepl_env.reset_log()
     assert run_cli("translate", "--force").exit_code == 0
     assert deepl_env.translate_requests == [] and edition.read_text(encoding="utf-8") == english
+
+
+def test_xliff_carries_titles_as_units_and_imports_them_into_their_markup(site: Path, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14, item 6: each title is a unit of its own (after its paragraph's); the
+    paragraph's target keeps its English titles; importing a title writes it between its
+    delimiters (or into its attribute), alongside an edit of its paragraph's words."""
+    from lxml import etree
+    from test_review import run_review
+    from test_xliff import NS, xliff_schema
+
+    deepl_env.set_translator(_english)
+    assert run_cli("translate").exit_code == 0
+    path = site / "out.xlf"
+    assert run_review("export", "--all", "-o", str(path)).exit_code == 0
+    tree = etree.parse(str(path))
+    assert xliff_schema().validate(tree)
+    units = {"".join(u.find("x:source", NS).itertext()): u for u in tree.iterfind(".//x:trans-unit", NS)}
+    for title in TITLES:
+        assert ", title " in units[title].get("resname"), title
+    edits = {"構成図の題": 'The "big" picture', "アプリケーションの接点": "Where <apps> meet"}
+    for source, text in edits.items():
+        target = units[source].find("x:target", NS)
+        target.text = text
+        target.set("state", "translated")
+    paragraph = next(u for s, u in units.items() if s.startswith("構成図と"))
+    target = paragraph.find("x:target", NS)
+    target.text = "Reviewed: " + (target.text or "")
+    target.set("state", "translated")
+    tree.write(str(path), xml_declaration=True, encoding="UTF-8")
+    result = run_review("import", str(path))
+    assert result.exit_code == 0 and "3 segment(s) applied" in result.stdout, result.stdout + result.stderr
+    edition = site / "content" / "en" / POST.name
+    english = edition.read_text(encoding="utf-8")
+    assert 'Reviewed: ![EN(3)](https://example.com/a.png "The \u201dbig\u201d picture")' in english, english
+    assert '<abbr title="Where &lt;apps> meet">API</abbr>' in english, english
+    deepl_env.reset_log()
+    assert run_cli("translate", "--force").exit_code == 0
+    assert deepl_env.translate_requests == [] and edition.read_text(encoding="utf-8") == english

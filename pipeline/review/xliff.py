@@ -52,7 +52,7 @@ from pipeline import frontmatter
 from pipeline.config import Settings
 from pipeline.errors import InputError, PipelineError, StructureError
 from pipeline.glossary import Glossary
-from pipeline.inline import Element, Protected, protect_plain, protected_literal, restore
+from pipeline.inline import Attached, Element, Protected, filled, markup_texts, protect_plain, protected_literal, restore, without_texts
 from pipeline.target import Target
 from pipeline.edition import commit, read_texts, render
 from pipeline.post import Post, parse_post, read_post, source_hash
@@ -127,6 +127,10 @@ def _visible(protected: Protected) -> dict[str, str]:
 
 
 def english_stream(source: Protected, english: Protected) -> list[Tok]:
+    return _english_tokens(source, english)[0]
+
+
+def _english_tokens(source: Protected, english: Protected) -> tuple[list[Tok], dict[str, Element]]:
     """The English of a segment in terms of its source's elements.
 
     The English edition is parsed on its own (its own element ids), then each of its
@@ -134,7 +138,10 @@ def english_stream(source: Protected, english: Protected) -> list[Tok]:
     same code span, the same link destination, the same emphasis. Emphasis the restorer
     had to write as HTML (`<strong>`) matches the source's `**` pair; backslash escapes
     the restorer added become plain characters again (import escapes them the same way).
-    What matches nothing is English-only markup, carried with its Markdown.
+    What matches nothing is English-only markup, carried with its Markdown. A link's title
+    and an HTML tag's alt or title are the English's own words, not markup: they are left
+    out of the comparison (and travel as units of their own, `_titles`). Also returns the
+    English element each source element was matched with.
     """
     stream = _EnglishStream(source)
     for kind, ident, _ in _walk(english.xml):
@@ -146,7 +153,7 @@ def english_stream(source: Protected, english: Protected) -> list[Tok]:
             _EVENTS[kind](stream, el)
     out = _balance(stream.out, stream.extra_id)
     out = _literal_runs(out, source, stream.unused)
-    return _merge([Tok("text", text=t.text) if t.kind == "esc" else t for t in out])
+    return _merge([Tok("text", text=t.text) if t.kind == "esc" else t for t in out]), stream.matched
 
 
 class _EnglishStream:
@@ -158,12 +165,15 @@ class _EnglishStream:
         self.out: list[Tok] = []
         self.stack: list[Tok] = []  # open tokens, to close them with the right id and markup
         self.extra = 0
+        self.matched: dict[str, Element] = {}  # source element id → the English element matched with it
 
-    def take(self, match: Callable[[Element], bool]) -> str | None:
+    def take(self, match: Callable[[Element], bool], english: Element | None = None) -> str | None:
         """The first unused source element that `match`es, now used."""
         for ident in self.unused:
             if match(self.source.elements[ident]):
                 self.unused.remove(ident)
+                if english is not None:
+                    self.matched[ident] = english
                 return ident
         return None
 
@@ -176,7 +186,9 @@ class _EnglishStream:
 
 
 def _on_open(stream: _EnglishStream, el: Element) -> None:
-    sid = stream.take(lambda s: s.kind == "pair" and s.tag == el.tag and s.open == el.open and s.close == el.close)
+    sid = stream.take(
+        lambda s: s.kind == "pair" and s.tag == el.tag and _same_markup(s.open, el.open) and _same_markup(s.close, el.close), el
+    )
     tok = Tok("open", sid, markup=el.open) if sid else Tok("xopen", stream.extra_id(), markup=el.open)
     stream.out.append(tok)
     stream.stack.append(Tok("close" if sid else "xclose", tok.id, markup=el.close))
@@ -211,7 +223,27 @@ def _on_literal(stream: _EnglishStream, el: Element) -> None:
 
 
 def _on_other(stream: _EnglishStream, el: Element) -> None:
-    stream.empty(stream.take(lambda s: s.kind == el.kind and s.tag == el.tag and s.open == el.open), el)
+    stream.empty(stream.take(lambda s: s.kind == el.kind and s.tag == el.tag and _same_markup(s.open, el.open), el), el)
+
+
+def _on_image(stream: _EnglishStream, el: Element) -> None:
+    """An English image is kept whole (its alt has no Japanese to send); the source's image
+    with Japanese alt is a pair around its words. The same destination makes them one: the
+    English alt is that pair's text."""
+    for at in (m.start() for m in re.finditer(r"\]\(", el.open)):
+        close = el.open[at:]
+        sid = stream.take(
+            lambda s: s.kind == "pair" and s.tag == "img" and _same_markup(s.close, close), Element("pair", "img", "![", close)
+        )
+        if sid:
+            stream.out += [Tok("open", sid, markup="!["), Tok("text", text=el.open[2:at]), Tok("close", sid, markup=close)]
+            return
+    _on_other(stream, el)
+
+
+def _same_markup(source: str, english: str) -> bool:
+    """The same markup, whatever the words of its titles and alt texts."""
+    return source == english or without_texts(source) == without_texts(english)
 
 
 # An empty English element: the first handler whose test accepts it.
@@ -220,6 +252,7 @@ _EMPTY: tuple[tuple[Callable[[Element], bool], Callable[[_EnglishStream, Element
     (lambda el: el.kind == "keep" and el.open in _HTML_PAIRS, _on_html_opener),
     (lambda el: el.kind == "keep" and el.open in _HTML_CLOSERS, _on_html_closer),
     (lambda el: el.kind == "literal", _on_literal),
+    (lambda el: el.kind == "keep" and el.open.startswith("!["), _on_image),
     (lambda el: True, _on_other),
 )
 
@@ -355,6 +388,34 @@ class Text:
     line: int
     segment: Segment | None = None  # body segments: their span in the body
     fm_field: frontmatter.Field | None = None
+    parent: str = ""  # a title (`b3.t0`): the body segment whose markup holds it
+    attached: Attached | None = None  # a source title: where it stands in its segment's markup
+    within: tuple[str, int, int] | None = None  # an English title: its element's markup, and its span in it
+
+
+def _titles(src: Text, en: Text) -> list[tuple[Text, Text]]:
+    """The texts inside a body segment's markup (link titles, inline alt and title values),
+    paired with the English ones at the same place in the edition's matched element."""
+    matched = _english_tokens(src.protected, en.protected)[1]
+    pairs: list[tuple[Text, Text]] = []
+    for k, attached in enumerate(src.protected.attached):
+        element = src.protected.elements[attached.element]
+        english = matched.get(attached.element)
+        spans = markup_texts(element.open if attached.side == "open" else element.close)
+        markup = "" if english is None else english.open if attached.side == "open" else english.close
+        found = markup_texts(markup)
+        index = next((i for i, span in enumerate(spans) if span[:2] == (attached.start, attached.end)), -1)
+        if english is None or index < 0 or len(found) != len(spans):
+            continue  # the translator rewrote the element: its title goes with the paragraph
+        start, end, _ = found[index]
+        where, label = f"{src.where}.t{k}", f"{src.label}, title {k + 1}"
+        pairs.append(
+            (
+                Text(where, label, attached.protected, src.line, parent=src.where, attached=attached),
+                Text(where, label, protect_plain(markup[start:end]), en.line, parent=en.where, within=(markup, start, end)),
+            )
+        )
+    return pairs
 
 
 def texts_of(post: Post, settings: Settings, glossary: Glossary) -> tuple[list[Text], dict[str, Text]]:
@@ -381,14 +442,23 @@ class _Loaded:
     en_fields: dict[str, Text]
     body_records: list[SegmentRecord]
     field_records: dict[str, SegmentRecord]
+    titles: dict[str, list[tuple[Text, Text]]] = field(default_factory=dict)  # by body segment (`_titles`)
 
     def pairs(self) -> list[tuple[Text, Text, SegmentRecord]]:
-        out = [(s, e, r) for s, e, r in zip(self.src_body, self.en_body, self.body_records)]
-        for name, s in self.src_fields.items():
-            e, r = self.en_fields.get(name), self.field_records.get(name)
-            if e is not None and r is not None:
-                out.append((s, e, r))
+        out: list[tuple[Text, Text, SegmentRecord]] = []
+        for s, e, r in zip(self.src_body, self.en_body, self.body_records):
+            out += [(s, e, r), *((st, et, r) for st, et in self.titles.get(s.where, []))]
+        for name, source in self.src_fields.items():
+            english, record = self.en_fields.get(name), self.field_records.get(name)
+            if english is not None and record is not None:
+                out.append((source, english, record))
         return out
+
+    def fills(self, where: str) -> list[str | None]:
+        """The English of each attached text of body segment `where`, as the edition has it."""
+        found = self.find(where)
+        english = {s.where: e.protected.joined for s, e in self.titles.get(where, [])}
+        return [english.get(f"{where}.t{k}") for k in range(len(found[0].protected.attached) if found else 0)]
 
     def find(self, where: str) -> tuple[Text, Text, SegmentRecord] | None:
         for s, e, r in self.pairs():
@@ -420,8 +490,9 @@ def load(source: Path, settings: Settings, glossary: Glossary) -> _Loaded:
             path=edition_path,
         )
     field_records = {r.f: r for r in record.segments if r.f is not None}
+    titles = {s.where: _titles(s, e) for s, e in zip(src_body, en_body) if s.protected.attached}
     return _Loaded(
-        source, relative, edition_path, post, edition, record, src_body, src_fields, en_body, en_fields, body_records, field_records
+        source, relative, edition_path, post, edition, record, src_body, src_fields, en_body, en_fields, body_records, field_records, titles
     )
 
 
@@ -486,7 +557,8 @@ def export(sources: Sequence[Path], settings: Settings, glossary: Glossary, run:
                 continue  # nothing to translate
             if src.fm_field is not None and src.fm_field.key in TAXONOMY_KEYS and src.fm_field.value in glossary.taxonomy:
                 continue  # the glossary's taxonomy decides these
-            units.append(_unit(src, en, record, warnings.get(src.line, []), frozenset(glossary.names)))
+            fills = loaded.fills(src.where)
+            units.append(_unit(src, en, record, warnings.get(src.line, []), frozenset(glossary.names), fills))
         if not units:
             continue
         result.posts += 1
@@ -503,7 +575,9 @@ def export(sources: Sequence[Path], settings: Settings, glossary: Glossary, run:
     return result
 
 
-def _unit(src: Text, en: Text, record: SegmentRecord, warnings: list[dict[str, Any]], names: frozenset[str]) -> str:
+def _unit(
+    src: Text, en: Text, record: SegmentRecord, warnings: list[dict[str, Any]], names: frozenset[str], fills: Sequence[str | None] = ()
+) -> str:
     visible = _visible(src.protected)
     source_xml = render_inline(source_stream(src.protected), src.protected, visible, names)
     flagged = any(w.get("code") in REVIEW_CODES for w in warnings)
@@ -522,7 +596,8 @@ def _unit(src: Text, en: Text, record: SegmentRecord, warnings: list[dict[str, A
         qualifier = ' state-qualifier="leveraged-mt"' if record.o == "machine" else ""
         if state in ("final", "translated"):  # a person's text: without it translate-toolkit reads it as fuzzy
             attrs += ' approved="yes"'
-        target_xml = render_inline(english_stream(src.protected, en.protected), src.protected, visible, names)
+        # the source's markup with the edition's English titles (units of their own)
+        target_xml = render_inline(english_stream(src.protected, en.protected), filled(src.protected, fills), visible, names)
         target = f'        <target state="{state}"{qualifier}>{target_xml}</target>\n'
     note_xml = "".join(f'        <note from="{TOOL_ID}">{escape(n)}</note>\n' for n in notes)
     return (
@@ -891,16 +966,19 @@ def _applied_state(unit: ET.Element) -> tuple[ET.Element, str] | None:
     return (target, state) if target is not None and state in APPLIED_STATES else None
 
 
-def _target_markdown(toks: list[Tok], src: Text, en: Text, en_hash: str) -> str:
+def _target_markdown(toks: list[Tok], src: Text, en: Text, en_hash: str, fills: Sequence[str | None] = ()) -> str:
     """The Markdown a target brings, refused when the English changed since export, the
-    target is empty, or it adds code."""
+    target is empty, or it adds code. `fills`: the English titles in the segment's markup
+    (units of their own), kept as the edition has them."""
     if short_hash(en.protected.joined)[:HASH] != en_hash:
         raise InputError(f"the English of {src.label} changed since export (edited meanwhile?); export again and redo this unit")
     if not "".join(t.text for t in toks if t.kind == "text").strip():
         raise InputError("the target is empty")
-    text = to_markdown(toks, src.protected)
+    text = to_markdown(toks, filled(src.protected, fills))
     if src.segment is not None:
         text = src.segment.source if text == src.protected.joined else text.strip()
+    elif src.attached is not None:
+        text = src.attached.english(text.strip())
     added = added_active_content(src.segment.source if src.segment is not None else src.protected.joined, text)
     if added:
         raise InputError(f"the target adds {', '.join(added)} that the source does not have; code is never imported")
@@ -918,7 +996,7 @@ def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | 
     untranslated = en.protected.joined == src.protected.joined
     text = None
     if comparable(toks) != comparable(english_stream(src.protected, en.protected)) or untranslated:
-        text = _target_markdown(toks, src, en, en_hash)
+        text = _target_markdown(toks, src, en, en_hash, loaded.fills(src.where))
     if untranslated and text == current_text:
         raise InputError("the target repeats the Japanese source; translate it or leave it untranslated")
     if text is None or text == current_text:  # the same English (perhaps with its tags written differently)
@@ -928,10 +1006,29 @@ def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | 
     return Change(loaded.source, where, src.label, 0, text, edited=True)
 
 
+def _fold_titles(loaded: _Loaded, changes: list[Change]) -> list[Change]:
+    """Each imported title written into its element's markup in its segment's English (the
+    imported one, or the edition's): one change per segment, as the edition records them."""
+    out = {c.where: c for c in changes if "." not in c.where}
+    for change in (c for c in changes if "." in c.where):
+        found = loaded.find(change.where)
+        assert found is not None and found[1].within is not None  # import found the unit
+        en, (markup, start, end) = found[1], found[1].within
+        parent = loaded.find(en.parent)
+        assert parent is not None and parent[1].segment is not None
+        base = out.get(en.parent)
+        text = base.text if base is not None and base.edited else parent[1].segment.source
+        if text.count(markup) != 1:
+            raise InputError(f"{change.label}: its element stands {text.count(markup)} times in the English; edit it in the edition")
+        text = text.replace(markup, markup[:start] + change.text + markup[end:])
+        out[en.parent] = Change(change.post, en.parent, parent[0].label, change.line, text, edited=True)
+    return list(out.values())
+
+
 def _verify_and_apply(loaded: _Loaded, changes: list[Change], settings: Settings, glossary: Glossary, xlf: Path, dry_run: bool) -> None:
     """Splice the changes into the edition, check that it reads back as intended, then
     write memory, state and edition through `edition.commit`, in a run's crash-safe order."""
-    edition = loaded.edition
+    edition, changes = loaded.edition, _fold_titles(loaded, changes)
     by_where = {c.where: c for c in changes}
     body_edits = []
     field_edits = []
