@@ -558,17 +558,12 @@ def _on_atom(walk: _Walk, token: Token) -> None:
         walk.out.protect(source)
     if token.type == "html_inline" and JAPANESE.search(source) and not liquid.RUN.search(source):
         # an element's alt, title or aria-label in running text: translated on its own
+        from pipeline.html_block import attribute_text  # html_block builds on this module
+
         for a, b, quote in translated_values(source, walk.attributes):
             if JAPANESE.search(source[a:b]):
-                walk.out.attach_text(walk.out.last_id(), "open", (a, b), _attribute_text(source[a:b], quote, walk.out.keep), quote, False)
+                walk.out.attach_text(walk.out.last_id(), "open", (a, b), attribute_text(source[a:b], quote, walk.out.keep), quote, False)
     walk.cur += len(token.content)
-
-
-def _attribute_text(value: str, quote: str, keep: re.Pattern[str] | None) -> Protected:
-    """An attribute value's engine text; its answer is escaped as HTML for the quote."""
-    out = _Builder(keep)
-    out.prose(re.sub(r"[ \t]*\r?\n[ \t]*", " ", value))
-    return dataclasses.replace(out.build(), html_quote=quote)
 
 
 def _on_math(walk: _Walk, token: Token) -> None:
