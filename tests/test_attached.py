@@ -185,3 +185,20 @@ def test_xliff_carries_titles_as_units_and_imports_them_into_their_markup(site: 
     deepl_env.reset_log()
     assert run_cli("translate", "--force").exit_code == 0
     assert deepl_env.translate_requests == [] and edition.read_text(encoding="utf-8") == english
+
+
+def test_a_title_answer_that_lost_its_tags_keeps_the_japanese_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    """A title holding a glossary name travels with the name as a tag; an answer without it
+    is refused: the Japanese title stays in the markup, flagged with its line, counted as left."""
+    post = tmp_path / "post.md"
+    post.write_text('---\ntitle: t\n---\n\n詳しくは[資料](/x "Amazon Bedrockの説明")を読む。\n', encoding="utf-8")
+    make_site(tmp_path, [post])
+    monkeypatch.chdir(tmp_path)
+    deepl_env.set_translator(lambda text, params: re.sub(r"<x[^>]*>.*?</x>|<x[^>]*/>", "", text) if "Bedrock" in text else _english(text, params))
+    result = run_cli("translate", "--report", "r.json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    english = (tmp_path / "content" / "en" / "post.md").read_text(encoding="utf-8")
+    assert '[EN(2)](/x "Amazon Bedrockの説明")' in english, english
+    report = (tmp_path / "r.json").read_text(encoding="utf-8")
+    assert '"code": "attribute-kept"' in report and "'Amazon Bedrockの説明'" in report and '"line": 5' in report, report
+    assert f"{len('の説明')} of " in result.stdout, result.stdout
