@@ -157,12 +157,17 @@ def answer_prose(translated: str | None) -> str | None:
         return None
 
 
-def term_check(glossary: Glossary, segment: Segment, english: str | None, flags: list[Flag], line: int) -> tuple[str, ...]:
+def term_check(
+    glossary: Glossary, segment: Segment, english: str | None, flags: list[Flag], line: int, fills: Sequence[str | None] = ()
+) -> tuple[str, ...]:
     """Flags (into `flags`) each glossary term of the source whose English the words `english`
-    lack, and returns those terms (Japanese): the state records them so `--strict` stays failed."""
+    lack, and returns those terms (Japanese): the state records them so `--strict` stays failed.
+    `fills`: the English of the segment's attached texts (titles), checked with their sources."""
     if not glossary.terms or english is None:
         return ()
-    misses = glossary.misses(prose_of(segment.xml), english)
+    pairs = [(a.protected.xml, f) for a, f in zip(segment.protected.attached, fills) if f is not None]
+    source = " ".join([prose_of(segment.xml), *(prose_of(xml) for xml, _ in pairs)])
+    misses = glossary.misses(source, " ".join([english, *(f for _, f in pairs)]))
     flags.extend(Flag(line, "glossary", f"term {source!r} should be translated as {target!r}") for source, target in misses)
     return tuple(source for source, _ in misses)
 

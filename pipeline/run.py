@@ -270,7 +270,7 @@ class Translator:
         fills = qa.attached_english(unit.segment, attached, flags, line)
         known = checked.get(unit.key) if not unit.parts else None
         text, kept = qa.restored_text(unit.segment, translated, flags, line, known, fills)
-        return text, kept, qa.term_check(self.glossary, unit.segment, qa.answer_prose(translated), flags, line)
+        return text, kept, qa.term_check(self.glossary, unit.segment, qa.answer_prose(translated), flags, line, fills)
 
     def _finish(self, prepared: Pair, checked: dict[str, qa.Answer]) -> None:
         post, result = prepared.post, prepared.result

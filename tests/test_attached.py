@@ -6,6 +6,7 @@ them, so an engine never weaves them into its words."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,17 @@ def test_a_title_answer_that_lost_its_tags_keeps_the_japanese_and_says_so(tmp_pa
     report = (tmp_path / "r.json").read_text(encoding="utf-8")
     assert '"code": "attribute-kept"' in report and "'Amazon Bedrockの説明'" in report and '"line": 5' in report, report
     assert f"{len('の説明')} of " in result.stdout, result.stdout
+
+
+def test_a_glossary_term_in_a_title_is_checked_like_one_in_the_sentence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    post = tmp_path / "post.md"
+    post.write_text('---\ntitle: t\n---\n\n詳しくは[資料](/x "生成AIの説明")を読む。\n', encoding="utf-8")
+    make_site(tmp_path, [post])
+    monkeypatch.chdir(tmp_path)
+    deepl_env.set_translator(lambda text, params: "An explanation" if text.startswith("生成") else _english(text, params))
+    result = run_cli("translate", "--strict")
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert "生成AI" in result.stdout + result.stderr and "generative AI" in result.stdout + result.stderr
+    deepl_env.set_translator(lambda text, params: "About generative AI" if text.startswith("生成") else _english(text, params))
+    shutil.rmtree(tmp_path / ".cache")
+    assert run_cli("translate", "--force", "--retry-flagged", "--strict").exit_code == 0
