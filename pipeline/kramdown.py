@@ -13,7 +13,8 @@ kramdown-parser-gfm 1.1), named after the kramdown parser method it follows:
   translated and whose key is kept.
 * block HTML (`parse_block_html`): a line opening any element that is not a span element
   starts an HTML block that runs to the element's end tag (not to the next blank line, as in
-  CommonMark); `markdown="1"` makes its content Markdown again.
+  CommonMark); `markdown="block"`, or `markdown="1"` on an element kramdown knows, makes its
+  content Markdown again (an MDX component's stays raw: pipeline.html_block).
 * code blocks (`parse_codeblock_fenced` of kramdown-parser-gfm, `parse_codeblock`): a fence's
   info string is one word, or the line is no fence; an indented block takes lazy lines.
 * span extensions and span IALs (`parse_span_extensions`): `{:target="_blank"}` after a link.
@@ -60,7 +61,15 @@ _HTML_OPEN = re.compile(rf"{OPT_SPACE}<({_HTML_NAME})(?=[\s/>])")
 _HTML_CLOSE = re.compile(rf"{OPT_SPACE}</({_HTML_NAME})\s*>")
 _HTML_COMMENT = re.compile(rf"{OPT_SPACE}<!--")
 _START_TAG_END = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*?(/?)>""", re.DOTALL)
-_MARKDOWN_ATTR = re.compile(r"""\smarkdown\s*=\s*(?:"1"|'1'|1|"block"|'block')""")
+_MARKDOWN_ATTR = re.compile(r"""\smarkdown\s*=\s*(?:"(1|block)"|'(1|block)'|(1|block))""")
+# kramdown's HTML_CONTENT_MODEL_BLOCK and _SPAN (parser/html.rb l. 37-43): `markdown="1"` parses
+# the content of these only; any other name, an MDX component's too, has the :raw model
+MARKDOWN_CONTENT_MODEL = frozenset(
+    "address applet article aside blockquote body dd details div dl fieldset figure figcaption footer form header "
+    "hgroup iframe li main map menu nav noscript object section summary td "  # :block
+    "a abbr acronym b bdo big button cite caption del dfn dt em h1 h2 h3 h4 h5 h6 i ins label legend optgroup p q "
+    "rb rbc rp rt rtc ruby select small span strong sub sup th tt".split()  # :span
+)
 # kramdown's HTML_TAG_RE: attribute values are words or quoted, nothing else (no JSX `{…}`)
 _KRAMDOWN_TAG = re.compile(rf"""{OPT_SPACE}<{_HTML_NAME}\s*(?:\s+{_HTML_NAME}(?:\s*=\s*(?:\w+|"[^"]*"|'[^']*'))?)*\s*/?>""", re.DOTALL)
 VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
@@ -155,7 +164,8 @@ def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if tag.group(1) or name in VOID_ELEMENTS:
         return _finish_html(state, start, end, tag.end(), silent)
     close = _matching_close(state.src, name, tag.end())
-    if not silent and close >= 0 and _MARKDOWN_ATTR.search(state.src[tag_start : tag.end()]):
+    markdown = _MARKDOWN_ATTR.search(state.src[tag_start : tag.end()])
+    if not silent and close >= 0 and markdown and ("block" in markdown.groups() or name in MARKDOWN_CONTENT_MODEL):
         if _markdown_inside(state, start, end, tag.end(), close, name):
             return True
     return _finish_html(state, start, end, close, silent)
