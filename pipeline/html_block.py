@@ -7,7 +7,8 @@ text between block-level elements is one segment (its inline elements, `<a>`, `<
 attribute (`alt`, `title`, `aria-label`: configurable) is one more. `<script>`, `<style>`,
 `<pre>`, `<code>`, comments and every other attribute are never sent. A custom element of
 MDX-style docs (`<TeamMember name=…>`) is a block boundary: its text children are
-translated, its attributes are not (the leftover count says so).
+translated as HTML text, which kramdown shows as written (`_markdown_children`), its
+attributes are not translated (the leftover count says so).
 
 Where a run cannot be mapped back safely (an inline element closed that was never opened,
 or left open at the run's end) its bytes stay as they are and the run is reported, never
@@ -27,7 +28,7 @@ from html.parser import HTMLParser
 from pipeline.attributes import TRANSLATED, translated_values
 from pipeline.inline import Protected, _Builder
 from pipeline.japanese import JAPANESE
-from pipeline.kramdown import SPAN_ELEMENTS, VOID_ELEMENTS
+from pipeline.kramdown import MARKDOWN_CONTENT_MODEL, SPAN_ELEMENTS, VOID_ELEMENTS
 
 _OPTIONAL_END = frozenset("p li dt dd td th tr thead tbody tfoot colgroup caption option optgroup rt rp html head body".split())
 # inline elements: the engine moves them with the words (kramdown's span elements and a few
@@ -62,8 +63,8 @@ class Problem:
 class BlockSplit:
     segments: list[HtmlSegment] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    # runs of text that are the Markdown children of an MDX-style component: [start, end)
-    # offsets for the caller to split as Markdown (their lists, headings and links with them)
+    # runs of text the renderer reads as Markdown (`_markdown_children`): [start, end) offsets
+    # for the caller to split as Markdown (their lists, headings and links with them)
     markdown: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -146,6 +147,26 @@ def _is_custom(event: _Event) -> bool:
     return name[:1].isupper() or "-" in name or "." in name
 
 
+def _markdown_children(event: _Event, kramdown: bool) -> bool:
+    """Whether the renderer reads the text directly inside this element of an HTML block as
+    Markdown: only where a `markdown` attribute asks kramdown to; never for an MDX component
+    as such (`<Challenges>`, `<TeamMember name=…>`), whose text the page shows as written.
+
+    kramdown 2.4, lib/kramdown/parser/kramdown/html.rb, `handle_kramdown_html_tag` (l. 31-38):
+    the content model of a block HTML element is `:raw` unless `parse_block_html` is set
+    (Jekyll's default leaves it off), and so is everything parsed inside a raw element
+    (`parse_raw_html`, parser/html.rb l. 150); only the element's own `markdown` attribute
+    changes it (`HTML_MARKDOWN_ATTR_MAP`): "block" and "span" parse it, "1" gives the
+    element's `HTML_CONTENT_MODEL`, which is `:raw` for any name kramdown does not know
+    (parser/html.rb l. 37-51), "0" keeps it raw. An HTML block in CommonMark is raw up to
+    its blank line, and the attribute means nothing there."""
+    if not kramdown or event.kind != "start":
+        return False
+    values = [value for name, value in event.attrs if name == "markdown"]
+    value = values[-1] if values else None  # a repeated attribute: kramdown keeps the last
+    return value in ("block", "span") or (value == "1" and event.tag in MARKDOWN_CONTENT_MODEL)
+
+
 @dataclass
 class _Run:
     """Consecutive text and inline elements: one segment."""
@@ -165,8 +186,10 @@ class _Splitter:
         keep: re.Pattern[str] | None,
         attributes: Sequence[str],
         whole: bool = True,
+        kramdown: bool = True,
     ) -> None:
         self.text = text
+        self.kramdown = kramdown
         self.whole = whole  # a whole element, not the tag lines around `markdown="1"` content
         self.offset = offset
         self.line_of = line_of
@@ -175,7 +198,7 @@ class _Splitter:
         self.out = BlockSplit()
         self.run = _Run()
         self.raw_stack: list[str] = []  # inside <pre>, <script>…: nothing is sent
-        self.blocks: list[tuple[str, bool, int]] = []  # open block-level elements: (name, a component?, offset)
+        self.blocks: list[tuple[str, bool, int]] = []  # open block-level elements: (name, text read as Markdown?, offset)
 
     def split(self) -> BlockSplit:
         fences = _fences(self.text)
@@ -221,7 +244,7 @@ class _Splitter:
     def _block_event(self, event: _Event) -> None:
         """A block-level tag: the open elements, and a warning for one never closed or never opened."""
         if event.kind == "start" and event.tag not in VOID_ELEMENTS and event.tag not in NEVER_SENT:
-            self.blocks.append((event.tag, _is_custom(event), event.start))
+            self.blocks.append((event.tag, _markdown_children(event, self.kramdown), event.start))
         elif event.kind == "end" and any(tag == event.tag for tag, _, _ in self.blocks):
             while (closed := self.blocks.pop())[0] != event.tag:
                 self._malformed(closed[0], closed[2])
@@ -276,7 +299,7 @@ class _Splitter:
             if e.kind in ("start", "end") and e.tag not in VOID_ELEMENTS and e.tag not in _OPTIONAL_END:
                 if i not in paired and i not in closers:
                     self._malformed(e.tag, e.start, stray=e.kind == "end", inline=True)
-        if self.blocks and self.blocks[-1][1]:  # a component's children: Markdown, as MDX reads them
+        if self.blocks and self.blocks[-1][1]:  # text the renderer reads as Markdown
             self.out.markdown.append((self.offset + start, self.offset + end))
             return
         protected = self._protect(items, start, end)
@@ -470,11 +493,13 @@ def split_block(
     keep: re.Pattern[str] | None = None,
     attributes: Sequence[str] = TRANSLATED,
     whole: bool = True,
+    kramdown: bool = True,
 ) -> BlockSplit:
     """The segments of the HTML block `text`, which starts at `offset` of the document whose
-    lines `line_of` knows."""
+    lines `line_of` knows; `kramdown`: the site renders kramdown, whose `markdown` attribute
+    counts (`_markdown_children`)."""
     try:
-        return _Splitter(text, offset, line_of, keep, attributes, whole).split()
+        return _Splitter(text, offset, line_of, keep, attributes, whole, kramdown).split()
     except (AssertionError, ValueError, IndexError) as exc:  # the tokenizer gave up: keep the block
         return BlockSplit(problems=[Problem(line_of(offset), f"HTML block could not be read ({exc}); kept as written")])
 

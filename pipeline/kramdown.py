@@ -13,7 +13,10 @@ kramdown-parser-gfm 1.1), named after the kramdown parser method it follows:
   translated and whose key is kept.
 * block HTML (`parse_block_html`): a line opening any element that is not a span element
   starts an HTML block that runs to the element's end tag (not to the next blank line, as in
-  CommonMark); `markdown="1"` makes its content Markdown again.
+  CommonMark); `markdown="block"`, or `markdown="1"` on an element kramdown knows, makes its
+  content Markdown again (an MDX component's stays raw: pipeline.html_block).
+* code blocks (`parse_codeblock_fenced` of kramdown-parser-gfm, `parse_codeblock`): a fence's
+  info string is one word, or the line is no fence; an indented block takes lazy lines.
 * span extensions and span IALs (`parse_span_extensions`): `{:target="_blank"}` after a link.
 * emphasis (`parse_emphasis`): kramdown pairs `*` and `_` by its own rules, not by
   CommonMark's flanking rules, so `**「重要」**な点` is bold on the page.
@@ -58,7 +61,15 @@ _HTML_OPEN = re.compile(rf"{OPT_SPACE}<({_HTML_NAME})(?=[\s/>])")
 _HTML_CLOSE = re.compile(rf"{OPT_SPACE}</({_HTML_NAME})\s*>")
 _HTML_COMMENT = re.compile(rf"{OPT_SPACE}<!--")
 _START_TAG_END = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*?(/?)>""", re.DOTALL)
-_MARKDOWN_ATTR = re.compile(r"""\smarkdown\s*=\s*(?:"1"|'1'|1|"block"|'block')""")
+_MARKDOWN_ATTR = re.compile(r"""\smarkdown\s*=\s*(?:"(1|block)"|'(1|block)'|(1|block))""")
+# kramdown's HTML_CONTENT_MODEL_BLOCK and _SPAN (parser/html.rb l. 37-43): `markdown="1"` parses
+# the content of these only; any other name, an MDX component's too, has the :raw model
+MARKDOWN_CONTENT_MODEL = frozenset(
+    "address applet article aside blockquote body dd details div dl fieldset figure figcaption footer form header "
+    "hgroup iframe li main map menu nav noscript object section summary td "  # :block
+    "a abbr acronym b bdo big button cite caption del dfn dt em h1 h2 h3 h4 h5 h6 i ins label legend optgroup p q "
+    "rb rbc rp rt rtc ruby select small span strong sub sup th tt".split()  # :span
+)
 # kramdown's HTML_TAG_RE: attribute values are words or quoted, nothing else (no JSX `{…}`)
 _KRAMDOWN_TAG = re.compile(rf"""{OPT_SPACE}<{_HTML_NAME}\s*(?:\s+{_HTML_NAME}(?:\s*=\s*(?:\w+|"[^"]*"|'[^']*'))?)*\s*/?>""", re.DOTALL)
 VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
@@ -153,10 +164,80 @@ def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if tag.group(1) or name in VOID_ELEMENTS:
         return _finish_html(state, start, end, tag.end(), silent)
     close = _matching_close(state.src, name, tag.end())
-    if not silent and close >= 0 and _MARKDOWN_ATTR.search(state.src[tag_start : tag.end()]):
+    markdown = _MARKDOWN_ATTR.search(state.src[tag_start : tag.end()])
+    if not silent and close >= 0 and markdown and ("block" in markdown.groups() or name in MARKDOWN_CONTENT_MODEL):
         if _markdown_inside(state, start, end, tag.end(), close, name):
             return True
     return _finish_html(state, start, end, close, silent)
+
+
+# kramdown-parser-gfm 1.1 (gfm.rb l. 134-135): FENCED_CODEBLOCK_START and _MATCH; Ruby's `\s`
+# and `\S` are ASCII (an ideographic space is no space to them)
+_FENCE_START = re.compile(r"[~`]{3,}")
+_FENCE_MATCH = re.compile(
+    r"[ ]{0,3}(([~`]){3,})[ \t\r\n\f\v]*?(([^ \t\r\n\f\v]+?)(?:\?[^ \t\r\n\f\v]*)?)?[ \t\r\n\f\v]*?\n(.*?)^[ ]{0,3}\1\2*[ \t\r\n\f\v]*?\n",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """kramdown's GFM fenced code block (`parse_codeblock_fenced` with gfm.rb's regexps): the
+    whole block, opening line to closing line, must match FENCED_CODEBLOCK_MATCH, whose info
+    string is one word (```` ```js {1,4} ```` is no fence: a paragraph starts there). Any line
+    starting a fence ends a paragraph (GFM's PARAGRAPH_END), fence or not."""
+    if not _indent_ok(state, start) or not _FENCE_START.match(_line(state, start)):
+        return False
+    if silent:
+        return True
+    text = state.getLines(start, end, state.blkIndent, True).rstrip("\n") + "\n"  # kramdown's adapt_source
+    m = _FENCE_MATCH.match(text)
+    if m is None:
+        return False
+    last = start + text.count("\n", 0, m.end()) - 1
+    token = state.push("fence", "code", 0)
+    token.info = m.group(3) or ""
+    token.content = m.group(5)
+    token.markup = m.group(1)
+    token.map = [start, last + 1]
+    state.line = last + 1
+    return True
+
+
+# kramdown's codeblock.rb l. 20 (CODEBLOCK_MATCH): after its indented lines, an indented code
+# block takes every following non-blank line, indented or not, except these (paragraph.rb
+# l. 20-22, extensions.rb l. 157, eob.rb l. 14)
+_LAZY_SPAN_NAMES = "|".join(sorted(_LAZY_END_SPAN))
+_CODE_LAZY_STOP = re.compile(
+    rf"{OPT_SPACE}\{{:(?!:|/){_ALD_ANY}+\}}[ \t]*$"  # IAL_BLOCK_START
+    r"|\^[ \t]*$"  # EOB_MARKER
+    rf"|{OPT_SPACE}</?(?!(?:{_LAZY_SPAN_NAMES})\b)[A-Za-z_]"  # LAZY_END_HTML_STOP, LAZY_END_HTML_START
+)
+
+
+def indented_code(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """kramdown's indented code block (`parse_codeblock`, CODEBLOCK_MATCH): runs of lines
+    indented four columns, each run followed by any non-blank lines (lazy, as a paragraph's
+    are), the runs apart by blank lines; a blank line followed by no indented line ends it."""
+    if state.isEmpty(start) or state.sCount[start] - state.blkIndent < 4:
+        return False
+    if silent:
+        return False  # kramdown's code block never interrupts a paragraph
+    last = line = start
+    while True:
+        while line < end and state.isEmpty(line):
+            line += 1
+        if line >= end or state.sCount[line] - state.blkIndent < 4:
+            break
+        while line < end and not state.isEmpty(line) and state.sCount[line] - state.blkIndent >= 4:
+            line += 1
+        while line < end and not state.isEmpty(line) and not _CODE_LAZY_STOP.match(state.src, state.bMarks[line], state.eMarks[line]):
+            line += 1
+        last = line
+    token = state.push("code_block", "code", 0)
+    token.content = state.getLines(start, last, 4 + state.blkIndent, False)
+    token.map = [start, last]
+    state.line = last
+    return True
 
 
 def _matching_close(src: str, name: str, pos: int) -> int:
@@ -458,6 +539,8 @@ def install(md: MarkdownIt) -> None:
     md.block.ruler.before("table", "kramdown_extension", extension_block, terminators)
     md.block.ruler.before("table", "kramdown_abbreviation", abbreviation, terminators)
     md.block.ruler.at("html_block", html_block, terminators)
+    md.block.ruler.at("fence", fence, terminators)
+    md.block.ruler.at("code", indented_code)
     md.block.ruler.disable("table")  # GFM's needs a delimiter row; kramdown's below does not
     md.block.ruler.before("paragraph", "kramdown_table", table)  # after lists, HTML, headings, math
     md.block.ruler.before("paragraph", "kramdown_ordered_list_start", ordered_list_start, {"alt": ["paragraph"]})

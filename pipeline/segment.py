@@ -191,12 +191,14 @@ def _html_segments(
         start = max(start, masked.text.find("<", start, ends[first]))  # not a list marker before it
         end = starts[first + len(lines) - 1] + cols[-1] + len(lines[-1])
         whole = not _TAG_LINES_ONLY.search(tok.content)  # not the tag lines around `markdown="1"` content
-        found = html_block.split_block(masked.text[start:end], start, lambda offset: _line_at(starts, offset), keep, attributes, whole)
+        found = html_block.split_block(
+            masked.text[start:end], start, lambda offset: _line_at(starts, offset), keep, attributes, whole, kramdown=dialect == "kramdown"
+        )
         for piece in found.segments:
             protected = unmask(piece.protected, masked)
             segments.append(Segment(piece.kind, piece.start, piece.end, piece.line, body[piece.start : piece.end], protected))
         skipped.extend(Skipped(problem.line, problem.reason, problem.code) for problem in found.problems)
-        for a, b in found.markdown:  # a component's Markdown children, split as Markdown
+        for a, b in found.markdown:  # text the renderer reads as Markdown (a `markdown` attribute)
             inner = split(body[a:b], keep, dialect, liquid_first, attributes)
             first_line = _line_at(starts, a)
             segments.extend(Segment(s.kind, s.start + a, s.end + a, first_line + s.line - 1, s.source, s.protected) for s in inner.segments)

@@ -48,6 +48,9 @@ KNOWN = {
     "span/abbreviations/abbrev.text": "abbreviation keys that end in punctuation or match inside longer words",
     "span/autolinks/url_links.text": "e-mail autolinks with non-ASCII addresses",
     "span/line_breaks/normal.text": "`\\\\` at the end of a line is a hard break in kramdown",
+    # passed only while `~~~This is another test~~~` was taken for a fence never closed, keeping
+    # the rest whole; kramdown-parser-gfm's fence wants a one-word info string, so it is a paragraph
+    "parser-gfm/test/testcases/strikethrough.text": "strikethrough crossing emphasis: `~~a *b~~ c ~~d* e~~`",
     # passed only while `<https://…>` at a line's start was taken for an HTML block and kept
     # whole; it is no HTML to kramdown (HTML_TAG_RE), so its paragraphs are translated now
     "block/03_paragraph/line_break_last_line.text": "`\\\\` at the end of a line is a hard break in kramdown",

@@ -118,15 +118,6 @@ def test_the_source_echoed_gives_the_japanese_bodies_byte_for_byte(tmp_path: Pat
         assert parse_post(edition, edition.read_bytes()).body == source.body, path.name
 
 
-# Known divergence (issue 14, left open): a component's children (`<Challenges>` … `</Challenges>`)
-# are split as Markdown. This server's marks put a space inside an emphasis, so restore writes
-# `<em>…</em>`; the renderer here (markdown-it with our kramdown rules) reads the component as a
-# raw HTML block, where that `<em>` is an element and the Japanese `_…_` is text. Listed so that
-# the fix turns this test red. (Jekyll's own build of pseudo and DeepL editions of these documents
-# has equal structures: tests/test_jekyll_structure.py.)
-COMPONENT_EMPHASIS = {"src__content__learn__conditional-rendering.md", "src__content__reference__react__cache.md"}
-
-
 def test_every_corpus_document_keeps_its_tags_names_and_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer) -> None:
     site = setup_site(tmp_path / "site", POSTS)
     monkeypatch.chdir(site)
@@ -135,10 +126,6 @@ def test_every_corpus_document_keeps_its_tags_names_and_keys(tmp_path: Path, mon
     assert len(POSTS) == 172
     names = load_glossary(site / "glossary").names
     for path in POSTS:
-        if path.name in COMPONENT_EMPHASIS:  # a known divergence: it must still diverge until fixed
-            with pytest.raises(AssertionError):
-                assert_kept(path, site / "content" / "en" / path.name, names)
-            continue
         assert_kept(path, site / "content" / "en" / path.name, names)
     kept = [(p["post"], w) for p in data["posts"] for w in p["warnings"] if w["code"] in ("structure", "truncated")]
     assert kept == []
