@@ -17,6 +17,8 @@ Codes (all findings are warnings unless they stop the site from building):
     M003 stray END marker or separator line          M004 emphasis marker that does not close
     M005 paragraph ends mid-sentence / resumes one   M006 unbalanced Japanese brackets
     M007 code fence never closed                     M008 body opens by repeating title/excerpt
+    M009 a fence kramdown does not take (its info string is more than one word): the
+         text after it renders as code on the site, and is not translated
 
 `lint_text` and `lint_paths` never print; `pipeline.cli.lint` is the command (`pipeline lint`).
 """
@@ -495,6 +497,25 @@ def check_fences(path: Path, tokens: Sequence[Token], body_first_line: int, body
     return findings
 
 
+_FENCE_WORDS = re.compile(r"[ ]{0,3}(`{3,}|~{3,})[ \t]*([^ \t`~][^ \t]*)[ \t]+\S")
+
+
+def check_kramdown_fences(path: Path, tokens: Sequence[Token], body_first_line: int, body_lines: list[str]) -> list[LintFinding]:
+    """kramdown-parser-gfm takes a fence only with a one-word info string (gfm.rb
+    FENCED_CODEBLOCK_MATCH): ```` ```js {1,4} ```` is text, and the next fence line opens a
+    code block that runs over the prose after it. The page then shows that prose as code,
+    and the pipeline, reading the post as the site does, keeps it as code (never sent)."""
+    code = [range(t.map[0], t.map[1]) for t in tokens if t.type in ("fence", "code_block") and t.map is not None]
+    findings = []
+    for index, line in enumerate(body_lines):
+        m = _FENCE_WORDS.match(line)
+        if m is None or any(index in lines for lines in code):
+            continue
+        message = f"kramdown reads no code fence at {line.strip()!r} (its info string is more than one word): the text after it renders as code; write {m.group(1)}{m.group(2)}"
+        findings.append(LintFinding(path, body_first_line + index, "M009", message))
+    return findings
+
+
 def check_title_repeat(path: Path, source: Source, first: Block | None) -> list[LintFinding]:
     """The layout prints the title; a first paragraph that repeats it shows it twice."""
     if first is None or first.kind != "paragraph" or source.front_matter is None:
@@ -564,6 +585,8 @@ def lint_text(
         for rule in BLOCK_RULES[block.kind]:
             findings += rule(path, block)
     findings += check_fences(path, tokens, source.body_first_line, body_lines)
+    if dialect == "kramdown":
+        findings += check_kramdown_fences(path, tokens, source.body_first_line, body_lines)
     findings += check_title_repeat(path, source, all_blocks[0] if all_blocks else None)
     return sorted(findings)
 

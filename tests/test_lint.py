@@ -150,3 +150,23 @@ def test_under_kramdown_the_bold_kramdown_renders_is_no_finding() -> None:
 def test_under_kramdown_asterisks_the_reader_sees_are_still_reported() -> None:
     found = lint_text(Path("2025-01-01-a.md"), "---\ntitle: a\ndate: 2025-01-01\n---\n\n**強調が閉じない文です。\n", dialect="kramdown")
     assert [(f.line, f.code) for f in found] == [(6, "M004")]
+
+
+FENCE_WORDS = "---\ntitle: a\ndate: 2025-01-01\n---\n\n本文です。\n\n```js {1,4}\nconst a = 1;\n```\n\nここは散文です。\n\n```js\nx\n```\n"
+
+
+def test_under_kramdown_a_fence_with_a_spaced_info_string_is_reported() -> None:
+    """kramdown-parser-gfm takes no fence with a two-word info string: its code and the prose
+    after it change places on the page. Under CommonMark the same fence is fine."""
+    found = lint_text(Path("2025-01-01-a.md"), FENCE_WORDS, dialect="kramdown")
+    assert [(f.line, f.code) for f in found] == [(8, "M009")]
+    assert "write ```js" in found[0].message
+    assert lint_text(Path("2025-01-01-a.md"), FENCE_WORDS) == []
+
+
+def test_cli_prints_brackets_in_a_message_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "content" / "ja").mkdir(parents=True)
+    (tmp_path / "content" / "ja" / "2025-01-01-a.md").write_text(FENCE_WORDS.replace("{1,4}", "[vite.config.js]"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli(), ["lint"])
+    assert "'```js [vite.config.js]'" in result.output, result.output

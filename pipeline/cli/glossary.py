@@ -44,8 +44,8 @@ def glossary_check(
             continue
         terms = ", ".join(f"{s} → {glossary.terms[s]} ×{n}" for s, n in usage.terms.items()) or "none"
         names = ", ".join(f"{s} ×{n}" for s, n in sorted(usage.names.items())) or "none"
-        out.print(f"{usage.source}:\n  terms: {terms}\n  names: {names}")
+        out.print(f"{usage.source}:\n  terms: {terms}\n  names: {names}", markup=False)
         for value in usage.unmapped_taxonomy:
-            err.print(f"[yellow]warning:[/yellow] {usage.source}: {value!r} has no taxonomy entry in {settings.glossary_dir}/")
+            err.print(f"[yellow]warning:[/yellow] {escape(f'{usage.source}: {value!r} has no taxonomy entry in {settings.glossary_dir}/')}")
     if unreadable:
         raise typer.Exit(1)

@@ -30,7 +30,7 @@ def lint(
         raise typer.Exit(2)
     findings = lint_paths(targets, settings.dialect, settings.source_lang.lower())
     for finding in findings:
-        out.print(str(finding))
+        out.print(str(finding), markup=False, highlight=False)  # `[vite.config.js]` is text, not a style
     files = len({f.path for f in findings})
     out.print(f"{len(findings)} finding{'s' * (len(findings) != 1)} in {files} file{'s' * (files != 1)}")
     raise typer.Exit(1 if strict and findings else 0)

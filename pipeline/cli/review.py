@@ -134,9 +134,9 @@ def import_(
         result = import_file(file, settings, glossary, dry_run=dry_run)
     verb = "would apply" if dry_run else "applied"
     for change in result.edited:
-        out.print(f"{verb}: {change.post} {change.label}")
+        out.print(f"{verb}: {change.post} {change.label}", markup=False)
     for change in result.approved:
-        out.print(f"{'would approve' if dry_run else 'approved'}: {change.post} {change.label} (text unchanged)")
+        out.print(f"{'would approve' if dry_run else 'approved'}: {change.post} {change.label} (text unchanged)", markup=False)
     out.print(
         f"{len(result.edited)} segment(s) {verb}, {len(result.approved)} approved as they were, "
         f"{result.unchanged} unchanged, {result.not_marked} not marked translated or final"

@@ -61,7 +61,8 @@ def status(
         out.print(
             f"{p.state:<11} {p.source or p.edition}"
             + (f"  ({p.reason})" if p.reason and p.state != "new" else "")
-            + (f"  ({kept_message(p.kept)})" if p.kept else "")
+            + (f"  ({kept_message(p.kept)})" if p.kept else ""),
+            markup=False,
         )
     out.print(
         ", ".join(f"{tree.count(s)} {s}" for s in STATES if s not in ("needs-merge", "failed", "skipped") or tree.count(s)),
@@ -89,14 +90,17 @@ def check(
         todo += [p for p in tree.posts if p.missing_terms and p not in todo]
     for p in todo:
         if p.state == "orphaned":
-            out.print(f"orphaned: {p.edition} ({p.reason}; `pipeline translate --prune` deletes it)")
+            out.print(f"orphaned: {p.edition} ({p.reason}; `pipeline translate --prune` deletes it)", markup=False)
         elif p.state in ("up-to-date", "edited") and p.kept:
-            out.print(f"kept-japanese: {p.source} ({kept_message(p.kept)})")
+            out.print(f"kept-japanese: {p.source} ({kept_message(p.kept)})", markup=False)
         elif p in tree.needs_attention:
-            out.print(f"{p.state}: {p.source} ({p.reason})")
+            out.print(f"{p.state}: {p.source} ({p.reason})", markup=False)
         else:
             terms = ", ".join(dict.fromkeys(p.missing_terms))
-            out.print(f"glossary: {p.source} (still missing from the English: {terms}; fix the English or the glossary, then translate)")
+            out.print(
+                f"glossary: {p.source} (still missing from the English: {terms}; fix the English or the glossary, then translate)",
+                markup=False,
+            )
     if todo:
         out.print(
             f"{len(todo)} post(s) need attention: `pipeline translate` (--prune for orphans; "
