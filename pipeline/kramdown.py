@@ -180,6 +180,9 @@ _FENCE_MATCH = re.compile(
 )
 
 
+_FENCE_OPENING = re.compile(_FENCE_MATCH.pattern.split(r"\n(.*?)")[0] + r"\n")
+
+
 def fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """kramdown's GFM fenced code block (`parse_codeblock_fenced` with gfm.rb's regexps): the
     whole block, opening line to closing line, must match FENCED_CODEBLOCK_MATCH, whose info
@@ -189,11 +192,14 @@ def fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return False
     if silent:
         return True
-    text = state.getLines(start, end, state.blkIndent, True).rstrip("\n") + "\n"  # kramdown's adapt_source
-    m = _FENCE_MATCH.match(text)
+    if not _FENCE_OPENING.match(state.getLines(start, start + 1, state.blkIndent, True)):
+        return False  # the opening line alone already fails FENCED_CODEBLOCK_MATCH
+    m = _fence_match(state, start, _closing_candidate(state, start, end))
+    if m is None:
+        m = _fence_match(state, start, end)  # the candidate was no closing line to kramdown
     if m is None:
         return False
-    last = start + text.count("\n", 0, m.end()) - 1
+    last = start + m.string.count("\n", 0, m.end()) - 1
     token = state.push("fence", "code", 0)
     token.info = m.group(3) or ""
     token.content = m.group(5)
@@ -201,6 +207,26 @@ def fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     token.map = [start, last + 1]
     state.line = last + 1
     return True
+
+
+def _fence_match(state: StateBlock, start: int, end: int) -> re.Match[str] | None:
+    text = state.getLines(start, end, state.blkIndent, True).rstrip("\n") + "\n"  # kramdown's adapt_source
+    return _FENCE_MATCH.match(text)
+
+
+def _closing_candidate(state: StateBlock, start: int, end: int) -> int:
+    """The line after the first one that looks like this fence's closing line, else `end`:
+    FENCED_CODEBLOCK_MATCH is then tried on the lines up to it, not on the rest of the post
+    (which made a post of many fences quadratic). The regexp itself still decides."""
+    run = re.match(r"[~`]{3,}", _line(state, start))
+    assert run is not None  # `fence` checked _FENCE_START
+    closing = re.compile(re.escape(run.group(0)) + re.escape(run.group(0)[-1]) + r"*[ \t\f\v\r]*$")
+    for line in range(start + 1, end):
+        if state.sCount[line] - state.blkIndent <= 3 and closing.match(
+            state.src, state.bMarks[line] + state.tShift[line], state.eMarks[line]
+        ):
+            return line + 1
+    return end
 
 
 # kramdown's codeblock.rb l. 20 (CODEBLOCK_MATCH): after its indented lines, an indented code
