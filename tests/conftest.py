@@ -7,12 +7,21 @@ backoff fast, so fault-injection tests finish in milliseconds.
 
 from __future__ import annotations
 
+import os
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
 import deepl.http_client
 import pytest
-from helpers import make_site, run_cli
+from filelock import FileLock
+from helpers import CORPUS_AND_SAMPLES, make_site, run_cli
+
+from pipeline.cache import MemoryCache
+from pipeline.config import Settings
+from pipeline.engines.pseudo import PseudoEngine
+from pipeline.report import PostResult
+from pipeline.run import Translator
 
 try:  # tests/ is a rootdir-style test dir (no __init__.py)
     from deepl_server import DeepLTestServer
@@ -73,3 +82,37 @@ def openai_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAITestServer]
         monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         yield server
+
+
+def _translate_pseudo(out: Path) -> dict[Path, PostResult]:
+    results: dict[Path, PostResult] = {}
+    for folder in sorted({f.parent for f in CORPUS_AND_SAMPLES}):
+        settings = Settings(root=out, source_dir=folder, output_dir=out / folder.name, dialect="kramdown")
+        report = Translator(settings, PseudoEngine(), MemoryCache()).run([f for f in CORPUS_AND_SAMPLES if f.parent == folder])
+        results.update((post.source, post) for post in report.posts)
+    assert sorted(results) == sorted(CORPUS_AND_SAMPLES)
+    return results
+
+
+@pytest.fixture(scope="session")
+def pseudo_corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, PostResult]:
+    """Every corpus document and sample post translated by the pseudo engine (kramdown), one
+    Translator run per folder, each post's result by its source path.
+
+    Why shared: a pseudo pass over the corpus takes seconds (pykakasi), and the leftover
+    figure (test_leftovers.py) and the per-post structure round trip (test_roundtrip.py) judge
+    the same editions; they read this one run. Under pytest-xdist the first worker to need it
+    makes it in the run's own temporary folder (every worker's basetemp is in it) and the
+    others wait for it and read its results: xdist's documented way to share a session
+    fixture between workers.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return _translate_pseudo(tmp_path_factory.mktemp("pseudo-corpus"))
+    shared = tmp_path_factory.getbasetemp().parent / "pseudo-corpus"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "results.pickle").is_file():
+            results = _translate_pseudo(shared)
+            (shared / "results.pickle").write_bytes(pickle.dumps(results))
+            return results
+    loaded: dict[Path, PostResult] = pickle.loads((shared / "results.pickle").read_bytes())
+    return loaded

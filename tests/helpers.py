@@ -12,6 +12,8 @@ from pipeline.cli import app
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((REPO / "content" / "ja").glob("*.md"))
+# the 170 corpus documents (tests/fixtures/corpus) and the sample posts
+CORPUS_AND_SAMPLES = sorted((REPO / "tests" / "fixtures" / "corpus" / "ja").rglob("*.md")) + SAMPLES
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -37,28 +38,26 @@ HTML_NOTE = (IDIOMS / "2025-02-01-html-note.md").read_text(encoding="utf-8").rep
 REFERENCE_POST = (IDIOMS / "2025-02-02-reference-links.md").read_text(encoding="utf-8")
 
 
-def corpus_leftovers(out: Path) -> tuple[int, int, int]:
+def corpus_leftovers(results: Iterable[PostResult]) -> tuple[int, int, int]:
     """(Japanese characters outside code in the sources, left in the English but for
     component props, left in component props) over the corpus and the samples."""
-    files = sorted(CORPUS.rglob("*.md")) + sorted(SAMPLES.glob("*.md"))
     source = left = components = 0
-    for folder in sorted({f.parent for f in files}):
-        settings = Settings(root=out, source_dir=folder, output_dir=out / folder.name, dialect="kramdown")
-        report = Translator(settings, PseudoEngine(), MemoryCache()).run([f for f in files if f.parent == folder])
-        for post in report.posts:
-            assert post.status == "written", (post.source, post.error)
-            source += post.leftover.source.total
-            left += post.leftover.left.counted
-            components += post.leftover.left.components
-            # the run derives what is left from the segments; a parse of the edition agrees
-            assert post.output is not None
-            edition = parse_post(post.output, post.output.read_bytes())
-            assert count(edition.body, "kramdown", edition.renders_liquid).total == post.leftover.left.total, post.source
+    for post in results:
+        assert post.status == "written", (post.source, post.error)
+        source += post.leftover.source.total
+        left += post.leftover.left.counted
+        components += post.leftover.left.components
+        # the run derives what is left from the segments; a parse of the edition agrees
+        assert post.output is not None
+        edition = parse_post(post.output, post.output.read_bytes())
+        assert count(edition.body, "kramdown", edition.renders_liquid).total == post.leftover.left.total, post.source
     return source, left, components
 
 
-def test_corpus_and_samples_leave_at_most_a_tenth_of_a_percent(tmp_path: Path) -> None:
-    source, left, components = corpus_leftovers(tmp_path)
+def test_corpus_and_samples_leave_at_most_a_tenth_of_a_percent(pseudo_corpus: dict[Path, PostResult]) -> None:
+    """Over the pseudo engine's run on the corpus and the samples (conftest.py's pseudo_corpus)."""
+    assert sorted(pseudo_corpus) == sorted([*CORPUS.rglob("*.md"), *SAMPLES.glob("*.md")])
+    source, left, components = corpus_leftovers(pseudo_corpus.values())
     assert source > 500_000  # the whole corpus was read, not an empty folder
     assert left <= TARGET * source, f"{left} of {source} Japanese characters left outside code"
     assert components > 0  # JSX props are the counted exception, and are counted

@@ -30,6 +30,7 @@ from pipeline.engines.pseudo import PseudoEngine
 from pipeline.inline import restore
 from pipeline.markdown import DIALECTS, render
 from pipeline.post import parse_post
+from pipeline.report import PostResult
 from pipeline.run import Translator
 from pipeline.segment import split, splice
 
@@ -72,6 +73,11 @@ def _translate(path: Path, out_dir: Path, engine: IdentityEngine | PseudoEngine)
     settings = Settings(root=out_dir, source_dir=path.parent, output_dir=out_dir / "en")
     report = Translator(settings, engine, MemoryCache()).run([path])
     (result,) = report.posts
+    return _written(result)
+
+
+def _written(result: PostResult) -> Path:
+    """The English edition's path of a post the Translator wrote cleanly."""
     assert result.error is None, str(result.error)
     assert result.status == "written"
     assert result.output is not None
@@ -123,10 +129,13 @@ def test_identity_segments_restore_exactly(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", POSTS, ids=_id)
-def test_pseudo_edition_keeps_html_structure(path: Path, tmp_path: Path) -> None:
-    """Pseudo engine through the Translator: every prose run changes, the rendered element structure does not."""
+def test_pseudo_edition_keeps_html_structure(path: Path, pseudo_corpus: dict[Path, PostResult]) -> None:
+    """Pseudo engine through the Translator: every prose run changes, the rendered element structure does not.
+
+    The editions are the pseudo run over the corpus that test_leftovers.py counts too
+    (conftest.py's pseudo_corpus: the same Translator, engine and settings, one run per folder)."""
     source = parse_post(path, path.read_bytes())
-    output = _translate(path, tmp_path, PseudoEngine())
+    output = _written(pseudo_corpus[path])
     english = parse_post(output, output.read_bytes())
     if any(s.protected.has_prose for s in split(source.body, dialect="kramdown").segments):
         assert "⟦" in english.body, "the pseudo engine translated nothing"

@@ -12,7 +12,7 @@ import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pipeline.engines import KEEP_TAG, EngineResult, Limits
@@ -28,7 +28,10 @@ def _kakasi() -> Any:
     return pykakasi.kakasi()  # type: ignore[no-untyped-call]  # pykakasi ships no type hints
 
 
+@lru_cache(maxsize=1 << 16)
 def _romanise(line: str) -> str:
+    """pykakasi is slow (most of a pseudo run's time): a line already romanised in this
+    process is not converted again (the tests translate the same corpus several times)."""
     return " ".join(part["hepburn"] or part["orig"] for part in _kakasi().convert(line)) if line else line
 
 
