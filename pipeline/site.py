@@ -344,12 +344,12 @@ class Page:
 class PageParser(HTMLParser):
     """Collects links, ids and per-language text, tracking the `lang` attribute down the tree."""
 
-    def __init__(self, page: Page, edition: str = EN) -> None:
+    def __init__(self, page: Page, edition: str = EN, text_attributes: Iterable[str] = ()) -> None:
         super().__init__(convert_charrefs=True)
         self.page = page
         self.edition = edition  # the language whose text is checked for Japanese left in it
         self.stack: list[tuple[str, str, bool]] = []  # (tag, lang, inside non-prose)
-        self.content = Structure()
+        self.content = Structure(text_attributes)
         self.content_depth: int | None = None  # stack depth of <div class="post-content">
 
     @property
@@ -447,13 +447,14 @@ class Structure:
     the languages by design.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, text_attributes: Iterable[str] = ()) -> None:
+        self.text_attributes = _TEXT_ATTRIBUTES | frozenset(text_attributes)  # and those the settings translate
         self.rows: list[tuple[str, dict[str, str]]] = []  # (depth + name, attributes)
         self.open_heading: tuple[int, list[str]] | None = None  # (row, text pieces)
         self.auto: set[str] = set()
 
     def start(self, tag: str, values: dict[str, str], depth: int) -> None:
-        attributes = {k: v for k, v in values.items() if k not in _TEXT_ATTRIBUTES}
+        attributes = {k: v for k, v in values.items() if k not in self.text_attributes}
         if "class" in attributes:
             attributes["class"] = " ".join(sorted(attributes["class"].split()))
         self.rows.append(("  " * depth + tag, attributes))
@@ -517,12 +518,13 @@ def page_url(dest: Path, file: Path, baseurl: str) -> str:
     return f"{baseurl}/{relative}"
 
 
-def read_pages(dest: Path, baseurl: str, langs: Languages = Languages()) -> dict[Path, Page]:
-    """Parse every HTML page of the built site."""
+def read_pages(dest: Path, baseurl: str, langs: Languages = Languages(), text_attributes: Iterable[str] = ()) -> dict[Path, Page]:
+    """Parse every HTML page of the built site; `text_attributes`: attributes translated
+    (`[html] translate_attributes`), left out of the structure as `alt` and `title` are."""
     pages = {}
     for file in sorted(dest.rglob("*.html")):
         page = Page(file=file, url=page_url(dest, file, baseurl))
-        parser = PageParser(page, langs.edition)
+        parser = PageParser(page, langs.edition, text_attributes)
         parser.feed(file.read_text(encoding="utf-8", errors="replace"))
         parser.close()
         pages[file] = page
@@ -802,11 +804,12 @@ def _file_line(path: Path, body_line: int) -> int:
     return text.count("\n", 0, found.end() if found else 0) + body_line
 
 
-def check(result: BuildResult, *, allow: Iterable[str] = ()) -> SiteReport:
-    """Check a built site; `allow` lists Japanese names allowed in English text."""
+def check(result: BuildResult, *, allow: Iterable[str] = (), text_attributes: Iterable[str] = ()) -> SiteReport:
+    """Check a built site; `allow` lists Japanese names allowed in English text,
+    `text_attributes` the attributes translated (not structure)."""
     allow = list(allow)
     langs = result.languages
-    pages = read_pages(result.dest, result.baseurl, langs) if result.dest.is_dir() else {}
+    pages = read_pages(result.dest, result.baseurl, langs, text_attributes) if result.dest.is_dir() else {}
     stems = sorted(set(result.sources[langs.source]) | set(result.sources[langs.edition]))
     post_pages = index_post_pages(pages.values(), result.dest, langs)
     stopped = stopped_at(result)
@@ -836,9 +839,10 @@ def check_site(
     allow: Iterable[str] = (),
     dest: Path | None = None,
     jekyll: str = "jekyll",
+    text_attributes: Iterable[str] = (),
 ) -> SiteReport:
     """Build into `dest` (a temporary directory when None) and check the result."""
     if dest is not None:
-        return check(build(site_dir, content_dir, dest, jekyll=jekyll), allow=allow)
+        return check(build(site_dir, content_dir, dest, jekyll=jekyll), allow=allow, text_attributes=text_attributes)
     with tempfile.TemporaryDirectory(prefix="pipeline-site-out-") as tmp:
-        return check(build(site_dir, content_dir, Path(tmp) / "_site", jekyll=jekyll), allow=allow)
+        return check(build(site_dir, content_dir, Path(tmp) / "_site", jekyll=jekyll), allow=allow, text_attributes=text_attributes)

@@ -217,3 +217,17 @@ def test_a_glossary_term_in_a_title_is_checked_like_one_in_the_sentence(tmp_path
     deepl_env.set_translator(lambda text, params: "About generative AI" if text.startswith("生成") else _english(text, params))
     shutil.rmtree(tmp_path / ".cache")
     assert run_cli("translate", "--force", "--retry-flagged", "--strict").exit_code == 0
+
+
+@pytest.mark.skipif(shutil.which("jekyll") is None, reason="needs Debian's jekyll (apt-get install -y jekyll ruby-jekyll-polyglot)")
+def test_an_attribute_added_to_the_setting_is_translated_and_the_site_check_reads_it_as_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    post = tmp_path / "2025-03-01-tooltip.md"
+    post.write_text('---\ntitle: t\n---\n\n<div class="x">\n<p>本文に<span data-tooltip="補足の説明">ヒント</span>があります。</p>\n</div>\n', encoding="utf-8")
+    make_site(tmp_path, [post])
+    shutil.copytree(REPO / "site", tmp_path / "site")
+    (tmp_path / "pipeline.toml").write_text('[html]\ntranslate_attributes = ["alt", "title", "aria-label", "data-tooltip"]\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    assert 'data-tooltip="⟦hosoku no setsumei⟧"' in (tmp_path / "content" / "en" / post.name).read_text(encoding="utf-8")
+    checked = run_cli("site", "check")
+    assert checked.exit_code == 0 and "site check passed" in checked.stdout, checked.stdout + checked.stderr

@@ -126,7 +126,13 @@ def check_command(
         settings = load_settings()
         glossary = glossary_dir or settings.path(settings.glossary_dir)
         names = [*allow, *read_allow_file(allow_file), *glossary_names(glossary)]
-        report = check_site(site_dir or settings.path(settings.site_dir), content_dir or _posts(settings), allow=names, dest=keep)
+        report = check_site(
+            site_dir or settings.path(settings.site_dir),
+            content_dir or _posts(settings),
+            allow=names,
+            dest=keep,
+            text_attributes=settings.translate_attributes,
+        )
     except PipelineError as exc:
         console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(exc.exit_code) from exc
