@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 import os
+import hashlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -96,8 +97,11 @@ class Unit:
 
     @property
     def reuse_key(self) -> str:
-        """What the English was made from: the text's key and its attached texts' keys."""
-        return "+".join([self.key or "src:" + self.source_hash, *(key for key, _ in self.attached)])
+        """What the English was made from: the text's key, and its attached texts' keys."""
+        own = self.key or "src:" + self.source_hash
+        if not self.attached:
+            return own
+        return hashlib.sha256("+".join([own, *(key for key, _ in self.attached)]).encode("utf-8")).hexdigest()
 
     @property
     def field_name(self) -> str | None:
@@ -253,11 +257,26 @@ class English:
 
     body: list[str]
     values: dict[str, str]
+    kinds: list[str] = field(default_factory=list)  # each body segment's kind
 
 
 def read_english(output: Path, dialect: str, translate_keys: tuple[str, ...], attributes: Sequence[str] = TRANSLATED) -> English:
     texts = read_texts(read_post(output), dialect, translate_keys, attributes=attributes)
-    return English([s.source for s in texts.body], {name: f.value for name, f in texts.fields.items()})
+    return English([s.source for s in texts.body], {name: f.value for name, f in texts.fields.items()}, [s.kind for s in texts.body])
+
+
+# Segment kinds an earlier version did not read: an edition recorded before them still lines
+# up with its record once they are left out (a reference definition's title, stop 21).
+NEWER_KINDS = ("link_title",)
+
+
+def lined_up(kinds: Sequence[str], recorded: int) -> list[int] | None:
+    """The indexes of an edition's body segments that line up with its `recorded` ones: all
+    of them, or all but those of `NEWER_KINDS` (its record predates them); None if neither."""
+    if len(kinds) == recorded:
+        return list(range(len(kinds)))
+    older = [i for i, kind in enumerate(kinds) if kind not in NEWER_KINDS]
+    return older if len(older) == recorded else None
 
 
 @dataclass

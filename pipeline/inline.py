@@ -72,6 +72,8 @@ class Protected:
     # text of an HTML block (pipeline.html_block): "" for element text, the quote character
     # for an attribute value; the answer's prose is then escaped as HTML, not as Markdown
     html_quote: str | None = None
+    # a Markdown link title (a definition's): its delimiter, which the answer must not hold
+    title_quote: str | None = None
     # texts inside the markup of its elements that are translated on their own (titles, alt)
     attached: tuple[Attached, ...] = ()
 
@@ -111,8 +113,13 @@ class Attached:
         escaped for its quote by `restore` already."""
         if restored == self.source or not self.markdown:
             return restored
-        text = re.sub(r"\s*\n\s*", " ", restored.strip())
-        return text.translate(_TITLE_DELIMITERS[self.quote])
+        return title_text(restored, self.quote)
+
+
+def title_text(restored: str, quote: str) -> str:
+    """An answer as a Markdown link title delimited by `quote`: one line, and a typographic
+    mark where it held the delimiter (a title cannot hold its own)."""
+    return re.sub(r"\s*\n\s*", " ", restored.strip()).translate(_TITLE_DELIMITERS[quote])
 
 
 _TITLE_DELIMITERS = {
@@ -683,6 +690,8 @@ def restore(xml: str, protected: Protected) -> str:
     if protected.html_quote is not None:
         return _html_text(pieces, kinds, protected.html_quote)
     text = _finish("".join(pieces), protected)
+    if protected.title_quote is not None and text != protected.joined:
+        return title_text(text, protected.title_quote)
     if text == protected.joined or protected.plain:
         return text
     dialect = protected.dialect

@@ -80,6 +80,8 @@ def count_tokens(tokens: Sequence[Token]) -> Left:
             left.text += found.text
             left.attributes += found.attributes
             left.components += found.components
+        elif tok.type == "definition":  # a reference's title, shown by every link to it: counted here once
+            left.attributes += _japanese(str(tok.meta.get("title") or ""))
         elif tok.type == "inline":
             _inline(tok.children or [], left)
     return left
@@ -92,7 +94,7 @@ def _inline(children: Sequence[Token], left: Left) -> None:
         elif child.type == "image":
             left.text += _japanese(child.content)
             left.attributes += _japanese(str(child.attrGet("title") or ""))
-        elif child.type == "link_open":
+        elif child.type == "link_open" and "label" not in (child.meta or {}):  # a reference's: at its definition
             left.attributes += _japanese(str(child.attrGet("title") or ""))
         elif child.type == "html_inline":
             found = html_block.japanese_in(child.content, VISIBLE_JAPANESE)
@@ -179,7 +181,7 @@ def after_edits(source: Left, edits: Iterable[tuple[str, str, str, bool]], diale
             left.attributes += after.attributes - before.attributes
             continue
         delta = _in_piece(new) - _in_piece(old)
-        if kind == "html_attribute":
+        if kind in ("html_attribute", "link_title"):
             left.attributes += delta
         else:
             left.text += delta

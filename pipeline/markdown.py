@@ -146,6 +146,10 @@ def parser(dialect: str = "commonmark") -> MarkdownIt:
     tokens whose `markup` is their exact source, which `inline.protect` relies on.
     """
     md = _build(dialect)
+    # a link reference definition as a token with its lines (its title is translated), and
+    # each reference link marked with its label (its title is counted at the definition)
+    md.options["inline_definitions"] = True
+    md.options["store_labels"] = True
     md.core.ruler.disable("text_join")
     md.inline.ruler2.disable("fragments_join")
     # A pure function of the URL (percent-encoding, punycode) and the costliest step of a

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.attributes import TRANSLATED
-from pipeline.edition import English, Unit, read_english
+from pipeline.edition import English, Unit, lined_up, read_english
 from pipeline.errors import PipelineError
 from pipeline.memory import TranslationMemory
 from pipeline.post import Post
@@ -72,7 +72,8 @@ def previous_english(reader: EditionReader, record: PostState | None, output: Pa
         return Previous()  # our last write never landed: the edition predates the record
     english = reader.read(output)
     body_records = [r for r in record.segments if r.f is None]
-    if len(english.body) != len(body_records):
+    order = lined_up(english.kinds, len(body_records))
+    if order is None:
         if edited:
             raise NeedsMerge(
                 f"the English edition {output} was edited by hand and now has {len(english.body)} segments where "
@@ -82,7 +83,7 @@ def previous_english(reader: EditionReader, record: PostState | None, output: Pa
             )
         return Previous()
     previous = Previous(records=record.segments)
-    body = iter(english.body)
+    body = iter(english.body[i] for i in order)
     for rec in record.segments:
         text = english.values.get(rec.f) if rec.f is not None else next(body)
         if text is None:

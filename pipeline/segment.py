@@ -10,11 +10,13 @@ left untouched and reported, rather than risk corrupting the post.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from markdown_it.helpers import parseLinkDestination, parseLinkTitle
 from markdown_it.token import Token
 
 from pipeline import html_block, liquid
@@ -89,6 +91,11 @@ def split(
     skipped: list[Skipped] = []
     row, cell_from = -1, 0
     for index, tok in enumerate(tokens):
+        if tok.type == "definition" and tok.map is not None:
+            found = _definition_title(tok, masked.text, starts, ends, keep)
+            if found is not None:
+                segments.append(dataclasses.replace(found, source=body[found.start : found.end], protected=unmask(found.protected, masked)))
+            continue
         if tok.type == "html_block" and tok.map is not None:
             _html_segments(tok, body, masked, starts, ends, keep, segments, skipped, dialect, liquid_first, attributes)
             continue
@@ -205,6 +212,33 @@ def _html_segments(
             skipped.extend(Skipped(first_line + k.line - 1, k.reason, k.code) for k in inner.skipped)
     elif JAPANESE.search(tok.content):
         skipped.append(Skipped(first + 1, "HTML block inside a quote could not be located exactly; kept as written"))
+
+
+def _definition_title(tok: Token, text: str, starts: list[int], ends: list[int], keep: re.Pattern[str] | None) -> Segment | None:
+    """The title of a link reference definition (`[参考資料]: https://x "題名"`) as a segment:
+    every link to it shows it. Only a definition outside any container (no `>` or list
+    indentation to step over), whose title is found where markdown-it found it."""
+    assert tok.map is not None
+    title, label = str(tok.meta.get("title") or ""), str(tok.meta.get("label") or "")
+    start, end = starts[tok.map[0]], ends[tok.map[1] - 1]
+    head = re.match(r"[ ]{0,3}\[", text[start:end])
+    if not title or tok.level or head is None or not text.startswith(label + "]:", start + head.end()):
+        return None
+    pos = _skip_space(text, start + head.end() + len(label) + 2, end)
+    destination = parseLinkDestination(text, pos, end)
+    pos = _skip_space(text, destination.pos, end) if destination.ok else end
+    found = parseLinkTitle(text, pos, end) if pos < end and text[pos] in "\"'(" else None
+    if found is None or not found.ok:
+        return None
+    raw = text[pos + 1 : found.pos - 1]
+    protected = dataclasses.replace(protect_plain(raw, keep), title_quote=text[pos])
+    return Segment("link_title", pos + 1, found.pos - 1, _line_at(starts, pos), raw, protected)
+
+
+def _skip_space(text: str, pos: int, end: int) -> int:
+    """Past spaces, tabs and at most one line break (a definition's parts may sit on two lines)."""
+    m = re.compile(r"[ \t]*(?:\r?\n[ \t]*)?").match(text, pos, end)
+    return m.end() if m else pos
 
 
 _TAG_LINES_ONLY = re.compile(r"""\smarkdown\s*=|\A\s*</[^>]*>\s*\Z""")

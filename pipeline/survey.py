@@ -12,7 +12,7 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputError
 from pipeline.glossary import Glossary, prose_of
-from pipeline.edition import TAXONOMY_KEYS, read_texts
+from pipeline.edition import TAXONOMY_KEYS, lined_up, read_texts
 from pipeline.japanese import JAPANESE
 from pipeline.post import Alias, Tree, read_post, source_hash
 from pipeline.segment import split_post
@@ -59,11 +59,11 @@ def _merge_needed(edition: Path, record: PostState, settings: Settings) -> tuple
     """An edition a translator restructured (paragraphs split or merged): `translate`
     leaves it alone and fails, so `check` must fail too. Parses only edited editions."""
     try:
-        found = len(split_post(read_post(edition), settings.dialect, attributes=settings.translate_attributes).segments)
+        segments = split_post(read_post(edition), settings.dialect, attributes=settings.translate_attributes).segments
     except InputError as exc:
         return "failed", exc.message
-    written = sum(1 for r in record.segments if r.f is None)
-    if found == written:
+    written, found = sum(1 for r in record.segments if r.f is None), len(segments)
+    if lined_up([s.kind for s in segments], written) is not None:
         return None
     return "needs-merge", (
         f"edited by hand: {found} segments where {written} were written (paragraphs split or merged?); "

@@ -39,10 +39,19 @@ def test_blocks_that_are_never_translated_make_no_segment() -> None:
     body = (
         "```\n日本語のコード\n```\n\n    字下げコード\n\n<pre>\nHTMLの日本語\n</pre>\n\n<!-- 注釈 -->\n\n"
         "{% raw %}\n生の{{ 日本語 }}\n{% endraw %}\n\n{{ page.title }} {% include a.html %}\n\n"
-        "$$\n日本語の式\n$$\n\n[参照]: https://example.com \"題名\"\n\n---\n"
+        "$$\n日本語の式\n$$\n\n[参照]: https://example.com\n\n---\n"
     )
     assert split(body).segments == ()
     assert split(body).skipped == ()
+
+
+def test_a_reference_definitions_title_is_a_segment_of_its_own() -> None:
+    """Every link to the definition shows its title: the title alone is sent, the label and
+    destination kept; a definition inside a quote is left (and counted)."""
+    body = '[参照]: https://example.com "題名"\n[二つ]: <https://x>\n  (括弧の題)\n\n> [q]: /q "引用"\n'
+    assert spans(body) == [("link_title", 1, "題名"), ("link_title", 3, "括弧の題")]
+    (first, second) = split(body).segments
+    assert second.protected.title_quote == "(" and body[second.start - 1 : second.end + 1] == "(括弧の題)"
 
 
 def test_html_block_text_and_translated_attributes_are_segments() -> None:
