@@ -171,7 +171,7 @@ def test_xliff_carries_titles_as_units_and_imports_them_into_their_markup(site: 
     units = {"".join(u.find("x:source", NS).itertext()): u for u in tree.iterfind(".//x:trans-unit", NS)}
     for title in TITLES:
         assert ", title " in units[title].get("resname"), title
-    edits = {"構成図の題": 'The "big" picture', "アプリケーションの接点": "Where <apps> meet"}
+    edits = {"構成図の題": 'The "big" picture', "アプリケーションの接点": "Where <apps> meet", "参考資料の題": "References"}
     for source, text in edits.items():
         target = units[source].find("x:target", NS)
         target.text = text
@@ -182,9 +182,10 @@ def test_xliff_carries_titles_as_units_and_imports_them_into_their_markup(site: 
     target.set("state", "translated")
     tree.write(str(path), xml_declaration=True, encoding="UTF-8")
     result = run_review("import", str(path))
-    assert result.exit_code == 0 and "3 segment(s) applied" in result.stdout, result.stdout + result.stderr
+    assert result.exit_code == 0 and "4 segment(s) applied" in result.stdout, result.stdout + result.stderr
     edition = site / "content" / "en" / POST.name
     english = edition.read_text(encoding="utf-8")
+    assert '[参考資料]: https://example.com/ref "References"' in english, english
     assert 'Reviewed: ![EN(3)](https://example.com/a.png "The \u201dbig\u201d picture")' in english, english
     assert '<abbr title="Where &lt;apps> meet">API</abbr>' in english, english
     deepl_env.reset_log()
