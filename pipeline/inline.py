@@ -509,8 +509,8 @@ def _on_image(walk: _Walk, token: Token) -> None:
 def _attach_title(out: _Builder, ident: str, side: Literal["open", "close"], markup: str, at: int) -> None:
     """A Japanese title of an inline link or image (`](/x "タイトル")` from `at` in the
     element's `markup`): translated on its own, written back between its delimiters."""
-    span = _title_span(markup, at) if JAPANESE.search(markup) and not liquid.RUN.search(markup) else None
-    if span is not None and JAPANESE.search(markup[span[0] : span[1]]):
+    span = _title_span(markup, at) if JAPANESE.search(markup) else None
+    if span is not None and JAPANESE.search(markup[span[0] : span[1]]) and not liquid.RUN.search(markup[span[0] : span[1]]):
         title = markup[span[0] : span[1]]
         out.attach_text(ident, side, (span[0], span[1]), protect_plain(title, out.keep), span[2], True)
 
@@ -563,12 +563,12 @@ def _on_atom(walk: _Walk, token: Token) -> None:
         walk.out.attach(source)
     else:
         walk.out.protect(source)
-    if token.type == "html_inline" and JAPANESE.search(source) and not liquid.RUN.search(source):
+    if token.type == "html_inline" and JAPANESE.search(source):
         # an element's alt, title or aria-label in running text: translated on its own
         from pipeline.html_block import attribute_text  # html_block builds on this module
 
         for a, b, quote in translated_values(source, walk.attributes):
-            if JAPANESE.search(source[a:b]):
+            if JAPANESE.search(source[a:b]) and not liquid.RUN.search(source[a:b]):  # a value that is Liquid stays
                 walk.out.attach_text(walk.out.last_id(), "open", (a, b), attribute_text(source[a:b], quote, walk.out.keep), quote, False)
     walk.cur += len(token.content)
 
