@@ -256,3 +256,32 @@ def test_an_edition_recorded_before_definition_titles_were_read_still_lines_up(s
     assert result.exit_code == 0, result.stdout + result.stderr
     assert '(https://example.com/docs "About the docs")' in edition.read_text(encoding="utf-8")
     assert run_cli("check").exit_code == 0
+
+
+def test_xliff_import_of_two_titles_of_one_element(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    from lxml import etree
+    from test_review import run_review
+    from test_xliff import NS
+
+    post = tmp_path / "2025-03-02-img.md"
+    post.write_text('---\ntitle: t\n---\n\n図は<img src="/a.png" alt="図の説明" title="図の題">です。\n', encoding="utf-8")
+    make_site(tmp_path, [post])
+    monkeypatch.chdir(tmp_path)
+    deepl_env.set_translator(_english)
+    assert run_cli("translate").exit_code == 0
+    path = tmp_path / "out.xlf"
+    assert run_review("export", "--all", "-o", str(path)).exit_code == 0
+    tree = etree.parse(str(path))
+    edits = {"図の説明": "The figure, described", "図の題": "The figure's title"}
+    for unit in tree.iterfind(".//x:trans-unit", NS):
+        source = "".join(unit.find("x:source", NS).itertext())
+        if source in edits:
+            target = unit.find("x:target", NS)
+            target.text = edits.pop(source)
+            target.set("state", "final")
+    assert edits == {}
+    tree.write(str(path), xml_declaration=True, encoding="UTF-8")
+    result = run_review("import", str(path))
+    assert result.exit_code == 0 and "2 segment(s) applied" in result.stdout, result.stdout + result.stderr
+    english = (tmp_path / "content" / "en" / post.name).read_text(encoding="utf-8")
+    assert '<img src="/a.png" alt="The figure, described" title="The figure\'s title">' in english, english

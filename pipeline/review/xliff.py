@@ -1006,29 +1006,45 @@ def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | 
     return Change(loaded.source, where, src.label, 0, text, edited=True)
 
 
-def _fold_titles(loaded: _Loaded, changes: list[Change]) -> list[Change]:
+_TITLE_UNIT = re.compile(r"b\d+\.t\d+")  # `where` of a title: body segment 3's second is `b3.t1`
+
+
+def _fold_titles(loaded: _Loaded, changes: list[Change], xlf: Path) -> list[Change]:
     """Each imported title written into its element's markup in its segment's English (the
-    imported one, or the edition's): one change per segment, as the edition records them."""
-    out = {c.where: c for c in changes if "." not in c.where}
-    for change in (c for c in changes if "." in c.where):
+    imported one, or the edition's): one change per segment, as the edition records them.
+    Titles of one element (an `<img>`'s alt and title) are written together."""
+    out = {c.where: c for c in changes if not _TITLE_UNIT.fullmatch(c.where)}
+    by_element: dict[tuple[str, str], list[tuple[Change, int, int]]] = {}
+    for change in (c for c in changes if _TITLE_UNIT.fullmatch(c.where)):
         found = loaded.find(change.where)
         assert found is not None and found[1].within is not None  # import found the unit
-        en, (markup, start, end) = found[1], found[1].within
-        parent = loaded.find(en.parent)
+        markup, start, end = found[1].within
+        by_element.setdefault((found[1].parent, markup), []).append((change, start, end))
+    for (parent_where, markup), titles in by_element.items():
+        parent = loaded.find(parent_where)
         assert parent is not None and parent[1].segment is not None
-        base = out.get(en.parent)
+        base = out.get(parent_where)
         text = base.text if base is not None and base.edited else parent[1].segment.source
         if text.count(markup) != 1:
-            raise InputError(f"{change.label}: its element stands {text.count(markup)} times in the English; edit it in the edition")
-        text = text.replace(markup, markup[:start] + change.text + markup[end:])
-        out[en.parent] = Change(change.post, en.parent, parent[0].label, change.line, text, edited=True)
+            line = titles[0][0].line
+            raise InputError(
+                f"{titles[0][0].label}: its element stands {text.count(markup)} times in the English; edit it in the edition",
+                path=xlf,
+                line=line,
+            )
+        new = markup
+        for change, start, end in sorted(titles, key=lambda title: title[1], reverse=True):
+            new = new[:start] + change.text + new[end:]
+        out[parent_where] = Change(
+            titles[0][0].post, parent_where, parent[0].label, titles[0][0].line, text.replace(markup, new), edited=True
+        )
     return list(out.values())
 
 
 def _verify_and_apply(loaded: _Loaded, changes: list[Change], settings: Settings, glossary: Glossary, xlf: Path, dry_run: bool) -> None:
     """Splice the changes into the edition, check that it reads back as intended, then
     write memory, state and edition through `edition.commit`, in a run's crash-safe order."""
-    edition, changes = loaded.edition, _fold_titles(loaded, changes)
+    edition, changes = loaded.edition, _fold_titles(loaded, changes, xlf)
     by_where = {c.where: c for c in changes}
     body_edits = []
     field_edits = []
