@@ -38,7 +38,9 @@ _BLOCK_KINDS = {
 
 @dataclass(frozen=True)
 class Segment:
-    kind: str  # paragraph | heading | table_cell | front_matter
+    # paragraph | heading | table_cell | term | abbreviation | html | html_attribute | link_title |
+    # front_matter; a request's own: piece (of a text too long for one) | attached (a title)
+    kind: str
     start: int  # span in the text it came from (the body, or the front matter text)
     end: int
     line: int  # 1-based line in the text it came from
