@@ -280,25 +280,18 @@ class _Splitter:
 
     def _end_run(self) -> None:
         run, self.run = self.run, _Run()
-        items = run.items
-        # a run starts and ends at text or an element, never at the whitespace around it
-        while items and items[0].kind == "data" and not self.text[items[0].start : items[0].end].strip():
-            items = items[1:]
-        while items and items[-1].kind == "data" and not self.text[items[-1].start : items[-1].end].strip():
-            items = items[:-1]
+        items = self._trimmed(run.items)
         if not items or not _Run(items).has_text(self.text):
+            for event in items:  # no text to carry them (an `<a title=…>` around blocks): values of their own
+                if event.kind in ("start", "startend"):
+                    self._attributes(event)
             return
         start, end = items[0].start, items[-1].end
         # leading and trailing whitespace of the outer text is not part of the segment
         first = self.text[start:end]
         start += len(first) - len(first.lstrip())
         end -= len(first) - len(first.rstrip())
-        paired = _pairs(items)
-        closers = set(paired.values())
-        for i, e in enumerate(items):  # an inline element closed, never opened (or left open)
-            if e.kind in ("start", "end") and e.tag not in VOID_ELEMENTS and e.tag not in _OPTIONAL_END:
-                if i not in paired and i not in closers:
-                    self._malformed(e.tag, e.start, stray=e.kind == "end", inline=True)
+        self._unbalanced(items)
         if self.blocks and self.blocks[-1][1]:  # text the renderer reads as Markdown
             self.out.markdown.append((self.offset + start, self.offset + end))
             return
@@ -310,6 +303,23 @@ class _Splitter:
         if protected is None:
             return
         self.out.segments.append(HtmlSegment("html", self.offset + start, self.offset + end, self.line_of(self.offset + start), protected))
+
+    def _trimmed(self, items: list[_Event]) -> list[_Event]:
+        """A run starts and ends at text or an element, never at the whitespace around it."""
+        while items and items[0].kind == "data" and not self.text[items[0].start : items[0].end].strip():
+            items = items[1:]
+        while items and items[-1].kind == "data" and not self.text[items[-1].start : items[-1].end].strip():
+            items = items[:-1]
+        return items
+
+    def _unbalanced(self, items: list[_Event]) -> None:
+        """A warning for each inline element of the run closed, never opened (or left open)."""
+        paired = _pairs(items)
+        closers = set(paired.values())
+        for i, e in enumerate(items):
+            if e.kind in ("start", "end") and e.tag not in VOID_ELEMENTS and e.tag not in _OPTIONAL_END:
+                if i not in paired and i not in closers:
+                    self._malformed(e.tag, e.start, stray=e.kind == "end", inline=True)
 
     def _protect(self, items: list[_Event], start: int, end: int) -> Protected | None:
         builder = _Builder(self.keep)

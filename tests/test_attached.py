@@ -64,6 +64,7 @@ def test_titles_are_sent_apart_written_back_and_a_title_edit_bills_only_itself(s
         '<abbr title="EN(5)">HTML</abbr>',
         '<a href="https://example.com/" title="EN(4)">',
         '[参考資料]: https://example.com/ref "EN(6)"',
+        '<a href="https://example.com/card" title="EN(5)">',  # around blocks: a value of its own
     ):
         assert written in english, (written, english)
     # the author changes one title: only that title is bought again
@@ -108,7 +109,7 @@ def test_the_translated_attributes_are_a_setting(site: Path, deepl_env) -> None:
     english = _body((site / "content" / "en" / POST.name).read_text(encoding="utf-8"))
     assert '<abbr title="アプリケーションの接点">API</abbr>' in english and 'alt="EN(4)"' in english
     assert 'aria-label="閉じる"' in english and '"EN(9)"' in english
-    left = len("アプリケーションの接点" + "閉じる" + "略語の説明" + "トップへ")
+    left = len("アプリケーションの接点" + "閉じる" + "略語の説明" + "トップへ" + "カードの題")
     assert f"{left} of " in result.stdout and f"attributes {left}" in result.stdout, result.stdout
     # the setting is part of what an edition was built with: changing it makes it stale
     (site / "pipeline.toml").write_text('[html]\ntranslate_attributes = ["alt", "title", "aria-label"]\n', encoding="utf-8")
