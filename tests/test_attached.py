@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import REPO, make_site, run_cli
@@ -119,32 +120,38 @@ def test_the_translated_attributes_are_a_setting(site: Path, deepl_env) -> None:
     assert bad.exit_code == 2 and "html.translate_attributes" in bad.stderr + bad.stdout
 
 
-def test_xliff_import_of_html_text_and_attribute_units_sticks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
-    """Issue 14, item 6: the HTML note's text and attribute values are XLIFF units that a
-    translator's CAT tool sends back; importing them writes exactly those texts, and the
-    next run keeps them without asking the engine."""
+def _xliff_round_trip(site: Path, edits: dict[str, str], state: str = "translated") -> Any:
+    """Export every unit, give the units whose source is a key of `edits` its value as a
+    translator's target (`state`), and import the file: the import's result."""
     from lxml import etree
     from test_review import run_review
     from test_xliff import NS
 
+    path = site / "out.xlf"
+    assert run_review("export", "--all", "-o", str(path)).exit_code == 0
+    tree = etree.parse(str(path))
+    todo = dict(edits)
+    for unit in tree.iterfind(".//x:trans-unit", NS):
+        source = "".join(unit.find("x:source", NS).itertext())
+        if source in todo:
+            target = unit.find("x:target", NS)
+            target.text = todo.pop(source)
+            target.set("state", state)
+    assert todo == {}, "a unit is missing from the export"
+    tree.write(str(path), xml_declaration=True, encoding="UTF-8")
+    return run_review("import", str(path))
+
+
+def test_xliff_import_of_html_text_and_attribute_units_sticks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14, item 6: the HTML note's text and attribute values are XLIFF units that a
+    translator's CAT tool sends back; importing them writes exactly those texts, and the
+    next run keeps them without asking the engine."""
     note = REPO / "tests" / "fixtures" / "jekyll" / "2025-02-01-html-note.md"
     make_site(tmp_path, [note])
     monkeypatch.chdir(tmp_path)
     deepl_env.set_translator(_english)
     assert run_cli("translate").exit_code == 0
-    path = tmp_path / "out.xlf"
-    assert run_review("export", "--all", "-o", str(path)).exit_code == 0
-    tree = etree.parse(str(path))
-    edits = {"ヒント": "Tip", "注意の題": "About this note", "画像の説明": "A picture"}
-    for unit in tree.iterfind(".//x:trans-unit", NS):
-        source = "".join(unit.find("x:source", NS).itertext())
-        if source in edits:
-            target = unit.find("x:target", NS)
-            target.text = edits.pop(source)
-            target.set("state", "translated")
-    assert edits == {}, "a unit is missing from the export"
-    tree.write(str(path), xml_declaration=True, encoding="UTF-8")
-    result = run_review("import", str(path))
+    result = _xliff_round_trip(tmp_path, {"ヒント": "Tip", "注意の題": "About this note", "画像の説明": "A picture"})
     assert result.exit_code == 0 and "3 segment(s) applied" in result.stdout, result.stdout + result.stderr
     edition = tmp_path / "content" / "en" / note.name
     english = edition.read_text(encoding="utf-8")
@@ -260,29 +267,13 @@ def test_an_edition_recorded_before_definition_titles_were_read_still_lines_up(s
 
 
 def test_xliff_import_of_two_titles_of_one_element(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
-    from lxml import etree
-    from test_review import run_review
-    from test_xliff import NS
-
     post = tmp_path / "2025-03-02-img.md"
     post.write_text('---\ntitle: t\n---\n\n図は<img src="/a.png" alt="図の説明" title="図の題">です。\n', encoding="utf-8")
     make_site(tmp_path, [post])
     monkeypatch.chdir(tmp_path)
     deepl_env.set_translator(_english)
     assert run_cli("translate").exit_code == 0
-    path = tmp_path / "out.xlf"
-    assert run_review("export", "--all", "-o", str(path)).exit_code == 0
-    tree = etree.parse(str(path))
-    edits = {"図の説明": "The figure, described", "図の題": "The figure's title"}
-    for unit in tree.iterfind(".//x:trans-unit", NS):
-        source = "".join(unit.find("x:source", NS).itertext())
-        if source in edits:
-            target = unit.find("x:target", NS)
-            target.text = edits.pop(source)
-            target.set("state", "final")
-    assert edits == {}
-    tree.write(str(path), xml_declaration=True, encoding="UTF-8")
-    result = run_review("import", str(path))
+    result = _xliff_round_trip(tmp_path, {"図の説明": "The figure, described", "図の題": "The figure's title"}, state="final")
     assert result.exit_code == 0 and "2 segment(s) applied" in result.stdout, result.stdout + result.stderr
     english = (tmp_path / "content" / "en" / post.name).read_text(encoding="utf-8")
     assert '<img src="/a.png" alt="The figure, described" title="The figure\'s title">' in english, english
