@@ -510,7 +510,7 @@ def _attach_title(out: _Builder, ident: str, side: Literal["open", "close"], mar
     """A Japanese title of an inline link or image (`](/x "タイトル")` from `at` in the
     element's `markup`): translated on its own, written back between its delimiters."""
     span = _title_span(markup, at) if JAPANESE.search(markup) else None
-    if span is not None and JAPANESE.search(markup[span[0] : span[1]]) and not liquid.RUN.search(markup[span[0] : span[1]]):
+    if span is not None and JAPANESE.search(markup[span[0] : span[1]]):
         title = markup[span[0] : span[1]]
         out.attach_text(ident, side, (span[0], span[1]), protect_plain(title, out.keep), span[2], True)
 
@@ -568,7 +568,7 @@ def _on_atom(walk: _Walk, token: Token) -> None:
         from pipeline.html_block import attribute_text  # html_block builds on this module
 
         for a, b, quote in translated_values(source, walk.attributes):
-            if JAPANESE.search(source[a:b]) and not liquid.RUN.search(source[a:b]):  # a value that is Liquid stays
+            if JAPANESE.search(source[a:b]):
                 walk.out.attach_text(walk.out.last_id(), "open", (a, b), attribute_text(source[a:b], quote, walk.out.keep), quote, False)
     walk.cur += len(token.content)
 
@@ -1059,9 +1059,11 @@ def protect_plain(text: str, keep: re.Pattern[str] | None = None) -> Protected:
 
 def unmask(protected: Protected, masked: liquid.Masked) -> Protected:
     """`protected` (built from Liquid-masked text) with the author's Liquid tags written back
-    into every piece of Markdown it restores to; in the engine XML they stay hidden."""
+    into every piece of Markdown it restores to, its attached texts' too (a mask keeps every
+    offset, so their spans hold); in the engine XML they stay hidden."""
     if not masked.tags:
         return protected
     elements = {ident: Element(e.kind, e.tag, masked.unmask(e.open), masked.unmask(e.close)) for ident, e in protected.elements.items()}
     xml = liquid.unmask(protected.xml, tuple(escape(t) for t in masked.tags))
-    return dataclasses.replace(protected, xml=xml, elements=elements, joined=masked.unmask(protected.joined))
+    attached = tuple(dataclasses.replace(a, protected=unmask(a.protected, masked)) for a in protected.attached)
+    return dataclasses.replace(protected, xml=xml, elements=elements, joined=masked.unmask(protected.joined), attached=attached)
