@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
 
-from pipeline.attributes import TRANSLATED, translated_values
+from pipeline.attributes import TRANSLATED, is_component, translated_values
 from pipeline.inline import Protected, _Builder
 from pipeline.japanese import JAPANESE
 from pipeline.kramdown import MARKDOWN_CONTENT_MODEL, SPAN_ELEMENTS, VOID_ELEMENTS
@@ -142,9 +142,9 @@ def events(text: str) -> tuple[_Event, ...]:
 
 
 def _is_custom(event: _Event) -> bool:
-    """An MDX-style component (`<TeamMember>`): its name is capitalised or dashed."""
-    name = event.raw_tag.lstrip("</").split(None, 1)[0].rstrip("/>") if event.raw_tag else event.tag
-    return name[:1].isupper() or "-" in name or "." in name
+    """An MDX-style component (`<TeamMember>`), by the name its tag was written with (an end
+    tag's event has only the lower-cased name)."""
+    return is_component(event.raw_tag or event.tag)
 
 
 def _markdown_children(event: _Event, kramdown: bool) -> bool:

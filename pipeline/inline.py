@@ -518,21 +518,25 @@ def _attach_title(out: _Builder, ident: str, side: Literal["open", "close"], mar
 def _title_span(markup: str, at: int) -> tuple[int, int, str] | None:
     """(start, end, opening delimiter) of the title inside `](destination "title")`, which
     starts at `at` of `markup`; None when it has none."""
-    if not markup.startswith("](", at):
-        return None
-    pos = at + 2
-    while pos < len(markup) and markup[pos] in " \t\r\n":
+    return title_after(markup, at + 2, len(markup)) if markup.startswith("](", at) else None
+
+
+def title_after(text: str, pos: int, end: int) -> tuple[int, int, str] | None:
+    """(start, end, opening delimiter) of the title in `destination "title"`, read from `pos`
+    (just after a link's `](` or a reference definition's `]:`) up to `end`, as markdown-it
+    reads them; None when there is none."""
+    while pos < end and text[pos] in " \t\r\n":
         pos += 1
-    destination = parseLinkDestination(markup, pos, len(markup))
+    destination = parseLinkDestination(text, pos, end)
     if not destination.ok:
         return None
     pos = destination.pos
-    while pos < len(markup) and markup[pos] in " \t\r\n":
+    while pos < end and text[pos] in " \t\r\n":
         pos += 1
-    if pos == destination.pos or pos >= len(markup) or markup[pos] not in "\"'(":
+    if pos == destination.pos or pos >= end or text[pos] not in "\"'(":
         return None
-    title = parseLinkTitle(markup, pos, len(markup))
-    return (pos + 1, title.pos - 1, markup[pos]) if title.ok else None
+    title = parseLinkTitle(text, pos, end)
+    return (pos + 1, title.pos - 1, text[pos]) if title.ok else None
 
 
 def markup_texts(markup: str, attributes: Sequence[str] = TRANSLATED) -> list[tuple[int, int, str]]:

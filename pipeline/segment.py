@@ -16,12 +16,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from markdown_it.helpers import parseLinkDestination, parseLinkTitle
 from markdown_it.token import Token
 
 from pipeline import html_block, liquid
 from pipeline.attributes import TRANSLATED
-from pipeline.inline import Protected, UnsupportedInline, protect, protect_plain, unmask
+from pipeline.inline import Protected, UnsupportedInline, protect, protect_plain, title_after, unmask
 from pipeline.japanese import JAPANESE
 from pipeline.markdown import normalize, parser
 from pipeline.post import LINE_BREAK, Post
@@ -226,21 +225,12 @@ def _definition_title(tok: Token, text: str, starts: list[int], ends: list[int],
     head = re.match(r"[ ]{0,3}\[", text[start:end])
     if not title or tok.level or head is None or not text.startswith(label + "]:", start + head.end()):
         return None
-    pos = _skip_space(text, start + head.end() + len(label) + 2, end)
-    destination = parseLinkDestination(text, pos, end)
-    pos = _skip_space(text, destination.pos, end) if destination.ok else end
-    found = parseLinkTitle(text, pos, end) if pos < end and text[pos] in "\"'(" else None
-    if found is None or not found.ok:
+    found = title_after(text, start + head.end() + len(label) + 2, end)
+    if found is None:
         return None
-    raw = text[pos + 1 : found.pos - 1]
-    protected = dataclasses.replace(protect_plain(raw, keep), title_quote=text[pos])
-    return Segment("link_title", pos + 1, found.pos - 1, _line_at(starts, pos), raw, protected)
-
-
-def _skip_space(text: str, pos: int, end: int) -> int:
-    """Past spaces, tabs and at most one line break (a definition's parts may sit on two lines)."""
-    m = re.compile(r"[ \t]*(?:\r?\n[ \t]*)?").match(text, pos, end)
-    return m.end() if m else pos
+    a, b, quote = found
+    protected = dataclasses.replace(protect_plain(text[a:b], keep), title_quote=quote)
+    return Segment("link_title", a, b, _line_at(starts, a - 1), text[a:b], protected)
 
 
 _TAG_LINES_ONLY = re.compile(r"""\smarkdown\s*=|\A\s*</[^>]*>\s*\Z""")
