@@ -218,7 +218,7 @@ def _closing_candidate(state: StateBlock, start: int, end: int) -> int:
     """The line after the first one that looks like this fence's closing line, else `end`:
     FENCED_CODEBLOCK_MATCH is then tried on the lines up to it, not on the rest of the post
     (which made a post of many fences quadratic). The regexp itself still decides."""
-    run = re.match(r"[~`]{3,}", _line(state, start))
+    run = _FENCE_START.match(_line(state, start))
     assert run is not None  # `fence` checked _FENCE_START
     closing = re.compile(re.escape(run.group(0)) + re.escape(run.group(0)[-1]) + r"*[ \t\f\v\r]*$")
     for line in range(start + 1, end):

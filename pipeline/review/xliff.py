@@ -454,11 +454,10 @@ class _Loaded:
                 out.append((source, english, record))
         return out
 
-    def fills(self, where: str) -> list[str | None]:
-        """The English of each attached text of body segment `where`, as the edition has it."""
-        found = self.find(where)
-        english = {s.where: e.protected.joined for s, e in self.titles.get(where, [])}
-        return [english.get(f"{where}.t{k}") for k in range(len(found[0].protected.attached) if found else 0)]
+    def fills(self, src: Text) -> list[str | None]:
+        """The English of each attached text of the source text `src`, as the edition has it."""
+        english = {s.where: e.protected.joined for s, e in self.titles.get(src.where, [])}
+        return [english.get(f"{src.where}.t{k}") for k in range(len(src.protected.attached))]
 
     def find(self, where: str) -> tuple[Text, Text, SegmentRecord] | None:
         for s, e, r in self.pairs():
@@ -557,7 +556,7 @@ def export(sources: Sequence[Path], settings: Settings, glossary: Glossary, run:
                 continue  # nothing to translate
             if src.fm_field is not None and src.fm_field.key in TAXONOMY_KEYS and src.fm_field.value in glossary.taxonomy:
                 continue  # the glossary's taxonomy decides these
-            fills = loaded.fills(src.where)
+            fills = loaded.fills(src)
             units.append(_unit(src, en, record, warnings.get(src.line, []), frozenset(glossary.names), fills))
         if not units:
             continue
@@ -996,7 +995,7 @@ def _import_unit(unit: ET.Element, loaded: _Loaded, seen: set[str]) -> Change | 
     untranslated = en.protected.joined == src.protected.joined
     text = None
     if comparable(toks) != comparable(english_stream(src.protected, en.protected)) or untranslated:
-        text = _target_markdown(toks, src, en, en_hash, loaded.fills(src.where))
+        text = _target_markdown(toks, src, en, en_hash, loaded.fills(src))
     if untranslated and text == current_text:
         raise InputError("the target repeats the Japanese source; translate it or leave it untranslated")
     if text is None or text == current_text:  # the same English (perhaps with its tags written differently)
