@@ -359,7 +359,7 @@ class _Splitter:
             return
         for a, b, quote in translated_values(piece, self.attributes):
             if JAPANESE.search(piece[a:b]):
-                builder.attach_text(builder.last_id(), "open", (a, b), attribute_text(piece[a:b], quote, self.keep), quote, False)
+                builder.attach_text(builder.last_id(), "open", (a, b), attribute_text(piece[a:b], quote, self.keep))
 
 
 def attribute_text(value: str, quote: str, keep: re.Pattern[str] | None) -> Protected:

@@ -91,29 +91,21 @@ class Attached:
     It is not part of the sentence around it, so it must not travel inside that sentence's
     XML (an engine would weave its words into the sentence); its English is written back at
     its exact place in the markup (`filled`), so the page keeps every element and attribute.
+    Its `protected` says what may stand there: `title_quote` for a Markdown title, whose
+    answer never holds its delimiter; `html_quote` for an attribute value, escaped for it.
     """
 
     element: str  # the id of the element whose markup holds it
     side: Literal["open", "close"]  # in that element's opening or closing markup
     start: int  # [start, end) inside that markup
     end: int
-    protected: Protected  # its own engine text
-    quote: str  # its delimiter: `"`, `'` or `(` for a Markdown title; an HTML attribute's quote
-    markdown: bool  # a Markdown title (its delimiter kept out of the English) or an HTML value
+    protected: Protected  # its own engine text; `restore` gives the English as it may stand there
     at: int = -1  # [at, at_end) in the segment's `joined`
     at_end: int = -1
 
     @property
     def source(self) -> str:
         return self.protected.joined
-
-    def english(self, restored: str) -> str:
-        """The restored answer as it may stand in the markup: a Markdown title cannot hold its
-        own delimiter (a typographic one takes its place) or a line break; an HTML value was
-        escaped for its quote by `restore` already."""
-        if restored == self.source or not self.markdown:
-            return restored
-        return title_text(restored, self.quote)
 
 
 def title_text(restored: str, quote: str) -> str:
@@ -273,12 +265,10 @@ class _Builder:
         else:
             self.protect(source)
 
-    def attach_text(
-        self, ident: str, side: Literal["open", "close"], span: tuple[int, int], attached: Protected, quote: str, markdown: bool
-    ) -> None:
+    def attach_text(self, ident: str, side: Literal["open", "close"], span: tuple[int, int], attached: Protected) -> None:
         """A text inside the markup just written for element `ident` (`span` in it), to be
         translated on its own (`Attached`)."""
-        self.attached.append((Attached(ident, side, span[0], span[1], attached, quote, markdown), len(self.md) - 1))
+        self.attached.append((Attached(ident, side, span[0], span[1], attached), len(self.md) - 1))
 
     def build(
         self, escape_pipes: bool = False, plain: bool = False, env: Mapping[str, Any] | None = None, dialect: str = "commonmark"
@@ -512,7 +502,7 @@ def _attach_title(out: _Builder, ident: str, side: Literal["open", "close"], mar
     span = _title_span(markup, at) if JAPANESE.search(markup) else None
     if span is not None and JAPANESE.search(markup[span[0] : span[1]]):
         title = markup[span[0] : span[1]]
-        out.attach_text(ident, side, (span[0], span[1]), protect_plain(title, out.keep), span[2], True)
+        out.attach_text(ident, side, (span[0], span[1]), dataclasses.replace(protect_plain(title, out.keep), title_quote=span[2]))
 
 
 def _title_span(markup: str, at: int) -> tuple[int, int, str] | None:
@@ -573,7 +563,7 @@ def _on_atom(walk: _Walk, token: Token) -> None:
 
         for a, b, quote in translated_values(source, walk.attributes):
             if JAPANESE.search(source[a:b]):
-                walk.out.attach_text(walk.out.last_id(), "open", (a, b), attribute_text(source[a:b], quote, walk.out.keep), quote, False)
+                walk.out.attach_text(walk.out.last_id(), "open", (a, b), attribute_text(source[a:b], quote, walk.out.keep))
     walk.cur += len(token.content)
 
 

@@ -113,7 +113,7 @@ def attached_english(segment: Segment, answers: Sequence[str | None], flags: lis
             flags.append(Flag(line, "attribute-kept", f"{why}: kept the Japanese {attached.source!r} in the markup"))
             english.append(None)
             continue
-        english.append(attached.english(answer.restored))
+        english.append(answer.restored)
     return english
 
 

@@ -103,7 +103,7 @@ def test_protect_kramdown(file_params, request: pytest.FixtureRequest) -> None:
     edits = []
     for s, a in zip(sendable, answers):
         titles = PseudoEngine().translate([t.protected.xml for t in s.protected.attached]) if s.protected.attached else []
-        fills = [t.english(restore(answer.text, t.protected)) for t, answer in zip(s.protected.attached, titles)]
+        fills = [restore(answer.text, t.protected) for t, answer in zip(s.protected.attached, titles)]
         edits.append((s.start, s.end, restore(a.text if s.protected.has_prose else s.xml, filled(s.protected, fills))))
     english = splice(body, edits)
     check(file_params, encode(sent + "-->\n" + english), request)

@@ -52,7 +52,7 @@ from pipeline import frontmatter
 from pipeline.config import Settings
 from pipeline.errors import InputError, PipelineError, StructureError
 from pipeline.glossary import Glossary
-from pipeline.inline import Attached, Element, Protected, filled, markup_texts, protect_plain, protected_literal, restore, without_texts
+from pipeline.inline import Element, Protected, filled, markup_texts, protect_plain, protected_literal, restore, without_texts
 from pipeline.target import Target
 from pipeline.edition import commit, read_texts, render
 from pipeline.post import Post, parse_post, read_post, source_hash
@@ -389,7 +389,6 @@ class Text:
     segment: Segment | None = None  # body segments: their span in the body
     fm_field: frontmatter.Field | None = None
     parent: str = ""  # a title (`b3.t0`): the body segment whose markup holds it
-    attached: Attached | None = None  # a source title: where it stands in its segment's markup
     within: tuple[str, int, int] | None = None  # an English title: its element's markup, and its span in it
 
 
@@ -411,7 +410,7 @@ def _titles(src: Text, en: Text) -> list[tuple[Text, Text]]:
         where, label = f"{src.where}.t{k}", f"{src.label}, title {k + 1}"
         pairs.append(
             (
-                Text(where, label, attached.protected, src.line, parent=src.where, attached=attached),
+                Text(where, label, attached.protected, src.line, parent=src.where),
                 Text(where, label, protect_plain(markup[start:end]), en.line, parent=en.where, within=(markup, start, end)),
             )
         )
@@ -976,8 +975,6 @@ def _target_markdown(toks: list[Tok], src: Text, en: Text, en_hash: str, fills: 
     text = to_markdown(toks, filled(src.protected, fills))
     if src.segment is not None:
         text = src.segment.source if text == src.protected.joined else text.strip()
-    elif src.attached is not None:
-        text = src.attached.english(text.strip())
     added = added_active_content(src.segment.source if src.segment is not None else src.protected.joined, text)
     if added:
         raise InputError(f"the target adds {', '.join(added)} that the source does not have; code is never imported")
