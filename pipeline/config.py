@@ -42,6 +42,7 @@ class Settings:
     jobs: int = 4
     translate_keys: tuple[str, ...] = ("title", "excerpt", "description", "summary", "categories", "tags")
     translate_attributes: tuple[str, ...] = TRANSLATED  # HTML attributes whose values are text a reader sees
+    translate_comments: bool = True  # comments in code blocks (pipeline.code): a reader sees them too
     lang_key: str = "lang"
     lang_value: str = "en"
     ref_key: str = "ref"
@@ -82,6 +83,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "translate.window_texts": ("window_texts", int),
     "front_matter.translate": ("translate_keys", tuple),
     "html.translate_attributes": ("translate_attributes", tuple),
+    "code.translate_comments": ("translate_comments", bool),
     "front_matter.lang_key": ("lang_key", str),
     "front_matter.lang_value": ("lang_value", str),
     "front_matter.ref_key": ("ref_key", str),
@@ -173,6 +175,10 @@ def _coerce(path: Path, name: str, value: Any, kind: type) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"'{name}' must be a list of strings", path=path)
         return tuple(value)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"'{name}' must be true or false, not {value!r}", path=path)
+        return value
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if kind is Path and isinstance(value, str):

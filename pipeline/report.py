@@ -89,6 +89,7 @@ class _PostLeftovers(TypedDict, total=False):
     kept_by_reason: dict[str, int]  # segments kept in Japanese, by reason (structure, truncated, skipped)
     japanese_source: int  # Japanese characters outside code in the source
     japanese_left: dict[str, int]  # ... left in the English edition, by place (text, attributes, components, liquid)
+    japanese_in_code: int  # Japanese characters in code blocks not translated (not in japanese_left)
 
 
 class PostJSON(_PostLeftovers):
@@ -131,6 +132,7 @@ class ReportJSON(_ReportFields, total=False):
     kept_japanese: int  # totals over the posts (issue 14); older reports lack them
     japanese_left: int
     japanese_source: int
+    japanese_in_code: int
     tokens: TokensJSON  # engines billed by tokens (openai): what the server counted, or a dry run's estimate
 
 
@@ -163,6 +165,7 @@ def _report_fields(report: RunReport, settings: Settings, approved: Iterable[Mem
         "kept_japanese": sum(p.leftover.kept_segments for p in report.posts),
         "japanese_left": sum(p.leftover.left.total for p in report.posts),
         "japanese_source": sum(p.leftover.source.total for p in report.posts),
+        "japanese_in_code": sum(p.leftover.left.code for p in report.posts),
     }
 
 
@@ -182,6 +185,7 @@ def _post(p: PostResult, settings: Settings) -> PostJSON:
         "kept_by_reason": p.leftover.kept,
         "japanese_source": p.leftover.source.total,
         "japanese_left": p.leftover.left.as_dict(),
+        "japanese_in_code": p.leftover.left.code,
         "glossary_misses": codes.count("glossary"),
         "error": str(p.error) if p.error else None,
         "warnings": [_warning(f) for f in p.flags],
@@ -226,6 +230,7 @@ def _combined(reports: Sequence[ReportJSON], aborted: list[str]) -> ReportJSON:
         "kept_japanese": sum(r.get("kept_japanese", 0) for r in reports),
         "japanese_left": sum(r.get("japanese_left", 0) for r in reports),
         "japanese_source": sum(r.get("japanese_source", 0) for r in reports),
+        "japanese_in_code": sum(r.get("japanese_in_code", 0) for r in reports),
     }
 
 

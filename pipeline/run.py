@@ -82,7 +82,7 @@ class Translator:
         self.memory = memory or self.target.load_memory()
         self._engine_settings = engine.settings()
         self._keep = self.glossary.keep_pattern
-        self._reader = EditionReader(settings.dialect, settings.translate_keys, settings.translate_attributes)
+        self._reader = EditionReader(settings.dialect, settings.translate_keys, settings.translate_attributes, settings.translate_comments)
         self._by_characters = engine_spec(settings.engine).billing_unit == "characters"  # else no per-post character counts
         policy = context_policy(engine)  # what the engine reads around each text (an LLM): part of the cache keys
         self._units = UnitMaker(self._key, engine.limits.text_bytes, self._keep, self.glossary.taxonomy, settings.translate_keys, policy)
@@ -183,10 +183,10 @@ class Translator:
                 edition.finish_pending(state_file, record)
             result.status, result.missing_terms = "up-to-date", glossary_misses(record)
             return result
-        skeleton = split_post(post, self.settings.dialect, self._keep, self.settings.translate_attributes)
+        skeleton = split_post(post, self.settings.dialect, self._keep, self.settings.translate_attributes, self.settings.translate_comments)
         parsed, lang = (post.body, skeleton.tokens), self.settings.source_lang.lower()
         result.lint_findings = len(lint_text(path, post.text, parsed=parsed, dialect=self.settings.dialect, lang=lang))
-        result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid)
+        result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid, self.settings.translate_comments)
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         built_from = on_disk_record(record, edition_sha)
         previous = previous_english(self._reader, built_from if isinstance(built_from, PostState) else None, output, edition_sha)

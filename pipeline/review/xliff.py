@@ -419,7 +419,7 @@ def _titles(src: Text, en: Text) -> list[tuple[Text, Text]]:
 
 def texts_of(post: Post, settings: Settings, glossary: Glossary) -> tuple[list[Text], dict[str, Text]]:
     keep = glossary.keep_pattern
-    texts = read_texts(post, settings.dialect, settings.translate_keys, keep, settings.translate_attributes)
+    texts = read_texts(post, settings.dialect, settings.translate_keys, keep, settings.translate_attributes, settings.translate_comments)
     body = [Text(f"b{i}", f"¶ {i + 1}", s.protected, texts.line(s), segment=s) for i, s in enumerate(texts.body)]
     fields = {name: Text(name, name, protect_plain(f.value, keep), f.line, fm_field=f) for name, f in texts.fields.items()}
     return body, fields
