@@ -14,7 +14,7 @@ Japanese is counted as code, `leftovers.Left.code`). String literals are code: J
 them stays, as does a comment that holds Liquid (Jekyll renders it first).
 
 An answer must stay inside its comment: it is written on one line (a line comment ends at
-the line break), the comment's own end marker is broken up (`*/` becomes `* /`), a trailing
+the line break), the block comment's own markers are broken up (`*/` becomes `* /`), a trailing
 backslash (a line continuation in C) and Liquid's `{{`/`{%` are made inert, and the lexer
 must then still read the comment as one comment, or the answer is refused (`StructureError`)
 and the Japanese kept.
@@ -38,11 +38,12 @@ from pipeline.errors import StructureError
 # Comment token types that are not comments a reader reads: C's `#include`, a `#!` line.
 _NOT_PROSE = (CommentToken.Preproc, CommentToken.PreprocFile, CommentToken.Hashbang)
 # A comment line's markers before its words, and its end marker (or a line continuation) after them.
-_LEAD = re.compile(r"[ \t]*(?:(?:<!--|--\[=*\[|\(\*|\{-|/\*+!?|//+[!/]?|#+[!:]?|\*+|;+|%+|--|=begin\b)[ \t]*)*")
+_LEAD = re.compile(r"[ \t]*(?:(?:<!--|--\[=*\[|\(\*|\{-|/\*+!?|//+[!/]?|#+[!:]?|\*+|;+|%+|--|=(?:begin|end)\b)[ \t]*)*")
 _TRAIL = re.compile(r"[ \t\r]*(?:\*+/|-->|\*\)|-\}|\]=*\]|\\)?[ \t\r\n]*\Z")
 _WORD = re.compile(r"\w")
-# End markers an answer could close its comment with, each with its broken-up form.
-_CLOSERS = {"*/": "* /", "-->": "-- >", "*)": "* )", "-}": "- }", "]]": "] ]"}
+# Block comments' end markers (an answer could close its comment with one) and start markers
+# (one could open a nested comment), each with its broken-up form.
+_MARKERS = {"*/": "* /", "-->": "-- >", "*)": "* )", "-}": "- }", "]]": "] ]", "/*": "/ *", "<!--": "<! --", "(*": "( *", "{-": "{ -"}
 _INERT_LIQUID = {"{{": "{ {", "{%": "{ %"}
 
 
@@ -58,9 +59,9 @@ class Comment:
     def settle(self, answer: str) -> str:
         """`answer` as it may stand in the comment (module docstring), or StructureError."""
         text = re.sub(r"\s*[\r\n]+\s*", " ", answer).strip().rstrip("\\").rstrip()
-        for closer, broken in _CLOSERS.items():
-            if closer in self.after or closer in self.before:
-                text = text.replace(closer, broken)
+        for marker, broken in _MARKERS.items():
+            if marker in self.after or marker in self.before:
+                text = text.replace(marker, broken)
         for opener, broken in _INERT_LIQUID.items():
             text = text.replace(opener, broken)
         if not _only_comment(self.lexer, self.before + text + self.after):
