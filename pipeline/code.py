@@ -29,7 +29,7 @@ from functools import lru_cache
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.token import Comment as CommentToken
-from pygments.token import _TokenType
+from pygments.token import _TokenType, is_token_subtype
 from pygments.util import ClassNotFound
 
 from pipeline import liquid
@@ -139,7 +139,7 @@ def _comment_runs(content: str, name: str) -> list[tuple[int, int]]:
 
 
 def _is_prose_comment(kind: _TokenType) -> bool:
-    return kind in CommentToken and not any(kind in other for other in _NOT_PROSE)
+    return is_token_subtype(kind, CommentToken) and not any(is_token_subtype(kind, other) for other in _NOT_PROSE)
 
 
 def _only_comment(name: str, text: str) -> bool:

@@ -93,6 +93,7 @@ def split(
     segments: list[Segment] = []
     skipped: list[Skipped] = []
     row, cell_from = -1, 0
+    segments.extend(_comment_segments(tokens, body, masked.text, starts, ends, keep) if comments else ())
     for index, tok in enumerate(tokens):
         if tok.type == "definition" and tok.map is not None:
             found = _definition_title(tok, masked.text, starts, ends, keep)
@@ -101,9 +102,6 @@ def split(
             continue
         if tok.type == "html_block" and tok.map is not None:
             _html_segments(tok, body, masked, starts, ends, keep, segments, skipped, dialect, liquid_first, attributes, comments)
-            continue
-        if tok.type == "fence" and comments:
-            segments.extend(_comment_segments(tok, body, masked.text, starts, ends, keep))
             continue
         if tok.type != "inline" or tok.map is None or not tok.content.strip():
             continue
@@ -174,8 +172,13 @@ def split_post(
 
 
 def _comment_segments(
-    tok: Token, body: str, masked: str, starts: list[int], ends: list[int], keep: re.Pattern[str] | None
+    tokens: Sequence[Token], body: str, masked: str, starts: list[int], ends: list[int], keep: re.Pattern[str] | None
 ) -> list[Segment]:
+    """The comment texts of the fenced code blocks among `tokens` (pipeline.code)."""
+    return [s for tok in tokens if tok.type == "fence" for s in _block_comments(tok, body, masked, starts, ends, keep)]
+
+
+def _block_comments(tok: Token, body: str, masked: str, starts: list[int], ends: list[int], keep: re.Pattern[str] | None) -> list[Segment]:
     """The comment texts of a fenced code block (pipeline.code), located in the source: each
     of the block's content lines must end its source line (a container's prefix, `> ` or
     a list item's indentation, may stand before it); a block that is not found so is kept."""
