@@ -186,3 +186,50 @@ def test_rouge_highlights_the_english_comments_with_the_same_elements(tmp_path: 
     comments = [text for cls, text in _SPAN.findall(page) if cls in ("c", "c1", "cm")]
     assert "# Load the settings file" in comments and "// Add one to the value" in comments
     assert not [c for c in comments if any(j in c for j in ENGLISH)]
+
+
+def test_a_reviewed_comment_comes_back_through_xliff_inside_its_comment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lxml import etree
+    from test_review import run_review
+
+    make_site(tmp_path, [POST])
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    path = tmp_path / "out.xlf"
+    assert run_review("export", "--all", "-o", str(path)).exit_code == 0
+    tree = etree.parse(str(path))
+    ns = {"x": "urn:oasis:names:tc:xliff:document:1.2"}
+    units = {"".join(u.find("x:source", ns).itertext()): u for u in tree.iterfind(".//x:trans-unit", ns)}
+    assert set(ENGLISH) <= set(units)  # each comment line is a unit of its own
+    for source, text in (("初期化する", "Set up\nfirst */ evil();"), ("値を一つ増やす", "Add one")):
+        target = units[source].find("x:target", ns)
+        target.text = text
+        target.set("state", "translated")
+    tree.write(str(path), xml_declaration=True, encoding="UTF-8")
+    result = run_review("import", str(path))
+    assert result.exit_code == 0 and "2 segment(s) applied" in result.stdout, result.stdout + result.stderr
+    body = _body(tmp_path / "content" / "en" / POST.name)
+    assert "/* Set up first * / evil();\n * ⟦nigyou meno setsumei⟧ */\nconst x = 1; // Add one\n" in body
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    assert "// Add one\n" in _body(tmp_path / "content" / "en" / POST.name)  # the next run keeps the reviewed comment
+
+
+def test_an_edition_from_before_comments_keeps_its_translators_edit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turned on after editions were written without comment segments: the recorded segments
+    still line up (edition.lined_up leaves the comments out), so a translator's edit of the
+    prose is kept while the comments get translated."""
+    make_site(tmp_path, [POST])
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pipeline.toml").write_text("[code]\ntranslate_comments = false\n", encoding="utf-8")
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    edition = tmp_path / "content" / "en" / POST.name
+    text = edition.read_text(encoding="utf-8")
+    prose = "⟦settei fairu wo yomikomu rei desu .⟧"
+    assert prose in text and "# 設定ファイルを読み込む" in text
+    edition.write_text(text.replace(prose, "An example that reads the settings file."), encoding="utf-8")
+    (tmp_path / "pipeline.toml").unlink()
+    result = run_cli("translate", "--engine", "pseudo")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    text = edition.read_text(encoding="utf-8")
+    assert "An example that reads the settings file." in text
+    assert "# ⟦settei fairu wo yomikomu⟧\n" in text
