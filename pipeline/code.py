@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from markdown_it.token import Token
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.token import Comment as CommentToken
@@ -67,6 +68,39 @@ class Comment:
         if not _only_comment(self.lexer, self.before + text + self.after):
             raise StructureError("the answer would end its code comment early (the code around it would change); kept the Japanese")
         return text
+
+
+@dataclass(frozen=True)
+class Block:
+    """A code block of a post: its lexer (None: no language, or none Pygments knows), its
+    content (each line ending in a line break) and the 0-based body line it starts on."""
+
+    lexer: str | None
+    content: str
+    first_line: int
+
+
+_HIGHLIGHT = re.compile(r"[ \t]*\{%-?\s*highlight\s+([\w+#.-]+)[^%]*%\}[ \t]*")
+_END_HIGHLIGHT = re.compile(r"[ \t]*\{%-?\s*endhighlight\s*-?%\}[ \t]*")
+
+
+def code_block(tok: Token, masked: liquid.Masked) -> Block | None:
+    """The code block a token is, or None: a fence (its info string names the language), an
+    indented block (no language), or a `{% highlight lang %}` block (markdown.py's
+    `liquid_block`) whose opening and closing tags stand on lines of their own."""
+    if tok.map is None:
+        return None
+    if tok.type == "fence":
+        return Block(block_lexer(tok.info), tok.content, tok.map[0] + 1)
+    if tok.type == "code_block":
+        return Block(None, tok.content, tok.map[0])
+    if tok.type != "liquid_block":
+        return None
+    lines = tok.content.split("\n")
+    opener = _HIGHLIGHT.fullmatch(masked.unmask(lines[0]))
+    if opener is None or len(lines) < 3 or lines[-1] or not _END_HIGHLIGHT.fullmatch(masked.unmask(lines[-2])):
+        return None
+    return Block(block_lexer(opener.group(1)), "".join(line + "\n" for line in lines[1:-2]), tok.map[0] + 1)
 
 
 @dataclass(frozen=True)

@@ -71,14 +71,15 @@ def _japanese(text: str) -> int:
     return 0 if text.isascii() else len(VISIBLE_JAPANESE.findall(text))
 
 
-def count_tokens(tokens: Sequence[Token], comments: bool = True) -> Left:
-    """Japanese outside code in a parsed body (markdown-it tokens, Liquid masked); with
-    `comments`, the comments of code blocks are text (they are translated), the rest of a
-    code block is `code`."""
+def count_tokens(tokens: Sequence[Token], comments: bool = True, masked: liquid.Masked = liquid.Masked("", ())) -> Left:
+    """Japanese outside code in a parsed body (markdown-it tokens, Liquid masked: `masked`);
+    with `comments`, the comments of code blocks are text (they are translated), the rest
+    of a code block is `code`."""
     left = Left()
     for tok in tokens:
-        if tok.type in ("fence", "code_block"):
-            _code_block(tok, comments, left)
+        block = code.code_block(tok, masked)
+        if block is not None:
+            _code_block(block, comments, left)
             continue
         if tok.type in ("math_block", "kramdown_ext", "kramdown_math_block"):
             continue
@@ -96,13 +97,12 @@ def count_tokens(tokens: Sequence[Token], comments: bool = True) -> Left:
     return left
 
 
-def _code_block(tok: Token, comments: bool, left: Left) -> None:
+def _code_block(block: code.Block, comments: bool, left: Left) -> None:
     """A code block's Japanese: in the comments `code.comment_texts` finds (translated), and
     in the rest (kept)."""
-    everything = _japanese(tok.content)
-    name = code.block_lexer(tok.info) if comments and tok.type == "fence" and everything else None
-    texts = code.comment_texts(tok.content, name) if name is not None else ()
-    in_comments = sum(_japanese(tok.content[t.start : t.end]) for t in texts)
+    everything = _japanese(block.content)
+    texts = code.comment_texts(block.content, block.lexer) if comments and block.lexer is not None and everything else ()
+    in_comments = sum(_japanese(block.content[t.start : t.end]) for t in texts)
     left.text += in_comments
     left.code += everything - in_comments
 
@@ -127,7 +127,7 @@ def count(body: str, dialect: str, liquid_first: bool = True, comments: bool = T
     if not VISIBLE_JAPANESE.search(body):
         return Left()
     masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
-    left = count_tokens(parser(dialect).parse(normalize(masked.text), {"liquid": masked}), comments)
+    left = count_tokens(parser(dialect).parse(normalize(masked.text), {"liquid": masked}), comments, masked)
     left.liquid = in_liquid(masked)
     return left
 
@@ -143,9 +143,10 @@ def in_liquid(masked: liquid.Masked) -> int:
 
 def count_source(body: str, tokens: Sequence[Token], liquid_first: bool, comments: bool = True) -> Left:
     """`count` for a body already parsed (the split's tokens): the source side, for free."""
-    left = count_tokens(tokens, comments)
+    masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
+    left = count_tokens(tokens, comments, masked)
     if liquid_first:
-        left.liquid = in_liquid(liquid.mask(body))
+        left.liquid = in_liquid(masked)
     return left
 
 

@@ -93,7 +93,7 @@ def split(
     segments: list[Segment] = []
     skipped: list[Skipped] = []
     row, cell_from = -1, 0
-    segments.extend(_comment_segments(tokens, body, masked.text, starts, ends, keep) if comments else ())
+    segments.extend(_comment_segments(tokens, body, masked, starts, ends, keep) if comments else ())
     for index, tok in enumerate(tokens):
         if tok.type == "definition" and tok.map is not None:
             found = _definition_title(tok, masked.text, starts, ends, keep)
@@ -172,24 +172,27 @@ def split_post(
 
 
 def _comment_segments(
-    tokens: Sequence[Token], body: str, masked: str, starts: list[int], ends: list[int], keep: re.Pattern[str] | None
+    tokens: Sequence[Token], body: str, masked: liquid.Masked, starts: list[int], ends: list[int], keep: re.Pattern[str] | None
 ) -> list[Segment]:
-    """The comment texts of the fenced code blocks among `tokens` (pipeline.code)."""
-    return [s for tok in tokens if tok.type == "fence" for s in _block_comments(tok, body, masked, starts, ends, keep)]
+    """The comment texts of the code blocks among `tokens` (fences, `{% highlight %}` blocks:
+    pipeline.code)."""
+    blocks = (code.code_block(tok, masked) for tok in tokens)
+    return [s for block in blocks if block is not None for s in _block_comments(block, body, masked.text, starts, ends, keep)]
 
 
-def _block_comments(tok: Token, body: str, masked: str, starts: list[int], ends: list[int], keep: re.Pattern[str] | None) -> list[Segment]:
-    """The comment texts of a fenced code block (pipeline.code), located in the source: each
-    of the block's content lines must end its source line (a container's prefix, `> ` or
-    a list item's indentation, may stand before it); a block that is not found so is kept."""
-    name = code.block_lexer(tok.info)
-    if name is None or tok.map is None:
+def _block_comments(
+    block: code.Block, body: str, masked: str, starts: list[int], ends: list[int], keep: re.Pattern[str] | None
+) -> list[Segment]:
+    """The comment texts of a code block (pipeline.code), located in the source: each of the
+    block's content lines must end its source line (a container's prefix, `> ` or a list
+    item's indentation, may stand before it); a block that is not found so is kept."""
+    if block.lexer is None:
         return []
-    texts = code.comment_texts(tok.content, name)
+    texts = code.comment_texts(block.content, block.lexer)
     if not texts:
         return []
-    lines = tok.content.split("\n")[:-1]
-    first = tok.map[0] + 1
+    lines = block.content.split("\n")[:-1]
+    first = block.first_line
     if first + len(lines) > len(starts):
         return []
     line_at: list[int] = []  # the source offset of each content line

@@ -39,10 +39,11 @@ ENGLISH = {
     "値を一つ増やす": "Add one to the value",
     "依存関係をインストールする": "Install the dependencies",
     "少し時間がかかります": "This takes a while",
+    "挨拶を表示する": "Print a greeting",  # in a `{% highlight ruby %}` block
 }
 # What must stay Japanese: a string literal (code), the block with no language, the prose's own
 # test-server answers aside
-KEPT_IN_CODE = ('YAML.load_file("設定.yml")', 'echo "完了"', "# 言語なしのブロック")
+KEPT_IN_CODE = ('YAML.load_file("設定.yml")', 'echo "完了"', "# 言語なしのブロック", 'puts "こんにちは"')
 
 
 def _without_comments(text: str, comments: list[str]) -> str:
@@ -103,6 +104,7 @@ def test_pseudo_and_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     edition = tmp_path / "content" / "en" / POST.name
     body = _body(edition)
     assert "# ⟦settei fairu wo yomikomu⟧\n" in body and "// ⟦atai wo hitotsu fuyasu⟧\n" in body
+    assert '{% highlight ruby %}\n# ⟦aisatsu wo hyoujisu ru⟧\nputs "こんにちは"\n{% endhighlight %}' in body
     assert not any(japanese in body for japanese in ENGLISH)
     assert run_cli("translate", "--engine", "identity", "--force").exit_code == 0
     assert _body(edition) == _body(POST)
@@ -185,6 +187,7 @@ def test_rouge_highlights_the_english_comments_with_the_same_elements(tmp_path: 
     page = next((tmp_path / "built").rglob("en/**/code-comments/index.html")).read_text(encoding="utf-8")
     comments = [text for cls, text in _SPAN.findall(page) if cls in ("c", "c1", "cm")]
     assert "# Load the settings file" in comments and "// Add one to the value" in comments
+    assert "# Print a greeting" in comments  # the `{% highlight %}` block's too
     assert not [c for c in comments if any(j in c for j in ENGLISH)]
 
 
