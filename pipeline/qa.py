@@ -84,9 +84,10 @@ def check_answer(translated: str, protected: Protected) -> Answer:
 
 
 def first_check(translated: str, protected: Protected) -> Answer:
-    """A fresh answer as it lands: a segment without elements cannot break on restore, so
-    only its presence counts (it is restored once, when the edition is written)."""
-    if protected.elements:
+    """A fresh answer as it lands: a segment without elements cannot break on restore (but a
+    code comment, whose answer must stay inside it), so only its presence counts (it is
+    restored once, when the edition is written)."""
+    if protected.elements or protected.comment is not None:
         return check_answer(translated, protected)
     return Answer(protected, translated, None)
 
