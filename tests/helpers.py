@@ -40,3 +40,14 @@ def editions(site: Path) -> dict[str, bytes]:
 def run_cli(*args: str) -> Result:
     result = CliRunner().invoke(app, list(args), catch_exceptions=False)
     return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def has_jekyll() -> bool:
+    """Whether Debian's jekyll is installed (the tests that build a site need it)."""
+    from pipeline.site import find_jekyll
+
+    try:
+        find_jekyll()
+    except Exception:
+        return False
+    return True

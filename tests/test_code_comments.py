@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from deepl_server import DeepLTestServer
-from helpers import REPO, make_site, run_cli
+from helpers import REPO, has_jekyll, make_site, run_cli
 
 from pipeline import leftovers
 from pipeline.code import Comment, comment_texts
@@ -25,7 +25,7 @@ from pipeline.errors import StructureError
 from pipeline.glossary import Glossary
 from pipeline.post import read_post
 from pipeline.segment import split
-from pipeline.site import check_site, find_jekyll
+from pipeline.site import check_site
 from pipeline.state import settings_fingerprint
 
 POST = REPO / "tests" / "fixtures" / "jekyll" / "2025-03-01-code-comments.md"
@@ -160,18 +160,10 @@ def test_translate_comments_false_turns_it_off(tmp_path: Path, monkeypatch: pyte
     assert bad.exit_code != 0 and "'code.translate_comments' must be true or false" in bad.stdout + bad.stderr
 
 
-def _jekyll() -> bool:
-    try:
-        find_jekyll()
-    except Exception:
-        return False
-    return True
-
-
 _SPAN = re.compile(r'<span class="(c[a-z0-9]*)">([^<]*)</span>')
 
 
-@pytest.mark.skipif(not _jekyll(), reason="needs Debian's jekyll")
+@pytest.mark.skipif(not has_jekyll(), reason="needs Debian's jekyll")
 def test_rouge_highlights_the_english_comments_with_the_same_elements(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_site(tmp_path, [POST])
     shutil.copytree(REPO / "site", tmp_path / "site")

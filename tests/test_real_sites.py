@@ -17,14 +17,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import REPO
+from helpers import REPO, has_jekyll
 
 from pipeline.cache import MemoryCache
 from pipeline.config import Settings
 from pipeline.engines.identity import IdentityEngine
 from pipeline.engines.pseudo import PseudoEngine
-from pipeline.site import check_site, find_jekyll
 from pipeline.run import Translator
+from pipeline.site import check_site
 
 SITES = REPO / "tests" / "fixtures" / "sites"
 POSTS = sorted(SITES.glob("*/*.md"))
@@ -60,15 +60,7 @@ def test_identity_edition_is_the_post(path: Path, tmp_path: Path) -> None:
     assert added.sub("", result.output.read_text(encoding="utf-8"), count=2) == added.sub("", path.read_text(encoding="utf-8"), count=1)
 
 
-def _jekyll() -> bool:
-    try:
-        find_jekyll()
-    except Exception:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _jekyll(), reason="needs Debian's jekyll")
+@pytest.mark.skipif(not has_jekyll(), reason="needs Debian's jekyll")
 @pytest.mark.parametrize("site", sorted(p.name for p in SITES.iterdir() if p.is_dir()))
 def test_pseudo_pages_have_the_japanese_structure(site: str, tmp_path: Path) -> None:
     posts = _stage_site(SITES / site, tmp_path)
