@@ -196,6 +196,7 @@ def test_a_reviewed_comment_comes_back_through_xliff_inside_its_comment(tmp_path
     ns = {"x": "urn:oasis:names:tc:xliff:document:1.2"}
     units = {"".join(u.find("x:source", ns).itertext()): u for u in tree.iterfind(".//x:trans-unit", ns)}
     assert set(ENGLISH) <= set(units)  # each comment line is a unit of its own
+    assert units["値を一つ増やす"].get("resname", "").endswith("a comment in js code (one line)")
     for source, text in (("初期化する", "Set up\nfirst */ evil();"), ("値を一つ増やす", "Add one")):
         target = units[source].find("x:target", ns)
         target.text = text
