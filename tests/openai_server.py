@@ -175,7 +175,8 @@ class OpenAITestServer:
         self.api_key = api_key
         self.models = models
         self.mode = mode
-        self.json_schema = True  # False: answer 400 to response_format json_schema, like an older server
+        self.json_schema = True  # False: refuse response_format json_schema, like an older server
+        self.json_schema_status = 400  # 500: as old llama.cpp builds refuse it (server_error)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._faults: list[_Fault] = []
@@ -331,6 +332,9 @@ class OpenAITestServer:
             return status.status, _error("The server had an error while processing your request.", "server_error", None), {}
         response_format = body.get("response_format") or {}
         if response_format.get("type") == "json_schema" and not self.json_schema:
+            if self.json_schema_status == 500:  # llama.cpp's words before it learnt json_schema
+                message = 'response_format type must be one of "text" or "json_object", but got: json_schema'
+                return 500, {"error": {"code": 500, "message": message, "type": "server_error"}}, {}
             return 400, _error("response_format json_schema is not supported by this server", "invalid_request_error", None), {}
         segments = record.segments
         if not segments:

@@ -338,3 +338,42 @@ def test_a_key_with_a_space_inside_is_refused_unshown(site: Path, openai_server:
     assert code == 2, output
     assert "OPENAI_API_KEY contains" in output and "half" not in output
     assert openai_server.requests == []
+
+
+# learned per run, at the default --jobs --------------------------------------------------------
+
+
+def _fresh(site: Path) -> None:
+    """The site as before any run: no editions, no state, no cache."""
+    for name in ("content/en", "translations", ".cache"):
+        shutil.rmtree(site / name, ignore_errors=True)
+
+
+def test_json_mode_fallback_holds_for_every_request_in_flight_at_the_default_jobs(
+    site: Path, openai_server: OpenAITestServer, reference
+) -> None:
+    """Several requests are refused json_schema at once: each falls back, not only the first."""
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + "batch_tokens = 400\n")
+    openai_server.json_schema = False
+    openai_server.latency = 0.05  # the first refusals are still in flight together
+    for _ in range(3):
+        _fresh(site)
+        openai_server.reset_log()
+        result = run_cli("translate")  # --jobs 4, the default
+        assert result.exit_code == 0, result.stdout + result.stderr
+        refused = [r for r in openai_server.requests if r.status == 400]
+        assert refused and all(r.body["response_format"]["type"] == "json_schema" for r in refused)
+        assert openai_server.answered and all(r.body["response_format"] == {"type": "json_object"} for r in openai_server.answered)
+    assert openai_server.max_in_flight > 1
+
+
+def test_a_llama_cpp_500_on_json_schema_falls_back_to_json_mode(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    """Older llama.cpp builds answer 500 (server_error) to a json_schema response format."""
+    openai_server.json_schema = False
+    openai_server.json_schema_status = 500
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    refused = [r for r in openai_server.requests if r.status == 500]
+    assert refused and len(refused) <= 4, "not retried as a server failure"
+    assert all(r.body["response_format"] == {"type": "json_object"} for r in openai_server.answered)
+    assert editions(site) == reference

@@ -24,7 +24,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
@@ -137,6 +137,17 @@ class _Item:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """What a request carries that servers differ on, as this run has learned it: every
+    request is built from the shape of the moment, and a refusal naming a choice the
+    refused request made changes that choice for the whole run. Judged on the request
+    that was refused, not on the shape now, so every request in flight at once falls
+    back, not only the first to hear the refusal."""
+
+    response_format: str = "json_schema"
+
+
+@dataclass(frozen=True)
 class _Reply:
     content: str | None
     finish_reason: str | None
@@ -167,7 +178,7 @@ class OpenAIEngine:
             max_texts=100, max_bytes=128 * 1024, max_tokens=options.batch_tokens, count_tokens=estimate_tokens, max_in_flight=options.jobs
         )
         self.context_policy = ContextPolicy(options.context_paragraphs, options.context_title)
-        self._format = options.response_format
+        self._shape = Shape(options.response_format)  # learned per run, under the lock
         self._client = _Client(self.base_url, api_key, dict(options.headers), options.timeout, options.retries)
         self._lock = threading.Lock()
         self._spent = self._new_spend()
@@ -245,7 +256,7 @@ class OpenAIEngine:
                 {"role": "user", "content": json.dumps(payload, ensure_ascii=False)},
             ],
             "temperature": self.options.temperature,
-            "response_format": response_format(self._format),
+            "response_format": response_format(self.shape().response_format),
         }
         if self.options.seed is not None:
             body["seed"] = self.options.seed
@@ -267,16 +278,31 @@ class OpenAIEngine:
         return dict(sorted(found.items()))
 
     def _complete(self, items: Sequence[_Item]) -> _Reply:
-        body = self.request_body(items)
-        try:
-            data = self._client.post(body)
-        except _Refused as exc:
-            if self._format == "json_schema" and exc.status == 400 and ("json_schema" in exc.message or "response_format" in exc.message):
-                self._format = "json_object"  # this server cannot do structured outputs: JSON mode, checked all the same
-                return self._complete(items)
-            raise exc.as_error(self.label, self.options.model) from None
-        self._count(body, data)
-        return _reply(data, self.label)
+        while True:
+            body = self.request_body(items)
+            try:
+                data = self._client.post(body)
+            except _Refused as exc:
+                if self._learn(body, exc):
+                    continue  # each lesson changes the shape for good, so this ends
+                raise exc.as_error(self.label, self.options.model) from None
+            self._count(body, data)
+            return _reply(data, self.label)
+
+    def shape(self) -> Shape:
+        with self._lock:
+            return self._shape
+
+    def _learn(self, body: Mapping[str, Any], refused: _Refused) -> bool:
+        """Whether `refused` names something the request `body` carried that this run can
+        do without; the shape is changed for every later request (thread-safe: whichever
+        thread learns it first, the others find it learnt)."""
+        with self._lock:
+            shape = lesson(self._shape, body, refused)
+            if shape is None:
+                return False
+            self._shape = shape
+            return True
 
     def _count(self, body: Mapping[str, Any], data: Mapping[str, Any]) -> None:
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
@@ -303,6 +329,16 @@ class OpenAIEngine:
             texts = sum(estimate_tokens(item.text) for item in items)
             spend.output_tokens += round(texts * self.options.output_ratio) + ITEM_OVERHEAD * len(items) + 5
         return spend
+
+
+def lesson(shape: Shape, body: Mapping[str, Any], refused: _Refused) -> Shape | None:
+    """The shape a refusal of `body` teaches, or None: it names nothing the request could
+    do without. A server without structured outputs refuses json_schema with 400 (old
+    llama.cpp builds with 500): JSON mode then, checked all the same."""
+    sent = body.get("response_format") or {}
+    if sent.get("type") == "json_schema" and refused.names_response_format():
+        return replace(shape, response_format="json_object")
+    return None
 
 
 def _prompt_tokens(body: Mapping[str, Any]) -> int:
@@ -404,6 +440,9 @@ class _Refused(Exception):
         super().__init__(message)
         self.status, self.message, self.code = status, message, code
 
+    def names_response_format(self) -> bool:
+        return self.status in (400, 422, 500) and ("json_schema" in self.message or "response_format" in self.message)
+
     def as_error(self, label: str, model: str) -> EngineError:
         said = f"HTTP {self.status}: {self.message}" if self.message else f"HTTP {self.status}"
         if self.code in QUOTA_CODES:
@@ -452,7 +491,7 @@ class _Client:
                     return self._json(response)
                 message, code = _error_of(response)
                 message = _redact(message, self._key)
-                if not _retryable(response.status_code, code):
+                if not _retryable(response.status_code, code) or _refuses_format(response.status_code, message, body):
                     raise _Refused(response.status_code, message, code)
                 failure = f"answered HTTP {response.status_code}" + (f": {message}" if message else "")
                 wait = _retry_after(response.headers)
@@ -475,6 +514,12 @@ def _retryable(status: int, code: str) -> bool:
     if code in QUOTA_CODES:
         return False
     return status in (408, 409, 429) or status >= 500
+
+
+def _refuses_format(status: int, message: str, body: Mapping[str, Any]) -> bool:
+    """A server error that is a refusal of the response format (old llama.cpp builds
+    answer json_schema with 500): no retry helps, the engine falls back instead."""
+    return _Refused(status, message, "").names_response_format() and (body.get("response_format") or {}).get("type") == "json_schema"
 
 
 def _error_of(response: requests.Response) -> tuple[str, str]:
