@@ -185,6 +185,10 @@ class OpenAITestServer:
         self._in_flight = 0
         self.max_in_flight = 0  # the most requests the server was answering at once
         self.latency = 0.0  # seconds before every answer
+        # models that take requests as OpenAI's reasoning models do (o1, o3, o4-mini, gpt-5*):
+        # `max_completion_tokens`, never `max_tokens`; `temperature` only at its default of 1
+        self.reasoning_models: set[str] = set()
+        self.context_size: int | None = None  # a local server's context (llama.cpp's n_ctx, Ollama's num_ctx)
 
     # lifecycle ------------------------------------------------------------------
 
@@ -319,6 +323,9 @@ class OpenAITestServer:
         if model not in self.models:
             message = f"The model `{model}` does not exist or you do not have access to it."
             return 404, _error(message, "invalid_request_error", "model_not_found"), {}
+        refused = _reasoning_refusal(body) if model in self.reasoning_models else None
+        if refused is not None:
+            return 400, refused, {}
         status = self._take(STATUS_FAULTS)
         if status is not None:
             record.fault = status.kind
@@ -339,6 +346,11 @@ class OpenAITestServer:
         segments = record.segments
         if not segments:
             return 400, _error("the last message holds no segments", "invalid_request_error", None), {}
+        prompt_tokens = sum(count_tokens(str(m.get("content") or "")) + 4 for m in body.get("messages", [])) + 3
+        if self.context_size is not None and prompt_tokens >= self.context_size:  # llama.cpp's answer
+            message = "the request exceeds the available context size, try increasing it"
+            error = {"code": 400, "message": message, "type": "exceed_context_size_error", "n_prompt_tokens": prompt_tokens}
+            return 400, {"error": {**error, "n_ctx": self.context_size}}, {}
         translations = [{"id": s["id"], "text": self._translate(s["text"], record.glossary)} for s in segments]
         content: str | None = json.dumps({"translations": translations}, ensure_ascii=False)
         finish, refusal = "stop", None
@@ -346,7 +358,9 @@ class OpenAITestServer:
         if fault is not None:
             record.fault = fault.kind
             content, finish, refusal = _corrupt(fault, translations)
-        record.prompt_tokens = sum(count_tokens(str(m.get("content") or "")) + 4 for m in body.get("messages", [])) + 3
+        if self.context_size is not None and content and prompt_tokens + count_tokens(content) > self.context_size:
+            content, finish = _encoding().decode(_encoding().encode(content)[: self.context_size - prompt_tokens]), "length"
+        record.prompt_tokens = prompt_tokens
         record.completion_tokens = count_tokens(content or refusal or "")
         message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
         return 200, {
@@ -374,6 +388,20 @@ class OpenAITestServer:
             return MARK + s if s.strip() else s
 
         return transform_xml(text, node, ignore_tags=("x",))
+
+
+def _reasoning_refusal(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """OpenAI's own 400 for what a reasoning model does not take (its words and codes)."""
+    if "max_tokens" in body:
+        message = "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+        return {"error": {"message": message, "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}}
+    if "temperature" in body and body["temperature"] != 1:
+        message = (
+            f"Unsupported value: 'temperature' does not support {body['temperature']} with this model. "
+            "Only the default (1) value is supported."
+        )
+        return {"error": {"message": message, "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value"}}
+    return None
 
 
 def _corrupt(fault: _Fault, translations: list[dict[str, str]]) -> tuple[str | None, str, str | None]:

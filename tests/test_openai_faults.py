@@ -377,3 +377,79 @@ def test_a_llama_cpp_500_on_json_schema_falls_back_to_json_mode(site: Path, open
     assert refused and len(refused) <= 4, "not retried as a server failure"
     assert all(r.body["response_format"] == {"type": "json_object"} for r in openai_server.answered)
     assert editions(site) == reference
+
+
+# the request shape each model and server takes ---------------------------------------------------
+
+
+def _set(site: Path, old: str, new: str) -> None:
+    config = site / "pipeline.toml"
+    text = config.read_text()
+    assert old in text
+    config.write_text(text.replace(old, new))
+
+
+def test_a_reasoning_model_gets_no_temperature(site: Path, openai_server: OpenAITestServer) -> None:
+    openai_server.models += ("o4-mini",)
+    openai_server.reasoning_models.add("o4-mini")
+    _set(site, 'model = "test-model"', 'model = "o4-mini"')
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert openai_server.requests and all(r.status == 200 for r in openai_server.requests), "nothing refused: known by its name"
+    assert all("temperature" not in r.body and "max_tokens" not in r.body for r in openai_server.requests)
+
+
+def test_a_reasoning_model_gets_max_completion_tokens(site: Path, openai_server: OpenAITestServer) -> None:
+    openai_server.models += ("gpt-5-mini",)
+    openai_server.reasoning_models.add("gpt-5-mini")
+    _set(site, 'model = "test-model"', 'model = "gpt-5-mini"')
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + "max_output_tokens = 8000\n")
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert openai_server.requests and all(r.status == 200 for r in openai_server.requests)
+    assert all(r.body["max_completion_tokens"] == 8000 and "max_tokens" not in r.body for r in openai_server.requests)
+
+
+def test_a_reasoning_model_under_another_name_is_learnt_from_its_refusals_once_per_run(
+    site: Path, openai_server: OpenAITestServer, reference
+) -> None:
+    """An Azure deployment may call o4-mini anything: its 400s teach the shape, once."""
+    openai_server.models += ("translator-prod",)
+    openai_server.reasoning_models.add("translator-prod")
+    openai_server.latency = 0.05
+    _set(site, 'model = "test-model"', 'model = "translator-prod"')
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + "max_output_tokens = 8000\nbatch_tokens = 400\n")
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    refused = [r for r in openai_server.requests if r.status == 400]
+    assert 2 <= len(refused) <= 2 * 4, "max_tokens, then temperature, each learnt once (at most the requests in flight)"
+    answered = openai_server.answered
+    assert len(answered) > 4
+    assert all("temperature" not in r.body and r.body["max_completion_tokens"] == 8000 and "max_tokens" not in r.body for r in answered)
+
+
+def test_other_models_keep_max_tokens_and_temperature(site: Path, openai_server: OpenAITestServer) -> None:
+    """Ollama and older servers ignore max_completion_tokens: everyone else keeps max_tokens."""
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + "max_output_tokens = 3000\n")
+    assert run_cli("translate").exit_code == 0
+    assert all(r.body["max_tokens"] == 3000 and r.body["temperature"] == 0 for r in openai_server.requests)
+    assert not any("max_completion_tokens" in r.body for r in openai_server.requests)
+
+
+def test_batches_fit_a_small_local_context(site: Path, openai_server: OpenAITestServer) -> None:
+    """Ollama's context is 4,096 tokens on most machines: `context_tokens` sizes the batches so
+    that the prompt and its answer fit (counted by the server with a real tokenizer)."""
+    openai_server.context_size = 4096
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + "context_tokens = 4096\n")
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert openai_server.requests and all(r.status == 200 for r in openai_server.requests)
+    assert all(r.prompt_tokens + r.completion_tokens <= 4096 for r in openai_server.answered)
+
+
+def test_a_context_too_small_for_the_prompt_is_a_config_error(site: Path, openai_server: OpenAITestServer) -> None:
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + "context_tokens = 1000\n")
+    result = run_cli("translate")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "context_tokens" in result.stdout + result.stderr and "too small" in result.stdout + result.stderr
+    assert openai_server.requests == []

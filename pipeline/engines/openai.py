@@ -51,6 +51,10 @@ QUOTA_CODES = (
     "project_spend_limit_exceeded",
     "organization_usage_limit_exceeded",
 )
+# OpenAI's reasoning models (o1, o3, o4-mini, gpt-5…), also behind a router's prefix ("openai/o3")
+REASONING_MODEL = re.compile(r"(?:[\w.-]+/)?(?:o\d(?:-|$)|gpt-5)", re.IGNORECASE)
+LEARNABLE_CODES = ("unsupported_parameter", "unsupported_value")
+CONTEXT_RESERVE = 1500  # tokens of a request besides the system prompt and the texts: context, glossary, JSON
 MESSAGE_OVERHEAD = 4  # tokens a chat message costs besides its content (role, separators)
 ITEM_OVERHEAD = 12  # tokens of `{"id": "s12", "text": ""},` around one text, either way
 
@@ -145,6 +149,15 @@ class Shape:
     back, not only the first to hear the refusal."""
 
     response_format: str = "json_schema"
+    max_tokens_field: str = "max_tokens"  # reasoning models: max_completion_tokens (Ollama ignores that one)
+    temperature: bool = True  # reasoning models take none but their default
+
+    @classmethod
+    def of(cls, options: OpenAIOptions) -> Shape:
+        """The shape a model is known by its name to take; the rest is learnt from refusals."""
+        if REASONING_MODEL.match(options.model):
+            return cls(options.response_format, "max_completion_tokens", temperature=False)
+        return cls(options.response_format)
 
 
 @dataclass(frozen=True)
@@ -175,10 +188,14 @@ class OpenAIEngine:
         self.terms = dict(terms or {})  # the glossary's fixed terms, sent with the batches they occur in
         self.system = system_prompt(style_guide, target_lang)
         self.limits = Limits(
-            max_texts=100, max_bytes=128 * 1024, max_tokens=options.batch_tokens, count_tokens=estimate_tokens, max_in_flight=options.jobs
+            max_texts=100,
+            max_bytes=128 * 1024,
+            max_tokens=batch_tokens(options, estimate_tokens(self.system)),
+            count_tokens=estimate_tokens,
+            max_in_flight=options.jobs,
         )
         self.context_policy = ContextPolicy(options.context_paragraphs, options.context_title)
-        self._shape = Shape(options.response_format)  # learned per run, under the lock
+        self._shape = Shape.of(options)  # learned per run, under the lock
         self._client = _Client(self.base_url, api_key, dict(options.headers), options.timeout, options.retries)
         self._lock = threading.Lock()
         self._spent = self._new_spend()
@@ -249,19 +266,21 @@ class OpenAIEngine:
         if context:
             payload["context"] = context
         payload["segments"] = [{"id": item.id, "text": item.text} for item in items]
+        shape = self.shape()
         body: dict[str, Any] = {
             "model": self.options.model,
             "messages": [
                 {"role": "system", "content": self.system},
                 {"role": "user", "content": json.dumps(payload, ensure_ascii=False)},
             ],
-            "temperature": self.options.temperature,
-            "response_format": response_format(self.shape().response_format),
         }
+        if shape.temperature:
+            body["temperature"] = self.options.temperature
+        body["response_format"] = response_format(shape.response_format)
         if self.options.seed is not None:
             body["seed"] = self.options.seed
         if self.options.max_output_tokens is not None:
-            body["max_tokens"] = self.options.max_output_tokens
+            body[shape.max_tokens_field] = self.options.max_output_tokens
         return body
 
     def _terms(self, items: Sequence[_Item]) -> dict[str, str]:
@@ -338,7 +357,36 @@ def lesson(shape: Shape, body: Mapping[str, Any], refused: _Refused) -> Shape | 
     sent = body.get("response_format") or {}
     if sent.get("type") == "json_schema" and refused.names_response_format():
         return replace(shape, response_format="json_object")
+    if refused.status != 400 or refused.code not in LEARNABLE_CODES:
+        return None
+    # OpenAI's reasoning models: "Unsupported parameter: 'max_tokens' … Use 'max_completion_tokens'
+    # instead." and "Unsupported value: 'temperature' does not support 0.0 …"
+    if "max_tokens" in body and refused.names("max_tokens"):
+        return replace(shape, max_tokens_field="max_completion_tokens")
+    if "temperature" in body and refused.names("temperature"):
+        return replace(shape, temperature=False)
     return None
+
+
+def batch_tokens(options: OpenAIOptions, system_tokens: int) -> int:
+    """The tokens of texts one request may carry: `batch_tokens`, or less where the server's
+    context (`context_tokens`: Ollama's is 4,096 on most machines, and it silently cuts an
+    over-long prompt) must hold the system prompt, the texts, their context and the answer."""
+    if options.context_tokens is None:
+        return options.batch_tokens
+    room = options.context_tokens - system_tokens - CONTEXT_RESERVE
+    # the answer: as long as the texts times output_ratio, or max_output_tokens when set;
+    # a quarter more for the JSON around each text, both ways
+    if options.max_output_tokens is not None:
+        fits = (room - options.max_output_tokens) / 1.25
+    else:
+        fits = room / ((1 + options.output_ratio) * 1.25)
+    if fits < 100:
+        raise ConfigError(
+            f"[openai] context_tokens = {options.context_tokens} is too small for the system prompt (about {system_tokens} "
+            f"tokens), the context sent along and an answer: raise it (and the server's context), or shorten the style guide"
+        )
+    return min(options.batch_tokens, int(fits))
 
 
 def _prompt_tokens(body: Mapping[str, Any]) -> int:
@@ -436,9 +484,12 @@ def _reply(data: Mapping[str, Any], label: str) -> _Reply:
 class _Refused(Exception):
     """A status the retries cannot help (4xx but 408/409/429-for-rate, or a quota)."""
 
-    def __init__(self, status: int, message: str, code: str) -> None:
+    def __init__(self, status: int, message: str, code: str, param: str = "") -> None:
         super().__init__(message)
-        self.status, self.message, self.code = status, message, code
+        self.status, self.message, self.code, self.param = status, message, code, param
+
+    def names(self, parameter: str) -> bool:
+        return self.param == parameter or (not self.param and f"'{parameter}'" in self.message)
 
     def names_response_format(self) -> bool:
         return self.status in (400, 422, 500) and ("json_schema" in self.message or "response_format" in self.message)
@@ -489,10 +540,10 @@ class _Client:
             else:
                 if response.status_code == 200:
                     return self._json(response)
-                message, code = _error_of(response)
+                message, code, param = _error_of(response)
                 message = _redact(message, self._key)
                 if not _retryable(response.status_code, code) or _refuses_format(response.status_code, message, body):
-                    raise _Refused(response.status_code, message, code)
+                    raise _Refused(response.status_code, message, code, param)
                 failure = f"answered HTTP {response.status_code}" + (f": {message}" if message else "")
                 wait = _retry_after(response.headers)
             if attempt >= self.retries:
@@ -522,22 +573,23 @@ def _refuses_format(status: int, message: str, body: Mapping[str, Any]) -> bool:
     return _Refused(status, message, "").names_response_format() and (body.get("response_format") or {}).get("type") == "json_schema"
 
 
-def _error_of(response: requests.Response) -> tuple[str, str]:
-    """The message and code of an error answer: OpenAI's `{"error": {"message", "type",
-    "code"}}`, or whatever text a proxy sent."""
+def _error_of(response: requests.Response) -> tuple[str, str, str]:
+    """The message, code and parameter of an error answer: OpenAI's `{"error": {"message",
+    "type", "param", "code"}}`, or whatever text a proxy sent."""
     try:
         data = response.json()
     except ValueError:
-        return response.text.strip()[:300], ""
+        return response.text.strip()[:300], "", ""
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict):
         # a quota reads `type: insufficient_quota` with a code naming which one, or the code alone
         marks = [str(error.get(k)) for k in ("code", "type") if isinstance(error.get(k), str)]
         code = next((m for m in marks if m in QUOTA_CODES), marks[0] if marks else "")
-        return str(error.get("message") or "")[:500], code
+        param = error.get("param")
+        return str(error.get("message") or "")[:500], code, param if isinstance(param, str) else ""
     if isinstance(error, str):
-        return error[:500], ""
-    return response.text.strip()[:300], ""
+        return error[:500], "", ""
+    return response.text.strip()[:300], "", ""
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -31,7 +31,8 @@ class OpenAIOptions:
     temperature: float = 0.0
     seed: int | None = None
     batch_tokens: int = 3000  # estimated tokens of the segments in one request
-    max_output_tokens: int | None = None  # sent as `max_tokens` when set
+    max_output_tokens: int | None = None  # sent as `max_tokens` when set (reasoning models: `max_completion_tokens`)
+    context_tokens: int | None = None  # the server's context (a local server's): batches sized to fit it
     jobs: int | None = None  # at most this many requests in flight (a local server: 1)
     timeout: float = 120.0  # seconds per request
     retries: int = 5  # for 429, 5xx, timeouts and dropped connections
@@ -53,6 +54,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "seed": (int,),
     "batch_tokens": (int,),
     "max_output_tokens": (int,),
+    "context_tokens": (int,),
     "jobs": (int,),
     "timeout": (float, int),
     "retries": (int,),
