@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipeline.cache import TranslationCache
@@ -35,11 +35,13 @@ class Usage:
     requests: int = 0
     texts: int = 0
     billed_characters: int = 0
+    refused: dict[str, str] = field(default_factory=dict)  # key -> why the engine would not translate it (never cached)
 
     def add(self, other: "Usage") -> None:
         self.requests += other.requests
         self.texts += other.texts
         self.billed_characters += other.billed_characters
+        self.refused.update(other.refused)
 
 
 # A tag as we write them (and DeepL gives them back): a name and at most an `id`.
@@ -224,7 +226,8 @@ def _translate_batch(engine: Engine, cache: TranslationCache, batch: list[Reques
                 f"{second.message} (asked twice; nothing of that request was kept)",
                 billed_characters=spent.billed_characters + second.billed_characters,
             ) from second
-    answers: Answers = {request.key: result.text for request, result in zip(batch, results)}
+    answers: Answers = {request.key: result.text for request, result in zip(batch, results) if not result.refused}
+    spent.refused.update((request.key, result.refused) for request, result in zip(batch, results) if result.refused)
     cache.set_many(answers.items())
     spent.billed_characters += sum(r.billed_characters for r in results)
     return spent, answers

@@ -47,6 +47,38 @@ QUOTA_MESSAGE = "You exceeded your current quota, please check your plan and bil
 # answer faults: the request is served (and its tokens counted), the answer is wrong
 ANSWER_FAULTS = ("length", "wrapped", "missing_id", "unknown_id", "dropped_tag", "fewer", "refusal", "not_json")
 STATUS_FAULTS = ("429", "5xx", "quota", "drop")
+# a batch refused for its content or size, as each server words it (status 400)
+BATCH_REFUSALS: dict[str, dict[str, Any]] = {
+    "context_length_exceeded": {  # OpenAI
+        "message": "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. "
+        "Please reduce the length of the messages.",
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": "context_length_exceeded",
+    },
+    "exceed_context_size_error": {  # llama.cpp
+        "code": 400,
+        "message": "the request exceeds the available context size, try increasing it",
+        "type": "exceed_context_size_error",
+        "n_prompt_tokens": 5120,
+        "n_ctx": 4096,
+    },
+    "content_filter": {  # Azure OpenAI
+        "message": "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. "
+        "Please modify your prompt and retry.",
+        "type": None,
+        "param": "prompt",
+        "code": "content_filter",
+        "status": 400,
+        "innererror": {"code": "ResponsibleAIPolicyViolation", "content_filter_result": {"violence": {"filtered": True, "severity": "medium"}}},
+    },
+    "json_validate_failed": {  # Groq
+        "message": "Failed to generate JSON. Please adjust your prompt. See 'failed_generation' for more details.",
+        "type": "invalid_request_error",
+        "code": "json_validate_failed",
+        "failed_generation": '{"translations": [{"id": "s1", "text": "EN ',
+    },
+}
 _TAG = re.compile(r"<(b|i|s|a)(\s[^>]*)?>(.*?)</\1>", re.DOTALL)
 
 
@@ -111,6 +143,8 @@ class _Fault:
     retry_after: str | None = None
     status: int = 500
     count: int = 1
+    refusal: str = ""  # BATCH_REFUSALS key
+    containing: str = ""  # refuse only requests with a text holding this
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -270,13 +304,29 @@ class OpenAITestServer:
         """`message.refusal` set and no content (structured outputs' refusal)."""
         self._add(_Fault("refusal", count))
 
+    def refuse_batches(self, count: int, refusal: str) -> None:
+        """400 with one of `BATCH_REFUSALS` (a batch too long, or its content filtered)."""
+        self._add(_Fault("batch", count, refusal=refusal))
+
+    def refuse_texts_containing(self, text: str, refusal: str = "content_filter", count: int = 1000) -> None:
+        """400 to every request one of whose texts holds `text`, however small the batch."""
+        self._add(_Fault("batch", count, refusal=refusal, containing=text))
+
     def answer_prose(self, count: int) -> None:
         """Content that is no JSON at all."""
         self._add(_Fault("not_json", count))
 
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
     def _take(self, kinds: tuple[str, ...]) -> _Fault | None:
         with self._lock:
             return take_fault(self._faults, lambda f: f.kind in kinds)
+
+    def _take_matching(self, kind: str, wanted: Any) -> _Fault | None:
+        with self._lock:
+            return take_fault(self._faults, lambda f: f.kind == kind and wanted(f))
 
     # the log ----------------------------------------------------------------------
 
@@ -326,6 +376,11 @@ class OpenAITestServer:
         refused = _reasoning_refusal(body) if model in self.reasoning_models else None
         if refused is not None:
             return 400, refused, {}
+        texts = [s.get("text", "") for s in record.segments]
+        batch = self._take_matching("batch", lambda f: not f.containing or any(f.containing in t for t in texts))
+        if batch is not None:
+            record.fault = "batch:" + batch.refusal
+            return 400, {"error": BATCH_REFUSALS[batch.refusal]}, {}
         status = self._take(STATUS_FAULTS)
         if status is not None:
             record.fault = status.kind

@@ -4,12 +4,13 @@ kept or cached."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 from helpers import editions, run_cli
-from openai_server import REFUSAL, OpenAITestServer
+from openai_server import MARK, REFUSAL, OpenAITestServer
 from test_openai_engine import setup_site
 
 from pipeline.engines.openai import estimate_tokens
@@ -453,3 +454,51 @@ def test_a_context_too_small_for_the_prompt_is_a_config_error(site: Path, openai
     assert result.exit_code == 2, result.stdout + result.stderr
     assert "context_tokens" in result.stdout + result.stderr and "too small" in result.stdout + result.stderr
     assert openai_server.requests == []
+
+
+# a batch refused for its content or size -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("refusal", ["context_length_exceeded", "exceed_context_size_error", "content_filter", "json_validate_failed"])
+def test_a_batch_refused_for_its_content_or_size_is_asked_again_in_halves(
+    site: Path, openai_server: OpenAITestServer, reference, refusal: str
+) -> None:
+    openai_server.refuse_batches(1, refusal)
+    result = run_cli("translate")  # --jobs 4
+    assert result.exit_code == 0, result.stdout + result.stderr
+    refused = [r for r in openai_server.requests if r.status == 400]
+    assert len(refused) == 1 and refused[0].fault == "batch:" + refusal
+    texts = refused[0].texts
+    half = len(texts) // 2
+    asked = [r.texts for r in openai_server.answered]
+    assert texts[:half] in asked and texts[half:] in asked, "the refused texts were asked again in two halves"
+    assert editions(site) == reference
+
+
+def test_a_segment_refused_alone_keeps_its_japanese_and_the_run_goes_on(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    paragraph = "ただのバズワードで終わる話ではない"
+    openai_server.refuse_texts_containing(paragraph, "content_filter")
+    result = run_cli("translate", "--report", str(site / "report.json"))
+    output = result.stdout + result.stderr
+    assert result.exit_code == 0, output
+    alone = [r for r in openai_server.requests if r.status == 400 and len(r.texts) == 1]
+    assert len(alone) == 1 and paragraph in alone[0].texts[0], "split down to the one segment"
+    sizes = [len(r.texts) for r in openai_server.requests if r.status == 400]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] > 1
+    edition = (site / "content" / "en" / "2025-09-30-aws-ai-revenue.md").read_text(encoding="utf-8")
+    assert paragraph in edition, "kept in Japanese"
+    assert edition.count(MARK) > 10, "the rest of the post is translated"
+    data = json.loads((site / "report.json").read_text(encoding="utf-8"))
+    post = next(p for p in data["posts"] if p["post"].endswith("aws-ai-revenue.md"))
+    assert post["kept_by_reason"] == {"refused": 1}
+    warning = next(w for w in post["warnings"] if w["code"] == "refused")
+    assert "content_filter" in warning["message"] and "--retry-flagged" in warning["message"]
+    assert "refused 1" in output
+    openai_server.reset_log()
+    assert run_cli("translate").exit_code == 0
+    assert openai_server.requests == [], "not bought again without --retry-flagged"
+    openai_server.clear_faults()
+    result = run_cli("translate", "--retry-flagged")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert [r.texts for r in openai_server.requests] == [alone[0].texts]
+    assert editions(site) == reference

@@ -31,8 +31,13 @@ INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
 
 @dataclass(frozen=True)
 class EngineResult:
+    """One text's answer. `refused`: why the server would not translate this text even
+    alone (its content filter, its context): `text` is then empty, the segment keeps its
+    Japanese with that reason, and the run goes on."""
+
     text: str
     billed_characters: int
+    refused: str = ""
 
 
 @dataclass(frozen=True)

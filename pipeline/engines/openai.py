@@ -44,6 +44,9 @@ from pipeline.glossary import prose_of, terms_in
 BACKOFF_INITIAL = 1.0  # seconds before the first retry; doubled each time (tests shrink it)
 BACKOFF_MAX = 30.0
 RETRY_AFTER_MAX = 120.0  # a longer Retry-After is a quota, not a pause: we wait this much at most
+# a batch refused for its content or size, not the request's form: asked again in halves,
+# down to one segment (OpenAI, llama.cpp, Azure's content filter, Groq's failed JSON)
+BATCH_REFUSALS = ("context_length_exceeded", "exceed_context_size_error", "content_filter", "json_validate_failed")
 QUOTA_CODES = (
     "insufficient_quota",
     "credit_balance_exhausted",
@@ -230,11 +233,23 @@ class OpenAIEngine:
 
     def translate_in_context(self, texts: Sequence[str], contexts: Sequence[SegmentContext | None]) -> list[EngineResult]:
         items = [_Item(f"s{n}", text, context) for n, (text, context) in enumerate(zip(texts, contexts), 1)]
-        found = self._answer(items)
-        return [EngineResult(found[item.id], 0) for item in items]
+        refused: dict[str, str] = {}
+        found = self._answer(items, refused)
+        return [EngineResult(found[item.id], 0) if item.id not in refused else EngineResult("", 0, refused[item.id]) for item in items]
 
-    def _answer(self, items: list[_Item], again: bool = True) -> dict[str, str]:
-        reply = self._complete(items)
+    def _answer(self, items: list[_Item], refused: dict[str, str], again: bool = True) -> dict[str, str]:
+        """The translations of `items` by id; those the server would not translate even
+        alone go into `refused` with its reason instead."""
+        try:
+            reply = self._complete(items)
+        except _BatchRefused as exc:
+            # too long for the server's context, or its filter objects to something in it:
+            # halves fit, or find the one segment it objects to; that one keeps its Japanese
+            if len(items) == 1:
+                refused[items[0].id] = exc.reason
+                return {}
+            half = len(items) // 2
+            return {**self._answer(items[:half], refused), **self._answer(items[half:], refused)}
         if reply.finish_reason == "length":
             # Cut off at the output limit: never used. Halves fit where the whole did not.
             if len(items) == 1:
@@ -243,7 +258,7 @@ class OpenAIEngine:
                     f"{estimate_tokens(items[0].text)} tokens; raise [openai] max_output_tokens or the server's limit"
                 )
             half = len(items) // 2
-            return {**self._answer(items[:half]), **self._answer(items[half:])}
+            return {**self._answer(items[:half], refused), **self._answer(items[half:], refused)}
         if reply.refusal:
             raise AnswerError(f"{self.label} refused to translate {len(items)} segment(s): {reply.refusal[:200]!r}")
         if reply.finish_reason == "content_filter":
@@ -253,7 +268,7 @@ class OpenAIEngine:
         if missing:
             if not again:
                 raise AnswerError(f"{self.label} left out {len(missing)} of {len(items)} segment(s) when asked for them alone")
-            found.update(self._answer(missing, again=False))
+            found.update(self._answer(missing, refused, again=False))
         return found
 
     def request_body(self, items: Sequence[_Item]) -> dict[str, Any]:
@@ -304,6 +319,8 @@ class OpenAIEngine:
             except _Refused as exc:
                 if self._learn(body, exc):
                     continue  # each lesson changes the shape for good, so this ends
+                if exc.status in (400, 413) and exc.code in BATCH_REFUSALS:
+                    raise _BatchRefused(f"HTTP {exc.status} {exc.code}: {exc.message[:200]}") from None
                 raise exc.as_error(self.label, self.options.model) from None
             self._count(body, data)
             return _reply(data, self.label)
@@ -504,6 +521,14 @@ class _Refused(Exception):
             return ModelNotFoundError(f"{label} does not know model {model!r} ({said}); set [openai] model, or check OPENAI_BASE_URL")
         hint = "; if the request is too long for the model, lower [openai] batch_tokens" if self.status in (400, 413) else ""
         return EngineError(f"{label} refused the request ({said}){hint}")
+
+
+class _BatchRefused(Exception):
+    """The server would not take this batch for its size or content (`BATCH_REFUSALS`)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class _Client:
