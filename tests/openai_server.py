@@ -46,7 +46,7 @@ REFUSAL = "I'm sorry, I can't help with that request."
 QUOTA_MESSAGE = "You exceeded your current quota, please check your plan and billing details."
 # answer faults: the request is served (and its tokens counted), the answer is wrong
 ANSWER_FAULTS = ("length", "wrapped", "missing_id", "unknown_id", "dropped_tag", "fewer", "refusal", "not_json")
-STATUS_FAULTS = ("429", "5xx", "quota", "drop")
+STATUS_FAULTS = ("429", "5xx", "quota", "drop", "answer")
 # a batch refused for its content or size, as each server words it (status 400)
 BATCH_REFUSALS: dict[str, dict[str, Any]] = {
     "context_length_exceeded": {  # OpenAI
@@ -107,6 +107,11 @@ class RecordedRequest:
     completion_tokens: int = 0
 
     @property
+    def query(self) -> str:
+        """The URL's query (`api-version=…` for Azure's deployment URLs)."""
+        return self.path.partition("?")[2]
+
+    @property
     def payload(self) -> dict[str, Any]:
         """The JSON object of the last user message (the wire contract's request)."""
         try:
@@ -144,6 +149,8 @@ class _Fault:
     status: int = 500
     count: int = 1
     refusal: str = ""  # BATCH_REFUSALS key
+    answer: Any = None  # "answer": the body sent
+    headers: dict[str, str] | None = None  # "answer": the headers sent
     containing: str = ""  # refuse only requests with a text holding this
 
 
@@ -222,6 +229,9 @@ class OpenAITestServer:
         # models that take requests as OpenAI's reasoning models do (o1, o3, o4-mini, gpt-5*):
         # `max_completion_tokens`, never `max_tokens`; `temperature` only at its default of 1
         self.reasoning_models: set[str] = set()
+        self.usage = True  # False: answers without `usage` (some local servers)
+        self.cached_tokens = 0  # usage.prompt_tokens_details.cached_tokens of every answer
+        self.reasoning_tokens = 0  # usage.completion_tokens_details.reasoning_tokens of every answer
         self.context_size: int | None = None  # a local server's context (llama.cpp's n_ctx, Ollama's num_ctx)
 
     # lifecycle ------------------------------------------------------------------
@@ -264,6 +274,10 @@ class OpenAITestServer:
 
     def respond_with_5xx(self, count: int, status: int = 503) -> None:
         self._add(_Fault("5xx", count, status=status))
+
+    def respond_with(self, count: int, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+        """Any status, body and headers (a server's own error answer, word for word)."""
+        self._add(_Fault("answer", count, status=status, answer=body, headers=dict(headers or {})))
 
     def respond_with_insufficient_quota(self, count: int = 1) -> None:
         """429 with `insufficient_quota`: no retry helps."""
@@ -364,7 +378,7 @@ class OpenAITestServer:
             record.fault = "slow"
         if slow is not None or self.latency:
             self._stopping.wait(self.latency + (slow.seconds if slow is not None else 0.0))
-        if record.path.rstrip("/") != "/v1/chat/completions":
+        if record.path.partition("?")[0].rstrip("/") != "/v1/chat/completions":
             return 404, _error(f"Unknown request URL: POST {record.path}", "invalid_request_error", "unknown_url"), {}
         if authorization != f"Bearer {self.api_key}":
             return 401, _error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"), {}
@@ -386,6 +400,8 @@ class OpenAITestServer:
             record.fault = status.kind
             if status.kind == "drop":
                 return None, None, {}
+            if status.kind == "answer":
+                return status.status, status.answer, dict(status.headers or {})
             if status.kind == "quota":
                 return 429, _error(QUOTA_MESSAGE, "insufficient_quota", "insufficient_quota"), {}
             if status.kind == "429":
@@ -418,7 +434,7 @@ class OpenAITestServer:
         record.prompt_tokens = prompt_tokens
         record.completion_tokens = count_tokens(content or refusal or "")
         message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
-        return 200, {
+        answer = {
             "id": f"chatcmpl-{len(self._log)}",
             "object": "chat.completion",
             "created": int(time.time()),
@@ -428,8 +444,13 @@ class OpenAITestServer:
                 "prompt_tokens": record.prompt_tokens,
                 "completion_tokens": record.completion_tokens,
                 "total_tokens": record.prompt_tokens + record.completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": self.cached_tokens},
+                "completion_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
             },
-        }, {}
+        }
+        if not self.usage:
+            del answer["usage"]
+        return 200, answer, {}
 
     def _translate(self, text: str, glossary: Mapping[str, str]) -> str:
         if self.mode == "echo":

@@ -502,3 +502,95 @@ def test_a_segment_refused_alone_keeps_its_japanese_and_the_run_goes_on(site: Pa
     assert result.exit_code == 0, result.stdout + result.stderr
     assert [r.texts for r in openai_server.requests] == [alone[0].texts]
     assert editions(site) == reference
+
+
+# retries in one place, exit codes by meaning ---------------------------------------------------------
+
+
+def test_a_retry_after_beyond_the_budget_stops_at_once_saying_when_to_retry(site: Path, openai_server: OpenAITestServer) -> None:
+    openai_server.respond_with_429(100, retry_after="600")
+    result = run_cli("translate")
+    output = result.stdout + result.stderr
+    assert result.exit_code == 4, output
+    assert len(openai_server.requests) <= 4, "no request waited or was sent again"
+    assert "600 s" in output and "try again after" in output and "UTC" in output and "Traceback" not in output
+
+
+@pytest.mark.parametrize("value", ["60s", "soon", "nan", "1e999", "-5"])
+def test_a_malformed_retry_after_is_no_traceback(site: Path, openai_server: OpenAITestServer, reference, value: str) -> None:
+    openai_server.respond_with_429(1, retry_after=value)
+    code, output = translate()
+    assert code in (0, 4) and "Traceback" not in output, output
+    if value != "1e999":  # an endless wait is beyond any budget
+        assert code == 0, output
+        assert editions(site) == reference
+
+
+def test_x_should_retry_false_is_not_retried(site: Path, openai_server: OpenAITestServer) -> None:
+    error = {"error": {"message": "The engine is currently overloaded.", "type": "server_error", "param": None, "code": None}}
+    openai_server.respond_with(100, 503, error, {"x-should-retry": "false"})
+    code, output = translate()
+    assert code == 4, output
+    assert len(openai_server.requests) == 1 and "overloaded" in output
+
+
+def test_x_should_retry_true_is_retried(site: Path, openai_server: OpenAITestServer, reference) -> None:
+    error = {"error": {"message": "Please try again.", "type": "invalid_request_error", "param": None, "code": "conflict"}}
+    openai_server.respond_with(1, 400, error, {"x-should-retry": "true"})
+    code, output = translate()
+    assert code == 0, output
+    assert [r.status for r in openai_server.requests[:2]] == [400, 200]
+    assert editions(site) == reference
+
+
+def test_openrouters_402_out_of_credits_exits_3(site: Path, openai_server: OpenAITestServer) -> None:
+    body = {"error": {"code": 402, "message": "Insufficient credits. Add more using https://openrouter.ai/settings/credits"}}
+    openai_server.respond_with(1, 402, body)
+    code, output = translate()
+    assert code == 3, output
+    assert "Insufficient credits" in output and len(openai_server.requests) == 1
+
+
+def test_a_403_that_is_not_the_key_says_the_servers_reason(site: Path, openai_server: OpenAITestServer) -> None:
+    body = {
+        "error": {
+            "message": "Country, region, or territory not supported",
+            "type": "request_forbidden",
+            "param": None,
+            "code": "unsupported_country_region_territory",
+        }
+    }
+    openai_server.respond_with(1, 403, body)
+    code, output = translate()
+    assert code == 2, output
+    assert "Country, region, or territory not supported" in output
+    assert "refused the key" not in output
+
+
+def test_answers_without_usage_are_reported_as_estimates(site: Path, openai_server: OpenAITestServer) -> None:
+    openai_server.usage = False
+    result = run_cli("translate", "--report", str(site / "report.json"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    tokens = json.loads((site / "report.json").read_text(encoding="utf-8"))["tokens"]
+    assert tokens["estimated"] is True and tokens["input"] > 0
+    assert "estimated" in result.stdout
+
+
+def test_cached_and_reasoning_tokens_are_reported(site: Path, openai_server: OpenAITestServer) -> None:
+    openai_server.cached_tokens = 64
+    openai_server.reasoning_tokens = 32
+    result = run_cli("translate", "--report", str(site / "report.json"))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    tokens = json.loads((site / "report.json").read_text(encoding="utf-8"))["tokens"]
+    answered = len(openai_server.answered)
+    assert tokens["estimated"] is False
+    assert tokens["cached_input"] == 64 * answered and tokens["reasoning"] == 32 * answered
+    assert f"{64 * answered:,} cached" in result.stdout and f"{32 * answered:,} reasoning" in result.stdout
+
+
+def test_azure_deployment_urls_carry_the_api_version(site: Path, openai_server: OpenAITestServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.url)
+    (site / "pipeline.toml").write_text((site / "pipeline.toml").read_text() + 'api_version = "2024-10-21"\n')
+    code, output = translate()
+    assert code == 0, output
+    assert openai_server.requests and all(r.query == "api-version=2024-10-21" for r in openai_server.requests)

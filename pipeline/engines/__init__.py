@@ -93,11 +93,15 @@ class Spend:
     input_price: float | None = None  # per million tokens
     output_price: float | None = None
     currency: str = "USD"
-    estimated: bool = False  # a dry run's estimate, not the server's count
+    estimated: bool = False  # a dry run's estimate, or some answers came without the server's count (`usage`)
+    cached_tokens: int = 0  # of the input, read from the server's prompt cache (as it says)
+    reasoning_tokens: int = 0  # of the output, spent on a reasoning model's thinking (as it says)
 
     def add(self, other: Spend) -> None:
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
+        self.cached_tokens += other.cached_tokens
+        self.reasoning_tokens += other.reasoning_tokens
         self.input_price, self.output_price, self.currency = other.input_price, other.output_price, other.currency
         self.estimated = self.estimated or other.estimated
 

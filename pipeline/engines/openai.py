@@ -16,9 +16,11 @@ the batch is split in two and asked again. The HTTP client is a thin one over `r
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import hashlib
 import json
+import math
 import random
 import re
 import threading
@@ -43,7 +45,7 @@ from pipeline.glossary import prose_of, terms_in
 
 BACKOFF_INITIAL = 1.0  # seconds before the first retry; doubled each time (tests shrink it)
 BACKOFF_MAX = 30.0
-RETRY_AFTER_MAX = 120.0  # a longer Retry-After is a quota, not a pause: we wait this much at most
+RETRY_AFTER_MAX = 366 * 86400.0  # a Retry-After beyond the budget stops the run; this only keeps it printable
 # a batch refused for its content or size, not the request's form: asked again in halves,
 # down to one segment (OpenAI, llama.cpp, Azure's content filter, Groq's failed JSON)
 BATCH_REFUSALS = ("context_length_exceeded", "exceed_context_size_error", "content_filter", "json_validate_failed")
@@ -199,7 +201,7 @@ class OpenAIEngine:
         )
         self.context_policy = ContextPolicy(options.context_paragraphs, options.context_title)
         self._shape = Shape.of(options)  # learned per run, under the lock
-        self._client = _Client(self.base_url, api_key, dict(options.headers), options.timeout, options.retries)
+        self._client = _Client(self.base_url, api_key, dict(options.headers), options)
         self._lock = threading.Lock()
         self._spent = self._new_spend()
 
@@ -341,9 +343,12 @@ class OpenAIEngine:
             return True
 
     def _count(self, body: Mapping[str, Any], data: Mapping[str, Any]) -> None:
+        """The tokens the server says this answer cost; where it says nothing (some local
+        servers send no `usage`) our estimate, and the run's spend is marked as estimated."""
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         assert isinstance(usage, dict)
         prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        estimated = not isinstance(prompt, int) or not isinstance(completion, int)
         if not isinstance(prompt, int):
             prompt = _prompt_tokens(body)
         if not isinstance(completion, int):
@@ -352,6 +357,9 @@ class OpenAIEngine:
         with self._lock:
             self._spent.input_tokens += prompt
             self._spent.output_tokens += completion
+            self._spent.cached_tokens += _detail(usage, "prompt_tokens_details", "cached_tokens")
+            self._spent.reasoning_tokens += _detail(usage, "completion_tokens_details", "reasoning_tokens")
+            self._spent.estimated = self._spent.estimated or estimated
 
     # estimating --------------------------------------------------------------------
 
@@ -404,6 +412,13 @@ def batch_tokens(options: OpenAIOptions, system_tokens: int) -> int:
             f"tokens), the context sent along and an answer: raise it (and the server's context), or shorten the style guide"
         )
     return min(options.batch_tokens, int(fits))
+
+
+def _detail(usage: Mapping[str, Any], group: str, name: str) -> int:
+    """A count inside `usage` (`prompt_tokens_details.cached_tokens`); 0 when absent."""
+    details = usage.get(group)
+    value = details.get(name) if isinstance(details, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _prompt_tokens(body: Mapping[str, Any]) -> int:
@@ -513,10 +528,12 @@ class _Refused(Exception):
 
     def as_error(self, label: str, model: str) -> EngineError:
         said = f"HTTP {self.status}: {self.message}" if self.message else f"HTTP {self.status}"
-        if self.code in QUOTA_CODES:
-            return QuotaExceededError(f"{label} says the account's quota is used up ({said}); add credit or raise the limit")
-        if self.status in (401, 403):
+        if self.code in QUOTA_CODES or self.status == 402:  # 402: OpenRouter's "Insufficient credits"
+            return QuotaExceededError(f"{label} says the account's quota or credit is used up ({said}); add credit or raise the limit")
+        if self.status == 401:
             return AuthenticationError(f"{label} refused the key in OPENAI_API_KEY ({said}); check the key and OPENAI_BASE_URL")
+        if self.status == 403:  # not always the key: a region the server does not serve, a model the project may not use
+            return AuthenticationError(f"{label} refused access ({said}); its reason says what to change (the key's permissions, …)")
         if self.status == 404:
             return ModelNotFoundError(f"{label} does not know model {model!r} ({said}); set [openai] model, or check OPENAI_BASE_URL")
         hint = "; if the request is too long for the model, lower [openai] batch_tokens" if self.status in (400, 413) else ""
@@ -533,15 +550,19 @@ class _BatchRefused(Exception):
 
 class _Client:
     """POST with retries, in one place: 429 (not a quota) and 5xx honour `Retry-After`
-    (seconds or a date; `retry-after-ms` too), timeouts and dropped connections back off
-    exponentially with jitter. One `requests.Session` per thread."""
+    (seconds or a date; `retry-after-ms` too) and `x-should-retry`, timeouts and dropped
+    connections back off exponentially with jitter; all of it within `retries` attempts and
+    `retry_seconds` of waiting. A wait beyond that stops at once, saying when to try again.
+    One `requests.Session` per thread."""
 
-    def __init__(self, base_url: str, api_key: str, headers: dict[str, str], timeout: float, retries: int) -> None:
+    def __init__(self, base_url: str, api_key: str, headers: dict[str, str], options: OpenAIOptions) -> None:
         self.url = base_url + "/chat/completions"
+        self._params = {"api-version": options.api_version} if options.api_version else {}  # Azure's deployment URLs
         self._key = api_key
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json", **headers}
-        self.timeout = timeout
-        self.retries = retries
+        self.timeout = options.timeout
+        self.retries = options.retries
+        self.budget = options.retry_seconds
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
@@ -553,11 +574,12 @@ class _Client:
 
     def post(self, body: Mapping[str, Any]) -> dict[str, Any]:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        started = time.monotonic()
         attempt = 0
         while True:
             wait: float | None = None
             try:
-                response = self._session().post(self.url, data=data, headers=self._headers, timeout=self.timeout)
+                response = self._session().post(self.url, params=self._params, data=data, headers=self._headers, timeout=self.timeout)
             except requests.Timeout:
                 failure = f"gave no answer within {self.timeout:g} s"
             except requests.RequestException as exc:
@@ -567,14 +589,30 @@ class _Client:
                     return self._json(response)
                 message, code, param = _error_of(response)
                 message = _redact(message, self._key)
-                if not _retryable(response.status_code, code) or _refuses_format(response.status_code, message, body):
+                if not _retryable(response, code) or _refuses_format(response.status_code, message, body):
                     raise _Refused(response.status_code, message, code, param)
                 failure = f"answered HTTP {response.status_code}" + (f": {message}" if message else "")
                 wait = _retry_after(response.headers)
-            if attempt >= self.retries:
-                raise EngineError(f"The OpenAI-compatible server at {self.url} {failure} ({attempt + 1} attempt(s))")
-            time.sleep(wait if wait is not None else _backoff(attempt))
+            self._pause(attempt, time.monotonic() - started, wait, failure)
             attempt += 1
+
+    def _pause(self, attempt: int, spent: float, wait: float | None, failure: str) -> None:
+        """Sleep before the next attempt, or raise: no attempts left, or the wait would go
+        beyond the time budget (the server's own Retry-After is never cut short)."""
+        where = f"The OpenAI-compatible server at {self.url} {failure}"
+        if attempt >= self.retries:
+            raise EngineError(f"{where} ({attempt + 1} attempt(s))")
+        delay = wait if wait is not None else _backoff(attempt)
+        if spent + delay <= self.budget:
+            time.sleep(delay)
+            return
+        if wait is not None:
+            when = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=wait)
+            raise EngineError(
+                f"{where} and asks to wait {wait:.0f} s (Retry-After), beyond what [openai] retry_seconds = {self.budget:g} "
+                f"leaves: try again after {when:%Y-%m-%d %H:%M:%S} UTC"
+            )
+        raise EngineError(f"{where} ({attempt + 1} attempt(s) in {spent:.0f} s; [openai] retry_seconds = {self.budget:g})")
 
     def _json(self, response: requests.Response) -> dict[str, Any]:
         try:
@@ -586,10 +624,15 @@ class _Client:
         return data
 
 
-def _retryable(status: int, code: str) -> bool:
+def _retryable(response: requests.Response, code: str) -> bool:
+    """Whether another attempt may help: never for a quota; as the server's `x-should-retry`
+    says when it says (OpenAI's, honoured by its own clients); else 408, 409, 429 and 5xx."""
     if code in QUOTA_CODES:
         return False
-    return status in (408, 409, 429) or status >= 500
+    should = response.headers.get("x-should-retry", "").strip().lower()
+    if should in ("true", "false"):
+        return should == "true"
+    return response.status_code in (408, 409, 429) or response.status_code >= 500
 
 
 def _refuses_format(status: int, message: str, body: Mapping[str, Any]) -> bool:
@@ -618,20 +661,37 @@ def _error_of(response: requests.Response) -> tuple[str, str, str]:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    milliseconds = headers.get("retry-after-ms")
-    if milliseconds:
-        try:
-            return min(RETRY_AFTER_MAX, max(0.0, float(milliseconds) / 1000))
-        except ValueError:
-            pass
+    """Seconds the server asks us to wait (`retry-after-ms`, or `Retry-After` in seconds or
+    as a date); None when it asks nothing or says something unreadable (`60s`): our backoff."""
+    milliseconds = _seconds(headers.get("retry-after-ms"))
+    if milliseconds is not None:
+        return milliseconds / 1000
     value = headers.get("retry-after")
-    if not value:
-        return None
+    seconds = _seconds(value)
+    if seconds is not None or not value:
+        return seconds
     try:
-        return min(RETRY_AFTER_MAX, max(0.0, float(value)))
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return _bounded(when.timestamp() - time.time())
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return _bounded(float(value)) if value else None
     except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-        return None if when is None else min(RETRY_AFTER_MAX, max(0.0, when.timestamp() - time.time()))
+        return None
+
+
+def _bounded(seconds: float) -> float | None:
+    """A wait as a number we can sleep and print: none below 0, a year at most (an endless
+    one is beyond any budget all the same); NaN is no wait at all."""
+    if math.isnan(seconds):
+        return None
+    return min(RETRY_AFTER_MAX, max(0.0, seconds))
 
 
 def _backoff(attempt: int) -> float:
