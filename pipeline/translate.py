@@ -99,7 +99,11 @@ def request_size(text: str) -> int:
 
 def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Request]]:
     """Greedy packing in order: at most `max_texts` texts and `max_bytes` per request, and
-    at most `max_tokens` estimated tokens of texts where the engine is billed by tokens."""
+    at most `max_tokens` estimated tokens of texts where the engine is billed by tokens.
+    Where a request carries one context for all its texts (`one_context`), the texts
+    without context are packed first, then each run sharing a context on its own."""
+    if limits.one_context:
+        requests = sorted(requests, key=lambda r: r.context is not None)  # stable: runs stay together
     batch: list[Request] = []
     size = limits.overhead
     tokens = 0
@@ -108,7 +112,8 @@ def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Reques
         cost = request_size(request.text)
         weight = count(request.text) if count is not None else 0
         over_tokens = limits.max_tokens is not None and tokens + weight > limits.max_tokens
-        if batch and (len(batch) >= limits.max_texts or size + cost > limits.max_bytes or over_tokens):
+        other_context = limits.one_context and bool(batch) and batch[-1].context != request.context
+        if batch and (len(batch) >= limits.max_texts or size + cost > limits.max_bytes or over_tokens or other_context):
             yield batch
             batch, size, tokens = [], limits.overhead, 0
         batch.append(request)

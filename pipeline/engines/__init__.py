@@ -54,6 +54,7 @@ class Limits:
     max_tokens: int | None = None
     count_tokens: Callable[[str], int] | None = None  # the engine's estimate for one text
     max_in_flight: int | None = None
+    one_context: bool = False  # a request carries one context for all its texts (DeepL's `context`)
 
     @property
     def text_bytes(self) -> int:
@@ -81,6 +82,10 @@ class ContextPolicy:
     paragraphs: int = 1
     title: bool = True
     max_chars: int = 600  # of each neighbour: enough to set the tone, bounded in tokens
+    # only short segments get context (0: every one): those whose text is this many characters
+    # at most, and every heading, table cell and term; their neighbours are the nearest longer
+    # paragraphs, so a run of short ones (a list, a table) shares one (DeepL: one request)
+    short_chars: int = 0
 
 
 @dataclass
@@ -128,7 +133,7 @@ class Contextual(Protocol):
     """An engine that reads each text with its context (an LLM): `context_policy` says
     what to collect, `translate_in_context` receives it beside the texts."""
 
-    context_policy: ContextPolicy
+    context_policy: ContextPolicy | None  # None: none wanted after all (a setting turned it off)
 
     def translate_in_context(self, texts: Sequence[str], contexts: Sequence[SegmentContext | None]) -> list[EngineResult]: ...
 
@@ -249,7 +254,8 @@ def _deepl(setup: Setup) -> Engine:
 
 
 def _deepl_options(settings: Settings) -> dict[str, object]:
-    return {"deepl": [settings.model_type, settings.formality, settings.tag_handling_version]}
+    context = ["context"] if settings.deepl_context else []  # short segments translated with their neighbours
+    return {"deepl": [settings.model_type, settings.formality, settings.tag_handling_version, *context]}
 
 
 def _openai_table(table: Mapping[str, Any], path: Path) -> object:
@@ -320,4 +326,5 @@ def deepl_engine(settings: Settings, auth_key: str, server_url: str | None = Non
         tag_handling_version=settings.tag_handling_version,
         retries=settings.retries,
         timeout=settings.timeout,
+        context=settings.deepl_context,
     )
