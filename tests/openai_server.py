@@ -33,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from fake_server import RequestLog, take_fault
+from openai_spec import request_problems, response_problems
 
 try:
     from deepl_server import transform_xml
@@ -105,6 +106,7 @@ class RecordedRequest:
     fault: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    problems: tuple[str, ...] = ()  # what OpenAI's CreateChatCompletionRequest schema refuses in the body
 
     @property
     def query(self) -> str:
@@ -224,6 +226,7 @@ class OpenAITestServer:
         self._log: RequestLog[RecordedRequest] = RequestLog()
         self._httpd: _HTTPServer | None = None
         self._in_flight = 0
+        self.invalid_answers: list[str] = []  # the server's own 200 answers the spec's response schema refuses (a bug here)
         self.max_in_flight = 0  # the most requests the server was answering at once
         self.latency = 0.0  # seconds before every answer
         # models that take requests as OpenAI's reasoning models do (o1, o3, o4-mini, gpt-5*):
@@ -354,6 +357,11 @@ class OpenAITestServer:
             return self._log.all()
 
     @property
+    def invalid_requests(self) -> list[RecordedRequest]:
+        """Requests whose body OpenAI's CreateChatCompletionRequest schema refuses."""
+        return [r for r in self.requests if r.problems]
+
+    @property
     def answered(self) -> list[RecordedRequest]:
         """Requests answered with 200 (tokens were spent on them)."""
         return [r for r in self.requests if r.status == 200]
@@ -382,6 +390,9 @@ class OpenAITestServer:
             return 404, _error(f"Unknown request URL: POST {record.path}", "invalid_request_error", "unknown_url"), {}
         if authorization != f"Bearer {self.api_key}":
             return 401, _error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"), {}
+        record.problems = tuple(request_problems(record.body))
+        if record.problems:  # OpenAI refuses a body its schema does not allow, before anything else
+            return 400, _error(f"Invalid request body: {record.problems[0]}", "invalid_request_error", "invalid_request_body"), {}
         body = record.body if isinstance(record.body, dict) else {}
         model = body.get("model")
         if model not in self.models:
@@ -439,7 +450,7 @@ class OpenAITestServer:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
             "usage": {
                 "prompt_tokens": record.prompt_tokens,
                 "completion_tokens": record.completion_tokens,
@@ -450,6 +461,9 @@ class OpenAITestServer:
         }
         if not self.usage:
             del answer["usage"]
+        for problem in response_problems(answer):
+            with self._lock:
+                self.invalid_answers.append(problem)
         return 200, answer, {}
 
     def _translate(self, text: str, glossary: Mapping[str, str]) -> str:
