@@ -212,6 +212,8 @@ def combine(reports: Sequence[ReportJSON]) -> ReportJSON:
             "estimated_cost": None if None in costs else round(sum(c for c in costs if c is not None), 6),
             "currency": tokens[0]["currency"],
             "estimated": any(t["estimated"] for t in tokens),
+            "cached_input": sum(t.get("cached_input", 0) for t in tokens),
+            "reasoning": sum(t.get("reasoning", 0) for t in tokens),
         }
     return combined
 

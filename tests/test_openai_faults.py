@@ -15,6 +15,7 @@ from test_openai_engine import setup_site
 
 from pipeline.engines.openai import estimate_tokens
 from pipeline.glossary import load_glossary, prose_of
+from pipeline.report import combine
 
 
 @pytest.fixture
@@ -586,6 +587,9 @@ def test_cached_and_reasoning_tokens_are_reported(site: Path, openai_server: Ope
     assert tokens["estimated"] is False
     assert tokens["cached_input"] == 64 * answered and tokens["reasoning"] == 32 * answered
     assert f"{64 * answered:,} cached" in result.stdout and f"{32 * answered:,} reasoning" in result.stdout
+    report = json.loads((site / "report.json").read_text(encoding="utf-8"))
+    both = combine([report, report])["tokens"]  # merge-shards
+    assert both["cached_input"] == 2 * 64 * answered and both["reasoning"] == 2 * 32 * answered
 
 
 def test_azure_deployment_urls_carry_the_api_version(site: Path, openai_server: OpenAITestServer, monkeypatch: pytest.MonkeyPatch) -> None:
