@@ -194,7 +194,7 @@ class UnitMaker:
 
     def field(self, fm_field: frontmatter.Field, flags: list[Flag], context: SegmentContext | None = None) -> Unit:
         """A front matter value; categories and tags map through the taxonomy."""
-        protected = protect_plain(fm_field.value, self.keep)
+        protected = replace(protect_plain(fm_field.value, self.keep), front_matter=True)
         segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
         unit = Unit(segment, short_hash(fm_field.value), fm_field=fm_field, context=context)
         taxonomy = fm_field.key in TAXONOMY_KEYS

@@ -45,7 +45,7 @@ MARK = "EN "
 REFUSAL = "I'm sorry, I can't help with that request."
 QUOTA_MESSAGE = "You exceeded your current quota, please check your plan and billing details."
 # answer faults: the request is served (and its tokens counted), the answer is wrong
-ANSWER_FAULTS = ("length", "wrapped", "missing_id", "unknown_id", "dropped_tag", "fewer", "refusal", "not_json")
+ANSWER_FAULTS = ("length", "wrapped", "missing_id", "unknown_id", "dropped_tag", "fewer", "refusal", "not_json", "append", "surrogate")
 STATUS_FAULTS = ("429", "5xx", "quota", "drop")
 _TAG = re.compile(r"<(b|i|s|a)(\s[^>]*)?>(.*?)</\1>", re.DOTALL)
 
@@ -111,6 +111,7 @@ class _Fault:
     retry_after: str | None = None
     status: int = 500
     count: int = 1
+    suffix: str = ""
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -152,7 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
         if status is None:  # a dropped connection, or the client gave up while we were slow
             self.close_connection = True
             return
-        payload = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        # a lone surrogate (fault "surrogate") cannot be UTF-8: it goes as JSON's `\ud800` escape
+        payload = json.dumps(answer, ensure_ascii=record.fault == "surrogate").encode("utf-8")
         record.status = status
         try:
             self.send_response(status)
@@ -268,6 +270,15 @@ class OpenAITestServer:
     def answer_prose(self, count: int) -> None:
         """Content that is no JSON at all."""
         self._add(_Fault("not_json", count))
+
+    def append_to_answers(self, count: int, suffix: str) -> None:
+        """`suffix` after every translation of the answer: what a model steered by a post's
+        text, or a proxy in between, may add."""
+        self._add(_Fault("append", count, suffix=suffix))
+
+    def answer_lone_surrogates(self, count: int) -> None:
+        """Every translation ends in `\\ud800`, a lone surrogate: valid JSON, not Unicode."""
+        self._add(_Fault("surrogate", count))
 
     def _take(self, kinds: tuple[str, ...]) -> _Fault | None:
         with self._lock:
@@ -394,6 +405,9 @@ def _corrupt(fault: _Fault, translations: list[dict[str, str]]) -> tuple[str | N
         items[-1]["id"] = "s999"
     elif kind == "fewer":
         items = items[: max(0, len(items) - fault.count)]
+    elif kind in ("append", "surrogate"):
+        for item in items:
+            item["text"] += fault.suffix if kind == "append" else "\ud800"
     elif kind == "dropped_tag":
         for item in items:
             changed = _TAG.sub(lambda m: m.group(3), item["text"], count=1)

@@ -1,0 +1,88 @@
+"""Engine text never brings markup its source does not have (issue 25): Liquid an engine
+appends is shown on the page, not run by Jekyll; the author's own Liquid comes back as it was."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from deepl_server import DeepLTestServer
+from helpers import REPO, run_cli
+from openai_server import OpenAITestServer
+from test_openai_engine import CONFIG
+
+from pipeline import liquid
+from pipeline.inline import restore
+from pipeline.post import parse_post
+from pipeline.segment import split
+from pipeline.site import check_site
+
+IDIOMS = REPO / "tests" / "fixtures" / "jekyll"
+POSTS = [IDIOMS / "2025-01-01-jekyll-idioms.md", IDIOMS / "2025-02-01-html-note.md", IDIOMS / "2025-02-03-titles-and-attributes.md"]
+HOSTILE = " {{ site.time }} {% include x.html %}"
+needs_jekyll = pytest.mark.skipif(shutil.which("jekyll") is None, reason="needs Debian's jekyll (apt-get install -y jekyll ruby-jekyll-polyglot)")
+
+
+def _tree(root: Path) -> Path:
+    (root / "content" / "ja").mkdir(parents=True)
+    for post in POSTS:
+        shutil.copyfile(post, root / "content" / "ja" / post.name)
+    shutil.copytree(REPO / "glossary", root / "glossary")
+    shutil.copytree(REPO / "site", root / "site")
+    return root
+
+
+def _body_liquid(path: Path) -> Counter[str]:
+    post = parse_post(path, path.read_bytes())
+    return Counter(liquid.mask(post.body).tags)
+
+
+def _assert_shown_not_run(root: Path) -> None:
+    for post in POSTS:
+        edition = root / "content" / "en" / post.name
+        assert _body_liquid(edition) == _body_liquid(post), edition.read_text(encoding="utf-8")
+    out = root / "built" / "_site"
+    report = check_site(root / "site", root / "content", dest=out)
+    assert not [p for p in report.problems if "Japanese left" not in p], report.problems
+    assert {row.post: row.structure for row in report.rows} == {post.stem: None for post in POSTS}
+    page = (out / "en" / "2025" / "01" / "01" / "jekyll-idioms" / "index.html").read_text(encoding="utf-8")
+    assert "{{ site.time }} {% include x.html %}" in page  # what the engine wrote is what the reader sees
+    assert '<a href="/en/">' in page  # the author's own `{{ site.baseurl }}/` ran (polyglot adds /en)
+
+
+@needs_jekyll
+def test_liquid_a_deepl_answer_appends_is_shown_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer) -> None:
+    root = _tree(tmp_path)
+    monkeypatch.chdir(root)
+    deepl_env.respond_with_appended_text(1000, HOSTILE)
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    _assert_shown_not_run(root)
+
+
+@needs_jekyll
+def test_liquid_an_openai_answer_appends_is_shown_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer) -> None:
+    root = _tree(tmp_path)
+    (root / "pipeline.toml").write_text(CONFIG, encoding="utf-8")
+    monkeypatch.chdir(root)
+    openai_server.append_to_answers(1000, HOSTILE)
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    _assert_shown_not_run(root)
+
+
+@pytest.mark.parametrize("dialect", ["kramdown", "commonmark"])
+@pytest.mark.parametrize(
+    ("answer", "written"),
+    [
+        ("A {{ x }} and {%y%}<x id=\"1\"/>", "A &#123;{ x }} and &#123;%y%}{{ site.url }}"),
+        ("A {<x id=\"1\"/>", "A &#123;{{ site.url }}"),  # the engine's `{` before the author's tag
+        ("<x id=\"1\"/>{% x %}", "{{ site.url }}&#123;% x %}"),
+    ],
+)
+def test_an_answers_liquid_is_written_as_a_character_reference(dialect: str, answer: str, written: str) -> None:
+    (segment,) = split("本文{{ site.url }}\n", dialect=dialect).segments
+    assert segment.protected.xml == "本文<x id=\"1\"/>"
+    assert restore(answer, segment.protected) == written
