@@ -1,5 +1,6 @@
-"""Engine text never brings markup its source does not have (issue 25): Liquid an engine
-appends is shown on the page, not run by Jekyll; the author's own Liquid comes back as it was."""
+"""What an engine's answer brings is judged, never trusted (issue 25): Liquid an engine appends
+is shown on the page, not run by Jekyll, while the author's own Liquid comes back as it was;
+an answer that is not valid Unicode is asked once more, then the run's error, never a traceback."""
 
 from __future__ import annotations
 
@@ -86,3 +87,43 @@ def test_an_answers_liquid_is_written_as_a_character_reference(dialect: str, ans
     (segment,) = split("本文{{ site.url }}\n", dialect=dialect).segments
     assert segment.protected.xml == "本文<x id=\"1\"/>"
     assert restore(answer, segment.protected) == written
+
+
+def _surrogate_run(monkeypatch: pytest.MonkeyPatch, root: Path) -> tuple[int, str]:
+    monkeypatch.chdir(root)
+    result = run_cli("translate", "--jobs", "4")
+    return result.exit_code, result.stdout + result.stderr
+
+
+def test_a_lone_surrogate_from_deepl_is_asked_again_then_exit_4(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer) -> None:
+    root = _tree(tmp_path)
+    deepl_env.respond_with_lone_surrogates(1)
+    code, output = _surrogate_run(monkeypatch, root)
+    assert code == 0, output
+    assert [r.fault for r in deepl_env.translate_requests].count("surrogate") == 1
+    assert all("\ud800" not in p.read_text(encoding="utf-8") for p in (root / "content" / "en").glob("*.md"))
+    shutil.rmtree(root / "content" / "en")
+    shutil.rmtree(root / ".cache")
+    shutil.rmtree(root / "translations")
+    deepl_env.respond_with_lone_surrogates(1000)
+    code, output = _surrogate_run(monkeypatch, root)
+    assert code == 4, output
+    assert "Traceback" not in output and "not valid Unicode (a lone surrogate, U+D800)" in output and "asked twice" in output, output
+
+
+def test_a_lone_surrogate_from_an_openai_server_is_asked_again_then_exit_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer
+) -> None:
+    root = _tree(tmp_path)
+    (root / "pipeline.toml").write_text(CONFIG, encoding="utf-8")
+    openai_server.answer_lone_surrogates(1)
+    code, output = _surrogate_run(monkeypatch, root)
+    assert code == 0, output
+    assert [r.fault for r in openai_server.requests].count("surrogate") == 1
+    shutil.rmtree(root / "content" / "en")
+    shutil.rmtree(root / ".cache")
+    shutil.rmtree(root / "translations")
+    openai_server.answer_lone_surrogates(1000)
+    code, output = _surrogate_run(monkeypatch, root)
+    assert code == 4, output
+    assert "Traceback" not in output and "not valid Unicode (a lone surrogate, U+D800)" in output, output
