@@ -154,8 +154,7 @@ def answers_for(engine: Engine, texts: list[str], contexts: Sequence[SegmentCont
         if bad is not None:  # JSON may carry "\ud800"; no file, cache or page can hold it
             label = getattr(engine, "label", engine.name)
             raise AnswerError(
-                f"{label} answered text {number} of {len(texts)} that is not valid Unicode "
-                f"(a lone surrogate, U+{ord(bad.group(0)):04X})",
+                f"{label} answered text {number} of {len(texts)} that is not valid Unicode (a lone surrogate, U+{ord(bad.group(0)):04X})",
                 billed_characters=sum(r.billed_characters for r in results),
             )
     return results

@@ -23,7 +23,9 @@ from pipeline.site import check_site
 IDIOMS = REPO / "tests" / "fixtures" / "jekyll"
 POSTS = [IDIOMS / "2025-01-01-jekyll-idioms.md", IDIOMS / "2025-02-01-html-note.md", IDIOMS / "2025-02-03-titles-and-attributes.md"]
 HOSTILE = " {{ site.time }} {% include x.html %}"
-needs_jekyll = pytest.mark.skipif(shutil.which("jekyll") is None, reason="needs Debian's jekyll (apt-get install -y jekyll ruby-jekyll-polyglot)")
+needs_jekyll = pytest.mark.skipif(
+    shutil.which("jekyll") is None, reason="needs Debian's jekyll (apt-get install -y jekyll ruby-jekyll-polyglot)"
+)
 
 
 def _tree(root: Path) -> Path:
@@ -54,7 +56,9 @@ def _assert_shown_not_run(root: Path) -> None:
 
 
 @needs_jekyll
-def test_liquid_a_deepl_answer_appends_is_shown_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer) -> None:
+def test_liquid_a_deepl_answer_appends_is_shown_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer
+) -> None:
     root = _tree(tmp_path)
     monkeypatch.chdir(root)
     deepl_env.respond_with_appended_text(1000, HOSTILE)
@@ -64,7 +68,9 @@ def test_liquid_a_deepl_answer_appends_is_shown_not_run(tmp_path: Path, monkeypa
 
 
 @needs_jekyll
-def test_liquid_an_openai_answer_appends_is_shown_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer) -> None:
+def test_liquid_an_openai_answer_appends_is_shown_not_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer
+) -> None:
     root = _tree(tmp_path)
     (root / "pipeline.toml").write_text(CONFIG, encoding="utf-8")
     monkeypatch.chdir(root)
@@ -78,14 +84,14 @@ def test_liquid_an_openai_answer_appends_is_shown_not_run(tmp_path: Path, monkey
 @pytest.mark.parametrize(
     ("answer", "written"),
     [
-        ("A {{ x }} and {%y%}<x id=\"1\"/>", "A &#123;{ x }} and &#123;%y%}{{ site.url }}"),
-        ("A {<x id=\"1\"/>", "A &#123;{{ site.url }}"),  # the engine's `{` before the author's tag
-        ("<x id=\"1\"/>{% x %}", "{{ site.url }}&#123;% x %}"),
+        ('A {{ x }} and {%y%}<x id="1"/>', "A &#123;{ x }} and &#123;%y%}{{ site.url }}"),
+        ('A {<x id="1"/>', "A &#123;{{ site.url }}"),  # the engine's `{` before the author's tag
+        ('<x id="1"/>{% x %}', "{{ site.url }}&#123;% x %}"),
     ],
 )
 def test_an_answers_liquid_is_written_as_a_character_reference(dialect: str, answer: str, written: str) -> None:
     (segment,) = split("本文{{ site.url }}\n", dialect=dialect).segments
-    assert segment.protected.xml == "本文<x id=\"1\"/>"
+    assert segment.protected.xml == '本文<x id="1"/>'
     assert restore(answer, segment.protected) == written
 
 
@@ -95,7 +101,9 @@ def _surrogate_run(monkeypatch: pytest.MonkeyPatch, root: Path) -> tuple[int, st
     return result.exit_code, result.stdout + result.stderr
 
 
-def test_a_lone_surrogate_from_deepl_is_asked_again_then_exit_4(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer) -> None:
+def test_a_lone_surrogate_from_deepl_is_asked_again_then_exit_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer
+) -> None:
     root = _tree(tmp_path)
     deepl_env.respond_with_lone_surrogates(1)
     code, output = _surrogate_run(monkeypatch, root)
