@@ -186,6 +186,7 @@ class OpenAITestServer:
         self._in_flight = 0
         self.max_in_flight = 0  # the most requests the server was answering at once
         self.latency = 0.0  # seconds before every answer
+        self.echo_key = False  # True: a wrong key is quoted back lower-cased, as some proxies do
 
     # lifecycle ------------------------------------------------------------------
 
@@ -323,7 +324,8 @@ class OpenAITestServer:
         if record.path.rstrip("/") != "/v1/chat/completions":
             return 404, _error(f"Unknown request URL: POST {record.path}", "invalid_request_error", "unknown_url"), {}
         if authorization != f"Bearer {self.api_key}":
-            return 401, _error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"), {}
+            said = f"Incorrect API key provided: {(authorization or '').lower()}." if self.echo_key else "Incorrect API key provided."
+            return 401, _error(said, "invalid_request_error", "invalid_api_key"), {}
         body = record.body if isinstance(record.body, dict) else {}
         model = body.get("model")
         if model not in self.models:

@@ -12,12 +12,12 @@ import threading
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Required, TypedDict, TypeVar
-from urllib.parse import quote, quote_plus
 
 import deepl
 
 from pipeline.engines import INLINE_TAGS, KEEP_TAG, EngineResult, Limits
 from pipeline.errors import AnswerError, AuthenticationError, ConfigError, EngineError, QuotaExceededError
+from pipeline.redact import scrub, url_secrets
 
 _T = TypeVar("_T")
 
@@ -118,7 +118,7 @@ class DeepLEngine:
         except deepl.QuotaExceededException as exc:
             raise QuotaExceededError(f"DeepL character quota exceeded (HTTP 456){self._usage()}") from exc
         except deepl.DeepLException as exc:
-            raise EngineError(f"DeepL request failed after retries: {_clean(str(exc), self._auth_key)}") from exc
+            raise EngineError(f"DeepL request failed after retries: {_clean(str(exc), self._auth_key, self._server_url)}") from exc
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             # deepl reads each translation of the body unchecked: `null` or a field missing
             raise AnswerError(f"DeepL answered a malformed translation for {len(texts)} texts ({type(exc).__name__}: {exc})") from exc
@@ -173,7 +173,7 @@ class DeepLEngine:
         except deepl.AuthorizationException as exc:
             raise AuthenticationError("DeepL refused the key in DEEPL_AUTH_KEY (HTTP 403)") from exc
         except deepl.DeepLException as exc:
-            raise EngineError(f"DeepL glossary request failed: {_clean(str(exc), self._auth_key)}") from exc
+            raise EngineError(f"DeepL glossary request failed: {_clean(str(exc), self._auth_key, self._server_url)}") from exc
 
 
 def _checked(results: list[deepl.TextResult], texts: Sequence[str]) -> list[EngineResult]:
@@ -206,22 +206,6 @@ def _refuse_malformed_key(key: str) -> None:
             )
 
 
-def _clean(message: str, key: str) -> str:
-    """`message` without the key in any form a library may quote it in: as is, escaped
-    (`repr` of the text or of its bytes, `ascii`, JSON) or URL-quoted."""
-    if not key:
-        return message
-    forms = {
-        key,
-        repr(key)[1:-1],
-        ascii(key)[1:-1],
-        repr(key.encode("utf-8"))[2:-1],
-        json.dumps(key)[1:-1],
-        json.dumps(key, ensure_ascii=False)[1:-1],
-        quote(key, safe=""),
-        quote(key),
-        quote_plus(key),
-    }
-    for form in sorted(forms, key=len, reverse=True):
-        message = message.replace(form, "***")
-    return message
+def _clean(message: str, key: str, server_url: str | None = None) -> str:
+    """`message` without the key or the server URL's credentials, its URLs shown public."""
+    return scrub(message, [key, *url_secrets(server_url or "")])
