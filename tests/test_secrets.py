@@ -51,7 +51,9 @@ def test_credentials_in_openai_base_url_are_never_shown(root: Path, monkeypatch:
         assert secret.lower() not in everything.lower(), (secret, everything)
 
 
-def test_a_query_secret_a_server_quotes_back_is_masked(root: Path, monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer) -> None:
+def test_a_query_secret_a_server_quotes_back_is_masked(
+    root: Path, monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer
+) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", f"{openai_server.url}?api-key={TOKEN}")  # the server answers 404 quoting the path
     code, everything = _everything_written(root)
     assert code == 2, everything
