@@ -89,6 +89,11 @@ class OutputError(PipelineError):
     folder and the system's reason; what had not landed is left as it was."""
 
 
+class EditedDuringRun(PipelineError):
+    """The edition on disk is no longer the file the run read (a translator saved it while
+    the post was being translated): not replaced; the next run reads the edit."""
+
+
 class StructureError(PipelineError):
     """A translation lost, duplicated or garbled the tags that stand for Markdown."""
 

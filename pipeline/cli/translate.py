@@ -299,7 +299,7 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     out.print(
         f"{written} written, {unchanged} up to date, {len(report.failed) - len(merge)} failed"
         + (f", {len(merge)} need a manual merge" if merge else "")
-        + (f", {skipped} skipped (second paths to a post)" if skipped else "")
+        + (f", {skipped} skipped (see the warnings)" if skipped else "")
         + f"; {report.segments} segments, {report.cached} reused or from cache; "
         f"{billed} in {report.usage.requests} request(s) "
         f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s; "

@@ -1103,7 +1103,7 @@ def _verify_and_apply(loaded: _Loaded, changes: list[Change], settings: Settings
         assert found is not None
         memory.approve(found[0].protected.joined, change.text, loaded.relative.as_posix(), origin="approved")
         new_records.append(replace(rec, e=short_hash(change.text) if change.edited else rec.e, o="approved", review=False))
-    old_sha = source_hash(loaded.edition_path.read_bytes())
+    old_sha = loaded.edition.source_hash  # the edition the changes were read against: an edit since is not replaced
     new_sha = source_hash(data)
     clean = old_sha == record.edition_sha256
     # An edition with other edits not yet recorded keeps its recorded hash, so the next run
