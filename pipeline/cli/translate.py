@@ -111,9 +111,9 @@ def translate(
             RunReport(dry_run=dry_run), settings, report_file, summary_file, last_run=False
         )  # a CI shard with no posts still reports
         raise typer.Exit(0)
-    if spec.glossary and isinstance(the_engine, GlossaryEngine) and not dry_run:
-        the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
     with run_lock(settings):
+        if spec.glossary and isinstance(the_engine, GlossaryEngine) and not dry_run:  # stale ones are deleted: under the lock
+            the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
         if not dry_run:
             for temp in remove_stale_temp_files(settings.path(settings.output_dir), settings.path(settings.state_dir)):
                 err.print(f"removed {escape(str(temp))}, left by a run that was killed")

@@ -11,6 +11,7 @@ import json
 import threading
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Required, TypedDict, TypeVar
 
 import deepl
@@ -20,6 +21,9 @@ from pipeline.errors import AnswerError, AuthenticationError, ConfigError, Engin
 from pipeline.redact import scrub, url_secrets
 
 _T = TypeVar("_T")
+# Our glossaries of another term base are deleted only once this old: a younger one may be
+# in use by a run in another tree on the same account.
+STALE_GLOSSARY_AGE = timedelta(hours=1)
 
 
 class TranslateOptions(TypedDict, total=False):
@@ -69,6 +73,8 @@ class DeepLEngine:
         deepl.http_client.max_network_retries = retries
         deepl.http_client.min_connection_timeout = timeout
         self._local = threading.local()
+        self._glossary: tuple[str, dict[str, str]] | None = None  # name and entries, to make it again
+        self._glossary_lock = threading.Lock()
 
     def translator(self) -> deepl.Translator:
         """One client per thread: requests sessions are not documented as thread-safe."""
@@ -110,7 +116,7 @@ class DeepLEngine:
         if self.glossary_id:
             options["glossary"] = self.glossary_id
         try:
-            results = self.translator().translate_text(list(texts), **options)
+            results = self._translate_text(texts, options)
         except deepl.AuthorizationException as exc:
             raise AuthenticationError(
                 "DeepL refused the key in DEEPL_AUTH_KEY (HTTP 403): check the key and that it matches the server"
@@ -125,6 +131,30 @@ class DeepLEngine:
         if not isinstance(results, list):
             results = [results]
         return _checked(results, texts)
+
+    def _translate_text(self, texts: Sequence[str], options: TranslateOptions) -> deepl.TextResult | list[deepl.TextResult]:
+        """The library's call; a glossary deleted meanwhile (by hand, or by an older version of
+        us in another tree) is made again and the request asked once more."""
+        try:
+            return self.translator().translate_text(list(texts), **options)
+        except deepl.DeepLException as exc:
+            if "glossary" not in options or not _glossary_not_found(exc):
+                raise
+        options["glossary"] = self._glossary_again(options["glossary"])
+        return self.translator().translate_text(list(texts), **options)
+
+    def _glossary_again(self, gone: str) -> str:
+        """The glossary in use after `gone` was found missing: re-created once, by one thread."""
+        with self._glossary_lock:
+            if self.glossary_id == gone and self._glossary is not None:
+                name, terms = self._glossary
+                found = next((info for info in self.list_glossaries() if info.name == name and self._ours(info)), None)
+                self.glossary_id = (found or self.create_glossary(name, terms)).glossary_id
+            return self.glossary_id or gone
+
+    def _ours(self, info: deepl.GlossaryInfo) -> bool:
+        """A glossary of this engine's language pair."""
+        return info.source_lang.upper() == self.source_lang.upper() and info.target_lang.upper() == self.target_lang[:2].upper()
 
     def _usage(self) -> str:
         try:
@@ -141,17 +171,21 @@ class DeepLEngine:
         """Find the glossary for this content by name, or create it; delete our stale ones.
 
         The name carries a hash of the entries, so an unchanged term base is found again on
-        every later run and never re-created; versions we made before are removed.
+        every later run and never re-created. Versions we made before are removed once they
+        are older than `STALE_GLOSSARY_AGE`: another tree on the same account (a second blog,
+        a branch run beside CI) may be using its own right now, and no lock of ours spans
+        two trees. Called under the run lock.
         """
         if not terms:
             self.glossary_id = None
             return None
-        source, target = self.source_lang.upper(), self.target_lang[:2].upper()
+        self._glossary = (name, dict(terms))
         current = None
+        stale_before = datetime.now(timezone.utc) - STALE_GLOSSARY_AGE
         for info in self.list_glossaries():
-            if info.name == name and info.source_lang.upper() == source and info.target_lang.upper() == target:
+            if info.name == name and self._ours(info):
                 current = current or info
-            elif info.name.startswith(prefix):
+            elif info.name.startswith(prefix) and _created(info) < stale_before:
                 self.delete_glossary(info.glossary_id)
         if current is None:
             current = self.create_glossary(name, terms)
@@ -174,6 +208,21 @@ class DeepLEngine:
             raise AuthenticationError("DeepL refused the key in DEEPL_AUTH_KEY (HTTP 403)") from exc
         except deepl.DeepLException as exc:
             raise EngineError(f"DeepL glossary request failed: {_clean(str(exc), self._auth_key, self._server_url)}") from exc
+
+
+def _glossary_not_found(exc: deepl.DeepLException) -> bool:
+    """DeepL's answer to a request naming a glossary that no longer exists."""
+    if isinstance(exc, deepl.GlossaryNotFoundException):
+        return True
+    return getattr(exc, "http_status_code", None) in (400, 404) and "glossary not found" in str(exc).lower()
+
+
+def _created(info: deepl.GlossaryInfo) -> datetime:
+    """When a glossary was made (aware, UTC); one without a time counts as new."""
+    made = info.creation_time
+    if not isinstance(made, datetime):
+        return datetime.now(timezone.utc)
+    return made if made.tzinfo is not None else made.replace(tzinfo=timezone.utc)
 
 
 def _checked(results: list[deepl.TextResult], texts: Sequence[str]) -> list[EngineResult]:
