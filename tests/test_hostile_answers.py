@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from deepl_server import DeepLTestServer
-from helpers import REPO, run_cli
+from helpers import REPO, make_site, run_cli
 from openai_server import OpenAITestServer
 from test_openai_engine import CONFIG
 
@@ -135,3 +135,20 @@ def test_a_lone_surrogate_from_an_openai_server_is_asked_again_then_exit_4(
     code, output = _surrogate_run(monkeypatch, root)
     assert code == 4, output
     assert "Traceback" not in output and "not valid Unicode (a lone surrogate, U+D800)" in output, output
+
+
+def test_an_answer_whose_pieces_would_make_liquid_keeps_its_japanese_flagged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer
+) -> None:
+    """The author's `\\{` moved right before the author's `{{ site.url }}` would make `{{{`:
+    no escaping of the engine's own text helps, so the answer is refused like a broken tag."""
+    post = tmp_path / "2025-04-01-braces.md"
+    post.write_text("---\ntitle: t\n---\n\n本文\\{と{{ site.url }}です。\n", encoding="utf-8")
+    make_site(tmp_path, [post])
+    monkeypatch.chdir(tmp_path)
+    deepl_env.set_translator(lambda text, params: 'Text <x id="1">{</x><x id="2"/> end.' if "本文" in text else "T")
+    result = run_cli("translate")
+    output = result.stdout + result.stderr
+    assert result.exit_code == 0, output
+    assert "1 segments kept in Japanese" in output and "would add Liquid" in output, output
+    assert "本文\\{と{{ site.url }}です。" in (tmp_path / "content" / "en" / post.name).read_text(encoding="utf-8")
