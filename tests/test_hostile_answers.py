@@ -51,7 +51,8 @@ def _assert_shown_not_run(root: Path) -> None:
     assert not [p for p in report.problems if "Japanese left" not in p], report.problems
     assert {row.post: row.structure for row in report.rows} == {post.stem: None for post in POSTS}
     page = (out / "en" / "2025" / "01" / "01" / "jekyll-idioms" / "index.html").read_text(encoding="utf-8")
-    assert "{{ site.time }} {% include x.html %}" in page  # what the engine wrote is what the reader sees
+    # what the engine wrote is what the reader sees, in the text as in the title
+    assert "を参照してください。 {{ site.time }} {% include x.html %}</p>" in page, page
     assert '<a href="/en/">' in page  # the author's own `{{ site.baseurl }}/` ran (polyglot adds /en)
 
 
@@ -65,6 +66,10 @@ def test_liquid_a_deepl_answer_appends_is_shown_not_run(
     result = run_cli("translate")
     assert result.exit_code == 0, result.stdout + result.stderr
     _assert_shown_not_run(root)
+    written = {p.name: p.read_bytes() for p in (root / "content" / "en").glob("*.md")}
+    again = run_cli("translate", "--force")  # from the cache: the escaped text is ours, not a translator's edit
+    assert again.exit_code == 0 and "translator edit" not in again.stdout, again.stdout + again.stderr
+    assert {p.name: p.read_bytes() for p in (root / "content" / "en").glob("*.md")} == written
 
 
 @needs_jekyll
