@@ -25,11 +25,13 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _everything_written(root: Path, *args: str) -> tuple[int, str]:
-    """A run's exit code, and all it said and wrote: output, report, summary, last-run.json."""
+def _everything_written(root: Path, *args: str, reports: bool = True) -> tuple[int, str]:
+    """A run's exit code, and all it said and wrote: output, report, summary, last-run.json
+    (`reports`: the run got as far as writing them)."""
     result = run_cli("translate", "--report", str(root / "report.json"), "--summary", str(root / "summary.md"), *args)
     files = [root / "report.json", root / "summary.md", root / ".cache" / "pipeline" / "last-run.json"]
-    assert all(f.is_file() for f in files), [f for f in files if not f.is_file()]
+    assert all(f.is_file() == reports for f in files), [f for f in files if f.is_file() != reports]
+    files = [f for f in files if f.is_file()]
     return result.exit_code, result.stdout + result.stderr + "".join(f.read_text(encoding="utf-8") for f in files)
 
 
@@ -81,3 +83,16 @@ def test_deepl_messages_show_the_server_url_without_credentials() -> None:
     masked = _clean(f"HTTPSConnectionPool: cannot reach {url}/v2/translate", "k" * 20, url)
     assert masked == "HTTPSConnectionPool: cannot reach https://deepl.proxy.example:8443/base", masked
     assert public_url("http://[::1]:8080/v1?x=1") == "http://[::1]:8080/v1"
+
+
+def test_credentials_in_deepl_server_url_are_never_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_deepl_retries: None) -> None:
+    make_site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    port = _closed_port()
+    monkeypatch.setenv("DEEPL_AUTH_KEY", "Key-Abc-123456:fx")
+    monkeypatch.setenv("DEEPL_SERVER_URL", f"http://proxy-user:{PASSWORD}@127.0.0.1:{port}")
+    code, everything = _everything_written(tmp_path, reports=False)  # the glossary is looked up first: no report yet
+    assert code == 4, everything
+    assert "127.0.0.1" in everything
+    for secret in (PASSWORD, "proxy-user", "key-abc-123456"):
+        assert secret.lower() not in everything.lower(), (secret, everything)
