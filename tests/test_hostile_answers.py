@@ -100,45 +100,29 @@ def test_an_answers_liquid_is_written_as_a_character_reference(dialect: str, ans
     assert restore(answer, segment.protected) == written
 
 
-def _surrogate_run(monkeypatch: pytest.MonkeyPatch, root: Path) -> tuple[int, str]:
+@pytest.mark.parametrize("engine", ["deepl", "openai"])
+def test_a_lone_surrogate_is_asked_again_then_exit_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, engine: str
+) -> None:
+    root = _tree(tmp_path)
     monkeypatch.chdir(root)
-    result = run_cli("translate", "--jobs", "4")
-    return result.exit_code, result.stdout + result.stderr
-
-
-def test_a_lone_surrogate_from_deepl_is_asked_again_then_exit_4(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer
-) -> None:
-    root = _tree(tmp_path)
-    deepl_env.respond_with_lone_surrogates(1)
-    code, output = _surrogate_run(monkeypatch, root)
-    assert code == 0, output
-    assert [r.fault for r in deepl_env.translate_requests].count("surrogate") == 1
+    server: DeepLTestServer | OpenAITestServer = request.getfixturevalue("deepl_env" if engine == "deepl" else "openai_server")
+    if isinstance(server, DeepLTestServer):
+        surrogates = server.respond_with_lone_surrogates
+    else:
+        surrogates = server.answer_lone_surrogates
+        (root / "pipeline.toml").write_text(CONFIG, encoding="utf-8")
+    surrogates(1)
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert [r.fault for r in server.requests].count("surrogate") == 1  # asked once more, and that answer kept
     assert all("\ud800" not in p.read_text(encoding="utf-8") for p in (root / "content" / "en").glob("*.md"))
-    shutil.rmtree(root / "content" / "en")
-    shutil.rmtree(root / ".cache")
-    shutil.rmtree(root / "translations")
-    deepl_env.respond_with_lone_surrogates(1000)
-    code, output = _surrogate_run(monkeypatch, root)
-    assert code == 4, output
-    assert "Traceback" not in output and "not valid Unicode (a lone surrogate, U+D800)" in output and "asked twice" in output, output
-
-
-def test_a_lone_surrogate_from_an_openai_server_is_asked_again_then_exit_4(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, openai_server: OpenAITestServer
-) -> None:
-    root = _tree(tmp_path)
-    (root / "pipeline.toml").write_text(CONFIG, encoding="utf-8")
-    openai_server.answer_lone_surrogates(1)
-    code, output = _surrogate_run(monkeypatch, root)
-    assert code == 0, output
-    assert [r.fault for r in openai_server.requests].count("surrogate") == 1
-    shutil.rmtree(root / "content" / "en")
-    shutil.rmtree(root / ".cache")
-    shutil.rmtree(root / "translations")
-    openai_server.answer_lone_surrogates(1000)
-    code, output = _surrogate_run(monkeypatch, root)
-    assert code == 4, output
+    for folder in ("content/en", ".cache", "translations"):
+        shutil.rmtree(root / folder)
+    surrogates(1000)
+    result = run_cli("translate")
+    output = result.stdout + result.stderr
+    assert result.exit_code == 4, output
     assert "Traceback" not in output and "not valid Unicode (a lone surrogate, U+D800)" in output, output
 
 
