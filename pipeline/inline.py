@@ -677,7 +677,7 @@ def restore(xml: str, protected: Protected) -> str:
     the brace); an answer that would still hold Liquid its source does not is refused.
     """
     text = _restore(xml, protected)
-    if not protected.front_matter and _liquid_tags(text) != _liquid_tags(protected.joined):
+    if text != protected.joined and not protected.front_matter and _liquid_tags(text) != _liquid_tags(protected.joined):
         raise StructureError("the translation would add Liquid ({{ or {%) that its source does not have")
     return text
 
@@ -786,8 +786,7 @@ def _html_text(pieces: list[str], kinds: list[str], quote: str) -> str:
     return "".join(pieces).strip()
 
 
-# A `{` of the engine's that would open a Liquid tag with the next character; `%` after
-# the author's own `{` (a kept piece that ends in one)
+# A `{` of the engine's that would open a Liquid tag with the character after it
 _LIQUID_OPENER = re.compile(r"\{(?=[{%])")
 
 
@@ -799,11 +798,10 @@ def _no_new_liquid(pieces: list[str], kinds: list[str]) -> None:
         if kind != "prose":
             continue
         piece = _LIQUID_OPENER.sub("&#123;", pieces[i])
-        after = next((p[0] for p in pieces[i + 1 :] if p), "")
-        if piece.endswith("{") and after in ("{", "%"):
+        # across its edges: the author's kept piece before or after it (looked at only then)
+        if piece.endswith("{") and next((p[0] for p in pieces[i + 1 :] if p), "") in ("{", "%"):
             piece = piece[:-1] + "&#123;"
-        before = next((p[-1] for p in reversed(pieces[:i]) if p), "")
-        if before == "{" and piece[:1] in ("{", "%"):
+        if piece[:1] in ("{", "%") and next((p[-1] for p in reversed(pieces[:i]) if p), "") == "{":
             piece = ("&#123;" if piece[0] == "{" else "&#37;") + piece[1:]
         pieces[i] = piece
 
