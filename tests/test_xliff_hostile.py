@@ -93,6 +93,7 @@ def test_active_content_the_source_had_is_not_refused() -> None:
     assert added_active_content(source, 'Map <iframe src="https://maps.example/"></iframe> and {{ site.url }}') == []
     assert added_active_content(source, "A <strong>map</strong><br>and <em>more</em>") == []
     assert added_active_content(source, '<iframe src="a"></iframe><iframe src="b"></iframe>') == ["<iframe>"]
+    assert added_active_content('<img src="a.png" alt="x">', '<img src="a.png" alt="Data: sales by region">') == []
 
 
 @pytest.mark.parametrize(

@@ -777,6 +777,7 @@ _STYLE, _LIQUID = "a style= attribute", "Liquid ({{ or {%)"
 _URL_NOISE = re.compile(r"[\x00-\x20]")  # browsers ignore these in a URL's scheme
 _IAL = re.compile(r"\{:([^}]*)\}")  # kramdown attribute lists set attributes on an element
 _IAL_TAG = "ial"  # the stand-in element an attribute list is fed as
+_URL_ATTRIBUTES = frozenset({"action", "background", "cite", "data", "formaction", "href", "poster", "src", "srcset", "xlink:href"})
 # Elements a target may hold whether or not its source does: text formatting, which is what
 # `inline.restore` itself writes (`<strong>`, `<em>`, `<s>`) and a translator may add; any
 # other element (`<iframe>`, `<meta http-equiv>`, `<object>`, `<link>`, `<a>`, ...) only as
@@ -804,8 +805,10 @@ class _ActiveHTML(HTMLParser):
             if name == "style":
                 self.found[_STYLE] += 1
             scheme = _scheme(value) if value is not None else ""
-            if scheme in ("javascript:", "data:"):
-                self.found[_JS_URL if scheme == "javascript:" else _DATA_URL] += 1
+            if scheme == "javascript:":
+                self.found[_JS_URL] += 1
+            elif scheme == "data:" and name in _URL_ATTRIBUTES:  # an alt may begin "Data: ..."
+                self.found[_DATA_URL] += 1
 
     handle_startendtag = handle_starttag
 
