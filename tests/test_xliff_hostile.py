@@ -56,6 +56,7 @@ def test_import_refuses_code_the_source_did_not_have(site: Path, markup: str, wh
     result = run_review("import", str(path))
     assert result.exit_code == 1, result.stdout
     assert f"{path}:{line}:" in result.stderr and why in result.stderr, result.stderr
+    assert f"unit {bold_unit(etree.parse(str(path))).get('id')!r}" in result.stderr, result.stderr
     assert snapshot(site) == before
 
 
