@@ -527,8 +527,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif isinstance(response.body, str):
             payload = response.body.encode("utf-8")
         else:
-            # a lone surrogate (fault "surrogate") cannot be UTF-8: it goes as JSON's `\ud800` escape
-            payload = json.dumps(response.body, ensure_ascii=record.fault == "surrogate").encode("utf-8")
+            try:
+                payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate cannot be UTF-8: it goes as JSON's `\ud800` escape
+                payload = json.dumps(response.body).encode("utf-8")
         # Record before writing: the client may look at the log the moment it
         # has the response.
         record.status = response.status

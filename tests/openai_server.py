@@ -153,8 +153,10 @@ class _Handler(BaseHTTPRequestHandler):
         if status is None:  # a dropped connection, or the client gave up while we were slow
             self.close_connection = True
             return
-        # a lone surrogate (fault "surrogate") cannot be UTF-8: it goes as JSON's `\ud800` escape
-        payload = json.dumps(answer, ensure_ascii=record.fault == "surrogate").encode("utf-8")
+        try:
+            payload = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate cannot be UTF-8: it goes as JSON's `\ud800` escape
+            payload = json.dumps(answer).encode("utf-8")
         record.status = status
         try:
             self.send_response(status)

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from deepl_server import DeepLTestServer
+from deepl_server import DeepLTestServer, ServerError
 from helpers import REPO, make_site, run_cli
 from openai_server import OpenAITestServer
 from test_openai_engine import CONFIG
@@ -141,3 +141,20 @@ def test_an_answer_whose_pieces_would_make_liquid_keeps_its_japanese_flagged(
     assert result.exit_code == 0, output
     assert "1 segments kept in Japanese" in output and "would add Liquid" in output, output
     assert "本文\\{と{{ site.url }}です。" in (tmp_path / "content" / "en" / post.name).read_text(encoding="utf-8")
+
+
+def test_a_lone_surrogate_in_a_servers_error_message_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer
+) -> None:
+    root = _tree(tmp_path)
+    monkeypatch.chdir(root)
+
+    def refuse(text: str, params: dict[str, object]) -> str:
+        raise ServerError(400, "Bad input \ud800 here")
+
+    deepl_env.set_translator(refuse)
+    result = run_cli("translate", "--report", str(root / "report.json"))
+    output = result.stdout + result.stderr
+    assert result.exit_code == 4, output
+    assert "Bad input \\ud800 here" in output  # shown escaped, in the output and the report
+    assert "Bad input \\\\ud800 here" in (root / "report.json").read_text(encoding="utf-8")
