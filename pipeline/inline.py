@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -81,6 +82,8 @@ class Protected:
     attached: tuple[Attached, ...] = ()
     # a code block's comment text (pipeline.code): the answer must stay inside its comment
     comment: Comment | None = None
+    # a front matter value: Jekyll does not run Liquid in it, so an answer's `{{` stays as written
+    front_matter: bool = False
 
     @property
     def has_prose(self) -> bool:
@@ -674,8 +677,23 @@ def restore(xml: str, protected: Protected) -> str:
     answer is new text around the author's markup, so it is made inert where it could
     change the parse: Markdown-active characters in the engine's prose are escaped,
     emphasis that no longer flanks becomes HTML, and delimiter runs that were plain text
-    in the source are escaped if they could now pair up.
+    in the source are escaped if they could now pair up. Jekyll runs Liquid before
+    kramdown, so a `{{` or `{%` of the engine's is written `&#123;` (what the reader sees is
+    the brace); an answer that would still hold Liquid its source does not is refused.
     """
+    text = _restore(xml, protected)
+    if text != protected.joined and not protected.front_matter and _liquid_tags(text) != _liquid_tags(protected.joined):
+        raise StructureError("the translation would add Liquid ({{ or {%) that its source does not have")
+    return text
+
+
+def _liquid_tags(text: str) -> Counter[str]:
+    """The Liquid tags Jekyll would run in `text`: those of the source, and no other, may stand
+    in its answer (a `{{` that never closes, kept to its line's end, counts as its opener)."""
+    return Counter(tag if tag.endswith(("}}", "%}")) else tag[:2] for tag in liquid.mask(text).tags)
+
+
+def _restore(xml: str, protected: Protected) -> str:
     if xml == protected.xml and _restores_verbatim(protected):
         return protected.joined
     try:
@@ -690,15 +708,21 @@ def restore(xml: str, protected: Protected) -> str:
         return _html_text(pieces, kinds, protected.html_quote)
     text = _finish("".join(pieces), protected)
     if protected.title_quote is not None and text != protected.joined:
-        return title_text(text, protected.title_quote)
+        _no_new_liquid(pieces, kinds)
+        return title_text(_finish("".join(pieces), protected), protected.title_quote)
     if protected.comment is not None and text != protected.joined:
         return protected.comment.settle(text)
-    if text == protected.joined or protected.plain:
+    if text == protected.joined:
         return text
+    if protected.plain:
+        if not protected.front_matter:  # an abbreviation's definition: in the body, so Liquid runs
+            _no_new_liquid(pieces, kinds)
+        return _finish("".join(pieces), protected)
     dialect = protected.dialect
     _escape_prose(pieces, kinds, pipes=not protected.escape_pipes, dialect=dialect)
     _keep_emphasis_parsable(pieces, marks, dialect)
     _escape_literals(pieces, kinds, dialect)
+    _no_new_liquid(pieces, kinds)
     text = _finish("".join(pieces), protected)
     if _shape(text, protected.env, dialect) == _expected_shape(pieces, kinds, marks, protected.env, dialect):
         return text
@@ -765,7 +789,28 @@ def _html_text(pieces: list[str], kinds: list[str], quote: str) -> str:
             piece = re.sub(r"&(?=#?[A-Za-z0-9]+;?)", "&amp;", pieces[i])
             piece = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", piece)
             pieces[i] = piece.replace(quote, "&quot;" if quote == '"' else "&#39;") if quote else piece
+    _no_new_liquid(pieces, kinds)
     return "".join(pieces).strip()
+
+
+# A `{` of the engine's that would open a Liquid tag with the character after it
+_LIQUID_OPENER = re.compile(r"\{(?=[{%])")
+
+
+def _no_new_liquid(pieces: list[str], kinds: list[str]) -> None:
+    """No `{{` or `{%` of the engine's prose, within a piece or across its edges, is left
+    for Liquid: its `{` (or `%`) goes as a character reference, which Liquid does not read
+    and kramdown and the browser show as the character, in text, titles and attributes."""
+    for i, kind in enumerate(kinds):
+        if kind != "prose":
+            continue
+        piece = _LIQUID_OPENER.sub("&#123;", pieces[i])
+        # across its edges: the author's kept piece before or after it (looked at only then)
+        if piece.endswith("{") and next((p[0] for p in pieces[i + 1 :] if p), "") in ("{", "%"):
+            piece = piece[:-1] + "&#123;"
+        if piece[:1] in ("{", "%") and next((p[-1] for p in reversed(pieces[:i]) if p), "") == "{":
+            piece = ("&#123;" if piece[0] == "{" else "&#37;") + piece[1:]
+        pieces[i] = piece
 
 
 def _all_inert(pieces: list[str], kinds: list[str], marks: list[tuple[int, int, str]]) -> None:

@@ -28,7 +28,7 @@ from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
 from pipeline.engines import Engine, SegmentContext, context_policy, engine_spec, spend_of
-from pipeline.errors import EngineError, InputError, internal_error
+from pipeline.errors import EditedDuringRun, EngineError, InputError, internal_error
 from pipeline.glossary import Glossary, prose_of, prose_of_markdown
 from pipeline.inline import Protected
 from pipeline.lint import lint_text
@@ -295,7 +295,11 @@ class Translator:
         data = edition.render(post, draft.body_edits, draft.field_edits, added)
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine)
         memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
-        result.status = prepared.commit(data, state, memory)
+        try:
+            result.status = prepared.commit(data, state, memory)
+        except EditedDuringRun as exc:  # a translator's save wins: skipped, read by the next run
+            result.status = "skipped"
+            result.flags.append(Flag(1, "edited", exc.message))
 
     def _answer_text(self, prepared: Pair, checked: dict[str, qa.Answer], key: str) -> str | None:
         """The English for one key: found before the flush, fresh from the engine (as the
