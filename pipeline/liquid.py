@@ -73,9 +73,18 @@ def unmask(piece: str, tags: tuple[str, ...]) -> str:
             continue
         out.append(piece[pos:start])
         out.append(tag)
-        pos = min(len(piece), start + len(tag))  # the run is as long as the tag it stands for
+        pos = _run_end(piece, start)
     out.append(piece[pos:])
     return "".join(out)
+
+
+def _run_end(piece: str, start: int) -> int:
+    """Where the masked run beginning at `start` ends: after its `}`. Measured on the run, not
+    on the tag it stands for, whose written form may be longer (escaped for XML)."""
+    end = start + 1
+    while end < len(piece) and (piece[end] in "\r\n" or FILL <= piece[end] <= "\uf8ff"):
+        end += 1
+    return min(len(piece), end + 1) if end < len(piece) and piece[end] == END else end
 
 
 def _mask_one(tag: str, index: int) -> str | None:
