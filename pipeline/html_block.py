@@ -422,7 +422,7 @@ def refined(text: str) -> tuple[_Event, ...]:
     blank_texts = {a: text[a:b] for a, b in blanks}
     fences = _fences(text)
     spans = [span for span in _code(text) if span not in fences]
-    cuts = sorted({c for pair in (*blanks, *spans) for c in pair})
+    cuts = sorted({c for pair in (*blanks, *spans, *fences) for c in pair})  # a fence is never part of a run
     pieces: list[_Event] = []
     for e in events(text):
         if e.kind != "data":
