@@ -186,19 +186,16 @@ _FENCE_OPENING = re.compile(_FENCE_MATCH.pattern.split(r"\n(.*?)")[0] + r"\n")
 def fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """kramdown's GFM fenced code block (`parse_codeblock_fenced` with gfm.rb's regexps): the
     whole block, opening line to closing line, must match FENCED_CODEBLOCK_MATCH, whose info
-    string is one word (```` ```js {1,4} ```` is no fence: a paragraph starts there). Any line
-    starting a fence ends a paragraph (GFM's PARAGRAPH_END), fence or not."""
-    if not _indent_ok(state, start) or not _FENCE_START.match(_line(state, start)):
-        return False
-    if silent:
-        return True
-    if not _FENCE_OPENING.match(state.getLines(start, start + 1, state.blkIndent, True)):
-        return False  # the opening line alone already fails FENCED_CODEBLOCK_MATCH
-    m = _fence_match(state, start, _closing_candidate(state, start, end))
-    if m is None:
-        m = _fence_match(state, start, end)  # the candidate was no closing line to kramdown
-    if m is None:
-        return False
+    string is one word (```` ```js {1,4} ```` is no fence: a paragraph starts there).
+
+    A line starting a fence ends a paragraph (GFM's PARAGRAPH_END), fence or not; but where it
+    is no fence, the paragraph parsed from it is joined to the paragraph before
+    (`parse_paragraph` appends to a `:p` that is the last child), so the page has one
+    paragraph across it (```` ``` ```` … ```` ``` ```` then a code span over the lines): only a
+    real fence interrupts one here."""
+    m = _fence_at(state, start, end)
+    if m is None or silent:
+        return m is not None
     last = start + m.string.count("\n", 0, m.end()) - 1
     token = state.push("fence", "code", 0)
     token.info = m.group(3) or ""
@@ -207,6 +204,16 @@ def fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     token.map = [start, last + 1]
     state.line = last + 1
     return True
+
+
+def _fence_at(state: StateBlock, start: int, end: int) -> re.Match[str] | None:
+    """FENCED_CODEBLOCK_MATCH at line `start`, or None: the line is no fence to kramdown."""
+    if not _indent_ok(state, start) or not _FENCE_START.match(_line(state, start)):
+        return None
+    if not _FENCE_OPENING.match(state.getLines(start, start + 1, state.blkIndent, True)):
+        return None  # the opening line alone already fails FENCED_CODEBLOCK_MATCH
+    m = _fence_match(state, start, _closing_candidate(state, start, end))
+    return m if m is not None else _fence_match(state, start, end)  # the candidate was no closing line to kramdown
 
 
 def _fence_match(state: StateBlock, start: int, end: int) -> re.Match[str] | None:
