@@ -30,7 +30,7 @@ from markdown_it.rules_inline.image import image as image_rule
 from markdown_it.rules_inline.link import link as link_rule
 from markdown_it.token import Token
 
-from pipeline import liquid
+from pipeline import kramdown, liquid
 from pipeline.attributes import TRANSLATED, translated_values
 from pipeline.japanese import JAPANESE
 from pipeline.japanese import WIDE_BREAK as _CJK
@@ -455,7 +455,7 @@ def _on_link_open(walk: _Walk, token: Token) -> None:
             walk.i += 1
         walk.cur = end
         return
-    walk.link_ends.append(_rule_end(link_rule, content, cur, walk.inside(), walk.dialect))
+    walk.link_ends.append(_rule_end(kramdown.link if walk.dialect == "kramdown" else link_rule, content, cur, walk.inside(), walk.dialect))
     walk.link_starts.append(cur)
     walk.pairs.append(walk.out.open("a", "["))
     walk.cur += 1
@@ -481,7 +481,7 @@ def _on_link_close(walk: _Walk, token: Token) -> None:
 def _on_image(walk: _Walk, token: Token) -> None:
     """Japanese alt text travels as an `<img>` pair around its words; other images are kept."""
     content, cur, out = walk.content, walk.cur, walk.out
-    end = _rule_end(image_rule, content, cur, walk.inside(), walk.dialect)
+    end = _rule_end(kramdown.image if walk.dialect == "kramdown" else image_rule, content, cur, walk.inside(), walk.dialect)
     label_end = parseLinkLabel(_state(content, walk.inside(), cur, walk.dialect), cur + 1, False)
     alt = content[cur + 2 : label_end]
     if JAPANESE.search(alt):
