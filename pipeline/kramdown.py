@@ -353,8 +353,10 @@ def _at_boundary(state: StateBlock, line: int, start: int, end: int, before: boo
     """kramdown's `after_block_boundary?` / `before_block_boundary?`: a table stands alone,
     between blank lines (or an EOB marker, an IAL, the start or end of its container)."""
     other = line - 1 if before else line
-    if other < start or other >= end or state.isEmpty(other) or state.sCount[other] < state.blkIndent:
+    if other < start or other >= end or state.isEmpty(other):
         return True
+    if state.sCount[other] < state.blkIndent:  # out of the container, unless a list item's lazy line
+        return before or not _in_list_item(state) or bool(_LIST_START.match(_line(state, other)))
     text = _line(state, other)
     return bool(_EOB.fullmatch(text) or re.fullmatch(rf"\{{:(?!:|/){_ALD_ANY}+\}}[ \t]*", text))
 
@@ -376,7 +378,7 @@ def table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     last = start
     while last + 1 < end and _is_table_line(state, last + 1):
         last += 1
-    if not _at_boundary(state, last + 1, start, end, False):
+    if not _at_boundary(state, last + 1, start, end, False) and not _before_nested_list(state, start, last + 1):
         return False
     if silent:
         return True
@@ -407,6 +409,29 @@ def table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     state.push("table_close", "table", -1)
     state.line = last + 1
     return True
+
+
+_LIST_START = re.compile(r"(?:[+*-]|\d+\.)(?:[ \t]|$)")  # kramdown's LIST_START, after the indentation
+
+
+def _in_list_item(state: StateBlock) -> bool:
+    """Whether the innermost element still open is a list item."""
+    depth = 0
+    for token in reversed(state.tokens):
+        depth += token.nesting
+        if depth > 0:
+            return token.type == "list_item_open"
+    return False
+
+
+def _before_nested_list(state: StateBlock, start: int, line: int) -> bool:
+    """Whether `line` starts the first nested list of the list item whose first line is `start`:
+    kramdown's `parse_list` parses an item's lines up to its first nested list on their own
+    (a new `item.value` chunk), so that text ends where the nested list begins."""
+    opener = state.tokens[-1] if state.tokens else None
+    if opener is None or opener.type != "list_item_open" or not opener.map or opener.map[0] != start:
+        return False
+    return line < state.lineMax and not state.isEmpty(line) and state.sCount[line] >= state.blkIndent and bool(_LIST_START.match(_line(state, line)))
 
 
 def _container_start(state: StateBlock, line: int) -> int:
