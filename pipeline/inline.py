@@ -47,6 +47,16 @@ _URL_OR_LIQUID = re.compile(f"{_URL.pattern}|{liquid.RUN.pattern}")
 _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]+")
 
 
+def _inside_name(text: str, start: int, end: int) -> bool:
+    """Whether the `_` run at [start, end) joins two parts of one name (`highlight_html`):
+    such a run can neither open nor close emphasis (CommonMark's flanking rules, kramdown's
+    `_` rule), so the name is sent whole, as the prose it is."""
+    return start > 0 and text[start] == "_" and bool(_NAME_CHAR.match(text, start - 1)) and bool(_NAME_CHAR.match(text, end))
+
+
+_NAME_CHAR = re.compile(r"[A-Za-z0-9]")
+
+
 @dataclass(frozen=True)
 class Element:
     """What one tagged element of the engine text stands for in the Markdown source."""
@@ -191,7 +201,7 @@ class _Builder:
                 else:
                     literals.append((pos, pos + len(piece)))
             pos += len(piece)
-        self.prose(text, literals)
+        self.prose(text, [(a, b) for a, b in literals if not _inside_name(text, a, b)])
 
     def literal(self, source: str) -> None:
         """A `*`, `_` or `~` run that is text in the source; escaped on restore if it could
