@@ -32,7 +32,7 @@ from markdown_it.token import Token
 
 from pipeline import kramdown, liquid
 from pipeline.attributes import TRANSLATED, translated_values
-from pipeline.japanese import JAPANESE
+from pipeline.japanese import JAPANESE, VISIBLE_JAPANESE
 from pipeline.japanese import WIDE_BREAK as _CJK
 from pipeline.engines import KEEP_TAG  # the engine is told to keep this tag's content
 from pipeline.errors import StructureError
@@ -89,8 +89,10 @@ class Protected:
 
     @property
     def has_prose(self) -> bool:
-        """True when there is Japanese text to translate outside protected elements."""
-        return bool(JAPANESE.search(_strip_keeps(self.xml)))
+        """True when there is Japanese text to translate outside protected elements: kana,
+        kanji, or full-width punctuation alone (`2024-01-29 〜 2024-02-04`, `20（LTS）`),
+        which an English page must not show either."""
+        return bool(VISIBLE_JAPANESE.search(_strip_keeps(self.xml)))
 
 
 @dataclass(frozen=True)

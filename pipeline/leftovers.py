@@ -88,8 +88,11 @@ def count_tokens(tokens: Sequence[Token]) -> Left:
 
 
 def _inline(children: Sequence[Token], left: Left) -> None:
+    in_url = False  # the text of an autolink is its URL, never prose to translate
     for child in children:
-        if child.type in ("text", "text_special"):
+        if child.type in ("link_open", "link_close") and child.markup in ("autolink", "linkify"):
+            in_url = child.type == "link_open"
+        if child.type in ("text", "text_special") and not in_url:
             left.text += _japanese(child.content)
         elif child.type == "image":
             left.text += _japanese(child.content)

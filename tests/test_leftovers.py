@@ -70,6 +70,25 @@ def test_counts_full_width_punctuation_and_skips_code() -> None:
     assert VISIBLE_JAPANESE.match("\u3000") and VISIBLE_JAPANESE.match("\uff01") and not VISIBLE_JAPANESE.match("!")
 
 
+def test_punctuation_only_text_is_sent_and_an_autolink_is_no_prose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    """Issue 26, item 8: a text whose only Japanese is full-width punctuation is sent (an
+    engine answers it in ASCII, as DeepL does), so `--strict` can pass; the URL of an
+    autolink holding Japanese is a URL, not Japanese prose left."""
+    post = tmp_path / "post.md"
+    source = "---\ntitle: t\n---\n\n## 2024-01-29 〜 2024-02-04\n\n- Node.js 20（LTS）\n- <https://ja.wikipedia.org/wiki/日本>\n"
+    post.write_text(source, encoding="utf-8")
+    make_site(tmp_path, [post])
+    monkeypatch.chdir(tmp_path)
+    deepl_env.set_translator(lambda text, params: text.replace("〜", "~").replace("（", " (").replace("）", ")"))
+    result = run_cli("translate", "--strict")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    sent = [t for r in deepl_env.requests if r.path.endswith("/translate") for t in r.texts]
+    assert "2024-01-29 〜 2024-02-04" in sent and "Node.js 20（LTS）" in sent, sent
+    english = (tmp_path / "content" / "en" / "post.md").read_text(encoding="utf-8")
+    assert "## 2024-01-29 ~ 2024-02-04\n\n- Node.js 20 (LTS)\n- <https://ja.wikipedia.org/wiki/日本>\n" in english, english
+    assert count("<https://ja.wikipedia.org/wiki/日本> and [日本](https://x)", "kramdown").text == len("日本")
+
+
 def _translate_one(tmp_path: Path, name: str, source: str) -> tuple[PostResult, str]:
     """One kramdown post through the pseudo engine: its result and its English edition."""
     (tmp_path / "ja").mkdir()
