@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
-from pipeline import html_block, liquid
+from pipeline import frontmatter, html_block, liquid
 from pipeline.japanese import VISIBLE_JAPANESE
 from pipeline.markdown import normalize, parser
+from pipeline.post import Post
 
 
 @dataclass
@@ -29,10 +30,11 @@ class Left:
     attributes: int = 0  # HTML attribute values
     components: int = 0  # props of MDX-style components (`<TeamMember name="…">`): never translated
     liquid: int = 0  # inside Liquid tags (output the site computes)
+    front_matter: int = 0  # front matter values a theme may show (`title`, `category`, `author`…)
 
     @property
     def total(self) -> int:
-        return self.text + self.attributes + self.components + self.liquid
+        return self.text + self.attributes + self.components + self.liquid + self.front_matter
 
     @property
     def counted(self) -> int:
@@ -44,9 +46,16 @@ class Left:
         self.attributes += other.attributes
         self.components += other.components
         self.liquid += other.liquid
+        self.front_matter += other.front_matter
 
     def as_dict(self) -> dict[str, int]:
-        return {"text": self.text, "attributes": self.attributes, "components": self.components, "liquid": self.liquid}
+        return {
+            "text": self.text,
+            "attributes": self.attributes,
+            "components": self.components,
+            "liquid": self.liquid,
+            "front_matter": self.front_matter,
+        }
 
 
 @dataclass
@@ -130,6 +139,18 @@ def count_source(body: str, tokens: Sequence[Token], liquid_first: bool) -> Left
     if liquid_first:
         left.liquid = in_liquid(liquid.mask(body))
     return left
+
+
+def in_front_matter(post: Post) -> list[frontmatter.Field]:
+    """The front matter values of `post` that hold Japanese: a theme may show any of them."""
+    block = post.front_matter
+    if block is None or not VISIBLE_JAPANESE.search(block.text):
+        return []
+    return [f for f in frontmatter.shown_fields(block, post.path) if VISIBLE_JAPANESE.search(f.value)]
+
+
+def front_matter_count(fields: Iterable[frontmatter.Field]) -> int:
+    return sum(_japanese(f.value) for f in fields)
 
 
 def summary(posts: Iterable[Leftover]) -> str:

@@ -50,7 +50,8 @@ def corpus_leftovers(results: Iterable[PostResult]) -> tuple[int, int, int]:
         # the run derives what is left from the segments; a parse of the edition agrees
         assert post.output is not None
         edition = parse_post(post.output, post.output.read_bytes())
-        assert count(edition.body, "kramdown", edition.renders_liquid).total == post.leftover.left.total, post.source
+        body_left = count(edition.body, "kramdown", edition.renders_liquid).total
+        assert body_left + post.leftover.left.front_matter == post.leftover.left.total, post.source
     return source, left, components
 
 
@@ -105,7 +106,7 @@ def test_html_note_is_translated_structure_and_attributes_kept(tmp_path: Path) -
     body = english.split("---\n", 2)[2]
     # a title on a link inside running text too: its own text, written back into the tag
     assert result.leftover.source.attributes > len("トップへ")
-    assert result.leftover.left.as_dict() == {"text": 0, "attributes": 0, "components": 0, "liquid": 0}
+    assert result.leftover.left.as_dict() == {"text": 0, "attributes": 0, "components": 0, "liquid": 0, "front_matter": 0}
     assert VISIBLE_JAPANESE.findall(body) == [], body
     assert '<a href="https://example.com/" title="⟦toppu he⟧">' in body
     # every tag byte-identical, but alt and title values
@@ -200,3 +201,12 @@ def test_xliff_export_and_review_carry_html_text_and_kept_segments(tmp_path: Pat
     reviewed = run_review("review")
     summary = (tmp_path / ".cache" / "pipeline" / "review" / "summary.md").read_text(encoding="utf-8")
     assert "tags broken (Japanese kept)" in summary, reviewed.stdout + summary
+
+
+def test_japanese_front_matter_left_is_counted_and_warned(tmp_path: Path) -> None:
+    """Issue 26, item 9: `category` is translated like `categories`; a value of a key the
+    pipeline does not translate that holds Japanese is counted as left and warned at its line."""
+    result, english = _translate_one(tmp_path, "post.md", "---\ntitle: 題\ncategory: 雑記\nseries: 連載\n---\n\n本文。\n")
+    assert "category: ⟦zakki⟧" in english and "series: 連載" in english, english
+    assert result.leftover.left.front_matter == len("連載") and result.leftover.source.front_matter == len("題雑記連載")
+    assert [(f.line, f.code) for f in result.flags if f.code == "front-matter-left"] == [(4, "front-matter-left")]
