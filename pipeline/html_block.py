@@ -167,7 +167,7 @@ def _markdown_children(event: _Event, kramdown: bool) -> bool:
     return value in ("block", "span") or (value == "1" and event.tag in MARKDOWN_CONTENT_MODEL)
 
 
-_QUOTED = (
+QUOTED = (
     'text in an element marked with its language (`lang`: an embedded tweet, a quotation) kept as written; '
     "counted as Japanese left"
 )
@@ -258,7 +258,7 @@ class _Splitter:
         if self.raw_stack[0] in INLINE:  # inline code (or a quotation): part of its run, never sent
             self.run.items.append(event)
         if self.quoted_at is not None and event.kind == "data" and JAPANESE.search(self.text[event.start : event.end]):
-            self.out.problems.append(Problem(self.line_of(self.offset + self.quoted_at), _QUOTED, "kept-lang"))
+            self.out.problems.append(Problem(self.line_of(self.offset + self.quoted_at), QUOTED, "kept-lang"))
             self.quoted_at = None
         if event.kind == "end" and event.tag == self.raw_stack[-1]:
             self.raw_stack.pop()

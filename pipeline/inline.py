@@ -564,6 +564,10 @@ def _on_atom(walk: _Walk, token: Token) -> None:
     """Inline HTML, Liquid, kramdown extensions and math: kept as written. A kramdown span IAL
     joins the markup of the element before it."""
     walk.expect(token.content, token.type)
+    if token.type == "html_inline" and (end := _quotation_end(walk, token)) is not None:
+        walk.out.protect(walk.original(walk.cur, end))  # a quotation in its own language: kept whole
+        walk.cur = end
+        return
     source = walk.original(walk.cur, walk.cur + len(token.content))
     if token.type == "kramdown_ial":
         walk.out.attach(source)
@@ -577,6 +581,29 @@ def _on_atom(walk: _Walk, token: Token) -> None:
             if JAPANESE.search(source[a:b]):
                 walk.out.attach_text(walk.out.last_id(), "open", (a, b), attribute_text(source[a:b], quote, walk.out.keep))
     walk.cur += len(token.content)
+
+
+LANG_START_TAG = re.compile(r"""<([A-Za-z][\w-]*)\b[^>]*?\slang\s*=\s*(?:"[^"]+"|'[^']+'|[^\s"'=<>`]+)[^>]*>""")
+
+
+def _quotation_end(walk: _Walk, token: Token) -> int | None:
+    """Where the element ends whose start tag `token` marks its language (`<span lang="ja">`),
+    its end tag's token now the walk's: its text is kept as written, as in an HTML block
+    (html_block._declares_language); None for any other tag, or one never closed here."""
+    start = LANG_START_TAG.fullmatch(token.content)
+    end = kramdown.matching_close(walk.content, start.group(1), walk.cur + len(token.content)) if start else -1
+    if start is None or end < 0:
+        return None
+    name, depth = start.group(1).lower(), 0
+    for j in range(walk.i, len(walk.children)):
+        child = walk.children[j]
+        tag = re.match(r"<(/?)([A-Za-z][\w-]*)", child.content) if child.type == "html_inline" else None
+        if tag is not None and tag.group(2).lower() == name and not child.content.endswith("/>"):
+            depth += -1 if tag.group(1) else 1
+            if depth == 0:
+                walk.i = j
+                return end
+    return None
 
 
 def _on_math(walk: _Walk, token: Token) -> None:

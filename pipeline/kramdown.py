@@ -166,7 +166,7 @@ def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return False
     if tag.group(1) or name in VOID_ELEMENTS:
         return _finish_html(state, start, end, tag.end(), silent)
-    close = _matching_close(state.src, name, tag.end())
+    close = matching_close(state.src, name, tag.end())
     markdown = _MARKDOWN_ATTR.search(state.src[tag_start : tag.end()])
     if not silent and close >= 0 and markdown and ("block" in markdown.groups() or name in MARKDOWN_CONTENT_MODEL):
         if _markdown_inside(state, start, end, tag.end(), close, name):
@@ -276,7 +276,7 @@ def indented_code(state: StateBlock, start: int, end: int, silent: bool) -> bool
     return True
 
 
-def _matching_close(src: str, name: str, pos: int) -> int:
+def matching_close(src: str, name: str, pos: int) -> int:
     """Offset just after the end tag that closes the element opened before `pos`, or -1."""
     pattern = re.compile(rf"<(/?){re.escape(name)}(?=[\s/>])[^>]*?(/?)>", re.IGNORECASE)
     depth = 1

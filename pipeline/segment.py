@@ -20,7 +20,7 @@ from markdown_it.token import Token
 
 from pipeline import html_block, liquid
 from pipeline.attributes import TRANSLATED
-from pipeline.inline import Protected, UnsupportedInline, protect, protect_plain, title_after, unmask
+from pipeline.inline import LANG_START_TAG, Protected, UnsupportedInline, protect, protect_plain, title_after, unmask
 from pipeline.japanese import JAPANESE
 from pipeline.markdown import normalize, parser
 from pipeline.post import LINE_BREAK, Post
@@ -156,6 +156,8 @@ def _inline_segment(
         skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
         return
     segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
+    if any(e.kind == "keep" and LANG_START_TAG.match(e.open) and JAPANESE.search(e.open) for e in protected.elements.values()):
+        skipped.append(Skipped(tok.map[0] + 1, html_block.QUOTED, "kept-lang"))  # `<span lang="ja">…</span>`, kept whole
     if any(child.type == "kramdown_unclosed" for child in tok.children or []):
         skipped.append(Skipped(tok.map[0] + 1, "kramdown attribute list `{:` never closed (no `}`); kept as written"))
 
