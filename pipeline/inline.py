@@ -86,6 +86,8 @@ class Protected:
     title_quote: str | None = None
     # texts inside the markup of its elements that are translated on their own (titles, alt)
     attached: tuple[Attached, ...] = ()
+    # a paragraph's text: written as one line where the source had several (`_not_a_table`)
+    paragraph: bool = False
 
     @property
     def has_prose(self) -> bool:
@@ -731,6 +733,8 @@ def restore(xml: str, protected: Protected) -> str:
     _escape_prose(pieces, kinds, pipes=not protected.escape_pipes, dialect=dialect)
     _keep_emphasis_parsable(pieces, marks, dialect)
     _escape_literals(pieces, kinds, dialect)
+    if dialect == "kramdown" and protected.paragraph:
+        _not_a_table(pieces, kinds)
     text = _finish("".join(pieces), protected)
     if _shape(text, protected.env, dialect) == _expected_shape(pieces, kinds, marks, protected.env, dialect):
         return text
@@ -974,6 +978,22 @@ def _no_block_start(piece: str, line_active: re.Pattern[str]) -> str:
         return piece
     pos = m.end() if piece[m.end() - 1 : m.end()].isdigit() else m.end() - 1
     return piece[:pos] + "\\" + piece[pos:]
+
+
+def _not_a_table(pieces: list[str], kinds: list[str]) -> None:
+    """kramdown reads a paragraph every line of which holds a `|` as a table. The prose's own
+    pipes are entities (`_inert`), but a kept piece may hold one (`![a|b](x.png)`), and the
+    answer is one line where the source had several: the line is broken after that piece
+    (before it, when no prose follows), so one line holds no `|` and the paragraph stays one."""
+    if not all(kramdown.row_pipes(liquid.mask(line).text) for line in "".join(pieces).split("\n")):  # Liquid first
+        return
+    holding = [i for i, (piece, kind) in enumerate(zip(pieces, kinds)) if kind != "prose" and "|" in piece]
+    after = [i for i in range(holding[-1] + 1, len(pieces)) if kinds[i] == "prose" and pieces[i].strip()] if holding else []
+    before = [i for i in range(holding[0]) if kinds[i] == "prose" and pieces[i].strip()] if holding else []
+    if after:
+        pieces[after[0]] = "\n" + _no_block_start(pieces[after[0]].lstrip(), _LINE_ACTIVE_KRAMDOWN)
+    elif before:
+        pieces[before[-1]] = pieces[before[-1]].rstrip() + "\n"
 
 
 def _escaper(kramdown: bool) -> Callable[[re.Match[str]], str]:

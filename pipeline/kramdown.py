@@ -160,9 +160,10 @@ def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     assert opened is not None
     tag_start = line_start + opened.end()
     tag = _START_TAG_END.match(state.src, tag_start)
-    if tag is None or (not silent and not _KRAMDOWN_TAG.fullmatch(state.src, line_start, tag.end())):
-        # `<Intro isChapter={true}>`: not HTML to kramdown (its HTML_TAG_RE), so a paragraph starts
-        # there; it still ends the paragraph before it (kramdown's LAZY_END looks at `<name` only)
+    if tag is None or not _KRAMDOWN_TAG.fullmatch(state.src, line_start, tag.end()):
+        # `<Intro isChapter={true}>`, `<https://x>`: not HTML to kramdown (its HTML_TAG_RE), so a
+        # paragraph starts there; kramdown's LAZY_END (`<name`) ends the paragraph before it, but
+        # `parse_paragraph` joins the new one to it: one paragraph on the page, so none ends here
         return False
     if tag.group(1) or name in VOID_ELEMENTS:
         return _finish_html(state, start, end, tag.end(), silent)
@@ -339,14 +340,14 @@ _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
-def _pipes(line: str) -> list[int]:
+def row_pipes(line: str) -> list[int]:
     """Offsets of the `|` that split a kramdown table row: unescaped, outside code spans."""
     code = [(m.start(), m.end()) for m in _CODE_SPAN.finditer(line)]
     return [m.start() for m in _UNESCAPED_PIPE.finditer(line) if not any(a <= m.start() < b for a, b in code)]
 
 
 def _is_table_line(state: StateBlock, line: int) -> bool:
-    return _indent_ok(state, line) and state.sCount[line] >= state.blkIndent and bool(_pipes(_line(state, line)))
+    return _indent_ok(state, line) and state.sCount[line] >= state.blkIndent and bool(row_pipes(_line(state, line)))
 
 
 def _at_boundary(state: StateBlock, line: int, start: int, end: int, before: bool) -> bool:
@@ -391,7 +392,7 @@ def table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
             continue
         row = state.push("tr_open", "tr", 1)
         row.map = [line, line + 1]
-        bounds = [-1, *_pipes(text), len(text)]
+        bounds = [-1, *row_pipes(text), len(text)]
         cells = [text[a + 1 : b] for a, b in zip(bounds, bounds[1:])]
         if leading and cells and not cells[0].strip():
             cells.pop(0)

@@ -155,6 +155,7 @@ def _inline_segment(
     except UnsupportedInline as exc:
         skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
         return
+    protected = dataclasses.replace(protected, paragraph=kind == "paragraph")
     segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
     if any(e.kind == "keep" and LANG_START_TAG.match(e.open) and JAPANESE.search(e.open) for e in protected.elements.values()):
         skipped.append(Skipped(tok.map[0] + 1, html_block.QUOTED, "kept-lang"))  # `<span lang="ja">…</span>`, kept whole
