@@ -167,10 +167,7 @@ def _markdown_children(event: _Event, kramdown: bool) -> bool:
     return value in ("block", "span") or (value == "1" and event.tag in MARKDOWN_CONTENT_MODEL)
 
 
-QUOTED = (
-    'text in an element marked with its language (`lang`: an embedded tweet, a quotation) kept as written; '
-    "counted as Japanese left"
-)
+QUOTED = "text in an element marked with its language (`lang`: an embedded tweet, a quotation) kept as written; counted as Japanese left"
 
 
 def _declares_language(event: _Event) -> bool:

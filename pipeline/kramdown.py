@@ -432,7 +432,12 @@ def _before_nested_list(state: StateBlock, start: int, line: int) -> bool:
     opener = state.tokens[-1] if state.tokens else None
     if opener is None or opener.type != "list_item_open" or not opener.map or opener.map[0] != start:
         return False
-    return line < state.lineMax and not state.isEmpty(line) and state.sCount[line] >= state.blkIndent and bool(_LIST_START.match(_line(state, line)))
+    return (
+        line < state.lineMax
+        and not state.isEmpty(line)
+        and state.sCount[line] >= state.blkIndent
+        and bool(_LIST_START.match(_line(state, line)))
+    )
 
 
 def _container_start(state: StateBlock, line: int) -> int:

@@ -312,5 +312,7 @@ def _front_matter_left(source: Post, english: Post, flags: list[Flag]) -> int:
         line = lines.get((fm_field.key, fm_field.index), fm_field.line)
         if line not in flagged:
             message = f"front matter {fm_field.key} {fm_field.value!r} stays Japanese on the English page"
-            flags.append(Flag(line, "front-matter-left", f"{message}; translate it by hand, or list {fm_field.key!r} in [front_matter] translate"))
+            flags.append(
+                Flag(line, "front-matter-left", f"{message}; translate it by hand, or list {fm_field.key!r} in [front_matter] translate")
+            )
     return leftovers.front_matter_count(left)

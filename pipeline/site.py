@@ -733,7 +733,9 @@ def check_post(
     row.lang_ok = ja is None or ja.lang == langs.source
     row.hreflang_ok = check_hreflang(row, ja, en, result)
     row.leftover_japanese = leftover_japanese(en.english_text, allow)
-    row.leftover_japanese += [f"{snippet} (in an element marked with another language)" for snippet in leftover_japanese(en.marked_text, allow)]
+    row.leftover_japanese += [
+        f"{snippet} (in an element marked with another language)" for snippet in leftover_japanese(en.marked_text, allow)
+    ]
     if ja is not None:
         row.structure = structure_difference(ja.structure, en.structure, f"{result.baseurl}/{langs.edition}")
     return row
