@@ -146,7 +146,11 @@ def in_front_matter(post: Post) -> list[frontmatter.Field]:
     block = post.front_matter
     if block is None or not VISIBLE_JAPANESE.search(block.text):
         return []
-    return [f for f in frontmatter.shown_fields(block, post.path) if VISIBLE_JAPANESE.search(f.value)]
+    return [f for f in frontmatter.shown_fields(block, post.path) if VISIBLE_JAPANESE.search(f.value) and not _ADDRESS.fullmatch(f.value)]
+
+
+# a URL or a site path (`permalink: /ブログ/`, `image: /img/図.png`): an address, not prose, like an autolink's URL
+_ADDRESS = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|\.{0,2}/)\S*")
 
 
 def front_matter_count(fields: Iterable[frontmatter.Field]) -> int:

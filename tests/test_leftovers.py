@@ -205,8 +205,10 @@ def test_xliff_export_and_review_carry_html_text_and_kept_segments(tmp_path: Pat
 
 def test_japanese_front_matter_left_is_counted_and_warned(tmp_path: Path) -> None:
     """Issue 26, item 9: `category` is translated like `categories`; a value of a key the
-    pipeline does not translate that holds Japanese is counted as left and warned at its line."""
-    result, english = _translate_one(tmp_path, "post.md", "---\ntitle: 題\ncategory: 雑記\nseries: 連載\n---\n\n本文。\n")
+    pipeline does not translate that holds Japanese is counted as left and warned at its line
+    (a path or URL is an address, not prose: like an autolink's, not counted)."""
+    source = "---\ntitle: 題\ncategory: 雑記\nseries: 連載\nimage: /img/図.png\npermalink: /ブログ/記事/\n---\n\n本文。\n"
+    result, english = _translate_one(tmp_path, "post.md", source)
     assert "category: ⟦zakki⟧" in english and "series: 連載" in english, english
     assert result.leftover.left.front_matter == len("連載") and result.leftover.source.front_matter == len("題雑記連載")
     assert [(f.line, f.code) for f in result.flags if f.code == "front-matter-left"] == [(4, "front-matter-left")]
