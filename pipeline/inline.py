@@ -522,7 +522,10 @@ def _attach_title(out: _Builder, ident: str, side: Literal["open", "close"], mar
 def _title_span(markup: str, at: int) -> tuple[int, int, str] | None:
     """(start, end, opening delimiter) of the title inside `](destination "title")`, which
     starts at `at` of `markup`; None when it has none."""
-    return title_after(markup, at + 2, len(markup)) if markup.startswith("](", at) else None
+    if not markup.startswith("](", at):
+        return None
+    # a url with spaces is kramdown's alone (`kramdown.link`): so is the title after it
+    return title_after(markup, at + 2, len(markup)) or kramdown.inline_title(markup, at + 1, len(markup))
 
 
 def title_after(text: str, pos: int, end: int) -> tuple[int, int, str] | None:

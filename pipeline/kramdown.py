@@ -583,17 +583,30 @@ def inline_destination(src: str, pos: int, maximum: int) -> tuple[str, str, int]
     """kramdown's url and title in parentheses from the `(` at `pos`: (url, title, end), or None
     where kramdown reads no link. `[YAML](https://yaml.org/ target="_blank")` is a link to
     `https://yaml.org/ target="_blank"` to kramdown, none to CommonMark."""
+    depth, at = _url_end(src, pos, maximum)
+    url = src[pos + 1 : at - 1].strip()
+    if depth == 0:
+        return url, "", at
+    title = _LINK_INLINE_TITLE.match(src, at, maximum)
+    return (url, title.group(2), title.end()) if title is not None else None
+
+
+def inline_title(src: str, pos: int, maximum: int) -> tuple[int, int, str] | None:
+    """(start, end, quote) of the title kramdown reads in the parentheses from the `(` at `pos`."""
+    depth, at = _url_end(src, pos, maximum)
+    title = _LINK_INLINE_TITLE.match(src, at, maximum) if depth else None
+    return (title.start(2), title.end(2), title.group(1)) if title is not None else None
+
+
+def _url_end(src: str, pos: int, maximum: int) -> tuple[int, int]:
+    """The parentheses still open where kramdown's url stops, and where it stops."""
     depth, at = 0, pos
     while (m := _LINK_PAREN_STOP.search(src, at, maximum)) is not None:
         at = m.end()
         depth += 1 if m.group(1) else -1 if m.group(2) else 0
         if not m.group(1) and (depth == 0 or not m.group(2)):
             break
-    url = src[pos + 1 : at - 1].strip()
-    if depth == 0:
-        return url, "", at
-    title = _LINK_INLINE_TITLE.match(src, at, maximum)
-    return (url, title.group(2), title.end()) if title is not None else None
+    return depth, at
 
 
 def link_rule(commonmark: Callable[[StateInline, bool], bool], image: bool) -> Callable[[StateInline, bool], bool]:
