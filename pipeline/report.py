@@ -264,5 +264,6 @@ def summary_markdown(report: ReportJSON) -> str:
             )
     errors = [p for p in posts if p["error"]]
     if errors:
-        lines += ["", "Errors:", ""] + [f"- {code_span(p['post'])}: {code_span(str(p['error']))}" for p in errors]
+        lines += ["", f"{len(errors)} post(s) failed or need a manual merge; their editions are not in this change:", ""]
+        lines += [f"- {code_span(p['post'])} ({p['status']}): {code_span(str(p['error']))}" for p in errors]
     return "\n".join(lines) + "\n"
