@@ -90,7 +90,9 @@ def ci_paths(settings: Settings) -> dict[str, str]:
         "glossary": inside_root(settings, settings.glossary_dir),
     }
     cache = settings.path(settings.cache_dir).resolve()  # actions/cache takes any folder
-    paths["cache"] = cache.relative_to(settings.root.resolve()).as_posix() if cache.is_relative_to(settings.root.resolve()) else cache.as_posix()
+    paths["cache"] = (
+        cache.relative_to(settings.root.resolve()).as_posix() if cache.is_relative_to(settings.root.resolve()) else cache.as_posix()
+    )
     for name, value in paths.items():
         if value == "." or "\n" in value or "\r" in value:
             raise ConfigError(f"paths.{name} = {value!r} cannot be named in a CI step: give it a folder of its own")

@@ -11,13 +11,12 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline.cache import TranslationCache
 from pipeline.cli.common import (
@@ -34,6 +33,7 @@ from pipeline.cli.common import (
     run_lock,
     settings_from,
 )
+from pipeline.cli.progress import ProgressView
 from pipeline.config import Settings
 from pipeline.engines import Engine, GlossaryEngine, Setup, Spend, build_engine, engine_spec
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
@@ -41,7 +41,7 @@ from pipeline.leftovers import summary as leftover_summary
 from pipeline.post import remove_stale_temp_files, write_atomic
 from pipeline.memory import MemoryEntry
 from pipeline.report import LAST_RUN, report_dict, summary_markdown
-from pipeline.report import PostResult, RunReport
+from pipeline.report import RunReport
 from pipeline.run import Translator
 from pipeline.survey import orphans, parse_shard
 from pipeline.survey import prune as prune_orphans
@@ -173,9 +173,9 @@ def _run(
     with TranslationCache(settings.path(settings.cache_dir)) as cache:
         translator = Translator(settings, engine, cache, glossary)
         existed = translator.memory.path.is_file()
-        with _progress(len(posts)) as advance:
+        with ProgressView(err, len(posts), engine_spec(settings.engine).billing_unit) as progress:
             report = translator.run(
-                posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=advance
+                posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=progress
             )
     notes = []
     if translator.memory.approved_now and not dry_run:
@@ -241,39 +241,6 @@ def _strict(report: RunReport) -> None:
     if any(p.leftover.kept_segments or p.leftover.left.total for p in report.posts):
         err.print("error: --strict: Japanese is left in the English (see the summary line; --retry-flagged asks again for kept segments)")
         raise typer.Exit(1)
-
-
-class _progress:
-    """A progress bar on stderr for runs of more than one post; a no-op otherwise."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.bar: Progress | None = None
-
-    def __enter__(self) -> Callable[[PostResult], None]:
-        if self.total < 2:
-            return lambda result: None
-        self.bar = Progress(
-            TextColumn("translating"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=err,
-            transient=True,
-        )
-        self.bar.start()
-        task = self.bar.add_task("", total=self.total)
-
-        def advance(result: PostResult) -> None:
-            assert self.bar is not None
-            self.bar.update(task, advance=1, description=result.source.name)
-
-        return advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 def _print_report(report: RunReport, settings: Settings) -> None:
