@@ -14,7 +14,7 @@ from pipeline.cli.common import App
 from pipeline.config import Settings, load_settings
 from pipeline.errors import PipelineError
 from pipeline.glossary import load_glossary
-from pipeline.site import SiteReport, build, check_site
+from pipeline.site import SiteReport, build, check_site, dialect_mismatch
 
 site_app = App(help="Build the bilingual Jekyll site (site/) and check the English editions in it.")
 
@@ -57,7 +57,10 @@ def _render_stopped(stopped: str, report: SiteReport, console: Console) -> None:
 
 def render_report(report: SiteReport, console: Console) -> None:
     """The per-post table, then the details of every failure; or, when a post stopped the
-    build, that post and line first, as nothing else was built to check."""
+    build, that post and line first, as nothing else was built to check. What left posts
+    unbuilt (a missing layout) comes before all of it."""
+    for cause in report.causes:
+        console.print(f"site: {cause}", markup=False, highlight=False)
     if report.stopped is not None:
         _render_stopped(report.stopped, report, console)
         return
@@ -107,6 +110,12 @@ def _posts(settings: Settings) -> dict[str, Path]:
     return {settings.source_lang.lower(): settings.path(settings.source_dir), settings.lang_value: settings.path(settings.output_dir)}
 
 
+def _warn_dialect(settings: Settings, site_dir: Path | None, console: Console) -> None:
+    mismatch = dialect_mismatch(settings.dialect, site_dir or settings.path(settings.site_dir))
+    if mismatch is not None:
+        console.print(f"warning: {mismatch}", markup=False, highlight=False)
+
+
 @site_app.command("check")
 def check_command(
     site_dir: Optional[Path] = typer.Option(None, "--site", help="The Jekyll site directory.", show_default="<project>/site"),
@@ -124,6 +133,7 @@ def check_command(
     console = make_console()
     try:
         settings = load_settings()
+        _warn_dialect(settings, site_dir, console)
         glossary = glossary_dir or settings.path(settings.glossary_dir)
         names = [*allow, *read_allow_file(allow_file), *glossary_names(glossary)]
         report = check_site(
@@ -152,6 +162,7 @@ def build_command(
     console = make_console()
     try:
         settings = load_settings()
+        _warn_dialect(settings, site_dir, console)
         result = build(site_dir or settings.path(settings.site_dir), content_dir or _posts(settings), dest)
     except PipelineError as exc:
         console.print(str(exc), markup=False, highlight=False)
