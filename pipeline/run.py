@@ -249,6 +249,8 @@ class Translator:
         record = load_state(state_file)
         state, _ = classify(post.source_hash, output, record, self.fingerprint)
         result = PostResult(path, output)
+        if record is not None and record.engine and record.engine != self.settings.engine:
+            result.previous_engine = record.engine
         if state == "up-to-date" and not force:
             if record is not None and not dry_run:
                 edition.finish_pending(state_file, record)
@@ -280,7 +282,10 @@ class Translator:
             if unit.kept and unit.fixed is None and not retry_flagged:
                 unit.fixed = unit.segment.source  # refused before: not bought again silently
             if unit.fixed is not None:
-                result.reused += 1
+                if unit.origin == "source":  # no Japanese in it (and nobody edited it)
+                    result.as_is += 1
+                else:
+                    result.reused += 1
                 window.wait([])
                 continue
             waits = [key for key, segment in unit.requests() if self._resolve(prepared, window, key, segment, unit.context, retry_flagged)]

@@ -77,7 +77,7 @@ class ProgressView:
                 total=event.segments_total or None,
                 segments=f"{event.segments_done:,}/{event.segments_total:,} segments",
                 posts=_posts(event),
-                billed=f"{event.billed:,} {self.unit} billed",
+                billed=self._billed(event),
             )
         elif event.event == "window":
             self._line()
@@ -86,11 +86,15 @@ class ProgressView:
         while not self._stop.wait(self.interval):
             self._line()
 
+    def _billed(self, event: RunProgress) -> str:
+        """What was billed so far; an engine billed by tokens has its count only at the end."""
+        return f"{event.billed:,} {self.unit} billed" if self.unit == "characters" else f"billed in {self.unit}"
+
     def _line(self) -> None:
         e = self.latest
         self.console.print(
             f"progress: {_posts(e)}, {e.segments_done:,}/{e.segments_total:,} segments, "
-            f"{e.billed:,} {self.unit} billed in {e.requests} request(s), {time.monotonic() - self.started:.0f}s elapsed",
+            f"{self._billed(e)} in {e.requests} request(s), {time.monotonic() - self.started:.0f}s elapsed",
             markup=False,
             highlight=False,
         )

@@ -120,6 +120,7 @@ def translate(
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
             report, approved, notes = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
+            notes += [] if prune else _orphans_note(settings)
         except KeyboardInterrupt:
             err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
             _exit_abandoning_requests(130)
@@ -252,29 +253,57 @@ def _print_report(report: RunReport, settings: Settings) -> None:
         for flag in result.flags:
             err.print(f"[yellow]warning:[/yellow] {escape(f'{result.source}:{flag.line}: {flag.code}: {flag.message}')}")
     written = sum(1 for p in report.posts if p.status == "written")
-    unchanged = sum(1 for p in report.posts if p.status in ("unchanged", "up-to-date"))
+    same = sum(1 for p in report.posts if p.status == "unchanged" and p.sent)  # sent again, came back the same
+    unchanged = sum(1 for p in report.posts if p.status in ("unchanged", "up-to-date")) - same
     merge = [p for p in report.posts if p.status == "needs-merge"]
     skipped = sum(1 for p in report.posts if p.status == "skipped")
     billed = _billed(report, settings)
+    as_is = sum(p.as_is for p in report.posts)
     if report.dry_run:
         out.print(
             f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
-            f"{report.cached} from cache; {billed} to {settings.engine}; "
+            f"{as_is} with nothing to translate, {report.cached} from cache; {billed} to {settings.engine}; "
             f"Markdown read as {report.dialect}",
+            markup=False,
         )
         return
     out.print(
-        f"{written} written, {unchanged} up to date, {len(report.failed) - len(merge)} failed"
+        f"{written} written"
+        + (f", {same} re-translated to the same English" if same else "")
+        + f", {unchanged} up to date, {len(report.failed) - len(merge)} failed"
         + (f", {len(merge)} need a manual merge" if merge else "")
         + (f", {skipped} skipped (second paths to a post)" if skipped else "")
-        + f"; {report.segments} segments, {report.cached} reused or from cache; "
+        + f"; {report.segments} segments, {as_is} with nothing to translate, {report.cached} reused or from cache; "
         f"{billed} in {report.usage.requests} request(s) "
         f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s; "
         + leftover_summary(p.leftover for p in report.posts),
+        markup=False,
     )
+    _print_engine_switch(report, settings)
     findings = sum(p.lint_findings for p in report.posts)
     if findings:
         out.print(f"{findings} lint warning(s) in the Japanese sources translated as they are (see `pipeline lint`)")
+
+
+def _print_engine_switch(report: RunReport, settings: Settings) -> None:
+    """Posts rebuilt because another engine built them: the count above says they were
+    written, not why every one of them was sent again."""
+    switched: dict[str, int] = {}
+    for p in report.posts:
+        if p.previous_engine and p.status in ("written", "unchanged"):
+            switched[p.previous_engine] = switched.get(p.previous_engine, 0) + 1
+    for engine, count in sorted(switched.items()):
+        out.print(f"re-translated {count} post(s) built with the {engine} engine (now {settings.engine})", markup=False)
+
+
+def _orphans_note(settings: Settings) -> list[str]:
+    """Editions whose Japanese source is gone, left in place (without --prune): said after
+    every run, not only by `status` and `check`."""
+    left = orphans(settings)
+    if not left:
+        return []
+    names = ", ".join(str(p.edition) for p in left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+    return [f"{len(left)} orphaned edition(s) whose Japanese source is gone: {names}; `pipeline translate --prune` removes them"]
 
 
 def _billed(report: RunReport, settings: Settings) -> str:
