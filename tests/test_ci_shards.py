@@ -223,3 +223,32 @@ def test_one_bad_post_fails_its_shard_and_every_other_edition_reaches_the_pull_r
     assert again.failed_jobs == ["translate-1"]
     for name, english in edits.items():
         assert english in (on_branch(origin, f"english/{name}") or ""), f"the translator's edit of {name} was lost"
+
+
+def test_a_quota_stop_keeps_what_was_done(origin: Path, tmp_path: Path, deepl_server, monkeypatch) -> None:
+    """The account runs out during shard 1's second post: both shards exit 3 (red), the post
+    translated before the stop reaches the pull request, and its body names the others and why."""
+    from helpers import make_site, run_cli
+
+    site_posts = posts(3)
+    first = sorted(site_posts)[0]  # shard 1 takes it, then THIRD; shard 2 the other sample
+    scratch = make_site(tmp_path / "scratch", [p for p in SAMPLES if p.name == first])
+    monkeypatch.chdir(scratch)
+    dry = run_cli("translate", "--engine", "deepl", "--dry-run")
+    cost = int(re.search(r"would bill ([\d,]+)", dry.stdout).group(1).replace(",", ""))  # type: ignore[union-attr]
+    monkeypatch.chdir(tmp_path)
+    publish(origin, tmp_path / "dev", site_posts, config="[translate]\nwindow_texts = 1\n")  # a window per post
+    monkeypatch.setenv("DEEPL_SERVER_URL", deepl_server.url)
+    deepl_server.init_character_limit(cost + 5)
+    run = Workflow(origin, tmp_path / "ci", {"DEEPL_AUTH_KEY": deepl_server.auth_key}, 2).run()
+
+    assert run.failed_jobs == ["translate-1", "translate-2"], run.output("translate-1")
+    exits = [log.returncode for log in run.logs if log.name == "Translate new and stale posts"]
+    assert exits == [3, 3], run.output("translate-1") + run.output("translate-2")
+    assert run.pull_request is not None and run.pull_request.commit is not None, run.output("pull-request")
+    assert on_branch(origin, f"content/en/{first}") is not None, "the post done before the stop was lost"
+    failed = run.pull_request.body.split("failed or need a manual merge", 1)[1]
+    for name in set(site_posts) - {first}:
+        assert on_branch(origin, f"content/en/{name}") is None
+        assert f"`{name}`" in failed, run.pull_request.body
+    assert "quota" in failed.lower(), run.pull_request.body
