@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -183,6 +184,16 @@ def test_sample_posts_build_cleanly_with_english_editions(tmp_path: Path) -> Non
     report = check_site(SITE, content, allow=["ALLFORCES編集部"])
     assert [row.post for row in report.rows] == [p.stem for p in sorted(SAMPLES.glob("*.md"))]
     assert report.ok, (report.rows, report.warnings, report.problems)
+
+
+def good_pair_changed(tmp_path: Path, name: str, change: Callable[[bytes], bytes]) -> Path:
+    """The good fixture's posts under tmp_path/content, with both editions of `name` changed."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "good", content)
+    for lang in ("ja", "en"):
+        post = content / lang / name
+        post.write_bytes(change(post.read_bytes()))
+    return content
 
 
 def sign(content: Path, english: str) -> None:
@@ -367,11 +378,7 @@ def test_pipeline_editions_of_the_samples_publish(tmp_path: Path, monkeypatch: p
 @needs_jekyll
 def test_a_post_with_a_byte_order_mark_passes(tmp_path: Path) -> None:
     """Issue 15 item 22: the front matter of a post saved with a BOM was not found ("must say lang: en")."""
-    content = tmp_path / "content"
-    shutil.copytree(FIXTURES / "good", content)
-    for lang in ("ja", "en"):
-        post = content / lang / "2025-01-02-second-post.md"
-        post.write_bytes(b"\xef\xbb\xbf" + post.read_bytes())
+    content = good_pair_changed(tmp_path, "2025-01-02-second-post.md", lambda data: b"\xef\xbb\xbf" + data)
     report = check_site(SITE, content)
     assert report.ok, [(r.post, r.problems, r.structure) for r in report.rows]
 
@@ -420,11 +427,7 @@ def test_site_check_takes_posts_with_dots_and_in_sub_folders(tmp_path: Path, mon
 
 @needs_jekyll
 def test_a_missing_layout_is_named_before_the_pages_it_left_unbuilt(tmp_path: Path) -> None:
-    content = tmp_path / "content"
-    shutil.copytree(FIXTURES / "good", content)
-    for lang in ("ja", "en"):
-        post = content / lang / "2025-01-01-first-post.md"
-        post.write_text(post.read_text(encoding="utf-8").replace("layout: post\n", "layout: release-note\n"), encoding="utf-8")
+    content = good_pair_changed(tmp_path, "2025-01-01-first-post.md", lambda data: data.replace(b"layout: post\n", b"layout: release-note\n"))
     result = CliRunner().invoke(cli(), ["site", "check", "--site", str(SITE), "--content", str(content)])
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
