@@ -98,6 +98,9 @@ def translate(
     Examples: `pipeline translate` (DeepL, key in DEEPL_AUTH_KEY) · `pipeline translate --engine pseudo`
     (offline trial) · `pipeline translate content/ja/2025-09-30-aws-ai-revenue.md --dry-run` (what it would bill).
 
+    Progress goes to stderr: a bar on a terminal; otherwise a line per window and at least
+    every 10 s (PIPELINE_PROGRESS_INTERVAL).
+
     Exit codes: 0 done · 1 some posts failed or need a manual merge (the others are written) ·
     2 configuration, glossary, key or unknown model · 3 quota exceeded · 4 engine unreachable · 130 interrupted."""
     settings = settings_from(config, to=to, engine=engine, jobs=jobs, cache_dir=cache_dir)
