@@ -47,6 +47,7 @@ class ProgressView:
         self.bar: Progress | None = None
         self._task: TaskID | None = None
         self._stop = threading.Event()
+        self._printing = threading.Lock()  # a line is read and printed in one go: the timer's never comes out stale
         self._ticker: threading.Thread | None = None
 
     def __enter__(self) -> ProgressView:
@@ -91,7 +92,10 @@ class ProgressView:
         return f"{event.billed:,} {self.unit} billed" if self.unit == "characters" else f"billed in {self.unit}"
 
     def _line(self) -> None:
-        e = self.latest
+        with self._printing:
+            self._print(self.latest)
+
+    def _print(self, e: RunProgress) -> None:
         self.console.print(
             f"progress: {_posts(e)}, {e.segments_done:,}/{e.segments_total:,} segments, "
             f"{self._billed(e)} in {e.requests} request(s), {time.monotonic() - self.started:.0f}s elapsed",
