@@ -212,6 +212,7 @@ def test_one_bad_post_fails_its_shard_and_every_other_edition_reaches_the_pull_r
         assert on_branch(origin, f"english/{name}") is not None, f"edition of {name} lost\n{run.output('pull-request')}"
         assert on_branch(origin, f"english-state/{name}.json") is not None, f"state of {name} lost"
     assert on_branch(origin, f"english/{BROKEN}") is None
+    assert on_branch(origin, "english-state/.pipeline.lock") is None, "the run lock was proposed as an edition"
     assert not git(origin, "ls-tree", "-r", "--name-only", "english-editions", "--", "content/en", "translations").strip()
     body = run.pull_request.body
     failed = body.split("failed or need a manual merge", 1)[1]
