@@ -14,7 +14,8 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import edge, ConfigOption, out, run_lock, settings_from
+from pipeline.cli.common import edge, ConfigOption, err, out, run_lock, settings_from
+from pipeline.markdown_text import code_span
 from pipeline.post import write_atomic
 from pipeline.report import LAST_RUN, summary_markdown
 from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
@@ -46,8 +47,15 @@ def merge_shards(
     disagree about that no shard owns stop the merge before anything is written (exit 1).
     The combined report is also kept as the last run, for `pipeline review`."""
     settings = settings_from(config)
+    reported = [folder for folder in folders if (folder / REPORT_FILE).is_file()] or folders  # none: load_shard says why
+    left_out = [folder for folder in folders if folder not in reported]
+    for folder in left_out:
+        err.print(
+            f"[yellow]warning:[/yellow] {escape(str(folder))}: no {REPORT_FILE} (its translate step stopped before the end); "
+            "its files are left out, the other shards' are merged"
+        )
     with run_lock(settings):
-        shards = [load_shard(folder, settings) for folder in folders]
+        shards = [load_shard(folder, settings) for folder in reported]
         merge = plan(settings, shards)
         apply(merge)
     report = rooted(merge.report, settings)
@@ -56,7 +64,9 @@ def merge_shards(
     if report_file is not None:
         write_atomic(report_file, as_json)
     if summary_file is not None:
-        write_atomic(summary_file, summary_markdown(report).encode("utf-8"))
+        names = ", ".join(code_span(folder.name) for folder in left_out)
+        note = f"\n{len(left_out)} shard(s) left out, their run stopped before it reported (see their logs): {names}\n" if left_out else ""
+        write_atomic(summary_file, (summary_markdown(report) + note).encode("utf-8"))
     out.print(
         f"merged {merge.shards} shard(s): {len(merge.write)} file(s) written, {len(merge.delete)} removed; "
         f"translation memory: {merge.memory_entries} entries, {merge.approved} approved in this run"
