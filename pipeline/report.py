@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from pipeline.config import Settings
 from pipeline.engines import Spend
@@ -88,7 +88,7 @@ class _PostLeftovers(TypedDict, total=False):
 
     kept_by_reason: dict[str, int]  # segments kept in Japanese, by reason (structure, truncated, skipped)
     japanese_source: int  # Japanese characters outside code in the source
-    japanese_left: dict[str, int]  # ... left in the English edition, by place (text, attributes, components, liquid)
+    japanese_left: dict[str, int]  # ... left in the English edition, by place (text, attributes, components, liquid, front_matter)
     japanese_in_code: int  # Japanese characters in code blocks not translated (not in japanese_left)
 
 
@@ -124,7 +124,9 @@ class TokensJSON(TypedDict):
     output: int
     estimated_cost: float | None  # at the configured prices; None: no prices configured
     currency: str
-    estimated: bool  # a dry run's estimate, not the server's count
+    estimated: bool  # a dry run's estimate, or answers the server sent without counting them (no `usage`)
+    cached_input: NotRequired[int]  # of the input, from the server's prompt cache; older reports lack it
+    reasoning: NotRequired[int]  # of the output, a reasoning model's thinking; older reports lack it
 
 
 class ReportJSON(_ReportFields, total=False):
@@ -147,6 +149,8 @@ def report_dict(report: RunReport, settings: Settings, approved: Iterable[Memory
             "estimated_cost": round(cost, 6) if cost is not None else None,
             "currency": spend.currency,
             "estimated": spend.estimated,
+            "cached_input": spend.cached_tokens,
+            "reasoning": spend.reasoning_tokens,
         }
     return data
 
@@ -212,6 +216,8 @@ def combine(reports: Sequence[ReportJSON]) -> ReportJSON:
             "estimated_cost": None if None in costs else round(sum(c for c in costs if c is not None), 6),
             "currency": tokens[0]["currency"],
             "estimated": any(t["estimated"] for t in tokens),
+            "cached_input": sum(t.get("cached_input", 0) for t in tokens),
+            "reasoning": sum(t.get("reasoning", 0) for t in tokens),
         }
     return combined
 
@@ -234,6 +240,13 @@ def _combined(reports: Sequence[ReportJSON], aborted: list[str]) -> ReportJSON:
     }
 
 
+def token_counts(input_tokens: int, output_tokens: int, cached: int, reasoning: int) -> str:
+    """`1,234 input (1,000 cached) + 567 output (300 reasoning) tokens`: the parts shown when the server counted them."""
+    cached_part = f" ({cached:,} cached)" if cached else ""
+    reasoning_part = f" ({reasoning:,} reasoning)" if reasoning else ""
+    return f"{input_tokens:,} input{cached_part} + {output_tokens:,} output{reasoning_part} tokens"
+
+
 def summary_markdown(report: ReportJSON) -> str:
     """A summary short enough for a pull-request description or comment."""
     posts = report["posts"]
@@ -245,7 +258,10 @@ def summary_markdown(report: ReportJSON) -> str:
     if "tokens" in report:
         t = report["tokens"]
         cost = f", estimated cost {t['estimated_cost']:.4f} {t['currency']}" if t["estimated_cost"] is not None else ""
-        billed = f"{t['input']:,} input + {t['output']:,} output tokens{cost} " + ("would be sent" if report["dry_run"] else "sent")
+        about = "about " if t["estimated"] and not report["dry_run"] else ""
+        billed = f"{about}{token_counts(t['input'], t['output'], t.get('cached_input', 0), t.get('reasoning', 0))}{cost} " + (
+            "would be sent" if report["dry_run"] else "sent"
+        )
     by = f" by {report['shards']} shard(s)" if report["shards"] > 1 else ""
     lines = [
         f"**{written} edition(s) written**{by}, {failed} failed; {billed} in {report['requests']} request(s); "

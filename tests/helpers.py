@@ -23,6 +23,12 @@ class Result:
     stderr: str
 
 
+# For tests that count DeepL's requests or tell texts apart by their words alone: DeepL's
+# `context` puts each run of short segments in a request of its own, and the same heading in
+# two posts (two contexts) under two cache keys.
+NO_DEEPL_CONTEXT = "[deepl]\ncontext = false\n"
+
+
 def make_site(root: Path, posts: list[Path] | None = None) -> Path:
     """A minimal project tree (content/ja + glossary) in `root`, like a fresh clone."""
     (root / "content" / "ja").mkdir(parents=True)
