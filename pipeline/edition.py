@@ -47,7 +47,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from pipeline import frontmatter, qa
+from pipeline import frontmatter, heading_ids, qa
 from pipeline.attributes import TRANSLATED
 from pipeline.config import Settings
 from pipeline.context import post_context
@@ -132,6 +132,7 @@ class Pair:
     previous_sha: str | None
     built_from: BuiltFrom = None  # the record the edition on disk was built from (`state.on_disk_record`)
     translations: dict[str, str] = field(default_factory=dict)
+    headings: tuple[heading_ids.Heading, ...] = ()  # the post's headings, for in-page links (`with_heading_links`)
 
     def commit(self, data: bytes, state: PostState, memory: TranslationMemory | None) -> Literal["written", "unchanged"]:
         """`commit` for this pair: its edition, state file, and what was on disk before the run."""
@@ -152,6 +153,15 @@ class Pair:
 def field_name(fm_field: frontmatter.Field) -> str:
     """How a state record names a front matter value: `title`, `tags[2]`."""
     return fm_field.key if fm_field.index is None else f"{fm_field.key}[{fm_field.index}]"
+
+
+def with_heading_links(units: Sequence[Unit], texts: Sequence[str], headings: Sequence[heading_ids.Heading]) -> list[str]:
+    """Each unit's English once every unit has one, its in-page links to a heading's
+    automatic id pointing at the English heading's (`heading_ids.point_links`): a link may
+    come before its heading. Front matter values pass unchanged."""
+    body = [(unit.segment, text) for unit, text in zip(units, texts) if unit.fm_field is None]
+    pointed = iter(heading_ids.point_links(headings, body))
+    return [text if unit.fm_field is not None else next(pointed) for unit, text in zip(units, texts)]
 
 
 @dataclass(frozen=True)

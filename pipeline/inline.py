@@ -1029,6 +1029,8 @@ def _at_line_edges(pieces: list[str], kinds: list[str], i: int, piece: str, kram
     after = next((p[0] for p in pieces[i + 1 :] if p), "")
     if after == "$" and piece[-1:].isdigit() and kinds[i + 1] == "keep":
         piece = piece + " "
+    if after == "[" and piece.endswith("!"):
+        piece = piece[:-1] + "\\!"  # `！` + `[link](x)` would be an image
     first = all(not p for p in pieces[:i])
     if first or kinds[i - 1] == "break":
         piece = _no_block_start(piece.lstrip() if first else piece, _LINE_ACTIVE_KRAMDOWN if kramdown else _LINE_ACTIVE)

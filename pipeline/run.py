@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipeline import edition, leftovers, qa
+from pipeline import edition, heading_ids, leftovers, qa
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
@@ -270,7 +270,9 @@ class Translator:
             previous = adopt(self._reader, units, output)
         result.flags.extend(reuse(units, previous, self.memory, post))
         result.segments = len(units)
-        return Pair(post, output, relative, state_file, result, units, edition_sha, built_from)
+        pair = Pair(post, output, relative, state_file, result, units, edition_sha, built_from)
+        pair.headings = heading_ids.headings(skeleton.tokens)
+        return pair
 
     def _key(self, protected: Protected, context: SegmentContext | None) -> str:
         """The cache key, with the context an engine reads (the same text elsewhere may be translated otherwise)."""
@@ -374,8 +376,9 @@ class Translator:
     def _finish(self, prepared: Pair, checked: dict[str, qa.Answer], refused: Mapping[str, str]) -> None:
         post, result = prepared.post, prepared.result
         draft, approvals = edition.Draft(), self.memory.approved_now
-        for unit in prepared.units:
-            text, kept, missed = self._english(prepared, unit, checked, refused)
+        english = [self._english(prepared, unit, checked, refused) for unit in prepared.units]
+        texts = edition.with_heading_links(prepared.units, [text for text, _, _ in english], prepared.headings)
+        for unit, text, (_, kept, missed) in zip(prepared.units, texts, english):
             line = unit.line(post)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())

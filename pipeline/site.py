@@ -33,6 +33,7 @@ import yaml
 from pipeline.dialect import site_dialect
 from pipeline.errors import InputError, PipelineError
 from pipeline.frontmatter import read_values
+from pipeline.heading_ids import auto_id
 from pipeline.post import find_front_matter
 from pipeline.japanese import JAPANESE_RUN, POST_NAME
 
@@ -442,13 +443,6 @@ class PageParser(HTMLParser):
 
 
 _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
-_NON_WORD = re.compile(r"[^\w\- \t]")
-
-
-def auto_id(text: str) -> str:
-    """The id kramdown's GFM parser gives a heading with this text (`generate_gfm_header_id`)."""
-    return _NON_WORD.sub("", text.lower()).replace(" ", "-").replace("\t", "-")
-
 
 # Attributes whose value is text a translator changes; every other attribute is structure.
 _TEXT_ATTRIBUTES = frozenset({"alt", "title", "aria-label", "placeholder", "content"})
