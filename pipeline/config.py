@@ -191,6 +191,21 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"html.translate_attributes must be lower-case attribute names, not {list(settings.translate_attributes)!r}")
     if settings.jobs < 1:
         raise ConfigError(f"jobs must be at least 1, not {settings.jobs}")
+    _check_folders(settings)
+
+
+def _check_folders(settings: Settings) -> None:
+    """Editions inside the sources would be read as sources (each run nesting `en/en/…`
+    deeper), and sources inside the editions would be pruned or overwritten: the two
+    folders must be apart."""
+    source, output = settings.path(settings.source_dir), settings.path(settings.output_dir)
+    a, b = source.resolve(), output.resolve()
+    how = "is" if a == b else "is inside" if b.is_relative_to(a) else "contains" if a.is_relative_to(b) else ""
+    if how:
+        raise ConfigError(
+            f"paths.output ({output}) {how} paths.source ({source}): editions would be read as posts; "
+            "put them in a folder of their own (e.g. output = \"content/en\" beside source = \"content/ja\")"
+        )
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:
