@@ -204,7 +204,7 @@ def _check_folders(settings: Settings) -> None:
     if how:
         raise ConfigError(
             f"paths.output ({output}) {how} paths.source ({source}): editions would be read as posts; "
-            "put them in a folder of their own (e.g. output = \"content/en\" beside source = \"content/ja\")"
+            'put them in a folder of their own (e.g. output = "content/en" beside source = "content/ja")'
         )
 
 

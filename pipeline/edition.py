@@ -127,6 +127,7 @@ class Pair:
     previous_sha: str | None
     built_from: BuiltFrom = None  # the record the edition on disk was built from (`state.on_disk_record`)
     translations: dict[str, str] = field(default_factory=dict)
+    recorded_as: str = ""  # how the state names the edition (`Target.recorded_edition`); empty: its path
 
     def commit(self, data: bytes, state: PostState, memory: TranslationMemory | None) -> Literal["written", "unchanged"]:
         """`commit` for this pair: its edition, state file, and what was on disk before the run."""
@@ -134,7 +135,7 @@ class Pair:
 
     def state(self, edition_sha: str, segments: tuple[SegmentRecord, ...], fingerprint: str, engine: str) -> PostState:
         """The state record of the edition this run built (`commit` adds the pending part)."""
-        source, edition = self.relative.as_posix(), self.output.as_posix()
+        source, edition = self.relative.as_posix(), self.recorded_as or self.output.as_posix()
         return PostState(source, edition, self.post.source_hash, edition_sha, fingerprint, segments, engine=engine)
 
     def release(self) -> None:

@@ -36,7 +36,7 @@ from pipeline.memory import TranslationMemory
 from pipeline.post import Alias, Tree, parse_post, source_hash
 from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
-from pipeline.reuse import EditionReader, NeedsMerge, adopt, previous_english, reuse
+from pipeline.reuse import EditionReader, NeedsMerge, Previous, adopt, previous_english, reuse
 from pipeline.segment import Segment, split_post
 from pipeline.state import PostState, classify, glossary_misses, load_state, on_disk_record, settings_fingerprint
 from pipeline.target import Target
@@ -89,6 +89,7 @@ class Translator:
         self.fingerprint = settings_fingerprint(settings, self.glossary)
         self._sources: Tree | None = None  # resolved once per run: resolving walks the disk
         self._output_root: Path | None = None
+        self._adopt = False
 
     def relative(self, source: Path) -> Path:
         if self._sources is None:
@@ -109,9 +110,14 @@ class Translator:
         fail_fast: bool = False,
         force: bool = False,
         retry_flagged: bool = False,
+        adopt: bool = False,
         progress: ProgressCallback | None = None,
     ) -> RunReport:
+        """`adopt`: take an edition the state knows nothing of as a translator's work
+        (without it, such an edition is reported and left alone)."""
         started = time.perf_counter()
+        self.target.check_state_folder()
+        self._adopt = adopt
         report = RunReport(dry_run=dry_run, dialect=self.settings.dialect)
         self._sources = Tree.at(self.settings.path(self.settings.source_dir))
         self._output_root = self.target.output_dir.resolve()
@@ -176,6 +182,11 @@ class Translator:
         post = parse_post(path, raw)
         state_file = self.target.state_path(relative)
         record = load_state(state_file)
+        if record is not None and not self.target.describes(record.edition, relative):
+            raise InputError(
+                f"its state {state_file} describes {record.edition}, not {self.target.recorded_edition(relative)}; "
+                "left alone: a run into another output folder needs a state folder of its own ([paths] state)"
+            )
         state, _ = classify(post.source_hash, output, record, self.fingerprint)
         result = PostResult(path, output)
         if state == "up-to-date" and not force:
@@ -193,10 +204,23 @@ class Translator:
         units, flags = self._units.units(post, skeleton)
         result.flags.extend(flags)
         if built_from == "adopted":
-            previous = adopt(self._reader, units, output)
+            previous = self._adopted(units, output)
         result.flags.extend(reuse(units, previous, self.memory, post))
         result.segments = len(units)
-        return Pair(post, output, relative, state_file, result, units, edition_sha, built_from)
+        recorded_as = self.target.recorded_edition(relative)
+        return Pair(post, output, relative, state_file, result, units, edition_sha, built_from, recorded_as=recorded_as)
+
+    def _adopted(self, units: list[Unit], output: Path) -> Previous:
+        """An edition no state record describes: a translator's work only when the user says
+        so (`--adopt`); never taken as one behind their back (a preview's state, a lost one)."""
+        if not self._adopt:
+            raise NeedsMerge(
+                f"the English edition {output} has no state record (written by hand, elsewhere, or its state file was "
+                "deleted); left as it is: run `pipeline translate --adopt` to keep its English as a translator's work, "
+                "or move it aside to have it translated afresh",
+                path=output,
+            )
+        return adopt(self._reader, units, output)
 
     def _key(self, protected: Protected, context: SegmentContext | None) -> str:
         """The cache key, with the context an engine reads (the same text elsewhere may be translated otherwise)."""

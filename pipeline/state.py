@@ -216,7 +216,12 @@ def classify(source_sha: str | None, edition: Path, record: PostState | None, fi
     if source_sha is None:
         return "orphaned", "its Japanese source is gone"
     if record is None or not edition.is_file():
-        return "new", "no English edition yet" if not edition.is_file() else "edition has no state record"
+        return (
+            "new",
+            "no English edition yet"
+            if not edition.is_file()
+            else "edition has no state record; `translate --adopt` keeps it as a translator's work",
+        )
     if record.source_sha256 != source_sha:
         return "stale", "source changed since its edition was built"
     if record.settings != fingerprint:

@@ -61,7 +61,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 def _crashing_run(site: Path, env: dict[str, str], at: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(CRASHPOINT), "translate", "--engine", "deepl"],
+        [sys.executable, str(CRASHPOINT), "translate", "--engine", "deepl", "--adopt"],
         cwd=site,
         env={**env, "CRASH_AT": str(at), "CRASH_LOG": str(site.parent / f"{site.name}.writes")},
         capture_output=True,
@@ -119,7 +119,7 @@ def test_a_kill_at_any_write_boundary_loses_no_edit_and_buys_nothing_twice(
         killed = _crashing_run(site, env, at)
         assert killed.returncode == -signal.SIGKILL, (at, boundary, killed.stderr)
         monkeypatch.chdir(site)
-        rerun = run_cli("translate", "--engine", "deepl")
+        rerun = run_cli("translate", "--engine", "deepl", "--adopt")
         assert rerun.exit_code == 0, (at, boundary, rerun.stderr)
         twice = [t for t, n in Counter(deepl_server.texts_sent).items() if n > 1]
         assert twice == [], f"killed before writing {boundary}: bought again {twice}"

@@ -69,6 +69,10 @@ _Shard = Annotated[
 ]
 _ReportFile = Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write a machine-readable run report.")]
 _SummaryFile = Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write a Markdown summary for a pull request.")]
+_Adopt = Annotated[
+    bool,
+    typer.Option("--adopt", help="Keep an English edition that has no state record (written by hand or elsewhere) as a translator's work."),
+]
 _FailFast = Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")]
 
 
@@ -88,6 +92,7 @@ def translate(
     report_file: _ReportFile = None,
     summary_file: _SummaryFile = None,
     fail_fast: _FailFast = False,
+    adopt: _Adopt = False,
     config: ConfigOption = None,
 ) -> None:
     """Translate posts into English editions (same relative path under the output folder).
@@ -119,7 +124,7 @@ def translate(
                 err.print(f"removed {escape(str(temp))}, left by a run that was killed")
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
-            report, approved, notes = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
+            report, approved, notes = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged, adopt)
         except KeyboardInterrupt:
             err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
             _exit_abandoning_requests(130)
@@ -167,6 +172,7 @@ def _run(
     fail_fast: bool,
     force: bool,
     retry_flagged: bool,
+    adopt: bool = False,
 ) -> tuple[RunReport, list[MemoryEntry], list[str]]:
     """The run's report, the translation memory entries it approved (saved unless a dry run),
     and what it did besides the editions that a person should know."""
@@ -175,7 +181,13 @@ def _run(
         existed = translator.memory.path.is_file()
         with _progress(len(posts)) as advance:
             report = translator.run(
-                posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=advance
+                posts,
+                dry_run=dry_run,
+                fail_fast=fail_fast,
+                force=force or retry_flagged,
+                retry_flagged=retry_flagged,
+                adopt=adopt,
+                progress=advance,
             )
     notes = []
     if translator.memory.approved_now and not dry_run:
