@@ -292,14 +292,17 @@ class Draft:
     # (kind, source, English, whether its markup holds attached texts) per body segment
     body_changes: list[tuple[str, str, str, bool]] = field(default_factory=list)
 
-    def add(self, unit: Unit, text: str, kept: str, review: bool, missed: tuple[str, ...] = ()) -> None:
+    def add(self, unit: Unit, text: str, kept: str, review: bool, missed: tuple[str, ...] = (), refused_by: str = "") -> None:
         """`kept`: why the unit's Japanese was kept ("" when its English is usable); `missed`:
-        the glossary terms whose English `text` lacks (recorded: --strict is sticky)."""
+        the glossary terms whose English `text` lacks (recorded: --strict is sticky);
+        `refused_by`: the engine whose answer was refused (`state.refuser`)."""
         # A segment that kept its source because the answer was unusable has no reuse key,
         # and its record says why: later runs keep the Japanese (no charge, cache or not)
         # and only --retry-flagged asks the engine again.
         key = "" if kept else unit.reuse_key
-        record = SegmentRecord(key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review, g=missed, kept=kept)
+        record = SegmentRecord(
+            key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review, g=missed, kept=kept, r=refused_by if kept else ""
+        )
         if unit.fm_field is not None:
             self.field_edits.append((unit.fm_field, unit.items if unit.items is not None else text))
             self.field_records.append(record)

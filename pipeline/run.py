@@ -38,7 +38,7 @@ from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
 from pipeline.reuse import EditionReader, NeedsMerge, Previous, adopt, previous_english, reuse
 from pipeline.segment import Segment, split_post
-from pipeline.state import PostState, classify, glossary_misses, load_state, on_disk_record, settings_fingerprint
+from pipeline.state import PostState, classify, refuser, glossary_misses, load_state, on_disk_record, settings_fingerprint
 from pipeline.target import Target
 from pipeline.translate import Answers, Request, billable_length, estimate, translate_missing
 
@@ -81,6 +81,7 @@ class Translator:
         self.glossary = glossary or Glossary()
         self.memory = memory or self.target.load_memory()
         self._engine_settings = engine.settings()
+        self._refuser = refuser(settings.engine, self._engine_settings)  # who refused an answer, in its record
         self._keep = self.glossary.keep_pattern
         self._reader = EditionReader(settings.dialect, settings.translate_keys, settings.translate_attributes)
         self._by_characters = engine_spec(settings.engine).billing_unit == "characters"  # else no per-post character counts
@@ -205,7 +206,7 @@ class Translator:
         result.flags.extend(flags)
         if built_from == "adopted":
             previous = self._adopted(units, output)
-        result.flags.extend(reuse(units, previous, self.memory, post))
+        result.flags.extend(reuse(units, previous, self.memory, post, self._refuser))
         result.segments = len(units)
         recorded_as = self.target.recorded_edition(relative)
         return Pair(post, output, relative, state_file, result, units, edition_sha, built_from, recorded_as=recorded_as)
@@ -305,7 +306,7 @@ class Translator:
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
             review = any(f.code == "needs-review" and f.line == line for f in result.flags)
-            draft.add(unit, text, kept, review, missed)
+            draft.add(unit, text, kept, review, missed, self._refuser)
         result.leftover.left = leftovers.after_edits(result.leftover.source, draft.body_changes, self.settings.dialect)
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)

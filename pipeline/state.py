@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +47,14 @@ class SegmentRecord:
     # why the Japanese was kept (an engine answer refused: structure, truncated); asked again
     # only with `translate --retry-flagged`, so a fresh clone never re-buys it silently
     kept: str = ""
+    # which engine refused (`refuser`: its name and settings fingerprint): a refusal holds
+    # for that engine only, another one is asked again
+    r: str = ""
+
+
+def refuser(engine: str, engine_settings: Mapping[str, object]) -> str:
+    """Names the engine, with the settings that shape its answers, whose answer was refused."""
+    return f"{engine}:{short_hash(json.dumps(dict(engine_settings), sort_keys=True, default=str))}"
 
 
 @dataclass(frozen=True)
@@ -131,7 +140,7 @@ def _flat(obj: object, names: tuple[str, ...]) -> dict[str, object]:
 def _record_json(record: SegmentRecord) -> dict[str, object]:
     """A segment's line; `g` and `kept` only where set, so most records read as before."""
     data = _flat(record, _RECORD_FIELDS)
-    for optional in ("g", "kept"):
+    for optional in ("g", "kept", "r"):
         if not data[optional]:
             del data[optional]
     return data
