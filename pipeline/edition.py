@@ -59,6 +59,7 @@ from pipeline.target import Target
 from pipeline.translate import split_sentences
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
+Carried = tuple[tuple[str, ...], tuple[int, ...]]  # (frame of the rendering, lines keeping a translator's bytes)
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
 SPLIT_KEYS = ("categories", "tags")  # Jekyll reads a string value as a space-separated list
 
@@ -128,15 +129,23 @@ class Pair:
     built_from: BuiltFrom = None  # the record the edition on disk was built from (`state.on_disk_record`)
     translations: dict[str, str] = field(default_factory=dict)
     recorded_as: str = ""  # how the state names the edition (`Target.recorded_edition`); empty: its path
+    base: PostState | None = None  # the record of the edition a translator may have edited (`carry`: its frame is the base)
+    theirs: Path | None = None  # that edition: `output`, or a renamed post's old edition
 
     def commit(self, data: bytes, state: PostState, memory: TranslationMemory | None) -> Literal["written", "unchanged"]:
         """`commit` for this pair: its edition, state file, and what was on disk before the run."""
         return commit(self.output, data, self.state_file, state, self.previous_sha, self.built_from, memory)
 
-    def state(self, edition_sha: str, segments: tuple[SegmentRecord, ...], fingerprint: str, engine: str) -> PostState:
-        """The state record of the edition this run built (`commit` adds the pending part)."""
+    def state(
+        self, edition_sha: str, segments: tuple[SegmentRecord, ...], fingerprint: str, engine: str, carried: Carried = ((), ())
+    ) -> PostState:
+        """The state record of the edition this run built (`commit` adds the pending part);
+        `carried`: the frame of this run's rendering and the lines keeping a translator's bytes."""
         source, edition = self.relative.as_posix(), self.recorded_as or self.output.as_posix()
-        return PostState(source, edition, self.post.source_hash, edition_sha, fingerprint, segments, engine=engine)
+        frame, lines = carried
+        return PostState(
+            source, edition, self.post.source_hash, edition_sha, fingerprint, segments, engine=engine, frame=frame, carried=lines
+        )
 
     def release(self) -> None:
         """Drop the segments and answers once the post is written: only its result is kept,

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.attributes import TRANSLATED
+from pipeline.carry import NeedsMerge
 from pipeline.edition import English, Unit, lined_up, read_english
-from pipeline.errors import PipelineError
 from pipeline.memory import TranslationMemory
 from pipeline.post import Post
 from pipeline.qa import Flag
@@ -24,10 +24,6 @@ from pipeline.state import Origin, PostState, SegmentRecord, short_hash
 
 PEOPLE: tuple[Origin, ...] = ("human", "approved")
 Opcodes = Sequence[tuple[str, int, int, int, int]]
-
-
-class NeedsMerge(PipelineError):
-    """A translator restructured the edition; we will not guess how segments align."""
 
 
 @dataclass

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import edition, leftovers, qa
+from pipeline import carry, edition, leftovers, qa
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
@@ -38,7 +38,7 @@ from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
 from pipeline.reuse import EditionReader, NeedsMerge, Previous, adopt, previous_english, reuse
 from pipeline.segment import Segment, split_post
-from pipeline.state import PostState, classify, refuser, glossary_misses, load_state, on_disk_record, settings_fingerprint
+from pipeline.state import BuiltFrom, PostState, classify, refuser, glossary_misses, load_state, on_disk_record, settings_fingerprint
 from pipeline.target import Target
 from pipeline.translate import Answers, Request, billable_length, estimate, translate_missing
 
@@ -90,7 +90,8 @@ class Translator:
         self.fingerprint = settings_fingerprint(settings, self.glossary)
         self._sources: Tree | None = None  # resolved once per run: resolving walks the disk
         self._output_root: Path | None = None
-        self._adopt = False
+        self._adopt = self._merged = False
+        self._orphans: dict[str, tuple[PostState, Path]] | None = None  # renamed posts' old records (`_edited`)
 
     def relative(self, source: Path) -> Path:
         if self._sources is None:
@@ -112,13 +113,16 @@ class Translator:
         force: bool = False,
         retry_flagged: bool = False,
         adopt: bool = False,
+        merged: bool = False,
         progress: ProgressCallback | None = None,
     ) -> RunReport:
         """`adopt`: take an edition the state knows nothing of as a translator's work
-        (without it, such an edition is reported and left alone)."""
+        (without it, such an edition is reported and left alone); `merged`: where the Japanese
+        changed under a translator's edit outside the translated text, keep the edition's
+        lines as they are (merged by hand)."""
         started = time.perf_counter()
         self.target.check_state_folder()
-        self._adopt = adopt
+        self._adopt, self._merged, self._orphans = adopt, merged, None
         report = RunReport(dry_run=dry_run, dialect=self.settings.dialect)
         self._sources = Tree.at(self.settings.path(self.settings.source_dir))
         self._output_root = self.target.output_dir.resolve()
@@ -201,7 +205,8 @@ class Translator:
         result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid)
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         built_from = on_disk_record(record, edition_sha)
-        previous = previous_english(self._reader, built_from if isinstance(built_from, PostState) else None, output, edition_sha)
+        base, theirs, theirs_sha = self._edited(built_from, output, edition_sha, post.source_hash)
+        previous = previous_english(self._reader, base, theirs or output, theirs_sha)
         units, flags = self._units.units(post, skeleton)
         result.flags.extend(flags)
         if built_from == "adopted":
@@ -209,7 +214,46 @@ class Translator:
         result.flags.extend(reuse(units, previous, self.memory, post, self._refuser))
         result.segments = len(units)
         recorded_as = self.target.recorded_edition(relative)
-        return Pair(post, output, relative, state_file, result, units, edition_sha, built_from, recorded_as=recorded_as)
+        pair = Pair(post, output, relative, state_file, result, units, edition_sha, built_from, recorded_as=recorded_as)
+        pair.base, pair.theirs = base, theirs
+        return pair
+
+    def _edited(
+        self, built_from: BuiltFrom, output: Path, edition_sha: str | None, source_sha: str
+    ) -> tuple[PostState | None, Path | None, str | None]:
+        """The edition a translator may have edited, the record it was built from (the base of
+        `carry`'s merge) and its hash: the post's own; for a post with neither record nor
+        edition, the edition of a post with the same source whose source is gone (renamed,
+        `git mv`), so a rename keeps every edit (`--prune` removes the old one after the run)."""
+        if isinstance(built_from, PostState):
+            return built_from, output, edition_sha
+        if built_from is not None or edition_sha is not None:
+            return None, None, None
+        if self._orphans is None:
+            self._orphans = self._find_orphans()
+        found = self._orphans.get(source_sha)
+        if found is None:
+            return None, None, None
+        old_sha = source_hash(found[1].read_bytes())
+        old = on_disk_record(found[0], old_sha)
+        return (old, found[1], old_sha) if isinstance(old, PostState) else (None, None, None)
+
+    def _find_orphans(self) -> dict[str, tuple[PostState, Path]]:
+        """The records whose source is gone but whose edition is there, by source hash (read
+        once per run, and only when a post has neither record nor edition)."""
+        found: dict[str, tuple[PostState, Path]] = {}
+        sources = self.settings.path(self.settings.source_dir)
+        for path in sorted(self.target.state_dir.glob("**/*.json")):
+            try:
+                record = load_state(path)
+            except InputError:
+                continue
+            if record is None or (sources / record.source).exists() or not self.target.describes(record.edition, Path(record.source)):
+                continue
+            old = self.target.edition_path(Path(record.source))
+            if old.is_file():
+                found.setdefault(record.source_sha256, (record, old))
+        return found
 
     def _adopted(self, units: list[Unit], output: Path) -> Previous:
         """An edition no state record describes: a translator's work only when the user says
@@ -275,7 +319,8 @@ class Translator:
                 try:
                     self._finish(prepared, checked)
                 except Exception as exc:  # a bug in one post must not cost the others their editions
-                    prepared.result.status, prepared.result.error = "failed", internal_error(exc).located(prepared.post.path)
+                    error = internal_error(exc).located(prepared.post.path)
+                    prepared.result.status, prepared.result.error = "needs-merge" if isinstance(error, NeedsMerge) else "failed", error
             prepared.release()
             done(prepared.result)
 
@@ -310,10 +355,33 @@ class Translator:
         result.leftover.left = leftovers.after_edits(result.leftover.source, draft.body_changes, self.settings.dialect)
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
-        data = edition.render(post, draft.body_edits, draft.field_edits, added)
-        state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine)
+        data, carried = self._carry(prepared, edition.render(post, draft.body_edits, draft.field_edits, added))
+        state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine, carried)
         memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
         result.status = prepared.commit(data, state, memory)
+
+    def _frame(self, path: Path, data: bytes) -> carry.Frame:
+        texts = edition.read_texts(
+            parse_post(path, data), self.settings.dialect, self.settings.translate_keys, attributes=self.settings.translate_attributes
+        )
+        return carry.frame_of(texts)
+
+    def _carry(self, prepared: Pair, data: bytes) -> tuple[bytes, edition.Carried]:
+        """The rendering `data` with a translator's bytes outside the translated text carried
+        over from the edition they edited (`carry`), and what the state records of it."""
+        ours = self._frame(prepared.output, data)
+        base, theirs_path = prepared.base, prepared.theirs
+        if base is None or theirs_path is None or not theirs_path.is_file():
+            return data, (ours.lines, ())
+        # a record older than the frame: its rendering's frame is this one's when the source is the same
+        base_lines = base.frame or (ours.lines if base.source_sha256 == prepared.post.source_hash else None)
+        theirs_data = theirs_path.read_bytes()
+        if base_lines is None or (base.frame and not base.carried and source_hash(theirs_data) == base.edition_sha256):
+            return data, (ours.lines, ())
+        merged = carry.merge(base_lines, ours, self._frame(theirs_path, theirs_data), self._merged)
+        if merged.text is None:
+            raise carry.needs_merge(theirs_path, prepared.post.path, merged.conflicts)
+        return prepared.post.with_text(merged.text), (ours.lines, merged.kept)
 
     def _answer_text(self, prepared: Pair, checked: dict[str, qa.Answer], key: str) -> str | None:
         """The English for one key: found before the flush, fresh from the engine (as the

@@ -71,11 +71,16 @@ class PostState:
     # While the edition's write is pending: the record the edition on disk was built from
     # ("adopted": none, a translator's file); None when not known (see `edition.commit`).
     built_from: PostState | Literal["adopted"] | None = None
+    # The frame of what we last rendered (`carry`: the edition with its translated texts cut
+    # out, by line): the base of the three-way merge that keeps a translator's bytes outside
+    # the translated text. And the edition's lines that keep such bytes (for `status`).
+    frame: tuple[str, ...] = ()
+    carried: tuple[int, ...] = ()
 
 
 BuiltFrom = PostState | Literal["adopted"] | None
 _RECORD_FIELDS = tuple(f.name for f in fields(SegmentRecord))
-_HEAD_FIELDS = tuple(f.name for f in fields(PostState) if f.name not in ("segments", "built_from"))
+_HEAD_FIELDS = tuple(f.name for f in fields(PostState) if f.name not in ("segments", "built_from", "frame", "carried"))
 
 
 def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
@@ -117,12 +122,15 @@ def _state_from(data: Any) -> PostState:
     """A record as JSON holds it (`json.loads`: not checked here; a wrong field is a
     TypeError, which `load_state` reports as a damaged file)."""
     segments = tuple(_record_from(s) for s in data.pop("segments", []))
+    frame, carried = tuple(data.pop("frame", ())), tuple(data.pop("carried", ()))
+    if not all(isinstance(line, str) for line in frame) or not all(isinstance(line, int) for line in carried):
+        raise TypeError("frame or carried is not a list of lines")
     built_from = data.pop("built_from", None)
     if isinstance(built_from, dict):
         built_from = _state_from(built_from)
     elif built_from not in (None, "adopted"):
         raise TypeError(f"built_from is {built_from!r}")
-    return PostState(**data, segments=segments, built_from=built_from)
+    return PostState(**data, segments=segments, built_from=built_from, frame=frame, carried=carried)
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -149,6 +157,8 @@ def _record_json(record: SegmentRecord) -> dict[str, object]:
 def _as_json(state: PostState) -> dict[str, object]:
     data = _flat(state, _HEAD_FIELDS)
     data["segments"] = [_record_json(s) for s in state.segments]
+    if state.frame:
+        data["frame"], data["carried"] = list(state.frame), list(state.carried)
     return data
 
 
@@ -156,8 +166,13 @@ def dump_state(state: PostState) -> str:
     head = _flat(state, _HEAD_FIELDS)
     if state.built_from is not None:  # only while a write is pending: one line, gone once it lands
         head["built_from"] = state.built_from if isinstance(state.built_from, str) else _as_json(state.built_from)
+    if state.carried:
+        head["carried"] = list(state.carried)
     lines = [_ENCODE(head)[:-1] + ', "segments": [']
     lines.append(",\n".join("  " + _ENCODE(_record_json(s)) for s in state.segments))
+    if state.frame:  # one line of the frame per line of the file: diffs show what changed
+        lines.append('], "frame": [')
+        lines.append(",\n".join("  " + _ENCODE(line) for line in state.frame))
     lines.append("]}")
     return "\n".join(lines) + "\n"
 

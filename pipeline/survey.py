@@ -12,9 +12,10 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputError
 from pipeline.glossary import Glossary, prose_of
-from pipeline.edition import TAXONOMY_KEYS, lined_up, read_texts
+from pipeline import carry
+from pipeline.edition import TAXONOMY_KEYS, lined_up, read_texts, render
 from pipeline.japanese import JAPANESE
-from pipeline.post import Alias, Tree, read_post, source_hash
+from pipeline.post import Alias, Post, Tree, parse_post, read_post, source_hash
 from pipeline.segment import split_post
 from pipeline.state import (
     PostState,
@@ -26,6 +27,7 @@ from pipeline.state import (
     load_state,
     origins,
     settings_fingerprint,
+    short_hash,
     state_path,
 )
 
@@ -47,6 +49,8 @@ def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> T
         state, reason = classify(source_hash(raw), edition, record, fingerprint, settings.engine)
         if state == "edited" and record is not None:
             state, reason = _merge_needed(edition, record, settings) or (state, reason)
+        if state in ("edited", "stale", "up-to-date") and record is not None and edition.is_file():
+            state, reason = _translator_edits(settings, source, edition, record, state) or (state, reason)
         review = sum(1 for s in record.segments if s.review) if record else 0
         kept = sum(1 for s in record.segments if s.kept) if record else 0
         missing = glossary_misses(record)
@@ -69,6 +73,49 @@ def _merge_needed(edition: Path, record: PostState, settings: Settings) -> tuple
         f"edited by hand: {found} segments where {written} were written (paragraphs split or merged?); "
         "merge it by hand so its paragraphs line up with the Japanese again"
     )
+
+
+def _translator_edits(settings: Settings, source: Path, edition: Path, record: PostState, state: State) -> tuple[State, str] | None:
+    """What a run will do with a translator's edits: which it keeps (prose segments, and
+    lines outside the translated text, by the edition's line), and where the Japanese
+    changed under one (a manual merge, by line). Nothing is promised a run will not do."""
+    if state == "up-to-date" and not record.carried:
+        return None
+    try:
+        texts = read_texts(read_post(edition), settings.dialect, settings.translate_keys, attributes=settings.translate_attributes)
+        post = read_post(source)
+    except InputError as exc:
+        return "failed", exc.message
+    body = [r for r in record.segments if r.f is None]
+    prose = (
+        sum(1 for r, s in zip(body, texts.body) if short_hash(s.source) != r.e and r.o != "human") if len(body) == len(texts.body) else 0
+    )
+    theirs = carry.frame_of(texts)
+    base = record.frame or (theirs.lines if state == "up-to-date" else ())
+    if not base or base == theirs.lines:
+        return (state, f"{prose} translated segment(s) edited by hand: kept") if prose else None
+    if state == "stale":
+        conflicts = _conflicts(settings, post, base, theirs)
+        if conflicts:
+            where = ", ".join(f"{edition}:{line}" for line in conflicts)
+            return (
+                "needs-merge",
+                f"the Japanese changed under a translator's edit outside the translated text at {where}: merge by hand, then `translate --merged`",
+            )
+    where = ", ".join(f"{edition}:{line}" for line in carry.edited_lines(base, theirs))
+    kept = f"{prose} translated segment(s) and " if prose else ""
+    return state, f"{kept}a translator's edits outside the translated text at {where}: kept"
+
+
+def _conflicts(settings: Settings, post: Post, base: tuple[str, ...], theirs: carry.Frame) -> tuple[int, ...]:
+    """Where a run would need a manual merge: the Japanese post rendered with nothing
+    translated has the frame the run's rendering will have (holes stand for the texts)."""
+    added = {settings.lang_key: settings.lang_value, settings.ref_key: post.path.stem} if post.front_matter else {}
+    data = render(post, [], [], added)
+    ours = carry.frame_of(
+        read_texts(parse_post(post.path, data), settings.dialect, settings.translate_keys, attributes=settings.translate_attributes)
+    )
+    return carry.merge(base, ours, theirs).conflicts
 
 
 def orphans(settings: Settings) -> list[PostStatus]:

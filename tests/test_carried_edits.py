@@ -1,0 +1,149 @@
+"""Every byte a translator changes in an edition survives later runs, outside the
+translated text too (issue 23): a code comment, a reference definition, front matter keys
+the pipeline does not translate. The edition is merged three ways (`pipeline/carry.py`):
+base = the frame of what we last wrote (in the committed state), theirs = the edition as
+committed, ours = the new rendering.
+
+Run as a user would: the CLI with the pseudo engine, in a git repository, through re-runs, a
+rename (`git mv`, then `translate --prune`) and a fresh clone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import make_site, run_cli
+
+NAME = "2026-02-01-settings.md"
+RENAMED = "2026-02-02-reading-settings.md"
+POST = """---
+layout: post
+title: 設定ファイルの読み方
+category: 雑記
+---
+
+設定ファイルを読み込む方法を説明します。
+
+```ruby
+# 設定を読み込む
+config = load("config.yml")
+```
+
+詳しくは[ドキュメント][docs]を見てください。
+
+[docs]: https://example.jp/ja/docs/
+"""
+# (machine line in the edition, the translator's line)
+EDITS = [
+    ("# 設定を読み込む\n", "# Read the settings\n"),
+    ("[docs]: https://example.jp/ja/docs/\n", "[docs]: https://example.jp/en/docs/\n"),
+    ("layout: post\n", "layout: post-en\n"),
+    ("category: 雑記\n", "category: Notes\n"),
+]
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=Translator", "-c", "user.email=t@example.com", *args], cwd=root, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def translate(*args: str) -> str:
+    result = run_cli("translate", *args)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def assert_edits_kept(edition: Path) -> None:
+    text = edition.read_text(encoding="utf-8")
+    for machine, human in EDITS:
+        assert human in text and machine not in text, (human, text)
+
+
+@pytest.fixture
+def edited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository whose edition a translator edited in the four places, and committed."""
+    root = make_site(tmp_path / "blog", [])
+    (root / ".gitignore").write_text(".cache/\n", encoding="utf-8")
+    (root / "pipeline.toml").write_text('[translate]\nengine = "pseudo"\n', encoding="utf-8")
+    (root / "content" / "ja" / NAME).write_text(POST, encoding="utf-8")
+    monkeypatch.chdir(root)
+    translate()
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "first editions")
+    edition = root / "content" / "en" / NAME
+    text = edition.read_text(encoding="utf-8")
+    for machine, human in EDITS:
+        assert text.count(machine) == 1, machine
+        text = text.replace(machine, human)
+    edition.write_text(text, encoding="utf-8")
+    git(root, "commit", "-qam", "translator's edits")
+    return root
+
+
+def test_edits_outside_the_translated_text_survive_runs_a_rename_and_a_fresh_clone(edited: Path, tmp_path: Path) -> None:
+    edition = edited / "content" / "en" / NAME
+    status = run_cli("status")
+    assert "kept" in status.stdout and f"{edition.relative_to(edited)}:2" in status.stdout, status.stdout
+    # 1. the Japanese prose changes: the post is rendered again, and every edit is carried over
+    source = edited / "content" / "ja" / NAME
+    source.write_text(POST.replace("説明します。", "詳しく説明します。"), encoding="utf-8")
+    out = translate()
+    assert "0 failed" in out and "1 written" in out
+    assert_edits_kept(edition)
+    assert "⟦settei fairu wo yomikomu houhou wo kuwashiku setsumeishi masu .⟧" in edition.read_text(encoding="utf-8")
+    # 2. a forced rebuild
+    translate("--force")
+    assert_edits_kept(edition)
+    record = json.loads((edited / "translations" / (NAME + ".json")).read_text(encoding="utf-8"))
+    assert record["carried"] == [2, 4, 12, 18], record["carried"]  # the edition's lines that keep the translator's bytes
+    assert "# 設定を読み込む\n" in record["frame"]  # the base: what we rendered, in the committed state
+    git(edited, "add", "-A")
+    git(edited, "commit", "-qm", "run")
+    # 3. the Japanese post is renamed: its new edition keeps the edits, the old one is pruned
+    git(edited, "mv", f"content/ja/{NAME}", f"content/ja/{RENAMED}")
+    out = translate("--prune")
+    assert f"pruned content/en/{NAME}" in out
+    renamed = edited / "content" / "en" / RENAMED
+    assert_edits_kept(renamed)
+    assert not edition.exists() and not (edited / "translations" / (NAME + ".json")).exists()
+    git(edited, "add", "-A")
+    git(edited, "commit", "-qm", "renamed")
+    # 4. a fresh clone (no cache) keeps them through a forced rebuild
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(edited), str(clone))
+    import os
+
+    os.chdir(clone)
+    translate("--force")
+    assert_edits_kept(clone / "content" / "en" / RENAMED)
+    assert git(clone, "status", "--porcelain") == ""  # nothing to commit: the same edition, the same record
+
+
+def test_the_japanese_changing_under_one_edit_needs_a_manual_merge_and_keeps_the_others(edited: Path) -> None:
+    edition = edited / "content" / "en" / NAME
+    committed = edition.read_bytes()
+    source = edited / "content" / "ja" / NAME
+    source.write_text(POST.replace("# 設定を読み込む", "# 設定ファイルを読み込む"), encoding="utf-8")
+    result = run_cli("translate")
+    assert result.exit_code == 1, result.stdout
+    assert "1 need a manual merge" in result.stdout, result.stdout
+    line = committed.decode("utf-8").splitlines().index("# Read the settings") + 1
+    assert f"content/en/{NAME}:{line}: a translator's edit here (line {line}) is outside the translated text" in result.stderr
+    assert "pipeline translate --merged" in result.stderr
+    assert edition.read_bytes() == committed  # left as it is: all four edits still there
+    checked = run_cli("check")
+    assert checked.exit_code == 1 and f"content/en/{NAME}:{line}" in checked.stdout, checked.stdout
+    # the translator brings the line up to date and says so
+    edition.write_text(committed.decode("utf-8").replace("# Read the settings", "# Read the settings file"), encoding="utf-8")
+    translate("--merged")
+    text = edition.read_text(encoding="utf-8")
+    assert "# Read the settings file\n" in text and "# 設定ファイルを読み込む" not in text
+    assert all(human in text for _, human in EDITS[1:])
+    again = translate("--force")  # settled: no merge needed any more, nothing reverted
+    assert "0 failed" in again and edition.read_text(encoding="utf-8") == text
