@@ -24,6 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import base64
+import hashlib
+from collections.abc import Iterator
+
 import merge3
 
 from pathlib import Path
@@ -83,27 +87,51 @@ class Merged:
     conflicts: tuple[int, ...] = ()
 
 
+def line_key(line: str) -> str:
+    """What the state keeps of a frame line: its hash (the base is compared, never copied, so
+    a post's code blocks are not stored twice in the repository)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(line.encode("utf-8")).digest()[:6]).decode("ascii")
+
+
+def keys(frame: Frame) -> tuple[str, ...]:
+    return tuple(line_key(line) for line in frame.lines)
+
+
+def _regions(base: Sequence[str], mine: Sequence[str], their: Sequence[str]) -> Iterator[tuple[str, range, range]]:
+    """merge3's regions, each with its ranges in ours and theirs: "same" (take ours), "theirs"
+    (only the translator changed it), "conflict" (both did). Matched by line hashes, since the
+    base is only hashes: merge3's sync regions (lines equal in all three) bound each region."""
+    z = a = b = 0
+    for zmatch, zend, amatch, aend, bmatch, bend in merge3.Merge3(list(base), list(mine), list(their)).find_sync_regions():
+        base_part, ours_part, theirs_part = base[z:zmatch], mine[a:amatch], their[b:bmatch]
+        if ours_part == theirs_part or theirs_part == base_part:
+            tag = "same"
+        else:
+            tag = "theirs" if ours_part == base_part else "conflict"
+        if ours_part or theirs_part or base_part:
+            yield tag, range(a, amatch), range(b, bmatch)
+        yield "same", range(amatch, aend), range(bmatch, bend)
+        z, a, b = zend, aend, bend
+
+
 def merge(base: Sequence[str], ours: Frame, theirs: Frame, take_theirs: bool = False) -> Merged:
-    """Ours with the translator's lines (theirs against base) carried over. `take_theirs`:
-    where both changed, the translator's lines win (they merged it by hand)."""
-    if tuple(base) == theirs.lines:  # nothing changed outside the translated text
+    """Ours with the translator's lines (theirs against `base`, the line keys of our last
+    rendering's frame) carried over. `take_theirs`: where both changed, the translator's
+    lines win (they merged it by hand)."""
+    if tuple(base) == keys(theirs):  # nothing changed outside the translated text
         return Merged(_fill(ours.lines, ours.holes)[0])
     lines: list[str] = []
     kept: list[int] = []  # indexes into `lines`
     conflicts: list[int] = []
-    for region in merge3.Merge3(list(base), list(ours.lines), list(theirs.lines)).merge_regions():
-        tag = region[0]
-        if tag == "unchanged":
-            lines += base[region[1] : region[2]]
-        elif tag in ("a", "same"):
-            lines += ours.lines[region[1] : region[2]]
-        elif tag == "b" or (tag == "conflict" and take_theirs):
-            start, end = region[1:3] if tag == "b" else region[5:7]
-            kept += range(len(lines), len(lines) + max(end - start, 1))
-            lines += theirs.lines[start:end]
-        else:  # a conflict: (tag, base start, end, ours start, end, theirs start, end)
-            conflicts.append(theirs.starts[min(region[5], len(theirs.starts) - 1)])
-            lines += ours.lines[region[3] : region[4]]
+    for tag, mine, their in _regions(base, keys(ours), keys(theirs)):
+        if tag == "same":
+            lines += ours.lines[mine.start : mine.stop]
+        elif tag == "theirs" or take_theirs:
+            kept += range(len(lines), len(lines) + max(len(their), 1))
+            lines += theirs.lines[their.start : their.stop]
+        else:
+            conflicts.append(theirs.starts[min(their.start, len(theirs.starts) - 1)])
+            lines += ours.lines[mine.start : mine.stop]
     text, starts = _fill(lines, ours.holes)
     if conflicts or text is None:
         return Merged(None, (), tuple(conflicts))
@@ -114,10 +142,10 @@ def merge(base: Sequence[str], ours: Frame, theirs: Frame, take_theirs: bool = F
 def edited_lines(base: Sequence[str], theirs: Frame) -> tuple[int, ...]:
     """The edition's file lines where a translator changed bytes outside the translated text."""
     lines: list[int] = []
-    for region in merge3.Merge3(list(base), list(base), list(theirs.lines)).merge_regions():
-        if region[0] in ("b", "conflict"):
-            start, end = region[1:3] if region[0] == "b" else region[5:7]
-            lines += (theirs.starts[min(i, len(theirs.starts) - 1)] for i in range(start, max(end, start + 1)))
+    for tag, _, their in _regions(base, base, keys(theirs)):
+        if tag != "theirs":
+            continue
+        lines += (theirs.starts[min(i, len(theirs.starts) - 1)] for i in range(their.start, max(their.stop, their.start + 1)))
     return tuple(sorted(set(lines)))
 
 

@@ -370,18 +370,19 @@ class Translator:
         """The rendering `data` with a translator's bytes outside the translated text carried
         over from the edition they edited (`carry`), and what the state records of it."""
         ours = self._frame(prepared.output, data)
+        frame = carry.keys(ours)
         base, theirs_path = prepared.base, prepared.theirs
         if base is None or theirs_path is None or not theirs_path.is_file():
-            return data, (ours.lines, ())
+            return data, (frame, ())
         # a record older than the frame: its rendering's frame is this one's when the source is the same
-        base_lines = base.frame or (ours.lines if base.source_sha256 == prepared.post.source_hash else None)
+        base_keys = base.frame or (frame if base.source_sha256 == prepared.post.source_hash else None)
         theirs_data = theirs_path.read_bytes()
-        if base_lines is None or (base.frame and not base.carried and source_hash(theirs_data) == base.edition_sha256):
-            return data, (ours.lines, ())
-        merged = carry.merge(base_lines, ours, self._frame(theirs_path, theirs_data), self._merged)
+        if base_keys is None or (base.frame and not base.carried and source_hash(theirs_data) == base.edition_sha256):
+            return data, (frame, ())
+        merged = carry.merge(base_keys, ours, self._frame(theirs_path, theirs_data), self._merged)
         if merged.text is None:
             raise carry.needs_merge(theirs_path, prepared.post.path, merged.conflicts)
-        return prepared.post.with_text(merged.text), (ours.lines, merged.kept)
+        return prepared.post.with_text(merged.text), (frame, merged.kept)
 
     def _answer_text(self, prepared: Pair, checked: dict[str, qa.Answer], key: str) -> str | None:
         """The English for one key: found before the flush, fresh from the engine (as the

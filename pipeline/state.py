@@ -27,6 +27,7 @@ from pipeline.glossary import Glossary
 from pipeline.post import read_regular, source_hash, write_atomic
 
 FORMAT = 1
+FRAME_KEY = 8  # characters of a frame line's hash (`carry.line_key`)
 Origin = Literal["machine", "human", "approved", "source"]
 State = Literal["new", "stale", "up-to-date", "edited", "needs-merge", "orphaned", "failed", "skipped"]
 
@@ -72,8 +73,8 @@ class PostState:
     # ("adopted": none, a translator's file); None when not known (see `edition.commit`).
     built_from: PostState | Literal["adopted"] | None = None
     # The frame of what we last rendered (`carry`: the edition with its translated texts cut
-    # out, by line): the base of the three-way merge that keeps a translator's bytes outside
-    # the translated text. And the edition's lines that keep such bytes (for `status`).
+    # out), one hash per line: the base of the three-way merge that keeps a translator's
+    # bytes outside the translated text. And the edition's lines that keep such bytes (`status`).
     frame: tuple[str, ...] = ()
     carried: tuple[int, ...] = ()
 
@@ -122,9 +123,10 @@ def _state_from(data: Any) -> PostState:
     """A record as JSON holds it (`json.loads`: not checked here; a wrong field is a
     TypeError, which `load_state` reports as a damaged file)."""
     segments = tuple(_record_from(s) for s in data.pop("segments", []))
-    frame, carried = tuple(data.pop("frame", ())), tuple(data.pop("carried", ()))
-    if not all(isinstance(line, str) for line in frame) or not all(isinstance(line, int) for line in carried):
+    packed, carried = data.pop("frame", ()), tuple(data.pop("carried", ()))
+    if not all(isinstance(keys, str) for keys in packed) or not all(isinstance(line, int) for line in carried):
         raise TypeError("frame or carried is not a list of lines")
+    frame = tuple(keys[i : i + FRAME_KEY] for keys in packed for i in range(0, len(keys), FRAME_KEY))
     built_from = data.pop("built_from", None)
     if isinstance(built_from, dict):
         built_from = _state_from(built_from)
@@ -158,7 +160,7 @@ def _as_json(state: PostState) -> dict[str, object]:
     data = _flat(state, _HEAD_FIELDS)
     data["segments"] = [_record_json(s) for s in state.segments]
     if state.frame:
-        data["frame"], data["carried"] = list(state.frame), list(state.carried)
+        data["frame"], data["carried"] = ["".join(state.frame[i : i + 8]) for i in range(0, len(state.frame), 8)], list(state.carried)
     return data
 
 
@@ -170,9 +172,9 @@ def dump_state(state: PostState) -> str:
         head["carried"] = list(state.carried)
     lines = [_ENCODE(head)[:-1] + ', "segments": [']
     lines.append(",\n".join("  " + _ENCODE(_record_json(s)) for s in state.segments))
-    if state.frame:  # one line of the frame per line of the file: diffs show what changed
+    if state.frame:  # the frame's line hashes (8 characters each), eight to a string
         lines.append('], "frame": [')
-        lines.append(",\n".join("  " + _ENCODE(line) for line in state.frame))
+        lines.append(",\n".join("  " + _ENCODE("".join(state.frame[i : i + 8])) for i in range(0, len(state.frame), 8)))
     lines.append("]}")
     return "\n".join(lines) + "\n"
 

@@ -91,8 +91,8 @@ def _translator_edits(settings: Settings, source: Path, edition: Path, record: P
         sum(1 for r, s in zip(body, texts.body) if short_hash(s.source) != r.e and r.o != "human") if len(body) == len(texts.body) else 0
     )
     theirs = carry.frame_of(texts)
-    base = record.frame or (theirs.lines if state == "up-to-date" else ())
-    if not base or base == theirs.lines:
+    base = record.frame or (carry.keys(theirs) if state == "up-to-date" else ())
+    if not base or base == carry.keys(theirs):
         return (state, f"{prose} translated segment(s) edited by hand: kept") if prose else None
     if state == "stale":
         conflicts = _conflicts(settings, post, base, theirs)
