@@ -53,6 +53,7 @@ class Settings:
     retries: int = 5
     timeout: float = 30.0
     window_texts: int = 2000  # texts collected before a round of requests; bounds memory on big trees
+    links: tuple[tuple[str, str], ...] = ()  # `[links]`: a Japanese link prefix → the English one editions use (site check)
     engine_tables: Mapping[str, object] = field(default_factory=dict)  # an engine's own `[name]` table, read by its registry entry
 
     def path(self, p: Path) -> Path:
@@ -152,6 +153,9 @@ def _file_values(path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     tables: dict[str, object] = {}
     for section, table in data.items():
+        if section == "links":
+            values["links"] = _links(path, table)
+            continue
         spec = ENGINES.get(section)
         if spec is not None and spec.table is not None and isinstance(table, dict):  # the engine's own options
             tables[section] = spec.table(table, path)
@@ -166,6 +170,13 @@ def _file_values(path: Path) -> dict[str, Any]:
             values[field_name] = _coerce(path, name, value, kind)
     values["engine_tables"] = tables
     return values
+
+
+def _links(path: Path, table: Any) -> tuple[tuple[str, str], ...]:
+    """`[links]`: `"/ja/docs/" = "/docs/"`, a localised link prefix per line, longest first."""
+    if not isinstance(table, dict) or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in table.items()):
+        raise ConfigError('[links] maps a Japanese link prefix to the English one: "/ja/docs/" = "/docs/"', path=path)
+    return tuple(sorted(table.items(), key=lambda item: -len(item[0])))
 
 
 def _coerce(path: Path, name: str, value: Any, kind: type) -> Any:

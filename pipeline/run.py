@@ -36,7 +36,8 @@ from pipeline.memory import TranslationMemory
 from pipeline.post import Alias, Tree, parse_post, source_hash
 from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
-from pipeline.reuse import EditionReader, NeedsMerge, Previous, adopt, previous_english, reuse
+from pipeline.carry import NeedsMerge
+from pipeline.reuse import EditionReader, Previous, adopt, previous_english, reuse
 from pipeline.segment import Segment, split_post
 from pipeline.state import BuiltFrom, PostState, classify, refuser, glossary_misses, load_state, on_disk_record, settings_fingerprint
 from pipeline.target import Target

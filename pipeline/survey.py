@@ -118,6 +118,31 @@ def _conflicts(settings: Settings, post: Post, base: tuple[str, ...], theirs: ca
     return carry.merge(base, ours, theirs).conflicts
 
 
+def translator_texts(settings: Settings, edition: Path) -> tuple[str, str]:
+    """What a translator wrote in `edition` on purpose, as its state knows it: their segments'
+    English (human or approved, or edited since the run) and their lines outside the
+    translated text; and the Japanese of the segments they rewrote. `site check` does not
+    fail on a difference these explain."""
+    try:
+        relative = edition.resolve().relative_to(settings.path(settings.output_dir).resolve())
+        record = load_state(state_path(settings, relative))
+        if record is None:
+            return "", ""
+        keys, attributes = settings.translate_keys, settings.translate_attributes
+        english = read_texts(read_post(edition), settings.dialect, keys, attributes=attributes)
+        source = settings.path(settings.source_dir) / relative
+        japanese = read_texts(read_post(source), settings.dialect, keys, attributes=attributes).body if source.is_file() else ()
+    except (InputError, ValueError, OSError):
+        return "", ""
+    body = [r for r in record.segments if r.f is None]
+    theirs = [i for i, (r, s) in enumerate(zip(body, english.body)) if r.o in ("human", "approved") or short_hash(s.source) != r.e]
+    lines = english.post.text.splitlines()
+    edited = set(record.carried) | set(carry.edited_lines(record.frame, carry.frame_of(english)) if record.frame else ())
+    written = [english.body[i].source for i in theirs] + [lines[n - 1] for n in sorted(edited) if 0 < n <= len(lines)]
+    rewritten = [japanese[i].source for i in theirs if len(japanese) == len(body)]
+    return "\n".join(written), "\n".join(rewritten)
+
+
 def orphans(settings: Settings) -> list[PostStatus]:
     """English editions whose Japanese source is gone."""
     source_dir = settings.path(settings.source_dir)
