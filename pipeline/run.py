@@ -378,7 +378,14 @@ class Translator:
         # a record older than the frame: its rendering's frame is this one's when the source is the same
         base_keys = base.frame or (frame if base.source_sha256 == prepared.post.source_hash else None)
         theirs_data = theirs_path.read_bytes()
-        if base_keys is None or (not base.carried and source_hash(theirs_data) == base.edition_sha256):  # what we wrote, as we wrote it
+        if not base.carried and source_hash(theirs_data) == base.edition_sha256:  # what we wrote, as we wrote it
+            return data, (frame, ())
+        if base_keys is None:  # said, not silently dropped: only the prose edits can be told apart
+            message = (
+                "the edition was edited by hand, but its state predates the record of what we wrote outside the translated "
+                "text: edits there (code, link targets, front matter keys) are not carried over; compare with the committed edition"
+            )
+            prepared.result.flags.append(Flag(1, "edits-not-carried", message))
             return data, (frame, ())
         merged = carry.merge(base_keys, ours, self._frame(theirs_path, theirs_data), self._merged)
         if merged.text is None:

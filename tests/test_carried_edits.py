@@ -150,3 +150,15 @@ def test_the_japanese_changing_under_one_edit_needs_a_manual_merge_and_keeps_the
     assert all(human in text for _, human in EDITS[1:])
     again = translate("--force")  # settled: no merge needed any more, nothing reverted
     assert "0 failed" in again and edition.read_text(encoding="utf-8") == text
+
+
+def test_a_state_older_than_the_frame_says_the_edits_outside_the_text_are_not_carried(edited: Path) -> None:
+    """A record written before the merge base was kept cannot tell a translator's line from
+    ours once the Japanese changed: the run says so instead of dropping the edits silently."""
+    state = edited / "translations" / (NAME + ".json")
+    record = json.loads(state.read_text(encoding="utf-8"))
+    del record["frame"]
+    state.write_text(json.dumps(record), encoding="utf-8")
+    (edited / "content" / "ja" / NAME).write_text(POST.replace("説明します。", "詳しく説明します。"), encoding="utf-8")
+    out = translate()
+    assert "edits-not-carried: the edition was edited by hand, but its state predates" in out, out
