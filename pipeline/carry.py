@@ -73,7 +73,13 @@ def _cut(text: str, spans: Sequence[tuple[int, int]]) -> Frame:
             holes.append(text[start:end])
             line += text.count("\n", start, end)
         pos = max(pos, end)
-    return Frame(tuple("".join(pieces).splitlines(keepends=True)), tuple(holes), tuple(starts))
+    return Frame(_lines("".join(pieces)), tuple(holes), tuple(starts))
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    """`text` split after each `\n` only (not `str.splitlines`' other breaks), as files count lines."""
+    parts = text.split("\n")
+    return tuple(part + "\n" for part in parts[:-1]) + ((parts[-1],) if parts[-1] else ())
 
 
 @dataclass(frozen=True)
