@@ -131,6 +131,7 @@ class Pair:
     recorded_as: str = ""  # how the state names the edition (`Target.recorded_edition`); empty: its path
     base: PostState | None = None  # the record of the edition a translator may have edited (`carry`: its frame is the base)
     theirs: Path | None = None  # that edition: `output`, or a renamed post's old edition
+    theirs_texts: Texts | None = None  # that edition as the run already read it (not parsed twice)
 
     def commit(self, data: bytes, state: PostState, memory: TranslationMemory | None) -> Literal["written", "unchanged"]:
         """`commit` for this pair: its edition, state file, and what was on disk before the run."""
@@ -268,11 +269,12 @@ class English:
     body: list[str]
     values: dict[str, str]
     kinds: list[str] = field(default_factory=list)  # each body segment's kind
+    texts: Texts | None = None  # the edition as read (its frame is `carry`'s theirs)
 
 
 def read_english(output: Path, dialect: str, translate_keys: tuple[str, ...], attributes: Sequence[str] = TRANSLATED) -> English:
     texts = read_texts(read_post(output), dialect, translate_keys, attributes=attributes)
-    return English([s.source for s in texts.body], {name: f.value for name, f in texts.fields.items()}, [s.kind for s in texts.body])
+    return English([s.source for s in texts.body], {name: f.value for name, f in texts.fields.items()}, [s.kind for s in texts.body], texts)
 
 
 # Segment kinds an earlier version did not read: an edition recorded before them still lines

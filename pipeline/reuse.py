@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline.attributes import TRANSLATED
 from pipeline.carry import NeedsMerge
-from pipeline.edition import English, Unit, lined_up, read_english
+from pipeline.edition import English, Texts, Unit, lined_up, read_english
 from pipeline.memory import TranslationMemory
 from pipeline.post import Post
 from pipeline.qa import Flag
@@ -34,6 +34,7 @@ class Previous:
     records: tuple[SegmentRecord, ...] = ()
     entries: list[tuple[str, Origin] | None] = field(default_factory=list)  # per record; None: field gone
     engine: str = ""  # the engine the record names (its post's last run)
+    edition: Texts | None = None  # the edition as read, for `carry` (read once)
 
     def add(self, key: str, text: str, origin: Origin) -> None:
         """By reuse key, for segments that moved. A person's text wins over ours: of two
@@ -79,7 +80,7 @@ def previous_english(reader: EditionReader, record: PostState | None, output: Pa
                 path=output,
             )
         return Previous()
-    previous = Previous(records=record.segments, engine=record.engine)
+    previous = Previous(records=record.segments, engine=record.engine, edition=english.texts)
     body = iter(english.body[i] for i in order)
     for rec in record.segments:
         text = english.values.get(rec.f) if rec.f is not None else next(body)

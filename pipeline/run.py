@@ -216,7 +216,7 @@ class Translator:
         result.segments = len(units)
         recorded_as = self.target.recorded_edition(relative)
         pair = Pair(post, output, relative, state_file, result, units, edition_sha, built_from, recorded_as=recorded_as)
-        pair.base, pair.theirs = base, theirs
+        pair.base, pair.theirs, pair.theirs_texts = base, theirs, previous.edition
         return pair
 
     def _edited(
@@ -369,8 +369,12 @@ class Translator:
 
     def _carry(self, prepared: Pair, data: bytes) -> tuple[bytes, edition.Carried]:
         """The rendering `data` with a translator's bytes outside the translated text carried
-        over from the edition they edited (`carry`), and what the state records of it."""
-        ours = self._frame(prepared.output, data)
+        over from the edition they edited (`carry`), and what the state records of it. Frames
+        come from a parse of each edition, ours too (a parse of an edition is what a
+        translator's edition is compared with); one already made is not made again."""
+        read = prepared.theirs_texts
+        same = read is not None and prepared.theirs == prepared.output and source_hash(data) == prepared.previous_sha
+        ours = carry.frame_of(read) if same and read is not None else self._frame(prepared.output, data)
         frame = carry.keys(ours)
         base, theirs_path = prepared.base, prepared.theirs
         if base is None or theirs_path is None or not theirs_path.is_file():
@@ -387,7 +391,8 @@ class Translator:
             )
             prepared.result.flags.append(Flag(1, "edits-not-carried", message))
             return data, (frame, ())
-        merged = carry.merge(base_keys, ours, self._frame(theirs_path, theirs_data), self._merged)
+        theirs = carry.frame_of(read) if read is not None else self._frame(theirs_path, theirs_data)
+        merged = carry.merge(base_keys, ours, theirs, self._merged)
         if merged.text is None:
             raise carry.needs_merge(theirs_path, prepared.post.path, merged.conflicts)
         return prepared.post.with_text(merged.text), (frame, merged.kept)
