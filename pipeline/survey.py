@@ -119,10 +119,10 @@ def _conflicts(settings: Settings, post: Post, base: tuple[str, ...], theirs: ca
 
 
 def translator_texts(settings: Settings, edition: Path) -> tuple[str, str]:
-    """What a translator wrote in `edition` on purpose, as its state knows it: their segments'
-    English (human or approved, or edited since the run) and their lines outside the
-    translated text; and the Japanese of the segments they rewrote. `site check` does not
-    fail on a difference these explain."""
+    """What a translator wrote in `edition` on purpose, as its state knows it (a run recorded
+    it): their segments' English (human or approved, as recorded) and their lines outside
+    the translated text; and the Japanese of the segments they rewrote. `site check` does
+    not fail on a difference these explain."""
     try:
         relative = edition.resolve().relative_to(settings.path(settings.output_dir).resolve())
         record = load_state(state_path(settings, relative))
@@ -135,10 +135,10 @@ def translator_texts(settings: Settings, edition: Path) -> tuple[str, str]:
     except (InputError, ValueError, OSError):
         return "", ""
     body = [r for r in record.segments if r.f is None]
-    theirs = [i for i, (r, s) in enumerate(zip(body, english.body)) if r.o in ("human", "approved") or short_hash(s.source) != r.e]
+    # only what a run recorded as theirs: an edit made since (a slip, maybe) is not known yet
+    theirs = [i for i, (r, s) in enumerate(zip(body, english.body)) if r.o in ("human", "approved") and short_hash(s.source) == r.e]
     lines = english.post.text.splitlines()
-    edited = set(record.carried) | set(carry.edited_lines(record.frame, carry.frame_of(english)) if record.frame else ())
-    written = [english.body[i].source for i in theirs] + [lines[n - 1] for n in sorted(edited) if 0 < n <= len(lines)]
+    written = [english.body[i].source for i in theirs] + [lines[n - 1] for n in record.carried if 0 < n <= len(lines)]
     rewritten = [japanese[i].source for i in theirs if len(japanese) == len(body)]
     return "\n".join(written), "\n".join(rewritten)
 
