@@ -26,6 +26,11 @@ that a kill at any instant loses nothing:
 
 An edition that does not change skips 3 and 4: the state is written once, complete.
 
+An edition saved while the run translated (a translator's editor) is never replaced: before
+step 1 and again just before step 3, the edition on disk must still be the file the run
+read (its hash); if not, `EditedDuringRun`, the state is put back, and the next run reads
+the edit as a translator's.
+
 A write that fails (disk full, a read-only folder) puts the state back as it was and
 raises OutputError naming the folder and the system's reason: the state never describes an
 edition that did not land, and the post is simply done again by the next run.
@@ -48,7 +53,7 @@ from pipeline.config import Settings
 from pipeline.context import post_context
 from pipeline.engines import ContextPolicy, SegmentContext
 from pipeline.inline import Protected, protect_plain
-from pipeline.errors import OutputError
+from pipeline.errors import EditedDuringRun, OutputError
 from pipeline.memory import TranslationMemory
 from pipeline.post import Post, read_post, source_hash, write_atomic
 from pipeline.qa import Flag
@@ -205,7 +210,7 @@ class UnitMaker:
 
     def field(self, fm_field: frontmatter.Field, flags: list[Flag], context: SegmentContext | None = None) -> Unit:
         """A front matter value; categories and tags map through the taxonomy."""
-        protected = protect_plain(fm_field.value, self.keep)
+        protected = replace(protect_plain(fm_field.value, self.keep), front_matter=True)
         segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
         unit = Unit(segment, short_hash(fm_field.value), fm_field=fm_field, context=context)
         taxonomy = fm_field.key in TAXONOMY_KEYS
@@ -249,12 +254,18 @@ class Texts:
 
 
 def read_texts(
-    post: Post, dialect: str, translate_keys: tuple[str, ...], keep: re.Pattern[str] | None = None, attributes: Sequence[str] = TRANSLATED
+    post: Post,
+    dialect: str,
+    translate_keys: tuple[str, ...],
+    keep: re.Pattern[str] | None = None,
+    attributes: Sequence[str] = TRANSLATED,
+    comments: bool = True,
 ) -> Texts:
     """Used by the run (the previous English), the review report and the XLIFF export and
     import. `keep`: the glossary's names, protected in the body segments' engine text;
-    `attributes`: the HTML attributes translated (their values are segments of HTML blocks)."""
-    body = split_post(post, dialect, keep, attributes).segments
+    `attributes`: the HTML attributes translated (their values are segments of HTML blocks);
+    `comments`: whether code blocks' comments are segments."""
+    body = split_post(post, dialect, keep, attributes, comments).segments
     if post.front_matter is None:
         return Texts(post, body, {})
     fields = {field_name(f): f for f in frontmatter.translatable_fields(post.front_matter, translate_keys, post.path)}
@@ -272,23 +283,29 @@ class English:
     texts: Texts | None = None  # the edition as read (its frame is `carry`'s theirs)
 
 
-def read_english(output: Path, dialect: str, translate_keys: tuple[str, ...], attributes: Sequence[str] = TRANSLATED) -> English:
-    texts = read_texts(read_post(output), dialect, translate_keys, attributes=attributes)
+def read_english(
+    output: Path, dialect: str, translate_keys: tuple[str, ...], attributes: Sequence[str] = TRANSLATED, comments: bool = True
+) -> English:
+    texts = read_texts(read_post(output), dialect, translate_keys, attributes=attributes, comments=comments)
     return English([s.source for s in texts.body], {name: f.value for name, f in texts.fields.items()}, [s.kind for s in texts.body], texts)
 
 
 # Segment kinds an earlier version did not read: an edition recorded before them still lines
 # up with its record once they are left out (a reference definition's title, stop 21).
-NEWER_KINDS = ("link_title",)
+# Oldest first: a code block's comment lines (issue 26) came after the titles.
+NEWER_KINDS = ("link_title", "code-comment")
 
 
 def lined_up(kinds: Sequence[str], recorded: int) -> list[int] | None:
     """The indexes of an edition's body segments that line up with its `recorded` ones: all
-    of them, or all but those of `NEWER_KINDS` (its record predates them); None if neither."""
-    if len(kinds) == recorded:
-        return list(range(len(kinds)))
-    older = [i for i, kind in enumerate(kinds) if kind not in NEWER_KINDS]
-    return older if len(older) == recorded else None
+    of them, or all but those of the newest `NEWER_KINDS` (its record predates them); None
+    if none of these."""
+    for newest in range(len(NEWER_KINDS) + 1):
+        left_out = NEWER_KINDS[len(NEWER_KINDS) - newest :]
+        older = [i for i, kind in enumerate(kinds) if kind not in left_out]
+        if len(older) == recorded:
+            return older
+    return None
 
 
 @dataclass
@@ -382,7 +399,9 @@ def commit(
     """Write one post's edition `data` and its `state` (and `memory`, when the post approved
     anything), in the crash-safe order of the module docstring. `on_disk`: the hash of the
     edition on disk (None: none yet); `built_from`: the record it was built from
-    (`state.on_disk_record`)."""
+    (`state.on_disk_record`). An edition that is no longer `on_disk` (saved during the run)
+    is not replaced: `EditedDuringRun`, checked first and again just before the replace."""
+    _unchanged_since_read(output, on_disk)
     if memory is not None:
         _write(memory.save, memory.path, "the translation memory")
     previous = state_file.read_bytes() if state_file.is_file() else None
@@ -394,12 +413,25 @@ def commit(
     pending = replace(state, previous_edition_sha256=on_disk, built_from=built_from if on_disk is not None else None)
     _write(lambda: save_state(state_file, pending), state_file, "the state")
     try:
+        _unchanged_since_read(output, on_disk)
         _write(lambda: write_atomic(output, data), output, "the English edition")
-    except OutputError:
+    except (OutputError, EditedDuringRun):
         _put_back(state_file, previous)
         raise
     _write(lambda: complete_write(state_file, pending), state_file, "the state")
     return "written"
+
+
+def _unchanged_since_read(output: Path, on_disk: str | None) -> None:
+    """The edition on disk is still the one the run read (hash `on_disk`; None: there was none)."""
+    try:
+        now = source_hash(output.read_bytes())
+    except FileNotFoundError:
+        now = None
+    except OSError as exc:
+        raise OutputError(f"cannot read the English edition {output}: {exc.strerror or exc}") from exc
+    if now != on_disk:
+        raise EditedDuringRun(f"{output} was edited during the run; not replaced, the next run takes the edit", path=output)
 
 
 def finish_pending(state_file: Path, record: PostState) -> None:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
-from pipeline import html_block, liquid
+from pipeline import code, frontmatter, html_block, liquid
 from pipeline.japanese import VISIBLE_JAPANESE
 from pipeline.markdown import normalize, parser
+from pipeline.post import Post
 
 
 @dataclass
@@ -29,10 +30,14 @@ class Left:
     attributes: int = 0  # HTML attribute values
     components: int = 0  # props of MDX-style components (`<TeamMember name="…">`): never translated
     liquid: int = 0  # inside Liquid tags (output the site computes)
+    # in code blocks and not translated: a block with no lexer, string literals, comments with
+    # `[code] translate_comments = false`; a reader sees it, but it is code (not in `total`)
+    code: int = 0
+    front_matter: int = 0  # front matter values a theme may show (`title`, `category`, `author`…)
 
     @property
     def total(self) -> int:
-        return self.text + self.attributes + self.components + self.liquid
+        return self.text + self.attributes + self.components + self.liquid + self.front_matter
 
     @property
     def counted(self) -> int:
@@ -44,9 +49,17 @@ class Left:
         self.attributes += other.attributes
         self.components += other.components
         self.liquid += other.liquid
+        self.code += other.code
+        self.front_matter += other.front_matter
 
     def as_dict(self) -> dict[str, int]:
-        return {"text": self.text, "attributes": self.attributes, "components": self.components, "liquid": self.liquid}
+        return {
+            "text": self.text,
+            "attributes": self.attributes,
+            "components": self.components,
+            "liquid": self.liquid,
+            "front_matter": self.front_matter,
+        }
 
 
 @dataclass
@@ -67,11 +80,17 @@ def _japanese(text: str) -> int:
     return 0 if text.isascii() else len(VISIBLE_JAPANESE.findall(text))
 
 
-def count_tokens(tokens: Sequence[Token]) -> Left:
-    """Japanese outside code in a parsed body (markdown-it tokens, Liquid masked)."""
+def count_tokens(tokens: Sequence[Token], comments: bool = True, masked: liquid.Masked = liquid.Masked("", ())) -> Left:
+    """Japanese outside code in a parsed body (markdown-it tokens, Liquid masked: `masked`);
+    with `comments`, the comments of code blocks are text (they are translated), the rest
+    of a code block is `code`."""
     left = Left()
     for tok in tokens:
-        if tok.type in ("fence", "code_block", "math_block", "kramdown_ext", "kramdown_math_block"):
+        block = code.code_block(tok, masked)
+        if block is not None:
+            _code_block(block, comments, left)
+            continue
+        if tok.type in ("math_block", "kramdown_ext", "kramdown_math_block"):
             continue
         if tok.type == "html_block":
             # the block's text as the split located it (no closing line break): its tokenizer
@@ -87,9 +106,22 @@ def count_tokens(tokens: Sequence[Token]) -> Left:
     return left
 
 
+def _code_block(block: code.Block, comments: bool, left: Left) -> None:
+    """A code block's Japanese: in the comments `code.comment_texts` finds (translated), and
+    in the rest (kept)."""
+    everything = _japanese(block.content)
+    texts = code.comment_texts(block.content, block.lexer) if comments and block.lexer is not None and everything else ()
+    in_comments = sum(_japanese(block.content[t.start : t.end]) for t in texts)
+    left.text += in_comments
+    left.code += everything - in_comments
+
+
 def _inline(children: Sequence[Token], left: Left) -> None:
+    in_url = False  # the text of an autolink is its URL, never prose to translate
     for child in children:
-        if child.type in ("text", "text_special"):
+        if child.type in ("link_open", "link_close") and child.markup in ("autolink", "linkify"):
+            in_url = child.type == "link_open"
+        if child.type in ("text", "text_special") and not in_url:
             left.text += _japanese(child.content)
         elif child.type == "image":
             left.text += _japanese(child.content)
@@ -102,12 +134,12 @@ def _inline(children: Sequence[Token], left: Left) -> None:
             left.components += found.components
 
 
-def count(body: str, dialect: str, liquid_first: bool = True) -> Left:
+def count(body: str, dialect: str, liquid_first: bool = True, comments: bool = True) -> Left:
     """Japanese outside code in a Markdown body, read as its site renders it."""
     if not VISIBLE_JAPANESE.search(body):
         return Left()
     masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
-    left = count_tokens(parser(dialect).parse(normalize(masked.text), {"liquid": masked}))
+    left = count_tokens(parser(dialect).parse(normalize(masked.text), {"liquid": masked}), comments, masked)
     left.liquid = in_liquid(masked)
     return left
 
@@ -121,12 +153,29 @@ def in_liquid(masked: liquid.Masked) -> int:
     return sum(_japanese(tag) for tag in masked.tags if not _CODE_TAG.match(tag))
 
 
-def count_source(body: str, tokens: Sequence[Token], liquid_first: bool) -> Left:
+def count_source(body: str, tokens: Sequence[Token], liquid_first: bool, comments: bool = True) -> Left:
     """`count` for a body already parsed (the split's tokens): the source side, for free."""
-    left = count_tokens(tokens)
+    masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
+    left = count_tokens(tokens, comments, masked)
     if liquid_first:
-        left.liquid = in_liquid(liquid.mask(body))
+        left.liquid = in_liquid(masked)
     return left
+
+
+def in_front_matter(post: Post) -> list[frontmatter.Field]:
+    """The front matter values of `post` that hold Japanese: a theme may show any of them."""
+    block = post.front_matter
+    if block is None or not VISIBLE_JAPANESE.search(block.text):
+        return []
+    return [f for f in frontmatter.shown_fields(block, post.path) if VISIBLE_JAPANESE.search(f.value) and not _ADDRESS.fullmatch(f.value)]
+
+
+# a URL or a site path (`permalink: /ブログ/`, `image: /img/図.png`): an address, not prose, like an autolink's URL
+_ADDRESS = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|\.{0,2}/)\S*")
+
+
+def front_matter_count(fields: Iterable[frontmatter.Field]) -> int:
+    return sum(_japanese(f.value) for f in fields)
 
 
 def summary(posts: Iterable[Leftover]) -> str:
@@ -142,9 +191,10 @@ def summary(posts: Iterable[Leftover]) -> str:
     reasons = f" ({', '.join(f'{r} {n}' for r, n in sorted(kept.items()))}; --retry-flagged asks again)" if total else ""
     share = f" ({100 * left.total / source.total:.2f}%)" if source.total else ""
     places = ", ".join(f"{name} {n:,}" for name, n in left.as_dict().items() if n)
+    in_code = f"; {left.code:,} Japanese characters in code blocks not translated" if left.code else ""
     return (
         f"{total} segments kept in Japanese{reasons}; "
-        f"{left.total:,} of {source.total:,} Japanese characters left outside code{share}" + (f": {places}" if places else "")
+        f"{left.total:,} of {source.total:,} Japanese characters left outside code{share}" + (f": {places}" if places else "") + in_code
     )
 
 
@@ -171,7 +221,7 @@ def after_edits(source: Left, edits: Iterable[tuple[str, str, str, bool]], diale
     its source (code, names, URLs) is kept as written, so only the difference in each
     segment counts. No second parse of the English, but for the few segments whose markup
     holds a translated title or alt: where their Japanese stands decides how it counts."""
-    left = Left(source.text, source.attributes, source.components, source.liquid)
+    left = Left(source.text, source.attributes, source.components, source.liquid, source.code)
     for kind, old, new, attached in edits:
         if new == old:  # kept as written (or translated to itself): nothing changes
             continue

@@ -19,7 +19,7 @@ are `edition`'s: each post's approvals are saved with it, not at the end of the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,12 +28,12 @@ from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
 from pipeline.engines import Engine, SegmentContext, context_policy, engine_spec, spend_of
-from pipeline.errors import EngineError, InputError, internal_error
+from pipeline.errors import EditedDuringRun, EngineError, InputError, internal_error
 from pipeline.glossary import Glossary, prose_of, prose_of_markdown
 from pipeline.inline import Protected
 from pipeline.lint import lint_text
 from pipeline.memory import TranslationMemory
-from pipeline.post import Alias, Tree, parse_post, source_hash
+from pipeline.post import Alias, Post, Tree, parse_post, source_hash
 from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
 from pipeline.carry import NeedsMerge
@@ -84,7 +84,7 @@ class Translator:
         self._engine_settings = engine.settings()
         self._refuser = refuser(settings.engine, self._engine_settings)  # who refused an answer, in its record
         self._keep = self.glossary.keep_pattern
-        self._reader = EditionReader(settings.dialect, settings.translate_keys, settings.translate_attributes)
+        self._reader = EditionReader(settings.dialect, settings.translate_keys, settings.translate_attributes, settings.translate_comments)
         self._by_characters = engine_spec(settings.engine).billing_unit == "characters"  # else no per-post character counts
         policy = context_policy(engine)  # what the engine reads around each text (an LLM): part of the cache keys
         self._units = UnitMaker(self._key, engine.limits.text_bytes, self._keep, self.glossary.taxonomy, settings.translate_keys, policy)
@@ -200,10 +200,11 @@ class Translator:
                 edition.finish_pending(state_file, record)
             result.status, result.missing_terms = "up-to-date", glossary_misses(record)
             return result
-        skeleton = split_post(post, self.settings.dialect, self._keep, self.settings.translate_attributes)
+        skeleton = split_post(post, self.settings.dialect, self._keep, self.settings.translate_attributes, self.settings.translate_comments)
         parsed, lang = (post.body, skeleton.tokens), self.settings.source_lang.lower()
         result.lint_findings = len(lint_text(path, post.text, parsed=parsed, dialect=self.settings.dialect, lang=lang))
-        result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid)
+        result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid, self.settings.translate_comments)
+        result.leftover.source.front_matter = leftovers.front_matter_count(leftovers.in_front_matter(post))
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         built_from = on_disk_record(record, edition_sha)
         base, theirs, theirs_sha = self._edited(built_from, output, edition_sha, post.source_hash)
@@ -311,21 +312,24 @@ class Translator:
             translate_missing(requests, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
             # An answer that broke the structure or came back truncated is asked for once
             # more; whatever comes back is cached, so a re-run never pays for it again.
-            again = [r for r in requests if r.key not in checked or not checked[r.key].usable]
+            refused = report.usage.refused  # the engine would not translate these even alone: not asked again
+            again = [r for r in requests if (r.key not in checked or not checked[r.key].usable) and r.key not in refused]
             if again:
                 translate_missing(again, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
                 report.retried += len(again)
         for prepared in window.posts:
             if not dry_run:
                 try:
-                    self._finish(prepared, checked)
+                    self._finish(prepared, checked, report.usage.refused)
                 except Exception as exc:  # a bug in one post must not cost the others their editions
                     error = internal_error(exc).located(prepared.post.path)
                     prepared.result.status, prepared.result.error = "needs-merge" if isinstance(error, NeedsMerge) else "failed", error
             prepared.release()
             done(prepared.result)
 
-    def _english(self, prepared: Pair, unit: Unit, checked: dict[str, qa.Answer]) -> tuple[str, str, tuple[str, ...]]:
+    def _english(
+        self, prepared: Pair, unit: Unit, checked: dict[str, qa.Answer], refused: Mapping[str, str]
+    ) -> tuple[str, str, tuple[str, ...]]:
         """A unit's English, why its Japanese was kept ("" when it was not: an unusable answer
         gives the source), and the glossary terms it lacks."""
         line, flags = unit.line(prepared.post), prepared.result.flags
@@ -338,16 +342,20 @@ class Translator:
             return unit.fixed, "", qa.term_check(self.glossary, unit.segment, english, flags, line)
         answers = [self._answer_text(prepared, checked, key) for key, _ in unit.requests()]
         translated, attached = unit.answers(answers)
+        why = next((refused[key] for key, _ in unit.own_requests() if key in refused), None)
+        if translated is None and why is not None:
+            text, kept = qa.refused_text(unit.segment, why, flags, line)
+            return text, kept, ()
         fills = qa.attached_english(unit.segment, attached, flags, line)
         known = checked.get(unit.key) if not unit.parts else None
         text, kept = qa.restored_text(unit.segment, translated, flags, line, known, fills)
         return text, kept, qa.term_check(self.glossary, unit.segment, qa.answer_prose(translated), flags, line, fills)
 
-    def _finish(self, prepared: Pair, checked: dict[str, qa.Answer]) -> None:
+    def _finish(self, prepared: Pair, checked: dict[str, qa.Answer], refused: Mapping[str, str]) -> None:
         post, result = prepared.post, prepared.result
         draft, approvals = edition.Draft(), self.memory.approved_now
         for unit in prepared.units:
-            text, kept, missed = self._english(prepared, unit, checked)
+            text, kept, missed = self._english(prepared, unit, checked, refused)
             line = unit.line(post)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
@@ -357,13 +365,20 @@ class Translator:
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
         data, carried = self._carry(prepared, edition.render(post, draft.body_edits, draft.field_edits, added))
+        result.leftover.left.front_matter = _front_matter_left(post, parse_post(prepared.output, data), result.flags)
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine, carried)
         memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
-        result.status = prepared.commit(data, state, memory)
+        try:
+            result.status = prepared.commit(data, state, memory)
+        except EditedDuringRun as exc:  # a translator's save wins: skipped, read by the next run
+            result.status = "skipped"
+            result.flags.append(Flag(1, "edited", exc.message))
 
     def _frame(self, path: Path, data: bytes) -> carry.Frame:
+        settings = self.settings
+        post = parse_post(path, data)
         texts = edition.read_texts(
-            parse_post(path, data), self.settings.dialect, self.settings.translate_keys, attributes=self.settings.translate_attributes
+            post, settings.dialect, settings.translate_keys, attributes=settings.translate_attributes, comments=settings.translate_comments
         )
         return carry.frame_of(texts)
 
@@ -405,3 +420,19 @@ class Translator:
             return found
         fresh = checked.get(key)
         return fresh.translated if fresh is not None and fresh.translated else self.cache.get(key)
+
+
+def _front_matter_left(source: Post, english: Post, flags: list[Flag]) -> int:
+    """The Japanese characters the English edition's front matter still shows (a theme may show
+    any value); each value no flag already speaks for is warned about, at its source line."""
+    left = leftovers.in_front_matter(english)
+    lines = {(f.key, f.index): f.line for f in leftovers.in_front_matter(source)}
+    flagged = {f.line for f in flags}
+    for fm_field in left:
+        line = lines.get((fm_field.key, fm_field.index), fm_field.line)
+        if line not in flagged:
+            message = f"front matter {fm_field.key} {fm_field.value!r} stays Japanese on the English page"
+            flags.append(
+                Flag(line, "front-matter-left", f"{message}; translate it by hand, or list {fm_field.key!r} in [front_matter] translate")
+            )
+    return leftovers.front_matter_count(left)

@@ -340,6 +340,9 @@ class Page:
     links: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     english_text: list[str] = field(default_factory=list)  # text whose language is English
+    # the post's own text in an element marked with another language (`<p lang="ja">` of an
+    # embedded tweet): the reader of the English page sees it too, so it is counted
+    marked_text: list[str] = field(default_factory=list)
     structure: list[str] = field(default_factory=list)  # the post content's elements (see `Structure`)
 
 
@@ -397,6 +400,8 @@ class PageParser(HTMLParser):
             self.content.text(data)
         if not self.non_prose and self.lang.startswith(self.edition):
             self.page.english_text.append(data)
+        elif not self.non_prose and self.content_depth is not None:
+            self.page.marked_text.append(data)
 
     def _collect(self, tag: str, values: dict[str, str], lang: str) -> None:
         page = self.page
@@ -772,6 +777,9 @@ def check_post(
     row.lang_ok = ja is None or ja.lang == langs.source
     row.hreflang_ok = check_hreflang(row, ja, en, result)
     row.leftover_japanese = leftover_japanese(en.english_text, allow)
+    row.leftover_japanese += [
+        f"{snippet} (in an element marked with another language)" for snippet in leftover_japanese(en.marked_text, allow)
+    ]
     if ja is not None:
         edition = result.sources[langs.edition].get(stem)
         intent = intents(edition) if intents is not None and edition is not None else Intent()

@@ -13,7 +13,7 @@ from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputError
 from pipeline.glossary import Glossary, prose_of
 from pipeline import carry
-from pipeline.edition import TAXONOMY_KEYS, lined_up, read_texts, render
+from pipeline.edition import TAXONOMY_KEYS, Texts, lined_up, read_texts, render
 from pipeline.japanese import JAPANESE
 from pipeline.post import Alias, Post, Tree, parse_post, read_post, source_hash
 from pipeline.segment import split_post
@@ -63,7 +63,9 @@ def _merge_needed(edition: Path, record: PostState, settings: Settings) -> tuple
     """An edition a translator restructured (paragraphs split or merged): `translate`
     leaves it alone and fails, so `check` must fail too. Parses only edited editions."""
     try:
-        segments = split_post(read_post(edition), settings.dialect, attributes=settings.translate_attributes).segments
+        segments = split_post(
+            read_post(edition), settings.dialect, attributes=settings.translate_attributes, comments=settings.translate_comments
+        ).segments
     except InputError as exc:
         return "failed", exc.message
     written, found = sum(1 for r in record.segments if r.f is None), len(segments)
@@ -75,6 +77,12 @@ def _merge_needed(edition: Path, record: PostState, settings: Settings) -> tuple
     )
 
 
+def _texts(settings: Settings, post: Post) -> Texts:
+    """A post or edition read as the run reads it (the same segments, so the same frame)."""
+    keys, attributes, comments = settings.translate_keys, settings.translate_attributes, settings.translate_comments
+    return read_texts(post, settings.dialect, keys, attributes=attributes, comments=comments)
+
+
 def _translator_edits(settings: Settings, source: Path, edition: Path, record: PostState, state: State) -> tuple[State, str] | None:
     """What a run will do with a translator's edits: which it keeps (prose segments, and
     lines outside the translated text, by the edition's line), and where the Japanese
@@ -82,18 +90,15 @@ def _translator_edits(settings: Settings, source: Path, edition: Path, record: P
     if state == "up-to-date" and not record.carried:
         return None
     try:
-        texts = read_texts(read_post(edition), settings.dialect, settings.translate_keys, attributes=settings.translate_attributes)
+        texts = _texts(settings, read_post(edition))
         post = read_post(source)
     except InputError as exc:
         return "failed", exc.message
-    body = [r for r in record.segments if r.f is None]
-    prose = (
-        sum(1 for r, s in zip(body, texts.body) if short_hash(s.source) != r.e and r.o != "human") if len(body) == len(texts.body) else 0
-    )
+    prose = _edited_texts(record, texts)
     theirs = carry.frame_of(texts)
     base = record.frame or (carry.keys(theirs) if state == "up-to-date" else ())
     if not base or base == carry.keys(theirs):
-        return (state, f"{prose} translated segment(s) edited by hand: kept") if prose else None
+        return (state, f"{prose} translated text(s) edited by hand: kept") if prose else None
     if state == "stale":
         conflicts = _conflicts(settings, post, base, theirs)
         if conflicts:
@@ -103,8 +108,17 @@ def _translator_edits(settings: Settings, source: Path, edition: Path, record: P
                 f"the Japanese changed under a translator's edit outside the translated text at {where}: merge by hand, then `translate --merged`",
             )
     where = ", ".join(f"{edition}:{line}" for line in carry.edited_lines(base, theirs))
-    kept = f"{prose} translated segment(s) and " if prose else ""
+    kept = f"{prose} translated text(s) edited by hand and " if prose else ""
     return state, f"{kept}a translator's edits outside the translated text at {where}: kept"
+
+
+def _edited_texts(record: PostState, texts: Texts) -> int:
+    """Translated texts (body segments, front matter values) edited by hand since the last run
+    recorded them: the next run keeps them as a translator's."""
+    body = [r for r in record.segments if r.f is None]
+    edited = sum(1 for r, s in zip(body, texts.body) if short_hash(s.source) != r.e) if len(body) == len(texts.body) else 0
+    fields = [(r, texts.fields.get(r.f)) for r in record.segments if r.f is not None]
+    return edited + sum(1 for r, f in fields if f is not None and short_hash(f.value) != r.e)
 
 
 def _conflicts(settings: Settings, post: Post, base: tuple[str, ...], theirs: carry.Frame) -> tuple[int, ...]:
@@ -112,9 +126,7 @@ def _conflicts(settings: Settings, post: Post, base: tuple[str, ...], theirs: ca
     translated has the frame the run's rendering will have (holes stand for the texts)."""
     added = {settings.lang_key: settings.lang_value, settings.ref_key: post.path.stem} if post.front_matter else {}
     data = render(post, [], [], added)
-    ours = carry.frame_of(
-        read_texts(parse_post(post.path, data), settings.dialect, settings.translate_keys, attributes=settings.translate_attributes)
-    )
+    ours = carry.frame_of(_texts(settings, parse_post(post.path, data)))
     return carry.merge(base, ours, theirs).conflicts
 
 
@@ -128,10 +140,9 @@ def translator_texts(settings: Settings, edition: Path) -> tuple[str, str]:
         record = load_state(state_path(settings, relative))
         if record is None:
             return "", ""
-        keys, attributes = settings.translate_keys, settings.translate_attributes
-        english = read_texts(read_post(edition), settings.dialect, keys, attributes=attributes)
+        english = _texts(settings, read_post(edition))
         source = settings.path(settings.source_dir) / relative
-        japanese = read_texts(read_post(source), settings.dialect, keys, attributes=attributes).body if source.is_file() else ()
+        japanese = _texts(settings, read_post(source)).body if source.is_file() else ()
     except (InputError, ValueError, OSError):
         return "", ""
     body = [r for r in record.segments if r.f is None]
@@ -212,7 +223,9 @@ def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Pat
         except InputError as exc:
             usages.append(exc)
             continue
-        texts = read_texts(post, settings.dialect, settings.translate_keys, attributes=settings.translate_attributes)
+        texts = read_texts(
+            post, settings.dialect, settings.translate_keys, attributes=settings.translate_attributes, comments=settings.translate_comments
+        )
         prose = [prose_of(s.xml) for s in texts.body]
         unmapped: list[str] = []
         for f in texts.fields.values():

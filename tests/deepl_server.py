@@ -116,6 +116,12 @@ class RecordedRequest:
     auth_ok: bool | None = None
 
     @property
+    def context(self) -> str | None:
+        """The ``context`` parameter (read by DeepL, not translated, not billed)."""
+        value = self.body.get("context") if isinstance(self.body, dict) else None
+        return value if isinstance(value, str) else None
+
+    @property
     def texts(self) -> list[str]:
         """The ``text`` parameter as a list (empty for non-translate calls)."""
         if not isinstance(self.body, dict):
@@ -194,6 +200,7 @@ class _Fault:
     status: int = 0
     seconds: float = 0.0
     texts: int = 1  # "fewer" / "more" / "null": how many translations to drop, add or null
+    suffix: str = ""  # "append": what every translation gets at its end
 
     def matches(self, path: str) -> bool:
         if self.paths is None:
@@ -202,7 +209,7 @@ class _Fault:
 
 
 #: Faults that let a translate request be processed and billed, then corrupt its answer.
-_ANSWER_FAULTS = ("fewer", "more", "empty", "malformed", "null", "break_tags")
+_ANSWER_FAULTS = ("fewer", "more", "empty", "malformed", "null", "break_tags", "append", "surrogate")
 _MALFORMED_BODY = '{"translations": [{"detected_source_language": "JA", "text": "EN'
 
 
@@ -526,7 +533,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif isinstance(response.body, str):
             payload = response.body.encode("utf-8")
         else:
-            payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+            try:
+                payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate cannot be UTF-8: it goes as JSON's `\ud800` escape
+                payload = json.dumps(response.body).encode("utf-8")
         # Record before writing: the client may look at the log the moment it
         # has the response.
         record.status = response.status
@@ -560,6 +570,9 @@ def _corrupt(response: _Response, fault: _Fault) -> _Response:
     elif fault.kind == "break_tags":  # every text of the answer loses its tags, as a careless engine does
         for item in translations:
             item["text"] = re.sub(r"<[^>]*>", "", item["text"]) if isinstance(item.get("text"), str) else item.get("text")
+    elif fault.kind in ("append", "surrogate"):  # text a steered engine or a proxy adds; a lone surrogate
+        for item in translations:
+            item["text"] += fault.suffix if fault.kind == "append" else "\ud800"
     else:  # "null": the last n texts
         for item in translations[max(0, len(translations) - n) :]:
             item["text"] = None
@@ -770,6 +783,14 @@ class DeepLTestServer:
         """Answer the next ``count`` translate requests with 200 and JSON cut off mid-way (billed)."""
         self._add_fault(_Fault("malformed", count, self._paths(paths)))
 
+    def respond_with_appended_text(self, count: int, suffix: str, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
+        """Every translation of the next `count` answers ends in `suffix` (billed as usual)."""
+        self._add_fault(_Fault("append", count, self._paths(paths), suffix=suffix))
+
+    def respond_with_lone_surrogates(self, count: int, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
+        """Every translation of the next `count` answers ends in `\\ud800`: valid JSON, not Unicode."""
+        self._add_fault(_Fault("surrogate", count, self._paths(paths)))
+
     def set_latency(self, seconds: float) -> None:
         """Sleep this long before every response (benchmarks use 0.05)."""
         self.latency = seconds
@@ -953,6 +974,10 @@ class DeepLTestServer:
             raise _HttpError(400, "Value for 'tag_handling_version' not supported.")
         if params.get("formality") not in (None, *_FORMALITIES):
             raise _HttpError(400, "Value for 'formality' not supported.")
+        if params.get("formality") in ("more", "less") and not any(
+            lang["language"] == target_lang and lang["supports_formality"] for lang in _languages("target")
+        ):
+            raise _HttpError(400, "'formality' is not supported for given 'target_lang'.")
         model_type = params.get("model_type")
         if model_type is not None and model_type not in _MODEL_TYPES:
             raise _HttpError(400, "Value for 'model_type' not supported.")

@@ -33,12 +33,12 @@ def test_a_translators_lines_are_kept_where_the_japanese_did_not_change_and_line
 
 
 def test_the_japanese_changing_under_a_translators_line_is_a_conflict_at_the_editions_line() -> None:
-    ours = frame(BASE.replace("# 実行する", "# 二回実行する"))
-    theirs = frame(BASE.replace("# 実行する", "# Run it").replace("layout: post", "layout: post-en"))
+    ours = frame(BASE.replace("\r\nrun\r\n", "\r\nrun --twice\r\n"))
+    theirs = frame(BASE.replace("\r\nrun\r\n", "\r\nrun --quiet\r\n").replace("layout: post", "layout: post-en"))
     merged = merge(keys(frame(BASE)), ours, theirs)
-    assert merged.text is None and merged.conflicts == (9,)
+    assert merged.text is None and merged.conflicts == (10,)
     resolved = merge(keys(frame(BASE)), ours, theirs, take_theirs=True)
-    assert resolved.text is not None and "# Run it\r\n" in resolved.text and "layout: post-en" in resolved.text
+    assert resolved.text is not None and "run --quiet\r\n" in resolved.text and "layout: post-en" in resolved.text
 
 
 def test_a_translated_value_removed_by_hand_cannot_be_filled_and_needs_a_merge() -> None:

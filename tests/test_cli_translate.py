@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLES, make_site, run_cli
+from helpers import NO_DEEPL_CONTEXT, SAMPLES, make_site, run_cli
 
 from pipeline.post import read_post
 
@@ -35,7 +35,7 @@ def test_writes_both_editions_with_untouched_keys_byte_identical(site: Path, dee
         assert edition.is_file()
         src_lines = front_matter_lines(source)
         en_lines = front_matter_lines(edition)
-        translated = ("title:", "excerpt:", "categories:", "tags:", "reading_time:")
+        translated = ("title:", "excerpt:", "categories:", "tags:", "author:", "reading_time:")
         kept_src = [line for line in src_lines if not line.startswith(translated)]
         kept_en = [line for line in en_lines if not line.startswith(translated)]
         assert kept_en == kept_src + ["lang: en", f"ref: {source.stem}"]
@@ -74,6 +74,7 @@ def test_cache_alone_serves_a_second_run_of_fresh_state(site: Path, deepl_env) -
 
 
 def test_batches_respect_limits_and_go_in_parallel(site: Path, deepl_env) -> None:
+    (site / "pipeline.toml").write_text(NO_DEEPL_CONTEXT, encoding="utf-8")  # counts requests
     assert run_cli("translate", "--jobs", "3").exit_code == 0
     sent = deepl_env.translate_requests
     assert sent, "no requests recorded"
