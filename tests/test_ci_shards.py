@@ -54,7 +54,7 @@ def on_branch(origin: Path, path: str, branch: str = "english-editions") -> str 
     return git(origin, "show", f"{branch}:{path}") if listed else None
 
 
-AUTHOR, TRANSLATED_AUTHOR = 'author: "ALLFORCES編集部"', 'author: "ALLFORCES editors"'
+LAYOUT, LOCALISED_LAYOUT = "layout: post\n", "layout: post-en\n"
 
 
 def translator_edits(origin: Path, work: Path, site_posts: dict[str, str]) -> dict[str, str]:
@@ -70,7 +70,7 @@ def translator_edits(origin: Path, work: Path, site_posts: dict[str, str]) -> di
         machine = next(p for p in text.split("\n\n") if paragraph[:15] in p).strip("\n")
         edits[name] = f"A translator's English for the second paragraph of {name}."
         # and a front matter value the pipeline does not translate (issue 23: kept too)
-        edition.write_text(text.replace(machine, edits[name]).replace(AUTHOR, TRANSLATED_AUTHOR), encoding="utf-8")
+        edition.write_text(text.replace(machine, edits[name]).replace(LAYOUT, LOCALISED_LAYOUT), encoding="utf-8")
     git(work, "commit", "-q", "-am", "translator: better English")
     git(work, "push", "-q", "origin", "english-editions")
     return edits
@@ -117,9 +117,9 @@ def test_shards_merge_without_losing_anything(shards: int, origin: Path, tmp_pat
         )
         state = json.loads(on_branch(origin, f"translations/{name}.json") or "{}")
         assert [s["o"] for s in state["segments"]].count("human") == 1, f"the state of {name} forgot the edit"
-        if AUTHOR in site_posts[name]:
-            assert TRANSLATED_AUTHOR in (on_branch(origin, f"content/en/{name}") or ""), f"the author edit of {name} was lost"
-            assert state["carried"], f"the state of {name} does not say the author edit is kept"
+        if LAYOUT in site_posts[name]:
+            assert LOCALISED_LAYOUT in (on_branch(origin, f"content/en/{name}") or ""), f"the layout edit of {name} was lost"
+            assert state["carried"], f"the state of {name} does not say the layout edit is kept"
     # the pull request adds the shards up: every post written, every billed character counted once
     assert f"**{len(site_posts)} edition(s) written** by {shards} shard(s)" in body, body
     assert f"{billed_first:,} characters billed" in body, body
