@@ -58,6 +58,7 @@ class Settings:
     retries: int = 5
     timeout: float = 30.0
     window_texts: int = 2000  # texts collected before a round of requests; bounds memory on big trees
+    links: tuple[tuple[str, str], ...] = ()  # `[links]`: a Japanese link prefix → the English one editions use (site check)
     engine_tables: Mapping[str, object] = field(default_factory=dict)  # an engine's own `[name]` table, read by its registry entry
 
     def path(self, p: Path) -> Path:
@@ -159,6 +160,9 @@ def _file_values(path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     tables: dict[str, object] = {}
     for section, table in data.items():
+        if section == "links":
+            values["links"] = _links(path, table)
+            continue
         spec = ENGINES.get(section)
         if spec is not None and spec.table is not None and isinstance(table, dict):  # the engine's own options
             tables[section] = spec.table(table, path)
@@ -173,6 +177,13 @@ def _file_values(path: Path) -> dict[str, Any]:
             values[field_name] = _coerce(path, name, value, kind)
     values["engine_tables"] = tables
     return values
+
+
+def _links(path: Path, table: Any) -> tuple[tuple[str, str], ...]:
+    """`[links]`: `"/ja/docs/" = "/docs/"`, a localised link prefix per line, longest first."""
+    if not isinstance(table, dict) or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in table.items()):
+        raise ConfigError('[links] maps a Japanese link prefix to the English one: "/ja/docs/" = "/docs/"', path=path)
+    return tuple(sorted(table.items(), key=lambda item: -len(item[0])))
 
 
 def _coerce(path: Path, name: str, value: Any, kind: type) -> Any:
@@ -210,6 +221,21 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"html.translate_attributes must be lower-case attribute names, not {list(settings.translate_attributes)!r}")
     if settings.jobs < 1:
         raise ConfigError(f"jobs must be at least 1, not {settings.jobs}")
+    _check_folders(settings)
+
+
+def _check_folders(settings: Settings) -> None:
+    """Editions inside the sources would be read as sources (each run nesting `en/en/…`
+    deeper), and sources inside the editions would be pruned or overwritten: the two
+    folders must be apart."""
+    source, output = settings.path(settings.source_dir), settings.path(settings.output_dir)
+    a, b = source.resolve(), output.resolve()
+    how = "is" if a == b else "is inside" if b.is_relative_to(a) else "contains" if a.is_relative_to(b) else ""
+    if how:
+        raise ConfigError(
+            f"paths.output ({output}) {how} paths.source ({source}): editions would be read as posts; "
+            'put them in a folder of their own (e.g. output = "content/en" beside source = "content/ja")'
+        )
 
 
 def _check_formality(formality: str | None, target: str) -> None:

@@ -64,6 +64,7 @@ from pipeline.target import Target
 from pipeline.translate import split_sentences
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
+Carried = tuple[tuple[str, ...], tuple[int, ...]]  # (frame of the rendering, lines keeping a translator's bytes)
 TAXONOMY_KEYS = ("categories", "category", "tags", "tag")
 SPLIT_KEYS = ("categories", "tags")  # Jekyll reads a string value as a space-separated list
 
@@ -133,15 +134,25 @@ class Pair:
     built_from: BuiltFrom = None  # the record the edition on disk was built from (`state.on_disk_record`)
     translations: dict[str, str] = field(default_factory=dict)
     headings: tuple[heading_ids.Heading, ...] = ()  # the post's headings, for in-page links (`with_heading_links`)
+    recorded_as: str = ""  # how the state names the edition (`Target.recorded_edition`); empty: its path
+    base: PostState | None = None  # the record of the edition a translator may have edited (`carry`: its frame is the base)
+    theirs: Path | None = None  # that edition: `output`, or a renamed post's old edition
+    theirs_texts: Texts | None = None  # that edition as the run already read it (not parsed twice)
 
     def commit(self, data: bytes, state: PostState, memory: TranslationMemory | None) -> Literal["written", "unchanged"]:
         """`commit` for this pair: its edition, state file, and what was on disk before the run."""
         return commit(self.output, data, self.state_file, state, self.previous_sha, self.built_from, memory)
 
-    def state(self, edition_sha: str, segments: tuple[SegmentRecord, ...], fingerprint: str, engine: str) -> PostState:
-        """The state record of the edition this run built (`commit` adds the pending part)."""
-        source, edition = self.relative.as_posix(), self.output.as_posix()
-        return PostState(source, edition, self.post.source_hash, edition_sha, fingerprint, segments, engine=engine)
+    def state(
+        self, edition_sha: str, segments: tuple[SegmentRecord, ...], fingerprint: str, engine: str, carried: Carried = ((), ())
+    ) -> PostState:
+        """The state record of the edition this run built (`commit` adds the pending part);
+        `carried`: the frame of this run's rendering and the lines keeping a translator's bytes."""
+        source, edition = self.relative.as_posix(), self.recorded_as or self.output.as_posix()
+        frame, lines = carried
+        return PostState(
+            source, edition, self.post.source_hash, edition_sha, fingerprint, segments, engine=engine, frame=frame, carried=lines
+        )
 
     def release(self) -> None:
         """Drop the segments and answers once the post is written: only its result is kept,
@@ -279,13 +290,14 @@ class English:
     body: list[str]
     values: dict[str, str]
     kinds: list[str] = field(default_factory=list)  # each body segment's kind
+    texts: Texts | None = None  # the edition as read (its frame is `carry`'s theirs)
 
 
 def read_english(
     output: Path, dialect: str, translate_keys: tuple[str, ...], attributes: Sequence[str] = TRANSLATED, comments: bool = True
 ) -> English:
     texts = read_texts(read_post(output), dialect, translate_keys, attributes=attributes, comments=comments)
-    return English([s.source for s in texts.body], {name: f.value for name, f in texts.fields.items()}, [s.kind for s in texts.body])
+    return English([s.source for s in texts.body], {name: f.value for name, f in texts.fields.items()}, [s.kind for s in texts.body], texts)
 
 
 # Segment kinds an earlier version did not read: an edition recorded before them still lines
@@ -318,14 +330,17 @@ class Draft:
     # (kind, source, English, whether its markup holds attached texts) per body segment
     body_changes: list[tuple[str, str, str, bool]] = field(default_factory=list)
 
-    def add(self, unit: Unit, text: str, kept: str, review: bool, missed: tuple[str, ...] = ()) -> None:
+    def add(self, unit: Unit, text: str, kept: str, review: bool, missed: tuple[str, ...] = (), refused_by: str = "") -> None:
         """`kept`: why the unit's Japanese was kept ("" when its English is usable); `missed`:
-        the glossary terms whose English `text` lacks (recorded: --strict is sticky)."""
+        the glossary terms whose English `text` lacks (recorded: --strict is sticky);
+        `refused_by`: the engine whose answer was refused (`state.refuser`)."""
         # A segment that kept its source because the answer was unusable has no reuse key,
         # and its record says why: later runs keep the Japanese (no charge, cache or not)
         # and only --retry-flagged asks the engine again.
         key = "" if kept else unit.reuse_key
-        record = SegmentRecord(key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review, g=missed, kept=kept)
+        record = SegmentRecord(
+            key, unit.source_hash, short_hash(text), unit.origin, unit.field_name, review, g=missed, kept=kept, r=refused_by if kept else ""
+        )
         if unit.fm_field is not None:
             self.field_edits.append((unit.fm_field, unit.items if unit.items is not None else text))
             self.field_records.append(record)

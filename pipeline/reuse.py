@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.attributes import TRANSLATED
-from pipeline.edition import English, Unit, lined_up, read_english
-from pipeline.errors import PipelineError
+from pipeline.carry import NeedsMerge
+from pipeline.edition import English, Texts, Unit, lined_up, read_english
 from pipeline.memory import TranslationMemory
 from pipeline.post import Post
 from pipeline.qa import Flag
@@ -26,10 +26,6 @@ PEOPLE: tuple[Origin, ...] = ("human", "approved")
 Opcodes = Sequence[tuple[str, int, int, int, int]]
 
 
-class NeedsMerge(PipelineError):
-    """A translator restructured the edition; we will not guess how segments align."""
-
-
 @dataclass
 class Previous:
     """The English of the last edition, aligned with its state record."""
@@ -37,6 +33,8 @@ class Previous:
     by_key: dict[str, tuple[str, Origin]] = field(default_factory=dict)
     records: tuple[SegmentRecord, ...] = ()
     entries: list[tuple[str, Origin] | None] = field(default_factory=list)  # per record; None: field gone
+    engine: str = ""  # the engine the record names (its post's last run)
+    edition: Texts | None = None  # the edition as read, for `carry` (read once)
 
     def add(self, key: str, text: str, origin: Origin) -> None:
         """By reuse key, for segments that moved. A person's text wins over ours: of two
@@ -83,7 +81,7 @@ def previous_english(reader: EditionReader, record: PostState | None, output: Pa
                 path=output,
             )
         return Previous()
-    previous = Previous(records=record.segments)
+    previous = Previous(records=record.segments, engine=record.engine, edition=english.texts)
     body = iter(english.body[i] for i in order)
     for rec in record.segments:
         text = english.values.get(rec.f) if rec.f is not None else next(body)
@@ -149,16 +147,19 @@ def _in_place(units: list[Unit], previous: Previous, alignment: Opcodes) -> dict
     return found
 
 
-def _mark_kept(units: list[Unit], previous: Previous, alignment: Opcodes) -> None:
+def _mark_kept(units: list[Unit], previous: Previous, alignment: Opcodes, asker: str) -> None:
     """Units whose unchanged source an earlier run kept in Japanese (its answer refused):
     the committed state says so, so neither a warm cache nor a fresh clone asks again
-    unless told to (`--retry-flagged`)."""
+    unless told to (`--retry-flagged`). Only the engine that refused (`asker`, as
+    `state.refuser` names it) is not asked again: another engine is (a pseudo trial's
+    refusal says nothing of DeepL). A record older than that names only its post's engine."""
     for tag, i1, i2, j1, j2 in alignment:
         if tag != "equal":
             continue
         for i, j in zip(range(i1, i2), range(j1, j2)):
             record = previous.records[i]
-            if record.kept and record.o not in PEOPLE and units[j].fixed is None:
+            same = record.r == asker if record.r else previous.engine == asker.split(":")[0]
+            if record.kept and same and record.o not in PEOPLE and units[j].fixed is None:
                 units[j].kept = record.kept
 
 
@@ -205,15 +206,16 @@ def _changed_under_people(units: list[Unit], previous: Previous, alignment: Opco
     return flags
 
 
-def reuse(units: list[Unit], previous: Previous, memory: TranslationMemory, post: Post) -> list[Flag]:
+def reuse(units: list[Unit], previous: Previous, memory: TranslationMemory, post: Post, asker: str = "") -> list[Flag]:
     """Take English from the previous edition or the translation memory; the flags it earns.
 
     Precedence: a translator's text in this edition, then an approved translation of the
-    same source from the memory, then our own earlier machine output.
+    same source from the memory, then our own earlier machine output. `asker`: the engine
+    this run asks (`state.refuser`), for the refusals recorded by it.
     """
     alignment = _alignment(previous, units)
     in_place = _in_place(units, previous, alignment)
-    _mark_kept(units, previous, alignment)
+    _mark_kept(units, previous, alignment, asker)
     flags: list[Flag] = []
     for j, unit in enumerate(units):
         if unit.origin == "approved":  # taxonomy: the glossary decides, but says so

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipeline import edition, heading_ids, leftovers, qa
+from pipeline import carry, edition, heading_ids, leftovers, qa
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
@@ -37,9 +37,10 @@ from pipeline.memory import TranslationMemory
 from pipeline.post import Alias, Post, Tree, parse_post, source_hash
 from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
-from pipeline.reuse import EditionReader, NeedsMerge, adopt, previous_english, reuse
+from pipeline.carry import NeedsMerge
+from pipeline.reuse import EditionReader, Previous, adopt, previous_english, reuse
 from pipeline.segment import Segment, split_post
-from pipeline.state import PostState, classify, glossary_misses, load_state, on_disk_record, settings_fingerprint
+from pipeline.state import BuiltFrom, PostState, classify, refuser, glossary_misses, load_state, on_disk_record, settings_fingerprint
 from pipeline.target import Target
 from pipeline.translate import Answers, Request, billable_length, estimate, translate_missing
 
@@ -151,6 +152,7 @@ class Translator:
         self.glossary = glossary or Glossary()
         self.memory = memory or self.target.load_memory()
         self._engine_settings = engine.settings()
+        self._refuser = refuser(settings.engine, self._engine_settings)  # who refused an answer, in its record
         self._keep = self.glossary.keep_pattern
         self._reader = EditionReader(settings.dialect, settings.translate_keys, settings.translate_attributes, settings.translate_comments)
         self._by_characters = engine_spec(settings.engine).billing_unit == "characters"  # else no per-post character counts
@@ -160,6 +162,8 @@ class Translator:
         self._sources: Tree | None = None  # resolved once per run: resolving walks the disk
         self._output_root: Path | None = None
         self._progress = _Progress(None, RunReport(), None)  # the run's, set by run()
+        self._adopt = self._merged = False
+        self._orphans: dict[str, tuple[PostState, Path]] | None = None  # renamed posts' old records (`_edited`)
 
     def relative(self, source: Path) -> Path:
         if self._sources is None:
@@ -180,9 +184,17 @@ class Translator:
         fail_fast: bool = False,
         force: bool = False,
         retry_flagged: bool = False,
+        adopt: bool = False,
+        merged: bool = False,
         progress: ProgressCallback | None = None,
     ) -> RunReport:
+        """`adopt`: take an edition the state knows nothing of as a translator's work
+        (without it, such an edition is reported and left alone); `merged`: where the Japanese
+        changed under a translator's edit outside the translated text, keep the edition's
+        lines as they are (merged by hand)."""
         started = time.perf_counter()
+        self.target.check_state_folder()
+        self._adopt, self._merged, self._orphans = adopt, merged, None
         report = RunReport(dry_run=dry_run, dialect=self.settings.dialect)
         self._sources = Tree.at(self.settings.path(self.settings.source_dir))
         self._output_root = self.target.output_dir.resolve()
@@ -247,6 +259,11 @@ class Translator:
         post = parse_post(path, raw)
         state_file = self.target.state_path(relative)
         record = load_state(state_file)
+        if record is not None and not self.target.describes(record.edition, relative):
+            raise InputError(
+                f"its state {state_file} describes {record.edition}, not {self.target.recorded_edition(relative)}; "
+                "left alone: a run into another output folder needs a state folder of its own ([paths] state)"
+            )
         state, _ = classify(post.source_hash, output, record, self.fingerprint)
         result = PostResult(path, output)
         if record is not None and record.engine and record.engine != self.settings.engine:
@@ -263,16 +280,68 @@ class Translator:
         result.leftover.source.front_matter = leftovers.front_matter_count(leftovers.in_front_matter(post))
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         built_from = on_disk_record(record, edition_sha)
-        previous = previous_english(self._reader, built_from if isinstance(built_from, PostState) else None, output, edition_sha)
+        base, theirs, theirs_sha = self._edited(built_from, output, edition_sha, post.source_hash)
+        previous = previous_english(self._reader, base, theirs or output, theirs_sha)
         units, flags = self._units.units(post, skeleton)
         result.flags.extend(flags)
         if built_from == "adopted":
-            previous = adopt(self._reader, units, output)
-        result.flags.extend(reuse(units, previous, self.memory, post))
+            previous = self._adopted(units, output)
+        result.flags.extend(reuse(units, previous, self.memory, post, self._refuser))
         result.segments = len(units)
-        pair = Pair(post, output, relative, state_file, result, units, edition_sha, built_from)
+        recorded_as = self.target.recorded_edition(relative)
+        pair = Pair(post, output, relative, state_file, result, units, edition_sha, built_from, recorded_as=recorded_as)
+        pair.base, pair.theirs, pair.theirs_texts = base, theirs, previous.edition
         pair.headings = heading_ids.headings(skeleton.tokens)
         return pair
+
+    def _edited(
+        self, built_from: BuiltFrom, output: Path, edition_sha: str | None, source_sha: str
+    ) -> tuple[PostState | None, Path | None, str | None]:
+        """The edition a translator may have edited, the record it was built from (the base of
+        `carry`'s merge) and its hash: the post's own; for a post with neither record nor
+        edition, the edition of a post with the same source whose source is gone (renamed,
+        `git mv`), so a rename keeps every edit (`--prune` removes the old one after the run)."""
+        if isinstance(built_from, PostState):
+            return built_from, output, edition_sha
+        if built_from is not None or edition_sha is not None:
+            return None, None, None
+        if self._orphans is None:
+            self._orphans = self._find_orphans()
+        found = self._orphans.get(source_sha)
+        if found is None:
+            return None, None, None
+        old_sha = source_hash(found[1].read_bytes())
+        old = on_disk_record(found[0], old_sha)
+        return (old, found[1], old_sha) if isinstance(old, PostState) else (None, None, None)
+
+    def _find_orphans(self) -> dict[str, tuple[PostState, Path]]:
+        """The records whose source is gone but whose edition is there, by source hash (read
+        once per run, and only when a post has neither record nor edition)."""
+        found: dict[str, tuple[PostState, Path]] = {}
+        sources = self.settings.path(self.settings.source_dir)
+        for path in sorted(self.target.state_dir.glob("**/*.json")):
+            try:
+                record = load_state(path)
+            except InputError:
+                continue
+            if record is None or (sources / record.source).exists() or not self.target.describes(record.edition, Path(record.source)):
+                continue
+            old = self.target.edition_path(Path(record.source))
+            if old.is_file():
+                found.setdefault(record.source_sha256, (record, old))
+        return found
+
+    def _adopted(self, units: list[Unit], output: Path) -> Previous:
+        """An edition no state record describes: a translator's work only when the user says
+        so (`--adopt`); never taken as one behind their back (a preview's state, a lost one)."""
+        if not self._adopt:
+            raise NeedsMerge(
+                f"the English edition {output} has no state record (written by hand, elsewhere, or its state file was "
+                "deleted); left as it is: run `pipeline translate --adopt` to keep its English as a translator's work, "
+                "or move it aside to have it translated afresh",
+                path=output,
+            )
+        return adopt(self._reader, units, output)
 
     def _key(self, protected: Protected, context: SegmentContext | None) -> str:
         """The cache key, with the context an engine reads (the same text elsewhere may be translated otherwise)."""
@@ -343,7 +412,8 @@ class Translator:
                 try:
                     self._finish(prepared, checked, report.usage.refused)
                 except Exception as exc:  # a bug in one post must not cost the others their editions
-                    prepared.result.status, prepared.result.error = "failed", internal_error(exc).located(prepared.post.path)
+                    error = internal_error(exc).located(prepared.post.path)
+                    prepared.result.status, prepared.result.error = "needs-merge" if isinstance(error, NeedsMerge) else "failed", error
             prepared.release()
             done(prepared.result)
         if window.posts:
@@ -383,19 +453,57 @@ class Translator:
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
             review = any(f.code == "needs-review" and f.line == line for f in result.flags)
-            draft.add(unit, text, kept, review, missed)
+            draft.add(unit, text, kept, review, missed, self._refuser)
         result.leftover.left = leftovers.after_edits(result.leftover.source, draft.body_changes, self.settings.dialect)
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
-        data = edition.render(post, draft.body_edits, draft.field_edits, added)
+        data, carried = self._carry(prepared, edition.render(post, draft.body_edits, draft.field_edits, added))
         result.leftover.left.front_matter = _front_matter_left(post, parse_post(prepared.output, data), result.flags)
-        state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine)
+        state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine, carried)
         memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
         try:
             result.status = prepared.commit(data, state, memory)
         except EditedDuringRun as exc:  # a translator's save wins: skipped, read by the next run
             result.status = "skipped"
             result.flags.append(Flag(1, "edited", exc.message))
+
+    def _frame(self, path: Path, data: bytes) -> carry.Frame:
+        settings = self.settings
+        post = parse_post(path, data)
+        texts = edition.read_texts(
+            post, settings.dialect, settings.translate_keys, attributes=settings.translate_attributes, comments=settings.translate_comments
+        )
+        return carry.frame_of(texts)
+
+    def _carry(self, prepared: Pair, data: bytes) -> tuple[bytes, edition.Carried]:
+        """The rendering `data` with a translator's bytes outside the translated text carried
+        over from the edition they edited (`carry`), and what the state records of it. Frames
+        come from a parse of each edition, ours too (a parse of an edition is what a
+        translator's edition is compared with); one already made is not made again."""
+        read = prepared.theirs_texts
+        same = read is not None and prepared.theirs == prepared.output and source_hash(data) == prepared.previous_sha
+        ours = carry.frame_of(read) if same and read is not None else self._frame(prepared.output, data)
+        frame = carry.keys(ours)
+        base, theirs_path = prepared.base, prepared.theirs
+        if base is None or theirs_path is None or not theirs_path.is_file():
+            return data, (frame, ())
+        # a record older than the frame: its rendering's frame is this one's when the source is the same
+        base_keys = base.frame or (frame if base.source_sha256 == prepared.post.source_hash else None)
+        theirs_data = theirs_path.read_bytes()
+        if not base.carried and source_hash(theirs_data) == base.edition_sha256:  # what we wrote, as we wrote it
+            return data, (frame, ())
+        if base_keys is None:  # said, not silently dropped: only the prose edits can be told apart
+            message = (
+                "the edition was edited by hand, but its state predates the record of what we wrote outside the translated "
+                "text: edits there (code, link targets, front matter keys) are not carried over; compare with the committed edition"
+            )
+            prepared.result.flags.append(Flag(1, "edits-not-carried", message))
+            return data, (frame, ())
+        theirs = carry.frame_of(read) if read is not None else self._frame(theirs_path, theirs_data)
+        merged = carry.merge(base_keys, ours, theirs, self._merged)
+        if merged.text is None:
+            raise carry.needs_merge(theirs_path, prepared.post.path, merged.conflicts)
+        return prepared.post.with_text(merged.text), (frame, merged.kept)
 
     def _answer_text(self, prepared: Pair, checked: dict[str, qa.Answer], key: str) -> str | None:
         """The English for one key: found before the flush, fresh from the engine (as the

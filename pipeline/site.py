@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Iterable
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -131,6 +131,7 @@ class PostRow:
     warnings: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     structure: str | None = None  # where the English page's elements first differ from the Japanese
+    by_translator: list[str] = field(default_factory=list)  # differences a translator made on purpose (no failure)
 
     @property
     def ok(self) -> bool:
@@ -176,6 +177,7 @@ def find_jekyll(executable: str = "jekyll") -> str:
 
 
 Content = Path | Mapping[str, Path]  # language code → its posts' folder, or a folder holding ja/ and en/
+Intents = Callable[[Path], "Intent"]  # an edition's file → the differences meant in it
 
 
 def post_sources(content: Content) -> dict[str, dict[str, Path]]:
@@ -500,20 +502,61 @@ class Structure:
         return lines
 
 
-def structure_difference(ja: list[str], en: list[str], en_prefix: str) -> str | None:
-    """Where the English page's structure first differs from the Japanese one, in words.
+@dataclass(frozen=True)
+class Intent:
+    """The differences between a post's two pages that are meant: links the settings map to
+    localised pages (`[links]`: Japanese prefix → English prefix), and what a translator wrote
+    in the edition on purpose (the state knows it is theirs: `survey.translator_texts`)."""
+
+    links: tuple[tuple[str, str], ...] = ()
+    english: str = ""  # the translator's English: their segments and their lines outside them
+    japanese: str = ""  # the Japanese of the segments they rewrote
+
+
+_VALUE = re.compile(r"""=(?:'([^']*)'|"([^"]*)")""")
+
+
+def _localised(line: str, links: Iterable[tuple[str, str]]) -> str:
+    """A Japanese page's element with its link targets mapped as `[links]` says."""
+    for ja_prefix, en_prefix in links:
+        line = re.sub(r"""=(['"])""" + re.escape(ja_prefix), r"=\g<1>" + en_prefix.replace("\\", "\\\\"), line)
+    return line
+
+
+def _by_translator(elements: Sequence[str], text: str) -> bool:
+    """Whether a translator's own text holds every link target and attribute of `elements`."""
+    values = [a or b for line in elements for a, b in _VALUE.findall(line)]
+    return bool(text) and bool(values) and all(v in text for v in values)
+
+
+def structure_differences(ja: list[str], en: list[str], en_prefix: str, intent: Intent = Intent()) -> tuple[str | None, list[str]]:
+    """Where the English page's structure first differs from the Japanese one (in words), and
+    the differences a translator made on purpose, which are no failure.
 
     `en_prefix` is the folder polyglot puts the English site under (`/en`): it rewrites the
     English page's internal links into it, which is no difference a reader sees."""
     en = [line.replace(f"='{en_prefix}/", "='/") for line in en]
+    ja = [_localised(line, intent.links) for line in ja] if intent.links else ja
+    meant: list[str] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=ja, b=en, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
         if tag == "delete":
-            return f"element {i1 + 1}: the English page lacks <{ja[i1].strip()}>"
-        if tag == "insert":
-            return f"element {i1 + 1}: the English page has <{en[j1].strip()}>, which the Japanese page does not"
-        if tag == "replace":
-            return f"element {i1 + 1}: Japanese <{ja[i1].strip()}>, English <{en[j1].strip()}>"
-    return None
+            words = f"element {i1 + 1}: the English page lacks <{ja[i1].strip()}>"
+        elif tag == "insert":
+            words = f"element {i1 + 1}: the English page has <{en[j1].strip()}>, which the Japanese page does not"
+        else:
+            words = f"element {i1 + 1}: Japanese <{ja[i1].strip()}>, English <{en[j1].strip()}>"
+        if _by_translator(en[j1:j2], intent.english) if tag != "delete" else _by_translator(ja[i1:i2], intent.japanese):
+            meant.append(words)
+        else:
+            return words, meant
+    return None, meant
+
+
+def structure_difference(ja: list[str], en: list[str], en_prefix: str) -> str | None:
+    """Where the English page's structure first differs from the Japanese one, in words."""
+    return structure_differences(ja, en, en_prefix)[0]
 
 
 def _split_srcset(value: str) -> list[str]:
@@ -716,8 +759,9 @@ def check_post(
     pages: dict[Path, Page],
     post_pages: dict[tuple[str, str], Page],
     allow: Iterable[str],
+    intents: Intents | None = None,
 ) -> PostRow:
-    """All checks for one post."""
+    """All checks for one post; `intents`: the differences meant in an edition (`Intent`)."""
     langs = result.languages
     row = PostRow(post=stem, problems=source_problems(stem, result.sources))
     paths = {p for p in (result.sources[langs.source].get(stem), result.sources[langs.edition].get(stem)) if p}
@@ -745,7 +789,9 @@ def check_post(
         f"{snippet} (in an element marked with another language)" for snippet in leftover_japanese(en.marked_text, allow)
     ]
     if ja is not None:
-        row.structure = structure_difference(ja.structure, en.structure, f"{result.baseurl}/{langs.edition}")
+        edition = result.sources[langs.edition].get(stem)
+        intent = intents(edition) if intents is not None and edition is not None else Intent()
+        row.structure, row.by_translator = structure_differences(ja.structure, en.structure, f"{result.baseurl}/{langs.edition}", intent)
     return row
 
 
@@ -858,9 +904,12 @@ def _file_line(path: Path, body_line: int) -> int:
     return text.count("\n", 0, found.end() if found else 0) + body_line
 
 
-def check(result: BuildResult, *, allow: Iterable[str] = (), text_attributes: Iterable[str] = ()) -> SiteReport:
+def check(
+    result: BuildResult, *, allow: Iterable[str] = (), text_attributes: Iterable[str] = (), intents: Intents | None = None
+) -> SiteReport:
     """Check a built site; `allow` lists Japanese names allowed in English text,
-    `text_attributes` the attributes translated (not structure)."""
+    `text_attributes` the attributes translated (not structure), `intents` the differences
+    meant in an edition (localised links, a translator's changes)."""
     allow = list(allow)
     langs = result.languages
     pages = read_pages(result.dest, result.baseurl, langs, text_attributes) if result.dest.is_dir() else {}
@@ -869,7 +918,7 @@ def check(result: BuildResult, *, allow: Iterable[str] = (), text_attributes: It
     stopped = stopped_at(result)
     report = SiteReport(
         # a build that stopped built no page: a "missing" row per post would bury the cause
-        rows=[] if stopped else [check_post(stem, result, pages, post_pages, allow) for stem in stems],
+        rows=[] if stopped else [check_post(stem, result, pages, post_pages, allow, intents) for stem in stems],
         build_seconds=result.seconds,
         stopped=stopped,
     )
@@ -895,9 +944,11 @@ def check_site(
     dest: Path | None = None,
     jekyll: str = "jekyll",
     text_attributes: Iterable[str] = (),
+    intents: Intents | None = None,
 ) -> SiteReport:
     """Build into `dest` (a temporary directory when None) and check the result."""
     if dest is not None:
-        return check(build(site_dir, content_dir, dest, jekyll=jekyll), allow=allow, text_attributes=text_attributes)
+        return check(build(site_dir, content_dir, dest, jekyll=jekyll), allow=allow, text_attributes=text_attributes, intents=intents)
     with tempfile.TemporaryDirectory(prefix="pipeline-site-out-") as tmp:
-        return check(build(site_dir, content_dir, Path(tmp) / "_site", jekyll=jekyll), allow=allow, text_attributes=text_attributes)
+        built = build(site_dir, content_dir, Path(tmp) / "_site", jekyll=jekyll)
+        return check(built, allow=allow, text_attributes=text_attributes, intents=intents)

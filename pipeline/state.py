@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,7 @@ from pipeline.glossary import Glossary
 from pipeline.post import read_regular, source_hash, write_atomic
 
 FORMAT = 1
+FRAME_KEY = 8  # characters of a frame line's hash (`carry.line_key`)
 Origin = Literal["machine", "human", "approved", "source"]
 State = Literal["new", "stale", "up-to-date", "edited", "needs-merge", "orphaned", "failed", "skipped"]
 
@@ -46,6 +48,14 @@ class SegmentRecord:
     # why the Japanese was kept (an engine answer refused: structure, truncated); asked again
     # only with `translate --retry-flagged`, so a fresh clone never re-buys it silently
     kept: str = ""
+    # which engine refused (`refuser`: its name and settings fingerprint): a refusal holds
+    # for that engine only, another one is asked again
+    r: str = ""
+
+
+def refuser(engine: str, engine_settings: Mapping[str, object]) -> str:
+    """Names the engine, with the settings that shape its answers, whose answer was refused."""
+    return f"{engine}:{short_hash(json.dumps(dict(engine_settings), sort_keys=True, default=str))}"
 
 
 @dataclass(frozen=True)
@@ -62,11 +72,16 @@ class PostState:
     # While the edition's write is pending: the record the edition on disk was built from
     # ("adopted": none, a translator's file); None when not known (see `edition.commit`).
     built_from: PostState | Literal["adopted"] | None = None
+    # The frame of what we last rendered (`carry`: the edition with its translated texts cut
+    # out), one hash per line: the base of the three-way merge that keeps a translator's
+    # bytes outside the translated text. And the edition's lines that keep such bytes (`status`).
+    frame: tuple[str, ...] = ()
+    carried: tuple[int, ...] = ()
 
 
 BuiltFrom = PostState | Literal["adopted"] | None
 _RECORD_FIELDS = tuple(f.name for f in fields(SegmentRecord))
-_HEAD_FIELDS = tuple(f.name for f in fields(PostState) if f.name not in ("segments", "built_from"))
+_HEAD_FIELDS = tuple(f.name for f in fields(PostState) if f.name not in ("segments", "built_from", "frame", "carried"))
 
 
 def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
@@ -109,12 +124,16 @@ def _state_from(data: Any) -> PostState:
     """A record as JSON holds it (`json.loads`: not checked here; a wrong field is a
     TypeError, which `load_state` reports as a damaged file)."""
     segments = tuple(_record_from(s) for s in data.pop("segments", []))
+    packed, carried = data.pop("frame", ()), tuple(data.pop("carried", ()))
+    if not all(isinstance(keys, str) for keys in packed) or not all(isinstance(line, int) for line in carried):
+        raise TypeError("frame or carried is not a list of lines")
+    frame = tuple(keys[i : i + FRAME_KEY] for keys in packed for i in range(0, len(keys), FRAME_KEY))
     built_from = data.pop("built_from", None)
     if isinstance(built_from, dict):
         built_from = _state_from(built_from)
     elif built_from not in (None, "adopted"):
         raise TypeError(f"built_from is {built_from!r}")
-    return PostState(**data, segments=segments, built_from=built_from)
+    return PostState(**data, segments=segments, built_from=built_from, frame=frame, carried=carried)
 
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -132,7 +151,7 @@ def _flat(obj: object, names: tuple[str, ...]) -> dict[str, object]:
 def _record_json(record: SegmentRecord) -> dict[str, object]:
     """A segment's line; `g` and `kept` only where set, so most records read as before."""
     data = _flat(record, _RECORD_FIELDS)
-    for optional in ("g", "kept"):
+    for optional in ("g", "kept", "r"):
         if not data[optional]:
             del data[optional]
     return data
@@ -141,6 +160,8 @@ def _record_json(record: SegmentRecord) -> dict[str, object]:
 def _as_json(state: PostState) -> dict[str, object]:
     data = _flat(state, _HEAD_FIELDS)
     data["segments"] = [_record_json(s) for s in state.segments]
+    if state.frame:
+        data["frame"], data["carried"] = ["".join(state.frame[i : i + 8]) for i in range(0, len(state.frame), 8)], list(state.carried)
     return data
 
 
@@ -148,8 +169,13 @@ def dump_state(state: PostState) -> str:
     head = _flat(state, _HEAD_FIELDS)
     if state.built_from is not None:  # only while a write is pending: one line, gone once it lands
         head["built_from"] = state.built_from if isinstance(state.built_from, str) else _as_json(state.built_from)
+    if state.carried:
+        head["carried"] = list(state.carried)
     lines = [_ENCODE(head)[:-1] + ', "segments": [']
     lines.append(",\n".join("  " + _ENCODE(_record_json(s)) for s in state.segments))
+    if state.frame:  # the frame's line hashes (8 characters each), eight to a string
+        lines.append('], "frame": [')
+        lines.append(",\n".join("  " + _ENCODE("".join(state.frame[i : i + 8])) for i in range(0, len(state.frame), 8)))
     lines.append("]}")
     return "\n".join(lines) + "\n"
 
@@ -217,7 +243,12 @@ def classify(source_sha: str | None, edition: Path, record: PostState | None, fi
     if source_sha is None:
         return "orphaned", "its Japanese source is gone"
     if record is None or not edition.is_file():
-        return "new", "no English edition yet" if not edition.is_file() else "edition has no state record"
+        return (
+            "new",
+            "no English edition yet"
+            if not edition.is_file()
+            else "edition has no state record; `translate --adopt` keeps it as a translator's work",
+        )
     if record.source_sha256 != source_sha:
         return "stale", "source changed since its edition was built"
     if record.settings != fingerprint:

@@ -12,9 +12,10 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputError
 from pipeline.glossary import Glossary, prose_of
-from pipeline.edition import TAXONOMY_KEYS, lined_up, read_texts
+from pipeline import carry
+from pipeline.edition import TAXONOMY_KEYS, Texts, lined_up, read_texts, render
 from pipeline.japanese import JAPANESE
-from pipeline.post import Alias, Tree, read_post, source_hash
+from pipeline.post import Alias, Post, Tree, parse_post, read_post, source_hash
 from pipeline.segment import split_post
 from pipeline.state import (
     PostState,
@@ -26,6 +27,7 @@ from pipeline.state import (
     load_state,
     origins,
     settings_fingerprint,
+    short_hash,
     state_path,
 )
 
@@ -47,6 +49,8 @@ def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> T
         state, reason = classify(source_hash(raw), edition, record, fingerprint, settings.engine)
         if state == "edited" and record is not None:
             state, reason = _merge_needed(edition, record, settings) or (state, reason)
+        if state in ("edited", "stale", "up-to-date") and record is not None and edition.is_file():
+            state, reason = _translator_edits(settings, source, edition, record, state) or (state, reason)
         review = sum(1 for s in record.segments if s.review) if record else 0
         kept = sum(1 for s in record.segments if s.kept) if record else 0
         missing = glossary_misses(record)
@@ -71,6 +75,83 @@ def _merge_needed(edition: Path, record: PostState, settings: Settings) -> tuple
         f"edited by hand: {found} segments where {written} were written (paragraphs split or merged?); "
         "merge it by hand so its paragraphs line up with the Japanese again"
     )
+
+
+def _texts(settings: Settings, post: Post) -> Texts:
+    """A post or edition read as the run reads it (the same segments, so the same frame)."""
+    keys, attributes, comments = settings.translate_keys, settings.translate_attributes, settings.translate_comments
+    return read_texts(post, settings.dialect, keys, attributes=attributes, comments=comments)
+
+
+def _translator_edits(settings: Settings, source: Path, edition: Path, record: PostState, state: State) -> tuple[State, str] | None:
+    """What a run will do with a translator's edits: which it keeps (prose segments, and
+    lines outside the translated text, by the edition's line), and where the Japanese
+    changed under one (a manual merge, by line). Nothing is promised a run will not do."""
+    if state == "up-to-date" and not record.carried:
+        return None
+    try:
+        texts = _texts(settings, read_post(edition))
+        post = read_post(source)
+    except InputError as exc:
+        return "failed", exc.message
+    prose = _edited_texts(record, texts)
+    theirs = carry.frame_of(texts)
+    base = record.frame or (carry.keys(theirs) if state == "up-to-date" else ())
+    if not base or base == carry.keys(theirs):
+        return (state, f"{prose} translated text(s) edited by hand: kept") if prose else None
+    if state == "stale":
+        conflicts = _conflicts(settings, post, base, theirs)
+        if conflicts:
+            where = ", ".join(f"{edition}:{line}" for line in conflicts)
+            return (
+                "needs-merge",
+                f"the Japanese changed under a translator's edit outside the translated text at {where}: merge by hand, then `translate --merged`",
+            )
+    where = ", ".join(f"{edition}:{line}" for line in carry.edited_lines(base, theirs))
+    kept = f"{prose} translated text(s) edited by hand and " if prose else ""
+    return state, f"{kept}a translator's edits outside the translated text at {where}: kept"
+
+
+def _edited_texts(record: PostState, texts: Texts) -> int:
+    """Translated texts (body segments, front matter values) edited by hand since the last run
+    recorded them: the next run keeps them as a translator's."""
+    body = [r for r in record.segments if r.f is None]
+    edited = sum(1 for r, s in zip(body, texts.body) if short_hash(s.source) != r.e) if len(body) == len(texts.body) else 0
+    fields = [(r, texts.fields.get(r.f)) for r in record.segments if r.f is not None]
+    return edited + sum(1 for r, f in fields if f is not None and short_hash(f.value) != r.e)
+
+
+def _conflicts(settings: Settings, post: Post, base: tuple[str, ...], theirs: carry.Frame) -> tuple[int, ...]:
+    """Where a run would need a manual merge: the Japanese post rendered with nothing
+    translated has the frame the run's rendering will have (holes stand for the texts)."""
+    added = {settings.lang_key: settings.lang_value, settings.ref_key: post.path.stem} if post.front_matter else {}
+    data = render(post, [], [], added)
+    ours = carry.frame_of(_texts(settings, parse_post(post.path, data)))
+    return carry.merge(base, ours, theirs).conflicts
+
+
+def translator_texts(settings: Settings, edition: Path) -> tuple[str, str]:
+    """What a translator wrote in `edition` on purpose, as its state knows it (a run recorded
+    it): their segments' English (human or approved, as recorded) and their lines outside
+    the translated text; and the Japanese of the segments they rewrote. `site check` does
+    not fail on a difference these explain."""
+    try:
+        relative = edition.resolve().relative_to(settings.path(settings.output_dir).resolve())
+        record = load_state(state_path(settings, relative))
+        if record is None:
+            return "", ""
+        english = _texts(settings, read_post(edition))
+        source = settings.path(settings.source_dir) / relative
+        japanese = _texts(settings, read_post(source)).body if source.is_file() else ()
+    except (InputError, ValueError, OSError):
+        return "", ""
+    body = [r for r in record.segments if r.f is None]
+    # only what a run recorded as theirs: an edit made since (a slip, maybe) is not known yet
+    theirs = [i for i, (r, s) in enumerate(zip(body, english.body)) if r.o in ("human", "approved") and short_hash(s.source) == r.e]
+    lines = english.post.text.splitlines()
+    written = [english.body[i].source for i in theirs] + [lines[n - 1] for n in record.carried if 0 < n <= len(lines)]
+    rewritten = [japanese[i].source for i in theirs if len(japanese) == len(body)]
+    return "\n".join(written), "\n".join(rewritten)
 
 
 def orphans(settings: Settings) -> list[PostStatus]:

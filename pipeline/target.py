@@ -14,11 +14,13 @@ folders of its own (`retarget`), never over the EN-US editions.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.errors import InputError
+from pipeline.errors import ConfigError, InputError
 from pipeline.memory import MEMORY_FILE, TranslationMemory
 
 
@@ -30,6 +32,7 @@ class Target:
     state_dir: Path  # per-post state records, the memory and the run lock
     lang_value: str  # the front matter `lang` value of an edition ("en")
     source_code: str = "ja"  # the sources' language, lower case: the memory's field for their text
+    folder: str = ""  # the output folder as configured (project-relative): what a state record names its edition by
 
     @classmethod
     def of(cls, settings: Settings) -> Target:
@@ -41,6 +44,7 @@ class Target:
             state_dir=settings.path(settings.state_dir),
             lang_value=settings.lang_value,
             source_code=settings.source_lang.split("-")[0].lower(),
+            folder=Path(os.path.normpath(settings.output_dir)).as_posix(),
         )
 
     @property
@@ -58,6 +62,39 @@ class Target:
     def edition_path(self, relative: Path) -> Path:
         """The edition of the post at `relative` in the source tree."""
         return self.output_dir / relative
+
+    def recorded_edition(self, relative: Path) -> str:
+        """How a state record names the edition of the post at `relative`: the same from any
+        working folder and any clone, so a run can tell whether a record describes its editions."""
+        return f"{self.folder}/{relative.as_posix()}" if self.folder else relative.as_posix()
+
+    def describes(self, recorded: str, relative: Path) -> bool:
+        """Whether a record naming its edition `recorded` describes this target's edition of
+        `relative` (an older record named it from the working folder: `../../content/en/x.md`)."""
+        mine = self.recorded_edition(relative)
+        return not recorded or recorded == mine or recorded.endswith("/" + mine)
+
+    def check_state_folder(self) -> None:
+        """Refuse a run whose output folder is not the one the state folder describes (a
+        preview into `preview/en` with the real `translations/`): its states would then
+        describe the preview, and the next real run would take every machine segment of the
+        real editions for a translator's edit. One record decides: all of them name one folder."""
+        record = next((p for p in sorted(self.state_dir.glob("**/*.json")) if not p.name.startswith(".")), None)
+        if record is None:
+            return
+        try:
+            data = json.loads(record.read_text(encoding="utf-8"))
+            recorded, source = str(data["edition"]), str(data["source"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # a damaged record is reported with its own post
+        if not recorded.endswith("/" + source) or self.describes(recorded, Path(source)):
+            return
+        theirs = recorded[: -len(source) - 1]
+        raise ConfigError(
+            f"the state folder {self.state_dir} describes the editions in {theirs}, not {self.output_dir}: "
+            f'a run into {self.output_dir} needs a state folder of its own ([paths] state = "{self.folder}-state" '
+            "beside output in its config file), or the translators' edits of the real editions would be misread"
+        )
 
     def state_path(self, relative: Path) -> Path:
         """The state record of the post at `relative` in the source tree."""

@@ -91,7 +91,8 @@ def openai_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAITestServer]
 def _translate_pseudo(out: Path) -> dict[Path, PostResult]:
     results: dict[Path, PostResult] = {}
     for folder in sorted({f.parent for f in CORPUS_AND_SAMPLES}):
-        settings = Settings(root=out, source_dir=folder, output_dir=out / folder.name, dialect="kramdown")
+        # each output folder with a state folder of its own (one state folder describes one output folder)
+        settings = Settings(root=out, source_dir=folder, output_dir=out / folder.name, state_dir=out / "state" / folder.name, dialect="kramdown")
         report = Translator(settings, PseudoEngine(), MemoryCache()).run([f for f in CORPUS_AND_SAMPLES if f.parent == folder])
         results.update((post.source, post) for post in report.posts)
     assert sorted(results) == sorted(CORPUS_AND_SAMPLES)

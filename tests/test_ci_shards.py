@@ -54,6 +54,9 @@ def on_branch(origin: Path, path: str, branch: str = "english-editions") -> str 
     return git(origin, "show", f"{branch}:{path}") if listed else None
 
 
+LAYOUT, LOCALISED_LAYOUT = "layout: post\n", "layout: post-en\n"
+
+
 def translator_edits(origin: Path, work: Path, site_posts: dict[str, str], output: str = "content/en") -> dict[str, str]:
     """A translator commits, on the editions branch, a new English for one paragraph of
     every post; returns post → that English."""
@@ -66,7 +69,8 @@ def translator_edits(origin: Path, work: Path, site_posts: dict[str, str], outpu
         text = edition.read_text(encoding="utf-8")
         machine = next(p for p in text.split("\n\n") if paragraph[:15] in p).strip("\n")
         edits[name] = f"A translator's English for the second paragraph of {name}."
-        edition.write_text(text.replace(machine, edits[name]), encoding="utf-8")
+        # and a front matter value the pipeline does not translate (issue 23: kept too)
+        edition.write_text(text.replace(machine, edits[name]).replace(LAYOUT, LOCALISED_LAYOUT), encoding="utf-8")
     git(work, "commit", "-q", "-am", "translator: better English")
     git(work, "push", "-q", "origin", "english-editions")
     return edits
@@ -113,6 +117,9 @@ def test_shards_merge_without_losing_anything(shards: int, origin: Path, tmp_pat
         )
         state = json.loads(on_branch(origin, f"translations/{name}.json") or "{}")
         assert [s["o"] for s in state["segments"]].count("human") == 1, f"the state of {name} forgot the edit"
+        if LAYOUT in site_posts[name]:
+            assert LOCALISED_LAYOUT in (on_branch(origin, f"content/en/{name}") or ""), f"the layout edit of {name} was lost"
+            assert state["carried"], f"the state of {name} does not say the layout edit is kept"
     # the pull request adds the shards up: every post written, every billed character counted once
     assert f"**{len(site_posts)} edition(s) written** by {shards} shard(s)" in body, body
     assert f"{billed_first:,} characters billed" in body, body

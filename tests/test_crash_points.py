@@ -45,8 +45,15 @@ ADDED = {  # a post whose source gains a paragraph after the edit: its edition i
 }
 
 
+# post → a translator's edit outside the translated text (issue 23): carried over by every write
+CARRIED = {
+    "2026-01-01-a.md": ("layout: post\n", "layout: post-en\n"),
+    "2026-01-03-c.md": ("layout: post\n", "layout: wide-en\n"),
+}
+
+
 def _write_post(path: Path, title: str, paragraphs: list[str]) -> None:
-    path.write_text(f"---\ntitle: {title}\n---\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    path.write_text(f"---\ntitle: {title}\nlayout: post\n---\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
 
 
 def _files(root: Path) -> dict[str, bytes]:
@@ -61,7 +68,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 def _crashing_run(site: Path, env: dict[str, str], at: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(CRASHPOINT), "translate", "--engine", "deepl"],
+        [sys.executable, str(CRASHPOINT), "translate", "--engine", "deepl", "--adopt"],
         cwd=site,
         env={**env, "CRASH_AT": str(at), "CRASH_LOG": str(site.parent / f"{site.name}.writes")},
         capture_output=True,
@@ -84,6 +91,9 @@ def edited_tree(tmp_path: Path, deepl_env, monkeypatch: pytest.MonkeyPatch) -> t
         blocks = edition.read_text(encoding="utf-8").split("\n\n")
         (machine,) = [b.strip() for b in blocks if japanese in b]
         edition.write_text(edition.read_text(encoding="utf-8").replace(machine, english), encoding="utf-8")
+    for name, (machine_line, their_line) in CARRIED.items():
+        edition = base / "content" / "en" / name
+        edition.write_text(edition.read_text(encoding="utf-8").replace(machine_line, their_line), encoding="utf-8")
     (base / "translations" / f"{ADOPTED}.json").unlink()
     adopted = base / "content" / "en" / ADOPTED
     lines = adopted.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -105,6 +115,7 @@ def test_a_kill_at_any_write_boundary_loses_no_edit_and_buys_nothing_twice(
     bought = Counter(deepl_server.texts_sent)
     assert len(bought) == len(ADDED) and set(bought.values()) == {1}
     expected = _files(reference)
+    assert all(line.encode() in expected[f"content/en/{name}"] for name, (_, line) in CARRIED.items())
     written = (base.parent / "reference.writes").read_text(encoding="utf-8").splitlines()
     boundaries = [(reference / w).resolve().relative_to(reference.resolve()).as_posix() for w in written]
     assert len([b for b in boundaries if b.startswith("content/en/")]) == len(ADDED) + 1, boundaries
@@ -119,7 +130,7 @@ def test_a_kill_at_any_write_boundary_loses_no_edit_and_buys_nothing_twice(
         killed = _crashing_run(site, env, at)
         assert killed.returncode == -signal.SIGKILL, (at, boundary, killed.stderr)
         monkeypatch.chdir(site)
-        rerun = run_cli("translate", "--engine", "deepl")
+        rerun = run_cli("translate", "--engine", "deepl", "--adopt")
         assert rerun.exit_code == 0, (at, boundary, rerun.stderr)
         twice = [t for t, n in Counter(deepl_server.texts_sent).items() if n > 1]
         assert twice == [], f"killed before writing {boundary}: bought again {twice}"
@@ -133,6 +144,8 @@ def test_a_kill_at_any_write_boundary_loses_no_edit_and_buys_nothing_twice(
         for name, (_, english) in EDITS.items():
             if english.encode() not in got.get(f"content/en/{name}", b""):
                 lost.append(f"killed before writing {boundary}: the edit of {name} is gone")
+            if name in CARRIED and CARRIED[name][1].encode() not in got.get(f"content/en/{name}", b""):
+                lost.append(f"killed before writing {boundary}: the {CARRIED[name][1].strip()!r} edit of {name} is gone")
             if english.encode() not in got.get("translations/memory.jsonl", b""):
                 lost.append(f"killed before writing {boundary}: the memory lacks the edit of {name}")
         if not lost:

@@ -203,6 +203,29 @@ def test_xliff_export_and_review_carry_html_text_and_kept_segments(tmp_path: Pat
     assert "tags broken (Japanese kept)" in summary, reviewed.stdout + summary
 
 
+def test_a_refusal_holds_for_the_engine_that_refused_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    """Issue 23: after the quick start's pseudo run kept a garbled answer (`！` before `[`
+    became an image's `!`) in Japanese, the real DeepL run kept it too, even with --force:
+    DeepL was never asked. The state records which engine refused; another one asks again."""
+    make_site(tmp_path, [])
+    monkeypatch.chdir(tmp_path)
+    post = tmp_path / "content" / "ja" / "2026-01-01-a.md"
+    post.write_text("---\ntitle: 試し\n---\n\nすごい！[リンク](https://example.com/)を見てください。\n\n二つ目の段落です。\n", encoding="utf-8")
+    trial = run_cli("translate", "--engine", "pseudo")
+    assert trial.exit_code == 0 and "1 segments kept in Japanese (structure 1" in trial.stdout, trial.stdout
+    record = json.loads((tmp_path / "translations" / "2026-01-01-a.md.json").read_text(encoding="utf-8"))
+    (refused,) = [s for s in record["segments"] if s.get("kept")]
+    assert refused["r"].startswith("pseudo:")
+    again = run_cli("translate", "--engine", "pseudo", "--force")  # the same engine: not asked again
+    assert "1 segments kept in Japanese" in again.stdout, again.stdout
+    deepl_env.reset_log()
+    real = run_cli("translate", "--engine", "deepl")
+    assert real.exit_code == 0 and "0 segments kept in Japanese" in real.stdout, real.stdout
+    assert any("すごい" in text for text in deepl_env.texts_sent), deepl_env.texts_sent
+    record = json.loads((tmp_path / "translations" / "2026-01-01-a.md.json").read_text(encoding="utf-8"))
+    assert [s for s in record["segments"] if s.get("kept")] == []
+
+
 def test_japanese_front_matter_left_is_counted_and_warned(tmp_path: Path) -> None:
     """Issue 26, item 9: `category` is translated like `categories`; a value of a key the
     pipeline does not translate that holds Japanese is counted as left and warned at its line

@@ -462,3 +462,38 @@ def test_site_check_warns_when_the_pipeline_reads_another_dialect_than_the_site_
     (tmp_path / "pipeline.toml").write_text('[markdown]\ndialect = "kramdown"\n', encoding="utf-8")
     agreeing = CliRunner().invoke(cli(), ["site", "check", "--site", str(SITE), "--content", "content"])
     assert agreeing.exit_code == 0 and "commonmark" not in agreeing.stdout, agreeing.stdout
+
+
+@needs_jekyll
+def test_a_link_localised_by_a_translator_or_through_links_passes_site_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 23: a translator points the English at English docs (`/ja/docs/…` → `/docs/…`).
+    The state knows the edit is theirs: `site check` says "changed by a translator" and passes;
+    without the state, a `[links]` table mapping the prefix passes it; with neither it fails."""
+    from helpers import make_site, run_cli
+
+    make_site(tmp_path, [])
+    site_dir = tmp_path / "site"
+    shutil.copytree(SITE, site_dir)
+    (site_dir / "docs").mkdir()
+    (site_dir / "docs" / "install.md").write_text("---\ntitle: Install\n---\n\nInstall it.\n", encoding="utf-8")
+    post = "2026-03-01-docs.md"
+    (tmp_path / "content" / "ja" / post).write_text(
+        "---\ntitle: 導入\n---\n\n導入の手順は[インストール](/ja/docs/install/)を見てください。\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    edition = tmp_path / "content" / "en" / post
+    edition.write_text(edition.read_text(encoding="utf-8").replace("(/ja/docs/install/)", "(/docs/install/)"), encoding="utf-8")
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0  # the edit is kept, and recorded as the translator's
+    check = ("site", "check", "--site", str(site_dir), "--glossary", "glossary")
+    kept = run_cli(*check)
+    assert kept.exit_code == 0, kept.stdout
+    assert f"{post[:-3]}: changed by a translator (not a failure): element" in kept.stdout
+    assert "href='/docs/install/'" in kept.stdout
+    shutil.rmtree(tmp_path / "translations")  # the state no longer says whose the link is
+    failed = run_cli(*check)
+    assert failed.exit_code == 1 and "structure differs" in failed.stdout, failed.stdout
+    (tmp_path / "pipeline.toml").write_text('[links]\n"/ja/docs/" = "/docs/"\n', encoding="utf-8")
+    mapped = run_cli(*check)
+    assert mapped.exit_code == 0, mapped.stdout
+    assert "changed by a translator" not in mapped.stdout

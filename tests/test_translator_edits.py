@@ -111,11 +111,20 @@ def test_restructured_edition_is_never_overwritten_even_with_its_state_deleted(s
     assert not state_file(site).exists()
 
 
-def test_edition_without_state_is_adopted_as_a_translators_work(site: Path, deepl_env) -> None:
+def test_edition_without_state_is_adopted_as_a_translators_work_only_with_adopt(site: Path, deepl_env) -> None:
     human = human_edit(site)
     state_file(site).unlink()  # an edition written by hand, or state lost: the pipeline never saw it
+    before = edition(site).read_bytes()
     deepl_env.reset_log()
-    assert run_cli("translate").exit_code == 0
+    refused = run_cli("translate")  # issue 23: never adopted behind the user's back
+    assert refused.exit_code == 1 and "translate --adopt" in refused.stderr and "left as it is" in refused.stderr
+    assert edition(site).read_bytes() == before and not state_file(site).exists()
+    assert not (site / "translations" / "memory.jsonl").exists()
+    status = json.loads(run_cli("status", "--json").stdout)
+    assert [p["reason"] for p in status["posts"] if Path(p["source"]).name == POST] == [
+        "edition has no state record; `translate --adopt` keeps it as a translator's work"
+    ]
+    assert run_cli("translate", "--adopt").exit_code == 0
     assert human in edition(site).read_text(encoding="utf-8")
     assert deepl_env.translate_requests == []
     record = json.loads(state_file(site).read_text(encoding="utf-8"))
@@ -210,3 +219,49 @@ def test_translate_says_it_recorded_translator_edits_and_created_the_memory(site
     assert "created translations/memory.jsonl: commit it" in result.stdout, result.stdout
     again = run_cli("translate", "--force")
     assert "translator edit" not in again.stdout and "memory.jsonl" not in again.stdout, again.stdout
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and p.name != ".pipeline.lock"}
+
+
+def test_a_preview_into_another_folder_never_touches_the_committed_record(site: Path, deepl_env) -> None:
+    """Issue 23: a pseudo preview into `preview/en` rewrote `translations/*.json`, and the next
+    real run took every machine segment of `content/en` for a translator's edit ("recorded 99
+    translator edit(s)"). The state names its editions' folder: the preview is refused with
+    both folders named, or runs with a state folder of its own, and the record stays as it was."""
+    record, english = tree_bytes(site / "translations"), tree_bytes(site / "content" / "en")
+    (site / "preview.toml").write_text('[paths]\noutput = "preview/en"\n', encoding="utf-8")
+    preview = run_cli("translate", "--engine", "pseudo", "--config", "preview.toml")
+    assert preview.exit_code == 2, preview.stdout + preview.stderr
+    assert "describes the editions in content/en, not preview/en" in preview.stderr, preview.stderr
+    assert tree_bytes(site / "translations") == record and not (site / "preview").exists()
+    (site / "preview.toml").write_text('[paths]\noutput = "preview/en"\nstate = "preview/state"\n', encoding="utf-8")
+    assert run_cli("translate", "--engine", "pseudo", "--config", "preview.toml").exit_code == 0
+    assert (site / "preview" / "en" / POST).is_file() and (site / "preview" / "state" / (POST + ".json")).is_file()
+    deepl_env.reset_log()
+    real = run_cli("translate")
+    assert real.exit_code == 0 and "translator edit" not in real.stdout, real.stdout
+    assert tree_bytes(site / "translations") == record and tree_bytes(site / "content" / "en") == english
+    assert deepl_env.translate_requests == []
+    memory = site / "translations" / "memory.jsonl"
+    assert not memory.exists() or '"human"' not in memory.read_text(encoding="utf-8")
+
+
+def test_a_state_record_naming_another_folder_is_never_read_as_this_one(site: Path, deepl_env) -> None:
+    """A record that describes another folder's edition (copied in by hand, a preview's) is
+    never read as this one's: its post fails naming both (the others go on); when it is the
+    record the run checks first, the run is refused (exit 2) before anything is written."""
+    english = tree_bytes(site / "content" / "en")
+    other = site / "translations" / (REPEATED_POST + ".json")
+    data = json.loads(other.read_text(encoding="utf-8"))
+    assert data["edition"] == f"content/en/{REPEATED_POST}"
+    other.write_text(json.dumps({**data, "edition": f"preview/en/{REPEATED_POST}"}), encoding="utf-8")
+    result = run_cli("translate", "--force")
+    assert result.exit_code == 1, result.stderr
+    assert f"describes preview/en/{REPEATED_POST}, not content/en/{REPEATED_POST}" in result.stderr
+    assert tree_bytes(site / "content" / "en") == english
+    state_file(site).unlink()
+    refused = run_cli("translate", "--force")
+    assert refused.exit_code == 2 and "describes the editions in preview/en, not content/en" in refused.stderr
+    assert tree_bytes(site / "content" / "en") == english

@@ -14,7 +14,8 @@ from pipeline.cli.common import App
 from pipeline.config import Settings, load_settings
 from pipeline.errors import PipelineError
 from pipeline.glossary import load_glossary
-from pipeline.site import PostRow, SiteReport, build, check_site, dialect_mismatch
+from pipeline.site import Intent, PostRow, SiteReport, build, check_site, dialect_mismatch
+from pipeline.survey import translator_texts
 
 site_app = App(help="Build the bilingual Jekyll site (site/) and check the English editions in it.")
 
@@ -55,14 +56,6 @@ def _render_stopped(stopped: str, report: SiteReport, console: Console) -> None:
     console.print("[red]site check failed[/red]: the Jekyll build stopped at that post; fix it and check again")
 
 
-def _details(row: PostRow) -> list[str]:
-    """What failed for one post, one line each."""
-    details = [*row.problems, *(f"Japanese left: {s}" for s in row.leftover_japanese)]
-    if row.structure is not None:
-        details.insert(0, f"English page's structure differs from the Japanese page's at {row.structure}")
-    return details + [f"broken link: {h}" for h in row.broken_links] + [f"jekyll: {w}" for w in row.warnings]
-
-
 def render_report(report: SiteReport, console: Console) -> None:
     """The per-post table, then the details of every failure; or, when a post stopped the
     build, that post and line first, as nothing else was built to check. What left posts
@@ -91,7 +84,7 @@ def render_report(report: SiteReport, console: Console) -> None:
         )
     console.print(table)
     for row in report.rows:
-        for detail in [] if row.ok else _details(row):
+        for detail in _details(row):
             console.print(f"{row.post}: {detail}", markup=False, highlight=False)
     for warning in report.warnings:
         console.print(f"jekyll: {warning}", markup=False, highlight=False)
@@ -104,6 +97,17 @@ def render_report(report: SiteReport, console: Console) -> None:
         f"{len(report.warnings)} other Jekyll warnings, {len(report.problems)} site problems; "
         f"jekyll build took {report.build_seconds:.1f}s"
     )
+
+
+def _details(row: PostRow) -> list[str]:
+    """What to say of a post: the differences a translator made on purpose, then its failures."""
+    meant = [f"changed by a translator (not a failure): {m}" for m in row.by_translator]
+    if row.ok:
+        return meant
+    details = [*row.problems, *(f"Japanese left: {s}" for s in row.leftover_japanese)]
+    if row.structure is not None:
+        details.insert(0, f"English page's structure differs from the Japanese page's at {row.structure}")
+    return meant + details + [f"broken link: {h}" for h in row.broken_links] + [f"jekyll: {w}" for w in row.warnings]
 
 
 def _posts(settings: Settings) -> dict[str, Path]:
@@ -144,6 +148,7 @@ def check_command(
             allow=names,
             dest=keep,
             text_attributes=settings.translate_attributes,
+            intents=lambda edition: Intent(settings.links, *translator_texts(settings, edition)),
         )
     except PipelineError as exc:
         console.print(str(exc), markup=False, highlight=False)

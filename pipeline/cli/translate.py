@@ -69,6 +69,17 @@ _Shard = Annotated[
 ]
 _ReportFile = Annotated[Optional[Path], typer.Option("--report", metavar="FILE.json", help="Write a machine-readable run report.")]
 _SummaryFile = Annotated[Optional[Path], typer.Option("--summary", metavar="FILE.md", help="Write a Markdown summary for a pull request.")]
+_Adopt = Annotated[
+    bool,
+    typer.Option("--adopt", help="Keep an English edition that has no state record (written by hand or elsewhere) as a translator's work."),
+]
+_Merged = Annotated[
+    bool,
+    typer.Option(
+        "--merged",
+        help="Where the Japanese changed under a translator's edit outside the translated text, keep the edition's lines as they are (merged by hand).",
+    ),
+]
 _FailFast = Annotated[bool, typer.Option("--fail-fast", help="Stop at the first post that fails.")]
 
 
@@ -88,6 +99,8 @@ def translate(
     report_file: _ReportFile = None,
     summary_file: _SummaryFile = None,
     fail_fast: _FailFast = False,
+    adopt: _Adopt = False,
+    merged: _Merged = False,
     config: ConfigOption = None,
 ) -> None:
     """Translate posts into English editions (same relative path under the output folder).
@@ -107,8 +120,9 @@ def translate(
     spec = engine_spec(settings.engine)
     glossary = load_term_base(settings)
     the_engine = make_engine(settings, need_key=not dry_run, glossary=glossary)
-    posts = _posts(settings, paths, shard, prune, dry_run)
+    posts = _posts(settings, paths, shard)
     if not posts:
+        _prune(settings, prune, dry_run)
         err.print("nothing to translate: no posts found")
         _write_reports(
             RunReport(dry_run=dry_run), settings, report_file, summary_file, last_run=False
@@ -122,25 +136,36 @@ def translate(
                 err.print(f"removed {escape(str(temp))}, left by a run that was killed")
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
-            report, approved, notes = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged)
+            report, approved, notes = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged, (adopt, merged))
             notes += [] if prune else _orphans_note(settings)
         except KeyboardInterrupt:
             err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
             _exit_abandoning_requests(130)
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
+    _prune(settings, prune, dry_run, report)
     _finish_run(report, settings, strict, report_file, summary_file, dry_run, approved, notes)
 
 
-def _posts(settings: Settings, paths: list[str] | None, shard: str | None, prune: bool, dry_run: bool) -> list[Path]:
-    """The posts this run takes (its shard of them), after pruning orphaned editions."""
+def _posts(settings: Settings, paths: list[str] | None, shard: str | None) -> list[Path]:
+    """The posts this run takes (its shard of them)."""
     posts = expand_paths(settings, paths)
     if shard:
         posts = select_shard(posts, *parse_shard(shard))
-    if prune:
-        for path in prune_orphans(settings, orphans(settings), dry_run=dry_run):
-            out.print(f"{'would prune' if dry_run else 'pruned'} {escape(str(path))}")
     return posts
+
+
+def _prune(settings: Settings, prune: bool, dry_run: bool, report: RunReport | None = None) -> None:
+    """Orphaned editions go after the run: a renamed post's old edition is read first, so its
+    translator's edits carry over. A run with a failed post prunes nothing (its old edition
+    may be the only copy of a translator's work)."""
+    if not prune:
+        return
+    if report is not None and report.failed:
+        err.print("not pruned: some posts failed or need a manual merge; run again with --prune once they are done")
+        return
+    for path in prune_orphans(settings, orphans(settings), dry_run=dry_run):
+        out.print(f"{'would prune' if dry_run else 'pruned'} {escape(str(path))}")
 
 
 def _exit_abandoning_requests(code: int) -> NoReturn:
@@ -171,15 +196,23 @@ def _run(
     fail_fast: bool,
     force: bool,
     retry_flagged: bool,
+    accept: tuple[bool, bool] = (False, False),
 ) -> tuple[RunReport, list[MemoryEntry], list[str]]:
     """The run's report, the translation memory entries it approved (saved unless a dry run),
-    and what it did besides the editions that a person should know."""
+    and what it did besides the editions that a person should know. `accept`: `--adopt`, `--merged`."""
     with TranslationCache(settings.path(settings.cache_dir)) as cache:
         translator = Translator(settings, engine, cache, glossary)
         existed = translator.memory.path.is_file()
         with ProgressView(err, len(posts), engine_spec(settings.engine).billing_unit) as progress:
             report = translator.run(
-                posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=progress
+                posts,
+                dry_run=dry_run,
+                fail_fast=fail_fast,
+                force=force or retry_flagged,
+                retry_flagged=retry_flagged,
+                adopt=accept[0],
+                merged=accept[1],
+                progress=progress,
             )
     notes = []
     if translator.memory.approved_now and not dry_run:

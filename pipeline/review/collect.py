@@ -375,6 +375,10 @@ def _header(p: _Post, source: Path, base: str | None, number: int) -> PostReview
         review.notes.append(Flag("error", str(p.run["error"]), "run"))
     if p.record is not None:
         review.origins = Counter(r.o for r in p.record.segments)
+    if p.record is not None and p.record.carried:  # issue 23: said, so nothing is promised a run will not do
+        lines = ", ".join(str(line) for line in p.record.carried)
+        message = f"a translator's edits outside the translated text are kept in every later run: {review.edition} line(s) {lines}"
+        review.notes.append(Flag("translator-kept", message, "state"))
     return review
 
 
