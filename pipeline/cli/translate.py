@@ -117,7 +117,6 @@ def translate(
     Exit codes: 0 done · 1 some posts failed or need a manual merge (the others are written) ·
     2 configuration, glossary, key or unknown model · 3 quota exceeded · 4 engine unreachable · 130 interrupted."""
     settings = settings_from(config, to=to, engine=engine, jobs=jobs, cache_dir=cache_dir)
-    spec = engine_spec(settings.engine)
     glossary = load_term_base(settings)
     the_engine = make_engine(settings, need_key=not dry_run, glossary=glossary)
     posts = _posts(settings, paths, shard)
@@ -129,11 +128,8 @@ def translate(
         )  # a CI shard with no posts still reports
         raise typer.Exit(0)
     with run_lock(settings):
-        if spec.glossary and isinstance(the_engine, GlossaryEngine) and not dry_run:  # stale ones are deleted: under the lock
-            the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
         if not dry_run:
-            for temp in remove_stale_temp_files(settings.path(settings.output_dir), settings.path(settings.state_dir)):
-                err.print(f"removed {escape(str(temp))}, left by a run that was killed")
+            _under_the_lock(settings, the_engine, glossary)
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
             report, approved, notes = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged, (adopt, merged))
@@ -145,6 +141,15 @@ def translate(
             signal.signal(signal.SIGTERM, previous_handler)
     _prune(settings, prune, dry_run, report)
     _finish_run(report, settings, strict, report_file, summary_file, dry_run, approved, notes)
+
+
+def _under_the_lock(settings: Settings, the_engine: Engine, glossary: Glossary) -> None:
+    """What only the run holding the lock may do: delete stale glossaries (another tree's run
+    may use a younger one) and remove the temp files a killed run left."""
+    if engine_spec(settings.engine).glossary and isinstance(the_engine, GlossaryEngine):
+        the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
+    for temp in remove_stale_temp_files(settings.path(settings.output_dir), settings.path(settings.state_dir)):
+        err.print(f"removed {escape(str(temp))}, left by a run that was killed")
 
 
 def _posts(settings: Settings, paths: list[str] | None, shard: str | None) -> list[Path]:
