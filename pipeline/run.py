@@ -275,13 +275,14 @@ class Translator:
     def _finish(self, prepared: Pair, checked: dict[str, qa.Answer]) -> None:
         post, result = prepared.post, prepared.result
         draft, approvals = edition.Draft(), self.memory.approved_now
+        # indexed once (reuse flagged them while preparing): looking through every flag for every unit was quadratic
+        review_lines = {f.line for f in result.flags if f.code == "needs-review"}
         for unit in prepared.units:
             text, kept, missed = self._english(prepared, unit, checked)
             line = unit.line(post)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
-            review = any(f.code == "needs-review" and f.line == line for f in result.flags)
-            draft.add(unit, text, kept, review, missed)
+            draft.add(unit, text, kept, line in review_lines, missed)
         result.leftover.left = leftovers.after_edits(result.leftover.source, draft.body_changes, self.settings.dialect)
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
