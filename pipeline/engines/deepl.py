@@ -16,7 +16,7 @@ from urllib.parse import quote, quote_plus
 
 import deepl
 
-from pipeline.engines import INLINE_TAGS, KEEP_TAG, EngineResult, Limits
+from pipeline.engines import INLINE_TAGS, KEEP_TAG, EngineResult, Limits, deadline
 from pipeline.errors import AnswerError, AuthenticationError, ConfigError, EngineError, QuotaExceededError
 
 _T = TypeVar("_T")
@@ -68,6 +68,7 @@ class DeepLEngine:
         self.glossary_id = glossary_id
         deepl.http_client.max_network_retries = retries
         deepl.http_client.min_connection_timeout = timeout
+        self._timeout = timeout  # also each request's whole deadline (see engines/deadline.py)
         self._local = threading.local()
 
     def translator(self) -> deepl.Translator:
@@ -75,6 +76,7 @@ class DeepLEngine:
         translator = getattr(self._local, "translator", None)
         if translator is None:
             translator = deepl.Translator(self._auth_key, server_url=self._server_url, send_platform_info=False)
+            deadline.mount(translator._client._session, self._timeout)
             self._local.translator = translator
         return translator
 
