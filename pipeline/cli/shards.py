@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from pipeline.cli.common import edge, ConfigOption, out, run_lock, settings_from
-from pipeline.post import write_atomic
+from pipeline.post import write_file
 from pipeline.report import LAST_RUN, summary_markdown
 from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
 
@@ -52,11 +52,11 @@ def merge_shards(
         apply(merge)
     report = rooted(merge.report, settings)
     as_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    write_atomic(settings.path(settings.cache_dir) / LAST_RUN, as_json)
+    write_file(settings.path(settings.cache_dir) / LAST_RUN, as_json, "the run's record")
     if report_file is not None:
-        write_atomic(report_file, as_json)
+        write_file(report_file, as_json, "the report")
     if summary_file is not None:
-        write_atomic(summary_file, summary_markdown(report).encode("utf-8"))
+        write_file(summary_file, summary_markdown(report).encode("utf-8"), "the summary")
     out.print(
         f"merged {merge.shards} shard(s): {len(merge.write)} file(s) written, {len(merge.delete)} removed; "
         f"translation memory: {merge.memory_entries} entries, {merge.approved} approved in this run"
