@@ -120,8 +120,16 @@ def field_line(front_matter: str, key: str, assigns: str = ":") -> int:
 
 @lru_cache(maxsize=32)
 def _load(fmt: str, text: str) -> Any:
-    """The front matter's values, remembered: two checks read the same front matter (do not mutate)."""
-    return FORMATS[fmt].load(text)
+    """The front matter's values, remembered: two checks read the same front matter (do not mutate).
+    Nesting deeper than the parser can recurse, or an integer of more than 4,300 digits, is a
+    syntax error like any other (it was a RecursionError or ValueError traceback)."""
+    syntax_error = FORMATS[fmt].syntax_error
+    try:
+        return FORMATS[fmt].load(text)
+    except (RecursionError, ValueError) as exc:
+        if isinstance(exc, syntax_error):
+            raise
+        raise syntax_error("nested too deep to read" if isinstance(exc, RecursionError) else str(exc)) from exc
 
 
 def _syntax_finding(path: Path, fmt: str, exc: Exception) -> LintFinding:

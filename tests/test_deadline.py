@@ -104,4 +104,3 @@ def test_an_answer_larger_than_the_cap_is_refused(deepl_server: DeepLTestServer)
     session = mount(requests.Session(), 5.0, max_bytes=64)
     with pytest.raises(AnswerTooLarge, match="refused"):
         session.get(f"{deepl_server.url}/v2/languages?type=target", headers={"Authorization": f"DeepL-Auth-Key {deepl_server.auth_key}"})
-

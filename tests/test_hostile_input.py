@@ -9,15 +9,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.cache import MemoryCache
 from pipeline.config import Settings, replace
 from pipeline.engines import create_engine
+from pipeline.errors import InputError
 from pipeline.kramdown import _CLOSING_LINE, _FENCE_MATCH, _TABLE_SEPARATOR, _TRAILING_IAL, _capped_fence_match, _trailing_ial, code_spans
 from pipeline.lint import sentences
 from pipeline.run import Translator
+from pipeline.state import load_state
 
 EXAMPLES = settings(max_examples=400, deadline=None)
 
@@ -92,3 +95,31 @@ _OLD_SEPARATOR = re.compile(r"[+|: \t-]*?-[+|: \t-]*?[ \t]*|[+|: \t=]*?=[+|: \t=
 @given(st.text(alphabet="+|: \t-=x", max_size=16))
 def test_table_separator_matches_what_it_matched(line: str) -> None:
     assert bool(_TABLE_SEPARATOR.fullmatch(line)) == bool(_OLD_SEPARATOR.fullmatch(line))
+
+
+def test_front_matter_nested_too_deep_or_with_a_huge_number_is_one_clear_error(tmp_path: Path) -> None:
+    cases = {
+        "deep": "title: " + "[" * 5000 + "]" * 5000,
+        "wide": "title: x\ntags: " + "9" * 6000,
+        "flow": "title: x\nx: " + "{a: " * 3000 + "}" * 3000,
+    }
+    source = tmp_path / "ja"
+    source.mkdir()
+    posts = []
+    for name, front in cases.items():
+        posts.append(source / f"2020-01-01-{name}.md")
+        posts[-1].write_text(f"---\n{front}\n---\n\n本文です。\n", encoding="utf-8")
+    settings_ = replace(
+        Settings(root=tmp_path), source_dir=source, output_dir=tmp_path / "en", state_dir=tmp_path / "state", engine="identity"
+    )
+    report = Translator(settings_, create_engine("identity"), MemoryCache()).run(posts)
+    for result in report.posts:
+        assert result.status == "failed" and isinstance(result.error, InputError), result.error
+        assert "malformed YAML front matter" in str(result.error) and result.source.name in str(result.error)
+
+
+def test_a_state_file_nested_too_deep_is_one_clear_error(tmp_path: Path) -> None:
+    state = tmp_path / "x.json"
+    state.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(InputError, match="state file is damaged"):
+        load_state(state)

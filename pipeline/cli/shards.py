@@ -14,8 +14,8 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import edge, ConfigOption, out, run_lock, settings_from
-from pipeline.post import write_file
+from pipeline.cli.common import edge, ConfigOption, err, out, run_lock, settings_from
+from pipeline.post import remove_stale_temp_files, write_file
 from pipeline.report import LAST_RUN, summary_markdown
 from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
 
@@ -47,6 +47,8 @@ def merge_shards(
     The combined report is also kept as the last run, for `pipeline review`."""
     settings = settings_from(config)
     with run_lock(settings):
+        for temp in remove_stale_temp_files(*(settings.path(f) for f in (settings.output_dir, settings.state_dir, settings.cache_dir))):
+            err.print(f"removed {escape(str(temp))}, left by a run that was killed")
         shards = [load_shard(folder, settings) for folder in folders]
         merge = plan(settings, shards)
         apply(merge)
