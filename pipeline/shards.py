@@ -100,13 +100,14 @@ def _refuse_links(folder: Path, folders: Sequence[str]) -> None:
     """An artifact holds regular files only: a symlink in it (to a file outside the artifact,
     say) would be copied into the tree as the file it points to."""
     for name in folders:
-        base = folder / name
-        links = [folder.joinpath(*Path(name).parts[: i + 1]) for i in range(len(Path(name).parts))]
-        links = [p for p in links if p.is_symlink()]
-        for top, dirs, files in os.walk(base) if not links else ():
-            links += [Path(top) / n for n in (*dirs, *files) if (Path(top) / n).is_symlink()]
+        parts = Path(name).parts
+        links = [p for p in (folder.joinpath(*parts[: i + 1]) for i in range(len(parts))) if p.is_symlink()]
+        if not links:
+            for top, dirs, files in os.walk(folder / name):
+                links += [Path(top) / n for n in (*dirs, *files) if (Path(top) / n).is_symlink()]
         if links:
-            raise InputError(f"a symlink in the artifact ({links[0].relative_to(folder).as_posix()}): a shard writes regular files only", path=folder)
+            shown = links[0].relative_to(folder).as_posix()
+            raise InputError(f"a symlink in the artifact ({shown}): a shard writes regular files only", path=folder)
 
 
 def _refuse_escapes(report: ReportJSON, path: Path) -> None:
