@@ -60,16 +60,21 @@ def test_a_dripping_deepl_answer_is_cut_at_the_deadline_and_asked_again(
     assert editions(deepl_site) == editions(copy)
 
 
-def test_deepl_dripping_every_answer_ends_the_run_with_one_line(deepl_site: Path, deepl_env: DeepLTestServer) -> None:
-    deepl_env.drip_answers(1000)
+def _every_answer_drips(site: Path, records: Callable[[], list], message: str) -> None:  # type: ignore[type-arg]
+    """The run, with every translate request dripping: each attempt cut at the deadline, then
+    one line and exit 4; nothing written, and no dripped answer read to its end."""
     result = run_cli("translate")
     output = result.stdout + result.stderr
     assert result.exit_code == 4, output
-    assert "no complete answer within 2 s" in output and "Traceback" not in output
-    translate = [r for r in deepl_env.requests if r.path == "/v2/translate"]
-    assert translate and all(r.fault == "drip" for r in translate)
-    assert hung_up(lambda: deepl_env.requests), "no dripped answer was read to its end"
-    assert editions(deepl_site) == {}
+    assert message in output and "Traceback" not in output
+    assert records() and all(r.fault == "drip" for r in records())
+    assert hung_up(records), "no dripped answer was read to its end"
+    assert editions(site) == {}
+
+
+def test_deepl_dripping_every_answer_ends_the_run_with_one_line(deepl_site: Path, deepl_env: DeepLTestServer) -> None:
+    deepl_env.drip_answers(1000)
+    _every_answer_drips(deepl_site, lambda: [r for r in deepl_env.requests if r.path == "/v2/translate"], "no complete answer within 2 s")
 
 
 @pytest.fixture
@@ -92,12 +97,7 @@ def test_a_dripping_openai_answer_is_cut_at_the_deadline_and_asked_again(openai_
 
 def test_openai_dripping_every_answer_ends_the_run_with_one_line(openai_site: Path, openai_server: OpenAITestServer) -> None:
     openai_server.drip_answers(1000)
-    result = run_cli("translate")
-    output = result.stdout + result.stderr
-    assert result.exit_code == 4, output
-    assert "gave no answer within 2 s" in output and "Traceback" not in output
-    assert all(r.fault == "drip" for r in openai_server.requests) and hung_up(lambda: openai_server.requests)
-    assert editions(openai_site) == {}
+    _every_answer_drips(openai_site, lambda: openai_server.requests, "gave no answer within 2 s")
 
 
 def test_an_answer_larger_than_the_cap_is_refused(deepl_server: DeepLTestServer) -> None:
