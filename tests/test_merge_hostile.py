@@ -87,3 +87,15 @@ def test_a_temp_file_left_by_a_killed_merge_is_removed_by_the_next(site: Path, a
     result = run_cli("merge-shards", str(artifact))
     assert result.exit_code == 0, result.stderr
     assert not left.exists() and "left by a run that was killed" in result.stderr
+
+
+def test_a_state_file_orphaned_by_a_killed_prune_is_removed_by_the_next(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run_cli("translate", "--engine", "identity").exit_code == 0
+    post = next((site / "content" / "ja").glob("*.md"))
+    post.unlink()
+    (site / "content" / "en" / post.name).unlink()  # a prune killed after the edition, before its state
+    state = site / "translations" / f"{post.name}.json"
+    assert state.is_file()
+    result = run_cli("translate", "--engine", "identity", "--prune")
+    assert result.exit_code == 0, result.stderr
+    assert not state.exists() and f"pruned translations/{post.name}.json" in result.stdout
