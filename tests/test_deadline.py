@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import deepl.http_client
 import pytest
 import requests
 from helpers import editions, make_site, run_cli
@@ -39,6 +40,9 @@ def hung_up(records: Callable[[], list]) -> bool:  # type: ignore[type-arg]
 def deepl_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer) -> Path:
     site = make_site(tmp_path / "site")
     (site / "pipeline.toml").write_text(DEEPL_CONFIG, encoding="utf-8")
+    # the engine sets these module globals of the deepl library from the config: put them back after the test
+    for name in ("max_network_retries", "min_connection_timeout"):
+        monkeypatch.setattr(deepl.http_client, name, getattr(deepl.http_client, name))
     monkeypatch.chdir(site)
     return site
 

@@ -130,7 +130,7 @@ class DeadlineAdapter(HTTPAdapter):
         manager.pool_classes_by_scheme = _POOLS
         return manager
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, stream: bool = False, **kwargs: Any) -> requests.Response:  # type: ignore[override]  # HTTPAdapter.send spells out its keywords; they are passed on as they come
         with _Watch(self.seconds) as watch:
             try:
                 response = super().send(request, stream=True, **kwargs)
@@ -140,7 +140,7 @@ class DeadlineAdapter(HTTPAdapter):
                     raise DeadlineExceeded(f"no complete answer within {self.seconds:g} s", request=request) from exc
                 raise
         response._content = body  # what Response.content does, read here
-        response._content_consumed = True  # type: ignore[attr-defined]
+        response._content_consumed = True  # type: ignore[attr-defined]  # set in Response.__init__, not declared in its stubs
         return response
 
     def _read(self, response: requests.Response) -> bytes:
