@@ -442,6 +442,40 @@ def billing(server: Server, tree: Path, files: list[Path], tmp: Path) -> dict:
 
 
 # --------------------------------------------------------------------------------------
+# 8. Hostile posts: time linear in size
+
+
+HOSTILE = {  # name: (the post's body at `size` bytes, full size, quick size)
+    "a line of backticks": (lambda n: "`" * n + "\n", 3_000, 3_000),
+    "a paragraph with no sentence end": (lambda n: "word " * (n // 5) + "\n", 60_000, 60_000),
+    "an ordinary post": (lambda n: "これは日本語の段落です。二つ目の文があります。\n\n" * (n // 74), 20_000_000, 4_000_000),
+}
+
+
+def hostile(tmp: Path, quick: bool) -> dict:
+    """7. Posts built to be slow, translated by the identity engine at their full size and at a
+    quarter of it: in linear time the time per byte is the same (ratio 1)."""
+    results = {}
+    for i, (name, (body, full, quick_size)) in enumerate(HOSTILE.items()):
+        size = quick_size if quick else full
+        seconds = []
+        for n in (size // 4, size):
+            folder = tmp / f"{i}-{n}"
+            source = folder / "ja"
+            source.mkdir(parents=True)
+            post = source / "2020-01-01-hostile.md"
+            post.write_text(f"---\ntitle: テスト\n---\n\n{body(n)}", encoding="utf-8")
+            settings = bench_settings(folder, source, "identity")
+            started = time.perf_counter()
+            report = Translator(settings, create_engine("identity"), MemoryCache()).run([post])
+            seconds.append(time.perf_counter() - started)
+            if failures(report):
+                return {"error": f"{name}: {failures(report)}"}
+        results[name] = {"bytes": size, "seconds": seconds[1], "quarter_seconds": seconds[0], "ratio": seconds[1] / (4 * seconds[0])}
+    return results
+
+
+# --------------------------------------------------------------------------------------
 # Report
 
 
@@ -724,6 +758,19 @@ def rows(results: dict) -> list[dict]:
         "met": lo["ratio"] <= 0.001,
     })
     out.extend(site_rows(results.get("real_sites")))
+    hostile_posts = results.get("hostile", {})
+    if "error" in hostile_posts:
+        out.append({"figure": "8. Hostile posts", "measured": hostile_posts["error"], "baseline": "", "ratio": "", "target": "", "met": False})
+    else:
+        for name, h in hostile_posts.items():
+            out.append({
+                "figure": f"8. Hostile post, {name} ({h['bytes']:,} bytes): identity run vs 4 × the run at a quarter of its size",
+                "measured": f"{h['seconds']:.2f} s",
+                "baseline": f"4 × {h['quarter_seconds']:.2f} s",
+                "ratio": f"{h['ratio']:.2f}x",
+                "target": "≤ 1.5x (linear)",
+                "met": h["ratio"] <= 1.5,
+            })
     return out
 
 
@@ -829,6 +876,8 @@ def main(argv: list[str] | None = None) -> int:
         step("7. real Japanese Jekyll sites: identity, then pseudo and the DeepL test server, built with Jekyll")
         with Server(0.0) as server:
             results["real_sites"] = real_sites(tmp / "sites", server)
+        step("8. hostile posts: full size and a quarter, identity engine")
+        results["hostile"] = hostile(tmp / "hostile", args.quick)
 
     results["seconds"] = time.perf_counter() - started
     if hasattr(os, "getloadavg"):

@@ -52,9 +52,13 @@ class TranslationCache:
     write_error: CacheError | None = None
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
-        self._cache = diskcache.Cache(str(directory))
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._cache = diskcache.Cache(str(directory))
+        except (sqlite3.Error, OSError) as exc:  # full, read-only, or a file in the way
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise CacheError(f"cannot open the translation cache in {directory}: {reason}") from exc
         self._unstored: dict[str, str] = {}
 
     def get(self, key: str) -> str | None:

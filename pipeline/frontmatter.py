@@ -98,6 +98,10 @@ def _read_yaml(block: FrontMatterBlock, path: Path) -> Any:
         if "python/" in str(exc):
             problem = "refused a Python-specific YAML tag (only plain YAML is allowed in front matter)"
         raise InputError(f"malformed YAML front matter: {problem}", path=path, line=line) from exc
+    except RecursionError as exc:  # the parser recurses once per level of nesting
+        raise InputError("malformed YAML front matter: nested too deep to read", path=path, line=block.first_line) from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise InputError(f"malformed YAML front matter: {exc}", path=path, line=block.first_line) from exc
 
 
 def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
@@ -281,7 +285,7 @@ def yaml_load(text: str) -> Any:
     """Safe load (no Python tags), None when it does not parse."""
     try:
         return yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, ValueError):
         return None
 
 
@@ -370,7 +374,7 @@ def _plain_is_safe(value: str, in_flow: bool) -> bool:
         return False
     try:
         return bool(yaml.safe_load(f"k: {value}") == {"k": value})
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError, ValueError):
         return False
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.ruler import RuleOptionsType
@@ -222,7 +223,20 @@ def _fence_at(state: StateBlock, start: int, end: int) -> re.Match[str] | None:
 
 def _fence_match(state: StateBlock, start: int, end: int) -> re.Match[str] | None:
     text = state.getLines(start, end, state.blkIndent, True).rstrip("\n") + "\n"  # kramdown's adapt_source
-    return _FENCE_MATCH.match(text)
+    longest = max((len(m.group(1)) for m in _CLOSING_LINE.finditer(text, text.find("\n"))), default=0)
+    return _capped_fence_match(longest).match(text) if longest >= 3 else None
+
+
+# A line that can close a fence: fence characters, then only spaces. The opening run can be no
+# longer than the longest of these, so FENCED_CODEBLOCK_MATCH is tried with its run capped there:
+# the same match, without backtracking over every length of a long run (a line of N backticks
+# with no closing line cost N² tries).
+_CLOSING_LINE = re.compile(r"^[ ]{0,3}([~`]+)[ \t\r\f\v]*$", re.MULTILINE)
+
+
+@lru_cache(maxsize=64)
+def _capped_fence_match(longest: int) -> re.Pattern[str]:
+    return re.compile(_FENCE_MATCH.pattern.replace("{3,}", f"{{3,{longest}}}", 1), _FENCE_MATCH.flags)
 
 
 def _closing_candidate(state: StateBlock, start: int, end: int) -> int:
@@ -335,15 +349,55 @@ def _markdown_inside(state: StateBlock, start: int, end: int, tag_end: int, clos
     return True
 
 
-_TABLE_SEPARATOR = re.compile(r"[+|: \t-]*?-[+|: \t-]*?[ \t]*|[+|: \t=]*?=[+|: \t=]*?[ \t]*")
-_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
+# The first `-` (or `=`) is the first one: no two quantifiers compete for the same characters.
+_TABLE_SEPARATOR = re.compile(r"[+|: \t]*-[+|: \t-]*|[+|: \t]*=[+|: \t=]*")
+_BACKTICKS = re.compile(r"`+")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
 def row_pipes(line: str) -> list[int]:
     """Offsets of the `|` that split a kramdown table row: unescaped, outside code spans."""
-    code = [(m.start(), m.end()) for m in _CODE_SPAN.finditer(line)]
-    return [m.start() for m in _UNESCAPED_PIPE.finditer(line) if not any(a <= m.start() < b for a, b in code)]
+    pipes = [m.start() for m in _UNESCAPED_PIPE.finditer(line)]
+    if not pipes or "`" not in line:
+        return pipes
+    code = code_spans(line)
+    inside, i = set(), 0
+    for pipe in pipes:
+        while i < len(code) and code[i][1] <= pipe:
+            i += 1
+        if i < len(code) and code[i][0] <= pipe:
+            inside.add(pipe)
+    return [p for p in pipes if p not in inside]
+
+
+def code_spans(line: str) -> list[tuple[int, int]]:
+    """Where the code spans of one line are, as `(`+)(?:(?!\1).)+?\1` finds them, in linear time.
+
+    That regex, tried at each offset, backtracks over every opener length and scans to the end of
+    the line for each (a line of N backticks costs N³). What it finds: an opener of k backticks
+    (at most the run left from the offset) closes at the first later run of k or more, and only if
+    fewer than k backticks follow the opener in its own run. So from a run with R left, the longest
+    later run M decides: the opener is min(R, M) long, from the first offset where R < 2M.
+    """
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(line)]
+    longest_after = [0] * (len(runs) + 1)  # the longest run after run i
+    for i in range(len(runs) - 1, -1, -1):
+        longest_after[i] = max(longest_after[i + 1], runs[i + 1][1] - runs[i + 1][0] if i + 1 < len(runs) else 0)
+    spans: list[tuple[int, int]] = []
+    i, start = 0, runs[0][0] if runs else 0
+    while i < len(runs):
+        end, longest = runs[i][1], longest_after[i]
+        left = end - max(start, runs[i][0])
+        if longest == 0 or left == 0:
+            i, start = i + 1, runs[i + 1][0] if i + 1 < len(runs) else 0
+            continue
+        left = min(left, 2 * longest - 1)
+        k, j = min(left, longest), i + 1
+        while runs[j][1] - runs[j][0] < k:  # runs passed here end inside the span: linear overall
+            j += 1
+        spans.append((end - left, runs[j][0] + k))
+        i, start = j, runs[j][0] + k
+    return spans
 
 
 def _is_table_line(state: StateBlock, line: int) -> bool:
@@ -554,20 +608,24 @@ def _find_close(state: StateInline, start: int, delim: str, kind: str, char: str
     stack: list[str] = state.env.setdefault(_OPEN_ELEMENTS, [])
     saved = state.pos
     stack.append(kind)
+    memo = _close_memo(state, (delim, kind, end_max, state.level, tuple(stack)))
+    passed: list[int] = []
+    found = -1
     try:
         pos = start
         while pos < end_max:
-            if src.startswith(delim, pos) and pos > start and not src[pos - 1].isspace():
-                double = src.startswith(delim * 2, pos) and not src.startswith(delim * 3, pos)
-                if not (kind == "em" and double) and not (
-                    char == "_" and re.match(r"[^\W_]", src[pos + len(delim) : pos + len(delim) + 1])
-                ):
-                    if pos + len(delim) <= end_max:
-                        return pos
+            if pos > start and pos in memo:
+                found = memo[pos]
+                break
+            if pos > start and _closes(src, pos, delim, kind, char, end_max):
+                found = pos
+                break
+            passed.append(pos)
             state.pos = pos
             state.md.inline.skipToken(state)
             pos = state.pos if state.pos > pos else pos + 1
-        return -1
+        memo.update((p, found) for p in passed if p > start)
+        return found
     finally:
         stack.pop()
         state.pos = saved
@@ -658,9 +716,46 @@ def _push_link(state: StateInline, label_start: int, label_end: int, href: str, 
         token.attrSet("title", title)
 
 
+def _closes(src: str, pos: int, delim: str, kind: str, char: str, end_max: int) -> bool:
+    if not src.startswith(delim, pos) or src[pos - 1].isspace():
+        return False
+    double = src.startswith(delim * 2, pos) and not src.startswith(delim * 3, pos)
+    if (kind == "em" and double) or (char == "_" and re.match(r"[^\W_]", src[pos + len(delim) : pos + len(delim) + 1])):
+        return False
+    return pos + len(delim) <= end_max
+
+
+_CLOSE_MEMO = "kramdown_emphasis_close"  # env key: the paragraph's state, and where each search went
+
+
+def _close_memo(state: StateInline, key: tuple[object, ...]) -> dict[int, int]:
+    """Where a search for `key`'s closing delimiter ends from each position one has passed (the
+    closer's offset, or -1). A search from a later opener stops where an earlier one passed:
+    `*a *a *a …` (no closer) searched to the paragraph's end from every `*`, quadratic. The
+    walk from a position depends on nothing else: markdown-it caches skipToken by position too."""
+    holder = state.env.get(_CLOSE_MEMO)
+    if holder is None or holder[0] is not state.cache:
+        holder = (state.cache, {})
+        state.env[_CLOSE_MEMO] = holder
+    memos: dict[tuple[object, ...], dict[int, int]] = holder[1]
+    return memos.setdefault(key, {})
+
+
 _TASK_BOX = re.compile(r"\[[ xX]\][ \t]+")  # kramdown-parser-gfm's task list item: `- [ ] todo`
 _LEADING_IAL = re.compile(rf"\{{:(?!:|/){_ALD_ANY}+\}}[ \t]*")
 _TRAILING_IAL = re.compile(rf"[ \t]+\{{:(?!:|/){_ALD_ANY}+\}}$")
+
+
+def _trailing_ial(content: str) -> re.Match[str] | None:
+    """_TRAILING_IAL's match, searched only after the last `}` its text cannot hold: searched from
+    every ` {:` of a line holding many and no `}`, the regexp scanned to the end from each."""
+    last = content.rstrip("\n").rfind("}")
+    if last < 0 or last < len(content) - 2:
+        return None
+    before = content.rfind("}", 0, last)
+    while before > 0 and content[before - 1] == "\\":  # `\}` is text inside an IAL
+        before = content.rfind("}", 0, before - 1)
+    return _TRAILING_IAL.search(content, max(before + 1, 0))
 
 
 def block_attributes(state: StateCore) -> None:
@@ -675,7 +770,7 @@ def block_attributes(state: StateCore) -> None:
             continue
         opener = tokens[i - 1]
         trail = HEADER_ID.search(token.content) if opener.type == "heading_open" else None
-        trail = trail or _TRAILING_IAL.search(token.content)
+        trail = trail or _trailing_ial(token.content)
         if trail is not None:
             token.content = token.content[: trail.start()].rstrip()
             token.meta = {**(token.meta or {}), "trail": trail.group(0).strip()}

@@ -55,7 +55,7 @@ class TranslationMemory:
                     continue
                 try:
                     entry = entry_from_json(json.loads(line), *languages)
-                except (ValueError, TypeError) as exc:
+                except (ValueError, TypeError, RecursionError) as exc:
                     raise InputError(f"malformed translation memory entry ({exc})", path=path, line=number) from exc
                 entries[entry.source] = entry
         return cls(path, entries, languages)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pipeline.errors import InputError
+from pipeline.errors import InputError, OutputError
 
 BOM = "\ufeff"
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -266,6 +266,15 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def write_file(path: Path, data: bytes, what: str) -> None:
+    """`write_atomic` for a file a command writes: a disk that is full or read-only, or
+    something in the way, is one line naming the file and the system's reason."""
+    try:
+        write_atomic(path, data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from exc
 
 
 def _create_temp(path: Path) -> tuple[int, str]:

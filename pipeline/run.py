@@ -448,12 +448,13 @@ class Translator:
         draft, approvals = edition.Draft(), self.memory.approved_now
         english = [self._english(prepared, unit, checked, refused) for unit in prepared.units]
         texts = edition.with_heading_links(prepared.units, [text for text, _, _ in english], prepared.headings)
+        # indexed once (reuse flagged them while preparing): looking through every flag for every unit was quadratic
+        review_lines = {f.line for f in result.flags if f.code == "needs-review"}
         for unit, text, (_, kept, missed) in zip(prepared.units, texts, english):
             line = unit.line(post)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
-            review = any(f.code == "needs-review" and f.line == line for f in result.flags)
-            draft.add(unit, text, kept, review, missed, self._refuser)
+            draft.add(unit, text, kept, line in review_lines, missed, self._refuser)
         result.leftover.left = leftovers.after_edits(result.leftover.source, draft.body_changes, self.settings.dialect)
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)

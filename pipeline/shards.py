@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import cast
 
 from pipeline.config import Settings
@@ -118,6 +119,28 @@ def _snapshot(top: Path, folders: Sequence[str]) -> dict[str, str]:
     return files
 
 
+def _refuse_links(folder: Path, folders: Sequence[str]) -> None:
+    """An artifact holds regular files only: a symlink in it (to a file outside the artifact,
+    say) would be copied into the tree as the file it points to."""
+    for name in folders:
+        parts = Path(name).parts
+        links = [p for p in (folder.joinpath(*parts[: i + 1]) for i in range(len(parts))) if p.is_symlink()]
+        if not links:
+            for top, dirs, files in os.walk(folder / name):
+                links += [Path(top) / n for n in (*dirs, *files) if (Path(top) / n).is_symlink()]
+        if links:
+            shown = links[0].relative_to(folder).as_posix()
+            raise InputError(f"a symlink in the artifact ({shown}): a shard writes regular files only", path=folder)
+
+
+def _refuse_escapes(report: ReportJSON, path: Path) -> None:
+    """Each post a report names is a relative path inside the tree: no `..`, not absolute."""
+    for post in report["posts"]:
+        name = post["post"]
+        if not isinstance(name, str) or not name or PurePosixPath(name).is_absolute() or ".." in PurePosixPath(name).parts:
+            raise InputError(f"the report names a post outside the tree: {str(name)[:200]!r}", path=path)
+
+
 def load_shard(folder: Path, settings: Settings) -> Shard:
     path = folder / REPORT_FILE
     if not path.is_file():
@@ -131,10 +154,12 @@ def load_shard(folder: Path, settings: Settings) -> Shard:
             missing += sorted(f"posts[].{key}" for key in PostJSON.__required_keys__ - set(post))
         if missing:
             raise ValueError(f"no {', '.join(dict.fromkeys(missing))}; written by an older pipeline?")
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a run report ({exc})", path=path) from exc
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(f"not a run report ({type(exc).__name__ if isinstance(exc, RecursionError) else exc})", path=path) from exc
     report = cast(ReportJSON, data)
+    _refuse_escapes(report, path)
     folders = _folders(settings)
+    _refuse_links(folder, folders)
     files, output = _snapshot(folder, folders), folders[0]
     for post in report["posts"]:
         if post["status"] == "written" and f"{output}/{post['post']}" not in files:

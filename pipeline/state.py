@@ -111,7 +111,7 @@ def load_state(path: Path) -> PostState | None:
         return None
     try:
         return _state_from(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, TypeError, AttributeError) as exc:
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise InputError(f"state file is damaged ({exc}); delete it to rebuild this edition from scratch", path=path) from exc
 
 

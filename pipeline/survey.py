@@ -175,12 +175,31 @@ def prune(settings: Settings, orphaned: Sequence[PostStatus], dry_run: bool = Fa
     removed = []
     for status in orphaned:
         relative = status.edition.relative_to(output_dir)
-        for path in (status.edition, state_path(settings, relative)):
+        # the state first: a run killed between the two leaves an orphaned edition, which the
+        # next --prune finds, never a state file with neither source nor edition
+        for path in (state_path(settings, relative), status.edition):
             if path.is_file():
                 if not dry_run:
                     path.unlink()
                 removed.append(path)
+    for path in _orphaned_states(settings):  # left by a run killed the other way round
+        if not dry_run:
+            path.unlink()
+        removed.append(path)
     return removed
+
+
+def _orphaned_states(settings: Settings) -> list[Path]:
+    """State files whose post has neither its Japanese source nor its English edition."""
+    state_dir, source_dir, output_dir = (settings.path(d) for d in (settings.state_dir, settings.source_dir, settings.output_dir))
+    if not state_dir.is_dir():
+        return []
+    found = []
+    for state in sorted(state_dir.rglob("*.json")):
+        relative = state.relative_to(state_dir).with_suffix("")
+        if relative.suffix in (".md", ".markdown") and not (source_dir / relative).exists() and not (output_dir / relative).exists():
+            found.append(state)
+    return found
 
 
 def parse_shard(text: str) -> tuple[int, int]:

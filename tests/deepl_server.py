@@ -47,7 +47,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fake_server import RequestLog, take_fault
+from fake_server import DRIP_PADDING, RequestLog, drip, take_fault
 
 DEFAULT_AUTH_KEY = "test-key"
 #: Effectively unlimited, but reported so ``Usage.character.valid`` is True.
@@ -194,7 +194,7 @@ class Glossary:
 class _Fault:
     """A count-down fault; consumed once per matching request."""
 
-    kind: str  # "429" | "5xx" | "drop" | "slow" | "hang" | one of _ANSWER_FAULTS
+    kind: str  # "429" | "5xx" | "drop" | "slow" | "drip" | "hang" | one of _ANSWER_FAULTS
     remaining: int
     paths: tuple[str, ...] | None
     status: int = 0
@@ -525,9 +525,9 @@ class _Handler(BaseHTTPRequestHandler):
             if answer_fault is not None:
                 record.fault = answer_fault.kind
                 response = _corrupt(response, answer_fault)
-        self._send(response, record)
+        self._send(response, record, faults.get("drip"))
 
-    def _send(self, response: _Response, record: RecordedRequest) -> None:
+    def _send(self, response: _Response, record: RecordedRequest, dripping: _Fault | None = None) -> None:
         if response.body is None or response.status == 204:
             payload = b""
         elif isinstance(response.body, str):
@@ -537,6 +537,9 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
             except UnicodeEncodeError:  # a lone surrogate cannot be UTF-8: it goes as JSON's `\ud800` escape
                 payload = json.dumps(response.body).encode("utf-8")
+        if dripping is not None:
+            record.fault = "drip"
+            payload = b" " * DRIP_PADDING + payload
         # Record before writing: the client may look at the log the moment it
         # has the response.
         record.status = response.status
@@ -547,7 +550,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Type", f"{response.content_type}; charset=utf-8")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            if payload:
+            if dripping is not None:
+                self.wfile.flush()
+                if not drip(self.wfile, payload, dripping.seconds, self.server.app._stopping):
+                    record.status, self.close_connection = None, True
+            elif payload:
                 self.wfile.write(payload)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
@@ -753,6 +760,12 @@ class DeepLTestServer:
         """
         self._add_fault(_Fault("slow", count, self._paths(paths), seconds=seconds))
 
+    def drip_answers(self, count: int, seconds: float = 0.25, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
+        """Send the next ``count`` matching answers one byte every ``seconds``, after spaces
+        (fault "drip"): no read ever waits long enough to time out. A record whose client hung
+        up mid-drip keeps ``status`` None."""
+        self._add_fault(_Fault("drip", count, self._paths(paths), seconds=seconds))
+
     def hang_requests(self, count: int, *, paths: str | Iterable[str] | None = None) -> None:
         """Never answer the next ``count`` matching requests: hold each one open until the
         client hangs up or the server stops (nothing processed, nothing billed; fault "hang")."""
@@ -820,7 +833,7 @@ class DeepLTestServer:
         """
         taken: dict[str, _Fault] = {}
         with self._lock:
-            for kinds in (("slow",), ("hang", "drop", "429", "5xx")):
+            for kinds in (("slow",), ("drip",), ("hang", "drop", "429", "5xx")):
                 for kind in kinds:
                     fault = next((f for f in self._faults if f.kind == kind and f.remaining > 0 and f.matches(path)), None)
                     if fault is not None:

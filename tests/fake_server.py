@@ -4,7 +4,9 @@ the caller, because a fault and the request it answers must be matched in one st
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from typing import BinaryIO
 from typing import Generic, Protocol, TypeVar
 
 
@@ -42,3 +44,21 @@ class RequestLog(Generic[R]):
 
     def __len__(self) -> int:
         return len(self._records)
+
+
+DRIP_PADDING = 50  # spaces before a dripped JSON answer: with 0.25 s a byte, 12 s of drip before it
+
+
+def drip(wfile: BinaryIO, payload: bytes, interval: float, stopping: threading.Event) -> bool:
+    """Write `payload` one byte every `interval` seconds: a server (or proxy) that keeps a
+    request alive without ever tripping a per-read timeout. False if the client hung up (or the
+    server stopped) first."""
+    for i in range(len(payload)):
+        if stopping.wait(interval):
+            return False
+        try:
+            wfile.write(payload[i : i + 1])
+            wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            return False
+    return True

@@ -32,7 +32,7 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from fake_server import RequestLog, take_fault
+from fake_server import DRIP_PADDING, RequestLog, drip, take_fault
 from openai_spec import request_problems, response_problems
 
 try:
@@ -200,6 +200,9 @@ class _Handler(BaseHTTPRequestHandler):
             payload = json.dumps(answer, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate cannot be UTF-8: it goes as JSON's `\ud800` escape
             payload = json.dumps(answer).encode("utf-8")
+        dripping = app._take(("drip",))
+        if dripping is not None:
+            record.fault, payload = "drip", b" " * DRIP_PADDING + payload
         record.status = status
         try:
             self.send_response(status)
@@ -208,7 +211,10 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in extra.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(payload)
+            if dripping is None:
+                self.wfile.write(payload)
+            elif not drip(self.wfile, payload, dripping.seconds, app._stopping):
+                record.status, self.close_connection = None, True
         except (BrokenPipeError, ConnectionResetError):
             record.status, record.fault = None, "abandoned"
 
@@ -297,6 +303,11 @@ class OpenAITestServer:
     def respond_slowly(self, count: int, seconds: float) -> None:
         """Wait `seconds` before answering; a client that hung up meanwhile gets nothing."""
         self._add(_Fault("slow", count, seconds=seconds))
+
+    def drip_answers(self, count: int, seconds: float = 0.25) -> None:
+        """Send the next ``count`` answers one byte every ``seconds``, after spaces (fault
+        "drip"); a record whose client hung up mid-drip keeps ``status`` None."""
+        self._add(_Fault("drip", count, seconds=seconds))
 
     def cut_off_answers(self, count: int) -> None:
         """`finish_reason: length` and the answer cut in half, for batches of several segments."""

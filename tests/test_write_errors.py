@@ -115,3 +115,75 @@ def test_an_edition_that_cannot_be_written_is_a_plain_error_and_its_state_is_lef
     assert run_cli("translate").exit_code == 0  # room again: the edition lands, nothing is bought twice
     assert "段落を足しました" in (site / "content" / "en" / BIG).read_text(encoding="utf-8")
     assert len(deepl_env.texts_sent) == bought
+
+
+# Every other file a command writes: one line naming the file and the reason, no traceback ----
+
+
+def _pipeline(site: Path, *args: str, limit: int | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], cwd=site, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COLUMNS": "400"}, preexec_fn=(lambda: _limited(limit)) if limit is not None else None,
+    )
+
+
+def _one_error(run: subprocess.CompletedProcess[str]) -> str:
+    assert run.returncode != 0, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, run.stderr
+    return errors[0]
+
+
+@pytest.fixture
+def translated(tmp_path: Path) -> Path:
+    site = make_site(tmp_path / "site", posts=[])
+    _write(site, SMALL, ["小さな記事です。"])
+    assert _pipeline(site, "translate", "--engine", "identity").returncode == 0
+    return site
+
+
+IN_THE_WAY = {  # a folder where the command's file goes: the rename onto it fails, as on a read-only disk
+    "last-run.json": (("translate", "--engine", "identity", "--force"), ".cache/pipeline/last-run.json", "the run's record"),
+    "--report": (("translate", "--engine", "identity", "--report", "out/run.json"), "out/run.json", "the report"),
+    "--summary": (("translate", "--engine", "identity", "--summary", "out/summary.md"), "out/summary.md", "the summary"),
+    "review --out": (("review", "--out", "out", "content/ja"), "out/report.html", "the review"),
+    "export -o": (("export", "--all", "-o", "out/export.xlf"), "out/export.xlf", "the XLIFF file"),
+}
+
+
+@pytest.mark.parametrize("write", sorted(IN_THE_WAY))
+def test_a_file_that_cannot_be_written_is_one_line_naming_it(write: str, translated: Path) -> None:
+    args, target, what = IN_THE_WAY[write]
+    (translated / target).unlink(missing_ok=True)
+    (translated / target).mkdir(parents=True)
+    error = _one_error(_pipeline(translated, *args))
+    assert f"cannot write {what}" in error and target in error, error
+
+
+@pytest.mark.parametrize("write", sorted(IN_THE_WAY))
+def test_a_full_disk_at_each_write_is_one_line(write: str, translated: Path) -> None:
+    args, target, what = IN_THE_WAY[write]
+    error = _one_error(_pipeline(translated, *args, limit=64))
+    # translate opens the cache first: a full disk is met there, named as the cache
+    assert error.startswith("error: cannot ") and (target in error or "translation cache in .cache/pipeline" in error), error
+    assert "File too large" in error or "disk I/O error" in error or "disk is full" in error, error
+
+
+def test_a_cache_folder_that_cannot_be_opened_is_one_line(translated: Path) -> None:
+    (translated / "blocked").write_text("a file where the cache folder goes", encoding="utf-8")
+    error = _one_error(_pipeline(translated, "translate", "--engine", "identity", "--force", "--cache-dir", "blocked/cache"))
+    assert "cannot open the translation cache in" in error and "blocked/cache" in error, error
+
+
+def test_a_full_disk_when_the_cache_is_created_is_one_line(translated: Path) -> None:
+    error = _one_error(_pipeline(translated, "translate", "--engine", "identity", "--force", "--cache-dir", "fresh", limit=64))
+    assert "cannot open the translation cache in" in error or "cannot write" in error, error
+
+
+def test_a_lock_that_cannot_be_taken_is_one_line(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", posts=[])
+    _write(site, SMALL, ["小さな記事です。"])
+    (site / "translations").write_text("a file where the state folder goes", encoding="utf-8")
+    error = _one_error(_pipeline(site, "translate", "--engine", "identity"))
+    assert "cannot take the run lock" in error and "translations" in error, error

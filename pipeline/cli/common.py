@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from pipeline.config import Settings, Target, load_settings, replace
 from pipeline.engines import ENGINES, engine_names
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError, OutputError, PipelineError
 from pipeline.glossary import Glossary, load_glossary
 from pipeline.target import retarget
 
@@ -154,13 +154,16 @@ def run_lock(settings: Settings) -> Iterator[None]:
     The lock sits in the state folder, with what it guards: two runs on one tree with
     different `--cache-dir` still take turns. (Its name is in .gitignore; the file stays.)"""
     folder = settings.path(settings.state_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     lock = FileLock(folder / LOCK_FILE)
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        err.print(f"another pipeline run holds {escape(str(lock.lock_file))}; waiting for it to finish…")
-        lock.acquire()
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            err.print(f"another pipeline run holds {escape(str(lock.lock_file))}; waiting for it to finish…")
+            lock.acquire()
+    except OSError as exc:  # a read-only or full folder, a file in the way
+        raise OutputError(f"cannot take the run lock {lock.lock_file}: {exc.strerror or exc}") from exc
     try:
         yield
     finally:

@@ -17,7 +17,7 @@ from pipeline.cli.common import edge, ConfigOption, PathsArgument, err, expand_p
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
 from pipeline.glossary import Glossary
-from pipeline.post import write_atomic
+from pipeline.post import write_file
 from pipeline.review import vcs
 from pipeline.review.collect import changed_posts, collect, last_run, written_by
 from pipeline.review.html import render_html
@@ -76,8 +76,8 @@ def review(
     folder = out_dir or settings.path(settings.cache_dir) / "review"
     html_path, summary_path = folder / "report.html", folder / "summary.md"
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    write_atomic(html_path, render_html(report, generated).encode("utf-8"))
-    write_atomic(summary_path, render_summary(report, html_path.as_posix()).encode("utf-8"))
+    write_file(html_path, render_html(report, generated).encode("utf-8"), "the review")
+    write_file(summary_path, render_summary(report, html_path.as_posix()).encode("utf-8"), "the review's summary")
     flags = sum(report.flag_counts.values())
     out.print(f"reviewed {len(report.posts)} post(s): {report.rows} changed segment(s), {flags} flag(s)")
     out.print(f"report: {html_path}")
@@ -116,7 +116,7 @@ def export(
         out.print("no segment to export")
         raise typer.Exit(1 if result.skipped else 0)
     path = output or settings.path(settings.cache_dir) / "review" / "export.xlf"
-    write_atomic(path, result.xml.encode("utf-8"))
+    write_file(path, result.xml.encode("utf-8"), "the XLIFF file")
     out.print(f"exported {result.units} segment(s) of {result.posts} post(s) to {path}")
 
 

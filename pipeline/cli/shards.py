@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from pipeline.cli.common import edge, ConfigOption, err, out, run_lock, settings_from
 from pipeline.markdown_text import code_span
-from pipeline.post import write_atomic
+from pipeline.post import remove_stale_temp_files, write_file
 from pipeline.report import LAST_RUN, summary_markdown
 from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
 
@@ -55,18 +55,20 @@ def merge_shards(
             "its files are left out, the other shards' are merged"
         )
     with run_lock(settings):
+        for temp in remove_stale_temp_files(*(settings.path(f) for f in (settings.output_dir, settings.state_dir, settings.cache_dir))):
+            err.print(f"removed {escape(str(temp))}, left by a run that was killed")
         shards = [load_shard(folder, settings) for folder in reported]
         merge = plan(settings, shards)
         apply(merge)
     report = rooted(merge.report, settings)
     as_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    write_atomic(settings.path(settings.cache_dir) / LAST_RUN, as_json)
+    write_file(settings.path(settings.cache_dir) / LAST_RUN, as_json, "the run's record")
     if report_file is not None:
-        write_atomic(report_file, as_json)
+        write_file(report_file, as_json, "the report")
     if summary_file is not None:
         names = ", ".join(code_span(folder.name) for folder in left_out)
         note = f"\n{len(left_out)} shard(s) left out, their run stopped before it reported (see their logs): {names}\n" if left_out else ""
-        write_atomic(summary_file, (summary_markdown(report) + note).encode("utf-8"))
+        write_file(summary_file, (summary_markdown(report) + note).encode("utf-8"), "the summary")
     out.print(
         f"merged {merge.shards} shard(s): {len(merge.write)} file(s) written, {len(merge.delete)} removed; "
         f"translation memory: {merge.memory_entries} entries, {merge.approved} approved in this run"

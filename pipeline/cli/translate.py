@@ -38,7 +38,7 @@ from pipeline.config import Settings
 from pipeline.engines import Engine, GlossaryEngine, Setup, Spend, build_engine, engine_spec
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
 from pipeline.leftovers import summary as leftover_summary
-from pipeline.post import remove_stale_temp_files, write_atomic
+from pipeline.post import remove_stale_temp_files, write_file
 from pipeline.memory import MemoryEntry
 from pipeline.report import LAST_RUN, report_dict, summary_markdown, token_counts
 from pipeline.report import RunReport
@@ -241,11 +241,11 @@ def _write_reports(
     data = report_dict(report, settings, approved)
     as_json = (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     if last_run:  # `pipeline review` reads the last run's report from here
-        write_atomic(settings.path(settings.cache_dir) / LAST_RUN, as_json)
+        write_file(settings.path(settings.cache_dir) / LAST_RUN, as_json, "the run's record")
     if report_file is not None:
-        write_atomic(report_file, as_json)
+        write_file(report_file, as_json, "the report")
     if summary_file is not None:
-        write_atomic(summary_file, summary_markdown(data).encode("utf-8"))
+        write_file(summary_file, summary_markdown(data).encode("utf-8"), "the summary")
 
 
 def _finish_run(

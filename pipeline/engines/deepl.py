@@ -16,7 +16,7 @@ from typing import Required, TypedDict, TypeVar
 
 import deepl
 
-from pipeline.engines import INLINE_TAGS, KEEP_TAG, ContextPolicy, EngineResult, Limits, SegmentContext
+from pipeline.engines import INLINE_TAGS, KEEP_TAG, ContextPolicy, EngineResult, Limits, SegmentContext, deadline
 from pipeline.errors import AnswerError, AuthenticationError, ConfigError, EngineError, QuotaExceededError
 from pipeline.redact import scrub, url_secrets
 
@@ -78,6 +78,7 @@ class DeepLEngine:
         self.context_policy = ContextPolicy(paragraphs=1, title=True, max_chars=600, short_chars=SHORT_CHARS) if context else None
         deepl.http_client.max_network_retries = retries
         deepl.http_client.min_connection_timeout = timeout
+        self._timeout = timeout  # also each request's whole deadline (see engines/deadline.py)
         self._local = threading.local()
         self._glossary: tuple[str, dict[str, str]] | None = None  # name and entries, to make it again
         self._glossary_lock = threading.Lock()
@@ -87,6 +88,7 @@ class DeepLEngine:
         translator = getattr(self._local, "translator", None)
         if translator is None:
             translator = deepl.Translator(self._auth_key, server_url=self._server_url, send_platform_info=False)
+            deadline.mount(translator._client._session, self._timeout)
             self._local.translator = translator
         return translator
 

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from pipeline.engines import KEEP_TAG, ContextPolicy, EngineResult, Limits, SegmentContext, Spend
+from pipeline.engines import KEEP_TAG, ContextPolicy, EngineResult, Limits, SegmentContext, Spend, deadline
 from pipeline.engines.openai_config import CONTRACT_VERSION, DEFAULT_BASE_URL, OpenAIOptions
 from pipeline.errors import (
     AnswerError,
@@ -575,7 +575,7 @@ class _Client:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
+            session = self._local.session = deadline.mount(requests.Session(), self.timeout)  # timeout: the whole request's
             session.trust_env = True
         return session
 
