@@ -228,7 +228,7 @@ def _identity(setup: Setup) -> Engine:
 def _pseudo(setup: Setup) -> Engine:
     from pipeline.engines.pseudo import PseudoEngine
 
-    return PseudoEngine(terms=setup.terms)
+    return PseudoEngine(terms=setup.terms, target_lang=setup.settings.target_lang)
 
 
 def _deepl(setup: Setup) -> Engine:

@@ -144,7 +144,7 @@ class Review:
 
 def last_run(settings: Settings) -> dict[str, Any] | None:
     """The report `pipeline translate` keeps in the cache folder, or None."""
-    path = settings.path(settings.cache_dir) / LAST_RUN
+    path = settings.language_file(settings.path(settings.cache_dir) / LAST_RUN)
     if not path.is_file():
         return None
     try:
