@@ -110,3 +110,97 @@ def test_status_and_check_speak_per_language(tmp_path: Path, monkeypatch: pytest
     status = json.loads(run_cli("status", "--json", "--engine", "pseudo").stdout)
     assert {k: v["counts"]["up-to-date"] for k, v in status["languages"].items()} == {"en": 2, "zh-hans": 0, "ko": 2}
     assert run_cli("check", "--engine", "pseudo", "--to", "EN-US,KO").exit_code == 0
+
+
+# --- through the DeepL test server ------------------------------------------------------
+
+POST = "2025-09-30-aws-ai-revenue.md"
+SOURCE_SENTENCE = "でもね、今回のAWSのケースは、ただのバズワードで終わる話ではない、と直感しました。"
+
+
+def _billed_by_language(server) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    from deepl_server import billable
+
+    billed: dict[str, int] = {}
+    for request in server.translate_requests:
+        language = request.body["target_lang"]
+        billed[language] = billed.get(language, 0) + sum(billable(t, "xml") for t in request.texts)
+    return billed
+
+
+def _alone(root: Path, language: str, server, monkeypatch: pytest.MonkeyPatch) -> int:  # type: ignore[no-untyped-def]
+    """What a run of `language` alone bills, in a tree of its own (no shared cache)."""
+    _site(root, f'[translate]\ntargets = ["{language}"]\n')
+    monkeypatch.chdir(root)
+    server.reset_log()
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stderr
+    assert set(_billed_by_language(server)) == {language}
+    return server.billed_characters
+
+
+def test_three_languages_each_billed_as_alone_then_nothing_and_a_new_language_only_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env
+) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    site = _site(tmp_path / "site")
+    monkeypatch.chdir(site)
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stderr
+    for folder, mark in (("en", "EN: "), ("zh-hans", "ZH: "), ("ko", "KO: ")):
+        names = sorted(p.name for p in (site / "content" / folder).glob("*.md"))
+        assert names == sorted(p.name for p in (site / "content" / "ja").glob("*.md"))
+        text = (site / "content" / folder / POST).read_text(encoding="utf-8")
+        assert mark in text and f"\nlang: {folder}\n" in text
+    together = _billed_by_language(deepl_env)
+    assert set(together) == {"EN-US", "ZH-HANS", "KO"} and all(together.values())
+    assert result.stdout.count("characters billed") == 3
+    for language in ("EN-US", "ZH-HANS", "KO"):
+        assert _alone(tmp_path / language, language, deepl_env, monkeypatch) == together[language]
+    monkeypatch.chdir(site)
+    deepl_env.reset_log()
+    assert run_cli("translate").exit_code == 0 and deepl_env.billed_characters == 0
+    shutil.rmtree(site / ".cache")  # a fresh clone: the committed editions and state only
+    assert run_cli("translate").exit_code == 0 and deepl_env.billed_characters == 0
+    assert run_cli("check").exit_code == 0
+    (site / "pipeline.toml").write_text('[translate]\ntargets = ["EN-US", "ZH-HANS", "KO", "DE"]\n', encoding="utf-8")
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stderr
+    german = _billed_by_language(deepl_env)
+    assert list(german) == ["DE"] and german["DE"] == together["ZH-HANS"]  # the same texts (no taxonomy in either), in German
+    assert "DE: " in (site / "content" / "de" / POST).read_text(encoding="utf-8")
+
+
+def test_a_korean_edit_stays_through_runs_and_a_rename_and_nowhere_else(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    site = _site(tmp_path)
+    monkeypatch.chdir(site)
+    assert run_cli("translate").exit_code == 0
+    korean = site / "content" / "ko" / POST
+    text = korean.read_text(encoding="utf-8")
+    paragraph = next(p for p in text.split("\n\n") if SOURCE_SENTENCE in p)
+    human = "하지만 이번 AWS 사례는 단순한 유행어로 끝날 이야기가 아니라고 직감했습니다."
+    korean.write_text(text.replace(paragraph, human), encoding="utf-8")
+    others = {f: (site / "content" / f / POST).read_bytes() for f in ("en", "zh-hans")}
+    for _ in range(2):
+        assert run_cli("translate").exit_code == 0
+        assert human in korean.read_text(encoding="utf-8")
+    assert {f: (site / "content" / f / POST).read_bytes() for f in others} == others
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "editions"], check=True)
+    renamed = "2025-09-30-aws-ai-revenue-renamed.md"
+    subprocess.run([*git, "mv", f"content/ja/{POST}", f"content/ja/{renamed}"], check=True)
+    result = run_cli("translate", "--prune")
+    assert result.exit_code == 0, result.stderr
+    assert not korean.exists()
+    assert human in (site / "content" / "ko" / renamed).read_text(encoding="utf-8")
+    for folder in ("en", "zh-hans", "ko"):
+        memory = site / "translations" / ("" if folder == "en" else folder) / "memory.jsonl"
+        assert (human in memory.read_text(encoding="utf-8")) == (folder == "ko") if memory.exists() else folder != "ko"
+    for folder in ("en", "zh-hans", "de"):
+        for edition in (site / "content" / folder).glob("*.md") if (site / "content" / folder).is_dir() else []:
+            assert human not in edition.read_text(encoding="utf-8")

@@ -138,7 +138,8 @@ def settings_for_targets(config: Path | None, to: str | None = None, **overrides
 
 
 def load_term_base(settings: Settings) -> Glossary:
-    return load_glossary(settings.path(settings.glossary_dir))
+    """The term base of the settings' target language (`Glossary.in_language`)."""
+    return load_glossary(settings.path(settings.glossary_dir)).in_language(settings.target_lang)
 
 
 def expand_paths(settings: Settings, paths: list[str] | None, must_exist: bool = False) -> list[Path]:

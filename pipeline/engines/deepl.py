@@ -141,7 +141,8 @@ class DeepLEngine:
         """Find the glossary for this content by name, or create it; delete our stale ones.
 
         The name carries a hash of the entries, so an unchanged term base is found again on
-        every later run and never re-created; versions we made before are removed.
+        every later run and never re-created; versions we made before for this language
+        pair are removed, another pair's (another target language's run) never.
         """
         if not terms:
             self.glossary_id = None
@@ -149,7 +150,9 @@ class DeepLEngine:
         source, target = self.source_lang.upper(), self.target_lang[:2].upper()
         current = None
         for info in self.list_glossaries():
-            if info.name == name and info.source_lang.upper() == source and info.target_lang.upper() == target:
+            if info.source_lang.upper() != source or info.target_lang.upper() != target:
+                continue
+            if info.name == name:
                 current = current or info
             elif info.name.startswith(prefix):
                 self.delete_glossary(info.glossary_id)
