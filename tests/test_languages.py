@@ -204,3 +204,59 @@ def test_a_korean_edit_stays_through_runs_and_a_rename_and_nowhere_else(tmp_path
     for folder in ("en", "zh-hans", "de"):
         for edition in (site / "content" / folder).glob("*.md") if (site / "content" / folder).is_dir() else []:
             assert human not in edition.read_text(encoding="utf-8")
+
+
+# --- the glossary per language -----------------------------------------------------------
+
+TERMS = (
+    "kind\tja\ten\tzh-hans\tko\tnote\n"
+    "term\t生成AI\tgenerative AI\t生成式人工智能\t생성형 AI\t\n"
+    "term\t機械学習\tmachine learning\t\t머신러닝\tno Chinese yet\n"
+    "name\tAnthropic\t\t\tAnthropic\t\n"
+)
+
+
+def test_a_header_names_a_column_per_language_and_a_file_without_one_reads_as_today(tmp_path: Path) -> None:
+    from pipeline.errors import GlossaryError
+    from pipeline.glossary import load_glossary
+
+    (tmp_path / "terms.tsv").write_text(TERMS, encoding="utf-8")
+    (tmp_path / "old.tsv").write_text("term\t推論\tinference\t\n", encoding="utf-8")
+    glossary = load_glossary(tmp_path)
+    assert glossary.in_language("EN-US").terms == {"生成AI": "generative AI", "機械学習": "machine learning", "推論": "inference"}
+    assert glossary.in_language("ZH-HANS").terms == {"生成AI": "生成式人工智能"}
+    assert glossary.in_language("KO").terms == {"生成AI": "생성형 AI", "機械学習": "머신러닝"}
+    assert glossary.in_language("DE").terms == {}
+    assert [g.names for g in (glossary.in_language("KO"), glossary.in_language("DE"))] == [("Anthropic",), ("Anthropic",)]
+    (tmp_path / "names.tsv").write_text("# kind\tja\ten\tko\nname\tClaude\t\t클로드\n", encoding="utf-8")
+    with pytest.raises(GlossaryError, match=r"names\.tsv:2: a name is never translated: leave the ko column empty"):
+        load_glossary(tmp_path)
+
+
+def test_each_language_uses_its_terms_and_deepl_holds_one_glossary_per_pair(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env
+) -> None:  # type: ignore[no-untyped-def]
+    site = _site(tmp_path)
+    (site / "glossary" / "terms.tsv").write_text(TERMS, encoding="utf-8")
+    monkeypatch.chdir(site)
+    assert run_cli("translate").exit_code == 0
+    pairs = {(d.source_lang, d.target_lang): dict(d.entries) for g in deepl_env.glossaries.values() for d in g.dictionaries}
+    assert pairs == {
+        ("ja", "en"): {"生成AI": "generative AI", "機械学習": "machine learning"},
+        ("ja", "zh"): {"生成AI": "生成式人工智能"},
+        ("ja", "ko"): {"生成AI": "생성형 AI", "機械学習": "머신러닝"},
+    }
+    editions = {f: (site / "content" / f / POST).read_text(encoding="utf-8") for f in ("en", "zh-hans", "ko")}
+    assert "generative AI" in editions["en"] and "生成式人工智能" in editions["zh-hans"] and "생성형 AI" in editions["ko"]
+    assert "생성형 AI" not in editions["en"] + editions["zh-hans"] and "生成式人工智能" not in editions["en"] + editions["ko"]
+    assert all("**Anthropic**" in text for text in editions.values())
+    ids = {g.dictionaries[0].target_lang: g.glossary_id for g in deepl_env.glossaries.values()}
+    deepl_env.reset_log()
+    assert run_cli("translate").exit_code == 0
+    assert (deepl_env.glossaries_created, deepl_env.glossaries_deleted) == (0, 0)
+    (site / "glossary" / "terms.tsv").write_text(TERMS.replace("머신러닝", "기계 학습"), encoding="utf-8")
+    assert run_cli("translate").exit_code == 0
+    assert (deepl_env.glossaries_created, deepl_env.glossaries_deleted) == (1, 1)  # Korean's, and only it
+    now = {g.dictionaries[0].target_lang: g.glossary_id for g in deepl_env.glossaries.values()}
+    assert (now["en"], now["zh"]) == (ids["en"], ids["zh"]) and now["ko"] != ids["ko"]
+    assert "기계 학습" in (site / "content" / "ko" / POST).read_text(encoding="utf-8")
