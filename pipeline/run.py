@@ -282,7 +282,9 @@ class Translator:
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
             review = any(f.code == "needs-review" and f.line == line for f in result.flags)
             draft.add(unit, text, kept, review, missed)
-        result.leftover.left = leftovers.after_edits(result.leftover.source, draft.body_changes, self.settings.dialect)
+        result.leftover.left = leftovers.after_edits(
+            result.leftover.source, draft.body_changes, self.settings.dialect, self.target.han_script
+        )
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
         data = edition.render(post, draft.body_edits, draft.field_edits, added)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pipeline.config import Settings, check_target
 from pipeline.errors import ConfigError, InputError
+from pipeline.japanese import HAN_SCRIPT_TARGETS
 from pipeline.memory import MEMORY_FILE, TranslationMemory
 
 
@@ -42,6 +43,12 @@ class Target:
             lang_value=settings.lang_value,
             source_code=settings.source_lang.split("-")[0].lower(),
         )
+
+    @property
+    def han_script(self) -> bool:
+        """Written with Han characters (Chinese): Japanese left in it is counted otherwise
+        (`pipeline.leftovers`)."""
+        return self.engine_code.split("-")[0] in HAN_SCRIPT_TARGETS
 
     @property
     def languages(self) -> tuple[str, str]:

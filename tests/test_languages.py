@@ -260,3 +260,25 @@ def test_each_language_uses_its_terms_and_deepl_holds_one_glossary_per_pair(
     now = {g.dictionaries[0].target_lang: g.glossary_id for g in deepl_env.glossaries.values()}
     assert (now["en"], now["zh"]) == (ids["en"], ids["zh"]) and now["ko"] != ids["ko"]
     assert "기계 학습" in (site / "content" / "ko" / POST).read_text(encoding="utf-8")
+
+
+def test_japanese_left_in_chinese_counts_kana_not_every_han_character(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    """An engine answering in Han characters (the source with 的 for each kana: Chinese enough
+    for a count) leaves no Japanese in a Chinese edition but the paragraph it gave back as it
+    came; the same answers in an English edition are Japanese left throughout."""
+    import json
+
+    from deepl_server import transform_xml
+
+    from pipeline.japanese import KANA, VISIBLE_JAPANESE
+
+    site = _site(tmp_path, '[translate]\ntargets = ["EN-US", "ZH-HANS"]\n')
+    monkeypatch.chdir(site)
+    deepl_env.set_translator(lambda text, params: text if "と直感しました。なぜなら" in text else transform_xml(text, lambda s: KANA.sub("的", s)))
+    paragraph = next(p for p in (site / "content" / "ja" / POST).read_text(encoding="utf-8").split("\n\n") if SOURCE_SENTENCE in p)
+    result = run_cli("translate", "--report", "report.json")
+    assert result.exit_code == 0, result.stderr
+    english, chinese = (json.loads((site / name).read_text(encoding="utf-8")) for name in ("report.json", "report.zh-hans.json"))
+    assert chinese["japanese_source"] == english["japanese_source"] > 10_000
+    assert chinese["japanese_left"] == len(VISIBLE_JAPANESE.findall(paragraph)) > 50
+    assert english["japanese_left"] == english["japanese_source"]  # every Han character and 的 counts in English
