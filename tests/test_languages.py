@@ -282,3 +282,48 @@ def test_japanese_left_in_chinese_counts_kana_not_every_han_character(tmp_path: 
     assert chinese["japanese_source"] == english["japanese_source"] > 10_000
     assert chinese["japanese_left"] == len(VISIBLE_JAPANESE.findall(paragraph)) > 50
     assert english["japanese_left"] == english["japanese_source"]  # every Han character and 的 counts in English
+
+
+# --- engines per language ----------------------------------------------------------------
+
+
+def test_deepl_for_english_an_llm_for_the_others_each_with_its_own_style_guide_and_terms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env, openai_server
+) -> None:  # type: ignore[no-untyped-def]
+    from openai_server import DEFAULT_MODEL
+
+    config = (
+        THREE + f'engine = "openai"\n\n[openai]\nmodel = "{DEFAULT_MODEL}"\nretries = 1\ntimeout = 5\n\n[targets.EN-US]\nengine = "deepl"\n'
+    )
+    site = _site(tmp_path, config)
+    (site / "glossary" / "terms.tsv").write_text(TERMS, encoding="utf-8")
+    (site / "glossary" / "style.ko.md").write_text("# 한국어 스타일 가이드\n\n존댓말로 번역하세요.\n", encoding="utf-8")
+    monkeypatch.chdir(site)
+    result = run_cli("translate")
+    assert result.exit_code == 0, result.stderr
+    assert set(_billed_by_language(deepl_env)) == {"EN-US"}
+    by_language: dict[str, list] = {}  # type: ignore[type-arg]
+    for request in openai_server.answered:
+        language = next(name for name in ("Korean", "Simplified Chinese", "English") if f"into {name}." in request.system)
+        by_language.setdefault(language, []).append(request)
+    assert sorted(by_language) == ["Korean", "Simplified Chinese"]
+    style = (site / "glossary" / "style.md").read_text(encoding="utf-8").rstrip()
+    assert all(r.system.startswith("# 한국어 스타일 가이드") for r in by_language["Korean"])
+    assert all(r.system.startswith(style) for r in by_language["Simplified Chinese"])
+    assert "to the Korean that must be used" in by_language["Korean"][0].system
+    glossaries = {language: {k: v for r in requests for k, v in r.glossary.items()} for language, requests in by_language.items()}
+    assert glossaries == {"Korean": {"生成AI": "생성형 AI", "機械学習": "머신러닝"}, "Simplified Chinese": {"生成AI": "生成式人工智能"}}
+    assert "\nlang: ko\n" in (site / "content" / "ko" / POST).read_text(encoding="utf-8")
+    assert result.stdout.count("to openai") == 2 and result.stdout.count("to deepl") == 1
+
+
+def test_a_dry_run_says_per_language_what_it_would_bill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DEEPL_AUTH_KEY", raising=False)  # a dry run needs no key
+    result = run_cli("translate", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("dry run:")]
+    assert len(lines) == 3 and all("would bill" in line and "to deepl" in line for line in lines)
+    assert [line.split(" → ")[0] for line in result.stdout.splitlines() if " → " in line] == ["EN-US", "ZH-HANS", "KO"]
+    assert not (tmp_path / "content" / "ko").exists()
