@@ -327,3 +327,44 @@ def test_a_dry_run_says_per_language_what_it_would_bill(tmp_path: Path, monkeypa
     assert len(lines) == 3 and all("would bill" in line and "to deepl" in line for line in lines)
     assert [line.split(" → ")[0] for line in result.stdout.splitlines() if " → " in line] == ["EN-US", "ZH-HANS", "KO"]
     assert not (tmp_path / "content" / "ko").exists()
+
+
+# --- the site ------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(__import__("shutil").which("jekyll") is None, reason="needs Jekyll (apt-get install jekyll ruby-jekyll-polyglot)")
+def test_jekyll_builds_every_language_and_the_site_check_passes_for_each(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpers import REPO
+
+    _site(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    keep = tmp_path / "built"
+    result = run_cli("site", "check", "--site", str(REPO / "site"), "--keep", str(keep))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "site check passed: 2 posts, 0 failing" in result.stdout
+    assert "site check passed for zh-hans: 2 posts, 0 failing" in result.stdout
+    assert "site check passed for ko: 2 posts, 0 failing" in result.stdout
+    page = "2025/09/30/aws-ai-revenue/index.html"
+    langs = {folder: (keep / folder / page).read_text(encoding="utf-8") for folder in ("", "en", "zh-hans", "ko")}
+    for folder, html in langs.items():
+        assert f'<html lang="{folder or "ja"}">' in html
+        for other in ("ja", "en", "zh-hans", "ko"):  # every edition is linked from every page
+            url = f"/{other}/{page[: -len('index.html')]}" if other != "ja" else f"/{page[: -len('index.html')]}"
+            assert f'<link rel="alternate" hreflang="{other}" href="{url}">' in html, (folder, other)
+    assert 'lang="ko"' in langs["zh-hans"] and "한국어</a>" in langs["zh-hans"] and "⟦ko: " in langs["ko"]
+    # a Korean page with Japanese left in it fails the check for Korean only
+    korean = tmp_path / "content" / "ko" / "2025-09-30-aws-ai-revenue.md"
+    korean.write_text(korean.read_text(encoding="utf-8").replace("⟦ko: ", "⟦ko: まだ日本語 ", 1), encoding="utf-8")
+    result = run_cli("site", "check", "--site", str(REPO / "site"))
+    assert result.exit_code == 1
+    assert "site check failed for ko" in result.stdout and "site check passed for zh-hans" in result.stdout
+    assert "site check passed: 2 posts" in result.stdout and "Japanese left: ⟦ko: まだ日本語" in result.stdout
+
+
+def test_the_site_check_finds_kana_in_chinese_text_not_its_han_characters() -> None:
+    from pipeline.site import leftover_japanese
+
+    assert leftover_japanese(["生成式人工智能很重要。"], han_script=True) == []
+    assert leftover_japanese(["生成式人工智能很重要。東京ですね"], han_script=True) == ["生成式人工智能很重要。東京ですね"]
+    assert leftover_japanese(["生成式人工智能很重要。"]) == ["生成式人工智能很重要。"]  # in any other language it is Japanese left
