@@ -368,3 +368,42 @@ def test_the_site_check_finds_kana_in_chinese_text_not_its_han_characters() -> N
     assert leftover_japanese(["生成式人工智能很重要。"], han_script=True) == []
     assert leftover_japanese(["生成式人工智能很重要。東京ですね"], han_script=True) == ["生成式人工智能很重要。東京ですね"]
     assert leftover_japanese(["生成式人工智能很重要。"]) == ["生成式人工智能很重要。"]  # in any other language it is Japanese left
+
+
+# --- review, XLIFF ---------------------------------------------------------------------------
+
+
+def test_xliff_per_language_and_import_writes_into_the_language_the_file_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lxml import etree
+
+    ns = {"x": "urn:oasis:names:tc:xliff:document:1.2"}
+    _site(tmp_path, '[translate]\ntargets = ["EN-US", "KO"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    result = run_cli("review")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    review = tmp_path / ".cache" / "pipeline" / "review"
+    assert "⟦ko: " in (review / "report.ko.html").read_text(encoding="utf-8")
+    assert "⟦ko: " not in (review / "report.html").read_text(encoding="utf-8") and (review / "summary.ko.md").is_file()
+    result = run_cli("export", "--all", "-o", "out.xlf")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    english, korean = etree.parse("out.xlf"), etree.parse("out.ko.xlf")
+    assert {f.get("target-language") for f in english.findall("x:file", ns)} == {"en-us"}
+    assert {f.get("target-language") for f in korean.findall("x:file", ns)} == {"ko"}
+    unit = next(u for u in korean.iterfind(".//x:trans-unit", ns) if "倫理的な問題" in "".join(u.find("x:source", ns).itertext()))
+    target = unit.find("x:target", ns)
+    assert "⟦ko: " in "".join(target.itertext())
+    target.text, target.attrib["state"] = "검토: " + (target.text or ""), "translated"
+    korean.write("out.ko.xlf", xml_declaration=True, encoding="UTF-8")
+    before = _tree(tmp_path / "content") | _tree(tmp_path / "translations")
+    result = run_cli("import", "out.ko.xlf")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "1 segment(s) applied" in result.stdout
+    after = _tree(tmp_path / "content") | _tree(tmp_path / "translations")
+    assert {k for k in after if before.get(k) != after[k]} == {f"ko/{POST}", f"ko/{POST}.json", "ko/memory.jsonl"}
+    assert "\n검토: ⟦ko: " in after[f"ko/{POST}"].decode("utf-8") and "검토" in after["ko/memory.jsonl"].decode("utf-8")
+    # a file holding two languages is refused whole
+    english.getroot().append(korean.find("x:file", ns))
+    english.write("mixed.xlf", xml_declaration=True, encoding="UTF-8")
+    result = run_cli("import", "mixed.xlf")
+    assert result.exit_code != 0 and "is in 'ko', not 'en-us': one language per file" in result.stdout + result.stderr
