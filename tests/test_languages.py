@@ -407,3 +407,31 @@ def test_xliff_per_language_and_import_writes_into_the_language_the_file_names(t
     english.write("mixed.xlf", xml_declaration=True, encoding="UTF-8")
     result = run_cli("import", "mixed.xlf")
     assert result.exit_code != 0 and "is in 'ko', not 'en-us': one language per file" in result.stdout + result.stderr
+
+
+# --- CI shards ---------------------------------------------------------------------------------
+
+
+def test_merge_shards_gathers_every_language_each_with_its_own_report_and_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    main = _site(tmp_path / "main")
+    for k in (1, 2):
+        shard = tmp_path / f"shard-{k}"
+        shutil.copytree(main, shard)
+        monkeypatch.chdir(shard)
+        result = run_cli("translate", "--engine", "pseudo", "--shard", f"{k}/2", "--report", "report.json")
+        assert result.exit_code == 0, result.stderr
+        assert {p.name for p in shard.glob("report*.json")} == {"report.json", "report.zh-hans.json", "report.ko.json"}
+    monkeypatch.chdir(main)
+    result = run_cli("merge-shards", str(tmp_path / "shard-1"), str(tmp_path / "shard-2"), "--summary", "summary.md")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    names = sorted(p.name for p in (main / "content" / "ja").glob("*.md"))
+    for folder, state in (("en", "translations"), ("zh-hans", "translations/zh-hans"), ("ko", "translations/ko")):
+        assert sorted(p.name for p in (main / "content" / folder).glob("*.md")) == names
+        assert sorted(p.name for p in (main / state).glob("*.md.json")) == [f"{n}.json" for n in names]
+    summaries = {p.name: p.read_text(encoding="utf-8") for p in main.glob("summary*.md")}
+    assert sorted(summaries) == ["summary.ko.md", "summary.md", "summary.zh-hans.md"]
+    assert summaries["summary.ko.md"].startswith("### KO (content/ko)\n\n**2 edition(s) written** by 2 shard(s)")
+    assert summaries["summary.md"].startswith("### EN-US (content/en)\n\n**2 edition(s) written** by 2 shard(s)")
+    assert run_cli("check", "--engine", "pseudo").exit_code == 0

@@ -14,10 +14,11 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import edge, ConfigOption, out, run_lock, settings_from
+from pipeline.cli.common import edge, ConfigOption, out, run_lock, settings_for_targets
+from pipeline.config import Settings
 from pipeline.post import write_atomic
 from pipeline.report import LAST_RUN, summary_markdown
-from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
+from pipeline.shards import REPORT_FILE, apply, load_shard, other_languages, plan, rooted
 
 SHOWN = 30  # changed files listed by name; a first run over a big tree writes thousands
 
@@ -45,18 +46,31 @@ def merge_shards(
     the translation memory entry by entry (every shard's approvals kept). Files the shards
     disagree about that no shard owns stop the merge before anything is written (exit 1).
     The combined report is also kept as the last run, for `pipeline review`."""
-    settings = settings_from(config)
+    targets = settings_for_targets(config)
+    for settings in targets:
+        if len(targets) > 1:
+            out.print(f"{settings.target_lang} ({settings.path(settings.output_dir).as_posix()}):", markup=False)
+        others = [t for t in targets if t is not settings]
+        _merge_language(settings, folders, other_languages(settings, others), summary_file, report_file, len(targets) > 1)
+
+
+def _merge_language(
+    settings: Settings, folders: list[Path], exclude: tuple[str, ...], summary_file: Path | None, report_file: Path | None, several: bool
+) -> None:
+    """One language's files and report from every shard (its report: `report.ko.json`)."""
+    report_name = settings.language_file(Path(REPORT_FILE)).name
     with run_lock(settings):
-        shards = [load_shard(folder, settings) for folder in folders]
-        merge = plan(settings, shards)
+        shards = [load_shard(folder, settings, exclude, report_name) for folder in folders]
+        merge = plan(settings, shards, exclude)
         apply(merge)
     report = rooted(merge.report, settings)
     as_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    write_atomic(settings.path(settings.cache_dir) / LAST_RUN, as_json)
+    write_atomic(settings.language_file(settings.path(settings.cache_dir) / LAST_RUN), as_json)
     if report_file is not None:
-        write_atomic(report_file, as_json)
+        write_atomic(settings.language_file(report_file), as_json)
     if summary_file is not None:
-        write_atomic(summary_file, summary_markdown(report).encode("utf-8"))
+        heading = f"{settings.target_lang} ({settings.output_dir.as_posix()})" if several else None
+        write_atomic(settings.language_file(summary_file), summary_markdown(report, heading).encode("utf-8"))
     out.print(
         f"merged {merge.shards} shard(s): {len(merge.write)} file(s) written, {len(merge.delete)} removed; "
         f"translation memory: {merge.memory_entries} entries, {merge.approved} approved in this run"

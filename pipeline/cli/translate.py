@@ -252,7 +252,9 @@ def _write_reports(
     if report_file is not None:
         write_atomic(report_file, as_json)
     if summary_file is not None:
-        write_atomic(summary_file, summary_markdown(data).encode("utf-8"))
+        several = len(settings.targets) > 1
+        heading = f"{settings.target_lang} ({settings.output_dir.as_posix()})" if several else None
+        write_atomic(summary_file, summary_markdown(data, heading).encode("utf-8"))
 
 
 def _finish_run(
