@@ -435,3 +435,12 @@ def test_merge_shards_gathers_every_language_each_with_its_own_report_and_summar
     assert summaries["summary.ko.md"].startswith("### KO (content/ko)\n\n**2 edition(s) written** by 2 shard(s)")
     assert summaries["summary.md"].startswith("### EN-US (content/en)\n\n**2 edition(s) written** by 2 shard(s)")
     assert run_cli("check", "--engine", "pseudo").exit_code == 0
+
+
+def test_glossary_check_counts_each_languages_terms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _site(tmp_path)
+    (site / "glossary" / "terms.tsv").write_text(TERMS, encoding="utf-8")
+    monkeypatch.chdir(site)
+    result = run_cli("glossary", "check")
+    assert result.exit_code == 0, result.stderr
+    assert "per language: EN-US 2 terms, 6 taxonomy, ZH-HANS 1 terms, 0 taxonomy, KO 2 terms, 0 taxonomy" in result.stdout
