@@ -444,3 +444,17 @@ def test_glossary_check_counts_each_languages_terms(tmp_path: Path, monkeypatch:
     result = run_cli("glossary", "check")
     assert result.exit_code == 0, result.stderr
     assert "per language: EN-US 2 terms, 6 taxonomy, ZH-HANS 1 terms, 0 taxonomy, KO 2 terms, 0 taxonomy" in result.stdout
+
+
+def test_the_review_flags_kana_and_untranslated_text_in_chinese_not_han_characters() -> None:
+    from pipeline.inline import protect_plain
+    from pipeline.review.checks import japanese_left
+
+    source = protect_plain("生成AIは重要です。", None)
+    chinese, kana, copied = (protect_plain(t, None) for t in ("生成式人工智能很重要。", "生成式人工智能はとても重要。", "生成AIは重要です。"))
+    assert japanese_left(chinese, source, han_script=True) is None
+    found = japanese_left(kana, source, han_script=True)
+    assert found is not None and "はとても" in found.message
+    found = japanese_left(copied, source, han_script=True)
+    assert found is not None and found.message == "the translation is the Japanese source as it was"
+    assert japanese_left(chinese, source) is not None  # in English, Han characters are Japanese left
