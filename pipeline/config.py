@@ -64,6 +64,7 @@ class Settings:
     jobs: int = 4
     translate_keys: tuple[str, ...] = ("title", "excerpt", "description", "summary", "categories", "tags")
     translate_attributes: tuple[str, ...] = TRANSLATED  # HTML attributes whose values are text a reader sees
+    translate_comments: bool = True  # comments in code blocks (pipeline.code): a reader sees them too
     lang_key: str = "lang"
     lang_value: str = "en"
     ref_key: str = "ref"
@@ -71,6 +72,7 @@ class Settings:
     words_per_minute: int = 200  # English reading speed used for reading_time
     model_type: str | None = None
     formality: str | None = None
+    deepl_context: bool = True  # DeepL's `context` (unbilled) with short segments' neighbours
     tag_handling_version: str | None = "v2"  # strict XML parsing, better tag placement
     retries: int = 5
     timeout: float = 30.0
@@ -111,6 +113,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "translate.window_texts": ("window_texts", int),
     "front_matter.translate": ("translate_keys", tuple),
     "html.translate_attributes": ("translate_attributes", tuple),
+    "code.translate_comments": ("translate_comments", bool),
     "front_matter.lang_key": ("lang_key", str),
     "front_matter.lang_value": ("lang_value", str),
     "front_matter.ref_key": ("ref_key", str),
@@ -118,6 +121,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "front_matter.words_per_minute": ("words_per_minute", int),
     "deepl.model_type": ("model_type", str),
     "deepl.formality": ("formality", str),
+    "deepl.context": ("deepl_context", bool),
     "deepl.tag_handling_version": ("tag_handling_version", str),
     "deepl.retries": ("retries", int),
     "deepl.timeout": ("timeout", float),
@@ -226,18 +230,30 @@ def _coerce(path: Path, name: str, value: Any, kind: type) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"'{name}' must be a list of strings", path=path)
         return tuple(value)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"'{name}' must be true or false, not {value!r}", path=path)
+        return value
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if kind is Path and isinstance(value, str):
         return Path(value)
-    if not isinstance(value, kind) or isinstance(value, bool):
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise ConfigError(f"'{name}' must be a {kind.__name__}, not {value!r}", path=path)
     return value
+
+
+FORMALITIES = ("default", "more", "less", "prefer_more", "prefer_less")
+# DeepL's target languages that take `formality` (`supports_formality` in its language list);
+# the prefer_ values fall back to the default elsewhere, more and less are refused
+FORMALITY_TARGETS = ("DE", "ES", "ES-419", "FR", "IT", "JA", "NL", "PL", "PT-BR", "PT-PT", "RU")
 
 
 def validate(settings: Settings) -> None:
     for code in (settings.target_lang, *settings.targets, *settings.target_tables):
         check_target(code, settings.source_lang)
+    if settings.engine == "deepl":  # each target's own settings are checked too (`cli.common.settings_for_targets`)
+        _check_formality(settings.formality, settings.target_lang.upper())
     if settings.dialect not in DIALECTS:
         raise ConfigError(f"markdown dialect must be one of {', '.join(DIALECTS)}, not {settings.dialect!r}")
     if any(not re.fullmatch(r"[a-z][a-z0-9:_.-]*", name) for name in settings.translate_attributes):
@@ -254,6 +270,20 @@ def check_target(code: str, source_lang: str = "JA") -> str:
     if upper.split("-")[0] == source_lang.upper().split("-")[0]:
         raise ConfigError(f"target language {code!r} is the sources' own language ({source_lang})")
     return upper
+
+
+def _check_formality(formality: str | None, target: str) -> None:
+    """Refused before any request: DeepL refuses `more` and `less` for a language without
+    formality (English among them) at the first request, after the run began."""
+    if formality is None:
+        return
+    if formality not in FORMALITIES:
+        raise ConfigError(f"deepl.formality must be one of {', '.join(FORMALITIES)}, not {formality!r}")
+    if formality in ("more", "less") and target not in FORMALITY_TARGETS:
+        raise ConfigError(
+            f"deepl.formality = {formality!r} is not available for {target}: DeepL has formality for "
+            f"{', '.join(FORMALITY_TARGETS)} only; use 'prefer_{formality}' (the default where there is none) or remove it"
+        )
 
 
 def replace(settings: Settings, **changes: Any) -> Settings:

@@ -37,6 +37,8 @@ def post_context(post: Post, segments: Sequence[Segment], policy: ContextPolicy 
     if policy is None:
         return PostContext([None] * len(segments))
     title = _title(post) if policy.title else ""
+    if policy.short_chars:
+        return PostContext(_short_only(segments, title, policy))  # front matter values: none
     if not policy.paragraphs:
         return PostContext([SegmentContext(title) for _ in segments], title)
     prose = [_plain(s) for s in segments]
@@ -46,6 +48,27 @@ def post_context(post: Post, segments: Sequence[Segment], policy: ContextPolicy 
         for i in range(len(segments))
     ]
     return PostContext(body, title)
+
+
+SHORT_KINDS = ("heading", "table_cell", "term")
+
+
+def _short_only(segments: Sequence[Segment], title: str, policy: ContextPolicy) -> list[SegmentContext | None]:
+    """Context for the short segments alone (a heading, a list item, a table cell): the
+    title and the nearest longer paragraph on each side. The others get none, so their
+    cache keys and requests stay as they were."""
+    prose = [_plain(s) for s in segments]
+    short = [s.kind in SHORT_KINDS or len(text) <= policy.short_chars for s, text in zip(segments, prose)]
+    before, last = [], ""
+    for text, is_short in zip(prose, short):
+        before.append(last)
+        last = last if is_short else text
+    after, next_ = [""] * len(prose), ""
+    for i in range(len(prose) - 1, -1, -1):
+        after[i] = next_
+        next_ = next_ if short[i] else prose[i]
+    cap = policy.max_chars
+    return [SegmentContext(title, before[i][-cap:], after[i][:cap]) if short[i] else None for i in range(len(prose))]
 
 
 def _title(post: Post) -> str:
@@ -59,5 +82,5 @@ def _plain(segment: Segment) -> str:
     """A segment's text without its markup, for context: what a reader sees, not tags."""
     try:
         return " ".join(prose_of(segment.xml).split())
-    except ET.ParseError:
+    except (ET.ParseError, RecursionError):  # markup nested thousands deep: refused with its line later (qa)
         return segment.protected.joined

@@ -238,12 +238,18 @@ class Texts:
 
 
 def read_texts(
-    post: Post, dialect: str, translate_keys: tuple[str, ...], keep: re.Pattern[str] | None = None, attributes: Sequence[str] = TRANSLATED
+    post: Post,
+    dialect: str,
+    translate_keys: tuple[str, ...],
+    keep: re.Pattern[str] | None = None,
+    attributes: Sequence[str] = TRANSLATED,
+    comments: bool = True,
 ) -> Texts:
     """Used by the run (the previous English), the review report and the XLIFF export and
     import. `keep`: the glossary's names, protected in the body segments' engine text;
-    `attributes`: the HTML attributes translated (their values are segments of HTML blocks)."""
-    body = split_post(post, dialect, keep, attributes).segments
+    `attributes`: the HTML attributes translated (their values are segments of HTML blocks);
+    `comments`: whether code blocks' comments are segments."""
+    body = split_post(post, dialect, keep, attributes, comments).segments
     if post.front_matter is None:
         return Texts(post, body, {})
     fields = {field_name(f): f for f in frontmatter.translatable_fields(post.front_matter, translate_keys, post.path)}
@@ -260,23 +266,29 @@ class English:
     kinds: list[str] = field(default_factory=list)  # each body segment's kind
 
 
-def read_english(output: Path, dialect: str, translate_keys: tuple[str, ...], attributes: Sequence[str] = TRANSLATED) -> English:
-    texts = read_texts(read_post(output), dialect, translate_keys, attributes=attributes)
+def read_english(
+    output: Path, dialect: str, translate_keys: tuple[str, ...], attributes: Sequence[str] = TRANSLATED, comments: bool = True
+) -> English:
+    texts = read_texts(read_post(output), dialect, translate_keys, attributes=attributes, comments=comments)
     return English([s.source for s in texts.body], {name: f.value for name, f in texts.fields.items()}, [s.kind for s in texts.body])
 
 
 # Segment kinds an earlier version did not read: an edition recorded before them still lines
 # up with its record once they are left out (a reference definition's title, stop 21).
-NEWER_KINDS = ("link_title",)
+# Oldest first: a code block's comment lines (issue 26) came after the titles.
+NEWER_KINDS = ("link_title", "code-comment")
 
 
 def lined_up(kinds: Sequence[str], recorded: int) -> list[int] | None:
     """The indexes of an edition's body segments that line up with its `recorded` ones: all
-    of them, or all but those of `NEWER_KINDS` (its record predates them); None if neither."""
-    if len(kinds) == recorded:
-        return list(range(len(kinds)))
-    older = [i for i, kind in enumerate(kinds) if kind not in NEWER_KINDS]
-    return older if len(older) == recorded else None
+    of them, or all but those of the newest `NEWER_KINDS` (its record predates them); None
+    if none of these."""
+    for newest in range(len(NEWER_KINDS) + 1):
+        left_out = NEWER_KINDS[len(NEWER_KINDS) - newest :]
+        older = [i for i, kind in enumerate(kinds) if kind not in left_out]
+        if len(older) == recorded:
+            return older
+    return None
 
 
 @dataclass

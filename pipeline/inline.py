@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from xml.sax.saxutils import escape
 
 from markdown_it.common.utils import isPunctChar, isWhiteSpace
@@ -37,6 +37,9 @@ from pipeline.japanese import WIDE_BREAK as _CJK
 from pipeline.engines import KEEP_TAG  # the engine is told to keep this tag's content
 from pipeline.errors import StructureError
 from pipeline.markdown import END_MARKER_LINE, parser
+
+if TYPE_CHECKING:
+    from pipeline.code import Comment
 
 _PAIR_TAGS = {"em": "i", "strong": "b", "s": "s"}
 _HTML_FALLBACK = {"i": ("<em>", "</em>"), "b": ("<strong>", "</strong>"), "s": ("<s>", "</s>")}
@@ -76,6 +79,8 @@ class Protected:
     title_quote: str | None = None
     # texts inside the markup of its elements that are translated on their own (titles, alt)
     attached: tuple[Attached, ...] = ()
+    # a code block's comment text (pipeline.code): the answer must stay inside its comment
+    comment: Comment | None = None
 
     @property
     def has_prose(self) -> bool:
@@ -686,6 +691,8 @@ def restore(xml: str, protected: Protected) -> str:
     text = _finish("".join(pieces), protected)
     if protected.title_quote is not None and text != protected.joined:
         return title_text(text, protected.title_quote)
+    if protected.comment is not None and text != protected.joined:
+        return protected.comment.settle(text)
     if text == protected.joined or protected.plain:
         return text
     dialect = protected.dialect

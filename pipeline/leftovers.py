@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
-from pipeline import html_block, liquid
+from pipeline import code, html_block, liquid
 from pipeline.japanese import KANA, SENTENCE_END, VISIBLE_JAPANESE
 from pipeline.markdown import normalize, parser
 
@@ -35,6 +35,9 @@ class Left:
     attributes: int = 0  # HTML attribute values
     components: int = 0  # props of MDX-style components (`<TeamMember name="…">`): never translated
     liquid: int = 0  # inside Liquid tags (output the site computes)
+    # in code blocks and not translated: a block with no lexer, string literals, comments with
+    # `[code] translate_comments = false`; a reader sees it, but it is code (not in `total`)
+    code: int = 0
 
     @property
     def total(self) -> int:
@@ -50,6 +53,7 @@ class Left:
         self.attributes += other.attributes
         self.components += other.components
         self.liquid += other.liquid
+        self.code += other.code
 
     def as_dict(self) -> dict[str, int]:
         return {"text": self.text, "attributes": self.attributes, "components": self.components, "liquid": self.liquid}
@@ -73,11 +77,17 @@ def _japanese(text: str) -> int:
     return 0 if text.isascii() else len(VISIBLE_JAPANESE.findall(text))
 
 
-def count_tokens(tokens: Sequence[Token]) -> Left:
-    """Japanese outside code in a parsed body (markdown-it tokens, Liquid masked)."""
+def count_tokens(tokens: Sequence[Token], comments: bool = True, masked: liquid.Masked = liquid.Masked("", ())) -> Left:
+    """Japanese outside code in a parsed body (markdown-it tokens, Liquid masked: `masked`);
+    with `comments`, the comments of code blocks are text (they are translated), the rest
+    of a code block is `code`."""
     left = Left()
     for tok in tokens:
-        if tok.type in ("fence", "code_block", "math_block", "kramdown_ext", "kramdown_math_block"):
+        block = code.code_block(tok, masked)
+        if block is not None:
+            _code_block(block, comments, left)
+            continue
+        if tok.type in ("math_block", "kramdown_ext", "kramdown_math_block"):
             continue
         if tok.type == "html_block":
             # the block's text as the split located it (no closing line break): its tokenizer
@@ -91,6 +101,16 @@ def count_tokens(tokens: Sequence[Token]) -> Left:
         elif tok.type == "inline":
             _inline(tok.children or [], left)
     return left
+
+
+def _code_block(block: code.Block, comments: bool, left: Left) -> None:
+    """A code block's Japanese: in the comments `code.comment_texts` finds (translated), and
+    in the rest (kept)."""
+    everything = _japanese(block.content)
+    texts = code.comment_texts(block.content, block.lexer) if comments and block.lexer is not None and everything else ()
+    in_comments = sum(_japanese(block.content[t.start : t.end]) for t in texts)
+    left.text += in_comments
+    left.code += everything - in_comments
 
 
 def _inline(children: Sequence[Token], left: Left) -> None:
@@ -108,12 +128,12 @@ def _inline(children: Sequence[Token], left: Left) -> None:
             left.components += found.components
 
 
-def count(body: str, dialect: str, liquid_first: bool = True) -> Left:
+def count(body: str, dialect: str, liquid_first: bool = True, comments: bool = True) -> Left:
     """Japanese outside code in a Markdown body, read as its site renders it."""
     if not VISIBLE_JAPANESE.search(body):
         return Left()
     masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
-    left = count_tokens(parser(dialect).parse(normalize(masked.text), {"liquid": masked}))
+    left = count_tokens(parser(dialect).parse(normalize(masked.text), {"liquid": masked}), comments, masked)
     left.liquid = in_liquid(masked)
     return left
 
@@ -127,11 +147,12 @@ def in_liquid(masked: liquid.Masked) -> int:
     return sum(_japanese(tag) for tag in masked.tags if not _CODE_TAG.match(tag))
 
 
-def count_source(body: str, tokens: Sequence[Token], liquid_first: bool) -> Left:
+def count_source(body: str, tokens: Sequence[Token], liquid_first: bool, comments: bool = True) -> Left:
     """`count` for a body already parsed (the split's tokens): the source side, for free."""
-    left = count_tokens(tokens)
+    masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
+    left = count_tokens(tokens, comments, masked)
     if liquid_first:
-        left.liquid = in_liquid(liquid.mask(body))
+        left.liquid = in_liquid(masked)
     return left
 
 
@@ -148,9 +169,10 @@ def summary(posts: Iterable[Leftover]) -> str:
     reasons = f" ({', '.join(f'{r} {n}' for r, n in sorted(kept.items()))}; --retry-flagged asks again)" if total else ""
     share = f" ({100 * left.total / source.total:.2f}%)" if source.total else ""
     places = ", ".join(f"{name} {n:,}" for name, n in left.as_dict().items() if n)
+    in_code = f"; {left.code:,} Japanese characters in code blocks not translated" if left.code else ""
     return (
         f"{total} segments kept in Japanese{reasons}; "
-        f"{left.total:,} of {source.total:,} Japanese characters left outside code{share}" + (f": {places}" if places else "")
+        f"{left.total:,} of {source.total:,} Japanese characters left outside code{share}" + (f": {places}" if places else "") + in_code
     )
 
 
@@ -191,7 +213,7 @@ def after_edits(source: Left, edits: Iterable[tuple[str, str, str, bool]], diale
     segment counts. No second parse of the English, but for the few segments whose markup
     holds a translated title or alt: where their Japanese stands decides how it counts.
     `han_script`: the edition is written with Han characters (`_in_han_piece`)."""
-    left = Left(source.text, source.attributes, source.components, source.liquid)
+    left = Left(source.text, source.attributes, source.components, source.liquid, source.code)
     for kind, old, new, attached in edits:
         if new == old:  # kept as written (or translated to itself): nothing changes
             continue

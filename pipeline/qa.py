@@ -24,7 +24,7 @@ MIN_CHECKED = 20  # shorter sources vary too much to judge
 # The flag codes of a segment whose edition text is its Japanese source: an answer refused
 # (structure, truncated), a block that could not be segmented (skipped). An engine error is
 # not among them: it fails the post (exit 4), which is then written not at all, never in part.
-KEPT_REASONS = ("structure", "truncated", "skipped")
+KEPT_REASONS = ("structure", "truncated", "skipped", "refused")  # refused: the engine would not translate it, even alone
 RETRY_HINT = "`pipeline translate --retry-flagged` asks the engine again"
 
 
@@ -84,9 +84,10 @@ def check_answer(translated: str, protected: Protected) -> Answer:
 
 
 def first_check(translated: str, protected: Protected) -> Answer:
-    """A fresh answer as it lands: a segment without elements cannot break on restore, so
-    only its presence counts (it is restored once, when the edition is written)."""
-    if protected.elements:
+    """A fresh answer as it lands: a segment without elements cannot break on restore (but a
+    code comment, whose answer must stay inside it), so only its presence counts (it is
+    restored once, when the edition is written)."""
+    if protected.elements or protected.comment is not None:
         return check_answer(translated, protected)
     return Answer(protected, translated, None)
 
@@ -170,6 +171,13 @@ def term_check(
     misses = glossary.misses(source, " ".join([english, *(f for _, f in pairs)]))
     flags.extend(Flag(line, "glossary", f"term {source!r} should be translated as {target!r}") for source, target in misses)
     return tuple(source for source, _ in misses)
+
+
+def refused_text(segment: Segment, reason: str, flags: list[Flag], line: int) -> tuple[str, str]:
+    """The Markdown of a segment the engine would not translate even alone: its source,
+    flagged with the engine's reason (`restored_text`'s result for it)."""
+    flags.append(Flag(line, "refused", f"the engine would not translate it ({reason}); kept the Japanese source; {RETRY_HINT}"))
+    return segment.source, "refused"
 
 
 def kept_again(reason: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from pipeline.config import Settings
 from pipeline.engines import Spend
@@ -89,6 +89,7 @@ class _PostLeftovers(TypedDict, total=False):
     kept_by_reason: dict[str, int]  # segments kept in Japanese, by reason (structure, truncated, skipped)
     japanese_source: int  # Japanese characters outside code in the source
     japanese_left: dict[str, int]  # ... left in the English edition, by place (text, attributes, components, liquid)
+    japanese_in_code: int  # Japanese characters in code blocks not translated (not in japanese_left)
 
 
 class PostJSON(_PostLeftovers):
@@ -123,7 +124,9 @@ class TokensJSON(TypedDict):
     output: int
     estimated_cost: float | None  # at the configured prices; None: no prices configured
     currency: str
-    estimated: bool  # a dry run's estimate, not the server's count
+    estimated: bool  # a dry run's estimate, or answers the server sent without counting them (no `usage`)
+    cached_input: NotRequired[int]  # of the input, from the server's prompt cache; older reports lack it
+    reasoning: NotRequired[int]  # of the output, a reasoning model's thinking; older reports lack it
 
 
 class ReportJSON(_ReportFields, total=False):
@@ -131,6 +134,7 @@ class ReportJSON(_ReportFields, total=False):
     kept_japanese: int  # totals over the posts (issue 14); older reports lack them
     japanese_left: int
     japanese_source: int
+    japanese_in_code: int
     tokens: TokensJSON  # engines billed by tokens (openai): what the server counted, or a dry run's estimate
 
 
@@ -145,6 +149,8 @@ def report_dict(report: RunReport, settings: Settings, approved: Iterable[Memory
             "estimated_cost": round(cost, 6) if cost is not None else None,
             "currency": spend.currency,
             "estimated": spend.estimated,
+            "cached_input": spend.cached_tokens,
+            "reasoning": spend.reasoning_tokens,
         }
     return data
 
@@ -163,6 +169,7 @@ def _report_fields(report: RunReport, settings: Settings, approved: Iterable[Mem
         "kept_japanese": sum(p.leftover.kept_segments for p in report.posts),
         "japanese_left": sum(p.leftover.left.total for p in report.posts),
         "japanese_source": sum(p.leftover.source.total for p in report.posts),
+        "japanese_in_code": sum(p.leftover.left.code for p in report.posts),
     }
 
 
@@ -182,6 +189,7 @@ def _post(p: PostResult, settings: Settings) -> PostJSON:
         "kept_by_reason": p.leftover.kept,
         "japanese_source": p.leftover.source.total,
         "japanese_left": p.leftover.left.as_dict(),
+        "japanese_in_code": p.leftover.left.code,
         "glossary_misses": codes.count("glossary"),
         "error": str(p.error) if p.error else None,
         "warnings": [_warning(f) for f in p.flags],
@@ -208,6 +216,8 @@ def combine(reports: Sequence[ReportJSON]) -> ReportJSON:
             "estimated_cost": None if None in costs else round(sum(c for c in costs if c is not None), 6),
             "currency": tokens[0]["currency"],
             "estimated": any(t["estimated"] for t in tokens),
+            "cached_input": sum(t.get("cached_input", 0) for t in tokens),
+            "reasoning": sum(t.get("reasoning", 0) for t in tokens),
         }
     return combined
 
@@ -226,7 +236,15 @@ def _combined(reports: Sequence[ReportJSON], aborted: list[str]) -> ReportJSON:
         "kept_japanese": sum(r.get("kept_japanese", 0) for r in reports),
         "japanese_left": sum(r.get("japanese_left", 0) for r in reports),
         "japanese_source": sum(r.get("japanese_source", 0) for r in reports),
+        "japanese_in_code": sum(r.get("japanese_in_code", 0) for r in reports),
     }
+
+
+def token_counts(input_tokens: int, output_tokens: int, cached: int, reasoning: int) -> str:
+    """`1,234 input (1,000 cached) + 567 output (300 reasoning) tokens`: the parts shown when the server counted them."""
+    cached_part = f" ({cached:,} cached)" if cached else ""
+    reasoning_part = f" ({reasoning:,} reasoning)" if reasoning else ""
+    return f"{input_tokens:,} input{cached_part} + {output_tokens:,} output{reasoning_part} tokens"
 
 
 def summary_markdown(report: ReportJSON, heading: str | None = None) -> str:
@@ -241,7 +259,10 @@ def summary_markdown(report: ReportJSON, heading: str | None = None) -> str:
     if "tokens" in report:
         t = report["tokens"]
         cost = f", estimated cost {t['estimated_cost']:.4f} {t['currency']}" if t["estimated_cost"] is not None else ""
-        billed = f"{t['input']:,} input + {t['output']:,} output tokens{cost} " + ("would be sent" if report["dry_run"] else "sent")
+        about = "about " if t["estimated"] and not report["dry_run"] else ""
+        billed = f"{about}{token_counts(t['input'], t['output'], t.get('cached_input', 0), t.get('reasoning', 0))}{cost} " + (
+            "would be sent" if report["dry_run"] else "sent"
+        )
     by = f" by {report['shards']} shard(s)" if report["shards"] > 1 else ""
     lines = [f"### {heading}", ""] if heading else []
     lines += [

@@ -53,9 +53,10 @@ class EditionReader:
     dialect: str
     translate_keys: tuple[str, ...]
     attributes: tuple[str, ...] = TRANSLATED
+    comments: bool = True  # code blocks' comments are segments
 
     def read(self, output: Path) -> English:
-        return read_english(output, self.dialect, self.translate_keys, self.attributes)
+        return read_english(output, self.dialect, self.translate_keys, self.attributes, self.comments)
 
 
 def previous_english(reader: EditionReader, record: PostState | None, output: Path, edition_sha: str | None) -> Previous:

@@ -19,7 +19,7 @@ are `edition`'s: each post's approvals are saved with it, not at the end of the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +82,7 @@ class Translator:
         self.memory = memory or self.target.load_memory()
         self._engine_settings = engine.settings()
         self._keep = self.glossary.keep_pattern
-        self._reader = EditionReader(settings.dialect, settings.translate_keys, settings.translate_attributes)
+        self._reader = EditionReader(settings.dialect, settings.translate_keys, settings.translate_attributes, settings.translate_comments)
         self._by_characters = engine_spec(settings.engine).billing_unit == "characters"  # else no per-post character counts
         policy = context_policy(engine)  # what the engine reads around each text (an LLM): part of the cache keys
         self._units = UnitMaker(self._key, engine.limits.text_bytes, self._keep, self.glossary.taxonomy, settings.translate_keys, policy)
@@ -183,10 +183,10 @@ class Translator:
                 edition.finish_pending(state_file, record)
             result.status, result.missing_terms = "up-to-date", glossary_misses(record)
             return result
-        skeleton = split_post(post, self.settings.dialect, self._keep, self.settings.translate_attributes)
+        skeleton = split_post(post, self.settings.dialect, self._keep, self.settings.translate_attributes, self.settings.translate_comments)
         parsed, lang = (post.body, skeleton.tokens), self.settings.source_lang.lower()
         result.lint_findings = len(lint_text(path, post.text, parsed=parsed, dialect=self.settings.dialect, lang=lang))
-        result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid)
+        result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid, self.settings.translate_comments)
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         built_from = on_disk_record(record, edition_sha)
         previous = previous_english(self._reader, built_from if isinstance(built_from, PostState) else None, output, edition_sha)
@@ -241,20 +241,23 @@ class Translator:
             translate_missing(requests, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
             # An answer that broke the structure or came back truncated is asked for once
             # more; whatever comes back is cached, so a re-run never pays for it again.
-            again = [r for r in requests if r.key not in checked or not checked[r.key].usable]
+            refused = report.usage.refused  # the engine would not translate these even alone: not asked again
+            again = [r for r in requests if (r.key not in checked or not checked[r.key].usable) and r.key not in refused]
             if again:
                 translate_missing(again, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
                 report.retried += len(again)
         for prepared in window.posts:
             if not dry_run:
                 try:
-                    self._finish(prepared, checked)
+                    self._finish(prepared, checked, report.usage.refused)
                 except Exception as exc:  # a bug in one post must not cost the others their editions
                     prepared.result.status, prepared.result.error = "failed", internal_error(exc).located(prepared.post.path)
             prepared.release()
             done(prepared.result)
 
-    def _english(self, prepared: Pair, unit: Unit, checked: dict[str, qa.Answer]) -> tuple[str, str, tuple[str, ...]]:
+    def _english(
+        self, prepared: Pair, unit: Unit, checked: dict[str, qa.Answer], refused: Mapping[str, str]
+    ) -> tuple[str, str, tuple[str, ...]]:
         """A unit's English, why its Japanese was kept ("" when it was not: an unusable answer
         gives the source), and the glossary terms it lacks."""
         line, flags = unit.line(prepared.post), prepared.result.flags
@@ -267,16 +270,20 @@ class Translator:
             return unit.fixed, "", qa.term_check(self.glossary, unit.segment, english, flags, line)
         answers = [self._answer_text(prepared, checked, key) for key, _ in unit.requests()]
         translated, attached = unit.answers(answers)
+        why = next((refused[key] for key, _ in unit.own_requests() if key in refused), None)
+        if translated is None and why is not None:
+            text, kept = qa.refused_text(unit.segment, why, flags, line)
+            return text, kept, ()
         fills = qa.attached_english(unit.segment, attached, flags, line)
         known = checked.get(unit.key) if not unit.parts else None
         text, kept = qa.restored_text(unit.segment, translated, flags, line, known, fills)
         return text, kept, qa.term_check(self.glossary, unit.segment, qa.answer_prose(translated), flags, line, fills)
 
-    def _finish(self, prepared: Pair, checked: dict[str, qa.Answer]) -> None:
+    def _finish(self, prepared: Pair, checked: dict[str, qa.Answer], refused: Mapping[str, str]) -> None:
         post, result = prepared.post, prepared.result
         draft, approvals = edition.Draft(), self.memory.approved_now
         for unit in prepared.units:
-            text, kept, missed = self._english(prepared, unit, checked)
+            text, kept, missed = self._english(prepared, unit, checked, refused)
             line = unit.line(post)
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())

@@ -18,7 +18,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from pipeline import html_block, liquid
+from pipeline import code, html_block, liquid
 from pipeline.attributes import TRANSLATED
 from pipeline.inline import Protected, UnsupportedInline, protect, protect_plain, title_after, unmask
 from pipeline.japanese import JAPANESE
@@ -38,7 +38,7 @@ _BLOCK_KINDS = {
 @dataclass(frozen=True)
 class Segment:
     # paragraph | heading | table_cell | term | abbreviation | html | html_attribute | link_title |
-    # front_matter; a request's own: piece (of a text too long for one) | attached (a title)
+    # code-comment | front_matter; a request's own: piece (of a text too long for one) | attached (a title)
     kind: str
     start: int  # span in the text it came from (the body, or the front matter text)
     end: int
@@ -78,11 +78,13 @@ def split(
     dialect: str = "commonmark",
     liquid_first: bool = True,
     attributes: Sequence[str] = TRANSLATED,
+    comments: bool = True,
 ) -> Skeleton:
     """Liquid first, as Jekyll renders: the parser reads `body` with every Liquid tag masked
     (same offsets), and each segment's pieces get the author's tags back. `liquid_first`
     False: a post with `render_with_liquid: false`, whose `{{` Jekyll leaves as text.
-    `attributes`: the HTML attributes whose values are translated (`alt`, `title`…)."""
+    `attributes`: the HTML attributes whose values are translated (`alt`, `title`…);
+    `comments`: whether code blocks' comments are texts (pipeline.code)."""
     masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
     env: dict[str, Any] = {"liquid": masked}
     tokens = parser(dialect).parse(normalize(masked.text), env)
@@ -91,6 +93,7 @@ def split(
     segments: list[Segment] = []
     skipped: list[Skipped] = []
     row, cell_from = -1, 0
+    segments.extend(_comment_segments(tokens, body, masked, starts, ends, keep) if comments else ())
     for index, tok in enumerate(tokens):
         if tok.type == "definition" and tok.map is not None:
             found = _definition_title(tok, masked.text, starts, ends, keep)
@@ -98,7 +101,7 @@ def split(
                 segments.append(dataclasses.replace(found, source=body[found.start : found.end], protected=unmask(found.protected, masked)))
             continue
         if tok.type == "html_block" and tok.map is not None:
-            _html_segments(tok, body, masked, starts, ends, keep, segments, skipped, dialect, liquid_first, attributes)
+            _html_segments(tok, body, masked, starts, ends, keep, segments, skipped, dialect, liquid_first, attributes, comments)
             continue
         if tok.type != "inline" or tok.map is None or not tok.content.strip():
             continue
@@ -160,10 +163,56 @@ def _inline_segment(
         skipped.append(Skipped(tok.map[0] + 1, "kramdown attribute list `{:` never closed (no `}`); kept as written"))
 
 
-def split_post(post: Post, dialect: str, keep: re.Pattern[str] | None = None, attributes: Sequence[str] = TRANSLATED) -> Skeleton:
+def split_post(
+    post: Post, dialect: str, keep: re.Pattern[str] | None = None, attributes: Sequence[str] = TRANSLATED, comments: bool = True
+) -> Skeleton:
     """A post's body split as its site renders it: the dialect, and Liquid first unless the
     post turns Liquid off."""
-    return split(post.body, keep, dialect, post.renders_liquid, attributes)
+    return split(post.body, keep, dialect, post.renders_liquid, attributes, comments)
+
+
+def _comment_segments(
+    tokens: Sequence[Token], body: str, masked: liquid.Masked, starts: list[int], ends: list[int], keep: re.Pattern[str] | None
+) -> list[Segment]:
+    """The comment texts of the code blocks among `tokens` (fences, `{% highlight %}` blocks:
+    pipeline.code)."""
+    blocks = (code.code_block(tok, masked) for tok in tokens)
+    return [s for block in blocks if block is not None for s in _block_comments(block, body, masked.text, starts, ends, keep)]
+
+
+def _block_comments(
+    block: code.Block, body: str, masked: str, starts: list[int], ends: list[int], keep: re.Pattern[str] | None
+) -> list[Segment]:
+    """The comment texts of a code block (pipeline.code), located in the source: each of the
+    block's content lines must end its source line (a container's prefix, `> ` or a list
+    item's indentation, may stand before it); a block that is not found so is kept."""
+    if block.lexer is None:
+        return []
+    texts = code.comment_texts(block.content, block.lexer)
+    if not texts:
+        return []
+    lines = block.content.split("\n")[:-1]
+    first = block.first_line
+    if first + len(lines) > len(starts):
+        return []
+    line_at: list[int] = []  # the source offset of each content line
+    for j, text in enumerate(lines):
+        source = masked[starts[first + j] : ends[first + j]]
+        if not source.endswith(text):
+            return []
+        line_at.append(ends[first + j] - len(text))
+    found: list[Segment] = []
+    offsets = [0]
+    for text in lines:
+        offsets.append(offsets[-1] + len(text) + 1)
+    for piece in texts:
+        j = bisect.bisect_right(offsets, piece.start) - 1
+        start = line_at[j] + piece.start - offsets[j]
+        end = start + piece.end - piece.start
+        source = body[start:end]
+        protected = dataclasses.replace(protect_plain(source, keep), comment=piece.comment)
+        found.append(Segment("code-comment", start, end, first + j + 1, source, protected))
+    return found
 
 
 def _html_segments(
@@ -178,6 +227,7 @@ def _html_segments(
     dialect: str = "kramdown",
     liquid_first: bool = True,
     attributes: Sequence[str] = TRANSLATED,
+    comments: bool = True,
 ) -> None:
     """The text and translated attributes of an HTML block (pipeline.html_block), located in
     the source: the block's lines as markdown-it gave them must be the source lines, bar an
@@ -207,7 +257,7 @@ def _html_segments(
             segments.append(Segment(piece.kind, piece.start, piece.end, piece.line, body[piece.start : piece.end], protected))
         skipped.extend(Skipped(problem.line, problem.reason, problem.code) for problem in found.problems)
         for a, b in found.markdown:  # text the renderer reads as Markdown (a `markdown` attribute)
-            inner = split(body[a:b], keep, dialect, liquid_first, attributes)
+            inner = split(body[a:b], keep, dialect, liquid_first, attributes, comments)
             first_line = _line_at(starts, a)
             segments.extend(Segment(s.kind, s.start + a, s.end + a, first_line + s.line - 1, s.source, s.protected) for s in inner.segments)
             skipped.extend(Skipped(first_line + k.line - 1, k.reason, k.code) for k in inner.skipped)

@@ -81,6 +81,7 @@ def settings_fingerprint(settings: Settings, glossary: Glossary) -> str:
         "glossary": [(e.kind, e.source, e.target) for e in glossary.entries],
         "markdown": settings.dialect,
         "html_attributes": list(settings.translate_attributes),
+        "code_comments": settings.translate_comments,
         **engine_spec(settings.engine).options(settings),  # what the engine's own settings change
     }
     return short_hash(json.dumps(payload, sort_keys=True, ensure_ascii=False))

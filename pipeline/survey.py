@@ -59,7 +59,9 @@ def _merge_needed(edition: Path, record: PostState, settings: Settings) -> tuple
     """An edition a translator restructured (paragraphs split or merged): `translate`
     leaves it alone and fails, so `check` must fail too. Parses only edited editions."""
     try:
-        segments = split_post(read_post(edition), settings.dialect, attributes=settings.translate_attributes).segments
+        segments = split_post(
+            read_post(edition), settings.dialect, attributes=settings.translate_attributes, comments=settings.translate_comments
+        ).segments
     except InputError as exc:
         return "failed", exc.message
     written, found = sum(1 for r in record.segments if r.f is None), len(segments)
@@ -140,7 +142,9 @@ def glossary_usage(settings: Settings, glossary: Glossary, sources: Sequence[Pat
         except InputError as exc:
             usages.append(exc)
             continue
-        texts = read_texts(post, settings.dialect, settings.translate_keys, attributes=settings.translate_attributes)
+        texts = read_texts(
+            post, settings.dialect, settings.translate_keys, attributes=settings.translate_attributes, comments=settings.translate_comments
+        )
         prose = [prose_of(s.xml) for s in texts.body]
         unmapped: list[str] = []
         for f in texts.fields.values():

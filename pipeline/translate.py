@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipeline.cache import TranslationCache
@@ -35,11 +35,13 @@ class Usage:
     requests: int = 0
     texts: int = 0
     billed_characters: int = 0
+    refused: dict[str, str] = field(default_factory=dict)  # key -> why the engine would not translate it (never cached)
 
     def add(self, other: "Usage") -> None:
         self.requests += other.requests
         self.texts += other.texts
         self.billed_characters += other.billed_characters
+        self.refused.update(other.refused)
 
 
 # A tag as we write them (and DeepL gives them back): a name and at most an `id`.
@@ -97,7 +99,11 @@ def request_size(text: str) -> int:
 
 def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Request]]:
     """Greedy packing in order: at most `max_texts` texts and `max_bytes` per request, and
-    at most `max_tokens` estimated tokens of texts where the engine is billed by tokens."""
+    at most `max_tokens` estimated tokens of texts where the engine is billed by tokens.
+    Where a request carries one context for all its texts (`one_context`), the texts
+    without context are packed first, then each run sharing a context on its own."""
+    if limits.one_context:
+        requests = sorted(requests, key=lambda r: r.context is not None)  # stable: runs stay together
     batch: list[Request] = []
     size = limits.overhead
     tokens = 0
@@ -106,7 +112,8 @@ def batches(requests: Sequence[Request], limits: Limits) -> Iterator[list[Reques
         cost = request_size(request.text)
         weight = count(request.text) if count is not None else 0
         over_tokens = limits.max_tokens is not None and tokens + weight > limits.max_tokens
-        if batch and (len(batch) >= limits.max_texts or size + cost > limits.max_bytes or over_tokens):
+        other_context = limits.one_context and bool(batch) and batch[-1].context != request.context
+        if batch and (len(batch) >= limits.max_texts or size + cost > limits.max_bytes or over_tokens or other_context):
             yield batch
             batch, size, tokens = [], limits.overhead, 0
         batch.append(request)
@@ -224,7 +231,8 @@ def _translate_batch(engine: Engine, cache: TranslationCache, batch: list[Reques
                 f"{second.message} (asked twice; nothing of that request was kept)",
                 billed_characters=spent.billed_characters + second.billed_characters,
             ) from second
-    answers: Answers = {request.key: result.text for request, result in zip(batch, results)}
+    answers: Answers = {request.key: result.text for request, result in zip(batch, results) if not result.refused}
+    spent.refused.update((request.key, result.refused) for request, result in zip(batch, results) if result.refused)
     cache.set_many(answers.items())
     spent.billed_characters += sum(r.billed_characters for r in results)
     return spent, answers

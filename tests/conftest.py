@@ -74,7 +74,8 @@ def translated_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: 
 @pytest.fixture
 def openai_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAITestServer]:
     """A fresh OpenAI-compatible test server per test, OPENAI_* pointing at it, and the
-    engine's backoff shrunk to milliseconds (a Retry-After the server sends is still honoured)."""
+    engine's backoff shrunk to milliseconds (a Retry-After the server sends is still honoured).
+    Afterwards: no request body and no answer fell outside OpenAI's OpenAPI document."""
     import pipeline.engines.openai as engine
 
     monkeypatch.setattr(engine, "BACKOFF_INITIAL", 0.01)
@@ -82,6 +83,9 @@ def openai_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAITestServer]
         monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         yield server
+        # every request any test made is one OpenAI's published schema allows, and so is every answer
+        assert [r.problems for r in server.invalid_requests] == [], "a request body the OpenAPI document refuses"
+        assert server.invalid_answers == [], "the test server answered outside the OpenAPI document"
 
 
 def _translate_pseudo(out: Path) -> dict[Path, PostResult]:

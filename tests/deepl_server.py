@@ -116,6 +116,12 @@ class RecordedRequest:
     auth_ok: bool | None = None
 
     @property
+    def context(self) -> str | None:
+        """The ``context`` parameter (read by DeepL, not translated, not billed)."""
+        value = self.body.get("context") if isinstance(self.body, dict) else None
+        return value if isinstance(value, str) else None
+
+    @property
     def texts(self) -> list[str]:
         """The ``text`` parameter as a list (empty for non-translate calls)."""
         if not isinstance(self.body, dict):
@@ -953,6 +959,10 @@ class DeepLTestServer:
             raise _HttpError(400, "Value for 'tag_handling_version' not supported.")
         if params.get("formality") not in (None, *_FORMALITIES):
             raise _HttpError(400, "Value for 'formality' not supported.")
+        if params.get("formality") in ("more", "less") and not any(
+            lang["language"] == target_lang and lang["supports_formality"] for lang in _languages("target")
+        ):
+            raise _HttpError(400, "'formality' is not supported for given 'target_lang'.")
         model_type = params.get("model_type")
         if model_type is not None and model_type not in _MODEL_TYPES:
             raise _HttpError(400, "Value for 'model_type' not supported.")

@@ -23,6 +23,12 @@ class Result:
     stderr: str
 
 
+# For tests that count DeepL's requests or tell texts apart by their words alone: DeepL's
+# `context` puts each run of short segments in a request of its own, and the same heading in
+# two posts (two contexts) under two cache keys.
+NO_DEEPL_CONTEXT = "[deepl]\ncontext = false\n"
+
+
 def make_site(root: Path, posts: list[Path] | None = None) -> Path:
     """A minimal project tree (content/ja + glossary) in `root`, like a fresh clone."""
     (root / "content" / "ja").mkdir(parents=True)
@@ -40,3 +46,14 @@ def editions(site: Path) -> dict[str, bytes]:
 def run_cli(*args: str) -> Result:
     result = CliRunner().invoke(app, list(args), catch_exceptions=False)
     return Result(result.exit_code, result.stdout, result.stderr)
+
+
+def has_jekyll() -> bool:
+    """Whether Debian's jekyll is installed (the tests that build a site need it)."""
+    from pipeline.site import find_jekyll
+
+    try:
+        find_jekyll()
+    except Exception:
+        return False
+    return True

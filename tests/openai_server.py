@@ -33,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from fake_server import RequestLog, take_fault
+from openai_spec import request_problems, response_problems
 
 try:
     from deepl_server import transform_xml
@@ -46,7 +47,39 @@ REFUSAL = "I'm sorry, I can't help with that request."
 QUOTA_MESSAGE = "You exceeded your current quota, please check your plan and billing details."
 # answer faults: the request is served (and its tokens counted), the answer is wrong
 ANSWER_FAULTS = ("length", "wrapped", "missing_id", "unknown_id", "dropped_tag", "fewer", "refusal", "not_json")
-STATUS_FAULTS = ("429", "5xx", "quota", "drop")
+STATUS_FAULTS = ("429", "5xx", "quota", "drop", "answer")
+# a batch refused for its content or size, as each server words it (status 400)
+BATCH_REFUSALS: dict[str, dict[str, Any]] = {
+    "context_length_exceeded": {  # OpenAI
+        "message": "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. "
+        "Please reduce the length of the messages.",
+        "type": "invalid_request_error",
+        "param": "messages",
+        "code": "context_length_exceeded",
+    },
+    "exceed_context_size_error": {  # llama.cpp
+        "code": 400,
+        "message": "the request exceeds the available context size, try increasing it",
+        "type": "exceed_context_size_error",
+        "n_prompt_tokens": 5120,
+        "n_ctx": 4096,
+    },
+    "content_filter": {  # Azure OpenAI
+        "message": "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. "
+        "Please modify your prompt and retry.",
+        "type": None,
+        "param": "prompt",
+        "code": "content_filter",
+        "status": 400,
+        "innererror": {"code": "ResponsibleAIPolicyViolation", "content_filter_result": {"violence": {"filtered": True, "severity": "medium"}}},
+    },
+    "json_validate_failed": {  # Groq
+        "message": "Failed to generate JSON. Please adjust your prompt. See 'failed_generation' for more details.",
+        "type": "invalid_request_error",
+        "code": "json_validate_failed",
+        "failed_generation": '{"translations": [{"id": "s1", "text": "EN ',
+    },
+}
 _TAG = re.compile(r"<(b|i|s|a)(\s[^>]*)?>(.*?)</\1>", re.DOTALL)
 
 
@@ -73,6 +106,12 @@ class RecordedRequest:
     fault: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    problems: tuple[str, ...] = ()  # what OpenAI's CreateChatCompletionRequest schema refuses in the body
+
+    @property
+    def query(self) -> str:
+        """The URL's query (`api-version=…` for Azure's deployment URLs)."""
+        return self.path.partition("?")[2]
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -111,6 +150,10 @@ class _Fault:
     retry_after: str | None = None
     status: int = 500
     count: int = 1
+    refusal: str = ""  # BATCH_REFUSALS key
+    answer: Any = None  # "answer": the body sent
+    headers: dict[str, str] | None = None  # "answer": the headers sent
+    containing: str = ""  # refuse only requests with a text holding this
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -175,15 +218,24 @@ class OpenAITestServer:
         self.api_key = api_key
         self.models = models
         self.mode = mode
-        self.json_schema = True  # False: answer 400 to response_format json_schema, like an older server
+        self.json_schema = True  # False: refuse response_format json_schema, like an older server
+        self.json_schema_status = 400  # 500: as old llama.cpp builds refuse it (server_error)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._faults: list[_Fault] = []
         self._log: RequestLog[RecordedRequest] = RequestLog()
         self._httpd: _HTTPServer | None = None
         self._in_flight = 0
+        self.invalid_answers: list[str] = []  # the server's own 200 answers the spec's response schema refuses (a bug here)
         self.max_in_flight = 0  # the most requests the server was answering at once
         self.latency = 0.0  # seconds before every answer
+        # models that take requests as OpenAI's reasoning models do (o1, o3, o4-mini, gpt-5*):
+        # `max_completion_tokens`, never `max_tokens`; `temperature` only at its default of 1
+        self.reasoning_models: set[str] = set()
+        self.usage = True  # False: answers without `usage` (some local servers)
+        self.cached_tokens = 0  # usage.prompt_tokens_details.cached_tokens of every answer
+        self.reasoning_tokens = 0  # usage.completion_tokens_details.reasoning_tokens of every answer
+        self.context_size: int | None = None  # a local server's context (llama.cpp's n_ctx, Ollama's num_ctx)
 
     # lifecycle ------------------------------------------------------------------
 
@@ -226,6 +278,10 @@ class OpenAITestServer:
     def respond_with_5xx(self, count: int, status: int = 503) -> None:
         self._add(_Fault("5xx", count, status=status))
 
+    def respond_with(self, count: int, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+        """Any status, body and headers (a server's own error answer, word for word)."""
+        self._add(_Fault("answer", count, status=status, answer=body, headers=dict(headers or {})))
+
     def respond_with_insufficient_quota(self, count: int = 1) -> None:
         """429 with `insufficient_quota`: no retry helps."""
         self._add(_Fault("quota", count))
@@ -265,13 +321,29 @@ class OpenAITestServer:
         """`message.refusal` set and no content (structured outputs' refusal)."""
         self._add(_Fault("refusal", count))
 
+    def refuse_batches(self, count: int, refusal: str) -> None:
+        """400 with one of `BATCH_REFUSALS` (a batch too long, or its content filtered)."""
+        self._add(_Fault("batch", count, refusal=refusal))
+
+    def refuse_texts_containing(self, text: str, refusal: str = "content_filter", count: int = 1000) -> None:
+        """400 to every request one of whose texts holds `text`, however small the batch."""
+        self._add(_Fault("batch", count, refusal=refusal, containing=text))
+
     def answer_prose(self, count: int) -> None:
         """Content that is no JSON at all."""
         self._add(_Fault("not_json", count))
 
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
     def _take(self, kinds: tuple[str, ...]) -> _Fault | None:
         with self._lock:
             return take_fault(self._faults, lambda f: f.kind in kinds)
+
+    def _take_matching(self, kind: str, wanted: Any) -> _Fault | None:
+        with self._lock:
+            return take_fault(self._faults, lambda f: f.kind == kind and wanted(f))
 
     # the log ----------------------------------------------------------------------
 
@@ -283,6 +355,11 @@ class OpenAITestServer:
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
             return self._log.all()
+
+    @property
+    def invalid_requests(self) -> list[RecordedRequest]:
+        """Requests whose body OpenAI's CreateChatCompletionRequest schema refuses."""
+        return [r for r in self.requests if r.problems]
 
     @property
     def answered(self) -> list[RecordedRequest]:
@@ -309,20 +386,33 @@ class OpenAITestServer:
             record.fault = "slow"
         if slow is not None or self.latency:
             self._stopping.wait(self.latency + (slow.seconds if slow is not None else 0.0))
-        if record.path.rstrip("/") != "/v1/chat/completions":
+        if record.path.partition("?")[0].rstrip("/") != "/v1/chat/completions":
             return 404, _error(f"Unknown request URL: POST {record.path}", "invalid_request_error", "unknown_url"), {}
         if authorization != f"Bearer {self.api_key}":
             return 401, _error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"), {}
+        record.problems = tuple(request_problems(record.body))
+        if record.problems:  # OpenAI refuses a body its schema does not allow, before anything else
+            return 400, _error(f"Invalid request body: {record.problems[0]}", "invalid_request_error", "invalid_request_body"), {}
         body = record.body if isinstance(record.body, dict) else {}
         model = body.get("model")
         if model not in self.models:
             message = f"The model `{model}` does not exist or you do not have access to it."
             return 404, _error(message, "invalid_request_error", "model_not_found"), {}
+        refused = _reasoning_refusal(body) if model in self.reasoning_models else None
+        if refused is not None:
+            return 400, refused, {}
+        texts = [s.get("text", "") for s in record.segments]
+        batch = self._take_matching("batch", lambda f: not f.containing or any(f.containing in t for t in texts))
+        if batch is not None:
+            record.fault = "batch:" + batch.refusal
+            return 400, {"error": BATCH_REFUSALS[batch.refusal]}, {}
         status = self._take(STATUS_FAULTS)
         if status is not None:
             record.fault = status.kind
             if status.kind == "drop":
                 return None, None, {}
+            if status.kind == "answer":
+                return status.status, status.answer, dict(status.headers or {})
             if status.kind == "quota":
                 return 429, _error(QUOTA_MESSAGE, "insufficient_quota", "insufficient_quota"), {}
             if status.kind == "429":
@@ -331,10 +421,18 @@ class OpenAITestServer:
             return status.status, _error("The server had an error while processing your request.", "server_error", None), {}
         response_format = body.get("response_format") or {}
         if response_format.get("type") == "json_schema" and not self.json_schema:
+            if self.json_schema_status == 500:  # llama.cpp's words before it learnt json_schema
+                message = 'response_format type must be one of "text" or "json_object", but got: json_schema'
+                return 500, {"error": {"code": 500, "message": message, "type": "server_error"}}, {}
             return 400, _error("response_format json_schema is not supported by this server", "invalid_request_error", None), {}
         segments = record.segments
         if not segments:
             return 400, _error("the last message holds no segments", "invalid_request_error", None), {}
+        prompt_tokens = sum(count_tokens(str(m.get("content") or "")) + 4 for m in body.get("messages", [])) + 3
+        if self.context_size is not None and prompt_tokens >= self.context_size:  # llama.cpp's answer
+            message = "the request exceeds the available context size, try increasing it"
+            error = {"code": 400, "message": message, "type": "exceed_context_size_error", "n_prompt_tokens": prompt_tokens}
+            return 400, {"error": {**error, "n_ctx": self.context_size}}, {}
         translations = [{"id": s["id"], "text": self._translate(s["text"], record.glossary)} for s in segments]
         content: str | None = json.dumps({"translations": translations}, ensure_ascii=False)
         finish, refusal = "stop", None
@@ -342,21 +440,31 @@ class OpenAITestServer:
         if fault is not None:
             record.fault = fault.kind
             content, finish, refusal = _corrupt(fault, translations)
-        record.prompt_tokens = sum(count_tokens(str(m.get("content") or "")) + 4 for m in body.get("messages", [])) + 3
+        if self.context_size is not None and content and prompt_tokens + count_tokens(content) > self.context_size:
+            content, finish = _encoding().decode(_encoding().encode(content)[: self.context_size - prompt_tokens]), "length"
+        record.prompt_tokens = prompt_tokens
         record.completion_tokens = count_tokens(content or refusal or "")
         message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": refusal}
-        return 200, {
+        answer = {
             "id": f"chatcmpl-{len(self._log)}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
             "usage": {
                 "prompt_tokens": record.prompt_tokens,
                 "completion_tokens": record.completion_tokens,
                 "total_tokens": record.prompt_tokens + record.completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": self.cached_tokens},
+                "completion_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
             },
-        }, {}
+        }
+        if not self.usage:
+            del answer["usage"]
+        for problem in response_problems(answer):
+            with self._lock:
+                self.invalid_answers.append(problem)
+        return 200, answer, {}
 
     def _translate(self, text: str, glossary: Mapping[str, str]) -> str:
         if self.mode == "echo":
@@ -370,6 +478,20 @@ class OpenAITestServer:
             return MARK + s if s.strip() else s
 
         return transform_xml(text, node, ignore_tags=("x",))
+
+
+def _reasoning_refusal(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """OpenAI's own 400 for what a reasoning model does not take (its words and codes)."""
+    if "max_tokens" in body:
+        message = "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+        return {"error": {"message": message, "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}}
+    if "temperature" in body and body["temperature"] != 1:
+        message = (
+            f"Unsupported value: 'temperature' does not support {body['temperature']} with this model. "
+            "Only the default (1) value is supported."
+        )
+        return {"error": {"message": message, "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value"}}
+    return None
 
 
 def _corrupt(fault: _Fault, translations: list[dict[str, str]]) -> tuple[str | None, str, str | None]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import diskcache
 import pytest
-from helpers import editions, make_site, run_cli
+from helpers import NO_DEEPL_CONTEXT, editions, make_site, run_cli
 
 try:
     from deepl_server import DeepLTestServer
@@ -24,7 +24,7 @@ def _site(root: Path) -> Path:
     (root / "content" / "ja" / "2025-01-01-a.md").write_text(f"---\ntitle: 最初\n---\n\n{SHARED}\n", encoding="utf-8")
     (root / "content" / "ja" / "2026-12-31-z.md").write_text(f"---\ntitle: 最後\n---\n\n{SHARED}\n\n別の段落です。\n", encoding="utf-8")
     # small windows: the shared paragraph is asked for in the first, and needed again in the last
-    (root / "pipeline.toml").write_text("[translate]\nwindow_texts = 5\n", encoding="utf-8")
+    (root / "pipeline.toml").write_text("[translate]\nwindow_texts = 5\n" + NO_DEEPL_CONTEXT, encoding="utf-8")
     return root
 
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import SAMPLES, make_site, run_cli
+from helpers import NO_DEEPL_CONTEXT, SAMPLES, make_site, run_cli
 
 from pipeline.post import read_post
 
@@ -71,6 +71,7 @@ def test_cache_alone_serves_a_second_run_of_fresh_state(site: Path, deepl_env) -
 
 
 def test_batches_respect_limits_and_go_in_parallel(site: Path, deepl_env) -> None:
+    (site / "pipeline.toml").write_text(NO_DEEPL_CONTEXT, encoding="utf-8")  # counts requests
     assert run_cli("translate", "--jobs", "3").exit_code == 0
     sent = deepl_env.translate_requests
     assert sent, "no requests recorded"

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import editions, make_site, run_cli
+from helpers import NO_DEEPL_CONTEXT, editions, make_site, run_cli
 
 from pipeline.post import TEMP_SUFFIX
 
@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover - if tests/ ever becomes a package
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer) -> Path:
     make_site(tmp_path / "site")
+    (tmp_path / "site" / "pipeline.toml").write_text(NO_DEEPL_CONTEXT, encoding="utf-8")
     monkeypatch.chdir(tmp_path / "site")
     return tmp_path / "site"
 
@@ -95,7 +96,7 @@ def _fail_after(server: DeepLTestServer, texts: int, status: int) -> None:
 
 @pytest.mark.parametrize("storm", ["quota", "5xx", "429"])
 def test_an_aborted_run_reports_what_was_billed(storm: str, site: Path, deepl_env: DeepLTestServer) -> None:
-    (site / "pipeline.toml").write_text("[deepl]\nretries = 1\n", encoding="utf-8")
+    (site / "pipeline.toml").write_text(NO_DEEPL_CONTEXT + "retries = 1\n", encoding="utf-8")
     if storm == "quota":
         deepl_env.init_character_limit(10_000)  # the first request fits, the second does not
     else:
@@ -118,7 +119,7 @@ def test_a_lying_answer_reports_what_it_billed(site: Path, deepl_env: DeepLTestS
 
 
 def test_an_engine_abort_prints_one_error_line_naming_the_posts(site: Path, deepl_env: DeepLTestServer) -> None:
-    (site / "pipeline.toml").write_text("[deepl]\nretries = 1\n", encoding="utf-8")
+    (site / "pipeline.toml").write_text(NO_DEEPL_CONTEXT + "retries = 1\n", encoding="utf-8")
     deepl_env.respond_with_5xx(50, paths="/v2/translate")
     result = run_cli("translate")
     assert result.exit_code == 4

@@ -168,5 +168,7 @@ def test_shard_reports_add_their_tokens_up() -> None:
                 "approved_memory": [], "posts": [], "tokens": tokens}  # fmt: skip
 
     combined = combine([shard(100, 50, 0.25), shard(10, 5, 0.5)])  # type: ignore[list-item]
-    assert combined["tokens"] == {"input": 110, "output": 55, "estimated_cost": 0.75, "currency": "USD", "estimated": False}
+    assert combined["tokens"] == {
+        "input": 110, "output": 55, "estimated_cost": 0.75, "currency": "USD", "estimated": False, "cached_input": 0, "reasoning": 0
+    }  # older reports lack the last two: none counted
     assert "110 input + 55 output tokens, estimated cost 0.7500 USD sent" in summary_markdown(combined)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import REPO, editions, make_site, run_cli
+from helpers import NO_DEEPL_CONTEXT, REPO, editions, make_site, run_cli
 
 from pipeline.post import TEMP_SUFFIX
 
@@ -23,6 +23,7 @@ CORPUS = sorted((REPO / "tests" / "fixtures" / "corpus").rglob("*.md"))
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> Path:
     make_site(tmp_path)
+    (tmp_path / "pipeline.toml").write_text(NO_DEEPL_CONTEXT, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -42,7 +43,7 @@ class TestEngineFaults:
         assert len(editions(site)) == 2
 
     def test_slow_response_times_out_and_is_retried(self, site: Path, deepl_env) -> None:
-        (site / "pipeline.toml").write_text("[deepl]\ntimeout = 0.3\n", encoding="utf-8")
+        (site / "pipeline.toml").write_text(NO_DEEPL_CONTEXT + "timeout = 0.3\n", encoding="utf-8")
         deepl_env.respond_slowly(1, 2.0, paths="/v2/translate")
         started = time.monotonic()
         assert run_cli("translate", "--jobs", "1").exit_code == 0
@@ -57,7 +58,7 @@ class TestEngineFaults:
         assert len(editions(site)) == 2
 
     def test_persistent_5xx_fails_naming_the_posts_and_writes_nothing(self, site: Path, deepl_env) -> None:
-        (site / "pipeline.toml").write_text("[deepl]\nretries = 1\n", encoding="utf-8")
+        (site / "pipeline.toml").write_text(NO_DEEPL_CONTEXT + "retries = 1\n", encoding="utf-8")
         deepl_env.respond_with_5xx(50, paths="/v2/translate")
         result = run_cli("translate")
         assert result.exit_code == 4
@@ -69,7 +70,7 @@ class TestEngineFaults:
         # first learn what the whole job costs
         dry = run_cli("translate", "--dry-run")
         total = int(re.search(r"would bill ([\d,]+)", dry.stdout).group(1).replace(",", ""))
-        (site / "pipeline.toml").write_text("[translate]\nwindow_texts = 5\n", encoding="utf-8")  # small requests
+        (site / "pipeline.toml").write_text("[translate]\nwindow_texts = 5\n" + NO_DEEPL_CONTEXT, encoding="utf-8")  # small requests
         deepl_env.init_character_limit(total // 2)
         result = run_cli("translate", "--jobs", "1")
         assert result.exit_code == 3
@@ -127,6 +128,7 @@ def _pipeline(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Popen[st
 @pytest.fixture
 def big_site(tmp_path: Path, deepl_server) -> tuple[Path, dict[str, str]]:
     make_site(tmp_path, posts=CORPUS[:24])
+    (tmp_path / "pipeline.toml").write_text(NO_DEEPL_CONTEXT, encoding="utf-8")
     env = {**os.environ, "DEEPL_AUTH_KEY": deepl_server.auth_key, "DEEPL_SERVER_URL": deepl_server.url}
     return tmp_path, env
 
@@ -137,7 +139,7 @@ def test_killed_run_leaves_no_partial_file_and_rerun_bills_only_the_rest(big_sit
     dry = subprocess.run([sys.executable, "-m", "pipeline", "translate", "--dry-run"], cwd=site, env=env, capture_output=True, text=True)
     total = int(re.search(r"would bill ([\d,]+)", dry.stdout).group(1).replace(",", ""))
     deepl_server.set_latency(0.15)
-    (site / "pipeline.toml").write_text("[translate]\nwindow_texts = 1\n", encoding="utf-8")  # write as we go
+    (site / "pipeline.toml").write_text("[translate]\nwindow_texts = 1\n" + NO_DEEPL_CONTEXT, encoding="utf-8")  # write as we go
     proc = _pipeline("translate", "--jobs", "1", cwd=site, env=env)
     deadline = time.monotonic() + 20
     while len(deepl_server.translate_requests) < 3 and time.monotonic() < deadline:
@@ -168,7 +170,7 @@ def test_sigkill_mid_run_loses_nothing_and_rerun_bills_only_the_rest(big_site, d
     dry = subprocess.run([sys.executable, "-m", "pipeline", "translate", "--dry-run"], cwd=site, env=env, capture_output=True, text=True)
     total = int(re.search(r"would bill ([\d,]+)", dry.stdout).group(1).replace(",", ""))
     deepl_server.set_latency(0.15)
-    (site / "pipeline.toml").write_text("[translate]\nwindow_texts = 1\n", encoding="utf-8")
+    (site / "pipeline.toml").write_text("[translate]\nwindow_texts = 1\n" + NO_DEEPL_CONTEXT, encoding="utf-8")
     proc = _pipeline("translate", "--jobs", "1", cwd=site, env=env)
     deadline = time.monotonic() + 20
     while len(deepl_server.translate_requests) < 4 and time.monotonic() < deadline:

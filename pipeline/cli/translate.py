@@ -42,7 +42,7 @@ from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
 from pipeline.leftovers import summary as leftover_summary
 from pipeline.post import remove_stale_temp_files, write_atomic
 from pipeline.memory import MemoryEntry
-from pipeline.report import LAST_RUN, report_dict, summary_markdown
+from pipeline.report import LAST_RUN, report_dict, summary_markdown, token_counts
 from pipeline.report import PostResult, RunReport
 from pipeline.run import Translator
 from pipeline.survey import orphans, parse_shard
@@ -365,14 +365,16 @@ def _billed(report: RunReport, settings: Settings) -> str:
     """What the run billed (a dry run: would bill), in the engine's billing unit; an engine
     billed by tokens reports what it spent (`RunReport.spend`) with its cost."""
     if report.spend is not None:
-        return f"would send about {_tokens(report.spend, settings)}" if report.dry_run else f"{_tokens(report.spend, settings)} sent"
+        if report.dry_run:
+            return f"would send about {_tokens(report.spend, settings)}"
+        return f"{_tokens(report.spend, settings, counted_by_us=report.spend.estimated)} sent"
     unit = engine_spec(settings.engine).billing_unit
     if report.dry_run:
         return f"would bill {report.would_bill:,} {unit}"
     return f"{report.usage.billed_characters:,} {unit} billed"
 
 
-def _tokens(spend: Spend, settings: Settings) -> str:
+def _tokens(spend: Spend, settings: Settings, counted_by_us: bool = False) -> str:
     """`1,234 input + 567 output tokens (estimated cost 0.0012 USD)`, for an engine billed by tokens."""
     cost = spend.cost
     money = (
@@ -380,4 +382,7 @@ def _tokens(spend: Spend, settings: Settings) -> str:
         if cost is not None
         else f"cost unknown: set [{settings.engine}] input_price and output_price"
     )
-    return f"{spend.input_tokens:,} input + {spend.output_tokens:,} output tokens ({money})"
+    counted = token_counts(spend.input_tokens, spend.output_tokens, spend.cached_tokens, spend.reasoning_tokens)
+    # a server that sends no `usage` (some local ones): its answers counted by our estimate
+    estimated = "; token counts estimated: the server did not count every answer" if counted_by_us else ""
+    return f"{counted} ({money}{estimated})"

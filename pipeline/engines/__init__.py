@@ -31,8 +31,13 @@ INLINE_TAGS = (KEEP_TAG, "b", "i", "s", "a", "img", "br")
 
 @dataclass(frozen=True)
 class EngineResult:
+    """One text's answer. `refused`: why the server would not translate this text even
+    alone (its content filter, its context): `text` is then empty, the segment keeps its
+    Japanese with that reason, and the run goes on."""
+
     text: str
     billed_characters: int
+    refused: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Limits:
     max_tokens: int | None = None
     count_tokens: Callable[[str], int] | None = None  # the engine's estimate for one text
     max_in_flight: int | None = None
+    one_context: bool = False  # a request carries one context for all its texts (DeepL's `context`)
 
     @property
     def text_bytes(self) -> int:
@@ -76,6 +82,10 @@ class ContextPolicy:
     paragraphs: int = 1
     title: bool = True
     max_chars: int = 600  # of each neighbour: enough to set the tone, bounded in tokens
+    # only short segments get context (0: every one): those whose text is this many characters
+    # at most, and every heading, table cell and term; their neighbours are the nearest longer
+    # paragraphs, so a run of short ones (a list, a table) shares one (DeepL: one request)
+    short_chars: int = 0
 
 
 @dataclass
@@ -88,11 +98,15 @@ class Spend:
     input_price: float | None = None  # per million tokens
     output_price: float | None = None
     currency: str = "USD"
-    estimated: bool = False  # a dry run's estimate, not the server's count
+    estimated: bool = False  # a dry run's estimate, or some answers came without the server's count (`usage`)
+    cached_tokens: int = 0  # of the input, read from the server's prompt cache (as it says)
+    reasoning_tokens: int = 0  # of the output, spent on a reasoning model's thinking (as it says)
 
     def add(self, other: Spend) -> None:
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
+        self.cached_tokens += other.cached_tokens
+        self.reasoning_tokens += other.reasoning_tokens
         self.input_price, self.output_price, self.currency = other.input_price, other.output_price, other.currency
         self.estimated = self.estimated or other.estimated
 
@@ -119,7 +133,7 @@ class Contextual(Protocol):
     """An engine that reads each text with its context (an LLM): `context_policy` says
     what to collect, `translate_in_context` receives it beside the texts."""
 
-    context_policy: ContextPolicy
+    context_policy: ContextPolicy | None  # None: none wanted after all (a setting turned it off)
 
     def translate_in_context(self, texts: Sequence[str], contexts: Sequence[SegmentContext | None]) -> list[EngineResult]: ...
 
@@ -240,7 +254,8 @@ def _deepl(setup: Setup) -> Engine:
 
 
 def _deepl_options(settings: Settings) -> dict[str, object]:
-    return {"deepl": [settings.model_type, settings.formality, settings.tag_handling_version]}
+    context = ["context"] if settings.deepl_context else []  # short segments translated with their neighbours
+    return {"deepl": [settings.model_type, settings.formality, settings.tag_handling_version, *context]}
 
 
 def _openai_table(table: Mapping[str, Any], path: Path) -> object:
@@ -311,4 +326,5 @@ def deepl_engine(settings: Settings, auth_key: str, server_url: str | None = Non
         tag_handling_version=settings.tag_handling_version,
         retries=settings.retries,
         timeout=settings.timeout,
+        context=settings.deepl_context,
     )

@@ -16,10 +16,11 @@ from urllib.parse import quote, quote_plus
 
 import deepl
 
-from pipeline.engines import INLINE_TAGS, KEEP_TAG, EngineResult, Limits
+from pipeline.engines import INLINE_TAGS, KEEP_TAG, ContextPolicy, EngineResult, Limits, SegmentContext
 from pipeline.errors import AnswerError, AuthenticationError, ConfigError, EngineError, QuotaExceededError
 
 _T = TypeVar("_T")
+SHORT_CHARS = 40  # characters of plain text at most of a segment sent with `context`
 
 
 class TranslateOptions(TypedDict, total=False):
@@ -31,6 +32,7 @@ class TranslateOptions(TypedDict, total=False):
     ignore_tags: Required[list[str]]
     non_splitting_tags: Required[list[str]]
     # only sent when set
+    context: str
     model_type: str
     formality: str
     tag_handling_version: str
@@ -40,7 +42,7 @@ class TranslateOptions(TypedDict, total=False):
 class DeepLEngine:
     name = "deepl"
     label = "DeepL"  # in messages
-    limits = Limits(max_texts=50, max_bytes=128 * 1024)
+    limits = Limits(max_texts=50, max_bytes=128 * 1024, one_context=True)
     translates = True  # False: output is the source, derived fields stay as they are
     bills = True
 
@@ -56,6 +58,7 @@ class DeepLEngine:
         glossary_id: str | None = None,
         retries: int = 5,
         timeout: float = 30.0,
+        context: bool = True,
     ) -> None:
         _refuse_malformed_key(auth_key)
         self._auth_key = auth_key
@@ -66,6 +69,9 @@ class DeepLEngine:
         self.formality = formality
         self.tag_handling_version = tag_handling_version
         self.glossary_id = glossary_id
+        # DeepL's `context` (read, not translated, not billed) for short segments only: a heading,
+        # a list item or a table cell alone is ambiguous; a paragraph carries its own context
+        self.context_policy = ContextPolicy(paragraphs=1, title=True, max_chars=600, short_chars=SHORT_CHARS) if context else None
         deepl.http_client.max_network_retries = retries
         deepl.http_client.min_connection_timeout = timeout
         self._local = threading.local()
@@ -93,6 +99,44 @@ class DeepLEngine:
         }
 
     def translate(self, texts: Sequence[str]) -> list[EngineResult]:
+        return self._translate(texts, None)
+
+    def translate_in_context(self, texts: Sequence[str], contexts: Sequence[SegmentContext | None]) -> list[EngineResult]:
+        """One request per distinct context (DeepL's is per request): the batches come
+        with one (`Limits.one_context`), so this is one request but for a caller that mixes
+        them. A run of short segments shares one, the others have none."""
+        groups: dict[str | None, list[int]] = {}
+        for index, context in enumerate(contexts):
+            groups.setdefault(deepl_context(context), []).append(index)
+        results: list[EngineResult | None] = [None] * len(texts)
+        for said, indices in groups.items():
+            answers = self._translate([texts[i] for i in indices], said)
+            if len(answers) != len(indices):
+                billed = sum(r.billed_characters for r in answers)
+                raise AnswerError(f"DeepL answered {len(answers)} translations for {len(indices)} texts", billed_characters=billed)
+            for index, answer in zip(indices, answers):
+                results[index] = answer
+        return [r for r in results if r is not None]
+
+    def _translate(self, texts: Sequence[str], context: str | None) -> list[EngineResult]:
+        try:
+            results = self.translator().translate_text(list(texts), **self._options(context))
+        except deepl.AuthorizationException as exc:
+            raise AuthenticationError(
+                "DeepL refused the key in DEEPL_AUTH_KEY (HTTP 403): check the key and that it matches the server"
+            ) from exc
+        except deepl.QuotaExceededException as exc:
+            raise QuotaExceededError(f"DeepL character quota exceeded (HTTP 456){self._usage()}") from exc
+        except deepl.DeepLException as exc:
+            raise EngineError(f"DeepL request failed after retries: {_clean(str(exc), self._auth_key)}") from exc
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            # deepl reads each translation of the body unchecked: `null` or a field missing
+            raise AnswerError(f"DeepL answered a malformed translation for {len(texts)} texts ({type(exc).__name__}: {exc})") from exc
+        if not isinstance(results, list):
+            results = [results]
+        return _checked(results, texts)
+
+    def _options(self, context: str | None) -> TranslateOptions:
         options: TranslateOptions = {
             "source_lang": self.source_lang,
             "target_lang": self.target_lang,
@@ -109,22 +153,9 @@ class DeepLEngine:
             options["tag_handling_version"] = self.tag_handling_version
         if self.glossary_id:
             options["glossary"] = self.glossary_id
-        try:
-            results = self.translator().translate_text(list(texts), **options)
-        except deepl.AuthorizationException as exc:
-            raise AuthenticationError(
-                "DeepL refused the key in DEEPL_AUTH_KEY (HTTP 403): check the key and that it matches the server"
-            ) from exc
-        except deepl.QuotaExceededException as exc:
-            raise QuotaExceededError(f"DeepL character quota exceeded (HTTP 456){self._usage()}") from exc
-        except deepl.DeepLException as exc:
-            raise EngineError(f"DeepL request failed after retries: {_clean(str(exc), self._auth_key)}") from exc
-        except (AttributeError, KeyError, TypeError, ValueError) as exc:
-            # deepl reads each translation of the body unchecked: `null` or a field missing
-            raise AnswerError(f"DeepL answered a malformed translation for {len(texts)} texts ({type(exc).__name__}: {exc})") from exc
-        if not isinstance(results, list):
-            results = [results]
-        return _checked(results, texts)
+        if context:
+            options["context"] = context  # read, not translated, not billed
+        return options
 
     def _usage(self) -> str:
         try:
@@ -177,6 +208,13 @@ class DeepLEngine:
             raise AuthenticationError("DeepL refused the key in DEEPL_AUTH_KEY (HTTP 403)") from exc
         except deepl.DeepLException as exc:
             raise EngineError(f"DeepL glossary request failed: {_clean(str(exc), self._auth_key)}") from exc
+
+
+def deepl_context(context: SegmentContext | None) -> str | None:
+    """The `context` DeepL reads with a request: the title and the neighbouring paragraphs."""
+    if context is None:
+        return None
+    return "\n\n".join(part for part in (context.title, context.before, context.after) if part) or None
 
 
 def _checked(results: list[deepl.TextResult], texts: Sequence[str]) -> list[EngineResult]:

@@ -16,15 +16,17 @@ the batch is split in two and asked again. The HTTP client is a thin one over `r
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import hashlib
 import json
+import math
 import random
 import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
@@ -43,7 +45,10 @@ from pipeline.glossary import prose_of, terms_in
 
 BACKOFF_INITIAL = 1.0  # seconds before the first retry; doubled each time (tests shrink it)
 BACKOFF_MAX = 30.0
-RETRY_AFTER_MAX = 120.0  # a longer Retry-After is a quota, not a pause: we wait this much at most
+RETRY_AFTER_MAX = 366 * 86400.0  # a Retry-After beyond the budget stops the run; this only keeps it printable
+# a batch refused for its content or size, not the request's form: asked again in halves,
+# down to one segment (OpenAI, llama.cpp, Azure's content filter, Groq's failed JSON)
+BATCH_REFUSALS = ("context_length_exceeded", "exceed_context_size_error", "content_filter", "json_validate_failed")
 QUOTA_CODES = (
     "insufficient_quota",
     "credit_balance_exhausted",
@@ -51,6 +56,10 @@ QUOTA_CODES = (
     "project_spend_limit_exceeded",
     "organization_usage_limit_exceeded",
 )
+# OpenAI's reasoning models (o1, o3, o4-mini, gpt-5…), also behind a router's prefix ("openai/o3")
+REASONING_MODEL = re.compile(r"(?:[\w.-]+/)?(?:o\d(?:-|$)|gpt-5)", re.IGNORECASE)
+LEARNABLE_CODES = ("unsupported_parameter", "unsupported_value")
+CONTEXT_RESERVE = 1500  # tokens of a request besides the system prompt and the texts: context, glossary, JSON
 MESSAGE_OVERHEAD = 4  # tokens a chat message costs besides its content (role, separators)
 ITEM_OVERHEAD = 12  # tokens of `{"id": "s12", "text": ""},` around one text, either way
 
@@ -157,6 +166,26 @@ class _Item:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """What a request carries that servers differ on, as this run has learned it: every
+    request is built from the shape of the moment, and a refusal naming a choice the
+    refused request made changes that choice for the whole run. Judged on the request
+    that was refused, not on the shape now, so every request in flight at once falls
+    back, not only the first to hear the refusal."""
+
+    response_format: str = "json_schema"
+    max_tokens_field: str = "max_tokens"  # reasoning models: max_completion_tokens (Ollama ignores that one)
+    temperature: bool = True  # reasoning models take none but their default
+
+    @classmethod
+    def of(cls, options: OpenAIOptions) -> Shape:
+        """The shape a model is known by its name to take; the rest is learnt from refusals."""
+        if REASONING_MODEL.match(options.model):
+            return cls(options.response_format, "max_completion_tokens", temperature=False)
+        return cls(options.response_format)
+
+
+@dataclass(frozen=True)
 class _Reply:
     content: str | None
     finish_reason: str | None
@@ -184,11 +213,15 @@ class OpenAIEngine:
         self.terms = dict(terms or {})  # the glossary's fixed terms, sent with the batches they occur in
         self.system = system_prompt(style_guide, target_lang)
         self.limits = Limits(
-            max_texts=100, max_bytes=128 * 1024, max_tokens=options.batch_tokens, count_tokens=estimate_tokens, max_in_flight=options.jobs
+            max_texts=100,
+            max_bytes=128 * 1024,
+            max_tokens=batch_tokens(options, estimate_tokens(self.system)),
+            count_tokens=estimate_tokens,
+            max_in_flight=options.jobs,
         )
         self.context_policy = ContextPolicy(options.context_paragraphs, options.context_title)
-        self._format = options.response_format
-        self._client = _Client(self.base_url, api_key, dict(options.headers), options.timeout, options.retries)
+        self._shape = Shape.of(options)  # learned per run, under the lock
+        self._client = _Client(self.base_url, api_key, dict(options.headers), options)
         self._lock = threading.Lock()
         self._spent = self._new_spend()
 
@@ -222,11 +255,23 @@ class OpenAIEngine:
 
     def translate_in_context(self, texts: Sequence[str], contexts: Sequence[SegmentContext | None]) -> list[EngineResult]:
         items = [_Item(f"s{n}", text, context) for n, (text, context) in enumerate(zip(texts, contexts), 1)]
-        found = self._answer(items)
-        return [EngineResult(found[item.id], 0) for item in items]
+        refused: dict[str, str] = {}
+        found = self._answer(items, refused)
+        return [EngineResult(found[item.id], 0) if item.id not in refused else EngineResult("", 0, refused[item.id]) for item in items]
 
-    def _answer(self, items: list[_Item], again: bool = True) -> dict[str, str]:
-        reply = self._complete(items)
+    def _answer(self, items: list[_Item], refused: dict[str, str], again: bool = True) -> dict[str, str]:
+        """The translations of `items` by id; those the server would not translate even
+        alone go into `refused` with its reason instead."""
+        try:
+            reply = self._complete(items)
+        except _BatchRefused as exc:
+            # too long for the server's context, or its filter objects to something in it:
+            # halves fit, or find the one segment it objects to; that one keeps its Japanese
+            if len(items) == 1:
+                refused[items[0].id] = exc.reason
+                return {}
+            half = len(items) // 2
+            return {**self._answer(items[:half], refused), **self._answer(items[half:], refused)}
         if reply.finish_reason == "length":
             # Cut off at the output limit: never used. Halves fit where the whole did not.
             if len(items) == 1:
@@ -235,7 +280,7 @@ class OpenAIEngine:
                     f"{estimate_tokens(items[0].text)} tokens; raise [openai] max_output_tokens or the server's limit"
                 )
             half = len(items) // 2
-            return {**self._answer(items[:half]), **self._answer(items[half:])}
+            return {**self._answer(items[:half], refused), **self._answer(items[half:], refused)}
         if reply.refusal:
             raise AnswerError(f"{self.label} refused to translate {len(items)} segment(s): {reply.refusal[:200]!r}")
         if reply.finish_reason == "content_filter":
@@ -245,7 +290,7 @@ class OpenAIEngine:
         if missing:
             if not again:
                 raise AnswerError(f"{self.label} left out {len(missing)} of {len(items)} segment(s) when asked for them alone")
-            found.update(self._answer(missing, again=False))
+            found.update(self._answer(missing, refused, again=False))
         return found
 
     def request_body(self, items: Sequence[_Item]) -> dict[str, Any]:
@@ -258,19 +303,21 @@ class OpenAIEngine:
         if context:
             payload["context"] = context
         payload["segments"] = [{"id": item.id, "text": item.text} for item in items]
+        shape = self.shape()
         body: dict[str, Any] = {
             "model": self.options.model,
             "messages": [
                 {"role": "system", "content": self.system},
                 {"role": "user", "content": json.dumps(payload, ensure_ascii=False)},
             ],
-            "temperature": self.options.temperature,
-            "response_format": response_format(self._format),
         }
+        if shape.temperature:
+            body["temperature"] = self.options.temperature
+        body["response_format"] = response_format(shape.response_format)
         if self.options.seed is not None:
             body["seed"] = self.options.seed
         if self.options.max_output_tokens is not None:
-            body["max_tokens"] = self.options.max_output_tokens
+            body[shape.max_tokens_field] = self.options.max_output_tokens
         return body
 
     def _terms(self, items: Sequence[_Item]) -> dict[str, str]:
@@ -287,21 +334,41 @@ class OpenAIEngine:
         return dict(sorted(found.items()))
 
     def _complete(self, items: Sequence[_Item]) -> _Reply:
-        body = self.request_body(items)
-        try:
-            data = self._client.post(body)
-        except _Refused as exc:
-            if self._format == "json_schema" and exc.status == 400 and ("json_schema" in exc.message or "response_format" in exc.message):
-                self._format = "json_object"  # this server cannot do structured outputs: JSON mode, checked all the same
-                return self._complete(items)
-            raise exc.as_error(self.label, self.options.model) from None
-        self._count(body, data)
-        return _reply(data, self.label)
+        while True:
+            body = self.request_body(items)
+            try:
+                data = self._client.post(body)
+            except _Refused as exc:
+                if self._learn(body, exc):
+                    continue  # each lesson changes the shape for good, so this ends
+                if exc.status in (400, 413) and exc.code in BATCH_REFUSALS:
+                    raise _BatchRefused(f"HTTP {exc.status} {exc.code}: {exc.message[:200]}") from None
+                raise exc.as_error(self.label, self.options.model) from None
+            self._count(body, data)
+            return _reply(data, self.label)
+
+    def shape(self) -> Shape:
+        with self._lock:
+            return self._shape
+
+    def _learn(self, body: Mapping[str, Any], refused: _Refused) -> bool:
+        """Whether `refused` names something the request `body` carried that this run can
+        do without; the shape is changed for every later request (thread-safe: whichever
+        thread learns it first, the others find it learnt)."""
+        with self._lock:
+            shape = lesson(self._shape, body, refused)
+            if shape is None:
+                return False
+            self._shape = shape
+            return True
 
     def _count(self, body: Mapping[str, Any], data: Mapping[str, Any]) -> None:
+        """The tokens the server says this answer cost; where it says nothing (some local
+        servers send no `usage`) our estimate, and the run's spend is marked as estimated."""
         usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         assert isinstance(usage, dict)
         prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        estimated = not isinstance(prompt, int) or not isinstance(completion, int)
         if not isinstance(prompt, int):
             prompt = _prompt_tokens(body)
         if not isinstance(completion, int):
@@ -310,6 +377,9 @@ class OpenAIEngine:
         with self._lock:
             self._spent.input_tokens += prompt
             self._spent.output_tokens += completion
+            self._spent.cached_tokens += _detail(usage, "prompt_tokens_details", "cached_tokens")
+            self._spent.reasoning_tokens += _detail(usage, "completion_tokens_details", "reasoning_tokens")
+            self._spent.estimated = self._spent.estimated or estimated
 
     # estimating --------------------------------------------------------------------
 
@@ -323,6 +393,52 @@ class OpenAIEngine:
             texts = sum(estimate_tokens(item.text) for item in items)
             spend.output_tokens += round(texts * self.options.output_ratio) + ITEM_OVERHEAD * len(items) + 5
         return spend
+
+
+def lesson(shape: Shape, body: Mapping[str, Any], refused: _Refused) -> Shape | None:
+    """The shape a refusal of `body` teaches, or None: it names nothing the request could
+    do without. A server without structured outputs refuses json_schema with 400 (old
+    llama.cpp builds with 500): JSON mode then, checked all the same."""
+    sent = body.get("response_format") or {}
+    if sent.get("type") == "json_schema" and refused.names_response_format():
+        return replace(shape, response_format="json_object")
+    if refused.status != 400 or refused.code not in LEARNABLE_CODES:
+        return None
+    # OpenAI's reasoning models: "Unsupported parameter: 'max_tokens' … Use 'max_completion_tokens'
+    # instead." and "Unsupported value: 'temperature' does not support 0.0 …"
+    if "max_tokens" in body and refused.names("max_tokens"):
+        return replace(shape, max_tokens_field="max_completion_tokens")
+    if "temperature" in body and refused.names("temperature"):
+        return replace(shape, temperature=False)
+    return None
+
+
+def batch_tokens(options: OpenAIOptions, system_tokens: int) -> int:
+    """The tokens of texts one request may carry: `batch_tokens`, or less where the server's
+    context (`context_tokens`: Ollama's is 4,096 on most machines, and it silently cuts an
+    over-long prompt) must hold the system prompt, the texts, their context and the answer."""
+    if options.context_tokens is None:
+        return options.batch_tokens
+    room = options.context_tokens - system_tokens - CONTEXT_RESERVE
+    # the answer: as long as the texts times output_ratio, or max_output_tokens when set;
+    # a quarter more for the JSON around each text, both ways
+    if options.max_output_tokens is not None:
+        fits = (room - options.max_output_tokens) / 1.25
+    else:
+        fits = room / ((1 + options.output_ratio) * 1.25)
+    if fits < 100:
+        raise ConfigError(
+            f"[openai] context_tokens = {options.context_tokens} is too small for the system prompt (about {system_tokens} "
+            f"tokens), the context sent along and an answer: raise it (and the server's context), or shorten the style guide"
+        )
+    return min(options.batch_tokens, int(fits))
+
+
+def _detail(usage: Mapping[str, Any], group: str, name: str) -> int:
+    """A count inside `usage` (`prompt_tokens_details.cached_tokens`); 0 when absent."""
+    details = usage.get(group)
+    value = details.get(name) if isinstance(details, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def _prompt_tokens(body: Mapping[str, Any]) -> int:
@@ -420,33 +536,53 @@ def _reply(data: Mapping[str, Any], label: str) -> _Reply:
 class _Refused(Exception):
     """A status the retries cannot help (4xx but 408/409/429-for-rate, or a quota)."""
 
-    def __init__(self, status: int, message: str, code: str) -> None:
+    def __init__(self, status: int, message: str, code: str, param: str = "") -> None:
         super().__init__(message)
-        self.status, self.message, self.code = status, message, code
+        self.status, self.message, self.code, self.param = status, message, code, param
+
+    def names(self, parameter: str) -> bool:
+        return self.param == parameter or (not self.param and f"'{parameter}'" in self.message)
+
+    def names_response_format(self) -> bool:
+        return self.status in (400, 422, 500) and ("json_schema" in self.message or "response_format" in self.message)
 
     def as_error(self, label: str, model: str) -> EngineError:
         said = f"HTTP {self.status}: {self.message}" if self.message else f"HTTP {self.status}"
-        if self.code in QUOTA_CODES:
-            return QuotaExceededError(f"{label} says the account's quota is used up ({said}); add credit or raise the limit")
-        if self.status in (401, 403):
+        if self.code in QUOTA_CODES or self.status == 402:  # 402: OpenRouter's "Insufficient credits"
+            return QuotaExceededError(f"{label} says the account's quota or credit is used up ({said}); add credit or raise the limit")
+        if self.status == 401:
             return AuthenticationError(f"{label} refused the key in OPENAI_API_KEY ({said}); check the key and OPENAI_BASE_URL")
+        if self.status == 403:  # not always the key: a region the server does not serve, a model the project may not use
+            return AuthenticationError(f"{label} refused access ({said}); its reason says what to change (the key's permissions, …)")
         if self.status == 404:
             return ModelNotFoundError(f"{label} does not know model {model!r} ({said}); set [openai] model, or check OPENAI_BASE_URL")
         hint = "; if the request is too long for the model, lower [openai] batch_tokens" if self.status in (400, 413) else ""
         return EngineError(f"{label} refused the request ({said}){hint}")
 
 
+class _BatchRefused(Exception):
+    """The server would not take this batch for its size or content (`BATCH_REFUSALS`)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class _Client:
     """POST with retries, in one place: 429 (not a quota) and 5xx honour `Retry-After`
-    (seconds or a date; `retry-after-ms` too), timeouts and dropped connections back off
-    exponentially with jitter. One `requests.Session` per thread."""
+    (seconds or a date; `retry-after-ms` too) and `x-should-retry`, timeouts and dropped
+    connections back off exponentially with jitter; all of it within `retries` attempts and
+    `retry_seconds` of waiting. A wait beyond that stops at once, saying when to try again.
+    One `requests.Session` per thread."""
 
-    def __init__(self, base_url: str, api_key: str, headers: dict[str, str], timeout: float, retries: int) -> None:
+    def __init__(self, base_url: str, api_key: str, headers: dict[str, str], options: OpenAIOptions) -> None:
         self.url = base_url + "/chat/completions"
+        self._params = {"api-version": options.api_version} if options.api_version else {}  # Azure's deployment URLs
         self._key = api_key
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json", **headers}
-        self.timeout = timeout
-        self.retries = retries
+        self.timeout = options.timeout
+        self.retries = options.retries
+        self.budget = options.retry_seconds
         self._local = threading.local()
 
     def _session(self) -> requests.Session:
@@ -458,11 +594,12 @@ class _Client:
 
     def post(self, body: Mapping[str, Any]) -> dict[str, Any]:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        started = time.monotonic()
         attempt = 0
         while True:
             wait: float | None = None
             try:
-                response = self._session().post(self.url, data=data, headers=self._headers, timeout=self.timeout)
+                response = self._session().post(self.url, params=self._params, data=data, headers=self._headers, timeout=self.timeout)
             except requests.Timeout:
                 failure = f"gave no answer within {self.timeout:g} s"
             except requests.RequestException as exc:
@@ -470,16 +607,32 @@ class _Client:
             else:
                 if response.status_code == 200:
                     return self._json(response)
-                message, code = _error_of(response)
+                message, code, param = _error_of(response)
                 message = _redact(message, self._key)
-                if not _retryable(response.status_code, code):
-                    raise _Refused(response.status_code, message, code)
+                if not _retryable(response, code) or _refuses_format(response.status_code, message, body):
+                    raise _Refused(response.status_code, message, code, param)
                 failure = f"answered HTTP {response.status_code}" + (f": {message}" if message else "")
                 wait = _retry_after(response.headers)
-            if attempt >= self.retries:
-                raise EngineError(f"The OpenAI-compatible server at {self.url} {failure} ({attempt + 1} attempt(s))")
-            time.sleep(wait if wait is not None else _backoff(attempt))
+            self._pause(attempt, time.monotonic() - started, wait, failure)
             attempt += 1
+
+    def _pause(self, attempt: int, spent: float, wait: float | None, failure: str) -> None:
+        """Sleep before the next attempt, or raise: no attempts left, or the wait would go
+        beyond the time budget (the server's own Retry-After is never cut short)."""
+        where = f"The OpenAI-compatible server at {self.url} {failure}"
+        if attempt >= self.retries:
+            raise EngineError(f"{where} ({attempt + 1} attempt(s))")
+        delay = wait if wait is not None else _backoff(attempt)
+        if spent + delay <= self.budget:
+            time.sleep(delay)
+            return
+        if wait is not None:
+            when = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=wait)
+            raise EngineError(
+                f"{where} and asks to wait {wait:.0f} s (Retry-After), beyond what [openai] retry_seconds = {self.budget:g} "
+                f"leaves: try again after {when:%Y-%m-%d %H:%M:%S} UTC"
+            )
+        raise EngineError(f"{where} ({attempt + 1} attempt(s) in {spent:.0f} s; [openai] retry_seconds = {self.budget:g})")
 
     def _json(self, response: requests.Response) -> dict[str, Any]:
         try:
@@ -491,45 +644,74 @@ class _Client:
         return data
 
 
-def _retryable(status: int, code: str) -> bool:
+def _retryable(response: requests.Response, code: str) -> bool:
+    """Whether another attempt may help: never for a quota; as the server's `x-should-retry`
+    says when it says (OpenAI's, honoured by its own clients); else 408, 409, 429 and 5xx."""
     if code in QUOTA_CODES:
         return False
-    return status in (408, 409, 429) or status >= 500
+    should = response.headers.get("x-should-retry", "").strip().lower()
+    if should in ("true", "false"):
+        return should == "true"
+    return response.status_code in (408, 409, 429) or response.status_code >= 500
 
 
-def _error_of(response: requests.Response) -> tuple[str, str]:
-    """The message and code of an error answer: OpenAI's `{"error": {"message", "type",
-    "code"}}`, or whatever text a proxy sent."""
+def _refuses_format(status: int, message: str, body: Mapping[str, Any]) -> bool:
+    """A server error that is a refusal of the response format (old llama.cpp builds
+    answer json_schema with 500): no retry helps, the engine falls back instead."""
+    return _Refused(status, message, "").names_response_format() and (body.get("response_format") or {}).get("type") == "json_schema"
+
+
+def _error_of(response: requests.Response) -> tuple[str, str, str]:
+    """The message, code and parameter of an error answer: OpenAI's `{"error": {"message",
+    "type", "param", "code"}}`, or whatever text a proxy sent."""
     try:
         data = response.json()
     except ValueError:
-        return response.text.strip()[:300], ""
+        return response.text.strip()[:300], "", ""
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict):
         # a quota reads `type: insufficient_quota` with a code naming which one, or the code alone
         marks = [str(error.get(k)) for k in ("code", "type") if isinstance(error.get(k), str)]
         code = next((m for m in marks if m in QUOTA_CODES), marks[0] if marks else "")
-        return str(error.get("message") or "")[:500], code
+        param = error.get("param")
+        return str(error.get("message") or "")[:500], code, param if isinstance(param, str) else ""
     if isinstance(error, str):
-        return error[:500], ""
-    return response.text.strip()[:300], ""
+        return error[:500], "", ""
+    return response.text.strip()[:300], "", ""
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    milliseconds = headers.get("retry-after-ms")
-    if milliseconds:
-        try:
-            return min(RETRY_AFTER_MAX, max(0.0, float(milliseconds) / 1000))
-        except ValueError:
-            pass
+    """Seconds the server asks us to wait (`retry-after-ms`, or `Retry-After` in seconds or
+    as a date); None when it asks nothing or says something unreadable (`60s`): our backoff."""
+    milliseconds = _seconds(headers.get("retry-after-ms"))
+    if milliseconds is not None:
+        return milliseconds / 1000
     value = headers.get("retry-after")
-    if not value:
-        return None
+    seconds = _seconds(value)
+    if seconds is not None or not value:
+        return seconds
     try:
-        return min(RETRY_AFTER_MAX, max(0.0, float(value)))
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return _bounded(when.timestamp() - time.time())
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return _bounded(float(value)) if value else None
     except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-        return None if when is None else min(RETRY_AFTER_MAX, max(0.0, when.timestamp() - time.time()))
+        return None
+
+
+def _bounded(seconds: float) -> float | None:
+    """A wait as a number we can sleep and print: none below 0, a year at most (an endless
+    one is beyond any budget all the same); NaN is no wait at all."""
+    if math.isnan(seconds):
+        return None
+    return min(RETRY_AFTER_MAX, max(0.0, seconds))
 
 
 def _backoff(attempt: int) -> float:

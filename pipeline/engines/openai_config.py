@@ -31,10 +31,13 @@ class OpenAIOptions:
     temperature: float = 0.0
     seed: int | None = None
     batch_tokens: int = 3000  # estimated tokens of the segments in one request
-    max_output_tokens: int | None = None  # sent as `max_tokens` when set
+    max_output_tokens: int | None = None  # sent as `max_tokens` when set (reasoning models: `max_completion_tokens`)
+    context_tokens: int | None = None  # the server's context (a local server's): batches sized to fit it
     jobs: int | None = None  # at most this many requests in flight (a local server: 1)
     timeout: float = 120.0  # seconds per request
     retries: int = 5  # for 429, 5xx, timeouts and dropped connections
+    retry_seconds: float = 300.0  # the most one request waits between its attempts, all told
+    api_version: str = ""  # sent as `?api-version=` (Azure's deployment URLs; its v1 URL needs none)
     input_price: float | None = None  # money per million input tokens
     output_price: float | None = None  # money per million output tokens
     currency: str = "USD"
@@ -53,9 +56,12 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "seed": (int,),
     "batch_tokens": (int,),
     "max_output_tokens": (int,),
+    "context_tokens": (int,),
     "jobs": (int,),
     "timeout": (float, int),
     "retries": (int,),
+    "retry_seconds": (float, int),
+    "api_version": (str,),
     "input_price": (float, int),
     "output_price": (float, int),
     "currency": (str,),
@@ -89,7 +95,7 @@ def read_table(table: Mapping[str, Any], path: Path) -> OpenAIOptions:
     headers = values.get("headers", {})
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
         raise ConfigError("'openai.headers' must be a table of strings", path=path)
-    for key in ("temperature", "timeout", "input_price", "output_price", "output_ratio"):
+    for key in ("temperature", "timeout", "retry_seconds", "input_price", "output_price", "output_ratio"):
         if key in values:
             values[key] = float(values[key])
     if "style_guide" in values:
@@ -105,6 +111,8 @@ def _validate(options: OpenAIOptions, path: Path) -> None:
         problems.append(f"'openai.response_format' must be one of {', '.join(RESPONSE_FORMATS)}")
     if options.batch_tokens < 1 or options.retries < 0 or options.timeout <= 0 or (options.jobs is not None and options.jobs < 1):
         problems.append("'openai.batch_tokens', 'openai.jobs' and 'openai.timeout' must be positive, 'openai.retries' at least 0")
+    if options.retry_seconds < 0 or (options.context_tokens is not None and options.context_tokens < 1):
+        problems.append("'openai.retry_seconds' must be at least 0, 'openai.context_tokens' positive")
     if options.context_paragraphs < 0:
         problems.append("'openai.context_paragraphs' must be at least 0")
     if not options.model:

@@ -197,7 +197,9 @@ def read_version(raw: bytes | None, path: Path, settings: Settings, glossary: Gl
     if raw is None:
         return None
     keep = glossary.keep_pattern
-    texts = read_texts(parse_post(path, raw), settings.dialect, settings.translate_keys, keep, settings.translate_attributes)
+    texts = read_texts(
+        parse_post(path, raw), settings.dialect, settings.translate_keys, keep, settings.translate_attributes, settings.translate_comments
+    )
     body = tuple(
         Piece(f"body:{i}", f"¶ {i + 1}", _KIND_LABELS.get(s.kind, s.kind), s.protected.joined, s.protected, texts.line(s))
         for i, s in enumerate(texts.body)

@@ -419,10 +419,16 @@ def _titles(src: Text, en: Text) -> list[tuple[Text, Text]]:
 
 def texts_of(post: Post, settings: Settings, glossary: Glossary) -> tuple[list[Text], dict[str, Text]]:
     keep = glossary.keep_pattern
-    texts = read_texts(post, settings.dialect, settings.translate_keys, keep, settings.translate_attributes)
-    body = [Text(f"b{i}", f"¶ {i + 1}", s.protected, texts.line(s), segment=s) for i, s in enumerate(texts.body)]
+    texts = read_texts(post, settings.dialect, settings.translate_keys, keep, settings.translate_attributes, settings.translate_comments)
+    body = [Text(f"b{i}", _body_label(i, s.protected), s.protected, texts.line(s), segment=s) for i, s in enumerate(texts.body)]
     fields = {name: Text(name, name, protect_plain(f.value, keep), f.line, fm_field=f) for name, f in texts.fields.items()}
     return body, fields
+
+
+def _body_label(index: int, protected: Protected) -> str:
+    """`¶ 4`; a code comment says so, for the translator (one line, inside the comment)."""
+    comment = protected.comment
+    return f"¶ {index + 1}" if comment is None else f"¶ {index + 1}, a comment in {comment.lexer} code (one line)"
 
 
 @dataclass
