@@ -62,7 +62,10 @@ class Settings:
     target_tables: Mapping[str, TargetTable] = field(default_factory=dict)  # `[targets.CODE]`, by upper-case code
     language_tag: str = ""  # "" for `target_lang`; another target's code ("ko"): names its run reports (`language_file`)
     jobs: int = 4
-    translate_keys: tuple[str, ...] = ("title", "excerpt", "description", "summary", "categories", "tags")
+    # `category` and `tag`: Jekyll reads them as `categories` and `tags` (pluralized_array_from_hash);
+    # `author`: themes show it by the title (minima's post header). Any other value left Japanese
+    # is counted and warned (run._front_matter_left)
+    translate_keys: tuple[str, ...] = ("title", "excerpt", "description", "summary", "categories", "category", "tags", "tag", "author")
     translate_attributes: tuple[str, ...] = TRANSLATED  # HTML attributes whose values are text a reader sees
     translate_comments: bool = True  # comments in code blocks (pipeline.code): a reader sees them too
     lang_key: str = "lang"

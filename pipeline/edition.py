@@ -26,6 +26,11 @@ that a kill at any instant loses nothing:
 
 An edition that does not change skips 3 and 4: the state is written once, complete.
 
+An edition saved while the run translated (a translator's editor) is never replaced: before
+step 1 and again just before step 3, the edition on disk must still be the file the run
+read (its hash); if not, `EditedDuringRun`, the state is put back, and the next run reads
+the edit as a translator's.
+
 A write that fails (disk full, a read-only folder) puts the state back as it was and
 raises OutputError naming the folder and the system's reason: the state never describes an
 edition that did not land, and the post is simply done again by the next run.
@@ -48,7 +53,7 @@ from pipeline.config import Settings
 from pipeline.context import post_context
 from pipeline.engines import ContextPolicy, SegmentContext
 from pipeline.inline import Protected, protect_plain
-from pipeline.errors import OutputError
+from pipeline.errors import EditedDuringRun, OutputError
 from pipeline.memory import TranslationMemory
 from pipeline.post import Post, read_post, source_hash, write_atomic
 from pipeline.qa import Flag
@@ -194,7 +199,7 @@ class UnitMaker:
 
     def field(self, fm_field: frontmatter.Field, flags: list[Flag], context: SegmentContext | None = None) -> Unit:
         """A front matter value; categories and tags map through the taxonomy."""
-        protected = protect_plain(fm_field.value, self.keep)
+        protected = replace(protect_plain(fm_field.value, self.keep), front_matter=True)
         segment = Segment("front_matter", fm_field.start, fm_field.end, fm_field.line, fm_field.value, protected)
         unit = Unit(segment, short_hash(fm_field.value), fm_field=fm_field, context=context)
         taxonomy = fm_field.key in TAXONOMY_KEYS
@@ -379,7 +384,9 @@ def commit(
     """Write one post's edition `data` and its `state` (and `memory`, when the post approved
     anything), in the crash-safe order of the module docstring. `on_disk`: the hash of the
     edition on disk (None: none yet); `built_from`: the record it was built from
-    (`state.on_disk_record`)."""
+    (`state.on_disk_record`). An edition that is no longer `on_disk` (saved during the run)
+    is not replaced: `EditedDuringRun`, checked first and again just before the replace."""
+    _unchanged_since_read(output, on_disk)
     if memory is not None:
         _write(memory.save, memory.path, "the translation memory")
     previous = state_file.read_bytes() if state_file.is_file() else None
@@ -391,12 +398,25 @@ def commit(
     pending = replace(state, previous_edition_sha256=on_disk, built_from=built_from if on_disk is not None else None)
     _write(lambda: save_state(state_file, pending), state_file, "the state")
     try:
+        _unchanged_since_read(output, on_disk)
         _write(lambda: write_atomic(output, data), output, "the English edition")
-    except OutputError:
+    except (OutputError, EditedDuringRun):
         _put_back(state_file, previous)
         raise
     _write(lambda: complete_write(state_file, pending), state_file, "the state")
     return "written"
+
+
+def _unchanged_since_read(output: Path, on_disk: str | None) -> None:
+    """The edition on disk is still the one the run read (hash `on_disk`; None: there was none)."""
+    try:
+        now = source_hash(output.read_bytes())
+    except FileNotFoundError:
+        now = None
+    except OSError as exc:
+        raise OutputError(f"cannot read the English edition {output}: {exc.strerror or exc}") from exc
+    if now != on_disk:
+        raise EditedDuringRun(f"{output} was edited during the run; not replaced, the next run takes the edit", path=output)
 
 
 def finish_pending(state_file: Path, record: PostState) -> None:

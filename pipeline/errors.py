@@ -15,6 +15,7 @@ class PipelineError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None) -> None:
+        message = _writable(message)
         super().__init__(message)
         self.message = message
         self.path = Path(path) if path is not None else None
@@ -33,6 +34,16 @@ class PipelineError(Exception):
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
         return where + self.message
+
+
+def _writable(message: str) -> str:
+    """`message` as UTF-8 can hold it: a server's words may quote a lone surrogate (JSON's
+    `\\ud800`), which no terminal, report or file can take; it is shown escaped."""
+    try:
+        message.encode("utf-8")
+    except UnicodeEncodeError:
+        return message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return message
 
 
 class ConfigError(PipelineError):
@@ -87,6 +98,11 @@ class QuotaExceededError(EngineError):
 class OutputError(PipelineError):
     """A file of ours cannot be written (disk full, a read-only folder): named with its
     folder and the system's reason; what had not landed is left as it was."""
+
+
+class EditedDuringRun(PipelineError):
+    """The edition on disk is no longer the file the run read (a translator saved it while
+    the post was being translated): not replaced; the next run reads the edit."""
 
 
 class StructureError(PipelineError):

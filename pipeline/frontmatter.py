@@ -61,6 +61,16 @@ def translatable_fields(block: FrontMatterBlock, keys: tuple[str, ...], path: Pa
     return FORMATS[block.format].fields(block, keys)
 
 
+def shown_fields(block: FrontMatterBlock, path: Path) -> list[Field]:
+    """Every top-level string value (or string list item), whatever its key: what a theme may
+    show a reader (`title`, `category`, `author`…); none when the block cannot be read."""
+    try:
+        keys = tuple(str(key) for key in read_values(block, path))
+        return FORMATS[block.format].fields(block, keys)
+    except (InputError, ValueError, yaml.YAMLError):
+        return []
+
+
 def _read_toml(block: FrontMatterBlock, path: Path) -> Any:
     try:
         return tomllib.loads(block.text)

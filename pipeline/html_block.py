@@ -167,6 +167,22 @@ def _markdown_children(event: _Event, kramdown: bool) -> bool:
     return value in ("block", "span") or (value == "1" and event.tag in MARKDOWN_CONTENT_MODEL)
 
 
+QUOTED = "text in an element marked with its language (`lang`: an embedded tweet, a quotation) kept as written; counted as Japanese left"
+
+
+def _declares_language(event: _Event) -> bool:
+    """An element the author marked with its language (`<p lang="ja">` of an embedded tweet, a
+    quotation): its text is what someone wrote in that language, and the markup says so; it
+    is kept as written (translated, it would be English marked as Japanese), counted as left
+    (`japanese_in`) and warned about, so the page stays truthful and nothing is hidden."""
+    return any(name == "lang" and value for name, value in event.attrs)
+
+
+def _kept_whole(event: _Event) -> bool:
+    """An inline element kept as one piece of its run: code, or a quotation in its own language."""
+    return event.tag == "code" or _declares_language(event)
+
+
 @dataclass
 class _Run:
     """Consecutive text and inline elements: one segment."""
@@ -198,6 +214,7 @@ class _Splitter:
         self.out = BlockSplit()
         self.run = _Run()
         self.raw_stack: list[str] = []  # inside <pre>, <script>…: nothing is sent
+        self.quoted_at: int | None = None  # start of an element marked `lang` not yet warned about
         self.blocks: list[tuple[str, bool, int]] = []  # open block-level elements: (name, text read as Markdown?, offset)
 
     def split(self) -> BlockSplit:
@@ -224,8 +241,9 @@ class _Splitter:
         if event.kind in ("data", "entity", "keep") or inline:
             # an inline element's own attributes lie inside its run's span: kept, and counted
             self.run.items.append(event)
-            if event.kind == "start" and event.tag == "code":
-                self.raw_stack.append("code")
+            if event.kind == "start" and _kept_whole(event):
+                self.raw_stack.append(event.tag)
+                self.quoted_at = event.start if _declares_language(event) else None
             return
         self._end_run()
         if event.kind in ("start", "startend"):
@@ -234,8 +252,11 @@ class _Splitter:
 
     def _raw_event(self, event: _Event) -> None:
         """Inside <pre>, <script>, inline <code>…: only the nesting of the same element counts."""
-        if self.raw_stack[0] == "code":  # inline code: part of its run, never sent
+        if self.raw_stack[0] in INLINE:  # inline code (or a quotation): part of its run, never sent
             self.run.items.append(event)
+        if self.quoted_at is not None and event.kind == "data" and JAPANESE.search(self.text[event.start : event.end]):
+            self.out.problems.append(Problem(self.line_of(self.offset + self.quoted_at), QUOTED, "kept-lang"))
+            self.quoted_at = None
         if event.kind == "end" and event.tag == self.raw_stack[-1]:
             self.raw_stack.pop()
         elif event.kind == "start" and event.tag == self.raw_stack[-1]:
@@ -243,15 +264,17 @@ class _Splitter:
 
     def _block_event(self, event: _Event) -> None:
         """A block-level tag: the open elements, and a warning for one never closed or never opened."""
-        if event.kind == "start" and event.tag not in VOID_ELEMENTS and event.tag not in NEVER_SENT:
+        raw = event.tag in NEVER_SENT or _declares_language(event)
+        if event.kind == "start" and event.tag not in VOID_ELEMENTS and not raw:
             self.blocks.append((event.tag, _markdown_children(event, self.kramdown), event.start))
         elif event.kind == "end" and any(tag == event.tag for tag, _, _ in self.blocks):
             while (closed := self.blocks.pop())[0] != event.tag:
                 self._malformed(closed[0], closed[2])
         elif event.kind == "end" and event.tag not in VOID_ELEMENTS:
             self._malformed(event.tag, event.start, stray=True)
-        if event.kind == "start" and event.tag in NEVER_SENT and event.tag not in VOID_ELEMENTS:
+        if event.kind == "start" and raw and event.tag not in VOID_ELEMENTS:
             self.raw_stack.append(event.tag)
+            self.quoted_at = event.start if _declares_language(event) else None
 
     def _malformed(self, tag: str, at: int, stray: bool = False, inline: bool = False) -> None:
         """A warning for markup a browser would have to guess at; elements whose end tag HTML
@@ -335,8 +358,8 @@ class _Splitter:
                 builder.protect(piece, visible=_entity_visible(piece))
             elif e.kind == "keep":
                 builder.protect(piece, visible=piece)
-            elif e.kind == "start" and e.tag == "code" and i in paired:
-                j = paired[i]  # the whole code element, as written
+            elif e.kind == "start" and _kept_whole(e) and i in paired:
+                j = paired[i]  # the whole code element (or quotation), as written
                 builder.protect(self.text[e.start : min(items[j].end, end)], visible=self.text[e.end : items[j].start])
                 i = j
             elif e.kind == "start" and i in paired:
@@ -422,7 +445,7 @@ def refined(text: str) -> tuple[_Event, ...]:
     blank_texts = {a: text[a:b] for a, b in blanks}
     fences = _fences(text)
     spans = [span for span in _code(text) if span not in fences]
-    cuts = sorted({c for pair in (*blanks, *spans) for c in pair})
+    cuts = sorted({c for pair in (*blanks, *spans, *fences) for c in pair})  # a fence is never part of a run
     pieces: list[_Event] = []
     for e in events(text):
         if e.kind != "data":

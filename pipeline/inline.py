@@ -17,6 +17,7 @@ import copy
 import dataclasses
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,9 +31,9 @@ from markdown_it.rules_inline.image import image as image_rule
 from markdown_it.rules_inline.link import link as link_rule
 from markdown_it.token import Token
 
-from pipeline import liquid
+from pipeline import kramdown, liquid
 from pipeline.attributes import TRANSLATED, translated_values
-from pipeline.japanese import JAPANESE
+from pipeline.japanese import JAPANESE, VISIBLE_JAPANESE
 from pipeline.japanese import WIDE_BREAK as _CJK
 from pipeline.engines import KEEP_TAG  # the engine is told to keep this tag's content
 from pipeline.errors import StructureError
@@ -48,6 +49,16 @@ _URL = re.compile(r"(?:https?|ftp)://[!#-;=?-~]+[#-&(*-/0-9;=?-Z\\^-z|~]|www\.[!
 # a URL, or a Liquid tag masked before parsing (pipeline.liquid) inside text such as image alt
 _URL_OR_LIQUID = re.compile(f"{_URL.pattern}|{liquid.RUN.pattern}")
 _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]+")
+
+
+def _inside_name(text: str, start: int, end: int) -> bool:
+    """Whether the `_` run at [start, end) joins two parts of one name (`highlight_html`):
+    such a run can neither open nor close emphasis (CommonMark's flanking rules, kramdown's
+    `_` rule), so the name is sent whole, as the prose it is."""
+    return start > 0 and text[start] == "_" and bool(_NAME_CHAR.match(text, start - 1)) and bool(_NAME_CHAR.match(text, end))
+
+
+_NAME_CHAR = re.compile(r"[A-Za-z0-9]")
 
 
 @dataclass(frozen=True)
@@ -81,11 +92,17 @@ class Protected:
     attached: tuple[Attached, ...] = ()
     # a code block's comment text (pipeline.code): the answer must stay inside its comment
     comment: Comment | None = None
+    # a front matter value: Jekyll does not run Liquid in it, so an answer's `{{` stays as written
+    front_matter: bool = False
+    # a paragraph's text: written as one line where the source had several (`_not_a_table`)
+    paragraph: bool = False
 
     @property
     def has_prose(self) -> bool:
-        """True when there is Japanese text to translate outside protected elements."""
-        return bool(JAPANESE.search(_strip_keeps(self.xml)))
+        """True when there is Japanese text to translate outside protected elements: kana,
+        kanji, or full-width punctuation alone (`2024-01-29 〜 2024-02-04`, `20（LTS）`),
+        which an English page must not show either."""
+        return bool(VISIBLE_JAPANESE.search(_strip_keeps(self.xml)))
 
 
 @dataclass(frozen=True)
@@ -196,7 +213,7 @@ class _Builder:
                 else:
                     literals.append((pos, pos + len(piece)))
             pos += len(piece)
-        self.prose(text, literals)
+        self.prose(text, [(a, b) for a, b in literals if not _inside_name(text, a, b)])
 
     def literal(self, source: str) -> None:
         """A `*`, `_` or `~` run that is text in the source; escaped on restore if it could
@@ -460,7 +477,7 @@ def _on_link_open(walk: _Walk, token: Token) -> None:
             walk.i += 1
         walk.cur = end
         return
-    walk.link_ends.append(_rule_end(link_rule, content, cur, walk.inside(), walk.dialect))
+    walk.link_ends.append(_rule_end(kramdown.link if walk.dialect == "kramdown" else link_rule, content, cur, walk.inside(), walk.dialect))
     walk.link_starts.append(cur)
     walk.pairs.append(walk.out.open("a", "["))
     walk.cur += 1
@@ -486,7 +503,7 @@ def _on_link_close(walk: _Walk, token: Token) -> None:
 def _on_image(walk: _Walk, token: Token) -> None:
     """Japanese alt text travels as an `<img>` pair around its words; other images are kept."""
     content, cur, out = walk.content, walk.cur, walk.out
-    end = _rule_end(image_rule, content, cur, walk.inside(), walk.dialect)
+    end = _rule_end(kramdown.image if walk.dialect == "kramdown" else image_rule, content, cur, walk.inside(), walk.dialect)
     label_end = parseLinkLabel(_state(content, walk.inside(), cur, walk.dialect), cur + 1, False)
     alt = content[cur + 2 : label_end]
     if JAPANESE.search(alt):
@@ -513,7 +530,10 @@ def _attach_title(out: _Builder, ident: str, side: Literal["open", "close"], mar
 def _title_span(markup: str, at: int) -> tuple[int, int, str] | None:
     """(start, end, opening delimiter) of the title inside `](destination "title")`, which
     starts at `at` of `markup`; None when it has none."""
-    return title_after(markup, at + 2, len(markup)) if markup.startswith("](", at) else None
+    if not markup.startswith("](", at):
+        return None
+    # a url with spaces is kramdown's alone (`kramdown.link`): so is the title after it
+    return title_after(markup, at + 2, len(markup)) or kramdown.inline_title(markup, at + 1, len(markup))
 
 
 def title_after(text: str, pos: int, end: int) -> tuple[int, int, str] | None:
@@ -557,6 +577,10 @@ def _on_atom(walk: _Walk, token: Token) -> None:
     """Inline HTML, Liquid, kramdown extensions and math: kept as written. A kramdown span IAL
     joins the markup of the element before it."""
     walk.expect(token.content, token.type)
+    if token.type == "html_inline" and (end := _quotation_end(walk, token)) is not None:
+        walk.out.protect(walk.original(walk.cur, end))  # a quotation in its own language: kept whole
+        walk.cur = end
+        return
     source = walk.original(walk.cur, walk.cur + len(token.content))
     if token.type == "kramdown_ial":
         walk.out.attach(source)
@@ -570,6 +594,29 @@ def _on_atom(walk: _Walk, token: Token) -> None:
             if JAPANESE.search(source[a:b]):
                 walk.out.attach_text(walk.out.last_id(), "open", (a, b), attribute_text(source[a:b], quote, walk.out.keep))
     walk.cur += len(token.content)
+
+
+LANG_START_TAG = re.compile(r"""<([A-Za-z][\w-]*)\b[^>]*?\slang\s*=\s*(?:"[^"]+"|'[^']+'|[^\s"'=<>`]+)[^>]*>""")
+
+
+def _quotation_end(walk: _Walk, token: Token) -> int | None:
+    """Where the element ends whose start tag `token` marks its language (`<span lang="ja">`),
+    its end tag's token now the walk's: its text is kept as written, as in an HTML block
+    (html_block._declares_language); None for any other tag, or one never closed here."""
+    start = LANG_START_TAG.fullmatch(token.content)
+    end = kramdown.matching_close(walk.content, start.group(1), walk.cur + len(token.content)) if start else -1
+    if start is None or end < 0:
+        return None
+    name, depth = start.group(1).lower(), 0
+    for j in range(walk.i, len(walk.children)):
+        child = walk.children[j]
+        tag = re.match(r"<(/?)([A-Za-z][\w-]*)", child.content) if child.type == "html_inline" else None
+        if tag is not None and tag.group(2).lower() == name and not child.content.endswith("/>"):
+            depth += -1 if tag.group(1) else 1
+            if depth == 0:
+                walk.i = j
+                return end
+    return None
 
 
 def _on_math(walk: _Walk, token: Token) -> None:
@@ -674,8 +721,23 @@ def restore(xml: str, protected: Protected) -> str:
     answer is new text around the author's markup, so it is made inert where it could
     change the parse: Markdown-active characters in the engine's prose are escaped,
     emphasis that no longer flanks becomes HTML, and delimiter runs that were plain text
-    in the source are escaped if they could now pair up.
+    in the source are escaped if they could now pair up. Jekyll runs Liquid before
+    kramdown, so a `{{` or `{%` of the engine's is written `&#123;` (what the reader sees is
+    the brace); an answer that would still hold Liquid its source does not is refused.
     """
+    text = _restore(xml, protected)
+    if text != protected.joined and not protected.front_matter and _liquid_tags(text) != _liquid_tags(protected.joined):
+        raise StructureError("the translation would add Liquid ({{ or {%) that its source does not have")
+    return text
+
+
+def _liquid_tags(text: str) -> Counter[str]:
+    """The Liquid tags Jekyll would run in `text`: those of the source, and no other, may stand
+    in its answer (a `{{` that never closes, kept to its line's end, counts as its opener)."""
+    return Counter(tag if tag.endswith(("}}", "%}")) else tag[:2] for tag in liquid.mask(text).tags)
+
+
+def _restore(xml: str, protected: Protected) -> str:
     if xml == protected.xml and _restores_verbatim(protected):
         return protected.joined
     try:
@@ -689,16 +751,18 @@ def restore(xml: str, protected: Protected) -> str:
     if protected.html_quote is not None:
         return _html_text(pieces, kinds, protected.html_quote)
     text = _finish("".join(pieces), protected)
-    if protected.title_quote is not None and text != protected.joined:
-        return title_text(text, protected.title_quote)
-    if protected.comment is not None and text != protected.joined:
-        return protected.comment.settle(text)
-    if text == protected.joined or protected.plain:
+    if text == protected.joined:
         return text
+    special = _special_text(text, pieces, kinds, protected)
+    if special is not None:
+        return special
     dialect = protected.dialect
     _escape_prose(pieces, kinds, pipes=not protected.escape_pipes, dialect=dialect)
     _keep_emphasis_parsable(pieces, marks, dialect)
     _escape_literals(pieces, kinds, dialect)
+    _no_new_liquid(pieces, kinds)
+    if dialect == "kramdown" and protected.paragraph:
+        _not_a_table(pieces, kinds)
     text = _finish("".join(pieces), protected)
     if _shape(text, protected.env, dialect) == _expected_shape(pieces, kinds, marks, protected.env, dialect):
         return text
@@ -709,6 +773,21 @@ def restore(xml: str, protected: Protected) -> str:
     if _shape(text, protected.env, dialect) != _expected_shape(pieces, kinds, marks, protected.env, dialect):
         raise StructureError("the translation's Markdown would not parse to the source's inline structure")
     return text
+
+
+def _special_text(text: str, pieces: list[str], kinds: list[str], protected: Protected) -> str | None:
+    """The answer of a text that is no Markdown prose (a title, a code comment, a plain
+    value), written as its kind needs; None for prose. `text` differs from the source's."""
+    if protected.title_quote is not None:
+        _no_new_liquid(pieces, kinds)
+        return title_text(_finish("".join(pieces), protected), protected.title_quote)
+    if protected.comment is not None:
+        return protected.comment.settle(text)
+    if protected.plain:
+        if not protected.front_matter:  # an abbreviation's definition: in the body, so Liquid runs
+            _no_new_liquid(pieces, kinds)
+        return _finish("".join(pieces), protected)
+    return None
 
 
 @dataclass
@@ -765,7 +844,28 @@ def _html_text(pieces: list[str], kinds: list[str], quote: str) -> str:
             piece = re.sub(r"&(?=#?[A-Za-z0-9]+;?)", "&amp;", pieces[i])
             piece = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", piece)
             pieces[i] = piece.replace(quote, "&quot;" if quote == '"' else "&#39;") if quote else piece
+    _no_new_liquid(pieces, kinds)
     return "".join(pieces).strip()
+
+
+# A `{` of the engine's that would open a Liquid tag with the character after it
+_LIQUID_OPENER = re.compile(r"\{(?=[{%])")
+
+
+def _no_new_liquid(pieces: list[str], kinds: list[str]) -> None:
+    """No `{{` or `{%` of the engine's prose, within a piece or across its edges, is left
+    for Liquid: its `{` (or `%`) goes as a character reference, which Liquid does not read
+    and kramdown and the browser show as the character, in text, titles and attributes."""
+    for i, kind in enumerate(kinds):
+        if kind != "prose":
+            continue
+        piece = _LIQUID_OPENER.sub("&#123;", pieces[i])
+        # across its edges: the author's kept piece before or after it (looked at only then)
+        if piece.endswith("{") and next((p[0] for p in pieces[i + 1 :] if p), "") in ("{", "%"):
+            piece = piece[:-1] + "&#123;"
+        if piece[:1] in ("{", "%") and next((p[-1] for p in reversed(pieces[:i]) if p), "") == "{":
+            piece = ("&#123;" if piece[0] == "{" else "&#37;") + piece[1:]
+        pieces[i] = piece
 
 
 def _all_inert(pieces: list[str], kinds: list[str], marks: list[tuple[int, int, str]]) -> None:
@@ -942,6 +1042,22 @@ def _no_block_start(piece: str, line_active: re.Pattern[str]) -> str:
         return piece
     pos = m.end() if piece[m.end() - 1 : m.end()].isdigit() else m.end() - 1
     return piece[:pos] + "\\" + piece[pos:]
+
+
+def _not_a_table(pieces: list[str], kinds: list[str]) -> None:
+    """kramdown reads a paragraph every line of which holds a `|` as a table. The prose's own
+    pipes are entities (`_inert`), but a kept piece may hold one (`![a|b](x.png)`), and the
+    answer is one line where the source had several: the line is broken after that piece
+    (before it, when no prose follows), so one line holds no `|` and the paragraph stays one."""
+    if not all(kramdown.row_pipes(liquid.mask(line).text) for line in "".join(pieces).split("\n")):  # Liquid first
+        return
+    holding = [i for i, (piece, kind) in enumerate(zip(pieces, kinds)) if kind != "prose" and "|" in piece]
+    after = [i for i in range(holding[-1] + 1, len(pieces)) if kinds[i] == "prose" and pieces[i].strip()] if holding else []
+    before = [i for i in range(holding[0]) if kinds[i] == "prose" and pieces[i].strip()] if holding else []
+    if after:
+        pieces[after[0]] = "\n" + _no_block_start(pieces[after[0]].lstrip(), _LINE_ACTIVE_KRAMDOWN)
+    elif before:
+        pieces[before[-1]] = pieces[before[-1]].rstrip() + "\n"
 
 
 def _escaper(kramdown: bool) -> Callable[[re.Match[str]], str]:

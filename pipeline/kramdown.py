@@ -33,6 +33,9 @@ from markdown_it.ruler import RuleOptionsType
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline.image import image as commonmark_image
+from markdown_it.rules_inline.link import link as commonmark_link
+from markdown_it.token import Token
 
 OPT_SPACE = r" {0,3}"
 _ALD_ANY = r"(?:\\\}|[^}])"
@@ -157,13 +160,14 @@ def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     assert opened is not None
     tag_start = line_start + opened.end()
     tag = _START_TAG_END.match(state.src, tag_start)
-    if tag is None or (not silent and not _KRAMDOWN_TAG.fullmatch(state.src, line_start, tag.end())):
-        # `<Intro isChapter={true}>`: not HTML to kramdown (its HTML_TAG_RE), so a paragraph starts
-        # there; it still ends the paragraph before it (kramdown's LAZY_END looks at `<name` only)
+    if tag is None or not _KRAMDOWN_TAG.fullmatch(state.src, line_start, tag.end()):
+        # `<Intro isChapter={true}>`, `<https://x>`: not HTML to kramdown (its HTML_TAG_RE), so a
+        # paragraph starts there; kramdown's LAZY_END (`<name`) ends the paragraph before it, but
+        # `parse_paragraph` joins the new one to it: one paragraph on the page, so none ends here
         return False
     if tag.group(1) or name in VOID_ELEMENTS:
         return _finish_html(state, start, end, tag.end(), silent)
-    close = _matching_close(state.src, name, tag.end())
+    close = matching_close(state.src, name, tag.end())
     markdown = _MARKDOWN_ATTR.search(state.src[tag_start : tag.end()])
     if not silent and close >= 0 and markdown and ("block" in markdown.groups() or name in MARKDOWN_CONTENT_MODEL):
         if _markdown_inside(state, start, end, tag.end(), close, name):
@@ -186,19 +190,16 @@ _FENCE_OPENING = re.compile(_FENCE_MATCH.pattern.split(r"\n(.*?)")[0] + r"\n")
 def fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """kramdown's GFM fenced code block (`parse_codeblock_fenced` with gfm.rb's regexps): the
     whole block, opening line to closing line, must match FENCED_CODEBLOCK_MATCH, whose info
-    string is one word (```` ```js {1,4} ```` is no fence: a paragraph starts there). Any line
-    starting a fence ends a paragraph (GFM's PARAGRAPH_END), fence or not."""
-    if not _indent_ok(state, start) or not _FENCE_START.match(_line(state, start)):
-        return False
-    if silent:
-        return True
-    if not _FENCE_OPENING.match(state.getLines(start, start + 1, state.blkIndent, True)):
-        return False  # the opening line alone already fails FENCED_CODEBLOCK_MATCH
-    m = _fence_match(state, start, _closing_candidate(state, start, end))
-    if m is None:
-        m = _fence_match(state, start, end)  # the candidate was no closing line to kramdown
-    if m is None:
-        return False
+    string is one word (```` ```js {1,4} ```` is no fence: a paragraph starts there).
+
+    A line starting a fence ends a paragraph (GFM's PARAGRAPH_END), fence or not; but where it
+    is no fence, the paragraph parsed from it is joined to the paragraph before
+    (`parse_paragraph` appends to a `:p` that is the last child), so the page has one
+    paragraph across it (```` ``` ```` … ```` ``` ```` then a code span over the lines): only a
+    real fence interrupts one here."""
+    m = _fence_at(state, start, end)
+    if m is None or silent:
+        return m is not None
     last = start + m.string.count("\n", 0, m.end()) - 1
     token = state.push("fence", "code", 0)
     token.info = m.group(3) or ""
@@ -207,6 +208,16 @@ def fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     token.map = [start, last + 1]
     state.line = last + 1
     return True
+
+
+def _fence_at(state: StateBlock, start: int, end: int) -> re.Match[str] | None:
+    """FENCED_CODEBLOCK_MATCH at line `start`, or None: the line is no fence to kramdown."""
+    if not _indent_ok(state, start) or not _FENCE_START.match(_line(state, start)):
+        return None
+    if not _FENCE_OPENING.match(state.getLines(start, start + 1, state.blkIndent, True)):
+        return None  # the opening line alone already fails FENCED_CODEBLOCK_MATCH
+    m = _fence_match(state, start, _closing_candidate(state, start, end))
+    return m if m is not None else _fence_match(state, start, end)  # the candidate was no closing line to kramdown
 
 
 def _fence_match(state: StateBlock, start: int, end: int) -> re.Match[str] | None:
@@ -266,7 +277,7 @@ def indented_code(state: StateBlock, start: int, end: int, silent: bool) -> bool
     return True
 
 
-def _matching_close(src: str, name: str, pos: int) -> int:
+def matching_close(src: str, name: str, pos: int) -> int:
     """Offset just after the end tag that closes the element opened before `pos`, or -1."""
     pattern = re.compile(rf"<(/?){re.escape(name)}(?=[\s/>])[^>]*?(/?)>", re.IGNORECASE)
     depth = 1
@@ -329,22 +340,24 @@ _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
-def _pipes(line: str) -> list[int]:
+def row_pipes(line: str) -> list[int]:
     """Offsets of the `|` that split a kramdown table row: unescaped, outside code spans."""
     code = [(m.start(), m.end()) for m in _CODE_SPAN.finditer(line)]
     return [m.start() for m in _UNESCAPED_PIPE.finditer(line) if not any(a <= m.start() < b for a, b in code)]
 
 
 def _is_table_line(state: StateBlock, line: int) -> bool:
-    return _indent_ok(state, line) and state.sCount[line] >= state.blkIndent and bool(_pipes(_line(state, line)))
+    return _indent_ok(state, line) and state.sCount[line] >= state.blkIndent and bool(row_pipes(_line(state, line)))
 
 
 def _at_boundary(state: StateBlock, line: int, start: int, end: int, before: bool) -> bool:
     """kramdown's `after_block_boundary?` / `before_block_boundary?`: a table stands alone,
     between blank lines (or an EOB marker, an IAL, the start or end of its container)."""
     other = line - 1 if before else line
-    if other < start or other >= end or state.isEmpty(other) or state.sCount[other] < state.blkIndent:
+    if other < start or other >= end or state.isEmpty(other):
         return True
+    if state.sCount[other] < state.blkIndent:  # out of the container, unless a list item's lazy line
+        return before or not _in_list_item(state) or bool(_LIST_START.match(_line(state, other)))
     text = _line(state, other)
     return bool(_EOB.fullmatch(text) or re.fullmatch(rf"\{{:(?!:|/){_ALD_ANY}+\}}[ \t]*", text))
 
@@ -366,7 +379,7 @@ def table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     last = start
     while last + 1 < end and _is_table_line(state, last + 1):
         last += 1
-    if not _at_boundary(state, last + 1, start, end, False):
+    if not _at_boundary(state, last + 1, start, end, False) and not _before_nested_list(state, start, last + 1):
         return False
     if silent:
         return True
@@ -379,7 +392,7 @@ def table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
             continue
         row = state.push("tr_open", "tr", 1)
         row.map = [line, line + 1]
-        bounds = [-1, *_pipes(text), len(text)]
+        bounds = [-1, *row_pipes(text), len(text)]
         cells = [text[a + 1 : b] for a, b in zip(bounds, bounds[1:])]
         if leading and cells and not cells[0].strip():
             cells.pop(0)
@@ -397,6 +410,34 @@ def table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     state.push("table_close", "table", -1)
     state.line = last + 1
     return True
+
+
+_LIST_START = re.compile(r"(?:[+*-]|\d+\.)(?:[ \t]|$)")  # kramdown's LIST_START, after the indentation
+
+
+def _in_list_item(state: StateBlock) -> bool:
+    """Whether the innermost element still open is a list item."""
+    depth = 0
+    for token in reversed(state.tokens):
+        depth += token.nesting
+        if depth > 0:
+            return token.type == "list_item_open"
+    return False
+
+
+def _before_nested_list(state: StateBlock, start: int, line: int) -> bool:
+    """Whether `line` starts the first nested list of the list item whose first line is `start`:
+    kramdown's `parse_list` parses an item's lines up to its first nested list on their own
+    (a new `item.value` chunk), so that text ends where the nested list begins."""
+    opener = state.tokens[-1] if state.tokens else None
+    if opener is None or opener.type != "list_item_open" or not opener.map or opener.map[0] != start:
+        return False
+    return (
+        line < state.lineMax
+        and not state.isEmpty(line)
+        and state.sCount[line] >= state.blkIndent
+        and bool(_LIST_START.match(_line(state, line)))
+    )
 
 
 def _container_start(state: StateBlock, line: int) -> int:
@@ -532,6 +573,91 @@ def _find_close(state: StateInline, start: int, delim: str, kind: str, char: str
         state.pos = saved
 
 
+# kramdown 2.4, parser/kramdown/link.rb l. 54-56 and 107-137: an inline link's url runs to the
+# `)` that balances its `(`, spaces and all, or to a space before a quote, where the title begins
+_LINK_PAREN_STOP = re.compile(r"(\()|(\))|[ \t\r\n\f\v](?=['\"])")
+_LINK_INLINE_TITLE = re.compile(r"[ \t\r\n\f\v]*?([\"'])(.+?)\1[ \t\r\n\f\v]*?\)", re.DOTALL)
+
+
+def inline_destination(src: str, pos: int, maximum: int) -> tuple[str, str, int] | None:
+    """kramdown's url and title in parentheses from the `(` at `pos`: (url, title, end), or None
+    where kramdown reads no link. `[YAML](https://yaml.org/ target="_blank")` is a link to
+    `https://yaml.org/ target="_blank"` to kramdown, none to CommonMark."""
+    depth, at = _url_end(src, pos, maximum)
+    url = src[pos + 1 : at - 1].strip()
+    if depth == 0:
+        return url, "", at
+    title = _LINK_INLINE_TITLE.match(src, at, maximum)
+    return (url, title.group(2), title.end()) if title is not None else None
+
+
+def inline_title(src: str, pos: int, maximum: int) -> tuple[int, int, str] | None:
+    """(start, end, quote) of the title kramdown reads in the parentheses from the `(` at `pos`."""
+    depth, at = _url_end(src, pos, maximum)
+    title = _LINK_INLINE_TITLE.match(src, at, maximum) if depth else None
+    return (title.start(2), title.end(2), title.group(1)) if title is not None else None
+
+
+def _url_end(src: str, pos: int, maximum: int) -> tuple[int, int]:
+    """The parentheses still open where kramdown's url stops, and where it stops."""
+    depth, at = 0, pos
+    while (m := _LINK_PAREN_STOP.search(src, at, maximum)) is not None:
+        at = m.end()
+        depth += 1 if m.group(1) else -1 if m.group(2) else 0
+        if not m.group(1) and (depth == 0 or not m.group(2)):
+            break
+    return depth, at
+
+
+def link_rule(commonmark: Callable[[StateInline, bool], bool], image: bool) -> Callable[[StateInline, bool], bool]:
+    """markdown-it's link (or image) rule, and where it reads none, kramdown's inline link
+    (`inline_destination`), whose url may hold spaces."""
+
+    def rule(state: StateInline, silent: bool) -> bool:
+        if commonmark(state, silent):
+            return True
+        start = state.pos + (1 if image else 0)
+        if (image and not state.src.startswith("![", state.pos)) or state.src[start : start + 1] != "[":
+            return False
+        label_end = state.md.helpers.parseLinkLabel(state, start, not image)
+        if label_end < 0 or state.src[label_end + 1 : label_end + 2] != "(":
+            return False
+        found = inline_destination(state.src, label_end + 1, state.posMax)
+        if found is None:
+            return False
+        if not silent:
+            _push_link(state, start + 1, label_end, state.md.normalizeLink(found[0]), found[1], image)
+        state.pos = found[2]
+        return True
+
+    return rule
+
+
+link = link_rule(commonmark_link, image=False)
+image = link_rule(commonmark_image, image=True)
+
+
+def _push_link(state: StateInline, label_start: int, label_end: int, href: str, title: str, image: bool) -> None:
+    """The tokens markdown-it's rule makes of a link or image (rules_inline/link.py, image.py)."""
+    if image:
+        children: list[Token] = []
+        state.md.inline.parse(state.src[label_start:label_end], state.md, state.env, children)
+        token = state.push("image", "img", 0)
+        token.attrs = {"src": href, "alt": ""}
+        token.children, token.content = children or None, state.src[label_start:label_end]
+    else:
+        maximum, state.pos, state.posMax = state.posMax, label_start, label_end
+        token = state.push("link_open", "a", 1)
+        token.attrs = {"href": href}
+        state.linkLevel += 1
+        state.md.inline.tokenize(state)
+        state.linkLevel -= 1
+        state.push("link_close", "a", -1)
+        state.posMax = maximum
+    if title:
+        token.attrSet("title", title)
+
+
 _TASK_BOX = re.compile(r"\[[ xX]\][ \t]+")  # kramdown-parser-gfm's task list item: `- [ ] todo`
 _LEADING_IAL = re.compile(rf"\{{:(?!:|/){_ALD_ANY}+\}}[ \t]*")
 _TRAILING_IAL = re.compile(rf"[ \t]+\{{:(?!:|/){_ALD_ANY}+\}}$")
@@ -571,6 +697,8 @@ def install(md: MarkdownIt) -> None:
     md.block.ruler.before("paragraph", "kramdown_table", table)  # after lists, HTML, headings, math
     md.block.ruler.before("paragraph", "kramdown_ordered_list_start", ordered_list_start, {"alt": ["paragraph"]})
     md.inline.ruler.at("emphasis", emphasis)
+    md.inline.ruler.at("link", link)
+    md.inline.ruler.at("image", image)
     md.inline.ruler2.disable("emphasis")
     md.inline.ruler.before("emphasis", "kramdown_extension", span_extension)
     md.inline.ruler.before("emphasis", "kramdown_ial", span_ial)

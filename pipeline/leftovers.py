@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
-from pipeline import code, html_block, liquid
+from pipeline import code, frontmatter, html_block, liquid
 from pipeline.japanese import KANA, SENTENCE_END, VISIBLE_JAPANESE
 from pipeline.markdown import normalize, parser
+from pipeline.post import Post
 
 
 @dataclass
@@ -38,10 +39,11 @@ class Left:
     # in code blocks and not translated: a block with no lexer, string literals, comments with
     # `[code] translate_comments = false`; a reader sees it, but it is code (not in `total`)
     code: int = 0
+    front_matter: int = 0  # front matter values a theme may show (`title`, `category`, `author`…)
 
     @property
     def total(self) -> int:
-        return self.text + self.attributes + self.components + self.liquid
+        return self.text + self.attributes + self.components + self.liquid + self.front_matter
 
     @property
     def counted(self) -> int:
@@ -54,9 +56,16 @@ class Left:
         self.components += other.components
         self.liquid += other.liquid
         self.code += other.code
+        self.front_matter += other.front_matter
 
     def as_dict(self) -> dict[str, int]:
-        return {"text": self.text, "attributes": self.attributes, "components": self.components, "liquid": self.liquid}
+        return {
+            "text": self.text,
+            "attributes": self.attributes,
+            "components": self.components,
+            "liquid": self.liquid,
+            "front_matter": self.front_matter,
+        }
 
 
 @dataclass
@@ -114,8 +123,11 @@ def _code_block(block: code.Block, comments: bool, left: Left) -> None:
 
 
 def _inline(children: Sequence[Token], left: Left) -> None:
+    in_url = False  # the text of an autolink is its URL, never prose to translate
     for child in children:
-        if child.type in ("text", "text_special"):
+        if child.type in ("link_open", "link_close") and child.markup in ("autolink", "linkify"):
+            in_url = child.type == "link_open"
+        if child.type in ("text", "text_special") and not in_url:
             left.text += _japanese(child.content)
         elif child.type == "image":
             left.text += _japanese(child.content)
@@ -154,6 +166,31 @@ def count_source(body: str, tokens: Sequence[Token], liquid_first: bool, comment
     if liquid_first:
         left.liquid = in_liquid(masked)
     return left
+
+
+def in_front_matter(post: Post) -> list[frontmatter.Field]:
+    """The front matter values of `post` that hold Japanese: a theme may show any of them."""
+    block = post.front_matter
+    if block is None or not VISIBLE_JAPANESE.search(block.text):
+        return []
+    return [f for f in frontmatter.shown_fields(block, post.path) if VISIBLE_JAPANESE.search(f.value) and not _ADDRESS.fullmatch(f.value)]
+
+
+# a URL or a site path (`permalink: /ブログ/`, `image: /img/図.png`): an address, not prose, like an autolink's URL
+_ADDRESS = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|\.{0,2}/)\S*")
+
+
+def front_matter_count(fields: Iterable[frontmatter.Field]) -> int:
+    return sum(_japanese(f.value) for f in fields)
+
+
+def han_front_matter(source: Iterable[frontmatter.Field], edition: Iterable[frontmatter.Field]) -> tuple[list[frontmatter.Field], int]:
+    """In an edition written with Han characters: its values still Japanese (kana in them, or
+    the source's value as it was) and their Japanese characters (the kana; all of a copied value)."""
+    copied = {(f.key, f.index): f.value for f in source}
+    left = [f for f in edition if KANA.search(f.value) or copied.get((f.key, f.index)) == f.value]
+    count = sum(_japanese(f.value) if copied.get((f.key, f.index)) == f.value else len(KANA.findall(f.value)) for f in left)
+    return left, count
 
 
 def summary(posts: Iterable[Leftover]) -> str:

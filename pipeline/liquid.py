@@ -8,8 +8,9 @@ breaks kept), so every offset and line number of the masked text is that of the 
 the run names the tag it stands for, so `unmask` can put the author's bytes back in any
 piece of text cut from the masked one.
 
-Tags are found as Liquid's own tokenizer finds them (`{%.*?%}`, `{{.*?}}`); the insides of
-`{% raw %}` blocks are not Liquid and stay as they are. An opening `{{` or `{%` that never
+Tags are found as Liquid's own tokenizer finds them (`{%.*?%}`, `{{.*?}}`). The insides of
+`{% raw %}` blocks are not Liquid, but the page shows them, Markdown and all: they are read
+like the rest, with the Liquid-looking text in them masked the same way (kept as written). An opening `{{` or `{%` that never
 closes is not a tag to Liquid either: it is masked to the end of its line, so the bytes stay
 as the author wrote them, and reported, since Jekyll will complain about it.
 """
@@ -20,6 +21,8 @@ import re
 from dataclasses import dataclass
 
 _TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}|\{\{|\{%", re.DOTALL)
+# inside `{% raw %}` the page shows `{{ x }}` as written: masked like a tag, kept byte for byte
+_COMPLETE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
 _RAW_OPEN = re.compile(r"\{%-?\s*raw\s*-?%\}")
 _RAW_CLOSE = re.compile(r"\{%-?\s*endraw\s*-?%\}")
 # A masked tag is `{`, two private-use characters that name it, private-use filler and `}`
@@ -73,9 +76,18 @@ def unmask(piece: str, tags: tuple[str, ...]) -> str:
             continue
         out.append(piece[pos:start])
         out.append(tag)
-        pos = min(len(piece), start + len(tag))  # the run is as long as the tag it stands for
+        pos = _run_end(piece, start)
     out.append(piece[pos:])
     return "".join(out)
+
+
+def _run_end(piece: str, start: int) -> int:
+    """Where the masked run beginning at `start` ends: after its `}`. Measured on the run, not
+    on the tag it stands for, whose written form may be longer (escaped for XML)."""
+    end = start + 1
+    while end < len(piece) and (piece[end] in "\r\n" or FILL <= piece[end] <= "\uf8ff"):
+        end += 1
+    return min(len(piece), end + 1) if end < len(piece) and piece[end] == END else end
 
 
 def _mask_one(tag: str, index: int) -> str | None:
@@ -109,21 +121,23 @@ def mask(text: str) -> Masked:
             line_end = text.find("\n", start)
             end = len(text) if line_end < 0 else line_end
             unclosed.append(start)
-        out.append(text[pos:start])
-        run = _mask_one(text[start:end], len(tags))
-        if run is None:
-            out.append(text[start:end])
-        else:
-            tags.append(text[start:end])
-            out.append(run)
+        out += [text[pos:start], _masked_tag(text[start:end], tags)]
         pos = end
         if _RAW_OPEN.fullmatch(m.group(0)):
             close = _RAW_CLOSE.search(text, pos)
-            if close is not None:  # the insides of raw are not Liquid: left unmasked
-                out.append(text[pos : close.start()])
+            if close is not None:  # the insides of raw: Markdown to read, its Liquid-looking text kept
+                out.append(_COMPLETE_TAG.sub(lambda t: _masked_tag(t.group(0), tags), text[pos : close.start()]))
                 pos = close.start()
     out.append(text[pos:])
     return Masked("".join(out), tuple(tags), tuple(unclosed))
+
+
+def _masked_tag(tag: str, tags: list[str]) -> str:
+    """The masked run for `tag`, which joins `tags`; the tag itself when too short to carry its index."""
+    run = _mask_one(tag, len(tags))
+    if run is not None:
+        tags.append(tag)
+    return tag if run is None else run
 
 
 def line_of(text: str, offset: int) -> int:

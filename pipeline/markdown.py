@@ -2,8 +2,8 @@
 
 Liquid (`{% ... %}`, `{{ ... }}`) is not Markdown: Jekyll expands it before Markdown is
 rendered, so we teach the parser two small rules that turn it into opaque tokens: a block
-rule for Liquid-only lines and `raw`/`highlight`/`comment` blocks (whose insides may look
-like Markdown), and an inline rule for tags inside prose.
+rule for Liquid-only lines and `highlight`/`comment` blocks (whose insides may look like
+Markdown), and an inline rule for tags inside prose.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from pipeline.liquid import Masked
 # Each tag ends at its own first closer: `{{ a }} text {{ b }}` is prose with two tags, not a
 # Liquid-only line (a lazy `.*?` under fullmatch would stretch across the text).
 _LIQUID_ONLY_LINE = re.compile(r"[ \t]*(?:(?:\{%(?:(?!%\}).)*%\}|\{\{(?:(?!\}\}).)*\}\})[ \t]*)+")
-_LIQUID_BLOCK_OPEN = re.compile(r"[ \t]*\{%-?\s*(raw|highlight|comment)\b.*?%\}")
+# `raw` is not one of them: Jekyll shows its insides, which are read as Markdown (pipeline.liquid)
+_LIQUID_BLOCK_OPEN = re.compile(r"[ \t]*\{%-?\s*(highlight|comment)\b.*?%\}")
 _LIQUID_INLINE = {"{{": "}}", "{%": "%}"}
 
 

@@ -88,7 +88,7 @@ class _PostLeftovers(TypedDict, total=False):
 
     kept_by_reason: dict[str, int]  # segments kept in Japanese, by reason (structure, truncated, skipped)
     japanese_source: int  # Japanese characters outside code in the source
-    japanese_left: dict[str, int]  # ... left in the English edition, by place (text, attributes, components, liquid)
+    japanese_left: dict[str, int]  # ... left in the English edition, by place (text, attributes, components, liquid, front_matter)
     japanese_in_code: int  # Japanese characters in code blocks not translated (not in japanese_left)
 
 

@@ -28,12 +28,12 @@ from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
 from pipeline.engines import Engine, SegmentContext, context_policy, engine_spec, spend_of
-from pipeline.errors import EngineError, InputError, internal_error
+from pipeline.errors import EditedDuringRun, EngineError, InputError, internal_error
 from pipeline.glossary import Glossary, prose_of, prose_of_markdown
 from pipeline.inline import Protected
 from pipeline.lint import lint_text
 from pipeline.memory import TranslationMemory
-from pipeline.post import Alias, Tree, parse_post, source_hash
+from pipeline.post import Alias, Post, Tree, parse_post, source_hash
 from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
 from pipeline.reuse import EditionReader, NeedsMerge, adopt, previous_english, reuse
@@ -187,6 +187,7 @@ class Translator:
         parsed, lang = (post.body, skeleton.tokens), self.settings.source_lang.lower()
         result.lint_findings = len(lint_text(path, post.text, parsed=parsed, dialect=self.settings.dialect, lang=lang))
         result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid, self.settings.translate_comments)
+        result.leftover.source.front_matter = leftovers.front_matter_count(leftovers.in_front_matter(post))
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         built_from = on_disk_record(record, edition_sha)
         previous = previous_english(self._reader, built_from if isinstance(built_from, PostState) else None, output, edition_sha)
@@ -295,9 +296,16 @@ class Translator:
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
         data = edition.render(post, draft.body_edits, draft.field_edits, added)
+        result.leftover.left.front_matter = _front_matter_left(
+            post, parse_post(prepared.output, data), result.flags, self.target.han_script
+        )
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine)
         memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
-        result.status = prepared.commit(data, state, memory)
+        try:
+            result.status = prepared.commit(data, state, memory)
+        except EditedDuringRun as exc:  # a translator's save wins: skipped, read by the next run
+            result.status = "skipped"
+            result.flags.append(Flag(1, "edited", exc.message))
 
     def _answer_text(self, prepared: Pair, checked: dict[str, qa.Answer], key: str) -> str | None:
         """The English for one key: found before the flush, fresh from the engine (as the
@@ -307,3 +315,23 @@ class Translator:
             return found
         fresh = checked.get(key)
         return fresh.translated if fresh is not None and fresh.translated else self.cache.get(key)
+
+
+def _front_matter_left(source: Post, english: Post, flags: list[Flag], han_script: bool = False) -> int:
+    """The Japanese characters the English edition's front matter still shows (a theme may show
+    any value); each value no flag already speaks for is warned about, at its source line.
+    `han_script`: an edition written with Han characters (`leftovers.han_front_matter`)."""
+    left, sources = leftovers.in_front_matter(english), leftovers.in_front_matter(source)
+    count = leftovers.front_matter_count(left)
+    if han_script:
+        left, count = leftovers.han_front_matter(sources, left)
+    lines = {(f.key, f.index): f.line for f in sources}
+    flagged = {f.line for f in flags}
+    for fm_field in left:
+        line = lines.get((fm_field.key, fm_field.index), fm_field.line)
+        if line not in flagged:
+            message = f"front matter {fm_field.key} {fm_field.value!r} stays Japanese on the English page"
+            flags.append(
+                Flag(line, "front-matter-left", f"{message}; translate it by hand, or list {fm_field.key!r} in [front_matter] translate")
+            )
+    return count

@@ -20,7 +20,7 @@ from markdown_it.token import Token
 
 from pipeline import code, html_block, liquid
 from pipeline.attributes import TRANSLATED
-from pipeline.inline import Protected, UnsupportedInline, protect, protect_plain, title_after, unmask
+from pipeline.inline import LANG_START_TAG, Protected, UnsupportedInline, protect, protect_plain, title_after, unmask
 from pipeline.japanese import JAPANESE
 from pipeline.markdown import normalize, parser
 from pipeline.post import LINE_BREAK, Post
@@ -158,7 +158,10 @@ def _inline_segment(
     except UnsupportedInline as exc:
         skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
         return
+    protected = dataclasses.replace(protected, paragraph=kind == "paragraph")
     segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
+    if any(e.kind == "keep" and LANG_START_TAG.match(e.open) and JAPANESE.search(e.open) for e in protected.elements.values()):
+        skipped.append(Skipped(tok.map[0] + 1, html_block.QUOTED, "kept-lang"))  # `<span lang="ja">…</span>`, kept whole
     if any(child.type == "kramdown_unclosed" for child in tok.children or []):
         skipped.append(Skipped(tok.map[0] + 1, "kramdown attribute list `{:` never closed (no `}`); kept as written"))
 

@@ -379,6 +379,9 @@ class Page:
     links: list[str] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     english_text: list[str] = field(default_factory=list)  # text whose language is English
+    # the post's own text in an element marked with another language (`<p lang="ja">` of an
+    # embedded tweet): the reader of the English page sees it too, so it is counted
+    marked_text: list[str] = field(default_factory=list)
     structure: list[str] = field(default_factory=list)  # the post content's elements (see `Structure`)
 
 
@@ -436,6 +439,8 @@ class PageParser(HTMLParser):
             self.content.text(data)
         if not self.non_prose and self.lang.startswith(self.edition):
             self.page.english_text.append(data)
+        elif not self.non_prose and self.content_depth is not None:
+            self.page.marked_text.append(data)
 
     def _collect(self, tag: str, values: dict[str, str], lang: str) -> None:
         page = self.page
@@ -774,6 +779,9 @@ def check_post(
     row.lang_ok = ja is None or ja.lang == langs.source
     row.hreflang_ok = check_hreflang(row, ja, en, result)
     row.leftover_japanese = leftover_japanese(en.english_text, allow, langs.han_script)
+    row.leftover_japanese += [
+        f"{snippet} (in an element marked with another language)" for snippet in leftover_japanese(en.marked_text, allow, langs.han_script)
+    ]
     if ja is not None:
         row.structure = structure_difference(ja.structure, en.structure, f"{result.baseurl}/{langs.edition}")
     return row

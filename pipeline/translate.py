@@ -156,7 +156,18 @@ def answers_for(engine: Engine, texts: list[str], contexts: Sequence[SegmentCont
             f"{label} answered {len(results)} translations for {len(texts)} texts",
             billed_characters=sum(r.billed_characters for r in results),
         )
+    for number, result in enumerate(results, 1):
+        bad = _SURROGATE.search(result.text)
+        if bad is not None:  # JSON may carry "\ud800"; no file, cache or page can hold it
+            label = getattr(engine, "label", engine.name)
+            raise AnswerError(
+                f"{label} answered text {number} of {len(texts)} that is not valid Unicode (a lone surrogate, U+{ord(bad.group(0)):04X})",
+                billed_characters=sum(r.billed_characters for r in results),
+            )
     return results
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def translate_missing(

@@ -200,6 +200,7 @@ class _Fault:
     status: int = 0
     seconds: float = 0.0
     texts: int = 1  # "fewer" / "more" / "null": how many translations to drop, add or null
+    suffix: str = ""  # "append": what every translation gets at its end
 
     def matches(self, path: str) -> bool:
         if self.paths is None:
@@ -208,7 +209,7 @@ class _Fault:
 
 
 #: Faults that let a translate request be processed and billed, then corrupt its answer.
-_ANSWER_FAULTS = ("fewer", "more", "empty", "malformed", "null", "break_tags")
+_ANSWER_FAULTS = ("fewer", "more", "empty", "malformed", "null", "break_tags", "append", "surrogate")
 _MALFORMED_BODY = '{"translations": [{"detected_source_language": "JA", "text": "EN'
 
 
@@ -532,7 +533,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif isinstance(response.body, str):
             payload = response.body.encode("utf-8")
         else:
-            payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+            try:
+                payload = json.dumps(response.body, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate cannot be UTF-8: it goes as JSON's `\ud800` escape
+                payload = json.dumps(response.body).encode("utf-8")
         # Record before writing: the client may look at the log the moment it
         # has the response.
         record.status = response.status
@@ -566,6 +570,9 @@ def _corrupt(response: _Response, fault: _Fault) -> _Response:
     elif fault.kind == "break_tags":  # every text of the answer loses its tags, as a careless engine does
         for item in translations:
             item["text"] = re.sub(r"<[^>]*>", "", item["text"]) if isinstance(item.get("text"), str) else item.get("text")
+    elif fault.kind in ("append", "surrogate"):  # text a steered engine or a proxy adds; a lone surrogate
+        for item in translations:
+            item["text"] += fault.suffix if fault.kind == "append" else "\ud800"
     else:  # "null": the last n texts
         for item in translations[max(0, len(translations) - n) :]:
             item["text"] = None
@@ -775,6 +782,14 @@ class DeepLTestServer:
     def respond_with_malformed_body(self, count: int, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
         """Answer the next ``count`` translate requests with 200 and JSON cut off mid-way (billed)."""
         self._add_fault(_Fault("malformed", count, self._paths(paths)))
+
+    def respond_with_appended_text(self, count: int, suffix: str, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
+        """Every translation of the next `count` answers ends in `suffix` (billed as usual)."""
+        self._add_fault(_Fault("append", count, self._paths(paths), suffix=suffix))
+
+    def respond_with_lone_surrogates(self, count: int, *, paths: str | Iterable[str] | None = "/v2/translate") -> None:
+        """Every translation of the next `count` answers ends in `\\ud800`: valid JSON, not Unicode."""
+        self._add_fault(_Fault("surrogate", count, self._paths(paths)))
 
     def set_latency(self, seconds: float) -> None:
         """Sleep this long before every response (benchmarks use 0.05)."""

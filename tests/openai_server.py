@@ -46,7 +46,7 @@ MARK = "EN "
 REFUSAL = "I'm sorry, I can't help with that request."
 QUOTA_MESSAGE = "You exceeded your current quota, please check your plan and billing details."
 # answer faults: the request is served (and its tokens counted), the answer is wrong
-ANSWER_FAULTS = ("length", "wrapped", "missing_id", "unknown_id", "dropped_tag", "fewer", "refusal", "not_json")
+ANSWER_FAULTS = ("length", "wrapped", "missing_id", "unknown_id", "dropped_tag", "fewer", "refusal", "not_json", "append", "surrogate")
 STATUS_FAULTS = ("429", "5xx", "quota", "drop", "answer")
 # a batch refused for its content or size, as each server words it (status 400)
 BATCH_REFUSALS: dict[str, dict[str, Any]] = {
@@ -154,6 +154,7 @@ class _Fault:
     answer: Any = None  # "answer": the body sent
     headers: dict[str, str] | None = None  # "answer": the headers sent
     containing: str = ""  # refuse only requests with a text holding this
+    suffix: str = ""
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -195,7 +196,10 @@ class _Handler(BaseHTTPRequestHandler):
         if status is None:  # a dropped connection, or the client gave up while we were slow
             self.close_connection = True
             return
-        payload = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        try:
+            payload = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate cannot be UTF-8: it goes as JSON's `\ud800` escape
+            payload = json.dumps(answer).encode("utf-8")
         record.status = status
         try:
             self.send_response(status)
@@ -236,6 +240,7 @@ class OpenAITestServer:
         self.cached_tokens = 0  # usage.prompt_tokens_details.cached_tokens of every answer
         self.reasoning_tokens = 0  # usage.completion_tokens_details.reasoning_tokens of every answer
         self.context_size: int | None = None  # a local server's context (llama.cpp's n_ctx, Ollama's num_ctx)
+        self.echo_key = False  # True: a wrong key is quoted back lower-cased, as some proxies do
 
     # lifecycle ------------------------------------------------------------------
 
@@ -337,6 +342,15 @@ class OpenAITestServer:
         with self._lock:
             self._faults.clear()
 
+    def append_to_answers(self, count: int, suffix: str) -> None:
+        """`suffix` after every translation of the answer: what a model steered by a post's
+        text, or a proxy in between, may add."""
+        self._add(_Fault("append", count, suffix=suffix))
+
+    def answer_lone_surrogates(self, count: int) -> None:
+        """Every translation ends in `\\ud800`, a lone surrogate: valid JSON, not Unicode."""
+        self._add(_Fault("surrogate", count))
+
     def _take(self, kinds: tuple[str, ...]) -> _Fault | None:
         with self._lock:
             return take_fault(self._faults, lambda f: f.kind in kinds)
@@ -389,7 +403,8 @@ class OpenAITestServer:
         if record.path.partition("?")[0].rstrip("/") != "/v1/chat/completions":
             return 404, _error(f"Unknown request URL: POST {record.path}", "invalid_request_error", "unknown_url"), {}
         if authorization != f"Bearer {self.api_key}":
-            return 401, _error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key"), {}
+            said = f"Incorrect API key provided: {(authorization or '').lower()}." if self.echo_key else "Incorrect API key provided."
+            return 401, _error(said, "invalid_request_error", "invalid_api_key"), {}
         record.problems = tuple(request_problems(record.body))
         if record.problems:  # OpenAI refuses a body its schema does not allow, before anything else
             return 400, _error(f"Invalid request body: {record.problems[0]}", "invalid_request_error", "invalid_request_body"), {}
@@ -516,6 +531,9 @@ def _corrupt(fault: _Fault, translations: list[dict[str, str]]) -> tuple[str | N
         items[-1]["id"] = "s999"
     elif kind == "fewer":
         items = items[: max(0, len(items) - fault.count)]
+    elif kind in ("append", "surrogate"):
+        for item in items:
+            item["text"] += fault.suffix if kind == "append" else "\ud800"
     elif kind == "dropped_tag":
         for item in items:
             changed = _TAG.sub(lambda m: m.group(3), item["text"], count=1)

@@ -35,7 +35,7 @@ def test_writes_both_editions_with_untouched_keys_byte_identical(site: Path, dee
         assert edition.is_file()
         src_lines = front_matter_lines(source)
         en_lines = front_matter_lines(edition)
-        translated = ("title:", "excerpt:", "categories:", "tags:", "reading_time:")
+        translated = ("title:", "excerpt:", "categories:", "tags:", "author:", "reading_time:")
         kept_src = [line for line in src_lines if not line.startswith(translated)]
         kept_en = [line for line in en_lines if not line.startswith(translated)]
         assert kept_en == kept_src + ["lang: en", f"ref: {source.stem}"]

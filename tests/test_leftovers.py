@@ -50,7 +50,8 @@ def corpus_leftovers(results: Iterable[PostResult]) -> tuple[int, int, int]:
         # the run derives what is left from the segments; a parse of the edition agrees
         assert post.output is not None
         edition = parse_post(post.output, post.output.read_bytes())
-        assert count(edition.body, "kramdown", edition.renders_liquid).total == post.leftover.left.total, post.source
+        body_left = count(edition.body, "kramdown", edition.renders_liquid).total
+        assert body_left + post.leftover.left.front_matter == post.leftover.left.total, post.source
     return source, left, components
 
 
@@ -70,6 +71,25 @@ def test_counts_full_width_punctuation_and_skips_code() -> None:
     assert VISIBLE_JAPANESE.match("\u3000") and VISIBLE_JAPANESE.match("\uff01") and not VISIBLE_JAPANESE.match("!")
 
 
+def test_punctuation_only_text_is_sent_and_an_autolink_is_no_prose(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env) -> None:  # type: ignore[no-untyped-def]
+    """Issue 26, item 8: a text whose only Japanese is full-width punctuation is sent (an
+    engine answers it in ASCII, as DeepL does), so `--strict` can pass; the URL of an
+    autolink holding Japanese is a URL, not Japanese prose left."""
+    post = tmp_path / "post.md"
+    source = "---\ntitle: t\n---\n\n## 2024-01-29 〜 2024-02-04\n\n- Node.js 20（LTS）\n- <https://ja.wikipedia.org/wiki/日本>\n"
+    post.write_text(source, encoding="utf-8")
+    make_site(tmp_path, [post])
+    monkeypatch.chdir(tmp_path)
+    deepl_env.set_translator(lambda text, params: text.replace("〜", "~").replace("（", " (").replace("）", ")"))
+    result = run_cli("translate", "--strict")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    sent = [t for r in deepl_env.requests if r.path.endswith("/translate") for t in r.texts]
+    assert "2024-01-29 〜 2024-02-04" in sent and "Node.js 20（LTS）" in sent, sent
+    english = (tmp_path / "content" / "en" / "post.md").read_text(encoding="utf-8")
+    assert "## 2024-01-29 ~ 2024-02-04\n\n- Node.js 20 (LTS)\n- <https://ja.wikipedia.org/wiki/日本>\n" in english, english
+    assert count("<https://ja.wikipedia.org/wiki/日本> and [日本](https://x)", "kramdown").text == len("日本")
+
+
 def _translate_one(tmp_path: Path, name: str, source: str) -> tuple[PostResult, str]:
     """One kramdown post through the pseudo engine: its result and its English edition."""
     (tmp_path / "ja").mkdir()
@@ -86,7 +106,7 @@ def test_html_note_is_translated_structure_and_attributes_kept(tmp_path: Path) -
     body = english.split("---\n", 2)[2]
     # a title on a link inside running text too: its own text, written back into the tag
     assert result.leftover.source.attributes > len("トップへ")
-    assert result.leftover.left.as_dict() == {"text": 0, "attributes": 0, "components": 0, "liquid": 0}
+    assert result.leftover.left.as_dict() == {"text": 0, "attributes": 0, "components": 0, "liquid": 0, "front_matter": 0}
     assert VISIBLE_JAPANESE.findall(body) == [], body
     assert '<a href="https://example.com/" title="⟦toppu he⟧">' in body
     # every tag byte-identical, but alt and title values
@@ -197,3 +217,14 @@ def test_in_an_edition_written_with_han_characters_kana_and_copied_sentences_cou
     assert after_edits(source, [("paragraph", old, old, False)], han_script=True).text == 16  # kept as it was
     english = after_edits(source, [("paragraph", old, translated + "东京证券交易所。", False)])
     assert english.text == 19  # in English every Han character is Japanese left
+
+
+def test_japanese_front_matter_left_is_counted_and_warned(tmp_path: Path) -> None:
+    """Issue 26, item 9: `category` is translated like `categories`; a value of a key the
+    pipeline does not translate that holds Japanese is counted as left and warned at its line
+    (a path or URL is an address, not prose: like an autolink's, not counted)."""
+    source = "---\ntitle: 題\ncategory: 雑記\nseries: 連載\nimage: /img/図.png\npermalink: /ブログ/記事/\n---\n\n本文。\n"
+    result, english = _translate_one(tmp_path, "post.md", source)
+    assert "category: ⟦zakki⟧" in english and "series: 連載" in english, english
+    assert result.leftover.left.front_matter == len("連載") and result.leftover.source.front_matter == len("題雑記連載")
+    assert [(f.line, f.code) for f in result.flags if f.code == "front-matter-left"] == [(4, "front-matter-left")]

@@ -38,7 +38,7 @@ def test_repeated_cell_text_in_one_row_gets_distinct_spans() -> None:
 def test_blocks_that_are_never_translated_make_no_segment() -> None:
     body = (
         "```\n日本語のコード\n```\n\n    字下げコード\n\n<pre>\nHTMLの日本語\n</pre>\n\n<!-- 注釈 -->\n\n"
-        "{% raw %}\n生の{{ 日本語 }}\n{% endraw %}\n\n{{ page.title }} {% include a.html %}\n\n"
+        "{% raw %}\n{{ 日本語 }}\n{% endraw %}\n\n{{ page.title }} {% include a.html %}\n\n"
         "$$\n日本語の式\n$$\n\n[参照]: https://example.com\n\n---\n"
     )
     assert split(body).segments == ()

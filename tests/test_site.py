@@ -319,6 +319,18 @@ def test_text_marked_as_japanese_or_code_is_not_english() -> None:
     assert leftover_japanese(page.english_text) == ["Title 題", "要約", "図"]
 
 
+def test_post_text_marked_as_japanese_is_counted() -> None:
+    """Issue 26, item 11: the post's own text in a `lang="ja"` element (an embedded tweet) is
+    seen by the English page's reader: counted, apart from the page's English text; the
+    language switcher outside the post content is not."""
+    page = parse(
+        '<html lang="en"><body><a hreflang="ja" lang="ja" href="/x/">日本語</a><div class="post-content">'
+        '<blockquote class="twitter-tweet"><p lang="ja" dir="ltr">新しいモデル</p>&mdash; Yamada</blockquote>'
+        "<pre><code lang=\"ja\">コード</code></pre></div></body></html>"
+    )
+    assert leftover_japanese(page.english_text) == [] and leftover_japanese(page.marked_text) == ["新しいモデル"]
+
+
 def test_alternates_language_links_and_ids() -> None:
     page = parse(
         '<html lang="en"><head><link rel="alternate" hreflang="ja" href="/x/"></head><body>'

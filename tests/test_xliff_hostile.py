@@ -38,6 +38,15 @@ def _ph(ident: str, markup: str) -> etree._Element:
         ('<img src="x.png" onerror="alert(1)">', "an on…= attribute"),
         ('<a href="javascript:alert(1)">x</a>', "a javascript: URL"),
         ("[x](JavaScript:alert(1))", "a javascript: URL"),
+        ('<iframe src="https://evil.example/"></iframe>', "<iframe>"),
+        ('<meta http-equiv="refresh" content="0;url=https://evil.example/">', "<meta>"),
+        ("[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)", "a data: URL"),
+        ('<a href=" DATA:text/html,x">x</a>', "a data: URL"),
+        ('<object data="https://evil.example/x.swf"></object>', "<object>"),
+        ('<link rel="stylesheet" href="https://evil.example/x.css">', "<link>"),
+        ('<span style="position:fixed">x</span>', "a style= attribute"),
+        ("{{ site.time }}", "Liquid ({{ or {%)"),
+        ("{% include x.html %}", "Liquid ({{ or {%)"),
     ],
 )
 def test_import_refuses_code_the_source_did_not_have(site: Path, markup: str, why: str) -> None:
@@ -47,6 +56,29 @@ def test_import_refuses_code_the_source_did_not_have(site: Path, markup: str, wh
     result = run_review("import", str(path))
     assert result.exit_code == 1, result.stdout
     assert f"{path}:{line}:" in result.stderr and why in result.stderr, result.stderr
+    assert f"unit {bold_unit(etree.parse(str(path))).get('id')!r}" in result.stderr, result.stderr
+    assert snapshot(site) == before
+
+
+@pytest.mark.parametrize("words", [" {{ site.time }} more words.", " {% include x.html %}"])
+def test_import_refuses_liquid_in_a_targets_text_naming_the_unit(site: Path, words: str) -> None:
+    path = export_all(site)
+    tree = etree.parse(str(path))
+    unit = bold_unit(tree)
+    target = unit.find("x:target", NS)
+    last = target[-1] if len(target) else None
+    if last is not None:
+        last.tail = (last.tail or "") + words
+    else:
+        target.text = (target.text or "") + words
+    target.set("state", "translated")
+    tree.write(str(path), xml_declaration=True, encoding="UTF-8")
+    before = snapshot(site)
+    result = run_review("import", str(path))
+    assert result.exit_code == 1, result.stdout
+    line = bold_unit(etree.parse(str(path))).sourceline
+    assert f"{path}:{line}:" in result.stderr and f"unit {unit.get('id')!r}" in result.stderr, result.stderr
+    assert "Liquid ({{ or {%)" in result.stderr, result.stderr
     assert snapshot(site) == before
 
 
@@ -56,7 +88,13 @@ def test_active_content_the_source_had_is_not_refused() -> None:
     source = 'Click <a href="#" onclick="go()">here</a>'
     assert added_active_content(source, 'ここを<a href="#" onclick="go()">クリック</a>') == []
     assert added_active_content("plain", "<SCRIPT src=x></SCRIPT>") == ["<script>"]
-    assert added_active_content("plain", '<a href=" java\tscript:x">') == ["a javascript: URL"]
+    assert added_active_content("plain", '<a href=" java\tscript:x">') == ["<a>", "a javascript: URL"]
+    # the source's own elements may stay; formatting may be added; anything else may not
+    source = '地図<iframe src="https://maps.example/"></iframe>と{{ site.url }}'
+    assert added_active_content(source, 'Map <iframe src="https://maps.example/"></iframe> and {{ site.url }}') == []
+    assert added_active_content(source, "A <strong>map</strong><br>and <em>more</em>") == []
+    assert added_active_content(source, '<iframe src="a"></iframe><iframe src="b"></iframe>') == ["<iframe>"]
+    assert added_active_content('<img src="a.png" alt="x">', '<img src="a.png" alt="Data: sales by region">') == []
 
 
 @pytest.mark.parametrize(

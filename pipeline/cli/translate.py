@@ -160,9 +160,9 @@ def _translate_target(settings: Settings, paths: list[str] | None, o: _Options) 
             RunReport(dry_run=o.dry_run), settings, report_file, summary_file, last_run=False
         )  # a CI shard with no posts still reports
         return
-    if spec.glossary and isinstance(the_engine, GlossaryEngine) and not o.dry_run:
-        the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
     with run_lock(settings):
+        if spec.glossary and isinstance(the_engine, GlossaryEngine) and not o.dry_run:  # stale ones are deleted: under the lock
+            the_engine.use_glossary(glossary.deepl_name, glossary.terms, DEEPL_NAME_PREFIX)
         if not o.dry_run:
             for temp in remove_stale_temp_files(settings.path(settings.output_dir), settings.path(settings.state_dir)):
                 err.print(f"removed {escape(str(temp))}, left by a run that was killed")
@@ -350,7 +350,7 @@ def _print_report(report: RunReport, settings: Settings) -> None:
     out.print(
         f"{written} written, {unchanged} up to date, {len(report.failed) - len(merge)} failed"
         + (f", {len(merge)} need a manual merge" if merge else "")
-        + (f", {skipped} skipped (second paths to a post)" if skipped else "")
+        + (f", {skipped} skipped (see the warnings)" if skipped else "")
         + f"; {report.segments} segments, {report.cached} reused or from cache; "
         f"{billed} in {report.usage.requests} request(s) "
         f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s; "

@@ -11,16 +11,20 @@ import json
 import threading
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from typing import Required, TypedDict, TypeVar
-from urllib.parse import quote, quote_plus
 
 import deepl
 
 from pipeline.engines import INLINE_TAGS, KEEP_TAG, ContextPolicy, EngineResult, Limits, SegmentContext
 from pipeline.errors import AnswerError, AuthenticationError, ConfigError, EngineError, QuotaExceededError
+from pipeline.redact import scrub, url_secrets
 
 _T = TypeVar("_T")
 SHORT_CHARS = 40  # characters of plain text at most of a segment sent with `context`
+# Our glossaries of another term base are deleted only once this old: a younger one may be
+# in use by a run in another tree on the same account.
+STALE_GLOSSARY_AGE = timedelta(hours=1)
 
 
 class TranslateOptions(TypedDict, total=False):
@@ -75,6 +79,8 @@ class DeepLEngine:
         deepl.http_client.max_network_retries = retries
         deepl.http_client.min_connection_timeout = timeout
         self._local = threading.local()
+        self._glossary: tuple[str, dict[str, str]] | None = None  # name and entries, to make it again
+        self._glossary_lock = threading.Lock()
 
     def translator(self) -> deepl.Translator:
         """One client per thread: requests sessions are not documented as thread-safe."""
@@ -120,7 +126,7 @@ class DeepLEngine:
 
     def _translate(self, texts: Sequence[str], context: str | None) -> list[EngineResult]:
         try:
-            results = self.translator().translate_text(list(texts), **self._options(context))
+            results = self._translate_text(texts, self._options(context))
         except deepl.AuthorizationException as exc:
             raise AuthenticationError(
                 "DeepL refused the key in DEEPL_AUTH_KEY (HTTP 403): check the key and that it matches the server"
@@ -128,7 +134,7 @@ class DeepLEngine:
         except deepl.QuotaExceededException as exc:
             raise QuotaExceededError(f"DeepL character quota exceeded (HTTP 456){self._usage()}") from exc
         except deepl.DeepLException as exc:
-            raise EngineError(f"DeepL request failed after retries: {_clean(str(exc), self._auth_key)}") from exc
+            raise EngineError(f"DeepL request failed after retries: {_clean(str(exc), self._auth_key, self._server_url)}") from exc
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             # deepl reads each translation of the body unchecked: `null` or a field missing
             raise AnswerError(f"DeepL answered a malformed translation for {len(texts)} texts ({type(exc).__name__}: {exc})") from exc
@@ -157,6 +163,30 @@ class DeepLEngine:
             options["context"] = context  # read, not translated, not billed
         return options
 
+    def _translate_text(self, texts: Sequence[str], options: TranslateOptions) -> deepl.TextResult | list[deepl.TextResult]:
+        """The library's call; a glossary deleted meanwhile (by hand, or by an older version of
+        us in another tree) is made again and the request asked once more."""
+        try:
+            return self.translator().translate_text(list(texts), **options)
+        except deepl.DeepLException as exc:
+            if "glossary" not in options or not _glossary_not_found(exc):
+                raise
+        options["glossary"] = self._glossary_again(options["glossary"])
+        return self.translator().translate_text(list(texts), **options)
+
+    def _glossary_again(self, gone: str) -> str:
+        """The glossary in use after `gone` was found missing: re-created once, by one thread."""
+        with self._glossary_lock:
+            if self.glossary_id == gone and self._glossary is not None:
+                name, terms = self._glossary
+                found = next((info for info in self.list_glossaries() if info.name == name and self._ours(info)), None)
+                self.glossary_id = (found or self.create_glossary(name, terms)).glossary_id
+            return self.glossary_id or gone
+
+    def _ours(self, info: deepl.GlossaryInfo) -> bool:
+        """A glossary of this engine's language pair."""
+        return info.source_lang.upper() == self.source_lang.upper() and info.target_lang.upper() == self.target_lang[:2].upper()
+
     def _usage(self) -> str:
         try:
             usage = self.translator().get_usage()
@@ -172,20 +202,24 @@ class DeepLEngine:
         """Find the glossary for this content by name, or create it; delete our stale ones.
 
         The name carries a hash of the entries, so an unchanged term base is found again on
-        every later run and never re-created; versions we made before for this language
-        pair are removed, another pair's (another target language's run) never.
+        every later run and never re-created. Versions we made before for this language pair
+        are removed once they are older than `STALE_GLOSSARY_AGE`: another tree on the same
+        account (a second blog, a branch run beside CI) may be using its own right now, and no
+        lock of ours spans two trees. Another pair's (another target language's) never: its
+        own run keeps it. Called under the run lock.
         """
         if not terms:
             self.glossary_id = None
             return None
-        source, target = self.source_lang.upper(), self.target_lang[:2].upper()
+        self._glossary = (name, dict(terms))
         current = None
+        stale_before = datetime.now(timezone.utc) - STALE_GLOSSARY_AGE
         for info in self.list_glossaries():
-            if info.source_lang.upper() != source or info.target_lang.upper() != target:
+            if not self._ours(info):
                 continue
             if info.name == name:
                 current = current or info
-            elif info.name.startswith(prefix):
+            elif info.name.startswith(prefix) and _created(info) < stale_before:
                 self.delete_glossary(info.glossary_id)
         if current is None:
             current = self.create_glossary(name, terms)
@@ -207,7 +241,22 @@ class DeepLEngine:
         except deepl.AuthorizationException as exc:
             raise AuthenticationError("DeepL refused the key in DEEPL_AUTH_KEY (HTTP 403)") from exc
         except deepl.DeepLException as exc:
-            raise EngineError(f"DeepL glossary request failed: {_clean(str(exc), self._auth_key)}") from exc
+            raise EngineError(f"DeepL glossary request failed: {_clean(str(exc), self._auth_key, self._server_url)}") from exc
+
+
+def _glossary_not_found(exc: deepl.DeepLException) -> bool:
+    """DeepL's answer to a request naming a glossary that no longer exists."""
+    if isinstance(exc, deepl.GlossaryNotFoundException):
+        return True
+    return getattr(exc, "http_status_code", None) in (400, 404) and "glossary not found" in str(exc).lower()
+
+
+def _created(info: deepl.GlossaryInfo) -> datetime:
+    """When a glossary was made (aware, UTC); one without a time counts as new."""
+    made = info.creation_time
+    if not isinstance(made, datetime):
+        return datetime.now(timezone.utc)
+    return made if made.tzinfo is not None else made.replace(tzinfo=timezone.utc)
 
 
 def deepl_context(context: SegmentContext | None) -> str | None:
@@ -247,22 +296,6 @@ def _refuse_malformed_key(key: str) -> None:
             )
 
 
-def _clean(message: str, key: str) -> str:
-    """`message` without the key in any form a library may quote it in: as is, escaped
-    (`repr` of the text or of its bytes, `ascii`, JSON) or URL-quoted."""
-    if not key:
-        return message
-    forms = {
-        key,
-        repr(key)[1:-1],
-        ascii(key)[1:-1],
-        repr(key.encode("utf-8"))[2:-1],
-        json.dumps(key)[1:-1],
-        json.dumps(key, ensure_ascii=False)[1:-1],
-        quote(key, safe=""),
-        quote(key),
-        quote_plus(key),
-    }
-    for form in sorted(forms, key=len, reverse=True):
-        message = message.replace(form, "***")
-    return message
+def _clean(message: str, key: str, server_url: str | None = None) -> str:
+    """`message` without the key or the server URL's credentials, its URLs shown public."""
+    return scrub(message, [key, *url_secrets(server_url or "")])

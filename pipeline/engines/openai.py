@@ -28,6 +28,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
@@ -42,6 +43,7 @@ from pipeline.errors import (
     QuotaExceededError,
 )
 from pipeline.glossary import prose_of, terms_in
+from pipeline.redact import public_url, scrub, url_secrets
 
 BACKOFF_INITIAL = 1.0  # seconds before the first retry; doubled each time (tests shrink it)
 BACKOFF_MAX = 30.0
@@ -576,7 +578,8 @@ class _Client:
     One `requests.Session` per thread."""
 
     def __init__(self, base_url: str, api_key: str, headers: dict[str, str], options: OpenAIOptions) -> None:
-        self.url = base_url + "/chat/completions"
+        base = urlsplit(base_url)  # a query in the base URL stays after the path
+        self.url = urlunsplit(base._replace(path=base.path.rstrip("/") + "/chat/completions"))
         self._params = {"api-version": options.api_version} if options.api_version else {}  # Azure's deployment URLs
         self._key = api_key
         self._headers = {"Authorization": f"Bearer {api_key}", "Content-Type": "application/json", **headers}
@@ -584,6 +587,10 @@ class _Client:
         self.retries = options.retries
         self.budget = options.retry_seconds
         self._local = threading.local()
+
+    def _scrub(self, message: str) -> str:
+        """A server's or the HTTP library's words without the key or the URL's credentials."""
+        return scrub(message, [self._key, *url_secrets(self.url)])
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -603,12 +610,12 @@ class _Client:
             except requests.Timeout:
                 failure = f"gave no answer within {self.timeout:g} s"
             except requests.RequestException as exc:
-                failure = f"cannot be reached ({_redact(type(exc).__name__ + ': ' + str(exc), self._key)[:300]})"
+                failure = f"cannot be reached ({self._scrub(type(exc).__name__ + ': ' + str(exc))[:300]})"
             else:
                 if response.status_code == 200:
                     return self._json(response)
                 message, code, param = _error_of(response)
-                message = _redact(message, self._key)
+                message = self._scrub(message)
                 if not _retryable(response, code) or _refuses_format(response.status_code, message, body):
                     raise _Refused(response.status_code, message, code, param)
                 failure = f"answered HTTP {response.status_code}" + (f": {message}" if message else "")
@@ -619,7 +626,7 @@ class _Client:
     def _pause(self, attempt: int, spent: float, wait: float | None, failure: str) -> None:
         """Sleep before the next attempt, or raise: no attempts left, or the wait would go
         beyond the time budget (the server's own Retry-After is never cut short)."""
-        where = f"The OpenAI-compatible server at {self.url} {failure}"
+        where = f"The OpenAI-compatible server at {public_url(self.url)} {failure}"
         if attempt >= self.retries:
             raise EngineError(f"{where} ({attempt + 1} attempt(s))")
         delay = wait if wait is not None else _backoff(attempt)
@@ -727,7 +734,3 @@ def _refuse_malformed_key(key: str) -> None:
                 f"OPENAI_API_KEY contains a space or control character (U+{ord(char):04X}) at character {position} of "
                 f"{len(key)}: copy it again (the key is not shown)"
             )
-
-
-def _redact(message: str, key: str) -> str:
-    return message.replace(key, "***") if key and len(key) >= 4 else message

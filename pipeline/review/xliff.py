@@ -26,9 +26,11 @@ English changes nothing, unless its state raises it (a confirmed machine transla
 becomes `approved`). Applied text goes through the same `inline.restore` as an engine
 answer, is spliced into the edition's exact span, recorded as `approved` in the state and
 the translation memory, and every file is written atomically; if any unit is refused,
-nothing is written. Refused too, with file and line: a target that brings code its source
-does not have (`<script>`, an `on…=` attribute, a `javascript:` URL), and any DOCTYPE or
-entity declaration in the file (parsed with defusedxml).
+nothing is written. Refused too, with file and line: a target that brings code or markup
+its source does not have (`<script>`, an `on…=` or `style=` attribute, a `javascript:` or
+`data:` URL, Liquid, any HTML element but text formatting: `<iframe>`, `<meta>`,
+`<object>`, `<link>`...), and any DOCTYPE or entity declaration in the file (parsed with
+defusedxml).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from defusedxml.common import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from markdown_it import MarkdownIt
 
-from pipeline import frontmatter
+from pipeline import frontmatter, liquid
 from pipeline.config import Settings
 from pipeline.errors import InputError, PipelineError, StructureError
 from pipeline.glossary import Glossary
@@ -776,14 +778,23 @@ _TARGET_TOKENS: dict[str, Callable[[_TargetXml, Tok], None]] = {
 
 # --- code a target may not bring ---------------------------------------------------------
 
-_SCRIPT, _HANDLER, _JS_URL = "<script>", "an on…= attribute", "a javascript: URL"
+_SCRIPT, _HANDLER, _JS_URL, _DATA_URL = "<script>", "an on…= attribute", "a javascript: URL", "a data: URL"
+_STYLE, _LIQUID = "a style= attribute", "Liquid ({{ or {%)"
 _URL_NOISE = re.compile(r"[\x00-\x20]")  # browsers ignore these in a URL's scheme
 _IAL = re.compile(r"\{:([^}]*)\}")  # kramdown attribute lists set attributes on an element
+_IAL_TAG = "ial"  # the stand-in element an attribute list is fed as
+_URL_ATTRIBUTES = frozenset({"action", "background", "cite", "data", "formaction", "href", "poster", "src", "srcset", "xlink:href"})
+# Elements a target may hold whether or not its source does: text formatting, which is what
+# `inline.restore` itself writes (`<strong>`, `<em>`, `<s>`) and a translator may add; any
+# other element (`<iframe>`, `<meta http-equiv>`, `<object>`, `<link>`, `<a>`, ...) only as
+# often as the source segment holds it.
+_FORMATTING = frozenset({"b", "br", "code", "em", "i", "kbd", "mark", "s", "small", "strong", "sub", "sup", "u", "wbr", _IAL_TAG})
 
 
 class _ActiveHTML(HTMLParser):
-    """Counts the things in HTML that run code: script elements, event handler
-    attributes, javascript: URLs in any attribute."""
+    """Counts the things in HTML that run code or change the page beyond its text: any
+    element but text formatting, event handler and style attributes, javascript: and
+    data: URLs in any attribute."""
 
     def __init__(self, found: Counter[str]) -> None:
         super().__init__(convert_charrefs=True)
@@ -792,17 +803,26 @@ class _ActiveHTML(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "script":
             self.found[_SCRIPT] += 1
+        elif tag not in _FORMATTING:
+            self.found[f"<{tag}>"] += 1
         for name, value in attrs:
             if name.startswith("on"):
                 self.found[_HANDLER] += 1
-            if value is not None and _is_javascript(value):
+            if name == "style":
+                self.found[_STYLE] += 1
+            scheme = _scheme(value) if value is not None else ""
+            if scheme == "javascript:":
                 self.found[_JS_URL] += 1
+            elif scheme == "data:" and name in _URL_ATTRIBUTES:  # an alt may begin "Data: ..."
+                self.found[_DATA_URL] += 1
 
     handle_startendtag = handle_starttag
 
 
-def _is_javascript(url: str) -> bool:
-    return _URL_NOISE.sub("", url).lower().startswith("javascript:")
+def _scheme(url: str) -> str:
+    """`javascript:` or `data:` when `url` is one (as a browser reads it), else ""."""
+    url = _URL_NOISE.sub("", url).lower()
+    return next((scheme for scheme in ("javascript:", "data:") if url.startswith(scheme)), "")
 
 
 def _links_parser() -> MarkdownIt:
@@ -824,17 +844,20 @@ def active_content(markdown: str) -> Counter[str]:
             if child.type == "html_inline":
                 html.feed(child.content)
             url = child.attrGet("href") if child.type == "link_open" else child.attrGet("src") if child.type == "image" else None
-            if isinstance(url, str) and _is_javascript(url):
-                found[_JS_URL] += 1
+            scheme = _scheme(url) if isinstance(url, str) else ""
+            if scheme:
+                found[_JS_URL if scheme == "javascript:" else _DATA_URL] += 1
     for m in _IAL.finditer(markdown):
-        html.feed(f"<ial {m.group(1)}>")
+        html.feed(f"<{_IAL_TAG} {m.group(1)}>")
     html.close()
-    return found
+    found[_LIQUID] += len(liquid.mask(markdown).tags)
+    return +found
 
 
 def added_active_content(source: str, target: str) -> list[str]:
-    """The kinds of code the target has more of than its source (`<script>`, on…=
-    attributes, javascript: URLs): a CAT tool's file must not bring what the author did not."""
+    """The kinds of code or markup the target has more of than its source (`<script>`,
+    `<iframe>`, on…= attributes, javascript: URLs, Liquid...): a CAT tool's file must not
+    bring what the author did not."""
     return sorted((active_content(target) - active_content(source)).keys())
 
 
@@ -993,8 +1016,11 @@ def _target_markdown(toks: list[Tok], src: Text, en: Text, en_hash: str, fills: 
     (units of their own), kept as the edition has them."""
     if short_hash(en.protected.joined)[:HASH] != en_hash:
         raise InputError(f"the English of {src.label} changed since export (edited meanwhile?); export again and redo this unit")
-    if not "".join(t.text for t in toks if t.kind == "text").strip():
+    words = "".join(t.text for t in toks if t.kind == "text")
+    if not words.strip():
         raise InputError("the target is empty")
+    if "{{" in words or "{%" in words:  # restore would write it as text; said here, as the translator's
+        raise InputError(f"the target adds {_LIQUID} that the source does not have; code is never imported")
     text = to_markdown(toks, filled(src.protected, fills))
     if src.segment is not None:
         text = src.segment.source if text == src.protected.joined else text.strip()
@@ -1103,7 +1129,7 @@ def _verify_and_apply(loaded: _Loaded, changes: list[Change], settings: Settings
         assert found is not None
         memory.approve(found[0].protected.joined, change.text, loaded.relative.as_posix(), origin="approved")
         new_records.append(replace(rec, e=short_hash(change.text) if change.edited else rec.e, o="approved", review=False))
-    old_sha = source_hash(loaded.edition_path.read_bytes())
+    old_sha = loaded.edition.source_hash  # the edition the changes were read against: an edit since is not replaced
     new_sha = source_hash(data)
     clean = old_sha == record.edition_sha256
     # An edition with other edits not yet recorded keeps its recorded hash, so the next run
