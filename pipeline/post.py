@@ -286,8 +286,13 @@ def _create_temp(path: Path) -> tuple[int, str]:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
         except FileExistsError:
             continue
-        if keep is not None and hasattr(os, "fchmod"):  # not on Windows
-            os.fchmod(fd, keep)
+        try:
+            if keep is not None and hasattr(os, "fchmod"):  # not on Windows
+                os.fchmod(fd, keep)
+        except BaseException:  # SIGTERM or Ctrl-C lands here too, right after the open: leave no temp file
+            os.close(fd)
+            os.unlink(tmp)
+            raise
         return fd, tmp
 
 

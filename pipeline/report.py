@@ -33,7 +33,9 @@ class PostResult:
     output: Path | None = None
     status: Status = "planned"
     segments: int = 0
-    reused: int = 0  # English taken from the previous edition (or needing no engine)
+    reused: int = 0  # English taken from the previous edition, the memory or the taxonomy
+    as_is: int = 0  # segments with nothing to translate (no Japanese prose): written as they are
+    previous_engine: str | None = None  # rebuilt because its edition was built with this other engine
     cached: int = 0  # served by the cache
     sent: int = 0  # texts this post sent to the engine
     billed_characters: int = 0
@@ -85,6 +87,8 @@ class WarningJSON(TypedDict, total=False):
 
 class _PostLeftovers(TypedDict, total=False):
     """Issue 14's counts; older reports (and shards' reports from older runs) lack them."""
+
+    nothing_to_translate: int  # segments with no Japanese prose, written as they are (issue 24)
 
     kept_by_reason: dict[str, int]  # segments kept in Japanese, by reason (structure, truncated, skipped)
     japanese_source: int  # Japanese characters outside code in the source
@@ -182,6 +186,7 @@ def _post(p: PostResult, settings: Settings) -> PostJSON:
         "status": p.status,
         "segments": p.segments,
         "reused": p.reused,
+        "nothing_to_translate": p.as_is,
         "cached": p.cached,
         "sent": p.sent,
         "billed_characters": p.billed_characters,
@@ -287,5 +292,6 @@ def summary_markdown(report: ReportJSON, heading: str | None = None) -> str:
             )
     errors = [p for p in posts if p["error"]]
     if errors:
-        lines += ["", "Errors:", ""] + [f"- {code_span(p['post'])}: {code_span(str(p['error']))}" for p in errors]
+        lines += ["", f"{len(errors)} post(s) failed or need a manual merge; their editions are not in this change:", ""]
+        lines += [f"- {code_span(p['post'])} ({p['status']}): {code_span(str(p['error']))}" for p in errors]
     return "\n".join(lines) + "\n"

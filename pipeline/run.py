@@ -19,9 +19,10 @@ are `edition`'s: each post's approvals are saved with it, not at the end of the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from pipeline import edition, leftovers, qa
 from pipeline.cache import TranslationCache, cache_key
@@ -42,7 +43,7 @@ from pipeline.state import PostState, classify, glossary_misses, load_state, on_
 from pipeline.target import Target
 from pipeline.translate import Answers, Request, billable_length, estimate, translate_missing
 
-__all__ = ["Flag", "NeedsMerge", "PostResult", "RunReport", "Translator"]
+__all__ = ["Flag", "NeedsMerge", "PostResult", "RunProgress", "RunReport", "Translator"]
 
 HELD_FACTOR = 2  # a window also flushes once it holds this many times `window_texts` segments
 
@@ -56,13 +57,82 @@ class _Window:
     held: int = 0  # segments the window holds, translated or not
     contexts: dict[str, SegmentContext | None] = field(default_factory=dict)  # what the engine reads with each missing text
 
+    waiting: dict[str, list[int]] = field(default_factory=dict)  # a missing key → the units waiting for it (into `unanswered`)
+    unanswered: list[int] = field(default_factory=list)  # per waiting unit: how many of its keys are still unanswered
+    settled: int = 0  # segments whose English is known: reused, cached, or answered
+
     def full(self, limit: int) -> bool:
         """Time to translate and write: enough texts for full batches, or enough segments held
         that memory would grow with the tree (a tree of mostly cached paragraphs misses few)."""
         return len(self.missing) >= limit or self.held >= HELD_FACTOR * limit
 
+    def wait(self, keys: list[str]) -> None:
+        """One segment, settled now (no key) or once the engine has answered all its `keys`."""
+        if not keys:
+            self.settled += 1
+            return
+        self.unanswered.append(len(keys))
+        for key in keys:
+            self.waiting.setdefault(key, []).append(len(self.unanswered) - 1)
 
-ProgressCallback = Callable[[PostResult], None]
+    def answered(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            for unit in self.waiting.pop(key, ()):
+                self.unanswered[unit] -= 1
+                self.settled += self.unanswered[unit] == 0
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """How far a run is, sent to the caller at each step (the core never prints; the CLI
+    draws a bar or writes plain lines from these). Segments are those of the posts read so
+    far: the total grows window by window on a tree too big for one."""
+
+    event: Literal["post", "batch", "window"]  # a post finished · an engine answer landed · a window was written
+    posts_done: int
+    posts_total: int | None  # None: the run was given an iterable of unknown length
+    segments_done: int
+    segments_total: int
+    billed: int  # characters (or the engine's unit) billed so far
+    requests: int
+    elapsed: float  # seconds since the run started
+    post: PostResult | None = None  # the post that just finished ("post")
+
+
+ProgressCallback = Callable[[RunProgress], None]
+
+
+class _Progress:
+    """The run's counts, turned into `RunProgress` events for the caller's callback."""
+
+    def __init__(self, callback: ProgressCallback | None, report: RunReport, total: int | None) -> None:
+        self.callback, self.report, self.total = callback, report, total
+        self.started = time.perf_counter()
+        self.flushed = 0  # segments of the windows already written
+        self.window = _Window()
+
+    def emit(self, event: Literal["post", "batch", "window"], post: PostResult | None = None) -> None:
+        if self.callback is None:
+            return
+        usage = self.report.usage
+        self.callback(
+            RunProgress(
+                event,
+                len(self.report.posts),
+                self.total,
+                self.flushed + self.window.settled,
+                self.flushed + self.window.held,
+                usage.billed_characters,
+                usage.requests,
+                time.perf_counter() - self.started,
+                post,
+            )
+        )
+
+    def next_window(self) -> _Window:
+        self.flushed += self.window.held
+        self.window = _Window()
+        return self.window
 
 
 class Translator:
@@ -89,6 +159,7 @@ class Translator:
         self.fingerprint = settings_fingerprint(settings, self.glossary)
         self._sources: Tree | None = None  # resolved once per run: resolving walks the disk
         self._output_root: Path | None = None
+        self._progress = _Progress(None, RunReport(), None)  # the run's, set by run()
 
     def relative(self, source: Path) -> Path:
         if self._sources is None:
@@ -115,13 +186,13 @@ class Translator:
         report = RunReport(dry_run=dry_run, dialect=self.settings.dialect)
         self._sources = Tree.at(self.settings.path(self.settings.source_dir))
         self._output_root = self.target.output_dir.resolve()
+        self._progress = tally = _Progress(progress, report, len(paths) if isinstance(paths, Sized) else None)
 
         def done(result: PostResult) -> None:
             report.posts.append(result)
-            if progress:
-                progress(result)
+            tally.emit("post", result)
 
-        window = _Window()
+        window = tally.window
         try:
             for path in paths:
                 prepared = self._prepare_or_fail(path, force, dry_run)
@@ -130,12 +201,12 @@ class Translator:
                     if fail_fast and prepared.status in ("failed", "needs-merge"):
                         break
                     continue
-                self._look_up(prepared, window, retry_flagged)
                 window.posts.append(prepared)
                 window.held += len(prepared.units)
+                self._look_up(prepared, window, retry_flagged)
                 if window.full(self.settings.window_texts):
                     self._flush(window, report, done, dry_run)
-                    window = _Window()
+                    window = tally.next_window()
             self._flush(window, report, done, dry_run)
         except EngineError as exc:
             self._abort(window, exc, report, done)
@@ -146,7 +217,7 @@ class Translator:
         report.elapsed = time.perf_counter() - started
         return report
 
-    def _abort(self, window: _Window, exc: EngineError, report: RunReport, done: ProgressCallback) -> None:
+    def _abort(self, window: _Window, exc: EngineError, report: RunReport, done: Callable[[PostResult], None]) -> None:
         """The engine gave up: the window's posts are not written, and one error says so."""
         names = [p.post.path.name for p in window.posts]
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
@@ -178,6 +249,8 @@ class Translator:
         record = load_state(state_file)
         state, _ = classify(post.source_hash, output, record, self.fingerprint)
         result = PostResult(path, output)
+        if record is not None and record.engine and record.engine != self.settings.engine:
+            result.previous_engine = record.engine
         if state == "up-to-date" and not force:
             if record is not None and not dry_run:
                 edition.finish_pending(state_file, record)
@@ -205,29 +278,42 @@ class Translator:
         return cache_key(self._engine_settings, terms, protected.xml, context.as_key() if context is not None else None)
 
     def _look_up(self, prepared: Pair, window: _Window, retry_flagged: bool) -> None:
-        result, missing = prepared.result, window.missing
+        result = prepared.result
         for unit in prepared.units:
             if unit.kept and unit.fixed is None and not retry_flagged:
                 unit.fixed = unit.segment.source  # refused before: not bought again silently
             if unit.fixed is not None:
-                result.reused += 1
-                continue
-            for key, segment in unit.requests():
-                if key in missing or key in prepared.translations:
-                    result.cached += 1
-                    continue
-                hit = self.cache.get(key)
-                if hit is None or (retry_flagged and segment.kind != "piece" and not qa.acceptable(hit, segment.protected)):
-                    missing[key], window.contexts[key] = segment, unit.context
-                    result.sent += 1
-                    result.billed_characters += billable_length(segment.xml) if self._by_characters else 0
+                if unit.origin == "source":  # no Japanese in it (and nobody edited it)
+                    result.as_is += 1
                 else:
-                    prepared.translations[key] = hit
-                    result.cached += 1
+                    result.reused += 1
+                window.wait([])
+                continue
+            waits = [key for key, segment in unit.requests() if self._resolve(prepared, window, key, segment, unit.context, retry_flagged)]
+            window.wait(list(dict.fromkeys(waits)))
+
+    def _resolve(
+        self, prepared: Pair, window: _Window, key: str, segment: Segment, context: SegmentContext | None, retry_flagged: bool
+    ) -> bool:
+        """One text of a unit from this post, the cache or the window's requests; True when
+        it waits for the engine's answer."""
+        result, missing = prepared.result, window.missing
+        if key in missing or key in prepared.translations:
+            result.cached += 1
+            return key in missing
+        hit = self.cache.get(key)
+        if hit is None or (retry_flagged and segment.kind != "piece" and not qa.acceptable(hit, segment.protected)):
+            missing[key], window.contexts[key] = segment, context
+            result.sent += 1
+            result.billed_characters += billable_length(segment.xml) if self._by_characters else 0
+            return True
+        prepared.translations[key] = hit
+        result.cached += 1
+        return False
 
     # finishing --------------------------------------------------------------------------
 
-    def _flush(self, window: _Window, report: RunReport, done: ProgressCallback, dry_run: bool) -> None:
+    def _flush(self, window: _Window, report: RunReport, done: Callable[[PostResult], None], dry_run: bool) -> None:
         requests = [Request(key, segment.xml, window.contexts.get(key)) for key, segment in window.missing.items()]
         checked: dict[str, qa.Answer] = {}
         if dry_run:
@@ -237,6 +323,8 @@ class Translator:
             # Each batch is checked as it lands, while the next ones are in flight.
             def check(answers: Answers) -> None:
                 checked.update((key, qa.first_check(text, window.missing[key].protected)) for key, text in answers.items())
+                window.answered(answers)
+                self._progress.emit("batch")
 
             # Billed into the report as each batch lands: an aborted run still says what it cost.
             translate_missing(requests, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
@@ -247,6 +335,7 @@ class Translator:
             if again:
                 translate_missing(again, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
                 report.retried += len(again)
+        window.settled = window.held  # every segment's English is known now (a dry run's: as far as it goes)
         for prepared in window.posts:
             if not dry_run:
                 try:
@@ -255,6 +344,8 @@ class Translator:
                     prepared.result.status, prepared.result.error = "failed", internal_error(exc).located(prepared.post.path)
             prepared.release()
             done(prepared.result)
+        if window.posts:
+            self._progress.emit("window")
 
     def _english(
         self, prepared: Pair, unit: Unit, checked: dict[str, qa.Answer], refused: Mapping[str, str]

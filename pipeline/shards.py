@@ -66,14 +66,37 @@ class Merge:
 
 def _folders(settings: Settings) -> list[str]:
     """The output and state folders as paths inside the project root, as an artifact holds them."""
+    return [inside_root(settings, folder) for folder in (settings.output_dir, settings.state_dir)]
+
+
+def inside_root(settings: Settings, folder: Path) -> str:
+    """A configured folder as a posix path inside the project root: what an artifact, a CI
+    step or a pull request's `add-paths` names; one outside the root cannot be carried."""
     root = settings.root.resolve()
-    found = []
-    for folder in (settings.output_dir, settings.state_dir):
-        try:
-            found.append(settings.path(folder).resolve().relative_to(root).as_posix())
-        except ValueError:
-            raise ConfigError(f"{folder} is outside the project root {root}: a shard's artifact cannot hold it") from None
-    return found
+    try:
+        return settings.path(folder).resolve().relative_to(root).as_posix()
+    except ValueError:
+        raise ConfigError(f"{folder} is outside the project root {root}: a shard's artifact cannot hold it") from None
+
+
+def ci_paths(settings: Settings) -> dict[str, str]:
+    """The project's folders (its `[paths]`) as the CI workflow's steps name them, relative to
+    the project root: the editions and state a shard uploads and a pull request adds, the
+    cache kept between runs, and the sources and glossary a push changes."""
+    paths = {
+        "source": inside_root(settings, settings.source_dir),
+        "output": inside_root(settings, settings.output_dir),
+        "state": inside_root(settings, settings.state_dir),
+        "glossary": inside_root(settings, settings.glossary_dir),
+    }
+    cache = settings.path(settings.cache_dir).resolve()  # actions/cache takes any folder
+    paths["cache"] = (
+        cache.relative_to(settings.root.resolve()).as_posix() if cache.is_relative_to(settings.root.resolve()) else cache.as_posix()
+    )
+    for name, value in paths.items():
+        if value == "." or "\n" in value or "\r" in value:
+            raise ConfigError(f"paths.{name} = {value!r} cannot be named in a CI step: give it a folder of its own")
+    return paths
 
 
 def _digest(data: bytes) -> str:

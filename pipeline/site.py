@@ -31,6 +31,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import yaml
 
+from pipeline.dialect import site_dialect
 from pipeline.errors import InputError, PipelineError
 from pipeline.frontmatter import read_values
 from pipeline.post import find_front_matter
@@ -182,6 +183,7 @@ class SiteReport:
     problems: list[str] = field(default_factory=list)  # build failure, other English pages
     build_seconds: float = 0.0
     stopped: str | None = None  # `file:line: why` of the post whose Liquid stopped the build (no page was built)
+    causes: list[str] = field(default_factory=list)  # what left posts unbuilt (a missing layout): said before the rows
 
     @property
     def ok(self) -> bool:
@@ -210,7 +212,16 @@ def post_sources(content: Content, languages: Iterable[str] = LANGS) -> dict[str
     `paths.source`, `paths.output` and every target's), or one folder holding a sub-folder
     per language of `languages` (the sources' first)."""
     folders = content if isinstance(content, Mapping) else {lang: content / lang for lang in languages}
-    return {lang: {p.stem: p for p in sorted(folder.glob("*.md"))} if folder.is_dir() else {} for lang, folder in folders.items()}
+    return {lang: _posts_in(folder) for lang, folder in folders.items()}
+
+
+def _posts_in(folder: Path) -> dict[str, Path]:
+    """Every post `translate` takes from `folder` (sub-folders too), keyed by its path in the
+    folder without the extension: `2023/2024-03-14-groonga-14.0.1` (a dot in a name is no
+    extension; two posts of one name in two sub-folders stay two posts)."""
+    if not folder.is_dir():
+        return {}
+    return {p.relative_to(folder).with_suffix("").as_posix(): p for p in sorted(folder.rglob("*.md")) if p.is_file()}
 
 
 def stage(site_dir: Path, sources: dict[str, dict[str, Path]], staging: Path) -> None:
@@ -226,10 +237,11 @@ def stage(site_dir: Path, sources: dict[str, dict[str, Path]], staging: Path) ->
         dirs_exist_ok=True,
     )
     for lang, posts in sources.items():
-        target = staging / "_posts" / lang
-        target.mkdir(parents=True, exist_ok=True)
-        for path in posts.values():
-            shutil.copyfile(path, target / path.name)
+        (staging / "_posts" / lang).mkdir(parents=True, exist_ok=True)
+        for post, path in posts.items():
+            target = staging / "_posts" / lang / f"{post}{path.suffix}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
     set_languages(staging / "_config.yml", list(sources))
 
 
@@ -252,7 +264,8 @@ def run_jekyll(jekyll: str, source: Path, dest: Path) -> subprocess.CompletedPro
     """
     env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8", JEKYLL_NO_BUNDLER_REQUIRE="true")
     env.pop("BUNDLE_GEMFILE", None)
-    command = [jekyll, "build", "--source", str(source), "--destination", str(dest), "--future", "--disable-disk-cache"]
+    # absolute: Jekyll runs in the staging folder, where a relative destination would be lost with it
+    command = [jekyll, "build", "--source", str(source), "--destination", str(dest.resolve()), "--future", "--disable-disk-cache"]
     try:
         return subprocess.run(
             command,
@@ -276,7 +289,7 @@ def parse_diagnostics(stderr: str, stdout: str, staging: Path, sources: dict[str
     Jekyll writes warnings and errors (yellow/red) to stderr and progress to stdout, so every
     stderr line counts, minus the Ruby backtrace that follows a fatal error.
     """
-    by_staged = {f"_posts/{lang}/{path.name}": path for lang, posts in sources.items() for path in posts.values()}
+    by_staged = {f"_posts/{lang}/{post}{path.suffix}": path for lang, posts in sources.items() for post, path in posts.items()}
     diagnostics: list[Diagnostic] = []
     lines = [*stderr.splitlines(), *(line for line in stdout.splitlines() if re.search(r"(?i)warning|error", line))]
     for raw in lines:
@@ -730,8 +743,9 @@ def source_problems(stem: str, sources: dict[str, dict[str, Path]], edition: str
     else:
         if values.get("lang") != langs.edition:
             problems.append(f"{en}: front matter must say lang: {langs.edition} (found {values.get('lang')!r})")
-        if str(values.get("ref", "")) != stem:
-            problems.append(f"{en}: front matter must say ref: {stem} (found {values.get('ref')!r})")
+        name = stem.rsplit("/", 1)[-1]  # `ref` is the file's stem; `stem` has its sub-folder
+        if str(values.get("ref", "")) != name:
+            problems.append(f"{en}: front matter must say ref: {name} (found {values.get('ref')!r})")
     return problems
 
 
@@ -848,6 +862,44 @@ def stopped_at(result: BuildResult) -> str | None:
     return None
 
 
+_MISSING_LAYOUT = re.compile(r"Layout '([^']*)' requested in .* does not exist")
+
+
+def missing_layouts(diagnostics: Iterable[Diagnostic]) -> list[str]:
+    """One line per layout the posts name that the site lacks: Jekyll then builds their pages
+    bare (no post article), which the rows report as pages missing, one line per post."""
+    posts: dict[str, list[str]] = {}
+    for diagnostic in diagnostics:
+        found = _MISSING_LAYOUT.search(diagnostic.text)
+        if found is not None and diagnostic.source is not None:
+            posts.setdefault(found.group(1), []).append(str(diagnostic.source))
+    causes = []
+    for layout, names in posts.items():
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        causes.append(
+            f"layout '{layout}' does not exist in the site's _layouts/ (asked for by {shown}): "
+            "those pages are built without it, so their post pages are missing below"
+        )
+    return causes
+
+
+def dialect_mismatch(dialect: str, site_dir: Path) -> str | None:
+    """Why the site's pages may differ from what the pipeline expects: it reads the posts in
+    one Markdown dialect and the site renders them in another (a CommonMark blog checked
+    against the bundled kramdown site fails on structure with no word of the reason)."""
+    try:
+        renders = site_dialect(site_dir)
+    except PipelineError:  # the build reports a site config it cannot read
+        return None
+    if renders == dialect:
+        return None
+    return (
+        f"the pipeline reads the posts as {dialect} ([markdown] dialect) but the site in {site_dir} renders them with "
+        f"{renders} (its _config.yml `markdown:`); pages differ wherever the two do: use the site that publishes "
+        f'the posts (--site, [paths] site), or set [markdown] dialect = "{renders}"'
+    )
+
+
 def _file_line(path: Path, body_line: int) -> int:
     """The file line of line `body_line` of a post's body, as Jekyll's Liquid counts it."""
     try:
@@ -875,6 +927,7 @@ def check(result: BuildResult, *, allow: Iterable[str] = (), text_attributes: It
     )
     tied = {p for posts in result.sources.values() for p in posts.values()}
     report.warnings = [d.text for d in result.diagnostics if d.source not in tied]
+    report.causes = missing_layouts(result.diagnostics)
     if stopped:
         report.problems.append(f"jekyll build failed (exit status {result.returncode})")
         return report

@@ -39,9 +39,9 @@ def origin(tmp_path: Path) -> Path:
     return bare
 
 
-def publish(origin: Path, work: Path, site_posts: dict[str, str]) -> None:
+def publish(origin: Path, work: Path, site_posts: dict[str, str], config: str | None = None) -> None:
     git(work.parent, "clone", "-q", origin.as_uri(), str(work))
-    copy_project(work, site_posts)
+    copy_project(work, site_posts, config)
     git(work, "add", "-A")
     git(work, "commit", "-q", "-m", "posts")
     git(work, "push", "-q", "origin", "HEAD:main")
@@ -54,7 +54,7 @@ def on_branch(origin: Path, path: str, branch: str = "english-editions") -> str 
     return git(origin, "show", f"{branch}:{path}") if listed else None
 
 
-def translator_edits(origin: Path, work: Path, site_posts: dict[str, str]) -> dict[str, str]:
+def translator_edits(origin: Path, work: Path, site_posts: dict[str, str], output: str = "content/en") -> dict[str, str]:
     """A translator commits, on the editions branch, a new English for one paragraph of
     every post; returns post → that English."""
     git(work, "fetch", "-q", "origin", "english-editions")
@@ -62,7 +62,7 @@ def translator_edits(origin: Path, work: Path, site_posts: dict[str, str]) -> di
     edits = {}
     for name, source in site_posts.items():
         paragraph = [p for p in source.split("---\n", 2)[2].split("\n\n") if p.strip()][1]
-        edition = work / "content" / "en" / name
+        edition = work / output / name
         text = edition.read_text(encoding="utf-8")
         machine = next(p for p in text.split("\n\n") if paragraph[:15] in p).strip("\n")
         edits[name] = f"A translator's English for the second paragraph of {name}."
@@ -185,3 +185,71 @@ def test_an_edition_pruned_by_the_shards_leaves_the_pull_request(origin: Path, t
     assert run.pull_request is not None and run.pull_request.commit is not None, "no pull request removes the pruned edition"
     assert on_branch(origin, f"content/en/{THIRD}") is None and on_branch(origin, f"translations/{THIRD}.json") is None
     assert on_branch(origin, f"content/en/{SAMPLES[0].name}") is not None
+
+
+BROKEN = "2026-02-01-broken-front-matter.md"  # sorted last: shard 1 of 2 has it and the first sample
+BROKEN_TEXT = "---\ntitle: [閉じていない\n---\n\n本文です。\n"
+OWN_PATHS = '[paths]\noutput = "english"\nstate = "english-state"\n'
+
+
+def test_one_bad_post_fails_its_shard_and_every_other_edition_reaches_the_pull_request(
+    origin: Path, tmp_path: Path, deepl_server, monkeypatch
+) -> None:
+    """Issue 24: a shard that exits 1 (a post whose front matter does not parse) used to skip
+    the pull-request job (`needs` without a status function), so no edition of any post was
+    proposed; and the workflow's hard-coded content/en and translations uploaded nothing of a
+    project with its own [paths]."""
+    good = posts(2)
+    publish(origin, tmp_path / "dev", {**good, BROKEN: BROKEN_TEXT}, config=OWN_PATHS)
+    monkeypatch.setenv("DEEPL_SERVER_URL", deepl_server.url)
+    workflow = Workflow(origin, tmp_path / "ci", {"DEEPL_AUTH_KEY": deepl_server.auth_key}, 2)
+    run = workflow.run()
+
+    assert run.failed_jobs == ["translate-1"], run.output("translate-1")  # the failed shard still shows red
+    assert "pull-request" not in run.skipped_jobs and run.pull_request is not None, run.output("pull-request")
+    assert all(log.returncode == 0 for log in run.logs if log.job == "pull-request"), run.output("pull-request")
+    for name in good:  # the failed shard's good post too
+        assert on_branch(origin, f"english/{name}") is not None, f"edition of {name} lost\n{run.output('pull-request')}"
+        assert on_branch(origin, f"english-state/{name}.json") is not None, f"state of {name} lost"
+    assert on_branch(origin, f"english/{BROKEN}") is None
+    assert on_branch(origin, "english-state/.pipeline.lock") is None, "the run lock was proposed as an edition"
+    assert not git(origin, "ls-tree", "-r", "--name-only", "english-editions", "--", "content/en", "translations").strip()
+    body = run.pull_request.body
+    failed = body.split("failed or need a manual merge", 1)[1]
+    assert f"`{BROKEN}`" in failed and "malformed YAML front matter" in failed, body
+
+    # a translator's fix on the editions branch, under the project's own output folder, survives the next run
+    edits = translator_edits(origin, tmp_path / "dev", good, output="english")
+    again = workflow.run()
+    assert again.failed_jobs == ["translate-1"]
+    for name, english in edits.items():
+        assert english in (on_branch(origin, f"english/{name}") or ""), f"the translator's edit of {name} was lost"
+
+
+def test_a_quota_stop_keeps_what_was_done(origin: Path, tmp_path: Path, deepl_server, monkeypatch) -> None:
+    """The account runs out during shard 1's second post: both shards exit 3 (red), the post
+    translated before the stop reaches the pull request, and its body names the others and why."""
+    from helpers import make_site, run_cli
+
+    site_posts = posts(3)
+    first = sorted(site_posts)[0]  # shard 1 takes it, then THIRD; shard 2 the other sample
+    scratch = make_site(tmp_path / "scratch", [p for p in SAMPLES if p.name == first])
+    monkeypatch.chdir(scratch)
+    dry = run_cli("translate", "--engine", "deepl", "--dry-run")
+    cost = int(re.search(r"would bill ([\d,]+)", dry.stdout).group(1).replace(",", ""))  # type: ignore[union-attr]
+    monkeypatch.chdir(tmp_path)
+    publish(origin, tmp_path / "dev", site_posts, config="[translate]\nwindow_texts = 1\n")  # a window per post
+    monkeypatch.setenv("DEEPL_SERVER_URL", deepl_server.url)
+    deepl_server.init_character_limit(cost + 5)
+    run = Workflow(origin, tmp_path / "ci", {"DEEPL_AUTH_KEY": deepl_server.auth_key}, 2).run()
+
+    assert run.failed_jobs == ["translate-1", "translate-2"], run.output("translate-1")
+    exits = [log.returncode for log in run.logs if log.name == "Translate new and stale posts"]
+    assert exits == [3, 3], run.output("translate-1") + run.output("translate-2")
+    assert run.pull_request is not None and run.pull_request.commit is not None, run.output("pull-request")
+    assert on_branch(origin, f"content/en/{first}") is not None, "the post done before the stop was lost"
+    failed = run.pull_request.body.split("failed or need a manual merge", 1)[1]
+    for name in set(site_posts) - {first}:
+        assert on_branch(origin, f"content/en/{name}") is None
+        assert f"`{name}`" in failed, run.pull_request.body
+    assert "quota" in failed.lower(), run.pull_request.body

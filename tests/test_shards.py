@@ -118,3 +118,17 @@ def test_a_folder_without_a_run_report_is_refused(project: Path) -> None:
     result = run_cli("merge-shards", str(project / "shards" / "editions-1"))
     assert result.exit_code == 1 and "editions-1: no report.json" in result.stderr
     assert (project / "content/en/a.md").read_text() == "A0\n"
+
+
+def test_a_shard_that_stopped_before_its_report_is_left_out_and_said_so(project: Path) -> None:
+    """A translate step that crashed leaves no report.json (its job is red already): the other
+    shards' editions still reach the pull request, whose summary names the shard left out."""
+    one = shard(project, "editions-1", {"content/en/a.md": "A1\n", "translations/a.md.json": "{1}\n"}, ["a.md"])
+    crashed = project / "shards" / "editions-2"
+    write(crashed, {"content/en/b.md": "half a run\n"})
+    result = run_cli("merge-shards", str(one), str(crashed), "--summary", "s.md")
+    assert result.exit_code == 0, result.stderr
+    assert "editions-2: no report.json" in result.stderr and "left out" in result.stderr
+    assert (project / "content/en/a.md").read_text() == "A1\n" and not (project / "content/en/b.md").exists()
+    summary = (project / "s.md").read_text()
+    assert "**1 edition(s) written**" in summary and "`editions-2`" in summary.split("left out", 1)[1], summary

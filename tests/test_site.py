@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -183,6 +184,16 @@ def test_sample_posts_build_cleanly_with_english_editions(tmp_path: Path) -> Non
     report = check_site(SITE, content, allow=["ALLFORCES編集部"])
     assert [row.post for row in report.rows] == [p.stem for p in sorted(SAMPLES.glob("*.md"))]
     assert report.ok, (report.rows, report.warnings, report.problems)
+
+
+def good_pair_changed(tmp_path: Path, name: str, change: Callable[[bytes], bytes]) -> Path:
+    """The good fixture's posts under tmp_path/content, with both editions of `name` changed."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURES / "good", content)
+    for lang in ("ja", "en"):
+        post = content / lang / name
+        post.write_bytes(change(post.read_bytes()))
+    return content
 
 
 def sign(content: Path, english: str) -> None:
@@ -379,10 +390,75 @@ def test_pipeline_editions_of_the_samples_publish(tmp_path: Path, monkeypatch: p
 @needs_jekyll
 def test_a_post_with_a_byte_order_mark_passes(tmp_path: Path) -> None:
     """Issue 15 item 22: the front matter of a post saved with a BOM was not found ("must say lang: en")."""
-    content = tmp_path / "content"
-    shutil.copytree(FIXTURES / "good", content)
-    for lang in ("ja", "en"):
-        post = content / lang / "2025-01-02-second-post.md"
-        post.write_bytes(b"\xef\xbb\xbf" + post.read_bytes())
+    content = good_pair_changed(tmp_path, "2025-01-02-second-post.md", lambda data: b"\xef\xbb\xbf" + data)
     report = check_site(SITE, content)
     assert report.ok, [(r.post, r.problems, r.structure) for r in report.rows]
+
+
+# --------------------------------------------------------------------------------------
+# Every post `translate` takes (issue 24)
+
+
+def _dotted_and_nested_project(root: Path) -> Path:
+    """The two sample posts as a release-note blog names them: a dot in the file name, and one
+    in a sub-folder of the sources (both of which `translate` handles)."""
+    from helpers import make_site
+
+    make_site(root, [])
+    ja = root / "content" / "ja"
+    (ja / "2023").mkdir()
+    first, second = sorted(SAMPLES.glob("*.md"))
+    shutil.copyfile(first, ja / "2024-03-14-groonga-14.0.1.md")
+    shutil.copyfile(second, ja / "2023" / "2023-05-01-nested.md")
+    return root
+
+
+@needs_jekyll
+def test_site_check_takes_posts_with_dots_and_in_sub_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """site/_layouts/post.html cut the name at its first dot (no page found for the post), and
+    only the top of each language's folder was built and counted."""
+    from helpers import run_cli
+
+    project = _dotted_and_nested_project(tmp_path / "project")
+    monkeypatch.chdir(project)
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    assert (project / "content" / "en" / "2023" / "2023-05-01-nested.md").is_file()
+    result = run_cli("site", "check", "--site", str(SITE))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "site check passed: 2 posts, 0 failing" in result.stdout, result.stdout
+    report = check_site(SITE, {"ja": project / "content" / "ja", "en": project / "content" / "en"}, allow=["ALLFORCES編集部"])
+    assert sorted(rows(report)) == ["2023/2023-05-01-nested", "2024-03-14-groonga-14.0.1"] and report.ok
+
+    built = run_cli("site", "build", str(tmp_path / "built"), "--site", str(SITE))
+    assert built.exit_code == 0, built.stdout
+    pages = {p.relative_to(tmp_path / "built").as_posix() for p in (tmp_path / "built").rglob("index.html")}
+    for lang in ("", "en/"):
+        assert any(p.startswith(lang) and "groonga-14.0.1" in p for p in pages), pages
+        assert any(p.startswith(lang) and "/nested/" in p for p in pages), pages
+
+
+@needs_jekyll
+def test_a_missing_layout_is_named_before_the_pages_it_left_unbuilt(tmp_path: Path) -> None:
+    content = good_pair_changed(tmp_path, "2025-01-01-first-post.md", lambda data: data.replace(b"layout: post\n", b"layout: release-note\n"))
+    result = CliRunner().invoke(cli(), ["site", "check", "--site", str(SITE), "--content", str(content)])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    cause = next(i for i, line in enumerate(lines) if "layout 'release-note'" in line.lower() and "does not exist" in line)
+    unbuilt = next(i for i, line in enumerate(lines) if "no Japanese page in the built site" in line)
+    assert cause < unbuilt, result.stdout
+    assert cause < next(i for i, line in enumerate(lines) if "Site check" in line), "the cause comes before the table"
+
+
+@needs_jekyll
+def test_site_check_warns_when_the_pipeline_reads_another_dialect_than_the_site_renders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(FIXTURES / "good", tmp_path / "content")
+    (tmp_path / "pipeline.toml").write_text('[markdown]\ndialect = "commonmark"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli(), ["site", "check", "--site", str(SITE), "--content", "content"])
+    first = result.stdout.splitlines()[0]
+    assert "commonmark" in first and "kramdown" in first and "warning" in first, result.stdout
+    (tmp_path / "pipeline.toml").write_text('[markdown]\ndialect = "kramdown"\n', encoding="utf-8")
+    agreeing = CliRunner().invoke(cli(), ["site", "check", "--site", str(SITE), "--content", "content"])
+    assert agreeing.exit_code == 0 and "commonmark" not in agreeing.stdout, agreeing.stdout

@@ -104,3 +104,36 @@ def test_no_editions_branch_is_not_an_error(tmp_path: Path) -> None:
     _git(tmp_path, "clone", "-q", str(tmp_path / "origin"), str(tmp_path / "work"))
     done = subprocess.run(["bash", str(KEEP_EDITS)], cwd=tmp_path / "work", capture_output=True, text=True)
     assert done.returncode == 0 and "nothing to keep" in done.stdout, done.stderr
+
+
+def test_keep_edits_takes_the_folders_it_is_given(tmp_path: Path) -> None:
+    """The workflow passes the project's own folders (`pipeline paths`); the defaults would
+    keep nothing of a project whose editions live in english/."""
+    origin, work = tmp_path / "origin", tmp_path / "work"
+    _git(tmp_path, "init", "-q", "-b", "main", str(origin))
+    _commit(origin, {"english/a.md": "machine A\n", "english-state/a.md.json": "{}\n"}, "editions")
+    _git(origin, "checkout", "-q", "-b", "english-editions")
+    _commit(origin, {"english/a.md": "translator's A\n"}, "translator fixes A")
+    _git(origin, "checkout", "-q", "main")
+    _git(tmp_path, "clone", "-q", str(origin), str(work))
+    defaults = subprocess.run(["bash", str(KEEP_EDITS), "english-editions"], cwd=work, capture_output=True, text=True)
+    assert "changes no edition" in defaults.stdout, defaults.stderr
+    done = subprocess.run(["bash", str(KEEP_EDITS), "english-editions", "english", "english-state"], cwd=work, capture_output=True, text=True)
+    assert done.returncode == 0 and "kept 1 file(s)" in done.stdout, done.stderr
+    assert (work / "english/a.md").read_text(encoding="utf-8") == "translator's A\n"
+
+
+def test_paths_prints_the_projects_folders_for_github_output(tmp_path: Path, monkeypatch) -> None:
+    from helpers import run_cli
+
+    (tmp_path / "content" / "ja").mkdir(parents=True)
+    (tmp_path / "pipeline.toml").write_text('[paths]\noutput = "english"\nstate = "english-state"\ncache = "/var/cache/x"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("paths")
+    assert result.exit_code == 0, result.stderr
+    assert dict(line.split("=", 1) for line in result.stdout.splitlines()) == {
+        "source": "content/ja", "output": "english", "state": "english-state", "glossary": "glossary", "cache": "/var/cache/x",
+    }
+    (tmp_path / "pipeline.toml").write_text('[paths]\noutput = "../elsewhere"\n', encoding="utf-8")
+    outside = run_cli("paths")
+    assert outside.exit_code == 2 and "outside the project root" in outside.stderr

@@ -22,8 +22,16 @@ semantics:
 * peter-evans/create-pull-request: the `add-paths` changes committed on `branch` on top of
   the checkout and force-pushed; with no change, the branch is deleted (`delete-branch`).
 
-Anything else (another action, expression or `if:`) raises `Unsupported`: the simulation
-has to learn it before the test can pass again.
+Jobs run in the order their `needs` allow. `if:` on a job or a step follows GitHub's
+documented rules (docs: "Workflow syntax", jobs.<job_id>.needs and jobs.<job_id>.if;
+"Expressions", status check functions): an expression with no status function is
+`success() && (expr)`; for a step, success() means no earlier step of its job failed; for a
+job, that every job it needs succeeded (a failed or skipped needed job skips it); a matrix
+job failed when any of its legs did. The simulation never cancels, so cancelled() is false
+and always() is true. Understood in expressions: the status functions, `!`, `&&`, `||`,
+parentheses, `==`/`!=` with '...' strings, `steps.<id>.outcome`, `steps.<id>.outputs.<name>`
+(empty when the step set none, as on GitHub). Anything else (another action, expression or
+`if:`) raises `Unsupported`: the simulation has to learn it before the test can pass again.
 """
 
 from __future__ import annotations
@@ -82,6 +90,7 @@ class Run:
     artifacts: dict[str, dict[str, bytes]] = field(default_factory=dict)  # name → relative path → bytes
     pull_request: PullRequest | None = None
     failed_jobs: list[str] = field(default_factory=list)
+    skipped_jobs: list[str] = field(default_factory=list)
 
     def output(self, job: str) -> str:
         return "\n".join(f"--- {log.name} (exit {log.returncode})\n{log.output}" for log in self.logs if log.job == job)
@@ -103,21 +112,34 @@ class Workflow:
         self.runs += 1
         sha = git(self.origin, "rev-parse", "main").strip()
         result = Run()
-        jobs = self.doc["jobs"]
-        translate = jobs["translate"]
-        matrix = translate["strategy"]["matrix"]
-        declared = translate.get("env", {}).get("SHARDS")
+        results: dict[str, str] = {}  # job → success, failure or skipped
+        for job_id in _job_order(self.doc["jobs"]):
+            job = self.doc["jobs"][job_id]
+            needs = _needs(job)
+            statuses = [results[n] for n in needs]
+            status = {"success": all(s == "success" for s in statuses), "failure": "failure" in statuses}
+            if not _condition(job.get("if"), status, {}):
+                results[job_id] = "skipped"
+                result.skipped_jobs.append(job_id)
+                continue
+            failed_before = len(result.failed_jobs)
+            for name, context, env in self._legs(job_id, job):
+                self._job(name, job, result, sha, context, env)
+            results[job_id] = "failure" if len(result.failed_jobs) > failed_before else "success"
+        return result
+
+    def _legs(self, job_id: str, job: dict[str, Any]) -> list[tuple[str, dict[str, str], dict[str, Any]]]:
+        """The job's runs: one per shard of the translate matrix (raised to `self.shards`), else one."""
+        matrix = job.get("strategy", {}).get("matrix")
+        if matrix is None:
+            return [(job_id, {}, job.get("env", {}))]
+        if set(matrix) != {"shard"}:
+            raise Unsupported(f"{job_id}: matrix {sorted(matrix)}")
+        declared = job.get("env", {}).get("SHARDS")
         if declared is not None and int(declared) != len(matrix["shard"]):
             raise AssertionError(f"the workflow's SHARDS ({declared}) differs from its matrix {matrix['shard']}")
-        for shard in range(1, self.shards + 1):
-            env = {**translate.get("env", {}), **({"SHARDS": str(self.shards)} if declared is not None else {})}
-            self._job(f"translate-{shard}", translate, result, sha, {"matrix.shard": str(shard)}, env)
-        pull_request = jobs["pull-request"]
-        if pull_request.get("needs") != "translate":
-            raise Unsupported(f"pull-request job needs {pull_request.get('needs')!r}")
-        if not result.failed_jobs:
-            self._job("pull-request", pull_request, result, sha, {}, pull_request.get("env", {}))
-        return result
+        env = {**job.get("env", {}), **({"SHARDS": str(self.shards)} if declared is not None else {})}
+        return [(f"{job_id}-{shard}", {"matrix.shard": str(shard)}, env) for shard in range(1, self.shards + 1)]
 
     # --- one job ------------------------------------------------------------------------
 
@@ -128,20 +150,25 @@ class Workflow:
         for key, value in self.secrets.items():
             context[f"secrets.{key}"] = value
         failed = False
-        for number, step in enumerate(job["steps"], start=1):
-            condition = step.get("if")
-            if condition not in (None, "always()"):
-                raise Unsupported(f"{name}: step {number} has `if: {condition}`")
-            if failed and condition != "always()":
+        outcomes: dict[str, str] = {}
+        declared = {step["id"] for step in job["steps"] if "id" in step}
+        for step in job["steps"]:
+            status = {"success": not failed, "failure": failed}
+            if not _condition(step.get("if"), status, {**context, **{f"steps.{i}.outcome": o for i, o in outcomes.items()}}):
+                if "id" in step:
+                    outcomes[step["id"]] = "skipped"
                 continue
             label = step.get("name") or step.get("uses") or step.get("run", "").splitlines()[0]
+            known = {**context, **{f"steps.{i}.outputs.": "" for i in declared}}  # unset outputs read as ''
             if "uses" in step:
-                code, output = self._uses(step, workspace, result, context, sha)
+                code, output = self._uses(step, workspace, result, known, sha)
             else:
-                code, output = self._shell(step, workspace, output_file, context, job_env)
-                if code == 0 and "id" in step:
+                code, output = self._shell(step, workspace, output_file, known, job_env)
+                if "id" in step:
                     for key, value in _read_outputs(output_file).items():
                         context[f"steps.{step['id']}.outputs.{key}"] = value
+            if "id" in step:
+                outcomes[step["id"]] = "success" if code == 0 else "failure"
             result.logs.append(StepLog(name, label, code, output))
             failed = failed or code != 0
         if failed:
@@ -153,7 +180,7 @@ class Workflow:
             return 0, "(simulated: the package under test is installed in this environment)"
         if step.get("shell") or step.get("working-directory"):
             raise Unsupported(f"step {step.get('name')!r}: shell/working-directory")
-        output_file.touch()
+        output_file.write_text("", encoding="utf-8")  # each step has its own $GITHUB_OUTPUT on GitHub
         env = {
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -277,11 +304,64 @@ def _as_input(value: object) -> str:
 def _substitute(text: str, context: dict[str, str]) -> str:
     def value(match: re.Match[str]) -> str:
         key = match.group(1)
-        if key not in context:
-            raise Unsupported(f"expression ${{{{ {key} }}}}")
-        return context[key]
+        if key in context:
+            return context[key]
+        step_outputs = re.fullmatch(r"(steps\.[\w-]+\.outputs\.)[\w-]+", key)
+        if step_outputs and step_outputs.group(1) in context:  # a declared step that set no such output
+            return ""
+        raise Unsupported(f"expression ${{{{ {key} }}}}")
 
     return EXPRESSION.sub(value, text)
+
+
+def _job_order(jobs: dict[str, Any]) -> list[str]:
+    """The jobs in file order, each after the jobs it needs."""
+    order: list[str] = []
+    while len(order) < len(jobs):
+        ready = [j for j in jobs if j not in order and all(n in order for n in _needs(jobs[j]))]
+        if not ready:
+            raise AssertionError(f"the jobs' needs form a cycle or name a missing job: {sorted(set(jobs) - set(order))}")
+        order.append(ready[0])
+    return order
+
+
+def _needs(job: dict[str, Any]) -> list[str]:
+    needs = job.get("needs", [])
+    return [needs] if isinstance(needs, str) else list(needs)
+
+
+STATUS_FUNCTIONS = re.compile(r"\b(success|failure|always|cancelled)\(\)")
+TOKEN = re.compile(r"\s*(?:(success|failure|always|cancelled)\(\)|(steps\.[\w-]+\.(?:outcome|conclusion|outputs\.[\w-]+))|'([^']*)'|(==|!=|&&|\|\||!|\(|\)))")
+
+
+def _condition(text: object, status: dict[str, bool], context: dict[str, str]) -> bool:
+    """An `if:` as GitHub evaluates it: no status function means `success() && (...)`."""
+    if text is None:
+        return status["success"]
+    if isinstance(text, bool):
+        return text and status["success"]
+    expression = str(text).strip()
+    wrapped = re.fullmatch(r"\$\{\{(.*)\}\}", expression, re.DOTALL)
+    expression = wrapped.group(1).strip() if wrapped else expression
+    if not STATUS_FUNCTIONS.search(expression):
+        expression = f"success() && ({expression})"
+    values = {"success": status["success"], "failure": status["failure"], "always": True, "cancelled": False}
+    python, position = [], 0
+    while position < len(expression):
+        match = TOKEN.match(expression, position)
+        if match is None or match.end() == position:
+            raise Unsupported(f"`if: {text}` (at {expression[position:]!r})")
+        function, reference, string, operator = match.groups()
+        if function:
+            python.append(repr(values[function]))
+        elif reference:
+            python.append(repr(context.get(reference, "")))
+        elif string is not None:
+            python.append(repr(string))
+        else:
+            python.append({"&&": " and ", "||": " or ", "!": " not "}.get(operator, f" {operator} "))
+        position = match.end()
+    return bool(eval("".join(python), {"__builtins__": {}}))  # noqa: S307 - built from the tokens above only
 
 
 def _read_outputs(path: Path) -> dict[str, str]:
@@ -303,8 +383,12 @@ def _read_outputs(path: Path) -> dict[str, str]:
     return outputs
 
 
-def copy_project(destination: Path, posts: dict[str, str]) -> None:
-    """A site repository like a user's: Japanese posts, the glossary and this workflow."""
+def copy_project(destination: Path, posts: dict[str, str], config: str | None = None) -> None:
+    """A site repository like a user's: Japanese posts, the glossary and this workflow (and
+    its own `pipeline.toml`, when given)."""
+    if config is not None:
+        destination.mkdir(parents=True, exist_ok=True)
+        (destination / "pipeline.toml").write_text(config, encoding="utf-8")
     (destination / "content" / "ja").mkdir(parents=True)
     for name, text in posts.items():
         (destination / "content" / "ja" / name).write_text(text, encoding="utf-8")

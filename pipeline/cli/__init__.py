@@ -9,6 +9,7 @@ from __future__ import annotations
 from pipeline.cli.common import App
 from pipeline.cli.glossary import glossary_app
 from pipeline.cli.lint import lint
+from pipeline.cli.paths import paths
 from pipeline.cli.review import export, import_, review
 from pipeline.cli.shards import merge_shards
 from pipeline.cli.site import site_app
@@ -37,6 +38,7 @@ app.command("review")(review)
 app.command("export")(export)
 app.command("import")(import_)
 app.command("merge-shards")(merge_shards)
+app.command("paths")(paths)
 app.add_typer(site_app, name="site")
 app.add_typer(glossary_app, name="glossary")
 

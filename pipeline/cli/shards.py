@@ -14,8 +14,9 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import edge, ConfigOption, out, run_lock, settings_for_targets
+from pipeline.cli.common import edge, ConfigOption, err, out, run_lock, settings_for_targets
 from pipeline.config import Settings
+from pipeline.markdown_text import code_span
 from pipeline.post import write_atomic
 from pipeline.report import LAST_RUN, summary_markdown
 from pipeline.shards import REPORT_FILE, apply, load_shard, other_languages, plan, rooted
@@ -59,8 +60,15 @@ def _merge_language(
 ) -> None:
     """One language's files and report from every shard (its report: `report.ko.json`)."""
     report_name = settings.language_file(Path(REPORT_FILE)).name
+    reported = [folder for folder in folders if (folder / report_name).is_file()] or folders  # none: load_shard says why
+    left_out = [folder for folder in folders if folder not in reported]
+    for folder in left_out:
+        err.print(
+            f"[yellow]warning:[/yellow] {escape(str(folder))}: no {report_name} (its translate step stopped before the end); "
+            "its files are left out, the other shards' are merged"
+        )
     with run_lock(settings):
-        shards = [load_shard(folder, settings, exclude, report_name) for folder in folders]
+        shards = [load_shard(folder, settings, exclude, report_name) for folder in reported]
         merge = plan(settings, shards, exclude)
         apply(merge)
     report = rooted(merge.report, settings)
@@ -70,7 +78,9 @@ def _merge_language(
         write_atomic(settings.language_file(report_file), as_json)
     if summary_file is not None:
         heading = f"{settings.target_lang} ({settings.output_dir.as_posix()})" if several else None
-        write_atomic(settings.language_file(summary_file), summary_markdown(report, heading).encode("utf-8"))
+        names = ", ".join(code_span(folder.name) for folder in left_out)
+        note = f"\n{len(left_out)} shard(s) left out, their run stopped before it reported (see their logs): {names}\n" if left_out else ""
+        write_atomic(settings.language_file(summary_file), (summary_markdown(report, heading) + note).encode("utf-8"))
     out.print(
         f"merged {merge.shards} shard(s): {len(merge.write)} file(s) written, {len(merge.delete)} removed; "
         f"translation memory: {merge.memory_entries} entries, {merge.approved} approved in this run"

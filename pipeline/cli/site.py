@@ -15,7 +15,7 @@ from pipeline.config import Settings, load_settings
 from pipeline.target import all_target_settings
 from pipeline.errors import PipelineError
 from pipeline.glossary import load_glossary
-from pipeline.site import SiteReport, build, check_site_editions
+from pipeline.site import PostRow, SiteReport, build, check_site_editions, dialect_mismatch
 
 site_app = App(help="Build the bilingual Jekyll site (site/) and check the English editions in it.")
 
@@ -56,10 +56,21 @@ def _render_stopped(stopped: str, report: SiteReport, console: Console) -> None:
     console.print("[red]site check failed[/red]: the Jekyll build stopped at that post; fix it and check again")
 
 
+def _details(row: PostRow) -> list[str]:
+    """What failed for one post, one line each."""
+    details = [*row.problems, *(f"Japanese left: {s}" for s in row.leftover_japanese)]
+    if row.structure is not None:
+        details.insert(0, f"English page's structure differs from the Japanese page's at {row.structure}")
+    return details + [f"broken link: {h}" for h in row.broken_links] + [f"jekyll: {w}" for w in row.warnings]
+
+
 def render_report(report: SiteReport, console: Console, language: str = "en") -> None:
     """The per-post table, then the details of every failure; or, when a post stopped the
-    build, that post and line first, as nothing else was built to check. `language`: the
-    edition language the report is about."""
+    build, that post and line first, as nothing else was built to check. What left posts
+    unbuilt (a missing layout) comes before all of it. `language`: the edition language the
+    report is about."""
+    for cause in report.causes:
+        console.print(f"site: {cause}", markup=False, highlight=False)
     if report.stopped is not None:
         _render_stopped(report.stopped, report, console)
         return
@@ -93,13 +104,7 @@ def render_report(report: SiteReport, console: Console, language: str = "en") ->
         )
     console.print(table)
     for row in report.rows:
-        if row.ok:
-            continue
-        details = [*row.problems, *(f"Japanese left: {s}" for s in row.leftover_japanese)]
-        if row.structure is not None:
-            details.insert(0, f"English page's structure differs from the Japanese page's at {row.structure}")
-        details += [f"broken link: {h}" for h in row.broken_links] + [f"jekyll: {w}" for w in row.warnings]
-        for detail in details:
+        for detail in [] if row.ok else _details(row):
             console.print(f"{row.post}: {detail}", markup=False, highlight=False)
     for warning in report.warnings:
         console.print(f"jekyll: {warning}", markup=False, highlight=False)
@@ -130,6 +135,12 @@ def _content(settings: Settings, content_dir: Path | None) -> dict[str, Path]:
     return {lang: content_dir / lang for lang in folders} if content_dir is not None else folders
 
 
+def _warn_dialect(settings: Settings, site_dir: Path | None, console: Console) -> None:
+    mismatch = dialect_mismatch(settings.dialect, site_dir or settings.path(settings.site_dir))
+    if mismatch is not None:
+        console.print(f"warning: {mismatch}", markup=False, highlight=False)
+
+
 @site_app.command("check")
 def check_command(
     site_dir: Optional[Path] = typer.Option(None, "--site", help="The Jekyll site directory.", show_default="<project>/site"),
@@ -151,6 +162,7 @@ def check_command(
     console = make_console()
     try:
         settings = load_settings()
+        _warn_dialect(settings, site_dir, console)
         glossary = glossary_dir or settings.path(settings.glossary_dir)
         names = [*allow, *read_allow_file(allow_file), *glossary_names(glossary)]
         reports = check_site_editions(
@@ -184,6 +196,7 @@ def build_command(
     console = make_console()
     try:
         settings = load_settings()
+        _warn_dialect(settings, site_dir, console)
         result = build(site_dir or settings.path(settings.site_dir), _content(settings, content_dir), dest)
     except PipelineError as exc:
         console.print(str(exc), markup=False, highlight=False)

@@ -18,7 +18,6 @@ from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline.cache import TranslationCache
 from pipeline.cli.common import (
@@ -35,6 +34,7 @@ from pipeline.cli.common import (
     run_lock,
     settings_for_targets,
 )
+from pipeline.cli.progress import ProgressView
 from pipeline.config import Settings
 from pipeline.errors import PipelineError
 from pipeline.engines import Engine, GlossaryEngine, Setup, Spend, build_engine, engine_spec
@@ -43,7 +43,7 @@ from pipeline.leftovers import summary as leftover_summary
 from pipeline.post import remove_stale_temp_files, write_atomic
 from pipeline.memory import MemoryEntry
 from pipeline.report import LAST_RUN, report_dict, summary_markdown, token_counts
-from pipeline.report import PostResult, RunReport
+from pipeline.report import RunReport
 from pipeline.run import Translator
 from pipeline.survey import orphans, parse_shard
 from pipeline.survey import prune as prune_orphans
@@ -101,6 +101,9 @@ def translate(
 
     Examples: `pipeline translate` (DeepL, key in DEEPL_AUTH_KEY) · `pipeline translate --engine pseudo`
     (offline trial) · `pipeline translate content/ja/2025-09-30-aws-ai-revenue.md --dry-run` (what it would bill).
+
+    Progress goes to stderr: a bar on a terminal; otherwise a line per window and at least
+    every 10 s (PIPELINE_PROGRESS_INTERVAL).
 
     Exit codes: 0 done · 1 some posts failed or need a manual merge (the others are written) ·
     2 configuration, glossary, key or unknown model · 3 quota exceeded · 4 engine unreachable · 130 interrupted."""
@@ -169,6 +172,7 @@ def _translate_target(settings: Settings, paths: list[str] | None, o: _Options) 
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
             report, approved, notes = _run(settings, the_engine, glossary, posts, o.dry_run, o.fail_fast, o.force, o.retry_flagged)
+            notes += [] if o.prune else _orphans_note(settings)
         except KeyboardInterrupt:
             err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
             _exit_abandoning_requests(130)
@@ -222,9 +226,9 @@ def _run(
     with TranslationCache(settings.path(settings.cache_dir)) as cache:
         translator = Translator(settings, engine, cache, glossary)
         existed = translator.memory.path.is_file()
-        with _progress(len(posts)) as advance:
+        with ProgressView(err, len(posts), engine_spec(settings.engine).billing_unit) as progress:
             report = translator.run(
-                posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=advance
+                posts, dry_run=dry_run, fail_fast=fail_fast, force=force or retry_flagged, retry_flagged=retry_flagged, progress=progress
             )
     notes = []
     if translator.memory.approved_now and not dry_run:
@@ -294,39 +298,6 @@ def _strict(report: RunReport) -> None:
         raise typer.Exit(1)
 
 
-class _progress:
-    """A progress bar on stderr for runs of more than one post; a no-op otherwise."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.bar: Progress | None = None
-
-    def __enter__(self) -> Callable[[PostResult], None]:
-        if self.total < 2:
-            return lambda result: None
-        self.bar = Progress(
-            TextColumn("translating"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("{task.description}"),
-            console=err,
-            transient=True,
-        )
-        self.bar.start()
-        task = self.bar.add_task("", total=self.total)
-
-        def advance(result: PostResult) -> None:
-            assert self.bar is not None
-            self.bar.update(task, advance=1, description=result.source.name)
-
-        return advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 def _print_report(report: RunReport, settings: Settings) -> None:
     if report.cache_error is not None:
         err.print(f"[yellow]warning:[/yellow] {escape(str(report.cache_error))}")
@@ -336,29 +307,57 @@ def _print_report(report: RunReport, settings: Settings) -> None:
         for flag in result.flags:
             err.print(f"[yellow]warning:[/yellow] {escape(f'{result.source}:{flag.line}: {flag.code}: {flag.message}')}")
     written = sum(1 for p in report.posts if p.status == "written")
-    unchanged = sum(1 for p in report.posts if p.status in ("unchanged", "up-to-date"))
+    same = sum(1 for p in report.posts if p.status == "unchanged" and p.sent)  # sent again, came back the same
+    unchanged = sum(1 for p in report.posts if p.status in ("unchanged", "up-to-date")) - same
     merge = [p for p in report.posts if p.status == "needs-merge"]
     skipped = sum(1 for p in report.posts if p.status == "skipped")
     billed = _billed(report, settings)
+    as_is = sum(p.as_is for p in report.posts)
     if report.dry_run:
         out.print(
             f"dry run: {len(report.posts) - len(report.failed)} post(s), {report.segments} segments, "
-            f"{report.cached} from cache; {billed} to {settings.engine}; "
+            f"{as_is} with nothing to translate, {report.cached} from cache; {billed} to {settings.engine}; "
             f"Markdown read as {report.dialect}",
+            markup=False,
         )
         return
     out.print(
-        f"{written} written, {unchanged} up to date, {len(report.failed) - len(merge)} failed"
+        f"{written} written"
+        + (f", {same} re-translated to the same English" if same else "")
+        + f", {unchanged} up to date, {len(report.failed) - len(merge)} failed"
         + (f", {len(merge)} need a manual merge" if merge else "")
         + (f", {skipped} skipped (see the warnings)" if skipped else "")
-        + f"; {report.segments} segments, {report.cached} reused or from cache; "
+        + f"; {report.segments} segments, {as_is} with nothing to translate, {report.cached} reused or from cache; "
         f"{billed} in {report.usage.requests} request(s) "
         f"to {settings.engine}; Markdown read as {report.dialect}; {report.elapsed:.1f}s; "
         + leftover_summary(p.leftover for p in report.posts),
+        markup=False,
     )
+    _print_engine_switch(report, settings)
     findings = sum(p.lint_findings for p in report.posts)
     if findings:
         out.print(f"{findings} lint warning(s) in the Japanese sources translated as they are (see `pipeline lint`)")
+
+
+def _print_engine_switch(report: RunReport, settings: Settings) -> None:
+    """Posts rebuilt because another engine built them: the count above says they were
+    written, not why every one of them was sent again."""
+    switched: dict[str, int] = {}
+    for p in report.posts:
+        if p.previous_engine and p.status in ("written", "unchanged"):
+            switched[p.previous_engine] = switched.get(p.previous_engine, 0) + 1
+    for engine, count in sorted(switched.items()):
+        out.print(f"re-translated {count} post(s) built with the {engine} engine (now {settings.engine})", markup=False)
+
+
+def _orphans_note(settings: Settings) -> list[str]:
+    """Editions whose Japanese source is gone, left in place (without --prune): said after
+    every run, not only by `status` and `check`."""
+    left = orphans(settings)
+    if not left:
+        return []
+    names = ", ".join(str(p.edition) for p in left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+    return [f"{len(left)} orphaned edition(s) whose Japanese source is gone: {names}; `pipeline translate --prune` removes them"]
 
 
 def _billed(report: RunReport, settings: Settings) -> str:
