@@ -99,6 +99,16 @@ def ci_paths(settings: Settings) -> dict[str, str]:
     return paths
 
 
+def ci_editions(targets: Sequence[Settings]) -> dict[str, list[str]]:
+    """What every target language's shard uploads and a pull request adds, for the CI steps:
+    `editions`, the output and state folders of every language (one inside another listed
+    once: `translations/ko/` is in `translations/`), and `reports`, the run report of each
+    (`report.json`, `report.ko.json`: `translate --report report.json` writes them)."""
+    folders = list(dict.fromkeys(f for target in targets for f in _folders(target)))
+    editions = [f for f in folders if not any(f.startswith(other + "/") for other in folders)]
+    return {"editions": editions, "reports": [t.language_file(Path(REPORT_FILE)).as_posix() for t in targets]}
+
+
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
