@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pipeline.attributes import TRANSLATED
 from pipeline.dialect import DIALECTS, site_dialect
@@ -22,8 +22,27 @@ from pipeline.engines import ENGINES
 from pipeline.errors import ConfigError
 
 CONFIG_FILE = "pipeline.toml"
-Target = Literal["EN-US", "EN-GB"]
-TARGETS: tuple[str, ...] = get_args(Target)
+# DeepL's target language codes (https://developers.deepl.com/docs/getting-started/supported-languages):
+# what `[translate] targets`, `target_lang` and `--to` accept. The plain EN, PT and ZH that
+# DeepL still takes are left out: an edition's English is American or British, its
+# Chinese simplified or traditional.
+TARGETS: tuple[str, ...] = (
+    "AR", "BG", "CS", "DA", "DE", "EL", "EN-GB", "EN-US", "ES", "ES-419", "ET", "FI", "FR", "HE", "HU", "ID", "IT",
+    "JA", "KO", "LT", "LV", "NB", "NL", "PL", "PT-BR", "PT-PT", "RO", "RU", "SK", "SL", "SV", "TH", "TR", "UK", "VI",
+    "ZH-HANS", "ZH-HANT",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TargetTable:
+    """A `[targets.KO]` table: what one target language does otherwise than the defaults
+    (its folders, the front matter `lang` value of its editions, its engine). None: the
+    default (`pipeline.target.target_settings`)."""
+
+    output: Path | None = None
+    state: Path | None = None
+    lang_value: str | None = None
+    engine: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,10 @@ class Settings:
     dialect: str = "kramdown"  # the Markdown posts are read as: the site's renderer (pipeline.dialect)
     engine: str = "deepl"
     source_lang: str = "JA"
-    target_lang: str = "EN-US"
+    target_lang: str = "EN-US"  # the language whose editions live in `output_dir` and `state_dir` themselves
+    targets: tuple[str, ...] = ()  # every language a run writes; empty: `target_lang` alone (today's one edition)
+    target_tables: Mapping[str, TargetTable] = field(default_factory=dict)  # `[targets.CODE]`, by upper-case code
+    language_tag: str = ""  # "" for `target_lang`; another target's code ("ko"): names its run reports (`language_file`)
     jobs: int = 4
     # `category` and `tag`: Jekyll reads them as `categories` and `tags` (pluralized_array_from_hash);
     # `author`: themes show it by the title (minima's post header). Any other value left Japanese
@@ -64,6 +86,12 @@ class Settings:
     def path(self, p: Path) -> Path:
         return p if p.is_absolute() else self.root / p
 
+    def language_file(self, path: Path) -> Path:
+        """A per-language file (run report, summary, last run): `path` itself for the
+        configured `target_lang`, so a one-language project's files keep their names;
+        `report.ko.json` beside it for another target."""
+        return path.with_name(f"{path.stem}.{self.language_tag}{path.suffix}") if self.language_tag else path
+
     def relative(self, source: Path) -> Path:
         """A post's path inside the source tree; its edition and state use the same one."""
         try:
@@ -84,6 +112,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "translate.engine": ("engine", str),
     "translate.source_lang": ("source_lang", str),
     "translate.target_lang": ("target_lang", str),
+    "translate.targets": ("targets", tuple),
     "translate.jobs": ("jobs", int),
     "translate.window_texts": ("window_texts", int),
     "front_matter.translate": ("translate_keys", tuple),
@@ -162,6 +191,8 @@ def _file_values(path: Path) -> dict[str, Any]:
     for section, table in data.items():
         if section == "links":
             values["links"] = _links(path, table)
+        if section == "targets" and isinstance(table, dict):
+            values["target_tables"] = _target_tables(table, path)
             continue
         spec = ENGINES.get(section)
         if spec is not None and spec.table is not None and isinstance(table, dict):  # the engine's own options
@@ -176,6 +207,8 @@ def _file_values(path: Path) -> dict[str, Any]:
             field_name, kind = _KEYS[name]
             values[field_name] = _coerce(path, name, value, kind)
     values["engine_tables"] = tables
+    if "targets" in values:
+        values["targets"] = tuple(dict.fromkeys(code.upper() for code in values["targets"]))
     return values
 
 
@@ -184,6 +217,25 @@ def _links(path: Path, table: Any) -> tuple[tuple[str, str], ...]:
     if not isinstance(table, dict) or not all(isinstance(k, str) and k and isinstance(v, str) for k, v in table.items()):
         raise ConfigError('[links] maps a Japanese link prefix to the English one: "/ja/docs/" = "/docs/"', path=path)
     return tuple(sorted(table.items(), key=lambda item: -len(item[0])))
+
+
+_TARGET_KEYS: dict[str, type] = {"output": Path, "state": Path, "lang_value": str, "engine": str}
+
+
+def _target_tables(tables: dict[str, Any], path: Path) -> dict[str, TargetTable]:
+    """The `[targets.CODE]` tables, each key checked (an unknown key is a typo, not a no-op)."""
+    found: dict[str, TargetTable] = {}
+    for code, table in tables.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"'targets.{code}' must be a [targets.{code}] table with keys {', '.join(_TARGET_KEYS)}", path=path)
+        for key in table:
+            if key not in _TARGET_KEYS:
+                raise ConfigError(f"unknown setting 'targets.{code}.{key}'; known: {', '.join(_TARGET_KEYS)}", path=path)
+        options = {key: _coerce(path, f"targets.{code}.{key}", value, _TARGET_KEYS[key]) for key, value in table.items()}
+        if options.get("engine") is not None and options["engine"] not in ENGINES:
+            raise ConfigError(f"'targets.{code}.engine': unknown engine {options['engine']!r}: choose {', '.join(ENGINES)}", path=path)
+        found[code.upper()] = TargetTable(**options)
+    return found
 
 
 def _coerce(path: Path, name: str, value: Any, kind: type) -> Any:
@@ -211,9 +263,9 @@ FORMALITY_TARGETS = ("DE", "ES", "ES-419", "FR", "IT", "JA", "NL", "PL", "PT-BR"
 
 
 def validate(settings: Settings) -> None:
-    if settings.target_lang.upper() not in TARGETS:
-        raise ConfigError(f"target language must be one of {', '.join(TARGETS)}, not {settings.target_lang!r}")
-    if settings.engine == "deepl":
+    for code in (settings.target_lang, *settings.targets, *settings.target_tables):
+        check_target(code, settings.source_lang)
+    if settings.engine == "deepl":  # each target's own settings are checked too (`cli.common.settings_for_targets`)
         _check_formality(settings.formality, settings.target_lang.upper())
     if settings.dialect not in DIALECTS:
         raise ConfigError(f"markdown dialect must be one of {', '.join(DIALECTS)}, not {settings.dialect!r}")
@@ -236,6 +288,16 @@ def _check_folders(settings: Settings) -> None:
             f"paths.output ({output}) {how} paths.source ({source}): editions would be read as posts; "
             'put them in a folder of their own (e.g. output = "content/en" beside source = "content/ja")'
         )
+
+
+def check_target(code: str, source_lang: str = "JA") -> str:
+    """`code` as DeepL spells it (upper case), or a ConfigError naming the codes it could be."""
+    upper = code.strip().upper()
+    if upper not in TARGETS:
+        raise ConfigError(f"unknown target language {code!r}: DeepL's target codes are {', '.join(TARGETS)}")
+    if upper.split("-")[0] == source_lang.upper().split("-")[0]:
+        raise ConfigError(f"target language {code!r} is the sources' own language ({source_lang})")
+    return upper
 
 
 def _check_formality(formality: str | None, target: str) -> None:

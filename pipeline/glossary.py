@@ -2,7 +2,10 @@
 
 It lives in `glossary/*.tsv`, one entry per line (`kind`, `ja`, `en`, `note`, tab-separated),
 so translators edit and review it in plain git diffs. Loading validates everything, with
-file and line, before anything is sent or written.
+file and line, before anything is sent or written. A file whose first line names its
+columns (`kind ja en zh-hans ko note`, `#` in front or not) holds a column per target
+language; `Glossary.in_language` is the term base one language's run uses. A file without
+such a line has today's columns: English only.
 
 How it is applied, for every engine alike:
 - names are protected before translation (as `<x>` elements), so no engine can mangle them;
@@ -16,6 +19,7 @@ How it is applied, for every engine alike:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import re
 import xml.etree.ElementTree as ET
@@ -37,16 +41,36 @@ DEEPL_NAME_PREFIX = "pipeline-"
 class Entry:
     kind: Kind
     source: str
-    target: str
+    target: str  # English ("" when the file's English column is empty), or the language `in_language` chose
     note: str
     path: Path
     line: int
+    languages: tuple[tuple[str, str], ...] = ()  # (column, text) of every other target language with a text
+
+    def text_in(self, language: str) -> str:
+        """This entry's text in a target language (a DeepL code, `ZH-HANS`; its column is
+        `zh-hans`, or `zh`), "" when it has none; a name is itself in every language."""
+        if self.kind == "name":
+            return self.source
+        wanted = language.lower()
+        columns = {"en": self.target, **dict(self.languages)}
+        for column in (wanted, wanted.split("-")[0]):
+            if columns.get(column):
+                return columns[column]
+        return ""
 
 
 @dataclass(frozen=True)
 class Glossary:
     entries: tuple[Entry, ...] = ()
     files: tuple[Path, ...] = field(default=())
+
+    def in_language(self, language: str) -> Glossary:
+        """The term base of one target language (a DeepL code): each entry's text in that
+        language; a term or taxonomy entry with none there is left out (the engine
+        translates it), a name stays a name. English's is the term base as it always was."""
+        entries = [dataclasses.replace(e, target=e.text_in(language)) for e in self.entries]
+        return Glossary(tuple(e for e in entries if e.target), self.files)
 
     @cached_property
     def names(self) -> tuple[str, ...]:
@@ -186,37 +210,63 @@ def _read_file(path: Path, problems: list[GlossaryError]) -> list[Entry]:
         return []
     entries: list[Entry] = []
     reader = csv.reader(text.splitlines(), delimiter="\t", quoting=csv.QUOTE_NONE, strict=True)
+    columns: tuple[str, ...] | None = None  # named by the file's first line, or today's
     for number, row in enumerate(reader, start=1):
-        if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
+        if not row or not "".join(row).strip():
+            continue
+        if columns is None:
+            columns = _header(row)
+            if columns is not None:
+                continue
+            columns = COLUMNS
+        if row[0].lstrip().startswith("#"):
             continue
         try:
-            entries.append(_entry(row, path, number))
+            entries.append(_entry(row, columns, path, number))
         except GlossaryError as exc:
             problems.append(exc)
     return entries
 
 
-def _entry(row: list[str], path: Path, number: int) -> Entry:
-    if len(row) < 3 or len(row) > 4:
+COLUMNS = ("kind", "ja", "en", "note")  # a file's columns when its first line does not name them
+
+
+def _header(row: list[str]) -> tuple[str, ...] | None:
+    """The columns a file's first line names (`kind ja en zh-hans ko note`, commented or not),
+    or None when it is not such a line."""
+    cells = [cell.strip().lstrip("#").strip().lower() for cell in row]
+    if len(cells) < 3 or cells[:2] != ["kind", "ja"] or "" in cells:
+        return None
+    return tuple(cells)
+
+
+def _entry(row: list[str], columns: tuple[str, ...], path: Path, number: int) -> Entry:
+    if len(row) < 3 or len(row) > len(columns):
         raise GlossaryError(
-            f"malformed line: expected 3 or 4 tab-separated fields (kind, ja, en, note), found {len(row)}"
+            f"malformed line: expected 3 to {len(columns)} tab-separated fields ({', '.join(columns)}), found {len(row)}"
             + (" — are the tabs spaces?" if len(row) == 1 else ""),
             path=path,
             line=number,
         )
-    kind, source, target = (cell.strip() for cell in row[:3])
-    note = row[3].strip() if len(row) == 4 else ""
+    cells = dict(zip(columns, (cell.strip() for cell in row)))
+    kind, source, note = cells["kind"], cells["ja"], cells.get("note", "")
+    texts = {c: t for c, t in cells.items() if c not in ("kind", "ja", "note")}
     if kind not in KINDS:
         raise GlossaryError(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}", path=path, line=number)
     if not source:
         raise GlossaryError("empty Japanese source", path=path, line=number)
     if kind == "name":
-        if target and target != source:
-            raise GlossaryError(f"a name is never translated: leave the en column empty or equal to {source!r}", path=path, line=number)
-        target = source
-    elif not target:
-        raise GlossaryError(f"empty English target for {source!r}", path=path, line=number)
-    return Entry(kind, source, target, note, path, number)  # type: ignore[arg-type]  # kind checked against KINDS above
+        for column, text in texts.items():
+            if text and text != source:
+                raise GlossaryError(
+                    f"a name is never translated: leave the {column} column empty or equal to {source!r}", path=path, line=number
+                )
+        return Entry(kind, source, source, note, path, number)  # type: ignore[arg-type]  # kind checked against KINDS above
+    if not any(texts.values()):
+        language = "English" if columns == COLUMNS else f"{'/'.join(texts)}"
+        raise GlossaryError(f"empty {language} target for {source!r}", path=path, line=number)
+    others = tuple((c, t) for c, t in texts.items() if c != "en" and t)
+    return Entry(kind, source, texts.get("en", ""), note, path, number, others)  # type: ignore[arg-type]  # kind checked against KINDS above
 
 
 def _duplicates(entries: list[Entry]) -> list[GlossaryError]:
@@ -225,7 +275,7 @@ def _duplicates(entries: list[Entry]) -> list[GlossaryError]:
     for entry in entries:
         group = "taxonomy" if entry.kind == "taxonomy" else "text"
         earlier = seen.get((group, entry.source))
-        if earlier is not None and earlier.target != entry.target:
+        if earlier is not None and (earlier.target, earlier.languages) != (entry.target, entry.languages):
             problems.append(
                 GlossaryError(
                     f"{entry.source!r} is already defined as {earlier.target!r} at {earlier.path}:{earlier.line}; "

@@ -29,6 +29,14 @@ JAPANESE_RUN = re.compile(
 )
 # One character of JAPANESE_RUN: what the leftover count (pipeline.leftovers) counts.
 VISIBLE_JAPANESE = re.compile(JAPANESE_RUN.pattern[:-1])
+# Kana alone (not the middle dot ・, which Chinese writes too): what marks Japanese left in
+# an edition written with Han characters, where a kanji is no sign of anything.
+KANA = re.compile(f"[\u3040-\u30fa\u30fc-\u30ff{KATAKANA_EXT}{HALFWIDTH_KATAKANA}]")
+# Where a sentence of Japanese or Chinese ends: the unit compared with the source for text
+# an engine gave back as it came.
+SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
+# Target languages written with Han characters (DeepL's codes without the script suffix).
+HAN_SCRIPT_TARGETS = ("ZH",)
 # Wide characters between which a line break is not a space (Japanese, Chinese, fullwidth forms).
 WIDE_BREAK = re.compile(f"[\u2e80-\u2fff{CJK_PUNCTUATION}{HIRAGANA_KATAKANA}\u3100-\u312f\u3190-\u31ff{KANJI}\ufe30-\ufe4f{FULLWIDTH}]")
 # One wide character is one word of a diff (a character class body, for building patterns).

@@ -6,6 +6,12 @@ never sends (Liquid output, a block it could not segment), in attribute values i
 translate, in the props of MDX-style components. Full-width punctuation and symbols
 (japanese.VISIBLE_JAPANESE) count as Japanese: a `。` or `（` left in English text is a
 leftover too.
+
+An edition written with Han characters (Chinese) is Han script and CJK punctuation almost
+throughout, so there the script alone says nothing: in a translated segment, what counts as
+Japanese left is its kana, and each sentence of it that is byte for byte a sentence of its
+source (the engine gave the text back as it came). Text outside the segments, and a
+segment kept as it was, counts as it does in English.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass, field
 from markdown_it.token import Token
 
 from pipeline import code, frontmatter, html_block, liquid
-from pipeline.japanese import VISIBLE_JAPANESE
+from pipeline.japanese import KANA, SENTENCE_END, VISIBLE_JAPANESE
 from pipeline.markdown import normalize, parser
 from pipeline.post import Post
 
@@ -178,6 +184,15 @@ def front_matter_count(fields: Iterable[frontmatter.Field]) -> int:
     return sum(_japanese(f.value) for f in fields)
 
 
+def han_front_matter(source: Iterable[frontmatter.Field], edition: Iterable[frontmatter.Field]) -> tuple[list[frontmatter.Field], int]:
+    """In an edition written with Han characters: its values still Japanese (kana in them, or
+    the source's value as it was) and their Japanese characters (the kana; all of a copied value)."""
+    copied = {(f.key, f.index): f.value for f in source}
+    left = [f for f in edition if KANA.search(f.value) or copied.get((f.key, f.index)) == f.value]
+    count = sum(_japanese(f.value) if copied.get((f.key, f.index)) == f.value else len(KANA.findall(f.value)) for f in left)
+    return left, count
+
+
 def summary(posts: Iterable[Leftover]) -> str:
     """The run summary's words for what stayed Japanese."""
     kept: dict[str, int] = {}
@@ -214,25 +229,45 @@ def _in_piece(text: str) -> int:
     return _japanese(_REFERENCE_LABEL.sub("]", text) if "][" in text else text)
 
 
-def after_edits(source: Left, edits: Iterable[tuple[str, str, str, bool]], dialect: str = "kramdown") -> Left:
+def _in_han_piece(new: str, old: str) -> int:
+    """Japanese left in a segment translated into a language written with Han characters:
+    its kana, and its sentences that are byte for byte sentences of the source (less the
+    kana already counted in them)."""
+    new, old = (_REFERENCE_LABEL.sub("]", t) if "][" in t else t for t in (new, old))
+    copied = set(SENTENCE_END.split(old))
+    found = len(KANA.findall(new))
+    for sentence in SENTENCE_END.split(new):
+        if sentence in copied and VISIBLE_JAPANESE.search(sentence):
+            found += _japanese(sentence) - len(KANA.findall(sentence))
+    return found
+
+
+def after_edits(source: Left, edits: Iterable[tuple[str, str, str, bool]], dialect: str = "kramdown", han_script: bool = False) -> Left:
     """What is left in the English, from the source's count and each segment's (kind, source
     text, written text, whether its markup holds attached texts): every byte outside the
     segments is the source's own (the pipeline's invariant), and whatever a segment kept of
     its source (code, names, URLs) is kept as written, so only the difference in each
     segment counts. No second parse of the English, but for the few segments whose markup
-    holds a translated title or alt: where their Japanese stands decides how it counts."""
+    holds a translated title or alt: where their Japanese stands decides how it counts.
+    `han_script`: the edition is written with Han characters (`_in_han_piece`)."""
     left = Left(source.text, source.attributes, source.components, source.liquid, source.code)
     for kind, old, new, attached in edits:
         if new == old:  # kept as written (or translated to itself): nothing changes
+            continue
+        if han_script:
+            _add(left, kind, _in_han_piece(new, old) - _in_piece(old))
             continue
         if attached:
             before, after = _piece_left(kind, old, dialect), _piece_left(kind, new, dialect)
             left.text += after.text - before.text
             left.attributes += after.attributes - before.attributes
             continue
-        delta = _in_piece(new) - _in_piece(old)
-        if kind in ("html_attribute", "link_title"):
-            left.attributes += delta
-        else:
-            left.text += delta
+        _add(left, kind, _in_piece(new) - _in_piece(old))
     return left
+
+
+def _add(left: Left, kind: str, delta: int) -> None:
+    if kind in ("html_attribute", "link_title"):
+        left.attributes += delta
+    else:
+        left.text += delta

@@ -252,8 +252,9 @@ def token_counts(input_tokens: int, output_tokens: int, cached: int, reasoning: 
     return f"{input_tokens:,} input{cached_part} + {output_tokens:,} output{reasoning_part} tokens"
 
 
-def summary_markdown(report: ReportJSON) -> str:
-    """A summary short enough for a pull-request description or comment."""
+def summary_markdown(report: ReportJSON, heading: str | None = None) -> str:
+    """A summary short enough for a pull-request description or comment; `heading`: the
+    language it is about, when a run writes several (`### KO (content/ko)`)."""
     posts = report["posts"]
     written = sum(1 for p in posts if p["status"] == "written")
     failed = sum(1 for p in posts if p["status"] in ("failed", "needs-merge"))
@@ -268,7 +269,8 @@ def summary_markdown(report: ReportJSON) -> str:
             "would be sent" if report["dry_run"] else "sent"
         )
     by = f" by {report['shards']} shard(s)" if report["shards"] > 1 else ""
-    lines = [
+    lines = [f"### {heading}", ""] if heading else []
+    lines += [
         f"**{written} edition(s) written**{by}, {failed} failed; {billed} in {report['requests']} request(s); "
         f"{kept} segment(s) kept in Japanese; {report.get('japanese_left', 0):,} Japanese character(s) left outside code; "
         f"{misses} glossary miss(es).",

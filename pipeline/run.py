@@ -455,11 +455,15 @@ class Translator:
             if unit.origin == "human":
                 self.memory.approve(unit.segment.protected.joined, text, prepared.relative.as_posix())
             draft.add(unit, text, kept, line in review_lines, missed, self._refuser)
-        result.leftover.left = leftovers.after_edits(result.leftover.source, draft.body_changes, self.settings.dialect)
+        result.leftover.left = leftovers.after_edits(
+            result.leftover.source, draft.body_changes, self.settings.dialect, self.target.han_script
+        )
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
         data, carried = self._carry(prepared, edition.render(post, draft.body_edits, draft.field_edits, added))
-        result.leftover.left.front_matter = _front_matter_left(post, parse_post(prepared.output, data), result.flags)
+        result.leftover.left.front_matter = _front_matter_left(
+            post, parse_post(prepared.output, data), result.flags, self.target.han_script
+        )
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine, carried)
         memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
         try:
@@ -516,11 +520,15 @@ class Translator:
         return fresh.translated if fresh is not None and fresh.translated else self.cache.get(key)
 
 
-def _front_matter_left(source: Post, english: Post, flags: list[Flag]) -> int:
+def _front_matter_left(source: Post, english: Post, flags: list[Flag], han_script: bool = False) -> int:
     """The Japanese characters the English edition's front matter still shows (a theme may show
-    any value); each value no flag already speaks for is warned about, at its source line."""
-    left = leftovers.in_front_matter(english)
-    lines = {(f.key, f.index): f.line for f in leftovers.in_front_matter(source)}
+    any value); each value no flag already speaks for is warned about, at its source line.
+    `han_script`: an edition written with Han characters (`leftovers.han_front_matter`)."""
+    left, sources = leftovers.in_front_matter(english), leftovers.in_front_matter(source)
+    count = leftovers.front_matter_count(left)
+    if han_script:
+        left, count = leftovers.han_front_matter(sources, left)
+    lines = {(f.key, f.index): f.line for f in sources}
     flagged = {f.line for f in flags}
     for fm_field in left:
         line = lines.get((fm_field.key, fm_field.index), fm_field.line)
@@ -529,4 +537,4 @@ def _front_matter_left(source: Post, english: Post, flags: list[Flag]) -> int:
             flags.append(
                 Flag(line, "front-matter-left", f"{message}; translate it by hand, or list {fm_field.key!r} in [front_matter] translate")
             )
-    return leftovers.front_matter_count(left)
+    return count

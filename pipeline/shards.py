@@ -100,13 +100,31 @@ def ci_paths(settings: Settings) -> dict[str, str]:
     return paths
 
 
+def ci_editions(targets: Sequence[Settings]) -> dict[str, list[str]]:
+    """What every target language's shard uploads and a pull request adds, for the CI steps:
+    `editions`, the output and state folders of every language (one inside another listed
+    once: `translations/ko/` is in `translations/`), and `reports`, the run report of each
+    (`report.json`, `report.ko.json`: `translate --report report.json` writes them)."""
+    folders = list(dict.fromkeys(f for target in targets for f in _folders(target)))
+    editions = [f for f in folders if not any(f.startswith(other + "/") for other in folders)]
+    return {"editions": editions, "reports": [t.language_file(Path(REPORT_FILE)).as_posix() for t in targets]}
+
+
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _snapshot(top: Path, folders: Sequence[str]) -> dict[str, str]:
+def other_languages(settings: Settings, others: Sequence[Settings]) -> tuple[str, ...]:
+    """The other target languages' folders inside this language's (`translations/ko/` inside
+    English's `translations/`): each language's merge leaves the others' files to theirs."""
+    mine = _folders(settings)
+    return tuple(f for other in others for f in _folders(other) if f not in mine and any(f.startswith(m + "/") for m in mine))
+
+
+def _snapshot(top: Path, folders: Sequence[str], exclude: Sequence[str] = ()) -> dict[str, str]:
     """The digests of the files under `folders` of `top`, hidden ones left out (upload-artifact
-    leaves them out too). Digests, not contents: N shards of a large tree stay small in memory."""
+    leaves them out too), and those under `exclude` (another language's). Digests, not
+    contents: N shards of a large tree stay small in memory."""
     files: dict[str, str] = {}
     for folder in folders:
         base = top / folder
@@ -114,8 +132,9 @@ def _snapshot(top: Path, folders: Sequence[str]) -> dict[str, str]:
             continue
         for path in sorted(base.rglob("*")):
             relative = path.relative_to(top)
-            if path.is_file() and not any(part.startswith(".") for part in relative.parts):
-                files[relative.as_posix()] = _digest(path.read_bytes())
+            name = relative.as_posix()
+            if path.is_file() and not any(part.startswith(".") for part in relative.parts) and not _under(name, exclude):
+                files[name] = _digest(path.read_bytes())
     return files
 
 
@@ -141,10 +160,16 @@ def _refuse_escapes(report: ReportJSON, path: Path) -> None:
             raise InputError(f"the report names a post outside the tree: {str(name)[:200]!r}", path=path)
 
 
-def load_shard(folder: Path, settings: Settings) -> Shard:
-    path = folder / REPORT_FILE
+def _under(path: str, folders: Sequence[str]) -> bool:
+    return any(path.startswith(folder + "/") for folder in folders)
+
+
+def load_shard(folder: Path, settings: Settings, exclude: Sequence[str] = (), report_name: str = REPORT_FILE) -> Shard:
+    """A shard's artifact for one language: its run report (`report_name`: `report.ko.json`
+    for Korean) and the files of the language's folders (not those under `exclude`)."""
+    path = folder / report_name
     if not path.is_file():
-        raise InputError(f"no {REPORT_FILE}: not the artifact of a translate shard, or its run did not finish", path=folder)
+        raise InputError(f"no {report_name}: not the artifact of a translate shard, or its run did not finish", path=folder)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict) or not all(isinstance(p, dict) for p in data.get("posts", [])):
@@ -160,7 +185,7 @@ def load_shard(folder: Path, settings: Settings) -> Shard:
     _refuse_escapes(report, path)
     folders = _folders(settings)
     _refuse_links(folder, folders)
-    files, output = _snapshot(folder, folders), folders[0]
+    files, output = _snapshot(folder, folders, exclude), folders[0]
     for post in report["posts"]:
         if post["status"] == "written" and f"{output}/{post['post']}" not in files:
             raise InputError(
@@ -171,15 +196,16 @@ def load_shard(folder: Path, settings: Settings) -> Shard:
     return Shard(folder, report, files)
 
 
-def plan(settings: Settings, shards: Sequence[Shard]) -> Merge:
-    """Decide every file before touching any: a conflict leaves the tree as it was."""
+def plan(settings: Settings, shards: Sequence[Shard], exclude: Sequence[str] = ()) -> Merge:
+    """Decide every file before touching any: a conflict leaves the tree as it was.
+    `exclude`: other languages' folders inside this one's, merged on their own."""
     if not shards:
         raise ConfigError("no shard folders given")
     root = settings.root.resolve()
     output, state = _folders(settings)
     memory_path = f"{state}/{MEMORY_FILE}"
     owners = _owners(settings, shards, root, output)
-    tree = _snapshot(root, (output, state))
+    tree = _snapshot(root, (output, state), exclude)
     merge = Merge(root, len(shards), combine([s.report for s in shards]))
     conflicts: list[str] = []
     for path in sorted({p for s in shards for p in s.files} | set(tree)):

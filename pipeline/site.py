@@ -14,6 +14,7 @@ into a `SiteReport`; `pipeline.cli.site` prints it (`pipeline site check`).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -35,7 +36,7 @@ from pipeline.errors import InputError, PipelineError
 from pipeline.frontmatter import read_values
 from pipeline.heading_ids import auto_id
 from pipeline.post import find_front_matter
-from pipeline.japanese import JAPANESE_RUN, POST_NAME
+from pipeline.japanese import JAPANESE_RUN, KANA, POST_NAME
 
 DEFAULT_LANG = "ja"
 EN = "en"
@@ -50,14 +51,26 @@ class Languages:
 
     source: str = DEFAULT_LANG
     edition: str = EN
+    others: tuple[str, ...] = ()  # the other editions of the same build (their pages live in /<code>/ too)
 
     @classmethod
-    def of(cls, sources: Mapping[str, object]) -> Languages:
-        """From posts keyed by language, the sources' first."""
+    def of(cls, sources: Mapping[str, object], edition: str | None = None) -> Languages:
+        """From posts keyed by language, the sources' first; the edition checked is
+        `edition`, else the second language."""
         codes = list(sources)
-        return cls(codes[0], codes[1]) if len(codes) == 2 else cls()
+        if len(codes) < 2:
+            return cls()
+        edition = edition or codes[1]
+        return cls(codes[0], edition, tuple(c for c in codes[1:] if c != edition))
+
+    @property
+    def han_script(self) -> bool:
+        """The edition is written with Han characters (Chinese): Japanese left in its pages
+        is kana (`leftover_japanese`)."""
+        return self.edition.split("-")[0] == "zh"
 
 
+KANA_RUN = re.compile(KANA.pattern + "+")
 INSTALL_HINT = "apt-get install -y jekyll ruby-jekyll-polyglot"
 JEKYLL_TIMEOUT_SECONDS = 300
 
@@ -111,10 +124,25 @@ class BuildResult:
     baseurl: str = ""
     site_url: str = ""
     output: str = ""  # everything Jekyll printed, ANSI colours removed, for debugging
+    edition: str | None = None  # the edition language the checks look at (None: the second language)
 
     @property
     def languages(self) -> Languages:
-        return Languages.of(self.sources)
+        return Languages.of(self.sources, self.edition)
+
+    @property
+    def editions(self) -> list[str]:
+        """Every edition language of the build (all but the sources')."""
+        return list(self.sources)[1:]
+
+    def pair(self, edition: str) -> BuildResult:
+        """The same build, its checks looking at the `edition` language's pages."""
+        return dataclasses.replace(self, edition=edition)
+
+    def pair_sources(self) -> dict[str, dict[str, Path]]:
+        """The sources' and the checked edition's posts."""
+        langs = self.languages
+        return {langs.source: self.sources[langs.source], langs.edition: self.sources.get(langs.edition, {})}
 
 
 @dataclass
@@ -180,12 +208,13 @@ Content = Path | Mapping[str, Path]  # language code → its posts' folder, or a
 Intents = Callable[[Path], "Intent"]  # an edition's file → the differences meant in it
 
 
-def post_sources(content: Content) -> dict[str, dict[str, Path]]:
+def post_sources(content: Content, languages: Iterable[str] = LANGS) -> dict[str, dict[str, Path]]:
     """The Markdown files of each language's folder, keyed by language and file stem.
 
     `content`: the folders by language code (the command reads them from the settings:
-    `paths.source`, `paths.output`), or one folder holding a sub-folder per language."""
-    folders = content if isinstance(content, Mapping) else {lang: content / lang for lang in LANGS}
+    `paths.source`, `paths.output` and every target's), or one folder holding a sub-folder
+    per language of `languages` (the sources' first)."""
+    folders = content if isinstance(content, Mapping) else {lang: content / lang for lang in languages}
     return {lang: _posts_in(folder) for lang, folder in folders.items()}
 
 
@@ -216,6 +245,18 @@ def stage(site_dir: Path, sources: dict[str, dict[str, Path]], staging: Path) ->
             target = staging / "_posts" / lang / f"{post}{path.suffix}"
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
+    set_languages(staging / "_config.yml", list(sources))
+
+
+def set_languages(config_path: Path, languages: list[str]) -> None:
+    """Polyglot's `languages` and `default_lang` from the languages of the posts (the
+    sources' first, then every target's), so the site publishes each edition the run
+    wrote. The file is left as it is when it says so already (its comments kept)."""
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    if not isinstance(config, dict) or (config.get("languages") == languages and config.get("default_lang") == languages[0]):
+        return
+    config.update(languages=languages, default_lang=languages[0])
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def run_jekyll(jekyll: str, source: Path, dest: Path) -> subprocess.CompletedProcess[str]:
@@ -287,7 +328,7 @@ def read_site_config(site_dir: Path) -> dict[str, Any]:
     return config if isinstance(config, dict) else {}
 
 
-def build(site_dir: Path, content_dir: Content, dest: Path, *, jekyll: str = "jekyll") -> BuildResult:
+def build(site_dir: Path, content_dir: Content, dest: Path, *, jekyll: str = "jekyll", languages: Iterable[str] = LANGS) -> BuildResult:
     """Build site/ with the posts of content/ja and content/en into `dest`.
 
     The staging copy lives in a temporary directory that is removed afterwards; only `dest`
@@ -296,7 +337,7 @@ def build(site_dir: Path, content_dir: Content, dest: Path, *, jekyll: str = "je
     """
     executable = find_jekyll(jekyll)
     config = read_site_config(site_dir)
-    sources = post_sources(content_dir)
+    sources = post_sources(content_dir, languages)
     with tempfile.TemporaryDirectory(prefix="pipeline-site-") as tmp:
         staging = Path(tmp) / "src"
         stage(site_dir, sources, staging)
@@ -587,9 +628,10 @@ def read_pages(dest: Path, baseurl: str, langs: Languages = Languages(), text_at
 
 
 def page_language_area(dest: Path, file: Path, langs: Languages = Languages()) -> str:
-    """Polyglot writes the English build under /en/ and the default language at the root."""
+    """Polyglot writes each edition's build under /<code>/ (/en/, /ko/) and the default
+    language at the root."""
     first = file.relative_to(dest).parts[0]
-    return first if first in (langs.source, langs.edition) and first != langs.source else langs.source
+    return first if first in (langs.edition, *langs.others) and first != langs.source else langs.source
 
 
 # --------------------------------------------------------------------------------------
@@ -660,8 +702,10 @@ def links_to(page: Page, hrefs: Iterable[str], wanted: Page | None, result: Buil
 # Text checks
 
 
-def leftover_japanese(texts: Iterable[str], allow: Iterable[str] = ()) -> list[str]:
+def leftover_japanese(texts: Iterable[str], allow: Iterable[str] = (), han_script: bool = False) -> list[str]:
     """Japanese runs in English text, each with a little context; allowed names removed first.
+    In an edition written with Han characters (`han_script`: Chinese) the runs are of kana:
+    its own script is no sign of Japanese there.
 
     `allow` holds names the glossary says must never be translated (e.g. a company name
     written in Japanese); they are cut out before looking, longest first, so that an allowed
@@ -672,7 +716,8 @@ def leftover_japanese(texts: Iterable[str], allow: Iterable[str] = ()) -> list[s
     for text in texts:
         for name in allowed:
             text = text.replace(name, " ")
-        for start, end in _merge_close(m.span() for m in JAPANESE_RUN.finditer(text) if m.group().strip()):
+        runs = (KANA_RUN if han_script else JAPANESE_RUN).finditer(text)
+        for start, end in _merge_close(m.span() for m in runs if m.group().strip()):
             snippet = _context(text, start, end)
             if snippet not in found:
                 found.append(snippet)
@@ -713,10 +758,11 @@ def front_matter(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def source_problems(stem: str, sources: dict[str, dict[str, Path]]) -> list[str]:
-    """What is wrong with the pair of source files before Jekyll even sees them."""
+def source_problems(stem: str, sources: dict[str, dict[str, Path]], edition: str | None = None) -> list[str]:
+    """What is wrong with the pair of source files (the sources' and the `edition`
+    language's) before Jekyll even sees them."""
     problems = []
-    langs = Languages.of(sources)
+    langs = Languages.of(sources, edition)
     ja, en = sources[langs.source].get(stem), sources[langs.edition].get(stem)
     for path in (p for p in (ja, en) if p is not None):
         if not POST_NAME.match(path.name):
@@ -763,7 +809,7 @@ def check_post(
 ) -> PostRow:
     """All checks for one post; `intents`: the differences meant in an edition (`Intent`)."""
     langs = result.languages
-    row = PostRow(post=stem, problems=source_problems(stem, result.sources))
+    row = PostRow(post=stem, problems=source_problems(stem, result.sources, result.edition))
     paths = {p for p in (result.sources[langs.source].get(stem), result.sources[langs.edition].get(stem)) if p}
     row.warnings = [d.text for d in result.diagnostics if d.source in paths]
     ja, en = post_pages.get((langs.source, stem)), post_pages.get((langs.edition, stem))
@@ -784,9 +830,9 @@ def check_post(
         return row
     row.lang_ok = ja is None or ja.lang == langs.source
     row.hreflang_ok = check_hreflang(row, ja, en, result)
-    row.leftover_japanese = leftover_japanese(en.english_text, allow)
+    row.leftover_japanese = leftover_japanese(en.english_text, allow, langs.han_script)
     row.leftover_japanese += [
-        f"{snippet} (in an element marked with another language)" for snippet in leftover_japanese(en.marked_text, allow)
+        f"{snippet} (in an element marked with another language)" for snippet in leftover_japanese(en.marked_text, allow, langs.han_script)
     ]
     if ja is not None:
         edition = result.sources[langs.edition].get(stem)
@@ -823,7 +869,7 @@ def check_other_english_pages(result: BuildResult, pages: dict[Path, Page], allo
         for href in broken_links(page, pages, result):
             problems.append(f"{page.url}: broken link {href}")
         if page.lang.startswith(langs.edition):
-            for snippet in leftover_japanese(page.english_text, allow):
+            for snippet in leftover_japanese(page.english_text, allow, langs.han_script):
                 problems.append(f"{page.url}: Japanese left in English text: {snippet}")
     return problems
 
@@ -913,7 +959,7 @@ def check(
     allow = list(allow)
     langs = result.languages
     pages = read_pages(result.dest, result.baseurl, langs, text_attributes) if result.dest.is_dir() else {}
-    stems = sorted(set(result.sources[langs.source]) | set(result.sources[langs.edition]))
+    stems = sorted(set(result.sources[langs.source]) | set(result.sources.get(langs.edition, {})))
     post_pages = index_post_pages(pages.values(), result.dest, langs)
     stopped = stopped_at(result)
     report = SiteReport(
@@ -947,8 +993,30 @@ def check_site(
     intents: Intents | None = None,
 ) -> SiteReport:
     """Build into `dest` (a temporary directory when None) and check the result."""
-    if dest is not None:
-        return check(build(site_dir, content_dir, dest, jekyll=jekyll), allow=allow, text_attributes=text_attributes, intents=intents)
+    reports = check_site_editions(
+        site_dir, content_dir, allow=allow, dest=dest, jekyll=jekyll, text_attributes=text_attributes, intents=intents
+    )
+    return next(iter(reports.values()))
+
+
+def check_site_editions(
+    site_dir: Path,
+    content_dir: Content,
+    *,
+    languages: Iterable[str] = LANGS,
+    allow: Iterable[str] = (),
+    dest: Path | None = None,
+    jekyll: str = "jekyll",
+    text_attributes: Iterable[str] = (),
+    intents: Intents | None = None,
+) -> dict[str, SiteReport]:
+    """One build with every language's posts (the sources' first; `languages` name the
+    sub-folders when `content_dir` is one folder), then the check of each edition
+    language against the Japanese pages, by language. `intents`: the differences meant in an
+    edition (`Intent`), asked with the edition's file."""
     with tempfile.TemporaryDirectory(prefix="pipeline-site-out-") as tmp:
-        built = build(site_dir, content_dir, Path(tmp) / "_site", jekyll=jekyll)
-        return check(built, allow=allow, text_attributes=text_attributes, intents=intents)
+        result = build(site_dir, content_dir, dest or Path(tmp) / "_site", jekyll=jekyll, languages=languages)
+        return {
+            code: check(result.pair(code), allow=allow, text_attributes=text_attributes, intents=intents)
+            for code in result.editions or [EN]
+        }

@@ -19,8 +19,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import Settings
+from pipeline.config import Settings, check_target
 from pipeline.errors import ConfigError, InputError
+from pipeline.japanese import HAN_SCRIPT_TARGETS
 from pipeline.memory import MEMORY_FILE, TranslationMemory
 
 
@@ -46,6 +47,12 @@ class Target:
             source_code=settings.source_lang.split("-")[0].lower(),
             folder=Path(os.path.normpath(settings.output_dir)).as_posix(),
         )
+
+    @property
+    def han_script(self) -> bool:
+        """Written with Han characters (Chinese): Japanese left in it is counted otherwise
+        (`pipeline.leftovers`)."""
+        return self.engine_code.split("-")[0] in HAN_SCRIPT_TARGETS
 
     @property
     def languages(self) -> tuple[str, str]:
@@ -114,6 +121,39 @@ class Target:
         return output
 
 
+def target_settings(settings: Settings, code: str) -> Settings:
+    """The settings of one target language: `retarget`'s folders, then what its
+    `[targets.CODE]` table says (folders, `lang` value, engine). Every command that works
+    on one language takes these, so a language is one more pass of the same code."""
+    settings = retarget(settings, code)
+    table = settings.target_tables.get(code.upper())
+    if table is None:
+        return settings
+    return dataclasses.replace(
+        settings,
+        output_dir=table.output or settings.output_dir,
+        state_dir=table.state or settings.state_dir,
+        lang_value=table.lang_value or settings.lang_value,
+        engine=table.engine or settings.engine,
+    )
+
+
+def target_codes(settings: Settings, to: str | None = None) -> list[str]:
+    """The languages a command works on: `--to` (one code or several, `ZH-HANS,KO`), else
+    the configured `targets`, else the one `target_lang` (today's single edition)."""
+    if to:
+        codes = [check_target(code, settings.source_lang) for code in to.split(",") if code.strip()]
+        if not codes:
+            raise ConfigError(f"--to names no language: {to!r}")
+        return list(dict.fromkeys(codes))
+    return list(settings.targets) or [settings.target_lang.upper()]
+
+
+def all_target_settings(settings: Settings, to: str | None = None) -> list[Settings]:
+    """One `Settings` per language the command works on (`target_codes`), each with its folders."""
+    return [target_settings(settings, code) for code in target_codes(settings, to)]
+
+
 def retarget(settings: Settings, to: str | None) -> Settings:
     """The settings for `--to`: the configured target's as they are; another target's with
     folders of its own, so its editions never replace the configured language's. For
@@ -129,4 +169,5 @@ def retarget(settings: Settings, to: str | None) -> Settings:
         output_dir=settings.output_dir.parent / code,
         state_dir=settings.state_dir / code,
         lang_value=code,
+        language_tag=code,
     )

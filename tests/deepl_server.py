@@ -1001,6 +1001,8 @@ class DeepLTestServer:
 
         with self._lock:
             mode, hook, prefix = self._mode, self._hook, self.prefix
+        if prefix == MARK_PREFIX and not target_lang.startswith("EN"):  # the language shows: "KO: ", "ZH: "
+            prefix = f"{target_lang.split('-')[0]}: "
         outputs: list[str] = []
         for text in texts:
             if mode == "custom" and hook is not None:
@@ -1144,12 +1146,16 @@ def _languages(kind: str) -> list[dict[str, Any]]:
             {"language": "EN-GB", "name": "English (British)", "supports_formality": False},
             {"language": "EN-US", "name": "English (American)", "supports_formality": False},
             {"language": "JA", "name": "Japanese", "supports_formality": True},
+            {"language": "KO", "name": "Korean", "supports_formality": False},
+            {"language": "ZH-HANS", "name": "Chinese (simplified)", "supports_formality": False},
         ]
     if kind == "source":
         return [
             {"language": "DE", "name": "German"},
             {"language": "EN", "name": "English"},
             {"language": "JA", "name": "Japanese"},
+            {"language": "KO", "name": "Korean"},
+            {"language": "ZH", "name": "Chinese"},
         ]
     raise _HttpError(400, "Parameter 'type' is invalid. 'source' and 'target' are valid values.")
 

@@ -260,3 +260,29 @@ def test_a_quota_stop_keeps_what_was_done(origin: Path, tmp_path: Path, deepl_se
         assert on_branch(origin, f"content/en/{name}") is None
         assert f"`{name}`" in failed, run.pull_request.body
     assert "quota" in failed.lower(), run.pull_request.body
+
+
+def test_two_shards_produce_every_target_language_in_one_pull_request(origin: Path, tmp_path: Path, deepl_server, monkeypatch) -> None:
+    """Issue 28: with `[translate] targets`, each shard writes every language, and the pull
+    request carries every language's editions and state, with a summary per language."""
+    site_posts = posts(2)
+    publish(origin, tmp_path / "dev", site_posts, config='[translate]\ntargets = ["EN-US", "ZH-HANS", "KO"]\n')
+    monkeypatch.setenv("DEEPL_SERVER_URL", deepl_server.url)
+    workflow = Workflow(origin, tmp_path / "ci", {"DEEPL_AUTH_KEY": deepl_server.auth_key}, 2)
+    first = workflow.run()
+    assert_succeeded(first)
+    billed = deepl_server.billed_characters
+    for folder, state, mark in (("en", "translations", "EN: "), ("zh-hans", "translations/zh-hans", "ZH: "), ("ko", "translations/ko", "KO: ")):
+        for name in site_posts:
+            edition = on_branch(origin, f"content/{folder}/{name}") or ""
+            assert f"\nlang: {folder}\n" in edition and mark in edition, f"{folder} edition of {name}"
+            assert on_branch(origin, f"{state}/{name}.json") is not None, f"{folder} state of {name}"
+        assert on_branch(origin, f"{state}/.pipeline.lock") is None
+    assert first.pull_request is not None
+    body = first.pull_request.body
+    for heading in ("### EN-US (content/en)", "### ZH-HANS (content/zh-hans)", "### KO (content/ko)"):
+        assert f"{heading}\n\n**2 edition(s) written** by 2 shard(s)" in body, body
+    assert {"report.html", "report.zh-hans.html", "report.ko.html"} <= set(first.artifacts["review-report"])
+    second = workflow.run()
+    assert_succeeded(second)
+    assert deepl_server.billed_characters == billed, "the second push billed characters"

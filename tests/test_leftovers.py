@@ -229,6 +229,22 @@ def test_a_refusal_holds_for_the_engine_that_refused_only(tmp_path: Path, monkey
     assert [s for s in record["segments"] if s.get("kept")] == []
 
 
+def test_in_an_edition_written_with_han_characters_kana_and_copied_sentences_count() -> None:
+    """Chinese is Han script throughout: counting the script would call every character
+    Japanese. Kana, and a sentence given back byte for byte as the source had it, count."""
+    from pipeline.leftovers import Left, after_edits
+
+    old = "生成AIは重要です。東京証券取引所。"
+    source = Left(text=16)
+    translated = "生成式人工智能很重要。"
+    assert after_edits(source, [("paragraph", old, translated + "东京证券交易所。", False)], han_script=True).text == 0
+    assert after_edits(source, [("paragraph", old, translated + "東京証券取引所。", False)], han_script=True).text == 8
+    assert after_edits(source, [("paragraph", old, "生成式人工智能はとても重要。", False)], han_script=True).text == 4  # はとても
+    assert after_edits(source, [("paragraph", old, old, False)], han_script=True).text == 16  # kept as it was
+    english = after_edits(source, [("paragraph", old, translated + "东京证券交易所。", False)])
+    assert english.text == 19  # in English every Han character is Japanese left
+
+
 def test_japanese_front_matter_left_is_counted_and_warned(tmp_path: Path) -> None:
     """Issue 26, item 9: `category` is translated like `categories`; a value of a key the
     pipeline does not translate that holds Japanese is counted as left and warned at its line

@@ -57,8 +57,8 @@ def test_pull_request_job_attaches_the_review_report() -> None:
     runs = [s.get("run", "") for s in steps]
     review_at = next(i for i, r in enumerate(runs) if r.startswith("pipeline review --since HEAD --out review"))
     upload = next(s for s in steps[review_at:] if s.get("uses", "").startswith("actions/upload-artifact@"))
-    assert upload["with"]["path"] == "review/report.html"
-    assert any("cat review/summary.md" in r for r in runs[review_at:])
+    assert upload["with"]["path"] == "review/"  # report.html, and report.ko.html … for every other target language
+    assert any("cat review/summary*.md" in r for r in runs[review_at:])
 
 
 KEEP_EDITS = REPO / ".github" / "scripts" / "keep-pull-request-edits.sh"
@@ -131,9 +131,12 @@ def test_paths_prints_the_projects_folders_for_github_output(tmp_path: Path, mon
     monkeypatch.chdir(tmp_path)
     result = run_cli("paths")
     assert result.exit_code == 0, result.stderr
-    assert dict(line.split("=", 1) for line in result.stdout.splitlines()) == {
+    lines, blocks = result.stdout.split("editions<<", 1)
+    assert dict(line.split("=", 1) for line in lines.splitlines()) == {
         "source": "content/ja", "output": "english", "state": "english-state", "glossary": "glossary", "cache": "/var/cache/x",
     }
+    # every target language's folders and reports, one per line (one language here)
+    assert blocks == "END_EDITIONS\nenglish\nenglish-state\nEND_EDITIONS\nreports<<END_REPORTS\nreport.json\nEND_REPORTS\n"
     (tmp_path / "pipeline.toml").write_text('[paths]\noutput = "../elsewhere"\n', encoding="utf-8")
     outside = run_cli("paths")
     assert outside.exit_code == 2 and "outside the project root" in outside.stderr

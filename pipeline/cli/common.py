@@ -17,11 +17,11 @@ from filelock import FileLock, Timeout
 from rich.console import Console
 from rich.markup import escape
 
-from pipeline.config import Settings, Target, load_settings, replace
+from pipeline.config import Settings, load_settings, replace
 from pipeline.engines import ENGINES, engine_names
 from pipeline.errors import ConfigError, OutputError, PipelineError
 from pipeline.glossary import Glossary, load_glossary
-from pipeline.target import retarget
+from pipeline.target import all_target_settings, target_settings
 
 LOCK_FILE = ".pipeline.lock"
 CommandFunction = Callable[..., Any]
@@ -78,7 +78,15 @@ EngineOption = Annotated[
         show_default="deepl",
     ),
 ]
-TargetOption = Annotated[Optional[Target], typer.Option("--to", case_sensitive=False, help="Target language.", show_default="EN-US")]
+TargetOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--to",
+        metavar="CODE[,CODE…]",
+        help="Target language(s), DeepL's codes (EN-US, ZH-HANS, KO…); several with commas. Default: [translate] targets.",
+        show_default="EN-US",
+    ),
+]
 ConfigOption = Annotated[
     Optional[Path],
     typer.Option(
@@ -114,13 +122,24 @@ def fail(exc: PipelineError) -> typer.Exit:
 
 
 def settings_from(config: Path | None, to: str | None = None, **overrides: object) -> Settings:
-    """The settings with the command line's overrides; `--to` another language than the
-    configured one gives that target's own folders (`pipeline.target.retarget`)."""
-    return replace(retarget(load_settings(config), to), **overrides)
+    """The settings of one language with the command line's overrides: `--to` (one code),
+    else the configured `target_lang`; another language than that gets folders of its own
+    (`pipeline.target.target_settings`). For the commands that work on one language."""
+    settings = load_settings(config)
+    if to is not None and "," in to:
+        raise ConfigError(f"this command works on one language at a time, not {to!r}: run it once per language")
+    return replace(target_settings(settings, to or settings.target_lang), **overrides)
+
+
+def settings_for_targets(config: Path | None, to: str | None = None, **overrides: object) -> list[Settings]:
+    """The settings of every language the command works on (`--to`, else `[translate] targets`,
+    else `target_lang`), each with its own folders, then the command line's overrides."""
+    return [replace(settings, **overrides) for settings in all_target_settings(load_settings(config), to)]
 
 
 def load_term_base(settings: Settings) -> Glossary:
-    return load_glossary(settings.path(settings.glossary_dir))
+    """The term base of the settings' target language (`Glossary.in_language`)."""
+    return load_glossary(settings.path(settings.glossary_dir)).in_language(settings.target_lang)
 
 
 def expand_paths(settings: Settings, paths: list[str] | None, must_exist: bool = False) -> list[Path]:

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from pipeline.cli.common import edge, App, ConfigOption, err, expand_paths, load_term_base, out, settings_from
+from pipeline.cli.common import edge, App, ConfigOption, err, expand_paths, load_term_base, out, settings_for_targets, settings_from
 from rich.markup import escape
 
 from pipeline.errors import InputError
@@ -33,6 +33,10 @@ def glossary_check(
         f"glossary OK: {len(glossary.names)} names, {len(glossary.terms)} terms, {len(glossary.taxonomy)} taxonomy entries "
         f"in {len(glossary.files)} file(s)",
     )
+    targets = settings_for_targets(config)
+    if len(targets) > 1:  # what each language's run uses: the terms with a text in its column
+        counts = ((t.target_lang, load_term_base(t)) for t in targets)
+        out.print("per language: " + ", ".join(f"{code} {len(g.terms)} terms, {len(g.taxonomy)} taxonomy" for code, g in counts))
     usages = glossary_usage(settings, glossary, expand_paths(settings, paths))
     unreadable = 0
     for usage in usages:

@@ -13,7 +13,19 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import edge, ConfigOption, PathsArgument, err, expand_paths, load_term_base, out, run_lock, settings_from
+from pipeline.cli.common import (
+    edge,
+    ConfigOption,
+    PathsArgument,
+    TargetOption,
+    err,
+    expand_paths,
+    load_term_base,
+    out,
+    run_lock,
+    settings_for_targets,
+    settings_from,
+)
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
 from pipeline.glossary import Glossary
@@ -23,12 +35,12 @@ from pipeline.review.collect import changed_posts, collect, last_run, written_by
 from pipeline.review.html import render_html
 from pipeline.review.markdown import render_summary
 from pipeline.review.xliff import export as export_xliff
-from pipeline.review.xliff import import_file, needs_review
+from pipeline.review.xliff import import_file, needs_review, target_language
 
 
-def _setup(config: Path | None) -> tuple[Settings, Glossary]:
-    settings = settings_from(config)
-    return settings, load_term_base(settings)
+def _setup(config: Path | None, to: str | None = None) -> list[tuple[Settings, Glossary]]:
+    """Every language the command works on (`--to`, else the configured targets), with its term base."""
+    return [(settings, load_term_base(settings)) for settings in settings_for_targets(config, to)]
 
 
 def _named(settings: Settings, paths: list[str]) -> list[Path]:
@@ -50,12 +62,24 @@ def review(
         Optional[Path],
         typer.Option("--out", metavar="DIR", help="Where to write report.html and summary.md.", show_default="<cache>/review"),
     ] = None,
+    to: TargetOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Write a side-by-side HTML review report and a short Markdown summary of what changed.
 
-    Per post and changed segment: the Japanese (changes marked), the previous and the new English (word differences marked), where the English came from, and flags (glossary misses, Japanese left, lost tags, odd length, segments needing review). The HTML file is self-contained: open it in any browser, offline."""
-    settings, glossary = _setup(config)
+    Per post and changed segment: the Japanese (changes marked), the previous and the new English (word differences marked), where the English came from, and flags (glossary misses, Japanese left, lost tags, odd length, segments needing review). The HTML file is self-contained: open it in any browser, offline. With several target languages, one report per language (report.ko.html beside report.html)."""
+    languages = _setup(config, to)
+    for settings, glossary in languages:
+        try:
+            _review(settings, glossary, paths, since, out_dir)
+        except ConfigError as exc:
+            if len(languages) == 1:
+                raise
+            err.print(f"[yellow]{escape(settings.target_lang)}:[/yellow] {escape(exc.message)}")  # the other languages still get theirs
+
+
+def _review(settings: Settings, glossary: Glossary, paths: list[str] | None, since: str | None, out_dir: Path | None) -> None:
+    """One language's review report and summary."""
     run = last_run(settings)
     if since is not None:
         base: str | None = vcs.verify(since, settings.root)
@@ -74,7 +98,7 @@ def review(
             posts, scope = written_by(run, settings), "posts written by the last run"
     report = collect(settings, glossary, posts, base, scope, run)
     folder = out_dir or settings.path(settings.cache_dir) / "review"
-    html_path, summary_path = folder / "report.html", folder / "summary.md"
+    html_path, summary_path = settings.language_file(folder / "report.html"), settings.language_file(folder / "summary.md")
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     write_file(html_path, render_html(report, generated).encode("utf-8"), "the review")
     write_file(summary_path, render_summary(report, html_path.as_posix()).encode("utf-8"), "the review's summary")
@@ -92,12 +116,19 @@ def export(
         typer.Option("--output", "-o", metavar="FILE.xlf", help="Where to write the XLIFF file.", show_default="<cache>/review/export.xlf"),
     ] = None,
     all_posts: Annotated[bool, typer.Option("--all", help="Every post, not only those needing review.")] = False,
+    to: TargetOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Export segments to XLIFF 1.2 for a CAT tool (OmegaT, Trados, memoQ).
 
-    Default: the posts needing review (a segment flagged by the state or by the last run). The current English is pre-filled; machine translation is marked needs-review-translation, a translator's edit translated, approved text final."""
-    settings, glossary = _setup(config)
+    Default: the posts needing review (a segment flagged by the state or by the last run). The current English is pre-filled; machine translation is marked needs-review-translation, a translator's edit translated, approved text final. With several target languages, one file per language (its target-language set; export.ko.xlf beside export.xlf)."""
+    codes = [_export(settings, glossary, paths, output, all_posts) for settings, glossary in _setup(config, to)]
+    if any(codes):
+        raise typer.Exit(max(codes))
+
+
+def _export(settings: Settings, glossary: Glossary, paths: list[str] | None, output: Path | None, all_posts: bool) -> int:
+    """One language's XLIFF file; the exit code it calls for."""
     run = last_run(settings)
     source_dir = settings.path(settings.source_dir)
     if paths:
@@ -107,17 +138,18 @@ def export(
         if not all_posts:
             posts = [p for p in posts if needs_review(p, settings, run)]
     if not posts:
-        out.print("nothing needs review; name posts, or pass --all")
-        raise typer.Exit(0)
+        out.print(f"{settings.target_lang}: nothing needs review; name posts, or pass --all")
+        return 0
     result = export_xliff(posts, settings, glossary, run)
     for why in result.skipped:
         err.print(f"[yellow]skipped:[/yellow] {escape(why)}")
     if not result.units:
-        out.print("no segment to export")
-        raise typer.Exit(1 if result.skipped else 0)
-    path = output or settings.path(settings.cache_dir) / "review" / "export.xlf"
+        out.print(f"{settings.target_lang}: no segment to export")
+        return 1 if result.skipped else 0
+    path = settings.language_file(output or settings.path(settings.cache_dir) / "review" / "export.xlf")
     write_file(path, result.xml.encode("utf-8"), "the XLIFF file")
     out.print(f"exported {result.units} segment(s) of {result.posts} post(s) to {path}")
+    return 0
 
 
 @edge
@@ -126,10 +158,15 @@ def import_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and list what would change; write nothing.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Apply the units an XLIFF file marks translated or final to the English editions.
+    """Apply the units an XLIFF file marks translated or final to the English editions (or the
+    editions of the language its target-language names: `ko` writes the Korean ones).
 
     Each applied segment is recorded as approved in the state and the translation memory. Units whose Japanese changed since export are refused (with file and line), and then nothing is written."""
-    settings, glossary = _setup(config)
+    settings = settings_from(config)
+    language = target_language(file)
+    if language is not None:
+        settings = settings_from(config, to=language)
+    glossary = load_term_base(settings)
     with run_lock(settings):  # the lock `translate` holds: never write editions at the same time
         result = import_file(file, settings, glossary, dry_run=dry_run)
     verb = "would apply" if dry_run else "applied"

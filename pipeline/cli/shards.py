@@ -14,11 +14,12 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from pipeline.cli.common import edge, ConfigOption, err, out, run_lock, settings_from
+from pipeline.cli.common import edge, ConfigOption, err, out, run_lock, settings_for_targets
+from pipeline.config import Settings
 from pipeline.markdown_text import code_span
 from pipeline.post import remove_stale_temp_files, write_file
 from pipeline.report import LAST_RUN, summary_markdown
-from pipeline.shards import REPORT_FILE, apply, load_shard, plan, rooted
+from pipeline.shards import REPORT_FILE, apply, load_shard, other_languages, plan, rooted
 
 SHOWN = 30  # changed files listed by name; a first run over a big tree writes thousands
 
@@ -46,29 +47,42 @@ def merge_shards(
     the translation memory entry by entry (every shard's approvals kept). Files the shards
     disagree about that no shard owns stop the merge before anything is written (exit 1).
     The combined report is also kept as the last run, for `pipeline review`."""
-    settings = settings_from(config)
-    reported = [folder for folder in folders if (folder / REPORT_FILE).is_file()] or folders  # none: load_shard says why
+    targets = settings_for_targets(config)
+    for settings in targets:
+        if len(targets) > 1:
+            out.print(f"{settings.target_lang} ({settings.path(settings.output_dir).as_posix()}):", markup=False)
+        others = [t for t in targets if t is not settings]
+        _merge_language(settings, folders, other_languages(settings, others), summary_file, report_file, len(targets) > 1)
+
+
+def _merge_language(
+    settings: Settings, folders: list[Path], exclude: tuple[str, ...], summary_file: Path | None, report_file: Path | None, several: bool
+) -> None:
+    """One language's files and report from every shard (its report: `report.ko.json`)."""
+    report_name = settings.language_file(Path(REPORT_FILE)).name
+    reported = [folder for folder in folders if (folder / report_name).is_file()] or folders  # none: load_shard says why
     left_out = [folder for folder in folders if folder not in reported]
     for folder in left_out:
         err.print(
-            f"[yellow]warning:[/yellow] {escape(str(folder))}: no {REPORT_FILE} (its translate step stopped before the end); "
+            f"[yellow]warning:[/yellow] {escape(str(folder))}: no {report_name} (its translate step stopped before the end); "
             "its files are left out, the other shards' are merged"
         )
     with run_lock(settings):
         for temp in remove_stale_temp_files(*(settings.path(f) for f in (settings.output_dir, settings.state_dir, settings.cache_dir))):
             err.print(f"removed {escape(str(temp))}, left by a run that was killed")
-        shards = [load_shard(folder, settings) for folder in reported]
-        merge = plan(settings, shards)
+        shards = [load_shard(folder, settings, exclude, report_name) for folder in reported]
+        merge = plan(settings, shards, exclude)
         apply(merge)
     report = rooted(merge.report, settings)
     as_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    write_file(settings.path(settings.cache_dir) / LAST_RUN, as_json, "the run's record")
+    write_file(settings.language_file(settings.path(settings.cache_dir) / LAST_RUN), as_json, "the run's record")
     if report_file is not None:
-        write_file(report_file, as_json, "the report")
+        write_file(settings.language_file(report_file), as_json, "the report")
     if summary_file is not None:
+        heading = f"{settings.target_lang} ({settings.output_dir.as_posix()})" if several else None
         names = ", ".join(code_span(folder.name) for folder in left_out)
         note = f"\n{len(left_out)} shard(s) left out, their run stopped before it reported (see their logs): {names}\n" if left_out else ""
-        write_file(summary_file, (summary_markdown(report) + note).encode("utf-8"), "the summary")
+        write_file(settings.language_file(summary_file), (summary_markdown(report, heading) + note).encode("utf-8"), "the summary")
     out.print(
         f"merged {merge.shards} shard(s): {len(merge.write)} file(s) written, {len(merge.delete)} removed; "
         f"translation memory: {merge.memory_entries} entries, {merge.approved} approved in this run"

@@ -12,9 +12,10 @@ from rich.table import Table
 
 from pipeline.cli.common import App
 from pipeline.config import Settings, load_settings
+from pipeline.target import all_target_settings
 from pipeline.errors import PipelineError
 from pipeline.glossary import load_glossary
-from pipeline.site import Intent, PostRow, SiteReport, build, check_site, dialect_mismatch
+from pipeline.site import Intent, PostRow, SiteReport, build, check_site_editions, dialect_mismatch
 from pipeline.survey import translator_texts
 
 site_app = App(help="Build the bilingual Jekyll site (site/) and check the English editions in it.")
@@ -56,17 +57,29 @@ def _render_stopped(stopped: str, report: SiteReport, console: Console) -> None:
     console.print("[red]site check failed[/red]: the Jekyll build stopped at that post; fix it and check again")
 
 
-def render_report(report: SiteReport, console: Console) -> None:
+def render_report(report: SiteReport, console: Console, language: str = "en") -> None:
     """The per-post table, then the details of every failure; or, when a post stopped the
     build, that post and line first, as nothing else was built to check. What left posts
-    unbuilt (a missing layout) comes before all of it."""
+    unbuilt (a missing layout) comes before all of it. `language`: the edition language the
+    report is about."""
     for cause in report.causes:
         console.print(f"site: {cause}", markup=False, highlight=False)
     if report.stopped is not None:
         _render_stopped(report.stopped, report, console)
         return
-    table = Table(title="Site check", show_lines=False)
-    columns = ("post", "ja page", "en page", "lang", "hreflang", "structure", "Japanese left", "broken links", "warnings", "result")
+    table = Table(title="Site check" + ("" if language == "en" else f": {language}"), show_lines=False)
+    columns = (
+        "post",
+        "ja page",
+        f"{language} page",
+        "lang",
+        "hreflang",
+        "structure",
+        "Japanese left",
+        "broken links",
+        "warnings",
+        "result",
+    )
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in report.rows:
@@ -92,6 +105,7 @@ def render_report(report: SiteReport, console: Console) -> None:
         console.print(f"site: {problem}", markup=False, highlight=False)
     failed = sum(not r.ok for r in report.rows)
     verdict = "[green]site check passed[/green]" if report.ok else "[red]site check failed[/red]"
+    verdict += "" if language == "en" else f" for {language}"
     console.print(
         f"{verdict}: {len(report.rows)} posts, {failed} failing, "
         f"{len(report.warnings)} other Jekyll warnings, {len(report.problems)} site problems; "
@@ -112,8 +126,17 @@ def _details(row: PostRow) -> list[str]:
 
 def _posts(settings: Settings) -> dict[str, Path]:
     """The posts' folders by language code, as the settings name them: the sources' language
-    first, then the editions' (their `lang` value)."""
-    return {settings.source_lang.lower(): settings.path(settings.source_dir), settings.lang_value: settings.path(settings.output_dir)}
+    first, then every target language's editions (by their `lang` value)."""
+    folders = {settings.source_lang.lower(): settings.path(settings.source_dir)}
+    for target in all_target_settings(settings):
+        folders[target.lang_value] = target.path(target.output_dir)
+    return folders
+
+
+def _content(settings: Settings, content_dir: Path | None) -> dict[str, Path]:
+    """`--content DIR` (a folder holding a sub-folder per language), or the settings' folders."""
+    folders = _posts(settings)
+    return {lang: content_dir / lang for lang in folders} if content_dir is not None else folders
 
 
 def _warn_dialect(settings: Settings, site_dir: Path | None, console: Console) -> None:
@@ -126,7 +149,10 @@ def _warn_dialect(settings: Settings, site_dir: Path | None, console: Console) -
 def check_command(
     site_dir: Optional[Path] = typer.Option(None, "--site", help="The Jekyll site directory.", show_default="<project>/site"),
     content_dir: Optional[Path] = typer.Option(
-        None, "--content", help="Directory holding ja/ and en/.", show_default="paths.source and paths.output of the settings"
+        None,
+        "--content",
+        help="Directory holding ja/, en/ and a folder per other target language.",
+        show_default="paths.source and every target's output folder",
     ),
     allow: list[str] = typer.Option([], "--allow", help="Japanese name allowed in English text (repeatable)."),
     allow_file: Path | None = typer.Option(None, "--allow-file", help="File of allowed Japanese names, one per line."),
@@ -135,16 +161,17 @@ def check_command(
     ),
     keep: Path | None = typer.Option(None, "--keep", help="Build into this directory and keep it."),
 ) -> None:
-    """Build the site with Jekyll and check every post's two pages; exit 1 on any failure."""
+    """Build the site with Jekyll (every target language's editions) and check each post's
+    page in every language against its Japanese page; exit 1 on any failure."""
     console = make_console()
     try:
         settings = load_settings()
         _warn_dialect(settings, site_dir, console)
         glossary = glossary_dir or settings.path(settings.glossary_dir)
         names = [*allow, *read_allow_file(allow_file), *glossary_names(glossary)]
-        report = check_site(
+        reports = check_site_editions(
             site_dir or settings.path(settings.site_dir),
-            content_dir or _posts(settings),
+            _content(settings, content_dir),
             allow=names,
             dest=keep,
             text_attributes=settings.translate_attributes,
@@ -153,8 +180,9 @@ def check_command(
     except PipelineError as exc:
         console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(exc.exit_code) from exc
-    render_report(report, console)
-    raise typer.Exit(0 if report.ok else 1)
+    for language, report in reports.items():
+        render_report(report, console, language)
+    raise typer.Exit(0 if all(report.ok for report in reports.values()) else 1)
 
 
 @site_app.command("build")
@@ -162,15 +190,19 @@ def build_command(
     dest: Path = typer.Argument(..., help="Where to write the built site."),
     site_dir: Optional[Path] = typer.Option(None, "--site", help="The Jekyll site directory.", show_default="<project>/site"),
     content_dir: Optional[Path] = typer.Option(
-        None, "--content", help="Directory holding ja/ and en/.", show_default="paths.source and paths.output of the settings"
+        None,
+        "--content",
+        help="Directory holding ja/, en/ and a folder per other target language.",
+        show_default="paths.source and every target's output folder",
     ),
 ) -> None:
-    """Build the bilingual site into DEST (for a look in a browser); exit 1 if Jekyll failed or warned."""
+    """Build the site, every target language's editions in it, into DEST (for a look in a
+    browser); exit 1 if Jekyll failed or warned."""
     console = make_console()
     try:
         settings = load_settings()
         _warn_dialect(settings, site_dir, console)
-        result = build(site_dir or settings.path(settings.site_dir), content_dir or _posts(settings), dest)
+        result = build(site_dir or settings.path(settings.site_dir), _content(settings, content_dir), dest)
     except PipelineError as exc:
         console.print(str(exc), markup=False, highlight=False)
         raise typer.Exit(exc.exit_code) from exc

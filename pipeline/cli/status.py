@@ -16,8 +16,9 @@ from pipeline.cli.common import (
     expand_paths,
     load_term_base,
     out,
-    settings_from,
+    settings_for_targets,
 )
+from pipeline.config import Settings
 from pipeline.qa import kept_message
 from pipeline.state import State, TreeStatus
 from pipeline.survey import survey
@@ -34,29 +35,41 @@ def status(
     to: TargetOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Show every post's state: new, stale, up-to-date, edited (by a translator), orphaned.
+    """Show every post's state: new, stale, up-to-date, edited (by a translator), orphaned;
+    per language when `[translate] targets` (or `--to A,B`) names several.
 
     Give the same --engine/--to as the translate run you compare against."""
-    tree = _survey(config, paths, engine, to)
+    surveys = _surveys(config, paths, engine, to)
     if as_json:
-        data = {
-            "posts": [
-                {
-                    "source": p.source.as_posix() if p.source else None,
-                    "edition": p.edition.as_posix(),
-                    "state": p.state,
-                    "reason": p.reason,
-                    "origins": p.origins,
-                    "needs_review": p.needs_review,
-                    "kept_japanese": p.kept,
-                    "glossary_misses": list(p.missing_terms),
-                }
-                for p in tree.posts
-            ],
-            "counts": {s: tree.count(s) for s in STATES},
-        }
-        out.print_json(data=data)
+        languages = {settings.lang_value: _status_json(tree) for settings, tree in surveys}
+        out.print_json(data=next(iter(languages.values())) if len(surveys) == 1 else {"languages": languages})
         return
+    for settings, tree in surveys:
+        if len(surveys) > 1:
+            out.print(f"{settings.target_lang} ({settings.path(settings.output_dir).as_posix()}):", markup=False)
+        _print_status(tree)
+
+
+def _status_json(tree: TreeStatus) -> dict[str, object]:
+    return {
+        "posts": [
+            {
+                "source": p.source.as_posix() if p.source else None,
+                "edition": p.edition.as_posix(),
+                "state": p.state,
+                "reason": p.reason,
+                "origins": p.origins,
+                "needs_review": p.needs_review,
+                "kept_japanese": p.kept,
+                "glossary_misses": list(p.missing_terms),
+            }
+            for p in tree.posts
+        ],
+        "counts": {s: tree.count(s) for s in STATES},
+    }
+
+
+def _print_status(tree: TreeStatus) -> None:
     for p in tree.posts:
         out.print(
             f"{p.state:<11} {p.source or p.edition}"
@@ -83,8 +96,18 @@ def check(
     """Exit 1 and list the posts whose English edition is missing, stale, orphaned or needs a
     manual merge, and posts that cannot be read; 0 when all are current.
 
-    Made for CI gates and pre-commit hooks. Give the same --engine/--to as the translate run."""
-    tree = _survey(config, paths, engine, to)
+    Made for CI gates and pre-commit hooks. Give the same --engine/--to as the translate run;
+    with several target languages every one is checked (exit 1 if any needs attention)."""
+    surveys = _surveys(config, paths, engine, to)
+    failing = [_check_one(settings, tree, strict, len(surveys) > 1) for settings, tree in surveys]
+    if any(failing):
+        raise typer.Exit(1)
+
+
+def _check_one(settings: Settings, tree: TreeStatus, strict: bool, several: bool) -> bool:
+    """Print one language's findings; True when it needs attention."""
+    if several:
+        out.print(f"{settings.target_lang} ({settings.path(settings.output_dir).as_posix()}):", markup=False)
     todo = tree.needs_attention
     if strict:
         todo += [p for p in tree.posts if p.missing_terms and p not in todo]
@@ -106,11 +129,16 @@ def check(
             f"{len(todo)} post(s) need attention: `pipeline translate` (--prune for orphans; "
             "--retry-flagged for segments kept in Japanese), or a fix by hand"
         )
-        raise typer.Exit(1)
-    out.print(f"all {len(tree.posts) - tree.count('orphaned')} English edition(s) are up to date")
+        return True
+    language = "English" if settings.target_lang.upper().startswith("EN") else settings.target_lang
+    out.print(f"all {len(tree.posts) - tree.count('orphaned')} {language} edition(s) are up to date")
+    return False
 
 
-def _survey(config: Path | None, paths: list[str] | None, engine: str | None, to: str | None) -> TreeStatus:
-    settings = settings_from(config, to=to, engine=engine)
-    glossary = load_term_base(settings)
-    return survey(settings, glossary, expand_paths(settings, paths))
+def _surveys(config: Path | None, paths: list[str] | None, engine: str | None, to: str | None) -> list[tuple[Settings, TreeStatus]]:
+    """Where every post stands in each language the command looks at."""
+    found = []
+    for settings in settings_for_targets(config, to, engine=engine):
+        glossary = load_term_base(settings)
+        found.append((settings, survey(settings, glossary, expand_paths(settings, paths))))
+    return found

@@ -11,7 +11,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
@@ -31,10 +32,11 @@ from pipeline.cli.common import (
     load_term_base,
     out,
     run_lock,
-    settings_from,
+    settings_for_targets,
 )
 from pipeline.cli.progress import ProgressView
 from pipeline.config import Settings
+from pipeline.errors import PipelineError
 from pipeline.engines import Engine, GlossaryEngine, Setup, Spend, build_engine, engine_spec
 from pipeline.glossary import DEEPL_NAME_PREFIX, Glossary
 from pipeline.leftovers import summary as leftover_summary
@@ -103,7 +105,9 @@ def translate(
     merged: _Merged = False,
     config: ConfigOption = None,
 ) -> None:
-    """Translate posts into English editions (same relative path under the output folder).
+    """Translate posts into English editions (same relative path under the output folder),
+    or into every language of `[translate] targets` (`--to ZH-HANS,KO`: some of them), one
+    pass and one summary per language, each with its own folders, state and memory.
 
     Only new and changed posts are sent; unchanged text comes from the previous edition, the
     translation memory or the cache, so nothing is paid for twice.
@@ -116,31 +120,80 @@ def translate(
 
     Exit codes: 0 done · 1 some posts failed or need a manual merge (the others are written) ·
     2 configuration, glossary, key or unknown model · 3 quota exceeded · 4 engine unreachable · 130 interrupted."""
-    settings = settings_from(config, to=to, engine=engine, jobs=jobs, cache_dir=cache_dir)
+    targets = settings_for_targets(config, to, engine=engine, jobs=jobs, cache_dir=cache_dir)
+    options = _Options(dry_run, strict, retry_flagged, force, prune, shard, report_file, summary_file, fail_fast, adopt, merged)
+    codes = []
+    for settings in targets:
+        if len(targets) > 1:
+            out.print(f"[bold]{escape(settings.target_lang)}[/bold] → {escape(settings.path(settings.output_dir).as_posix())}")
+        codes.append(_exit_code(lambda: _translate_target(settings, paths, options)))
+    worst = next((code for code in codes if code), 0)
+    if worst:
+        raise typer.Exit(worst)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The command line's choices that every language's pass shares."""
+
+    dry_run: bool
+    strict: bool
+    retry_flagged: bool
+    force: bool
+    prune: bool
+    shard: str | None
+    report_file: Path | None
+    summary_file: Path | None
+    fail_fast: bool
+    adopt: bool
+    merged: bool
+
+
+def _exit_code(run: Callable[[], None]) -> int:
+    """One language's pass, its error printed and turned into its exit code, so the other
+    languages still run (a missing key for one engine costs none of the others). An
+    interrupt stops the whole run."""
+    try:
+        run()
+    except PipelineError as exc:
+        return fail(exc).exit_code
+    except typer.Exit as exc:
+        if exc.exit_code == 130:
+            raise
+        return exc.exit_code
+    return 0
+
+
+def _translate_target(settings: Settings, paths: list[str] | None, o: _Options) -> None:
+    """Every post into one language: its engine, glossary, folders, lock and report."""
+    report_file = settings.language_file(o.report_file) if o.report_file is not None else None
+    summary_file = settings.language_file(o.summary_file) if o.summary_file is not None else None
     glossary = load_term_base(settings)
-    the_engine = make_engine(settings, need_key=not dry_run, glossary=glossary)
-    posts = _posts(settings, paths, shard)
+    the_engine = make_engine(settings, need_key=not o.dry_run, glossary=glossary)
+    posts = _posts(settings, paths, o.shard)
     if not posts:
-        _prune(settings, prune, dry_run)
+        _prune(settings, o.prune, o.dry_run)
         err.print("nothing to translate: no posts found")
         _write_reports(
-            RunReport(dry_run=dry_run), settings, report_file, summary_file, last_run=False
+            RunReport(dry_run=o.dry_run), settings, report_file, summary_file, last_run=False
         )  # a CI shard with no posts still reports
-        raise typer.Exit(0)
+        return
     with run_lock(settings):
-        if not dry_run:
+        if not o.dry_run:
             _under_the_lock(settings, the_engine, glossary)
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
-            report, approved, notes = _run(settings, the_engine, glossary, posts, dry_run, fail_fast, force, retry_flagged, (adopt, merged))
-            notes += [] if prune else _orphans_note(settings)
+            report, approved, notes = _run(
+                settings, the_engine, glossary, posts, o.dry_run, o.fail_fast, o.force, o.retry_flagged, (o.adopt, o.merged)
+            )
+            notes += [] if o.prune else _orphans_note(settings)
         except KeyboardInterrupt:
             err.print("interrupted: every file is either untouched or complete; run again to finish (nothing is billed twice)")
             _exit_abandoning_requests(130)
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
-    _prune(settings, prune, dry_run, report)
-    _finish_run(report, settings, strict, report_file, summary_file, dry_run, approved, notes)
+    _prune(settings, o.prune, o.dry_run, report)
+    _finish_run(report, settings, o.strict, report_file, summary_file, o.dry_run, approved, notes)
 
 
 def _under_the_lock(settings: Settings, the_engine: Engine, glossary: Glossary) -> None:
@@ -241,11 +294,13 @@ def _write_reports(
     data = report_dict(report, settings, approved)
     as_json = (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     if last_run:  # `pipeline review` reads the last run's report from here
-        write_file(settings.path(settings.cache_dir) / LAST_RUN, as_json, "the run's record")
+        write_file(settings.language_file(settings.path(settings.cache_dir) / LAST_RUN), as_json, "the run's record")
     if report_file is not None:
         write_file(report_file, as_json, "the report")
     if summary_file is not None:
-        write_file(summary_file, summary_markdown(data).encode("utf-8"), "the summary")
+        several = len(settings.targets) > 1
+        heading = f"{settings.target_lang} ({settings.output_dir.as_posix()})" if several else None
+        write_file(summary_file, summary_markdown(data, heading).encode("utf-8"), "the summary")
 
 
 def _finish_run(

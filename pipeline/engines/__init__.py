@@ -242,7 +242,7 @@ def _identity(setup: Setup) -> Engine:
 def _pseudo(setup: Setup) -> Engine:
     from pipeline.engines.pseudo import PseudoEngine
 
-    return PseudoEngine(terms=setup.terms)
+    return PseudoEngine(terms=setup.terms, target_lang=setup.settings.target_lang)
 
 
 def _deepl(setup: Setup) -> Engine:
@@ -282,7 +282,7 @@ def _openai(setup: Setup) -> Engine:
     return OpenAIEngine(
         api_key=key or "dry-run",
         options=options,
-        style_guide=style_guide_text(settings.root, options),
+        style_guide=style_guide_text(settings.root, options, settings.target_lang),
         terms=setup.terms,
         base_url=setup.environ.get("OPENAI_BASE_URL") or None,
         target_lang=settings.target_lang,
@@ -293,7 +293,7 @@ def _openai_options(settings: Settings) -> dict[str, object]:
     """The model, sampling, style guide and context sent: a change makes its editions stale."""
     from pipeline.engines.openai_config import fingerprint, options_of
 
-    return {"openai": fingerprint(settings.root, options_of(settings))}
+    return {"openai": fingerprint(settings.root, options_of(settings), settings.target_lang)}
 
 
 register(EngineSpec("deepl", "DeepL API (key in DEEPL_AUTH_KEY)", _deepl, _deepl_options, glossary=True))

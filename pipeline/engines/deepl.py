@@ -204,10 +204,11 @@ class DeepLEngine:
         """Find the glossary for this content by name, or create it; delete our stale ones.
 
         The name carries a hash of the entries, so an unchanged term base is found again on
-        every later run and never re-created. Versions we made before are removed once they
-        are older than `STALE_GLOSSARY_AGE`: another tree on the same account (a second blog,
-        a branch run beside CI) may be using its own right now, and no lock of ours spans
-        two trees. Called under the run lock.
+        every later run and never re-created. Versions we made before for this language pair
+        are removed once they are older than `STALE_GLOSSARY_AGE`: another tree on the same
+        account (a second blog, a branch run beside CI) may be using its own right now, and no
+        lock of ours spans two trees. Another pair's (another target language's) never: its
+        own run keeps it. Called under the run lock.
         """
         if not terms:
             self.glossary_id = None
@@ -216,7 +217,9 @@ class DeepLEngine:
         current = None
         stale_before = datetime.now(timezone.utc) - STALE_GLOSSARY_AGE
         for info in self.list_glossaries():
-            if info.name == name and self._ours(info):
+            if not self._ours(info):
+                continue
+            if info.name == name:
                 current = current or info
             elif info.name.startswith(prefix) and _created(info) < stale_before:
                 self.delete_glossary(info.glossary_id)

@@ -80,7 +80,7 @@ with every id of "segments" exactly once.
 - <{keep} id="…">…</{keep}> elements stand for code, links, names and markup: copy each one
   exactly as it is, content included; never translate, merge or drop them.
 - Escape &, < and > in text as &amp;, &lt; and &gt;, as the source does.
-- "glossary" maps Japanese terms to the English that must be used for them.
+- "glossary" maps Japanese terms to the {term_language} that must be used for them.
 - "context" (the post's title, the paragraphs around the segments) is there to read, not
   to translate: never include it in an answer.
 - Translate everything; do not summarise, explain or add notes.
@@ -117,9 +117,29 @@ def estimate_tokens(text: str) -> int:
     )
 
 
+# The language a prompt names for a DeepL target code; another code is named by itself.
+LANGUAGE_NAMES = {
+    "EN-US": "American English",
+    "EN-GB": "British English",
+    "ZH-HANS": "Simplified Chinese",
+    "ZH-HANT": "Traditional Chinese",
+    "KO": "Korean",
+    "DE": "German",
+    "FR": "French",
+    "ES": "Spanish",
+    "IT": "Italian",
+    "PT-BR": "Brazilian Portuguese",
+    "PT-PT": "European Portuguese",
+}
+
+
 def system_prompt(style_guide: str, target_lang: str) -> str:
-    language = "British English" if target_lang.upper() == "EN-GB" else "American English"
-    return style_guide.rstrip() + "\n\n" + RULES.format(language=language, keep=KEEP_TAG)
+    """The style guide, then the rules of the answer, naming the target language (English's
+    prompt reads as it always did: its segments' cache keys stay)."""
+    code = target_lang.upper()
+    language = LANGUAGE_NAMES.get(code, "American English" if code.startswith("EN") else f"the language with the code {code}")
+    term_language = "English" if code.startswith("EN") else language
+    return style_guide.rstrip() + "\n\n" + RULES.format(language=language, term_language=term_language, keep=KEEP_TAG)
 
 
 def response_format(kind: str) -> dict[str, Any]:

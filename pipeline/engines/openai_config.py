@@ -121,10 +121,24 @@ def _validate(options: OpenAIOptions, path: Path) -> None:
         raise ConfigError("; ".join(problems), path=path)
 
 
-def style_guide_text(root: Path, options: OpenAIOptions) -> str:
-    """The style guide the system prompt is made of; missing or empty is a config error
-    naming the file (a prompt of nothing would translate without the team's rules)."""
+def style_guide_path(root: Path, options: OpenAIOptions, target_lang: str = "EN-US") -> Path:
+    """The style guide of a target language: `style.<code>.md` beside the configured one
+    (`glossary/style.zh-hans.md`, else `glossary/style.zh.md`) when there is one, else the
+    configured guide itself (`glossary/style.md`)."""
     path = options.style_guide if options.style_guide.is_absolute() else root / options.style_guide
+    code = target_lang.lower()
+    for language in dict.fromkeys((code, code.split("-")[0])):
+        own = path.with_name(f"{path.stem}.{language}{path.suffix}")
+        if own.is_file():
+            return own
+    return path
+
+
+def style_guide_text(root: Path, options: OpenAIOptions, target_lang: str = "EN-US") -> str:
+    """The style guide the system prompt is made of (the target language's own, if it has
+    one: `style_guide_path`); missing or empty is a config error naming the file (a prompt
+    of nothing would translate without the team's rules)."""
+    path = style_guide_path(root, options, target_lang)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -138,12 +152,12 @@ def style_guide_text(root: Path, options: OpenAIOptions) -> str:
     return text
 
 
-def fingerprint(root: Path, options: OpenAIOptions) -> dict[str, object]:
+def fingerprint(root: Path, options: OpenAIOptions, target_lang: str = "EN-US") -> dict[str, object]:
     """What of the options changes an edition: it goes into the settings fingerprint, so a
     changed style guide or model makes every post stale (`status` shows it, `translate`
     re-translates). A style guide that cannot be read counts as such (the run refuses it)."""
     try:
-        guide = hashlib.sha256(style_guide_text(root, options).encode("utf-8")).hexdigest()[:16]
+        guide = hashlib.sha256(style_guide_text(root, options, target_lang).encode("utf-8")).hexdigest()[:16]
     except ConfigError:
         guide = "unreadable"
     return {

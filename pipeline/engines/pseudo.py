@@ -41,18 +41,22 @@ class PseudoEngine:
     translates = True  # False: output is the source, derived fields stay as they are
     bills = False
 
-    def __init__(self, terms: Mapping[str, str] | None = None, brackets: bool = True) -> None:
+    def __init__(self, terms: Mapping[str, str] | None = None, brackets: bool = True, target_lang: str = "EN-US") -> None:
         """`brackets=False` leaves out the ⟦ ⟧ markers, so a segment's translation can begin
         with whatever its source begins with (`＃`, `１．`): tests use it to check that such
-        text cannot turn into a heading or a list."""
+        text cannot turn into a heading or a list. A target other than English is marked in
+        each bracket (`⟦ko: …⟧`), so a page shows which language it pretends to be."""
         self.terms = dict(terms or {})
         self.brackets = brackets
+        self.target_lang = target_lang.upper()
+        self._mark = "" if self.target_lang.startswith("EN") else self.target_lang.lower() + ": "
         self._terms_re = re.compile("|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True))) if self.terms else None
 
     def settings(self) -> Mapping[str, object]:
+        language = {"target_lang": self.target_lang} if self._mark else {}  # English's keys as they always were
         if not self.brackets:
-            return {"engine": self.name, "version": 2, "brackets": False}
-        return {"engine": self.name, "version": 2}
+            return {"engine": self.name, "version": 2, "brackets": False, **language}
+        return {"engine": self.name, "version": 2, **language}
 
     def translate(self, texts: Sequence[str]) -> list[EngineResult]:
         return [EngineResult(self._translate_one(text), 0) for text in texts]
@@ -62,7 +66,7 @@ class PseudoEngine:
         self._walk(root)
         inner = ET.tostring(root, encoding="unicode")
         inner = inner[len("<seg>") : -len("</seg>")] if inner != "<seg />" else ""
-        return "⟦" + inner + "⟧" if self.brackets else inner
+        return "⟦" + self._mark + inner + "⟧" if self.brackets else self._mark + inner
 
     def _walk(self, node: ET.Element) -> None:
         if node.tag == KEEP_TAG:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 from pipeline.glossary import Glossary, prose_of
 from pipeline.inline import Protected
-from pipeline.japanese import JAPANESE
+from pipeline.japanese import JAPANESE, KANA
 
 MIN_RATIO_SOURCE = 20  # Japanese characters below which the length ratio says little
 RATIO_FACTOR = 2.0  # a segment whose ratio is this many times above or below the post's median is flagged
 _ESCAPE = re.compile(r"\\.\Z", re.S)
 _JAPANESE_RUN = re.compile(JAPANESE.pattern + r"(?:[^\sA-Za-z]*" + JAPANESE.pattern + r")*")
+_KANA_RUN = re.compile(KANA.pattern + r"(?:[^\sA-Za-z]*" + KANA.pattern + r")*")
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,14 @@ def _prose(protected: Protected) -> str:
         return protected.joined
 
 
-def japanese_left(english: Protected) -> Finding | None:
-    """Japanese outside code, URLs and names: text the translation did not reach."""
-    found = _JAPANESE_RUN.search(_prose(english))
+def japanese_left(english: Protected, source: Protected | None = None, han_script: bool = False) -> Finding | None:
+    """Japanese outside code, URLs and names: text the translation did not reach. In an
+    edition written with Han characters (`han_script`: Chinese) that is kana, or the
+    source's prose given back as it was (pipeline.leftovers counts it the same way)."""
+    prose = _prose(english)
+    if han_script and source is not None and prose.strip() and prose == _prose(source) and JAPANESE.search(prose):
+        return Finding("japanese-left", "the translation is the Japanese source as it was")
+    found = (_KANA_RUN if han_script else _JAPANESE_RUN).search(prose)
     if found is None:
         return None
     run = found.group(0)
@@ -142,10 +148,10 @@ def off_ratio(ratio: float | None, median: float | None) -> Finding | None:
     return None
 
 
-def check(glossary: Glossary, source: Protected, english: Protected, median: float | None) -> list[Finding]:
+def check(glossary: Glossary, source: Protected, english: Protected, median: float | None, han_script: bool = False) -> list[Finding]:
     findings = glossary_misses(glossary, source, english) + lost_links_and_images(source, english)
     for finding in (
-        japanese_left(english),
+        japanese_left(english, source, han_script),
         lost_placeholders(source, english, frozenset(glossary.names)),
         off_ratio(length_ratio(source, english), median),
     ):

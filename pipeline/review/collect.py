@@ -29,6 +29,7 @@ from pipeline.inline import Protected, protect_plain
 from pipeline.post import parse_post, source_hash
 from pipeline.report import LAST_RUN
 from pipeline.review import checks, vcs
+from pipeline.target import Target
 from pipeline.qa import kept_message
 from pipeline.state import PostState, SegmentRecord, load_state, state_path
 
@@ -144,7 +145,7 @@ class Review:
 
 def last_run(settings: Settings) -> dict[str, Any] | None:
     """The report `pipeline translate` keeps in the cache folder, or None."""
-    path = settings.path(settings.cache_dir) / LAST_RUN
+    path = settings.language_file(settings.path(settings.cache_dir) / LAST_RUN)
     if not path.is_file():
         return None
     try:
@@ -348,7 +349,7 @@ def review_post(
         ja_new, en_new = candidate[1], candidate[3]
         if ja_new is not None and en_new is not None:
             seen = {(f.code, f.message) for f in row.flags}
-            for finding in checks.check(glossary, ja_new.protected, en_new.protected, median):
+            for finding in checks.check(glossary, ja_new.protected, en_new.protected, median, Target.of(settings).han_script):
                 if (finding.code, finding.message) not in seen:
                     row.flags.append(Flag(finding.code, finding.message, "review"))
         review.rows.append(row)

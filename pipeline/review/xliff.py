@@ -900,6 +900,18 @@ class ImportRefused(PipelineError):
         return super().__str__() + "".join(f"\n  {p}" for p in self.problems)
 
 
+def target_language(path: Path) -> str | None:
+    """The target-language of the file's first <file> (`pipeline export` writes the
+    edition's language code: `en-us`, `ko`), which says whose editions an import writes;
+    None when the file says none or cannot be read (`import_file` then says why)."""
+    try:
+        root, _ = parse(path.read_bytes(), path)
+    except (OSError, PipelineError):
+        return None
+    first = next((e for e in root if _local(e.tag) == "file"), None)
+    return (first.get("target-language") or None) if first is not None else None
+
+
 def import_file(path: Path, settings: Settings, glossary: Glossary, dry_run: bool = False) -> ImportResult:
     """Apply the translated and final units of an XLIFF file (see the module docstring)."""
     try:
@@ -937,6 +949,11 @@ class _Import:
     def read_file(self, file_el: ET.Element) -> None:
         line = self.lines.get(file_el)
         original = file_el.get("original", "")
+        language = file_el.get("target-language")
+        if language is not None and language.lower() != self.settings.target_lang.lower():
+            message = f"<file original={original!r}> is in {language!r}, not {self.settings.target_lang.lower()!r}: one language per file"
+            self.problems.append(InputError(message, path=self.path, line=line))
+            return
         source = self.settings.path(self.settings.source_dir) / original
         if not original or Path(original).is_absolute() or not source.resolve().is_relative_to(self.source_root):
             message = f"<file original={original!r}> is not a post of {self.settings.source_dir}"
