@@ -191,6 +191,7 @@ def _file_values(path: Path) -> dict[str, Any]:
     for section, table in data.items():
         if section == "links":
             values["links"] = _links(path, table)
+            continue
         if section == "targets" and isinstance(table, dict):
             values["target_tables"] = _target_tables(table, path)
             continue

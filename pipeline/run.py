@@ -40,7 +40,17 @@ from pipeline.report import PostResult, RunReport, Status
 from pipeline.carry import NeedsMerge
 from pipeline.reuse import EditionReader, Previous, adopt, previous_english, reuse
 from pipeline.segment import Segment, split_post
-from pipeline.state import BuiltFrom, PostState, classify, refuser, glossary_misses, load_state, on_disk_record, settings_fingerprint
+from pipeline.state import (
+    BuiltFrom,
+    PostState,
+    classify,
+    glossary_misses,
+    load_state,
+    on_disk_record,
+    refuser,
+    settings_fingerprint,
+    state_files,
+)
 from pipeline.target import Target
 from pipeline.translate import Answers, Request, billable_length, estimate, translate_missing
 
@@ -319,7 +329,7 @@ class Translator:
         once per run, and only when a post has neither record nor edition)."""
         found: dict[str, tuple[PostState, Path]] = {}
         sources = self.settings.path(self.settings.source_dir)
-        for path in sorted(self.target.state_dir.glob("**/*.json")):
+        for path in state_files(self.target.state_dir):
             try:
                 record = load_state(path)
             except InputError:

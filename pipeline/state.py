@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from pipeline.config import Settings
+from pipeline.config import TARGETS, Settings
 from pipeline.engines import engine_spec
 from pipeline.errors import InputError
 from pipeline.glossary import Glossary
@@ -275,3 +275,18 @@ class TreeStatus:
         """What `check` fails on: everything `translate` would change (new, stale, orphaned
         with --prune) or fail on (unreadable, needing a manual merge)."""
         return [p for p in self.posts if p.state in ("new", "stale", "failed", "needs-merge", "orphaned") or p.kept]
+
+
+def state_files(state_dir: Path) -> list[Path]:
+    """The state records of one language: every `*.json` under `state_dir` but those of the
+    other languages, whose state folders sit inside English's (`translations/ko/`, as
+    `target.retarget` places them). A sub-folder named as a DeepL target code (lower case) is
+    such a folder; a post's own sub-folders (`2023/`) never are."""
+    languages = {code.lower() for code in TARGETS}
+    found = []
+    for path in sorted(state_dir.rglob("*.json")):
+        relative = path.relative_to(state_dir)
+        if path.name.startswith(".") or (len(relative.parts) > 1 and relative.parts[0] in languages):
+            continue
+        found.append(path)
+    return found

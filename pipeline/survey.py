@@ -18,6 +18,7 @@ from pipeline.japanese import JAPANESE
 from pipeline.post import Alias, Post, Tree, parse_post, read_post, source_hash
 from pipeline.segment import split_post
 from pipeline.state import (
+    state_files,
     PostState,
     PostStatus,
     State,
@@ -195,7 +196,7 @@ def _orphaned_states(settings: Settings) -> list[Path]:
     if not state_dir.is_dir():
         return []
     found = []
-    for state in sorted(state_dir.rglob("*.json")):
+    for state in state_files(state_dir):
         relative = state.relative_to(state_dir).with_suffix("")
         if relative.suffix in (".md", ".markdown") and not (source_dir / relative).exists() and not (output_dir / relative).exists():
             found.append(state)

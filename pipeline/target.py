@@ -23,6 +23,7 @@ from pipeline.config import Settings, check_target
 from pipeline.errors import ConfigError, InputError
 from pipeline.japanese import HAN_SCRIPT_TARGETS
 from pipeline.memory import MEMORY_FILE, TranslationMemory
+from pipeline.state import state_files
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class Target:
         preview into `preview/en` with the real `translations/`): its states would then
         describe the preview, and the next real run would take every machine segment of the
         real editions for a translator's edit. One record decides: all of them name one folder."""
-        record = next((p for p in sorted(self.state_dir.glob("**/*.json")) if not p.name.startswith(".")), None)
+        record = next(iter(state_files(self.state_dir)), None) if self.state_dir.is_dir() else None
         if record is None:
             return
         try:
