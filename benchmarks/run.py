@@ -37,9 +37,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline.cache import MemoryCache, TranslationCache  # noqa: E402
-from pipeline.config import Settings, replace  # noqa: E402
+from pipeline.config import Settings, create_engine, replace  # noqa: E402
 from pipeline import engines  # noqa: E402
-from pipeline.engines import Engine, EngineResult, create_engine  # noqa: E402
+from pipeline.engines import Engine, EngineResult  # noqa: E402
 from pipeline.inline import JAPANESE  # noqa: E402
 from pipeline.markdown import parser  # noqa: E402
 from pipeline.post import parse_post, read_post  # noqa: E402

@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline.attributes import TRANSLATED
 from pipeline.dialect import DIALECTS, site_dialect
-from pipeline.engines import ENGINES
+from pipeline.engines import ENGINES, Engine, Setup, build_engine
 from pipeline.errors import ConfigError
 
 CONFIG_FILE = "pipeline.toml"
@@ -320,3 +320,9 @@ def replace(settings: Settings, **changes: Any) -> Settings:
     changed = dataclasses.replace(settings, **{k: v for k, v in changes.items() if v is not None})
     validate(changed)
     return changed
+
+
+def create_engine(name: str, terms: Mapping[str, str] | None = None) -> Engine:
+    """Build a registered engine by name with the default settings (tests, benchmarks).
+    Here, not in the registry: the registry never needs `Settings` (`EngineSettings`)."""
+    return build_engine(Setup(Settings(engine=name), terms=terms or {}, need_key=False))

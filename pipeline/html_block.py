@@ -26,7 +26,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 from pipeline.attributes import TRANSLATED, is_component, translated_values
-from pipeline.inline import Protected, _Builder
+from pipeline.engine_text import Protected, _as_html, _Builder, _text, attribute_text
 from pipeline.japanese import JAPANESE
 from pipeline.kramdown import MARKDOWN_CONTENT_MODEL, SPAN_ELEMENTS, VOID_ELEMENTS
 
@@ -35,8 +35,6 @@ _OPTIONAL_END = frozenset("p li dt dd td th tr thead tbody tfoot colgroup captio
 # more); form controls stay block boundaries, since their text is not running prose
 INLINE = (SPAN_ELEMENTS | {"s", "strike", "time", "data", "font", "bdi", "wbr", "small"}) - {"button", "select", "option", "input"}
 NEVER_SENT = frozenset({"script", "style", "pre", "code", "textarea", "template", "math", "svg"})
-_BREAK = re.compile(r"[ \t]*\r?\n[ \t]*")
-_CJK_END = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 @dataclass(frozen=True)
@@ -385,13 +383,6 @@ class _Splitter:
                 builder.attach_text(builder.last_id(), "open", (a, b), attribute_text(piece[a:b], quote, self.keep))
 
 
-def attribute_text(value: str, quote: str, keep: re.Pattern[str] | None) -> Protected:
-    """The engine text of an attribute value: HTML text, escaped for its quote on the way back."""
-    builder = _Builder(keep)
-    _text(builder, value)
-    return _as_html(builder.build(plain=False), quote)
-
-
 def _pairs(items: Sequence[_Event]) -> dict[int, int]:
     """Start event index → its end event index, for the inline elements closed in `items`."""
     paired: dict[int, int] = {}
@@ -496,27 +487,10 @@ def _xml_tag(tag: str) -> str:
     return tag if re.fullmatch(r"[a-z][a-z0-9]*", tag) else "g"
 
 
-def _text(builder: _Builder, text: str) -> None:
-    """Text with its line breaks joined as soft breaks are: no space next to a CJK character."""
-    pos = 0
-    for m in _BREAK.finditer(text):
-        builder.prose(text[pos : m.start()])
-        before, after = text[m.start() - 1 : m.start()], text[m.end() : m.end() + 1]
-        builder.join("" if _CJK_END.match(before or " ") or _CJK_END.match(after or " ") else " ")
-        pos = m.end()
-    builder.prose(text[pos:])
-
-
 def _entity_visible(entity: str) -> str:
     import html
 
     return html.unescape(entity)
-
-
-def _as_html(protected: Protected, quote: str) -> Protected:
-    from dataclasses import replace
-
-    return replace(protected, html_quote=quote)
 
 
 def split_block(

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import pytest
 
 from pipeline.cache import MemoryCache
-from pipeline.engines import EngineResult, Limits, create_engine
+from pipeline.config import create_engine
+from pipeline.engines import EngineResult, Limits
 from pipeline.errors import AnswerError
 from pipeline.translate import Request, Usage, translate_missing
 from pipeline.engines.pseudo import PseudoEngine

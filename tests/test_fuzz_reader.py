@@ -18,8 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.cache import MemoryCache
-from pipeline.config import Settings, replace
-from pipeline.engines import create_engine
+from pipeline.config import Settings, create_engine, replace
 from pipeline.errors import InternalError
 from pipeline.post import read_post
 from pipeline.run import Translator

@@ -14,8 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.cache import MemoryCache
-from pipeline.config import Settings, replace
-from pipeline.engines import create_engine
+from pipeline.config import Settings, create_engine, replace
 from pipeline.errors import InputError
 from pipeline.kramdown import _CLOSING_LINE, _FENCE_MATCH, _TABLE_SEPARATOR, _TRAILING_IAL, _capped_fence_match, _trailing_ial, code_spans
 from pipeline.lint import sentences

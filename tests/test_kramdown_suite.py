@@ -18,7 +18,8 @@ import yaml
 
 from pipeline.engines.pseudo import PseudoEngine
 from pipeline.errors import StructureError
-from pipeline.inline import _strip_keeps, restore
+from pipeline.engine_text import _strip_keeps
+from pipeline.inline import restore
 from pipeline.segment import split, splice
 import kramdown_oracle as oracle
 

@@ -14,12 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pipeline.errors import ConfigError
-
-if TYPE_CHECKING:
-    from pipeline.config import Settings
 
 
 # The engine text's vocabulary, shared by what writes it (pipeline.inline) and the engines
@@ -163,19 +160,48 @@ class GlossaryEngine(Protocol):
     def use_glossary(self, name: str, terms: Mapping[str, str], prefix: str) -> str | None: ...
 
 
+class EngineSettings(Protocol):
+    """The settings an engine reads. `pipeline.config.Settings` has them all; the registry
+    names only what it reads, so it never imports the configuration (which imports the
+    registry to read each engine's table: a circle)."""
+
+    @property
+    def engine(self) -> str: ...
+    @property
+    def root(self) -> Path: ...
+    @property
+    def source_lang(self) -> str: ...
+    @property
+    def target_lang(self) -> str: ...
+    @property
+    def model_type(self) -> str | None: ...
+    @property
+    def formality(self) -> str | None: ...
+    @property
+    def deepl_context(self) -> bool: ...
+    @property
+    def tag_handling_version(self) -> str | None: ...
+    @property
+    def retries(self) -> int: ...
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def engine_tables(self) -> Mapping[str, object]: ...
+
+
 @dataclass(frozen=True)
 class Setup:
     """What building an engine may use: the settings, the glossary's fixed terms, the
     environment (API keys live there, never in a file), and whether a key is needed now
     (a dry run calls no engine)."""
 
-    settings: Settings
+    settings: EngineSettings
     terms: Mapping[str, str] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=dict)
     need_key: bool = True
 
 
-def _no_options(settings: Settings) -> dict[str, object]:
+def _no_options(settings: EngineSettings) -> dict[str, object]:
     return {}
 
 
@@ -196,7 +222,7 @@ class EngineSpec:
     name: str
     summary: str  # a few words for `--help`
     build: Callable[[Setup], Engine]
-    options: Callable[[Settings], Mapping[str, object]] = _no_options
+    options: Callable[[EngineSettings], Mapping[str, object]] = _no_options
     glossary: bool = False
     billing_unit: str = "characters"
     table: Callable[[Mapping[str, Any], Path], object] | None = None
@@ -226,13 +252,6 @@ def build_engine(setup: Setup) -> Engine:
     return engine_spec(setup.settings.engine).build(setup)
 
 
-def create_engine(name: str, terms: Mapping[str, str] | None = None) -> Engine:
-    """Build a registered engine by name with the default settings (tests, benchmarks)."""
-    from pipeline.config import Settings
-
-    return build_engine(Setup(Settings(engine=name), terms=terms or {}, need_key=False))
-
-
 def _identity(setup: Setup) -> Engine:
     from pipeline.engines.identity import IdentityEngine
 
@@ -253,7 +272,7 @@ def _deepl(setup: Setup) -> Engine:
     return deepl_engine(setup.settings, auth_key=key or "dry-run", server_url=setup.environ.get("DEEPL_SERVER_URL") or None)
 
 
-def _deepl_options(settings: Settings) -> dict[str, object]:
+def _deepl_options(settings: EngineSettings) -> dict[str, object]:
     context = ["context"] if settings.deepl_context else []  # short segments translated with their neighbours
     return {"deepl": [settings.model_type, settings.formality, settings.tag_handling_version, *context]}
 
@@ -289,7 +308,7 @@ def _openai(setup: Setup) -> Engine:
     )
 
 
-def _openai_options(settings: Settings) -> dict[str, object]:
+def _openai_options(settings: EngineSettings) -> dict[str, object]:
     """The model, sampling, style guide and context sent: a change makes its editions stale."""
     from pipeline.engines.openai_config import fingerprint, options_of
 
@@ -311,7 +330,7 @@ register(EngineSpec("pseudo", "offline, marks text", _pseudo))
 register(EngineSpec("identity", "offline, copies", _identity))
 
 
-def deepl_engine(settings: Settings, auth_key: str, server_url: str | None = None) -> Engine:
+def deepl_engine(settings: EngineSettings, auth_key: str, server_url: str | None = None) -> Engine:
     """The DeepL engine with every option the settings give it (one place, so the CLI and
     the benchmarks cannot drift apart)."""
     from pipeline.engines.deepl import DeepLEngine

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pipeline.config import Settings
+    from pipeline.engines import EngineSettings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_STYLE_GUIDE = Path("glossary/style.md")
@@ -75,7 +75,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 assert set(_TYPES) == {f.name for f in fields(OpenAIOptions)}
 
 
-def options_of(settings: Settings) -> OpenAIOptions:
+def options_of(settings: EngineSettings) -> OpenAIOptions:
     """The `[openai]` table as read when the settings were loaded; the defaults without one."""
     options = settings.engine_tables.get("openai")
     return options if isinstance(options, OpenAIOptions) else OpenAIOptions()
