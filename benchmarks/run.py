@@ -488,7 +488,9 @@ def leftovers(files: list[Path], tmp: Path) -> dict:
     everything = [*files, *samples]
     source = left = components = kept = 0
     for folder in sorted({f.parent for f in everything}):
-        settings = Settings(root=tmp, source_dir=folder, output_dir=tmp / "en" / folder.name, dialect="kramdown")
+        # a state folder per output folder: a state describes the editions of one folder
+        output, state = tmp / "en" / folder.name, tmp / "state" / folder.name
+        settings = Settings(root=tmp, source_dir=folder, output_dir=output, state_dir=state, dialect="kramdown")
         report = Translator(settings, create_engine("pseudo"), MemoryCache()).run([f for f in everything if f.parent == folder])
         for post in report.posts:
             source += post.leftover.source.total
@@ -555,7 +557,8 @@ def _stage_site(folder: Path, root: Path) -> list[Path]:
 def _identity_exact(posts: list[Path], root: Path) -> list[str]:
     """The posts whose identity edition is not their source byte for byte, bar the `lang` and
     `ref` lines the pipeline writes into the front matter (a `lang: ja` becomes `lang: en`)."""
-    settings = replace(Settings(root=root), source_dir=root / "content" / "ja", output_dir=root / "identity", engine="identity")
+    identity = root / "identity"  # with a state folder of its own: the pseudo and DeepL runs write content/en later
+    settings = replace(Settings(root=root), source_dir=root / "content" / "ja", output_dir=identity, state_dir=root / "identity-state", engine="identity")
     report = Translator(settings, create_engine("identity"), MemoryCache()).run(posts)
     differ = []
     for post in report.posts:
