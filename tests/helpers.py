@@ -5,10 +5,15 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+
+if TYPE_CHECKING:
+    import pytest
+    from deepl_server import DeepLTestServer
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((REPO / "content" / "ja").glob("*.md"))
@@ -41,6 +46,17 @@ def make_site(root: Path, posts: list[Path] | None = None) -> Path:
 def editions(site: Path) -> dict[str, bytes]:
     """Every English edition of the project at `site`, by file name: what a run wrote."""
     return {p.name: p.read_bytes() for p in sorted((site / "content" / "en").glob("*.md"))}
+
+
+def reference_editions(site: Path, copy: Path, monkeypatch: pytest.MonkeyPatch, server: DeepLTestServer) -> dict[str, bytes]:
+    """The editions a healthy server gives, from a copy of `site` (its own cache) translated
+    in `copy`; back in `site` after, with the server's log cleared for the run under test."""
+    shutil.copytree(site, copy)
+    monkeypatch.chdir(copy)
+    assert run_cli("translate").exit_code == 0
+    monkeypatch.chdir(site)
+    server.reset_log()
+    return editions(copy)
 
 
 def run_cli(*args: str) -> Result:

@@ -5,7 +5,6 @@ of ours can be are refused before they fill memory."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import deepl.http_client
 import pytest
 import requests
-from helpers import editions, make_site, run_cli
+from helpers import editions, make_site, reference_editions, run_cli
 from openai_server import OpenAITestServer
 from test_openai_engine import setup_site
 
@@ -50,18 +49,13 @@ def deepl_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepL
 def test_a_dripping_deepl_answer_is_cut_at_the_deadline_and_asked_again(
     tmp_path: Path, deepl_site: Path, deepl_env: DeepLTestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    copy = tmp_path / "reference"
-    shutil.copytree(deepl_site, copy)
-    monkeypatch.chdir(copy)
-    assert run_cli("translate").exit_code == 0
-    monkeypatch.chdir(deepl_site)
-    deepl_env.reset_log()
+    reference = reference_editions(deepl_site, tmp_path / "reference", monkeypatch, deepl_env)
     deepl_env.drip_answers(1)
     result = run_cli("translate")
     assert result.exit_code == 0, result.stdout + result.stderr
     dripped = [r for r in deepl_env.requests if r.fault == "drip"]
     assert len(dripped) == 1 and hung_up(lambda: deepl_env.requests), "the client hung up mid-drip"
-    assert editions(deepl_site) == editions(copy)
+    assert editions(deepl_site) == reference
 
 
 def _every_answer_drips(site: Path, records: Callable[[], list], message: str) -> None:  # type: ignore[type-arg]

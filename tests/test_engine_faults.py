@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import NO_DEEPL_CONTEXT, editions, make_site, run_cli
+from helpers import NO_DEEPL_CONTEXT, editions, make_site, reference_editions, run_cli
 
 from pipeline.post import TEMP_SUFFIX
 
@@ -35,13 +34,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestSe
 @pytest.fixture
 def reference(tmp_path: Path, site: Path, monkeypatch: pytest.MonkeyPatch, deepl_env: DeepLTestServer) -> dict[str, bytes]:
     """The editions a healthy server gives, from a copy of the site with its own cache."""
-    copy = tmp_path / "reference"
-    shutil.copytree(site, copy)
-    monkeypatch.chdir(copy)
-    assert run_cli("translate").exit_code == 0
-    monkeypatch.chdir(site)
-    deepl_env.reset_log()
-    return editions(copy)
+    return reference_editions(site, tmp_path / "reference", monkeypatch, deepl_env)
 
 
 LIARS = {
