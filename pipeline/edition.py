@@ -134,6 +134,9 @@ class Pair:
     built_from: BuiltFrom = None  # the record the edition on disk was built from (`state.on_disk_record`)
     translations: dict[str, str] = field(default_factory=dict)
     headings: tuple[heading_ids.Heading, ...] = ()  # the post's headings, for in-page links (`with_heading_links`)
+    front_matter_shown: tuple[
+        frontmatter.Field, ...
+    ] = ()  # the source's front matter values holding Japanese (`leftovers.in_front_matter`)
     recorded_as: str = ""  # how the state names the edition (`Target.recorded_edition`); empty: its path
     base: PostState | None = None  # the record of the edition a translator may have edited (`carry`: its frame is the base)
     theirs: Path | None = None  # that edition: `output`, or a renamed post's old edition

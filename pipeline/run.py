@@ -19,12 +19,12 @@ are `edition`'s: each post's approvals are saved with it, not at the end of the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipeline import carry, edition, heading_ids, leftovers, qa
+from pipeline import carry, edition, frontmatter, heading_ids, leftovers, qa
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
@@ -287,7 +287,8 @@ class Translator:
         parsed, lang = (post.body, skeleton.tokens), self.settings.source_lang.lower()
         result.lint_findings = len(lint_text(path, post.text, parsed=parsed, dialect=self.settings.dialect, lang=lang))
         result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid, self.settings.translate_comments)
-        result.leftover.source.front_matter = leftovers.front_matter_count(leftovers.in_front_matter(post))
+        shown = leftovers.in_front_matter(post)  # read once: counted here, compared with the edition's in `_finish`
+        result.leftover.source.front_matter = leftovers.front_matter_count(shown)
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         built_from = on_disk_record(record, edition_sha)
         base, theirs, theirs_sha = self._edited(built_from, output, edition_sha, post.source_hash)
@@ -302,6 +303,7 @@ class Translator:
         pair = Pair(post, output, relative, state_file, result, units, edition_sha, built_from, recorded_as=recorded_as)
         pair.base, pair.theirs, pair.theirs_texts = base, theirs, previous.edition
         pair.headings = heading_ids.headings(skeleton.tokens)
+        pair.front_matter_shown = tuple(shown)
         return pair
 
     def _edited(
@@ -472,7 +474,7 @@ class Translator:
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
         data, carried = self._carry(prepared, edition.render(post, draft.body_edits, draft.field_edits, added))
         result.leftover.left.front_matter = _front_matter_left(
-            post, parse_post(prepared.output, data), result.flags, self.target.han_script
+            prepared.front_matter_shown, parse_post(prepared.output, data), result.flags, self.target.han_script
         )
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine, carried)
         memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
@@ -530,11 +532,12 @@ class Translator:
         return fresh.translated if fresh is not None and fresh.translated else self.cache.get(key)
 
 
-def _front_matter_left(source: Post, english: Post, flags: list[Flag], han_script: bool = False) -> int:
+def _front_matter_left(sources: Sequence[frontmatter.Field], english: Post, flags: list[Flag], han_script: bool = False) -> int:
     """The Japanese characters the English edition's front matter still shows (a theme may show
     any value); each value no flag already speaks for is warned about, at its source line.
+    `sources`: the source's values holding Japanese (`leftovers.in_front_matter`).
     `han_script`: an edition written with Han characters (`leftovers.han_front_matter`)."""
-    left, sources = leftovers.in_front_matter(english), leftovers.in_front_matter(source)
+    left = leftovers.in_front_matter(english)
     count = leftovers.front_matter_count(left)
     if han_script:
         left, count = leftovers.han_front_matter(sources, left)
