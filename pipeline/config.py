@@ -20,6 +20,7 @@ from pipeline.attributes import TRANSLATED
 from pipeline.dialect import DIALECTS, site_dialect
 from pipeline.engines import ENGINES, Engine, Setup, build_engine
 from pipeline.errors import ConfigError
+from pipeline.workers import usable_cores
 
 CONFIG_FILE = "pipeline.toml"
 # DeepL's target language codes (https://developers.deepl.com/docs/getting-started/supported-languages):
@@ -62,6 +63,7 @@ class Settings:
     target_tables: Mapping[str, TargetTable] = field(default_factory=dict)  # `[targets.CODE]`, by upper-case code
     language_tag: str = ""  # "" for `target_lang`; another target's code ("ko"): names its run reports (`language_file`)
     jobs: int = 4
+    workers: int = field(default_factory=lambda: usable_cores())  # processes for the CPU stages (pipeline.workers); 1: none
     # `category` and `tag`: Jekyll reads them as `categories` and `tags` (pluralized_array_from_hash);
     # `author`: themes show it by the title (minima's post header). Any other value left Japanese
     # is counted and warned (run._front_matter_left)
@@ -114,6 +116,7 @@ _KEYS: dict[str, tuple[str, type]] = {
     "translate.target_lang": ("target_lang", str),
     "translate.targets": ("targets", tuple),
     "translate.jobs": ("jobs", int),
+    "translate.workers": ("workers", int),
     "translate.window_texts": ("window_texts", int),
     "front_matter.translate": ("translate_keys", tuple),
     "html.translate_attributes": ("translate_attributes", tuple),
@@ -274,6 +277,8 @@ def validate(settings: Settings) -> None:
         raise ConfigError(f"html.translate_attributes must be lower-case attribute names, not {list(settings.translate_attributes)!r}")
     if settings.jobs < 1:
         raise ConfigError(f"jobs must be at least 1, not {settings.jobs}")
+    if settings.workers < 1:
+        raise ConfigError(f"[translate] workers must be at least 1 (1: no worker processes), not {settings.workers}")
     _check_folders(settings)
 
 

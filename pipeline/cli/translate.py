@@ -56,6 +56,10 @@ def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engin
 
 
 _Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Requests in flight at once.", show_default="4")]
+_Workers = Annotated[
+    Optional[int],
+    typer.Option("--workers", "-w", min=1, help="Processes reading and rendering posts (1: none).", show_default="the number of cores"),
+]
 _CacheDir = Annotated[Optional[Path], typer.Option("--cache-dir", help="Translation cache folder.", show_default=".cache/pipeline")]
 _DryRun = Annotated[bool, typer.Option("--dry-run", help="Do everything but call the engine and write files; print what would be billed.")]
 _Strict = Annotated[bool, typer.Option("--strict", help="Fail (exit 1) when a glossary term is missing from a translation.")]
@@ -91,6 +95,7 @@ def translate(
     engine: EngineOption = None,
     to: TargetOption = None,
     jobs: _Jobs = None,
+    workers: _Workers = None,
     cache_dir: _CacheDir = None,
     dry_run: _DryRun = False,
     strict: _Strict = False,
@@ -120,7 +125,7 @@ def translate(
 
     Exit codes: 0 done · 1 some posts failed or need a manual merge (the others are written) ·
     2 configuration, glossary, key or unknown model · 3 quota exceeded · 4 engine unreachable · 130 interrupted."""
-    targets = settings_for_targets(config, to, engine=engine, jobs=jobs, cache_dir=cache_dir)
+    targets = settings_for_targets(config, to, engine=engine, jobs=jobs, workers=workers, cache_dir=cache_dir)
     options = _Options(dry_run, strict, retry_flagged, force, prune, shard, report_file, summary_file, fail_fast, adopt, merged)
     codes = []
     for settings in targets:

@@ -1,0 +1,158 @@
+"""Worker processes for a run's CPU-bound stages: reading posts and rendering editions.
+
+A run's own work (parsing, protecting, checking, rendering) is pure Python, serial under
+the GIL; threads do not help it, processes do. The pool runs only pure functions of their
+arguments (`Job`): everything a run holds besides them stays in the main process, where
+it is the only copy: the engine and its request threads, the state, the translation cache
+(an sqlite connection must never cross a fork), the translation memory, and every write
+(`edition.commit`, in its crash-safe order). Results come back in the order the work was
+given, so a run's output and report never depend on which worker finished first.
+
+Workers are forked from a fork server started afresh (spawned where there is none), never
+from the run itself, which holds sqlite connections and threads; they ignore Ctrl-C (the
+run stops them). A pool costs a process start and the pickling of every job both ways, so
+it starts only once enough work is waiting (`Pool.worth`): a run of one post, or a run that
+finds every post up to date, never starts one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from pipeline.errors import InternalError, PipelineError, internal_error
+
+K = TypeVar("K")
+R = TypeVar("R")
+
+START_BYTES = 256 * 1024  # source bytes waiting to be read before a pool is worth its start (`Pool.worth`)
+START_JOBS = 4  # and at least this many jobs: one big post cannot be split between workers
+AHEAD = 4  # jobs a worker may have queued ahead of the run (`Pool.ordered`): memory stays bounded
+PRELOAD = ["pipeline.run"]  # imported once by the fork server: a forked worker starts with them
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity: a CI container's share, not the host's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Job(Generic[R]):
+    """A call of a module-level function `fn(*args)` (picklable both ways), and the bytes it
+    works on, which say whether starting the pool pays (`Pool.worth`)."""
+
+    fn: Callable[..., R]
+    args: tuple[object, ...]
+    size: int = 0
+
+    def __call__(self) -> R:
+        return self.fn(*self.args)
+
+
+class Pool:
+    """Up to `workers` processes for a run's jobs, started on the first job worth it and
+    stopped by `close` (a `with` block); `workers` 1: no process, every job in place."""
+
+    def __init__(self, workers: int, start_bytes: int | None = None, start_jobs: int | None = None) -> None:
+        self.workers = workers
+        self.start_bytes = START_BYTES if start_bytes is None else start_bytes
+        self.start_jobs = START_JOBS if start_jobs is None else start_jobs
+        self._executor: ProcessPoolExecutor | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
+    def worth(self, jobs: int, size: int) -> bool:
+        """Whether `jobs` waiting jobs on `size` bytes pay for a start: the pool is on, and
+        the work is more than a handful of posts (`start_jobs`, `start_bytes`)."""
+        return self.workers > 1 and (self.started or (jobs >= self.start_jobs and size >= self.start_bytes))
+
+    def submit(self, job: Job[R]) -> Future[R]:
+        """`job` in a worker, the pool started if it was not (`worth` is the caller's)."""
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_started)
+        return self._executor.submit(_run, job)
+
+    def ordered(self, items: Iterable[tuple[K, Job[R] | None]]) -> Iterator[tuple[K, Callable[[], R] | None]]:
+        """Each item back in its order with a call that gives its job's result (raising the
+        job's error, as the job in place would): done in a worker once the waiting jobs are
+        worth the pool, else in place when the caller asks. An item without a job (nothing
+        to compute) comes back with None. A worker holds at most `AHEAD` jobs in advance of
+        the item the caller reached, so results waiting to be taken stay few."""
+        waiting: deque[tuple[K, Job[R] | None, Future[R] | None]] = deque()
+        size = 0
+        for key, job in items:
+            waiting.append((key, job, None))
+            size += job.size if job is not None else 0
+            if self.worth(sum(1 for _, j, f in waiting if j is not None and f is None), size):
+                waiting = deque((k, j, f if f is not None or j is None else self.submit(j)) for k, j, f in waiting)
+            if len(waiting) > self.workers * AHEAD or (not self.started and len(waiting) >= self.start_jobs * AHEAD):
+                key, job, future = waiting.popleft()
+                size -= job.size if job is not None else 0
+                yield key, _outcome(job, future)
+        while waiting:
+            key, job, future = waiting.popleft()
+            yield key, _outcome(job, future)
+
+    def close(self) -> None:
+        """Stop the workers: jobs not begun are dropped (an interrupted or aborted run)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> Pool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _outcome(job: Job[R] | None, future: Future[R] | None) -> Callable[[], R] | None:
+    if future is not None:
+        return future.result
+    return job
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """A fork server where the system has one (a worker starts in milliseconds with the
+    pipeline imported, and inherits none of the run's connections or threads), else spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _worker_started() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the run stops its workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(job: Job[R]) -> R:
+    """`job` in a worker; its error sent back as one the run can read (`_portable`)."""
+    try:
+        return job()
+    except Exception as exc:
+        raise _portable(exc) from None
+
+
+def _portable(exc: Exception) -> PipelineError:
+    """`exc` as the run's error for the post (`internal_error`), made sure to survive the way
+    back: an exception that does not unpickle would break the pool, not just fail a post."""
+    error = internal_error(exc)
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return InternalError(str(error.message))
+    return error
