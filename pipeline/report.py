@@ -59,6 +59,7 @@ class RunReport:
     cache_error: CacheError | None = None  # answers could not be cached (the run went on)
     spend: Spend | None = None  # tokens and money, for engines billed by tokens (a dry run: the estimate)
     workers: int = 0  # processes the run's CPU stages ran in (`pipeline.workers`); 0: all in the run's own
+    worker_cpu: float = 0.0  # CPU seconds those processes spent on the run (not in the run's own process time)
 
     def add_spend(self, spend: Spend | None) -> None:
         """A dry run's estimate of one window added up (None: the engine is not billed by tokens)."""

@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -68,6 +69,7 @@ class Pool:
         self.start_bytes = START_BYTES if start_bytes is None else start_bytes
         self.start_jobs = START_JOBS if start_jobs is None else start_jobs
         self._executor: ProcessPoolExecutor | None = None
+        self.cpu_seconds = 0.0  # CPU time the workers spent on jobs that came back (a benchmark's total)
 
     @property
     def started(self) -> bool:
@@ -78,11 +80,18 @@ class Pool:
         the work is more than a handful of posts (`start_jobs`, `start_bytes`)."""
         return self.workers > 1 and (self.started or (jobs >= self.start_jobs and size >= self.start_bytes))
 
-    def submit(self, job: Job[R]) -> Future[R]:
-        """`job` in a worker, the pool started if it was not (`worth` is the caller's)."""
+    def submit(self, job: Job[R]) -> Callable[[], R]:
+        """`job` in a worker, the pool started if it was not (`worth` is the caller's): a call
+        that waits for its result (raising its error)."""
         if self._executor is None:
             self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_started)
-        return self._executor.submit(_run, job)
+        future = self._executor.submit(_run, job)
+        return lambda: self._result(future)
+
+    def _result(self, future: Future[tuple[R, float]]) -> R:
+        result, cpu = future.result()
+        self.cpu_seconds += cpu
+        return result
 
     def ordered(self, items: Iterable[tuple[K, Job[R] | None]]) -> Iterator[tuple[K, Callable[[], R] | None]]:
         """Each item back in its order with a call that gives its job's result (raising the
@@ -90,7 +99,7 @@ class Pool:
         worth the pool, else in place when the caller asks. An item without a job (nothing
         to compute) comes back with None. A worker holds at most `AHEAD` jobs in advance of
         the item the caller reached, so results waiting to be taken stay few."""
-        waiting: deque[tuple[K, Job[R] | None, Future[R] | None]] = deque()
+        waiting: deque[tuple[K, Job[R] | None, Callable[[], R] | None]] = deque()
         size = 0
         for key, job in items:
             waiting.append((key, job, None))
@@ -100,10 +109,10 @@ class Pool:
             if len(waiting) > self.workers * AHEAD or (not self.started and len(waiting) >= self.start_jobs * AHEAD):
                 key, job, future = waiting.popleft()
                 size -= job.size if job is not None else 0
-                yield key, _outcome(job, future)
+                yield key, future or job
         while waiting:
             key, job, future = waiting.popleft()
-            yield key, _outcome(job, future)
+            yield key, future or job
 
     def close(self) -> None:
         """Stop the workers: jobs not begun are dropped (an interrupted or aborted run)."""
@@ -116,12 +125,6 @@ class Pool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _outcome(job: Job[R] | None, future: Future[R] | None) -> Callable[[], R] | None:
-    if future is not None:
-        return future.result
-    return job
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -139,10 +142,12 @@ def _worker_started() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run(job: Job[R]) -> R:
-    """`job` in a worker; its error sent back as one the run can read (`_portable`)."""
+def _run(job: Job[R]) -> tuple[R, float]:
+    """`job` in a worker, and the CPU time it took; its error sent back as one the run can
+    read (`_portable`)."""
+    started = time.process_time()
     try:
-        return job()
+        return job(), time.process_time() - started
     except Exception as exc:
         raise _portable(exc) from None
 

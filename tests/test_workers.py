@@ -1,0 +1,145 @@
+"""Worker processes (`[translate] workers`): a run's output never depends on them.
+
+The same posts translated serially (`workers = 1`) and with a pool give the same editions,
+state files and memory, byte for byte, and the same report; a post that fails in a worker
+fails alone, with the message a serial run gives it. No timing here: the speed-up is a
+benchmark figure (benchmarks/).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from pathlib import Path
+
+import pytest
+from helpers import CORPUS_AND_SAMPLES, SAMPLES, make_site, run_cli
+
+from pipeline import workers
+from pipeline.cache import MemoryCache
+from pipeline.config import Settings, create_engine, load_settings
+from pipeline.errors import InputError, InternalError, PipelineError
+from pipeline.post import parse_post
+from pipeline.report import RunReport
+from pipeline.run import Translator
+
+CORPUS = CORPUS_AND_SAMPLES[0].parents[1]  # tests/fixtures/corpus/ja: one folder per site
+
+
+def _translate(root: Path, posts: list[Path], workers: int, source: Path = CORPUS) -> RunReport:
+    """`posts` into `root` (editions in en/, state in translations/) by the pseudo engine."""
+    settings = Settings(root=root, source_dir=source, output_dir=Path("en"), state_dir=Path("translations"), workers=workers)
+    return Translator(settings, create_engine("pseudo"), MemoryCache()).run(posts)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    """Every file a run wrote under `root`, by its path there: editions, state, memory."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _results(report: RunReport) -> list[tuple[object, ...]]:
+    """What the report says of each post, in its order (the timing left out)."""
+    return [(p.source, p.status, str(p.error), p.segments, [dataclasses.astuple(f) for f in p.flags], p.lint_findings) for p in report.posts]
+
+
+@pytest.fixture
+def forced_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool started for any work at all: a small tree exercises it."""
+    monkeypatch.setattr(workers, "START_BYTES", 0)
+    monkeypatch.setattr(workers, "START_JOBS", 1)
+
+
+def test_the_corpus_translated_serially_and_by_workers_gives_the_same_bytes(tmp_path: Path) -> None:
+    """Issue 29: every edition, state file and the memory, byte for byte, and the same report
+    (the docs-ja site whole and every third react.dev page: 70 real posts, both sites' markup)."""
+    posts = [p for p in CORPUS_AND_SAMPLES if p.is_relative_to(CORPUS / "docs-ja")]
+    posts += [p for p in CORPUS_AND_SAMPLES if p.is_relative_to(CORPUS / "ja.react.dev")][::3]
+    serial = _translate(tmp_path / "serial", posts, workers=1)
+    parallel = _translate(tmp_path / "parallel", posts, workers=2)
+    assert (serial.workers, parallel.workers) == (0, 2)  # the pool ran: the comparison is not of two serial runs
+    assert [p.status for p in serial.posts] == ["written"] * len(posts)
+    assert _results(parallel) == _results(serial)
+    written = _files(tmp_path / "serial")
+    assert len([name for name in written if name.startswith("en/")]) == len(posts)
+    assert any(name.startswith("translations/") for name in written)
+    assert _files(tmp_path / "parallel") == written
+
+
+def test_a_post_failing_in_a_worker_fails_alone_with_the_serial_message(tmp_path: Path, forced_pool: None) -> None:
+    """A broken post read in a worker: the same one-line error (file, line) as a serial run's,
+    and the posts around it written as a serial run writes them."""
+    site = make_site(tmp_path / "tree", SAMPLES)
+    broken = site / "content" / "ja" / "2000-01-01-broken.md"
+    broken.write_text("---\ntitle: 閉じていない\n本文です。\n", encoding="utf-8")
+    bad_yaml = site / "content" / "ja" / "2000-01-02-bad-yaml.md"
+    bad_yaml.write_text("---\ntitle: [閉じていない\n---\n本文です。\n", encoding="utf-8")
+    posts = sorted((site / "content" / "ja").glob("*.md"))
+    serial = _translate(tmp_path / "serial", posts, workers=1, source=site / "content" / "ja")
+    parallel = _translate(tmp_path / "parallel", posts, workers=2, source=site / "content" / "ja")
+    assert parallel.workers == 2
+    failed = [p for p in parallel.posts if p.status == "failed"]
+    assert [p.source for p in failed] == [broken, bad_yaml]
+    assert isinstance(failed[0].error, InputError) and (failed[0].error.path, failed[0].error.line) == (broken, 1)
+    assert _results(parallel) == _results(serial)
+    assert [p.status for p in parallel.posts if p not in failed] == ["written"] * len(SAMPLES)
+    assert _files(tmp_path / "parallel") == _files(tmp_path / "serial")
+
+
+def test_a_one_post_run_and_an_up_to_date_tree_start_no_worker(tmp_path: Path) -> None:
+    """Starting processes costs more than one post's reading; a run with nothing to read
+    (every post up to date) has nothing to give them."""
+    assert _translate(tmp_path, SAMPLES[:1], workers=2, source=SAMPLES[0].parent).workers == 0
+    posts = [p for p in CORPUS_AND_SAMPLES if p.is_relative_to(CORPUS / "docs-ja")]
+    assert _translate(tmp_path / "tree", posts, workers=2).workers == 2
+    again = _translate(tmp_path / "tree", posts, workers=2)
+    assert again.workers == 0 and {p.status for p in again.posts} == {"up-to-date"}
+
+
+def test_an_error_in_a_worker_comes_back_as_the_posts_error() -> None:
+    """A pipeline error keeps its class, message and place; any other exception (a bug)
+    becomes the one-line internal error a serial run reports."""
+    with workers.Pool(2) as pool:
+        broken = pool.submit(workers.Job(parse_post, (Path("a.md"), b"---\ntitle: never closed\n")))
+        bug = pool.submit(workers.Job(int, ("not a number",)))
+        fine = pool.submit(workers.Job(int, ("12",)))
+        with pytest.raises(InputError) as raised:
+            broken()
+        with pytest.raises(InternalError, match=r"^internal error \(ValueError: invalid literal .*\); please report it$"):
+            bug()
+        assert fine() == 12
+    assert raised.value.path == Path("a.md")
+    assert not pool.started
+
+
+class _Unpicklable(PipelineError):
+    def __init__(self, message: str, extra: int) -> None:  # unpickling calls it with the message alone
+        super().__init__(message)
+        self.extra = extra
+
+
+def test_an_error_that_does_not_unpickle_comes_back_as_an_internal_error() -> None:
+    with pytest.raises(TypeError):
+        pickle.loads(pickle.dumps(_Unpicklable("lost", 1)))
+    error = workers._portable(_Unpicklable("its message", 1))
+    assert isinstance(error, InternalError) and error.message == "its message"
+    assert isinstance(workers._portable(InputError("kept", path="p.md", line=3)), InputError)
+
+
+def test_workers_is_set_in_the_config_or_on_the_command_line_and_at_least_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_site(tmp_path, SAMPLES[:1])
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().workers == workers.usable_cores() >= 1
+    (tmp_path / "pipeline.toml").write_text("[translate]\nworkers = 3\n", encoding="utf-8")
+    assert load_settings().workers == 3
+    for value, message in (("0", "[translate] workers must be at least 1 (1: no worker processes), not 0"), ('"two"', "'translate.workers' must be a int")):
+        (tmp_path / "pipeline.toml").write_text(f"[translate]\nworkers = {value}\n", encoding="utf-8")
+        result = run_cli("translate", "--engine", "pseudo")
+        assert result.exit_code == 2
+        assert "pipeline.toml" in result.stderr and message in result.stderr, result.stderr
+    (tmp_path / "pipeline.toml").unlink()
+    refused = run_cli("translate", "--engine", "pseudo", "--workers", "0")
+    assert refused.exit_code == 2 and "--workers" in refused.stderr
+    result = run_cli("translate", "--engine", "pseudo", "--workers", "1")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "content" / "en" / SAMPLES[0].name).is_file()
+
