@@ -26,13 +26,15 @@ from dataclasses import dataclass
 
 import base64
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import merge3
 
 from pathlib import Path
 
 from pipeline.edition import Texts
+from pipeline.frontmatter import Field
+from pipeline.post import Post
 from pipeline.errors import PipelineError
 
 HOLE = "\x00"  # a post never holds NUL (`post.parse_post` refuses it), so a hole is never text
@@ -50,11 +52,16 @@ class Frame:
 
 def frame_of(texts: Texts) -> Frame:
     """The frame of a post or edition read as `texts` (`edition.read_texts`)."""
-    post = texts.post
-    spans = [(post.body_start + s.start, post.body_start + s.end) for s in texts.body]
+    return frame_spans(texts.post, [(s.start, s.end) for s in texts.body], texts.fields.values())
+
+
+def frame_spans(post: Post, body: Iterable[tuple[int, int]], fields: Iterable[Field]) -> Frame:
+    """The frame of `post` with its `body` spans (offsets in its body) and its front matter
+    `fields` cut out."""
+    spans = [(post.body_start + start, post.body_start + end) for start, end in body]
     if post.front_matter is not None:
         at = post.front_matter.start
-        spans += [(at + f.start, at + f.end) for f in texts.fields.values() if f.end > f.start]
+        spans += [(at + f.start, at + f.end) for f in fields if f.end > f.start]
     return _cut(post.text, sorted(spans))
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipeline import carry, edition, frontmatter, heading_ids, leftovers, qa
+from pipeline import carry, edition, frontmatter, leftovers, qa, stages
 from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
@@ -32,14 +32,13 @@ from pipeline.engines import Engine, SegmentContext, context_policy, engine_spec
 from pipeline.errors import EditedDuringRun, EngineError, InputError, internal_error
 from pipeline.glossary import Glossary, prose_of, prose_of_markdown
 from pipeline.inline import Protected
-from pipeline.lint import lint_text
 from pipeline.memory import TranslationMemory
-from pipeline.post import Alias, Post, Tree, parse_post, source_hash
+from pipeline.post import Alias, Tree, parse_post, source_hash
 from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
 from pipeline.carry import NeedsMerge
 from pipeline.reuse import EditionReader, Previous, adopt, previous_english, reuse
-from pipeline.segment import Segment, split_post
+from pipeline.segment import Segment
 from pipeline.state import (
     BuiltFrom,
     PostState,
@@ -164,6 +163,7 @@ class Translator:
         self._engine_settings = engine.settings()
         self._refuser = refuser(settings.engine, self._engine_settings)  # who refused an answer, in its record
         self._keep = self.glossary.keep_pattern
+        self._reading = stages.Reading.of(settings, self._keep)  # what the CPU stages read of the settings (`stages`)
         self._reader = EditionReader(settings.dialect, settings.translate_keys, settings.translate_attributes, settings.translate_comments)
         self._by_characters = engine_spec(settings.engine).billing_unit == "characters"  # else no per-post character counts
         policy = context_policy(engine)  # what the engine reads around each text (an LLM): part of the cache keys
@@ -283,17 +283,13 @@ class Translator:
                 edition.finish_pending(state_file, record)
             result.status, result.missing_terms = "up-to-date", glossary_misses(record)
             return result
-        skeleton = split_post(post, self.settings.dialect, self._keep, self.settings.translate_attributes, self.settings.translate_comments)
-        parsed, lang = (post.body, skeleton.tokens), self.settings.source_lang.lower()
-        result.lint_findings = len(lint_text(path, post.text, parsed=parsed, dialect=self.settings.dialect, lang=lang))
-        result.leftover.source = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid, self.settings.translate_comments)
-        shown = leftovers.in_front_matter(post)  # read once: counted here, compared with the edition's in `_finish`
-        result.leftover.source.front_matter = leftovers.front_matter_count(shown)
+        read = stages.prepare(post, self._reading)
+        result.lint_findings, result.leftover.source = read.lint_findings, read.leftover
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         built_from = on_disk_record(record, edition_sha)
         base, theirs, theirs_sha = self._edited(built_from, output, edition_sha, post.source_hash)
         previous = previous_english(self._reader, base, theirs or output, theirs_sha)
-        units, flags = self._units.units(post, skeleton)
+        units, flags = self._units.units(post, read.skeleton)
         result.flags.extend(flags)
         if built_from == "adopted":
             previous = self._adopted(units, output)
@@ -302,8 +298,7 @@ class Translator:
         recorded_as = self.target.recorded_edition(relative)
         pair = Pair(post, output, relative, state_file, result, units, edition_sha, built_from, recorded_as=recorded_as)
         pair.base, pair.theirs, pair.theirs_texts = base, theirs, previous.edition
-        pair.headings = heading_ids.headings(skeleton.tokens)
-        pair.front_matter_shown = tuple(shown)
+        pair.headings, pair.front_matter_shown = read.headings, read.shown  # the source's, compared with the edition's in `_finish`
         return pair
 
     def _edited(
@@ -472,10 +467,13 @@ class Translator:
         )
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
-        data, carried = self._carry(prepared, edition.render(post, draft.body_edits, draft.field_edits, added))
-        result.leftover.left.front_matter = _front_matter_left(
-            prepared.front_matter_shown, parse_post(prepared.output, data), result.flags, self.target.han_script
+        spans = [(unit.segment.start, unit.segment.end) for unit in prepared.units if unit.fm_field is None]
+        rendered = stages.render(
+            post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, self._known(prepared)
         )
+        data, carried = self._carry(prepared, rendered)
+        shown = rendered.shown if data == rendered.data else leftovers.in_front_matter(parse_post(prepared.output, data))
+        result.leftover.left.front_matter = _front_matter_left(prepared.front_matter_shown, shown, result.flags, self.target.han_script)
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine, carried)
         memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
         try:
@@ -484,22 +482,18 @@ class Translator:
             result.status = "skipped"
             result.flags.append(Flag(1, "edited", exc.message))
 
-    def _frame(self, path: Path, data: bytes) -> carry.Frame:
-        settings = self.settings
-        post = parse_post(path, data)
-        texts = edition.read_texts(
-            post, settings.dialect, settings.translate_keys, attributes=settings.translate_attributes, comments=settings.translate_comments
-        )
-        return carry.frame_of(texts)
+    @staticmethod
+    def _known(prepared: Pair) -> tuple[str, carry.Frame] | None:
+        """The hash and frame of the edition on disk, when preparing read it (not parsed twice)."""
+        read, sha = prepared.theirs_texts, prepared.previous_sha
+        return (sha, carry.frame_of(read)) if read is not None and sha is not None and prepared.theirs == prepared.output else None
 
-    def _carry(self, prepared: Pair, data: bytes) -> tuple[bytes, edition.Carried]:
-        """The rendering `data` with a translator's bytes outside the translated text carried
-        over from the edition they edited (`carry`), and what the state records of it. Frames
+    def _carry(self, prepared: Pair, rendered: stages.Rendered) -> tuple[bytes, edition.Carried]:
+        """The rendering with a translator's bytes outside the translated text carried over
+        from the edition they edited (`carry`), and what the state records of it. Frames
         come from a parse of each edition, ours too (a parse of an edition is what a
-        translator's edition is compared with); one already made is not made again."""
-        read = prepared.theirs_texts
-        same = read is not None and prepared.theirs == prepared.output and source_hash(data) == prepared.previous_sha
-        ours = carry.frame_of(read) if same and read is not None else self._frame(prepared.output, data)
+        translator's edition is compared with: `stages.render`)."""
+        read, data, ours = prepared.theirs_texts, rendered.data, rendered.frame
         frame = carry.keys(ours)
         base, theirs_path = prepared.base, prepared.theirs
         if base is None or theirs_path is None or not theirs_path.is_file():
@@ -516,7 +510,7 @@ class Translator:
             )
             prepared.result.flags.append(Flag(1, "edits-not-carried", message))
             return data, (frame, ())
-        theirs = carry.frame_of(read) if read is not None else self._frame(theirs_path, theirs_data)
+        theirs = carry.frame_of(read if read is not None else stages.read_texts(parse_post(theirs_path, theirs_data), self._reading))
         merged = carry.merge(base_keys, ours, theirs, self._merged)
         if merged.text is None:
             raise carry.needs_merge(theirs_path, prepared.post.path, merged.conflicts)
@@ -532,12 +526,15 @@ class Translator:
         return fresh.translated if fresh is not None and fresh.translated else self.cache.get(key)
 
 
-def _front_matter_left(sources: Sequence[frontmatter.Field], english: Post, flags: list[Flag], han_script: bool = False) -> int:
+def _front_matter_left(
+    sources: Sequence[frontmatter.Field], english: Sequence[frontmatter.Field], flags: list[Flag], han_script: bool = False
+) -> int:
     """The Japanese characters the English edition's front matter still shows (a theme may show
     any value); each value no flag already speaks for is warned about, at its source line.
-    `sources`: the source's values holding Japanese (`leftovers.in_front_matter`).
-    `han_script`: an edition written with Han characters (`leftovers.han_front_matter`)."""
-    left = leftovers.in_front_matter(english)
+    `sources`, `english`: the source's and the edition's values holding Japanese
+    (`leftovers.in_front_matter`). `han_script`: an edition written with Han characters
+    (`leftovers.han_front_matter`)."""
+    left = list(english)
     count = leftovers.front_matter_count(left)
     if han_script:
         left, count = leftovers.han_front_matter(sources, left)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import make_site, run_cli
 
-import pipeline.run
+import pipeline.stages
 from pipeline.glossary import load_glossary
 from pipeline.inline import protect_plain
 
@@ -56,8 +56,8 @@ def test_fresh_clone_bills_exactly_the_edited_paragraph(site: Path, deepl_env) -
 def test_noop_run_sends_nothing_and_parses_nothing(site: Path, deepl_env, monkeypatch: pytest.MonkeyPatch) -> None:
     fresh_clone(site)
     calls: list[str] = []
-    real_split = pipeline.run.split_post
-    monkeypatch.setattr(pipeline.run, "split_post", lambda post, *a, **kw: calls.append(post.body[:20]) or real_split(post, *a, **kw))
+    real_split = pipeline.stages.split_post
+    monkeypatch.setattr(pipeline.stages, "split_post", lambda post, *a, **kw: calls.append(post.body[:20]) or real_split(post, *a, **kw))
     deepl_env.reset_log()
     result = run_cli("translate")
     assert result.exit_code == 0

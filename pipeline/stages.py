@@ -1,0 +1,133 @@
+"""The CPU-bound stages of a run, as plain functions of picklable values.
+
+A run's own work per post is two pure computations around the I/O and the decisions
+(state, caches, memory, the writes), which stay with `run.Translator`:
+
+* `prepare`: a post read from disk → its one parse (Liquid masked, body tokenized and
+  split into segments, engine texts protected), its lint and its leftover count, the
+  values its front matter shows and its headings: everything later steps read of it;
+* `render`: a post and the English of its units → the edition's bytes, the frame of the
+  rendering (`carry`) and the Japanese its front matter still shows.
+
+Neither touches the disk, the cache, the state or the engine, and their inputs and outputs
+pickle (no markdown-it tokens leave `prepare`), so a process pool can run them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline import carry, edition, frontmatter, heading_ids, leftovers
+from pipeline.config import Settings
+from pipeline.lint import lint_text
+from pipeline.post import Post, parse_post
+from pipeline.segment import Skeleton, split_post
+
+Edits = tuple[tuple[int, int, str], ...]  # (start, end, English) of the body spans
+FieldEdits = tuple[tuple[frontmatter.Field, frontmatter.Value], ...]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a run reads posts and editions: the part of its settings the stages need, and the
+    glossary's names kept as written (`Glossary.keep_pattern`)."""
+
+    dialect: str
+    lang: str  # the source language, lowercased (the lint's checks)
+    translate_keys: tuple[str, ...]
+    attributes: tuple[str, ...]
+    comments: bool
+    keep: re.Pattern[str] | None = None
+
+    @classmethod
+    def of(cls, settings: Settings, keep: re.Pattern[str] | None) -> "Reading":
+        return cls(
+            settings.dialect,
+            settings.source_lang.lower(),
+            tuple(settings.translate_keys),
+            tuple(settings.translate_attributes),
+            settings.translate_comments,
+            keep,
+        )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A post read once: what segmenting, lint, leftovers, heading ids and context share."""
+
+    post: Post
+    skeleton: Skeleton  # without its tokens (they stay in `prepare`)
+    lint_findings: int
+    leftover: leftovers.Left  # the source's Japanese, its front matter's included
+    shown: tuple[frontmatter.Field, ...]  # the front matter values holding Japanese (`leftovers.in_front_matter`)
+    headings: tuple[heading_ids.Heading, ...]
+
+
+def prepare(post: Post, reading: Reading) -> Prepared:
+    """One parse of `post`, and everything read from it."""
+    skeleton = split_post(post, reading.dialect, reading.keep, reading.attributes, reading.comments)
+    parsed = (post.body, skeleton.tokens)
+    findings = lint_text(post.path, post.text, parsed=parsed, dialect=reading.dialect, lang=reading.lang)
+    left = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid, reading.comments)
+    shown = tuple(leftovers.in_front_matter(post))
+    left.front_matter = leftovers.front_matter_count(shown)
+    headings = heading_ids.headings(skeleton.tokens)
+    return Prepared(post, dataclasses.replace(skeleton, tokens=()), len(findings), left, shown, headings)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An edition as rendered: its bytes, its frame as a parse of it reads it (the state
+    records its line keys), and its front matter values still holding Japanese."""
+
+    data: bytes
+    frame: carry.Frame
+    shown: tuple[frontmatter.Field, ...]
+
+
+def render(
+    post: Post,
+    output: Path,
+    body_edits: Sequence[tuple[int, int, str]],
+    field_edits: Sequence[tuple[frontmatter.Field, frontmatter.Value]],
+    added: Mapping[str, str | int],
+    reading: Reading,
+    spans: Sequence[tuple[int, int]],
+    known: tuple[str, carry.Frame] | None = None,
+) -> Rendered:
+    """The edition of `post` with its English (`edition.render`), its frame and what its front
+    matter shows; `output`: the edition's path (named in errors). `spans`: the source's body segments (`Skeleton.segments`), which are the
+    rendering's when its body is the source's; `known`: the hash and frame of an edition
+    already read, not parsed again when the rendering is that edition."""
+    data = edition.render(post, body_edits, field_edits, added)
+    rendered = parse_post(output, data)
+    if known is not None and known[0] == rendered.source_hash:
+        frame = known[1]
+    else:
+        frame = frame_of_rendering(post, rendered, reading, spans)
+    return Rendered(data, frame, tuple(leftovers.in_front_matter(rendered)))
+
+
+def frame_of_rendering(source: Post, rendered: Post, reading: Reading, spans: Sequence[tuple[int, int]]) -> carry.Frame:
+    """The frame of our rendering of `source`, as a parse of it gives it (`carry.frame_of`):
+    a body that is the source's byte for byte splits into the source's segments (the keep
+    rules change a segment's engine text, never its span), so only its front matter is read."""
+    if rendered.body != source.body or rendered.renders_liquid != source.renders_liquid:
+        return carry.frame_of(read_texts(rendered, reading))
+    fields = _fields(rendered, reading)
+    return carry.frame_spans(rendered, spans, fields)
+
+
+def read_texts(post: Post, reading: Reading) -> edition.Texts:
+    """An edition read as `edition.read_texts` reads it, with the run's settings."""
+    return edition.read_texts(post, reading.dialect, reading.translate_keys, attributes=reading.attributes, comments=reading.comments)
+
+
+def _fields(post: Post, reading: Reading) -> list[frontmatter.Field]:
+    if post.front_matter is None:
+        return []
+    return frontmatter.translatable_fields(post.front_matter, reading.translate_keys, post.path)

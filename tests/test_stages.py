@@ -1,0 +1,67 @@
+"""The CPU stages (`pipeline.stages`): picklable, and the frame of our own rendering built
+from the spans we put in is the frame a parse of the rendering gives (the state records it)."""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline import carry, stages
+from pipeline.config import Settings
+from pipeline.post import Post, read_post
+
+CORPUS = Path(__file__).parent / "fixtures" / "corpus" / "ja"
+POSTS = sorted(CORPUS.rglob("*.md"))
+KEEP = re.compile(r"React|JavaScript|Jekyll|API")  # names kept as written change engine texts, never spans
+
+
+def _reading(keep: re.Pattern[str] | None = KEEP, dialect: str = "kramdown") -> stages.Reading:
+    return stages.Reading.of(Settings(dialect=dialect), keep)
+
+
+def _identity(prepared: stages.Prepared, reading: stages.Reading, tmp: Path, english: str | None = None) -> stages.Rendered:
+    """`prepared` rendered with each body segment's English its own source (or `english`)."""
+    segments = prepared.skeleton.segments
+    edits = [(s.start, s.end, s.source if english is None else english) for s in segments]
+    return stages.render(prepared.post, tmp / "en.md", edits, [], {"lang": "en"}, reading, [(s.start, s.end) for s in segments])
+
+
+def test_prepared_and_rendered_pickle() -> None:
+    reading = _reading()
+    prepared = stages.prepare(read_post(POSTS[0]), reading)
+    assert prepared.skeleton.segments and not prepared.skeleton.tokens
+    again = pickle.loads(pickle.dumps(prepared))
+    assert again.skeleton.segments == prepared.skeleton.segments and again.leftover == prepared.leftover
+    assert again.headings == prepared.headings and again.lint_findings == prepared.lint_findings
+    rendered = _identity(prepared, reading, Path("/tmp"))
+    assert pickle.loads(pickle.dumps(rendered)) == rendered
+    assert pickle.loads(pickle.dumps(reading)) == reading
+
+
+@pytest.mark.parametrize(("dialect", "step"), [("kramdown", 1), ("commonmark", 5)])
+def test_frame_of_an_unchanged_body_is_the_frame_of_its_parse(dialect: str, step: int, tmp_path: Path) -> None:
+    """Every corpus post (a fifth of them in the other dialect)."""
+    reading = _reading(dialect=dialect)
+    parse_reading = _reading(keep=None, dialect=dialect)  # as `carry` reads an edition: no names
+    for path in POSTS[::step]:
+        prepared = stages.prepare(read_post(path), reading)
+        rendered = _identity(prepared, reading, tmp_path)
+        parsed = carry.frame_of(stages.read_texts(_parsed(rendered, tmp_path), parse_reading))
+        assert rendered.frame == parsed and parsed.holes, path.name
+
+
+def test_frame_of_a_changed_body_comes_from_a_parse(tmp_path: Path) -> None:
+    reading = _reading()
+    prepared = stages.prepare(read_post(POSTS[0]), reading)
+    rendered = _identity(prepared, reading, tmp_path, english="Some *English* text.")
+    assert rendered.frame == carry.frame_of(stages.read_texts(_parsed(rendered, tmp_path), _reading(keep=None)))
+    assert rendered.frame.holes.count("Some *English* text.") == len(prepared.skeleton.segments)
+
+
+def _parsed(rendered: stages.Rendered, tmp: Path) -> Post:
+    out = tmp / "en.md"
+    out.write_bytes(rendered.data)
+    return read_post(out)
