@@ -4,7 +4,9 @@ Posts stream through in windows: each window is prepared (read, checked against 
 committed state, split, protected, resolved from the previous edition or the cache), its
 missing texts are translated in full batches, then each post is restored, checked,
 rendered and committed with its state record. Memory stays bounded by the window, and
-batches stay full across post boundaries.
+batches stay full across post boundaries. The reading and the rendering of each post
+(`stages`) run in worker processes when there is enough of them (`workers.Pool`); every
+decision, the caches and every write stay here, taken in the posts' order.
 
 Where a segment's English comes from, first match wins:
 1. the previous English edition, when the segment's source and settings are unchanged
@@ -19,7 +21,7 @@ are `edition`'s: each post's approvals are saved with it, not at the end of the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -33,7 +35,7 @@ from pipeline.errors import EditedDuringRun, EngineError, InputError, internal_e
 from pipeline.glossary import Glossary, prose_of, prose_of_markdown
 from pipeline.inline import Protected
 from pipeline.memory import TranslationMemory
-from pipeline.post import Alias, Tree, parse_post, source_hash
+from pipeline.post import Alias, Post, Tree, parse_post, source_hash
 from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
 from pipeline.carry import NeedsMerge
@@ -42,6 +44,7 @@ from pipeline.segment import Segment
 from pipeline.state import (
     BuiltFrom,
     PostState,
+    SegmentRecord,
     classify,
     glossary_misses,
     load_state,
@@ -52,6 +55,7 @@ from pipeline.state import (
 )
 from pipeline.target import Target
 from pipeline.translate import Answers, Request, billable_length, estimate, translate_missing
+from pipeline.workers import Job, Pool
 
 __all__ = ["Flag", "NeedsMerge", "PostResult", "RunProgress", "RunReport", "Translator"]
 
@@ -90,6 +94,28 @@ class _Window:
             for unit in self.waiting.pop(key, ()):
                 self.unanswered[unit] -= 1
                 self.settled += self.unanswered[unit] == 0
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A post whose edition is to be built, as found before its reading (`Translator._find`)."""
+
+    post: Post
+    output: Path
+    relative: Path
+    state_file: Path
+    record: PostState | None
+    result: PostResult
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """A post's English, before its rendering: the state's segment records, whether the post
+    approved a translator's edit (the memory is saved with it), and the rendering's job."""
+
+    records: tuple[SegmentRecord, ...]
+    approved: bool
+    rendering: Job[stages.Rendered]
 
 
 @dataclass(frozen=True)
@@ -215,9 +241,9 @@ class Translator:
             tally.emit("post", result)
 
         window = tally.window
+        pool = Pool(self.settings.workers)
         try:
-            for path in paths:
-                prepared = self._prepare_or_fail(path, force, dry_run)
+            for prepared in self._prepared(paths, force, dry_run, pool):
                 if isinstance(prepared, PostResult):
                     done(prepared)
                     if fail_fast and prepared.status in ("failed", "needs-merge"):
@@ -227,14 +253,16 @@ class Translator:
                 window.held += len(prepared.units)
                 self._look_up(prepared, window, retry_flagged)
                 if window.full(self.settings.window_texts):
-                    self._flush(window, report, done, dry_run)
+                    self._flush(window, report, done, dry_run, pool)
                     window = tally.next_window()
-            self._flush(window, report, done, dry_run)
+            self._flush(window, report, done, dry_run, pool)
         except EngineError as exc:
             self._abort(window, exc, report, done)
         finally:
+            pool.close()
             if not dry_run:
                 report.spend = spend_of(self.engine)  # tokens an engine billed by tokens spent, an aborted run's included
+        report.workers, report.worker_cpu = pool.ran, pool.cpu_seconds
         report.cache_error = self.cache.write_error
         report.elapsed = time.perf_counter() - started
         return report
@@ -251,18 +279,40 @@ class Translator:
 
     # preparing --------------------------------------------------------------------------
 
-    def _prepare_or_fail(self, path: Path, force: bool, dry_run: bool) -> Pair | PostResult:
-        """The post ready for the engine, or its result: up to date, skipped, or failed."""
+    def _prepared(self, paths: Iterable[Path], force: bool, dry_run: bool, pool: Pool) -> Iterator[Pair | PostResult]:
+        """Each post ready for the engine, or its result (up to date, skipped, failed), in the
+        order given; the readings (`stages.prepare`) in the pool's workers once enough of them
+        wait, the rest of each post's preparing here, when the run reaches it."""
+        found = ((path, self._find_or_fail(path, force, dry_run)) for path in paths)
+        jobs = (
+            ((path, f), Job(stages.prepare, (f.post, self._reading), len(f.post.text)) if isinstance(f, _Found) else None)
+            for path, f in found
+        )
+        for (path, f), reading in pool.ordered(jobs):
+            yield f if isinstance(f, PostResult) else self._prepare_or_fail(path, f, reading)
+
+    def _prepare_or_fail(self, path: Path, found: _Found, reading: Callable[[], stages.Prepared] | None) -> Pair | PostResult:
         try:
-            return self._prepare(path, force, dry_run)
+            return self._prepare(found, reading() if reading is not None else stages.prepare(found.post, self._reading))
+        except Exception as exc:  # one post's failure, a bug included, must not cost the others theirs
+            return self._failed(path, exc)
+
+    def _find_or_fail(self, path: Path, force: bool, dry_run: bool) -> _Found | PostResult:
+        """The post and its edition's whereabouts when its edition is to be built, or its
+        result: up to date, skipped, or failed."""
+        try:
+            return self._find(path, force, dry_run)
         except Alias as exc:  # not a failure: the post itself is translated
             return PostResult(path, status="skipped", flags=[Flag(1, "alias", exc.message)])
         except Exception as exc:  # one post's failure, a bug included, must not cost the others theirs
-            error = internal_error(exc)
-            status: Status = "needs-merge" if isinstance(error, NeedsMerge) else "failed"
-            return PostResult(path, self.output_path(path), status=status, error=error.located(path))
+            return self._failed(path, exc)
 
-    def _prepare(self, path: Path, force: bool, dry_run: bool) -> Pair | PostResult:
+    def _failed(self, path: Path, exc: Exception) -> PostResult:
+        error = internal_error(exc)
+        status: Status = "needs-merge" if isinstance(error, NeedsMerge) else "failed"
+        return PostResult(path, self.output_path(path), status=status, error=error.located(path))
+
+    def _find(self, path: Path, force: bool, dry_run: bool) -> _Found | PostResult:
         sources = self._sources or Tree.at(self.settings.path(self.settings.source_dir))
         relative, raw = sources.read(path)  # regular files inside the tree only
         output = self.target.checked_edition_path(path, relative, self._output_root)
@@ -283,7 +333,12 @@ class Translator:
                 edition.finish_pending(state_file, record)
             result.status, result.missing_terms = "up-to-date", glossary_misses(record)
             return result
-        read = stages.prepare(post, self._reading)
+        return _Found(post, output, relative, state_file, record, result)
+
+    def _prepare(self, found: _Found, read: stages.Prepared) -> Pair:
+        """The post `found`, its reading done: its units, each with the English known without the engine."""
+        post, output, relative, result = found.post, found.output, found.relative, found.result
+        state_file, record = found.state_file, found.record
         result.lint_findings, result.leftover.source = read.lint_findings, read.leftover
         edition_sha = source_hash(output.read_bytes()) if output.is_file() else None
         built_from = on_disk_record(record, edition_sha)
@@ -391,7 +446,9 @@ class Translator:
 
     # finishing --------------------------------------------------------------------------
 
-    def _flush(self, window: _Window, report: RunReport, done: Callable[[PostResult], None], dry_run: bool) -> None:
+    def _flush(self, window: _Window, report: RunReport, done: Callable[[PostResult], None], dry_run: bool, pool: Pool) -> None:
+        """The window's missing texts from the engine, then each post drafted here, rendered
+        (in the pool's workers when it pays) and written here, in the window's order."""
         requests = [Request(key, segment.xml, window.contexts.get(key)) for key, segment in window.missing.items()]
         checked: dict[str, qa.Answer] = {}
         if dry_run:
@@ -414,13 +471,13 @@ class Translator:
                 translate_missing(again, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
                 report.retried += len(again)
         window.settled = window.held  # every segment's English is known now (a dry run's: as far as it goes)
-        for prepared in window.posts:
-            if not dry_run:
+        drafts = ((p, None if dry_run else self._draft_or_fail(p, checked, report.usage.refused)) for p in window.posts)
+        for (prepared, draft), rendering in pool.ordered(((p, d), d.rendering if d else None) for p, d in drafts):
+            if draft is not None and rendering is not None:
                 try:
-                    self._finish(prepared, checked, report.usage.refused)
+                    self._write(prepared, draft, rendering())
                 except Exception as exc:  # a bug in one post must not cost the others their editions
-                    error = internal_error(exc).located(prepared.post.path)
-                    prepared.result.status, prepared.result.error = "needs-merge" if isinstance(error, NeedsMerge) else "failed", error
+                    self._fail(prepared, exc)
             prepared.release()
             done(prepared.result)
         if window.posts:
@@ -450,7 +507,19 @@ class Translator:
         text, kept = qa.restored_text(unit.segment, translated, flags, line, known, fills)
         return text, kept, qa.term_check(self.glossary, unit.segment, qa.answer_prose(translated), flags, line, fills)
 
-    def _finish(self, prepared: Pair, checked: dict[str, qa.Answer], refused: Mapping[str, str]) -> None:
+    def _draft_or_fail(self, prepared: Pair, checked: dict[str, qa.Answer], refused: Mapping[str, str]) -> _Draft | None:
+        try:
+            return self._draft(prepared, checked, refused)
+        except Exception as exc:  # a bug in one post must not cost the others their editions
+            self._fail(prepared, exc)
+            return None
+
+    @staticmethod
+    def _fail(prepared: Pair, exc: Exception) -> None:
+        error = internal_error(exc).located(prepared.post.path)
+        prepared.result.status, prepared.result.error = "needs-merge" if isinstance(error, NeedsMerge) else "failed", error
+
+    def _draft(self, prepared: Pair, checked: dict[str, qa.Answer], refused: Mapping[str, str]) -> _Draft:
         post, result = prepared.post, prepared.result
         draft, approvals = edition.Draft(), self.memory.approved_now
         english = [self._english(prepared, unit, checked, refused) for unit in prepared.units]
@@ -468,14 +537,17 @@ class Translator:
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
         spans = [(unit.segment.start, unit.segment.end) for unit in prepared.units if unit.fm_field is None]
-        rendered = stages.render(
-            post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, self._known(prepared)
-        )
+        args = (post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, self._known(prepared))
+        return _Draft(draft.records, self.memory.approved_now != approvals, Job(stages.render, args, len(post.text)))
+
+    def _write(self, prepared: Pair, draft: _Draft, rendered: stages.Rendered) -> None:
+        """The edition rendered, with a translator's bytes carried over, written with its state."""
+        result = prepared.result
         data, carried = self._carry(prepared, rendered)
         shown = rendered.shown if data == rendered.data else leftovers.in_front_matter(parse_post(prepared.output, data))
         result.leftover.left.front_matter = _front_matter_left(prepared.front_matter_shown, shown, result.flags, self.target.han_script)
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine, carried)
-        memory = self.memory if self.memory.approved_now != approvals else None  # saved first, when this post approved anything
+        memory = self.memory if draft.approved else None  # saved first, when this post approved anything
         try:
             result.status = prepared.commit(data, state, memory)
         except EditedDuringRun as exc:  # a translator's save wins: skipped, read by the next run

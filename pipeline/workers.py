@@ -18,6 +18,7 @@ finds every post up to date, never starts one.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import pickle
 import signal
@@ -33,10 +34,12 @@ from pipeline.errors import InternalError, PipelineError, internal_error
 K = TypeVar("K")
 R = TypeVar("R")
 
-START_BYTES = 256 * 1024  # source bytes waiting to be read before a pool is worth its start (`Pool.worth`)
+START_SIZE = 128 * 1024  # characters of posts waiting to be read before a pool is worth its start (`Pool.worth`)
 START_JOBS = 4  # and at least this many jobs: one big post cannot be split between workers
 AHEAD = 4  # jobs a worker may have queued ahead of the run (`Pool.ordered`): memory stays bounded
-PRELOAD = ["pipeline.run"]  # imported once by the fork server: a forked worker starts with them
+# imported once by the fork server: a forked worker starts with them (the main script among
+# them, as multiprocessing does by default: a worker would otherwise run it again to start)
+PRELOAD = ["__main__", "pipeline.run", "pipeline.stages"]
 
 
 def usable_cores() -> int:
@@ -49,8 +52,8 @@ def usable_cores() -> int:
 
 @dataclass(frozen=True)
 class Job(Generic[R]):
-    """A call of a module-level function `fn(*args)` (picklable both ways), and the bytes it
-    works on, which say whether starting the pool pays (`Pool.worth`)."""
+    """A call of a module-level function `fn(*args)` (picklable both ways), and the size of
+    what it works on (a post's characters), which says whether starting the pool pays (`Pool.worth`)."""
 
     fn: Callable[..., R]
     args: tuple[object, ...]
@@ -64,11 +67,12 @@ class Pool:
     """Up to `workers` processes for a run's jobs, started on the first job worth it and
     stopped by `close` (a `with` block); `workers` 1: no process, every job in place."""
 
-    def __init__(self, workers: int, start_bytes: int | None = None, start_jobs: int | None = None) -> None:
+    def __init__(self, workers: int, start_size: int | None = None, start_jobs: int | None = None) -> None:
         self.workers = workers
-        self.start_bytes = START_BYTES if start_bytes is None else start_bytes
+        self.start_size = START_SIZE if start_size is None else start_size
         self.start_jobs = START_JOBS if start_jobs is None else start_jobs
         self._executor: ProcessPoolExecutor | None = None
+        self.ran = 0  # the workers once started (a run's report): 0 while none ran
         self.cpu_seconds = 0.0  # CPU time the workers spent on jobs that came back (a benchmark's total)
 
     @property
@@ -76,15 +80,23 @@ class Pool:
         return self._executor is not None
 
     def worth(self, jobs: int, size: int) -> bool:
-        """Whether `jobs` waiting jobs on `size` bytes pay for a start: the pool is on, and
-        the work is more than a handful of posts (`start_jobs`, `start_bytes`)."""
-        return self.workers > 1 and (self.started or (jobs >= self.start_jobs and size >= self.start_bytes))
+        """Whether `jobs` waiting jobs of `size` in all pay for a start: the pool is on, and
+        the work is more than a handful of posts (`start_jobs`, `start_size`)."""
+        return self.workers > 1 and (self.started or (jobs >= self.start_jobs and size >= self.start_size))
+
+    def warm(self) -> None:
+        """Start the fork server now, in the background, when work may soon be worth a pool:
+        its interpreter and imports are then ready when the first worker is asked for, and
+        the run does not wait for them."""
+        if self.workers > 1 and not self.started and _context().get_start_method() == "forkserver":
+            multiprocessing.forkserver.ensure_running()
 
     def submit(self, job: Job[R]) -> Callable[[], R]:
         """`job` in a worker, the pool started if it was not (`worth` is the caller's): a call
         that waits for its result (raising its error)."""
         if self._executor is None:
             self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_started)
+            self.ran = self.workers
         future = self._executor.submit(_run, job)
         return lambda: self._result(future)
 
@@ -100,13 +112,16 @@ class Pool:
         to compute) comes back with None. A worker holds at most `AHEAD` jobs in advance of
         the item the caller reached, so results waiting to be taken stay few."""
         waiting: deque[tuple[K, Job[R] | None, Callable[[], R] | None]] = deque()
-        size = 0
+        size, seen = 0, 0
         for key, job in items:
             waiting.append((key, job, None))
             size += job.size if job is not None else 0
+            seen += job is not None
+            if seen == 2:  # a second job: more may follow
+                self.warm()
             if self.worth(sum(1 for _, j, f in waiting if j is not None and f is None), size):
                 waiting = deque((k, j, f if f is not None or j is None else self.submit(j)) for k, j, f in waiting)
-            if len(waiting) > self.workers * AHEAD or (not self.started and len(waiting) >= self.start_jobs * AHEAD):
+            if len(waiting) > (self.workers if self.started else max(self.workers, self.start_jobs)) * AHEAD:
                 key, job, future = waiting.popleft()
                 size -= job.size if job is not None else 0
                 yield key, future or job

@@ -39,13 +39,15 @@ def _files(root: Path) -> dict[str, bytes]:
 
 def _results(report: RunReport) -> list[tuple[object, ...]]:
     """What the report says of each post, in its order (the timing left out)."""
-    return [(p.source, p.status, str(p.error), p.segments, [dataclasses.astuple(f) for f in p.flags], p.lint_findings) for p in report.posts]
+    return [
+        (p.source, p.status, str(p.error), p.segments, [dataclasses.astuple(f) for f in p.flags], p.lint_findings) for p in report.posts
+    ]
 
 
 @pytest.fixture
 def forced_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     """The pool started for any work at all: a small tree exercises it."""
-    monkeypatch.setattr(workers, "START_BYTES", 0)
+    monkeypatch.setattr(workers, "START_SIZE", 0)
     monkeypatch.setattr(workers, "START_JOBS", 1)
 
 
@@ -131,7 +133,10 @@ def test_workers_is_set_in_the_config_or_on_the_command_line_and_at_least_one(tm
     assert load_settings().workers == workers.usable_cores() >= 1
     (tmp_path / "pipeline.toml").write_text("[translate]\nworkers = 3\n", encoding="utf-8")
     assert load_settings().workers == 3
-    for value, message in (("0", "[translate] workers must be at least 1 (1: no worker processes), not 0"), ('"two"', "'translate.workers' must be a int")):
+    for value, message in (
+        ("0", "[translate] workers must be at least 1 (1: no worker processes), not 0"),
+        ('"two"', "'translate.workers' must be a int"),
+    ):
         (tmp_path / "pipeline.toml").write_text(f"[translate]\nworkers = {value}\n", encoding="utf-8")
         result = run_cli("translate", "--engine", "pseudo")
         assert result.exit_code == 2
@@ -142,4 +147,3 @@ def test_workers_is_set_in_the_config_or_on_the_command_line_and_at_least_one(tm
     result = run_cli("translate", "--engine", "pseudo", "--workers", "1")
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "content" / "en" / SAMPLES[0].name).is_file()
-
