@@ -26,6 +26,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -74,6 +75,7 @@ class Pool:
         self._executor: ProcessPoolExecutor | None = None
         self.ran = 0  # the workers once started (a run's report): 0 while none ran
         self.cpu_seconds = 0.0  # CPU time the workers spent on jobs that came back (a benchmark's total)
+        self.broken = False  # a worker died (killed, out of memory): the jobs still to come are done in place
 
     @property
     def started(self) -> bool:
@@ -82,7 +84,7 @@ class Pool:
     def worth(self, jobs: int, size: int) -> bool:
         """Whether `jobs` waiting jobs of `size` in all pay for a start: the pool is on, and
         the work is more than a handful of posts (`start_jobs`, `start_size`)."""
-        return self.workers > 1 and (self.started or (jobs >= self.start_jobs and size >= self.start_size))
+        return self.workers > 1 and not self.broken and (self.started or (jobs >= self.start_jobs and size >= self.start_size))
 
     def warm(self) -> None:
         """Start the fork server now, in the background, when work may soon be worth a pool:
@@ -97,11 +99,22 @@ class Pool:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_started)
             self.ran = self.workers
-        future = self._executor.submit(_run, job)
+        try:
+            future = self._executor.submit(_run, job)
+        except BrokenProcessPool:
+            self.broken = True
+            return job
         return lambda: self._result(future)
 
     def _result(self, future: Future[tuple[R, float]]) -> R:
-        result, cpu = future.result()
+        try:
+            result, cpu = future.result()
+        except BrokenProcessPool as exc:  # not run again here: the job may be what killed its worker
+            self.broken = True
+            raise InternalError(
+                "a worker process stopped (killed, or out of memory) while this post was in it; run again, "
+                "or with --workers 1 to read it in the run's own process"
+            ) from exc
         self.cpu_seconds += cpu
         return result
 

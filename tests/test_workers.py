@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import signal
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,28 @@ def test_an_error_in_a_worker_comes_back_as_the_posts_error() -> None:
         assert fine() == 12
     assert raised.value.path == Path("a.md")
     assert not pool.started
+
+
+def test_a_worker_that_dies_fails_its_posts_and_the_rest_are_done_in_place(forced_pool: None) -> None:
+    """A worker killed (out of memory, a signal): the jobs it held fail with a message saying
+    so, not run again in the run's own process (one may be what killed it); the jobs after
+    them are done in place, and the run goes on."""
+    killer = workers.Job(signal.raise_signal, (signal.SIGKILL,))
+    jobs = [("killer", killer)] + [(str(n), workers.Job(int, (str(n),))) for n in range(12)]
+    with workers.Pool(2) as pool:
+        results = []
+        for key, call in pool.ordered(iter(jobs)):
+            assert call is not None
+            try:
+                results.append((key, call()))
+            except InternalError as exc:
+                results.append((key, exc.message))
+    assert pool.broken
+    assert results[0] == ("killer", results[0][1]) and "a worker process stopped" in str(results[0][1])
+    assert [key for key, _ in results] == ["killer"] + [str(n) for n in range(12)]
+    # the last ones were given after the pool broke: done in place
+    assert results[-1] == ("11", 11)
+    assert all(value == int(key) or "a worker process stopped" in str(value) for key, value in results[1:])
 
 
 class _Unpicklable(PipelineError):
