@@ -18,10 +18,12 @@ finds every post up to date, never starts one.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.forkserver
 import os
 import pickle
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -166,8 +168,19 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _worker_started() -> None:
-    """Ctrl-C reaches every process of the terminal's group: the run stops its workers."""
+    """Ctrl-C reaches every process of the terminal's group: the run stops its workers. A run
+    killed outright (SIGKILL, out of memory) cannot: a worker waiting for jobs would wait for
+    ever, holding the run's stdout and stderr open (a CI step that never ends), so it leaves
+    as soon as the run is gone (its parent's sentinel)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_leave_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _leave_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 def _run(job: Job[R]) -> tuple[R, float]:
