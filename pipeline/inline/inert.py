@@ -45,8 +45,6 @@ _SHAPE_TOKENS = {
     "em_open", "em_close", "strong_open", "strong_close", "s_open", "s_close", "link_open", "link_close", "image",
     "math_inline", "html_inline", "code_inline", "footnote_ref", "kramdown_math",
 }  # fmt: skip
-
-
 _PAIR_SHAPE = {"i": "em", "b": "strong", "s": "s", "a": "link"}
 
 
@@ -108,17 +106,11 @@ def _kept_shape(piece: str, dialect: str) -> tuple[str, ...]:
 _INLINE_ACTIVE = re.compile(
     r"[*\[\]<]|\$(?![0-9])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|~(?=~)|(?<=~)~|&(?=#?[A-Za-z0-9]+;)|\\(?=[!-/:-@\[-`{-~]|$)"
 )
-
-
 # What would open a block at the start of a line: heading, quote, list item, setext
 # underline or thematic break, table row.
 _LINE_ACTIVE = re.compile(r"[ \t]*(?:[#>+=|-]|\d{1,9}(?=[.)]))")
-
-
 # kramdown adds a definition (`: `) and a block extension or IAL (`{:`) at a line's start
 _LINE_ACTIVE_KRAMDOWN = re.compile(r"[ \t]*(?:[#>+=|:-]|\d{1,9}(?=[.)]))")
-
-
 # ...and inside a line: a span IAL or extension (`{:`), and `&` is not one of its escapes
 _KRAMDOWN_ACTIVE = re.compile(r"\{(?=:)")
 
