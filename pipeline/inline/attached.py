@@ -17,10 +17,10 @@ from typing import Literal
 
 from markdown_it.helpers import parseLinkDestination, parseLinkTitle
 
-from pipeline import kramdown
 from pipeline.attributes import TRANSLATED, translated_values
 from pipeline.engine_text import Protected, _Builder
 from pipeline.japanese import JAPANESE
+from pipeline.kramdown.links import inline_title
 
 
 def title_text(restored: str, quote: str) -> str:
@@ -69,8 +69,8 @@ def _title_span(markup: str, at: int) -> tuple[int, int, str] | None:
     starts at `at` of `markup`; None when it has none."""
     if not markup.startswith("](", at):
         return None
-    # a url with spaces is kramdown's alone (`kramdown.link`): so is the title after it
-    return title_after(markup, at + 2, len(markup)) or kramdown.inline_title(markup, at + 1, len(markup))
+    # a url with spaces is kramdown's alone (`kramdown.links`): so is the title after it
+    return title_after(markup, at + 2, len(markup)) or inline_title(markup, at + 1, len(markup))
 
 
 def title_after(text: str, pos: int, end: int) -> tuple[int, int, str] | None:

@@ -18,7 +18,8 @@ from typing import Any
 
 from markdown_it.common.utils import isPunctChar, isWhiteSpace
 
-from pipeline import kramdown, liquid
+from pipeline import liquid
+from pipeline.kramdown.tables import row_pipes
 from pipeline.markdown import parser
 
 _HTML_FALLBACK = {"i": ("<em>", "</em>"), "b": ("<strong>", "</strong>"), "s": ("<s>", "</s>")}
@@ -176,7 +177,7 @@ def _not_a_table(pieces: list[str], kinds: list[str]) -> None:
     pipes are entities (`_inert`), but a kept piece may hold one (`![a|b](x.png)`), and the
     answer is one line where the source had several: the line is broken after that piece
     (before it, when no prose follows), so one line holds no `|` and the paragraph stays one."""
-    if not all(kramdown.row_pipes(liquid.mask(line).text) for line in "".join(pieces).split("\n")):  # Liquid first
+    if not all(row_pipes(liquid.mask(line).text) for line in "".join(pieces).split("\n")):  # Liquid first
         return
     holding = [i for i, (piece, kind) in enumerate(zip(pieces, kinds)) if kind != "prose" and "|" in piece]
     after = [i for i in range(holding[-1] + 1, len(pieces)) if kinds[i] == "prose" and pieces[i].strip()] if holding else []

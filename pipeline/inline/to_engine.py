@@ -22,12 +22,15 @@ from markdown_it.rules_inline.image import image as image_rule
 from markdown_it.rules_inline.link import link as link_rule
 from markdown_it.token import Token
 
-from pipeline import kramdown, liquid
+from pipeline import liquid
 from pipeline.attributes import TRANSLATED, translated_values
 from pipeline.engine_text import Element, Protected, _Builder, attribute_text
 from pipeline.inline.attached import _attach_title
 from pipeline.japanese import JAPANESE
 from pipeline.japanese import WIDE_BREAK as _CJK
+from pipeline.kramdown.blocks import matching_close
+from pipeline.kramdown.links import image as kramdown_image
+from pipeline.kramdown.links import link as kramdown_link
 from pipeline.markdown import END_MARKER_LINE, parser
 
 _PAIR_TAGS = {"em": "i", "strong": "b", "s": "s"}
@@ -187,7 +190,7 @@ def _on_link_open(walk: _Walk, token: Token) -> None:
             walk.i += 1
         walk.cur = end
         return
-    walk.link_ends.append(_rule_end(kramdown.link if walk.dialect == "kramdown" else link_rule, content, cur, walk.inside(), walk.dialect))
+    walk.link_ends.append(_rule_end(kramdown_link if walk.dialect == "kramdown" else link_rule, content, cur, walk.inside(), walk.dialect))
     walk.link_starts.append(cur)
     walk.pairs.append(walk.out.open("a", "["))
     walk.cur += 1
@@ -213,7 +216,7 @@ def _on_link_close(walk: _Walk, token: Token) -> None:
 def _on_image(walk: _Walk, token: Token) -> None:
     """Japanese alt text travels as an `<img>` pair around its words; other images are kept."""
     content, cur, out = walk.content, walk.cur, walk.out
-    end = _rule_end(kramdown.image if walk.dialect == "kramdown" else image_rule, content, cur, walk.inside(), walk.dialect)
+    end = _rule_end(kramdown_image if walk.dialect == "kramdown" else image_rule, content, cur, walk.inside(), walk.dialect)
     label_end = parseLinkLabel(_state(content, walk.inside(), cur, walk.dialect), cur + 1, False)
     alt = content[cur + 2 : label_end]
     if JAPANESE.search(alt):
@@ -257,7 +260,7 @@ def _quotation_end(walk: _Walk, token: Token) -> int | None:
     its end tag's token now the walk's: its text is kept as written, as in an HTML block
     (html_block._declares_language); None for any other tag, or one never closed here."""
     start = LANG_START_TAG.fullmatch(token.content)
-    end = kramdown.matching_close(walk.content, start.group(1), walk.cur + len(token.content)) if start else -1
+    end = matching_close(walk.content, start.group(1), walk.cur + len(token.content)) if start else -1
     if start is None or end < 0:
         return None
     name, depth = start.group(1).lower(), 0
