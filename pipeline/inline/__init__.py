@@ -20,7 +20,7 @@ attribute values inside markup, translated on their own).
 from __future__ import annotations
 
 from pipeline.engine_text import Element, Protected  # segment, edition, review and tests import them from here
-from pipeline.inline.attached import filled, markup_texts, protect_plain, title_after, title_text, without_texts
+from pipeline.inline.attached import filled, markup_texts, protect_plain, title_after, without_texts
 from pipeline.inline.from_engine import restore
 from pipeline.inline.inert import protected_literal
 from pipeline.inline.to_engine import LANG_START_TAG, UnsupportedInline, protect, unmask
@@ -39,7 +39,6 @@ __all__ = [
     "protected_literal",
     "restore",
     "title_after",
-    "title_text",
     "unmask",
     "without_texts",
 ]
