@@ -24,7 +24,7 @@ from pipeline.config import Settings
 from pipeline.engines.identity import IdentityEngine
 from pipeline.engines.pseudo import PseudoEngine
 from pipeline.run import Translator
-from pipeline.site import check_site
+from pipeline.site.checks import check_site
 
 SITES = REPO / "tests" / "fixtures" / "sites"
 POSTS = sorted(SITES.glob("*/*.md"))
