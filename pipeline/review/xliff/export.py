@@ -2,8 +2,8 @@
 the current English pre-filled as `<target>` with a `state` saying what it is (see the
 package docstring), and which posts need review.
 
-Only writes: reading a file back and applying it is `importing`'s, so a change to either
-direction is made and read in one place.
+Only writes: reading a file back is `read`'s and applying it `importing`'s, so a change to
+either direction is made and read in one place.
 """
 
 from __future__ import annotations
