@@ -85,9 +85,9 @@ def openai_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAITestServer]
     """A fresh OpenAI-compatible test server per test, OPENAI_* pointing at it, and the
     engine's backoff shrunk to milliseconds (a Retry-After the server sends is still honoured).
     Afterwards: no request body and no answer fell outside OpenAI's OpenAPI document."""
-    import pipeline.engines.openai as engine
+    import pipeline.engines.openai_client as client
 
-    monkeypatch.setattr(engine, "BACKOFF_INITIAL", 0.01)
+    monkeypatch.setattr(client, "BACKOFF_INITIAL", 0.01)
     with OpenAITestServer() as server:
         monkeypatch.setenv("OPENAI_API_KEY", server.api_key)
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
