@@ -11,7 +11,8 @@ option, a bad value or a missing argument fails with click's own error. The line
 a shell would: `\\` continuations joined, a `$ ` prompt, `NAME=value` assignments, a trailing
 `# comment` and redirections (`>> "$GITHUB_OUTPUT"`) dropped, commands joined with `&&`, `||`,
 `|` or `;` taken one by one. In a `console` block only the `$ ` lines are commands (the rest
-is their output).
+is their output): show a transcript there, not in a `text` block, where a line of output that
+begins with `pipeline` would be read as a command.
 
 TOML. Every ```toml block is loaded by the real settings loader (`pipeline.config.
 load_settings`) as a pipeline.toml of its own, so an unknown key, a mistyped value or a bad
@@ -55,6 +56,8 @@ SHELL_BLOCKS = {"", "sh", "bash", "zsh", "shell", "console", "shell-session", "t
 PROMPTED_BLOCKS = {"console", "shell-session"}  # only `$ ` lines are commands
 _MENTIONS_PIPELINE = re.compile(r"(?:^|[\s;&|(])(?:\S*/)?(?:pipeline|python3?\s+-m\s+pipeline)(?:\s|$)")
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_STARTS_WITH_PIPELINE = re.compile(r"(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:\S*/)?(?:pipeline|python[0-9.]*\s+-m\s+pipeline)(?:\s|$)")
+_PREFIX_WORDS = {"do", "then", "else", "time", "exec", "env", "!"}  # what may come before a command's name
 _MARKER = re.compile(r"<!--\s*toml:\s*(.*?)\s*-->")
 _IN_TABLE = re.compile(r"in \[([A-Za-z0-9_.-]+)\]")
 
@@ -113,6 +116,8 @@ def _simple_commands(line: str) -> Iterator[list[str]]:
     for token in tokens:
         if token and set(token) <= set("();<>|&"):
             if "<" in token or ">" in token:
+                if words and words[-1].isdigit():  # `2>&1`: the descriptor (shlex does not keep the spacing)
+                    words.pop()
                 next(tokens, None)  # the redirection's target
                 continue
             yield words
@@ -124,7 +129,7 @@ def _simple_commands(line: str) -> Iterator[list[str]]:
 
 def _pipeline_args(words: list[str]) -> tuple[str, ...] | None:
     """The arguments after `pipeline` (or `python -m pipeline`), None for another command."""
-    while words and _ASSIGNMENT.match(words[0]):
+    while words and (_ASSIGNMENT.match(words[0]) or words[0] in _PREFIX_WORDS):
         words = words[1:]
     if words and Path(words[0]).name == "pipeline":
         return tuple(words[1:])
@@ -142,8 +147,9 @@ def _commands_in(block: Block, where: str) -> Iterator[Example]:
         at = f"{where}:{block.line + offset}"
         try:
             commands = [args for words in _simple_commands(text) if (args := _pipeline_args(words)) is not None]
-        except ValueError as exc:  # an unclosed quote
-            yield Example(at, text, problem=f"not a shell command line ({exc})")
+        except ValueError as exc:  # an unclosed quote: a command's error, or prose that mentions pipeline
+            if _STARTS_WITH_PIPELINE.match(text):
+                yield Example(at, text, problem=f"not a shell command line ({exc})")
             continue
         yield from (Example(at, text, args) for args in commands)
 
@@ -206,7 +212,7 @@ def _click_error(args: tuple[str, ...]) -> str | None:
 def test_a_documented_command_line_parses(example: Example) -> None:
     assert not example.problem, f"{example.where}: `{example.text}`: {example.problem}"
     error = _click_error(example.args)
-    assert error is None, f"{example.where}: `pipeline {shlex.join(example.args)}` does not parse: {error}"
+    assert error is None, f"{example.where}: `{example.text}`: `pipeline {shlex.join(example.args)}` does not parse: {error}"
 
 
 def _toml_text(example: Example) -> str | None:
@@ -251,6 +257,9 @@ def test_a_broken_command_or_unknown_key_would_be_caught(tmp_path: Path) -> None
     assert "Missing argument" in (_click_error(("import",)) or "")
     block = Block(3, "console", "$ FOO=1 .venv/bin/pipeline status --json | jq . # all\nnot pipeline output\n", "")
     assert [(e.where, e.args) for e in _commands_in(block, "x.md")] == [("x.md:3", ("status", "--json"))]
+    block = Block(7, "sh", "git mv a b && \\\n  pipeline translate --prune >> log 2>&1\nit's a pipeline run\npipeline lint 'x\n", "")
+    found = [(e.where, e.args, e.problem[:24]) for e in _commands_in(block, "y.md")]
+    assert found == [("y.md:7", ("translate", "--prune"), ""), ("y.md:10", (), "not a shell command line")], found
     (tmp_path / "pipeline.toml").write_text("[translate]\nengnie = 'pseudo'\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown setting 'translate.engnie'"):
         load_settings(tmp_path / "pipeline.toml", root=tmp_path)
