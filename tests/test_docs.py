@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from helpers import REPO
+from helpers import REPO, run_cli
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from typer import _click as click
@@ -305,3 +305,15 @@ def test_an_engine_s_own_table_appears_in_the_reference() -> None:
 @dataclass(frozen=True)
 class _ToyOptions:
     level: int = 3
+
+
+def test_the_reference_command_prints_or_writes_the_reference(tmp_path: Path) -> None:
+    printed = run_cli("config-reference")
+    assert printed.exit_code == 0, printed.stderr
+    assert printed.stdout == render()
+    written = run_cli("config-reference", str(tmp_path / "docs" / "configuration.md"))
+    assert written.exit_code == 0, written.stderr
+    assert (tmp_path / "docs" / "configuration.md").read_text(encoding="utf-8") == render()
+    (tmp_path / "taken").mkdir()
+    refused = run_cli("config-reference", str(tmp_path / "taken"))
+    assert refused.exit_code == 1 and "cannot write the configuration reference" in refused.stderr, refused

@@ -27,7 +27,7 @@ def config_reference(
     default and what it does, as this version of the pipeline reads them."""
     text = render()
     if file is None:
-        out.print(text, markup=False, highlight=False, soft_wrap=True)
+        out.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True, end="")
         return
     try:
         write_atomic(file, text.encode("utf-8"))
