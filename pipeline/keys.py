@@ -23,7 +23,8 @@ class Key:
     path), `str`, `int`, `float` (an integer is taken too), `bool`, `tuple` (a list of
     strings), `dict` (a table of strings). `doc`: the reference's description.
     `default`: how the reference shows a default worked out elsewhere (the dialect from the
-    site's `_config.yml`); empty: the field's own default."""
+    site's `_config.yml`) or that depends on the machine (a CPU count: the reference would
+    differ from one machine to the next); empty: the field's own default."""
 
     attribute: str
     kind: type
