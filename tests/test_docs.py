@@ -317,3 +317,17 @@ def test_the_reference_command_prints_or_writes_the_reference(tmp_path: Path) ->
     (tmp_path / "taken").mkdir()
     refused = run_cli("config-reference", str(tmp_path / "taken"))
     assert refused.exit_code == 1 and "cannot write the configuration reference" in refused.stderr, refused
+
+
+def test_a_marker_before_a_toml_block_says_how_it_is_loaded(tmp_path: Path) -> None:
+    doc = tmp_path / "guide.md"
+    doc.write_text(
+        "Text.\n\n<!-- toml: in [translate] -->\n```toml\njobs = 2\n```\n\n<!-- toml: fragment -->\n```toml\nx = 1\n```\n\n```toml\n[code]\n```\n",
+        encoding="utf-8",
+    )
+    blocks = list(_blocks(doc))
+    assert [(b.line, b.marker) for b in blocks] == [(5, "in [translate]"), (10, "fragment"), (14, "")]
+    texts = [_toml_text(Example(f"guide.md:{b.line}", b.content, marker=b.marker)) for b in blocks]
+    assert texts == ["[translate]\njobs = 2\n", None, "[code]\n"]
+    (tmp_path / "pipeline.toml").write_text(texts[0] or "", encoding="utf-8")
+    assert load_settings(tmp_path / "pipeline.toml", root=tmp_path).jobs == 2
