@@ -126,7 +126,9 @@ _KEYS: dict[str, Key] = {
         "The Markdown the posts are read as: `kramdown` or `commonmark`.",
         default="what the site's `_config.yml` says (Jekyll's default: `\"kramdown\"`)",
     ),
-    "translate.engine": Key("engine", str, "The engine: `deepl`, `openai`, `pseudo` or `identity` (the registry in `pipeline/engines/`)."),
+    "translate.engine": Key(
+        "engine", str, f"The engine, one of the registry's (`pipeline/engines/`): {', '.join(f'`{n}`' for n in ENGINES)}."
+    ),
     "translate.source_lang": Key("source_lang", str, "The posts' language, DeepL's source code."),
     "translate.target_lang": Key(
         "target_lang", str, "DeepL's target code of the language whose editions live in `paths.output` and `paths.state` themselves."
