@@ -46,7 +46,7 @@ def site_japanese(page_file: Path, lang: str) -> int:
     return sum(len(VISIBLE_JAPANESE.findall(t)) for t in [*page.english_text, *labels.found])
 
 
-def _stage_site(folder: Path, root: Path) -> list[Path]:
+def stage_site(folder: Path, root: Path) -> list[Path]:
     """A project in `root` holding the site's sample posts (tests/fixtures/sites/<name>/), the
     repository's Jekyll site and glossary. A layout the posts name that the site lacks
     (`layout: blog`) is the site's post layout under that name, so every post is a post page;
@@ -124,7 +124,7 @@ def real_sites(tmp: Path, server: "Server | None") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for folder in sorted(p for p in SITES.iterdir() if p.is_dir()):
         root = tmp / folder.name
-        posts = _stage_site(folder, root)
+        posts = stage_site(folder, root)
         result: dict[str, Any] = {"posts": len(posts), "identity_differs": _identity_exact(posts, root)}
         result["pseudo"] = _built_site(root, create_engine("pseudo"), "pseudo")
         if server is not None:
