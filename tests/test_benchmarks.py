@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FIGURES = ("overhead", "tree", "small_tree", "round_trips", "billing", "leftovers", "real_sites", "hostile")
+FIGURES = ("overhead", "tree", "small_tree", "round_trips", "billing", "leftovers", "real_sites", "hostile", "workers", "one_post")
 
 
-@pytest.mark.skipif(shutil.which("jekyll") is None, reason="figure 7 builds sites with Jekyll (scripts/test.sh installs it as root on Debian)")
+@pytest.mark.skipif(
+    shutil.which("jekyll") is None, reason="figure 7 builds sites with Jekyll (scripts/test.sh installs it as root on Debian)"
+)
 def test_every_figure_runs_in_a_quick_run(tmp_path: Path) -> None:
     out = tmp_path / "quick.json"
     done = subprocess.run(

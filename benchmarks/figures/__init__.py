@@ -4,7 +4,7 @@ that defines `FIGURE = Figure(number, name, measure, rows)`, and its line below.
 from __future__ import annotations
 
 from benchmarks.figure import Figure
-from benchmarks.figures import billing, hostile, leftovers, memory, noop, overhead, requests, sites
+from benchmarks.figures import billing, hostile, leftovers, memory, noop, one_post, overhead, requests, sites, workers
 
 FIGURES: tuple[Figure, ...] = (
     overhead.FIGURE,
@@ -15,4 +15,6 @@ FIGURES: tuple[Figure, ...] = (
     leftovers.FIGURE,
     sites.FIGURE,
     hostile.FIGURE,
+    workers.FIGURE,
+    one_post.FIGURE,
 )

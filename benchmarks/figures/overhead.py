@@ -35,7 +35,7 @@ def overhead(files: list[Path], source_dir: Path, repeats: int) -> dict[str, Any
             translator = Translator(settings, create_engine("identity"), MemoryCache())
             report = translator.run(files)
             pipeline_times.append(time.perf_counter() - started)
-            pipeline_cpu.append(time.process_time() - cpu)
+            pipeline_cpu.append(time.process_time() - cpu + report.worker_cpu)  # the workers' CPU is not this process's
     assert report is not None
     return {
         "posts": len(files),
@@ -47,6 +47,7 @@ def overhead(files: list[Path], source_dir: Path, repeats: int) -> dict[str, Any
         "pipeline_seconds": pipeline_times,
         "parse_cpu_seconds": parse_cpu,
         "pipeline_cpu_seconds": pipeline_cpu,
+        "workers": report.workers,  # processes the run's CPU stages ran in besides this one (the default: every core)
         "ratio": min(pipeline_times) / min(parse_times),
         "cpu_ratio": min(pipeline_cpu) / min(parse_cpu),
     }
@@ -64,7 +65,7 @@ def rows(results: Results) -> list[Row]:
             "figure": f"1. Overhead: identity pipeline vs bare markdown-it parse ({o['posts']} corpus posts)",
             "measured": f"{min(o['pipeline_seconds']):.2f} s",
             "baseline": f"{min(o['parse_seconds']):.2f} s",
-            "ratio": f"{o['ratio']:.2f}x (CPU time {o['cpu_ratio']:.2f}x)",
+            "ratio": f"{o['ratio']:.2f}x (CPU time {o['cpu_ratio']:.2f}x; {o.get('workers', 0)} workers)",
             "target": "≤ 2x",
             "met": o["ratio"] <= 2 and not o["failures"],
         }
