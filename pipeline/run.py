@@ -116,7 +116,6 @@ class _Draft:
     records: tuple[SegmentRecord, ...]
     approved: bool
     rendering: Job[stages.Rendered]
-    parses: bool  # the rendering parses the edition (its body is not the source's): worth a worker
 
 
 @dataclass(frozen=True)
@@ -473,11 +472,10 @@ class Translator:
                 report.retried += len(again)
         window.settled = window.held  # every segment's English is known now (a dry run's: as far as it goes)
         drafts = ((p, None if dry_run else self._draft_or_fail(p, checked, report.usage.refused)) for p in window.posts)
-        # a rendering that reads nothing again (the body is the source's) is cheaper here than its pickling
-        for (prepared, draft), rendering in pool.ordered(((p, d), d.rendering if d and d.parses else None) for p, d in drafts):
-            if draft is not None:
+        for (prepared, draft), rendering in pool.ordered(((p, d), d.rendering if d else None) for p, d in drafts):
+            if draft is not None and rendering is not None:
                 try:
-                    self._write(prepared, draft, (rendering or draft.rendering)())
+                    self._write(prepared, draft, rendering())
                 except Exception as exc:  # a bug in one post must not cost the others their editions
                     self._fail(prepared, exc)
             prepared.release()
@@ -540,8 +538,7 @@ class Translator:
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
         spans = [(unit.segment.start, unit.segment.end) for unit in prepared.units if unit.fm_field is None]
         args = (post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, self._known(prepared))
-        parses = any(post.body[start:end] != text for start, end, text in draft.body_edits)  # `stages.frame_of_rendering`
-        return _Draft(draft.records, self.memory.approved_now != approvals, Job(stages.render, args, len(post.text)), parses)
+        return _Draft(draft.records, self.memory.approved_now != approvals, Job(stages.render, args, len(post.text)))
 
     def _write(self, prepared: Pair, draft: _Draft, rendered: stages.Rendered) -> None:
         """The edition rendered, with a translator's bytes carried over, written with its state."""
