@@ -265,7 +265,7 @@ def _refuse_collections(block: FrontMatterBlock, root: yaml.MappingNode, added: 
 
 def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, Value]], added: dict[str, str | int], newline: str) -> str:
     text = block.text
-    root = yaml.compose(text, Loader=yaml.SafeLoader) if text.strip() else None
+    root = _composed(text) if text.strip() else None
     existing: dict[str, yaml.Node] = {}
     if isinstance(root, yaml.MappingNode):
         existing = {k.value: v for k, v in root.value}
