@@ -47,12 +47,19 @@ class Field:
 
 def read_values(block: FrontMatterBlock, path: Path) -> dict[str, Any]:
     """The front matter's values, or an error naming the file and line."""
-    values = FORMATS[block.format].read(block, path)
+    values = _values(block, path)
     if values is None:
         return {}
     if not isinstance(values, dict):
         raise InputError("front matter is not a mapping of keys to values", path=path, line=block.first_line)
-    return values
+    return dict(values)  # a caller's change never reaches the next caller
+
+
+@lru_cache(maxsize=8)
+def _values(block: FrontMatterBlock, path: Path) -> Any:
+    """The front matter's values, remembered while a post is read: its fields, the values a
+    theme shows, the reading time and the context each read them (an error is not kept)."""
+    return FORMATS[block.format].read(block, path)
 
 
 def translatable_fields(block: FrontMatterBlock, keys: tuple[str, ...], path: Path) -> list[Field]:
@@ -104,8 +111,15 @@ def _read_yaml(block: FrontMatterBlock, path: Path) -> Any:
         raise InputError(f"malformed YAML front matter: {exc}", path=path, line=block.first_line) from exc
 
 
+@lru_cache(maxsize=8)
+def _composed(text: str) -> yaml.Node | None:
+    """The YAML nodes of a front matter (read only), remembered while a post is read: its
+    translated fields and the values a theme shows are found in the same nodes."""
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
-    root = yaml.compose(block.text, Loader=yaml.SafeLoader)
+    root = _composed(block.text)
     if not isinstance(root, yaml.MappingNode):
         return []
     fields: list[Field] = []
@@ -251,7 +265,7 @@ def _refuse_collections(block: FrontMatterBlock, root: yaml.MappingNode, added: 
 
 def _edit_yaml(block: FrontMatterBlock, fields: list[tuple[Field, Value]], added: dict[str, str | int], newline: str) -> str:
     text = block.text
-    root = yaml.compose(text, Loader=yaml.SafeLoader) if text.strip() else None
+    root = _composed(text) if text.strip() else None
     existing: dict[str, yaml.Node] = {}
     if isinstance(root, yaml.MappingNode):
         existing = {k.value: v for k, v in root.value}

@@ -160,7 +160,10 @@ def point_links(found: Sequence[Heading], body: Sequence[tuple[Segment, str]]) -
     every heading has its English. Fragments are compared decoded (`#%E3%81%AF…` is
     `#は…` to a browser). A reference definition's destination (`[r]: #id`) lies outside
     every segment and is not rewritten."""
-    renamed = renamed_ids(found, {s.line: (s, text) for s, text in body if s.kind == "heading"})
+    headings = {s.line: (s, text) for s, text in body if s.kind == "heading"}
+    if all(text == s.source for s, text in headings.values()):  # every heading as written: every id as it was
+        return [text for _, text in body]
+    renamed = renamed_ids(found, headings)
     if not renamed:
         return [text for _, text in body]
     return [_pointed(segment, text, renamed) for segment, text in body]

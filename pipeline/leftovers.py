@@ -159,9 +159,12 @@ def in_liquid(masked: liquid.Masked) -> int:
     return sum(_japanese(tag) for tag in masked.tags if not _CODE_TAG.match(tag))
 
 
-def count_source(body: str, tokens: Sequence[Token], liquid_first: bool, comments: bool = True) -> Left:
-    """`count` for a body already parsed (the split's tokens): the source side, for free."""
-    masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
+def count_source(
+    body: str, tokens: Sequence[Token], liquid_first: bool, comments: bool = True, masked: liquid.Masked | None = None
+) -> Left:
+    """`count` for a body already parsed (the split's tokens and masked text): the source side, for free."""
+    if masked is None:
+        masked = liquid.mask(body) if liquid_first else liquid.Masked(body, ())
     left = count_tokens(tokens, comments, masked)
     if liquid_first:
         left.liquid = in_liquid(masked)

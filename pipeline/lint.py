@@ -409,6 +409,9 @@ def _flanking(before: str, after: str) -> tuple[bool, bool]:
     return left, right
 
 
+_DELIMITER_RUN = re.compile(r"\*+|_+")
+
+
 def check_emphasis(path: Path, block: Block) -> list[LintFinding]:
     """`*`/`_` runs CommonMark left as literal text: emphasis that never closes.
 
@@ -426,7 +429,7 @@ def check_emphasis(path: Path, block: Block) -> list[LintFinding]:
             continue
         if child.type != "text":
             continue
-        for match in re.finditer(r"\*+|_+", child.content):
+        for match in _DELIMITER_RUN.finditer(child.content):
             before = child.content[match.start() - 1] if match.start() else _edge(children, index, -1)
             after = child.content[match.end()] if match.end() < len(child.content) else _edge(children, index, 1)
             left, right = _flanking(before, after)

@@ -70,6 +70,8 @@ class Skeleton:
     tokens: tuple[Token, ...] = field(default=(), compare=False, repr=False)
     # malformed HTML whose text was still translated: warnings, nothing kept (issue 14)
     warnings: tuple[Skipped, ...] = ()
+    # `body` as the parser read it (Liquid masked), for the leftover count; dropped with the tokens
+    masked: liquid.Masked | None = field(default=None, compare=False, repr=False)
 
 
 def split(
@@ -128,6 +130,7 @@ def split(
         tuple(s for s in skipped if s.code == "skipped"),
         tuple(tokens),
         tuple(s for s in skipped if s.code != "skipped"),
+        masked,
     )
 
 

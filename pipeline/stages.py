@@ -60,7 +60,7 @@ class Prepared:
     """A post read once: what segmenting, lint, leftovers, heading ids and context share."""
 
     post: Post
-    skeleton: Skeleton  # without its tokens (they stay in `prepare`)
+    skeleton: Skeleton  # without its tokens and masked text (they stay in `prepare`)
     lint_findings: int
     leftover: leftovers.Left  # the source's Japanese, its front matter's included
     shown: tuple[frontmatter.Field, ...]  # the front matter values holding Japanese (`leftovers.in_front_matter`)
@@ -72,11 +72,11 @@ def prepare(post: Post, reading: Reading) -> Prepared:
     skeleton = split_post(post, reading.dialect, reading.keep, reading.attributes, reading.comments)
     parsed = (post.body, skeleton.tokens)
     findings = lint_text(post.path, post.text, parsed=parsed, dialect=reading.dialect, lang=reading.lang)
-    left = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid, reading.comments)
+    left = leftovers.count_source(post.body, skeleton.tokens, post.renders_liquid, reading.comments, skeleton.masked)
     shown = tuple(leftovers.in_front_matter(post))
     left.front_matter = leftovers.front_matter_count(shown)
     headings = heading_ids.headings(skeleton.tokens)
-    return Prepared(post, dataclasses.replace(skeleton, tokens=()), len(findings), left, shown, headings)
+    return Prepared(post, dataclasses.replace(skeleton, tokens=(), masked=None), len(findings), left, shown, headings)
 
 
 @dataclass(frozen=True)
