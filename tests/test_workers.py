@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import shutil
 import signal
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pipeline import workers
 from pipeline.cache import MemoryCache
 from pipeline.config import Settings, create_engine, load_settings
 from pipeline.errors import InputError, InternalError, PipelineError
+from pipeline.memory import MEMORY_FILE
 from pipeline.post import parse_post
 from pipeline.report import RunReport
 from pipeline.run import Translator
@@ -52,19 +54,46 @@ def forced_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workers, "START_JOBS", 1)
 
 
-def test_the_corpus_translated_serially_and_by_workers_gives_the_same_bytes(tmp_path: Path) -> None:
+def test_the_corpus_translated_serially_and_by_workers_gives_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 29: every edition, state file and the memory, byte for byte, and the same report
-    (the docs-ja site whole and every third react.dev page: 70 real posts, both sites' markup)."""
+    (the docs-ja site whole and every third react.dev page: 70 real posts, both sites' markup);
+    then again after a change of some sources whose editions a translator edited (their
+    English reused, the edits kept and approved into the memory, the rest up to date)."""
     posts = [p for p in CORPUS_AND_SAMPLES if p.is_relative_to(CORPUS / "docs-ja")]
     posts += [p for p in CORPUS_AND_SAMPLES if p.is_relative_to(CORPUS / "ja.react.dev")][::3]
-    serial = _translate(tmp_path / "serial", posts, workers=1)
-    parallel = _translate(tmp_path / "parallel", posts, workers=2)
+    source = tmp_path / "ja"
+    for post in posts:
+        (source / post.relative_to(CORPUS)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(post, source / post.relative_to(CORPUS))
+    posts = sorted(source.rglob("*.md"))
+    serial = _translate(tmp_path / "serial", posts, workers=1, source=source)
+    parallel = _translate(tmp_path / "parallel", posts, workers=2, source=source)
     assert (serial.workers, parallel.workers) == (0, 2)  # the pool ran: the comparison is not of two serial runs
     assert [p.status for p in serial.posts] == ["written"] * len(posts)
     assert _results(parallel) == _results(serial)
     written = _files(tmp_path / "serial")
     assert len([name for name in written if name.startswith("en/")]) == len(posts)
     assert any(name.startswith("translations/") for name in written)
+    assert _files(tmp_path / "parallel") == written
+
+    changed = posts[::7]
+    for post in changed:
+        post.write_text(post.read_text(encoding="utf-8") + "\n追加の段落です。\n", encoding="utf-8")
+        for root in ("serial", "parallel"):
+            edition = tmp_path / root / "en" / post.relative_to(source)
+            text = edition.read_text(encoding="utf-8")
+            line = next(line for line in text.splitlines() if line.startswith("⟦"))
+            edition.write_text(text.replace(line, "⟦Edited by a translator.⟧", 1), encoding="utf-8")
+    monkeypatch.setattr(workers, "START_SIZE", 0)  # a handful of posts to rebuild: the pool started all the same
+    serial = _translate(tmp_path / "serial", posts, workers=1, source=source)
+    parallel = _translate(tmp_path / "parallel", posts, workers=2, source=source)
+    assert parallel.workers == 2
+    assert [p.source for p in serial.posts if p.status == "written"] == changed
+    assert _results(parallel) == _results(serial)
+    written = _files(tmp_path / "serial")
+    kept = [name for name, data in written.items() if "Edited by a translator." in data.decode("utf-8")]
+    assert len([name for name in kept if name.startswith("en/")]) == len(changed)  # the edits kept
+    assert [name for name in kept if not name.startswith("en/")] == [f"translations/{MEMORY_FILE}"]  # and approved
     assert _files(tmp_path / "parallel") == written
 
 
