@@ -44,7 +44,7 @@ from pipeline.post import remove_stale_temp_files, write_file
 from pipeline.memory import MemoryEntry
 from pipeline.report import LAST_RUN, report_dict, summary_markdown, token_counts
 from pipeline.report import RunReport
-from pipeline.run import Translator
+from pipeline.run import ProgressCallback, RunProgress, Translator
 from pipeline.survey import orphans, parse_shard
 from pipeline.survey import prune as prune_orphans
 from pipeline.survey import shard as select_shard
@@ -186,6 +186,7 @@ def _translate_target(settings: Settings, paths: list[str] | None, o: _Options) 
     with run_lock(settings):
         if not o.dry_run:
             _under_the_lock(settings, the_engine, glossary)
+        _TERMINATED.clear()
         previous_handler = signal.signal(signal.SIGTERM, _interrupt)
         try:
             report, approved, notes = _run(
@@ -245,9 +246,28 @@ def _exit_abandoning_requests(code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+_TERMINATED = threading.Event()  # SIGTERM arrived during this language's pass (`_interrupt`)
+
+
 def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so temp files are cleaned up."""
+    """SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so temp files are cleaned up. Raised
+    wherever the main thread is: inside a weakref callback (a request thread's object
+    collected) Python prints the exception and goes on, so the run's next step raises it
+    again (`_stopping`), and the run never finishes as if nothing had been asked."""
+    _TERMINATED.set()
     raise KeyboardInterrupt
+
+
+def _stopping(progress: ProgressCallback) -> ProgressCallback:
+    """`progress`, then the interrupt again if SIGTERM came and its exception was swallowed.
+    Every step of a run reports from the main thread: raising here unwinds the run."""
+
+    def step(event: RunProgress) -> None:
+        progress(event)
+        if _TERMINATED.is_set():
+            raise KeyboardInterrupt
+
+    return step
 
 
 def _run(
@@ -275,7 +295,7 @@ def _run(
                 retry_flagged=retry_flagged,
                 adopt=accept[0],
                 merged=accept[1],
-                progress=progress,
+                progress=_stopping(progress),
             )
     notes = []
     if translator.memory.approved_now and not dry_run:
