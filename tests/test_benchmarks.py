@@ -36,3 +36,36 @@ def test_every_figure_runs_in_a_quick_run(tmp_path: Path) -> None:
     assert not errors, errors
     # the one figure that is a count, not a time: editing one paragraph bills exactly its length
     assert results["billing"]["billed_characters"] == results["billing"]["paragraph_billable"] > 0, results["billing"]
+
+
+def test_figure_runs_only_the_figures_named(tmp_path: Path) -> None:
+    """`--figure N` (figure 1, the quickest) measures and tabulates that figure alone."""
+    out = tmp_path / "one.json"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--figure", "1", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert [name for name in FIGURES if name in results] == ["overhead"]
+    assert [row["figure"][:2] for row in results["table"]] == ["1."]
+
+
+def test_every_figure_module_is_in_the_registry() -> None:
+    """A module of benchmarks/figures/ that defines a FIGURE is listed in FIGURES (else it never
+    runs), and no two figures share a number (else `--figure N` picks both)."""
+    script = (
+        "import importlib, pathlib, json\n"
+        "from benchmarks.figures import FIGURES\n"
+        "names = sorted(p.stem for p in pathlib.Path('benchmarks/figures').glob('*.py') if p.stem != '__init__')\n"
+        "defined = [getattr(importlib.import_module(f'benchmarks.figures.{n}'), 'FIGURE', None) for n in names]\n"
+        "print(json.dumps({'missing': [n for n, f in zip(names, defined) if f is not None and f not in FIGURES],\n"
+        "                  'numbers': [f.number for f in FIGURES]}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout)
+    assert found["missing"] == []
+    assert len(found["numbers"]) == len(set(found["numbers"])) >= 8
