@@ -20,6 +20,7 @@ from pipeline.attributes import TRANSLATED
 from pipeline.dialect import DIALECTS, site_dialect
 from pipeline.engines import ENGINES, Engine, Setup, build_engine
 from pipeline.errors import ConfigError
+from pipeline.keys import Key, Table
 
 CONFIG_FILE = "pipeline.toml"
 # DeepL's target language codes (https://developers.deepl.com/docs/getting-started/supported-languages):
@@ -100,35 +101,98 @@ class Settings:
             return Path(source.name)
 
 
-# file key → (Settings field, type)
-_KEYS: dict[str, tuple[str, type]] = {
-    "paths.source": ("source_dir", Path),
-    "paths.output": ("output_dir", Path),
-    "paths.cache": ("cache_dir", Path),
-    "paths.glossary": ("glossary_dir", Path),
-    "paths.state": ("state_dir", Path),
-    "paths.site": ("site_dir", Path),
-    "markdown.dialect": ("dialect", str),
-    "translate.engine": ("engine", str),
-    "translate.source_lang": ("source_lang", str),
-    "translate.target_lang": ("target_lang", str),
-    "translate.targets": ("targets", tuple),
-    "translate.jobs": ("jobs", int),
-    "translate.window_texts": ("window_texts", int),
-    "front_matter.translate": ("translate_keys", tuple),
-    "html.translate_attributes": ("translate_attributes", tuple),
-    "code.translate_comments": ("translate_comments", bool),
-    "front_matter.lang_key": ("lang_key", str),
-    "front_matter.lang_value": ("lang_value", str),
-    "front_matter.ref_key": ("ref_key", str),
-    "front_matter.reading_time_key": ("reading_time_key", str),
-    "front_matter.words_per_minute": ("words_per_minute", int),
-    "deepl.model_type": ("model_type", str),
-    "deepl.formality": ("formality", str),
-    "deepl.context": ("deepl_context", bool),
-    "deepl.tag_handling_version": ("tag_handling_version", str),
-    "deepl.retries": ("retries", int),
-    "deepl.timeout": ("timeout", float),
+# file key → the Settings field it sets, the type it is read as, and what it does (the
+# configuration reference, docs/configuration.md, is generated from these: `pipeline config-reference`)
+_KEYS: dict[str, Key] = {
+    "paths.source": Key("source_dir", Path, "The Japanese posts (sub-folders are fine: `_posts/ja/2023/…`)."),
+    "paths.output": Key(
+        "output_dir",
+        Path,
+        "The editions of `target_lang`, at the same relative paths as their posts; never inside, equal to or "
+        "around `source` (exit 2). Another target language writes `<output parent>/<code>` (`content/ko`).",
+    ),
+    "paths.cache": Key("cache_dir", Path, "The engine answers' disk cache (never paying twice); gitignore it."),
+    "paths.glossary": Key("glossary_dir", Path, "The term base (`*.tsv`), the taxonomy and the `openai` engine's style guide."),
+    "paths.state": Key(
+        "state_dir",
+        Path,
+        "The committed per-post state, the translation memory and the run lock (`.pipeline.lock`: gitignore it); "
+        "one per output folder. Another target language uses `<state>/<code>`.",
+    ),
+    "paths.site": Key("site_dir", Path, "The Jekyll site (`.` for the blog itself): its `_config.yml` says which Markdown it renders."),
+    "markdown.dialect": Key(
+        "dialect",
+        str,
+        "The Markdown the posts are read as: `kramdown` or `commonmark`.",
+        default="what the site's `_config.yml` says (Jekyll's default: `\"kramdown\"`)",
+    ),
+    "translate.engine": Key(
+        "engine", str, f"The engine, one of the registry's (`pipeline/engines/`): {', '.join(f'`{n}`' for n in ENGINES)}."
+    ),
+    "translate.source_lang": Key("source_lang", str, "The posts' language, DeepL's source code."),
+    "translate.target_lang": Key(
+        "target_lang", str, "DeepL's target code of the language whose editions live in `paths.output` and `paths.state` themselves."
+    ),
+    "translate.targets": Key(
+        "targets",
+        tuple,
+        'Every language one run writes, DeepL\'s target codes (`["EN-US", "ZH-HANS", "KO"]`); empty: `target_lang` alone. '
+        "`--to` runs some of them.",
+    ),
+    "translate.jobs": Key("jobs", int, "Requests in flight at once (`--jobs`)."),
+    "translate.window_texts": Key("window_texts", int, "Texts collected before a round of requests: bounds memory on big trees."),
+    "front_matter.translate": Key(
+        "translate_keys",
+        tuple,
+        "The front matter values translated; any other value that holds Japanese is counted as left and warned (`front-matter-left`).",
+    ),
+    "html.translate_attributes": Key(
+        "translate_attributes", tuple, "HTML attributes whose values are text a reader sees (lower-case names); the others are kept."
+    ),
+    "code.translate_comments": Key(
+        "translate_comments", bool, "Translate the comments in fenced code blocks (Pygments finds them); `false`: kept as code."
+    ),
+    "front_matter.lang_key": Key("lang_key", str, "The front matter key an edition's language is written to."),
+    "front_matter.lang_value": Key(
+        "lang_value", str, "The language value of `target_lang`'s editions; another target writes its own code in lower case (`ko`)."
+    ),
+    "front_matter.ref_key": Key("ref_key", str, "The front matter key that names the Japanese post an edition comes from."),
+    "front_matter.reading_time_key": Key(
+        "reading_time_key", str, "A reading time recomputed from the translated text, when the source has this key."
+    ),
+    "front_matter.words_per_minute": Key("words_per_minute", int, "The reading speed `reading_time_key` is computed with."),
+    "deepl.model_type": Key("model_type", str, "DeepL's `model_type` (`quality_optimized`, `latency_optimized`…); unset: DeepL's choice."),
+    "deepl.formality": Key(
+        "formality",
+        str,
+        "DeepL's `formality`: `default`, `more`, `less`, `prefer_more` or `prefer_less`; `more` and `less` only for targets "
+        "with formality (not English: exit 2 before any request).",
+    ),
+    "deepl.context": Key(
+        "deepl_context", bool, "Send short segments (headings, cells, terms) with DeepL's unbilled `context`: the title and neighbours."
+    ),
+    "deepl.tag_handling_version": Key(
+        "tag_handling_version", str, "DeepL's tag handling version (`v2`: strict XML, better tag placement)."
+    ),
+    "deepl.retries": Key("retries", int, "The deepl library's own retries with backoff (429, 5xx, network)."),
+    "deepl.timeout": Key("timeout", float, "Seconds for a whole request, its answer read to the end (a dripping server is cut off)."),
+}
+
+
+# What each table is for, as the reference introduces it; its keys are described in `_KEYS`
+_SECTIONS: dict[str, str] = {
+    "paths": "Where things are, relative to the project root (the folder of `pipeline.toml`), wherever the file itself is kept.",
+    "markdown": "How the posts' Markdown is read: as the site renders it.",
+    "translate": "The engine and the languages of a run.",
+    "front_matter": "Which front matter values are translated, and what an edition adds to its front matter.",
+    "html": "Text inside HTML blocks and inline HTML.",
+    "code": "Code blocks: kept byte for byte, except, if asked, their comments.",
+    "deepl": "Options sent to DeepL (the `deepl` engine); each one sent is part of the cache key and the editions' fingerprint.",
+    "targets.CODE": "A table per target language (`[targets.KO]`, DeepL's code) that does otherwise than the defaults; every key is optional.",
+    "links": (
+        'A Japanese link prefix → the one the editions use (`"/ja/docs/" = "/docs/"`), a line per prefix, longest first: '
+        "`pipeline site check` compares the two pages through the map, so a link localised by hand or on purpose is not a failure."
+    ),
 }
 
 
@@ -205,8 +269,8 @@ def _file_values(path: Path) -> dict[str, Any]:
             name = f"{section}.{key}"
             if name not in _KEYS:
                 raise ConfigError(f"unknown setting '{name}'; known: {', '.join(sorted(_KEYS))}", path=path)
-            field_name, kind = _KEYS[name]
-            values[field_name] = _coerce(path, name, value, kind)
+            key_spec = _KEYS[name]
+            values[key_spec.attribute] = _coerce(path, name, value, key_spec.kind)
     values["engine_tables"] = tables
     if "targets" in values:
         values["targets"] = tuple(dict.fromkeys(code.upper() for code in values["targets"]))
@@ -220,7 +284,38 @@ def _links(path: Path, table: Any) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(table.items(), key=lambda item: -len(item[0])))
 
 
-_TARGET_KEYS: dict[str, type] = {"output": Path, "state": Path, "lang_value": str, "engine": str}
+_TARGET_KEYS: dict[str, Key] = {
+    "output": Key("output", Path, "Its editions.", default="`<output parent>/<code>` (`content/ko`); `paths.output` for `target_lang`"),
+    "state": Key(
+        "state", Path, "Its state, memory and run lock.", default="`<state>/<code>` (`translations/ko`); `paths.state` for `target_lang`"
+    ),
+    "lang_value": Key(
+        "lang_value",
+        str,
+        "The front matter `lang` of its editions.",
+        default="the code in lower case (`ko`); `front_matter.lang_value` for `target_lang`",
+    ),
+    "engine": Key(
+        "engine",
+        str,
+        "Its engine (DeepL for the others, an LLM for this one); `--engine` still applies to every language.",
+        default="`translate.engine`",
+    ),
+}
+
+
+def reference_tables() -> tuple[Table, ...]:
+    """Every table of pipeline.toml with its keys, in the order the reference shows them:
+    the settings' own, `[targets.CODE]`, `[links]`, then each registered engine's table."""
+    sections: dict[str, dict[str, Key]] = {}
+    for name, key in _KEYS.items():
+        section, _, short = name.partition(".")
+        sections.setdefault(section, {})[short] = key
+    tables = [Table(section, _SECTIONS[section], keys, Settings) for section, keys in sections.items()]
+    tables.append(Table("targets.CODE", _SECTIONS["targets.CODE"], _TARGET_KEYS, TargetTable))
+    tables.append(Table("links", _SECTIONS["links"], {}, Settings))
+    tables.extend(spec.reference() for spec in ENGINES.values() if spec.reference is not None)
+    return tuple(tables)
 
 
 def _target_tables(tables: dict[str, Any], path: Path) -> dict[str, TargetTable]:
@@ -232,7 +327,7 @@ def _target_tables(tables: dict[str, Any], path: Path) -> dict[str, TargetTable]
         for key in table:
             if key not in _TARGET_KEYS:
                 raise ConfigError(f"unknown setting 'targets.{code}.{key}'; known: {', '.join(_TARGET_KEYS)}", path=path)
-        options = {key: _coerce(path, f"targets.{code}.{key}", value, _TARGET_KEYS[key]) for key, value in table.items()}
+        options = {key: _coerce(path, f"targets.{code}.{key}", value, _TARGET_KEYS[key].kind) for key, value in table.items()}
         if options.get("engine") is not None and options["engine"] not in ENGINES:
             raise ConfigError(f"'targets.{code}.engine': unknown engine {options['engine']!r}: choose {', '.join(ENGINES)}", path=path)
         found[code.upper()] = TargetTable(**options)

@@ -28,7 +28,7 @@ from html.parser import HTMLParser
 from pipeline.attributes import TRANSLATED, is_component, translated_values
 from pipeline.engine_text import Protected, _as_html, _Builder, _text, attribute_text
 from pipeline.japanese import JAPANESE
-from pipeline.kramdown import MARKDOWN_CONTENT_MODEL, SPAN_ELEMENTS, VOID_ELEMENTS
+from pipeline.kramdown.syntax import MARKDOWN_CONTENT_MODEL, SPAN_ELEMENTS, VOID_ELEMENTS
 
 _OPTIONAL_END = frozenset("p li dt dd td th tr thead tbody tfoot colgroup caption option optgroup rt rp html head body".split())
 # inline elements: the engine moves them with the words (kramdown's span elements and a few

@@ -66,7 +66,7 @@ def run_cli(*args: str) -> Result:
 
 def has_jekyll() -> bool:
     """Whether Debian's jekyll is installed (the tests that build a site need it)."""
-    from pipeline.site import find_jekyll
+    from pipeline.site.build import find_jekyll
 
     try:
         find_jekyll()

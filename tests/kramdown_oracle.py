@@ -9,7 +9,7 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
-from pipeline.site import Structure
+from pipeline.site.pages import Structure
 
 RENDER_SCRIPT = Path(__file__).with_name("kramdown_render.rb")
 

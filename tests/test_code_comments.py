@@ -25,7 +25,7 @@ from pipeline.errors import StructureError
 from pipeline.glossary import Glossary
 from pipeline.post import read_post
 from pipeline.segment import split
-from pipeline.site import check_site
+from pipeline.site.checks import check_site
 from pipeline.state import settings_fingerprint
 
 POST = REPO / "tests" / "fixtures" / "jekyll" / "2025-03-01-code-comments.md"

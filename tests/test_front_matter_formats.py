@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.frontmatter import FORMATS
 from pipeline.lint import lint_text
-from pipeline.site import front_matter
+from pipeline.site.checks import front_matter
 
 TOML_POST = '+++\ntitle = "東京の話"\ndate = 2025-01-05\nlang = "ja"\n+++\n\n東京についての段落です。\n'
 

@@ -1,9 +1,10 @@
 """The ids kramdown gives headings from their text, against Debian's kramdown itself.
 
-The site check (`site.auto_id`) tells kramdown's automatic ids from the author's, and the
-edition points in-page links at the English heading's id (`heading_ids.AutoIds`): both
-must be kramdown-parser-gfm's rule to the character. Each heading below is rendered by the
-real kramdown with Jekyll's options; the ids it writes are the expected ones.
+The site check (`auto_id` in `pipeline.site.pages`) tells kramdown's automatic ids from
+the author's, and the edition points in-page links at the English heading's id
+(`heading_ids.AutoIds`): both must be kramdown-parser-gfm's rule to the character. Each
+heading below is rendered by the real kramdown with Jekyll's options; the ids it writes
+are the expected ones.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from pipeline.config import Settings
 from pipeline.engines import Engine
 from pipeline.engines.identity import IdentityEngine
 from pipeline.engines.pseudo import PseudoEngine
-from pipeline.heading_ids import AutoIds
+from pipeline.heading_ids import AutoIds, auto_id
 from pipeline.run import Translator
-from pipeline.site import auto_id
 
 HEADINGS = [
     "愛❤️です",  # a variation selector (U+FE0F): a mark, kept

@@ -10,7 +10,7 @@ from helpers import REPO, run_cli
 
 from pipeline.cli import app
 
-COMMANDS = [["translate"], ["status"], ["check"], ["lint"], ["review"], ["export"], ["import"], ["glossary", "check"], ["site", "check"], []]
+COMMANDS = [["translate"], ["status"], ["check"], ["lint"], ["review"], ["export"], ["import"], ["glossary", "check"], ["site", "check"], ["config-reference"], []]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "pipeline")

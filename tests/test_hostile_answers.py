@@ -18,7 +18,7 @@ from pipeline import liquid
 from pipeline.inline import restore
 from pipeline.post import parse_post
 from pipeline.segment import split
-from pipeline.site import check_site
+from pipeline.site.checks import check_site
 
 IDIOMS = REPO / "tests" / "fixtures" / "jekyll"
 POSTS = [IDIOMS / "2025-01-01-jekyll-idioms.md", IDIOMS / "2025-02-01-html-note.md", IDIOMS / "2025-02-03-titles-and-attributes.md"]

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from pipeline.cache import MemoryCache
 from pipeline.config import Settings, create_engine, replace
 from pipeline.errors import InputError
-from pipeline.kramdown import _CLOSING_LINE, _FENCE_MATCH, _TABLE_SEPARATOR, _TRAILING_IAL, _capped_fence_match, _trailing_ial, code_spans
+from pipeline.kramdown.blocks import _TRAILING_IAL, _trailing_ial
+from pipeline.kramdown.code_blocks import _CLOSING_LINE, _FENCE_MATCH, _capped_fence_match
+from pipeline.kramdown.tables import _TABLE_SEPARATOR, code_spans
 from pipeline.lint import sentences
 from pipeline.run import Translator
 from pipeline.state import load_state

@@ -23,7 +23,8 @@ import pytest
 from deepl_server import DeepLTestServer
 from helpers import REPO, SAMPLES, run_cli
 
-from pipeline.site import check_site, find_jekyll
+from pipeline.site.build import find_jekyll
+from pipeline.site.checks import check_site
 
 CORPUS = REPO / "tests" / "fixtures" / "corpus" / "ja"
 IDIOMS = REPO / "tests" / "fixtures" / "jekyll"

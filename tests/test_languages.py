@@ -371,7 +371,7 @@ def test_jekyll_builds_every_language_and_the_site_check_passes_for_each(tmp_pat
 
 
 def test_the_site_check_finds_kana_in_chinese_text_not_its_han_characters() -> None:
-    from pipeline.site import leftover_japanese
+    from pipeline.site.checks import leftover_japanese
 
     assert leftover_japanese(["生成式人工智能很重要。"], han_script=True) == []
     assert leftover_japanese(["生成式人工智能很重要。東京ですね"], han_script=True) == ["生成式人工智能很重要。東京ですね"]

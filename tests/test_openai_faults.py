@@ -13,7 +13,7 @@ from helpers import editions, run_cli
 from openai_server import MARK, REFUSAL, OpenAITestServer
 from test_openai_engine import setup_site
 
-from pipeline.engines.openai import estimate_tokens
+from pipeline.engines.openai_wire import estimate_tokens
 from pipeline.glossary import load_glossary, prose_of
 from pipeline.report import combine
 

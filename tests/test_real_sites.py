@@ -24,12 +24,12 @@ from pipeline.config import Settings
 from pipeline.engines.identity import IdentityEngine
 from pipeline.engines.pseudo import PseudoEngine
 from pipeline.run import Translator
-from pipeline.site import check_site
+from pipeline.site.checks import check_site
 
 SITES = REPO / "tests" / "fixtures" / "sites"
 POSTS = sorted(SITES.glob("*/*.md"))
-sys.path.insert(0, str(REPO / "benchmarks"))
-from run import _stage_site  # noqa: E402  (the benchmark's staging: one way to make these a site)
+sys.path.insert(0, str(REPO))
+from benchmarks.figures.sites import stage_site  # noqa: E402  (the benchmark's staging: one way to make these a site)
 
 # Pages whose English structure still differs, with the site check's words: none since the
 # check's auto_id is kramdown's to the character (a ❤️ heading) and in-page links follow the
@@ -57,7 +57,7 @@ def test_identity_edition_is_the_post(path: Path, tmp_path: Path) -> None:
 @pytest.mark.skipif(not has_jekyll(), reason="needs Debian's jekyll")
 @pytest.mark.parametrize("site", sorted(p.name for p in SITES.iterdir() if p.is_dir()))
 def test_pseudo_pages_have_the_japanese_structure(site: str, tmp_path: Path) -> None:
-    posts = _stage_site(SITES / site, tmp_path)
+    posts = stage_site(SITES / site, tmp_path)
     settings = Settings(root=tmp_path, source_dir=tmp_path / "content" / "ja", output_dir=tmp_path / "content" / "en")
     report = Translator(settings, PseudoEngine(), MemoryCache()).run(posts)
     assert [p.status for p in report.posts] == ["written"] * len(posts)

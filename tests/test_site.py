@@ -15,21 +15,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipeline import site
 from pipeline.engines.pseudo import PseudoEngine
 from pipeline.inline import restore
 from pipeline.segment import splice, split
 from pipeline.cli.site import site_app
-from pipeline.site import (
-    INSTALL_HINT,
-    JekyllNotInstalled,
-    Page,
-    PageParser,
-    SiteReport,
-    build,
-    check_site,
-    leftover_japanese,
-)
+from pipeline.site import checks, pages
+from pipeline.site.build import INSTALL_HINT, JekyllNotInstalled, build
+from pipeline.site.checks import SiteReport, check_site, leftover_japanese
+from pipeline.site.pages import Page, PageParser
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site"
@@ -46,7 +39,7 @@ def tree(path: Path) -> dict[str, bytes]:
     return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
-def rows(report: SiteReport) -> dict[str, site.PostRow]:
+def rows(report: SiteReport) -> dict[str, checks.PostRow]:
     return {row.post: row for row in report.rows}
 
 
@@ -166,10 +159,10 @@ def test_allowed_names_may_stay_in_japanese(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "good", content)
     sign(content, "Written by ALLFORCES編集部.")
     result = build(SITE, content, tmp_path / "out")
-    failing = site.check(result)
+    failing = checks.check(result)
     assert not failing.ok
     assert rows(failing)["2025-01-02-second-post"].leftover_japanese == ["Written by ALLFORCES編集部."]
-    assert site.check(result, allow=["ALLFORCES編集部"]).ok
+    assert checks.check(result, allow=["ALLFORCES編集部"]).ok
 
 
 @needs_jekyll
@@ -289,7 +282,7 @@ def test_cli_allows_the_glossary_names(tmp_path: Path) -> None:
 
 
 def test_cli_without_jekyll_prints_the_install_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(site.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     result = CliRunner().invoke(cli(), ["site", "check", "--site", str(SITE), "--content", str(FIXTURES / "good")])
     assert result.exit_code == 2
     assert INSTALL_HINT in result.output
@@ -297,7 +290,7 @@ def test_cli_without_jekyll_prints_the_install_line(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_missing_site_is_an_error_not_a_crash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(site.shutil, "which", lambda name: "/usr/bin/jekyll")
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/jekyll")
     result = CliRunner().invoke(cli(), ["site", "check", "--site", str(tmp_path / "nosite"), "--content", str(tmp_path)])
     assert result.exit_code == 2
     assert "no Jekyll site here" in result.output
@@ -365,11 +358,11 @@ def test_resolve_directories_files_and_fragments(tmp_path: Path) -> None:
     (tmp_path / "en/2025/01/01/a/index.html").write_text("")
     (tmp_path / "img.png").write_text("")
     page = Page(file=tmp_path / "en/2025/01/01/a/index.html", url="/en/2025/01/01/a/")
-    resolve = lambda href: site.resolve(href, page, tmp_path, "", "")  # noqa: E731
+    resolve = lambda href: pages.resolve(href, page, tmp_path, "", "")  # noqa: E731
     assert resolve("/en/2025/01/01/a/").file == tmp_path / "en/2025/01/01/a/index.html"
     assert resolve("/en/2025/01/01/a").file == tmp_path / "en/2025/01/01/a/index.html"
     assert resolve("../../../../../img.png").file == tmp_path / "img.png"
-    assert resolve("#frag") == site.Resolved(tmp_path / "en/2025/01/01/a/index.html", "frag")
+    assert resolve("#frag") == pages.Resolved(tmp_path / "en/2025/01/01/a/index.html", "frag")
     assert resolve("/missing/").file is None
     assert resolve("https://example.com/x") is None and resolve("mailto:a@b.c") is None
 

@@ -60,7 +60,7 @@ def test_memory_entries_carry_their_languages_and_old_files_read_unchanged(tmp_p
 
 
 def test_the_site_check_holds_editions_to_the_languages_it_is_given(tmp_path: Path) -> None:
-    from pipeline.site import source_problems
+    from pipeline.site.checks import source_problems
 
     (tmp_path / "ja").mkdir()
     (tmp_path / "en-gb").mkdir()

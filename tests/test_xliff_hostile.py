@@ -83,7 +83,7 @@ def test_import_refuses_liquid_in_a_targets_text_naming_the_unit(site: Path, wor
 
 
 def test_active_content_the_source_had_is_not_refused() -> None:
-    from pipeline.review.xliff import added_active_content
+    from pipeline.review.xliff.active_content import added_active_content
 
     source = 'Click <a href="#" onclick="go()">here</a>'
     assert added_active_content(source, 'ここを<a href="#" onclick="go()">クリック</a>') == []

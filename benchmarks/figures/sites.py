@@ -21,12 +21,12 @@ SITES = REPO / "tests" / "fixtures" / "sites"
 
 def site_japanese(page_file: Path, lang: str) -> int:
     """Japanese characters a reader sees on a built page in language `lang`: its text outside
-    pre/code/script (`pipeline.site.PageParser`), alt and title values and the meta
+    pre/code/script (`pipeline.site.pages.PageParser`), alt and title values and the meta
     description, and aria-label values."""
     from html.parser import HTMLParser
 
     from pipeline.japanese import VISIBLE_JAPANESE
-    from pipeline.site import Page, PageParser
+    from pipeline.site.pages import Page, PageParser
 
     page = Page(page_file, "")
     reader = PageParser(page, edition=lang)
@@ -46,7 +46,7 @@ def site_japanese(page_file: Path, lang: str) -> int:
     return sum(len(VISIBLE_JAPANESE.findall(t)) for t in [*page.english_text, *labels.found])
 
 
-def _stage_site(folder: Path, root: Path) -> list[Path]:
+def stage_site(folder: Path, root: Path) -> list[Path]:
     """A project in `root` holding the site's sample posts (tests/fixtures/sites/<name>/), the
     repository's Jekyll site and glossary. A layout the posts name that the site lacks
     (`layout: blog`) is the site's post layout under that name, so every post is a post page;
@@ -84,7 +84,7 @@ def _identity_exact(posts: list[Path], root: Path) -> list[str]:
 
 def _built_site(root: Path, engine: Engine, name: str) -> dict[str, Any]:
     """Translate the staged posts with `engine`, build both languages with Jekyll, and count."""
-    from pipeline.site import check_site
+    from pipeline.site.checks import check_site
 
     for folder in ("content/en", "translations"):
         shutil.rmtree(root / folder, ignore_errors=True)
@@ -115,7 +115,7 @@ def real_sites(tmp: Path, server: "Server | None") -> dict[str, Any]:
     """7. Public Japanese Jekyll sites the pipeline was not built on (tests/fixtures/sites):
     identity byte for byte, and built with Jekyll after the pseudo engine and the DeepL test
     server, the English pages' element structure and the Japanese still seen on them."""
-    from pipeline.site import find_jekyll
+    from pipeline.site.build import find_jekyll
 
     try:
         find_jekyll()
@@ -124,7 +124,7 @@ def real_sites(tmp: Path, server: "Server | None") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for folder in sorted(p for p in SITES.iterdir() if p.is_dir()):
         root = tmp / folder.name
-        posts = _stage_site(folder, root)
+        posts = stage_site(folder, root)
         result: dict[str, Any] = {"posts": len(posts), "identity_differs": _identity_exact(posts, root)}
         result["pseudo"] = _built_site(root, create_engine("pseudo"), "pseudo")
         if server is not None:

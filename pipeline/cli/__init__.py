@@ -10,6 +10,7 @@ from pipeline.cli.common import App
 from pipeline.cli.glossary import glossary_app
 from pipeline.cli.lint import lint
 from pipeline.cli.paths import paths
+from pipeline.cli.reference import config_reference
 from pipeline.cli.review import export, import_, review
 from pipeline.cli.shards import merge_shards
 from pipeline.cli.site import site_app
@@ -39,6 +40,7 @@ app.command("export")(export)
 app.command("import")(import_)
 app.command("merge-shards")(merge_shards)
 app.command("paths")(paths)
+app.command("config-reference")(config_reference)
 app.add_typer(site_app, name="site")
 app.add_typer(glossary_app, name="glossary")
 

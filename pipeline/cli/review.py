@@ -34,8 +34,9 @@ from pipeline.review import vcs
 from pipeline.review.collect import changed_posts, collect, last_run, written_by
 from pipeline.review.html import render_html
 from pipeline.review.markdown import render_summary
-from pipeline.review.xliff import export as export_xliff
-from pipeline.review.xliff import import_file, needs_review, target_language
+from pipeline.review.xliff.export import export as export_xliff
+from pipeline.review.xliff.export import needs_review
+from pipeline.review.xliff.importing import import_file, target_language
 
 
 def _setup(config: Path | None, to: str | None = None) -> list[tuple[Settings, Glossary]]:

@@ -15,7 +15,9 @@ from pipeline.config import Settings, load_settings
 from pipeline.target import all_target_settings
 from pipeline.errors import PipelineError
 from pipeline.glossary import load_glossary
-from pipeline.site import Intent, PostRow, SiteReport, build, check_site_editions, dialect_mismatch
+from pipeline.site.build import build
+from pipeline.site.checks import PostRow, SiteReport, check_site_editions, dialect_mismatch
+from pipeline.site.pages import Intent
 from pipeline.survey import translator_texts
 
 site_app = App(help="Build the bilingual Jekyll site (site/) and check the English editions in it.")

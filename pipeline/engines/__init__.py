@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from pipeline.errors import ConfigError
+from pipeline.keys import Table
 
 
 # The engine text's vocabulary, shared by what writes it (pipeline.inline) and the engines
@@ -216,7 +217,8 @@ class EngineSpec:
     fingerprint of every edition it writes (change one and the editions read as stale);
     `glossary` says it implements `GlossaryEngine`; `billing_unit` names what its
     `billed_characters` count; `table` reads the engine's own `[name]` table of
-    pipeline.toml into its options (`Settings.engine_tables`; errors name the file).
+    pipeline.toml into its options (`Settings.engine_tables`; errors name the file), and
+    `reference` describes that table's keys for the configuration reference.
     Request limits are the engine's own (`Engine.limits`)."""
 
     name: str
@@ -226,6 +228,7 @@ class EngineSpec:
     glossary: bool = False
     billing_unit: str = "characters"
     table: Callable[[Mapping[str, Any], Path], object] | None = None
+    reference: Callable[[], Table] | None = None
 
 
 ENGINES: dict[str, EngineSpec] = {}
@@ -283,6 +286,12 @@ def _openai_table(table: Mapping[str, Any], path: Path) -> object:
     return read_table(table, path)
 
 
+def _openai_reference() -> Table:
+    from pipeline.engines.openai_config import TABLE
+
+    return TABLE
+
+
 def _openai(setup: Setup) -> Engine:
     """An OpenAI-compatible server: key and server from the environment (OPENAI_API_KEY,
     OPENAI_BASE_URL), the rest from the `[openai]` table and the style guide it names
@@ -324,6 +333,7 @@ register(
         _openai_options,
         billing_unit="tokens",
         table=_openai_table,
+        reference=_openai_reference,
     )
 )
 register(EngineSpec("pseudo", "offline, marks text", _pseudo))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ConfigError
+from pipeline.keys import Key, Table
 
 if TYPE_CHECKING:
     from pipeline.engines import EngineSettings
@@ -49,30 +50,54 @@ class OpenAIOptions:
     output_ratio: float = 1.0  # dry-run estimate: output tokens per input token of the segments
 
 
-_TYPES: dict[str, tuple[type, ...]] = {
-    "model": (str,),
-    "base_url": (str,),
-    "temperature": (float, int),
-    "seed": (int,),
-    "batch_tokens": (int,),
-    "max_output_tokens": (int,),
-    "context_tokens": (int,),
-    "jobs": (int,),
-    "timeout": (float, int),
-    "retries": (int,),
-    "retry_seconds": (float, int),
-    "api_version": (str,),
-    "input_price": (float, int),
-    "output_price": (float, int),
-    "currency": (str,),
-    "headers": (dict,),
-    "style_guide": (str,),
-    "response_format": (str,),
-    "context_paragraphs": (int,),
-    "context_title": (bool,),
-    "output_ratio": (float, int),
+# `[openai]`'s keys: the option each sets, the type it is read as (a float takes an integer
+# too, a path is a string), and what it does (the configuration reference is made from these)
+_KEYS: dict[str, Key] = {
+    "model": Key("model", str, "The server's model name (Ollama: `qwen2.5:14b`; Azure: the deployment name)."),
+    "base_url": Key("base_url", str, "The server; `OPENAI_BASE_URL` wins; empty: the OpenAI API (`https://api.openai.com/v1`)."),
+    "temperature": Key("temperature", float, "Sampling temperature (not sent to reasoning models)."),
+    "seed": Key("seed", int, "Sent as `seed` when set."),
+    "batch_tokens": Key("batch_tokens", int, "Estimated tokens of the texts in one request."),
+    "max_output_tokens": Key("max_output_tokens", int, "Sent as `max_tokens` when set (reasoning models: `max_completion_tokens`)."),
+    "context_tokens": Key(
+        "context_tokens", int, "The server's context (a local server's): batches sized so that prompt and answer fit it."
+    ),
+    "jobs": Key(
+        "jobs", int, "At most this many requests in flight (a local server serving one at a time: 1); unset: `[translate] jobs` alone."
+    ),
+    "timeout": Key("timeout", float, "Seconds per request."),
+    "retries": Key("retries", int, "Retries of a request after 429, 5xx, a timeout or a dropped connection."),
+    "retry_seconds": Key("retry_seconds", float, "The most one request waits between its attempts, all told."),
+    "api_version": Key("api_version", str, "Sent as `?api-version=` (Azure's deployment URLs; its v1 URL needs none)."),
+    "input_price": Key("input_price", float, "Money per million input tokens, for the estimate and the summary; unset: cost unknown."),
+    "output_price": Key("output_price", float, "Money per million output tokens."),
+    "currency": Key("currency", str, "The currency the prices are in."),
+    "headers": Key("headers", dict, "Extra request headers (Azure's `api-key`); no secrets in committed files."),
+    "style_guide": Key(
+        "style_guide",
+        Path,
+        "The system prompt translators edit; `style.<code>.md` beside it (`style.ko.md`, `style.zh.md`) wins for that language.",
+    ),
+    "response_format": Key(
+        "response_format", str, "`json_schema` or `json_object`; `json_schema` falls back to `json_object` once a server refuses it."
+    ),
+    "context_paragraphs": Key("context_paragraphs", int, "Neighbouring paragraphs each side sent as context, not translated (0: none)."),
+    "context_title": Key("context_title", bool, "Send the post's title as context, not translated."),
+    "output_ratio": Key("output_ratio", float, "Dry-run estimate: output tokens per input token of the texts."),
 }
-assert set(_TYPES) == {f.name for f in fields(OpenAIOptions)}
+assert set(_KEYS) == {f.name for f in fields(OpenAIOptions)}
+TABLE = Table(
+    "openai",
+    "The `openai` engine: any OpenAI-compatible chat completions server. The key goes in `OPENAI_API_KEY`, never in a file. "
+    "The model, temperature, seed, style guide and context settings are part of the editions' fingerprint.",
+    _KEYS,
+    OpenAIOptions,
+)
+
+
+def _accepted(kind: type) -> tuple[type, ...]:
+    """What a key's value may be in the file: a number takes an integer, a path is a string."""
+    return (float, int) if kind is float else (str,) if kind is Path else (kind,)
 
 
 def options_of(settings: EngineSettings) -> OpenAIOptions:
@@ -86,9 +111,9 @@ def read_table(table: Mapping[str, Any], path: Path) -> OpenAIOptions:
     values: dict[str, Any] = {}
     for key, value in table.items():
         name = f"openai.{key}"
-        if key not in _TYPES:
-            raise ConfigError(f"unknown setting '{name}'; known: {', '.join('openai.' + k for k in sorted(_TYPES))}", path=path)
-        kinds = _TYPES[key]
+        if key not in _KEYS:
+            raise ConfigError(f"unknown setting '{name}'; known: {', '.join('openai.' + k for k in sorted(_KEYS))}", path=path)
+        kinds = _accepted(_KEYS[key].kind)
         if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
             raise ConfigError(f"'{name}' must be a {kinds[0].__name__}, not {value!r}", path=path)
         values[key] = value

@@ -1,0 +1,63 @@
+"""kramdown's syntax, taught to markdown-it: how Jekyll's renderer reads a post.
+
+Jekyll renders Markdown with kramdown (GFM input by default), not CommonMark. Where the two
+disagree, a pipeline reading CommonMark would translate what kramdown treats as markup and
+keep what it treats as text, and the English page would not have the structure of the
+Japanese one. Each rule is one piece of kramdown's grammar (kramdown 2.4,
+kramdown-parser-gfm 1.1), named after the kramdown parser method it follows:
+
+* block extensions (`parse_block_extensions`): IALs `{: .note}`, ALDs `{:ref: …}`, `{:toc}`,
+  `{::comment}`/`{::nomarkdown}` blocks, `{::options /}`; and the end-of-block marker `^`.
+  All are kept byte for byte and never sent; they end a paragraph (kramdown's LAZY_END).
+* abbreviation definitions (`parse_abbrev_definition`): `*[HTML]: …`, whose definition is
+  translated and whose key is kept.
+* block HTML (`parse_block_html`): a line opening any element that is not a span element
+  starts an HTML block that runs to the element's end tag (not to the next blank line, as in
+  CommonMark); `markdown="block"`, or `markdown="1"` on an element kramdown knows, makes its
+  content Markdown again (an MDX component's stays raw: pipeline.html_block).
+* code blocks (`parse_codeblock_fenced` of kramdown-parser-gfm, `parse_codeblock`): a fence's
+  info string is one word, or the line is no fence; an indented block takes lazy lines.
+* span extensions and span IALs (`parse_span_extensions`): `{:target="_blank"}` after a link.
+* emphasis (`parse_emphasis`): kramdown pairs `*` and `_` by its own rules, not by
+  CommonMark's flanking rules, so `**「重要」**な点` is bold on the page.
+* math (`parse_inline_math`, `parse_block_math`): `$$…$$` only; a single `$` is text.
+
+The rules live in modules by kind: `blocks` (block extensions and IALs, abbreviations, block
+HTML, the block attributes cut from inline content), `code_blocks` (fences, indented code),
+`tables` (kramdown's tables and the list quirks around them), `spans` (span extensions and
+IALs, math, emphasis) and `links` (inline links whose url holds spaces), over `syntax` (what
+several of them and pipeline.html_block share). `install` puts them all in place.
+"""
+
+from __future__ import annotations
+
+from markdown_it import MarkdownIt
+from markdown_it.ruler import RuleOptionsType
+
+from pipeline.kramdown.blocks import abbreviation, block_attributes, extension_block, html_block
+from pipeline.kramdown.code_blocks import fence, indented_code
+from pipeline.kramdown.links import image, link
+from pipeline.kramdown.spans import emphasis, inline_math, span_extension, span_ial, unclosed_ial
+from pipeline.kramdown.tables import ordered_list_start, table
+
+
+def install(md: MarkdownIt) -> None:
+    """Turn a CommonMark markdown-it into a reader of kramdown (GFM input), as Jekyll renders."""
+    terminators: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "list"]}
+    md.block.ruler.before("table", "kramdown_extension", extension_block, terminators)
+    md.block.ruler.before("table", "kramdown_abbreviation", abbreviation, terminators)
+    md.block.ruler.at("html_block", html_block, terminators)
+    md.block.ruler.at("fence", fence, terminators)
+    md.block.ruler.at("code", indented_code)
+    md.block.ruler.disable("table")  # GFM's needs a delimiter row; kramdown's (tables.table) does not
+    md.block.ruler.before("paragraph", "kramdown_table", table)  # after lists, HTML, headings, math
+    md.block.ruler.before("paragraph", "kramdown_ordered_list_start", ordered_list_start, {"alt": ["paragraph"]})
+    md.inline.ruler.at("emphasis", emphasis)
+    md.inline.ruler.at("link", link)
+    md.inline.ruler.at("image", image)
+    md.inline.ruler2.disable("emphasis")
+    md.inline.ruler.before("emphasis", "kramdown_extension", span_extension)
+    md.inline.ruler.before("emphasis", "kramdown_ial", span_ial)
+    md.inline.ruler.before("emphasis", "kramdown_unclosed", unclosed_ial)
+    md.inline.ruler.before("emphasis", "kramdown_math", inline_math)
+    md.core.ruler.before("inline", "kramdown_block_attributes", block_attributes)
