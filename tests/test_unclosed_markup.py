@@ -1,0 +1,50 @@
+"""A line that starts like HTML markup but never finishes it (`<!--` with no `-->`) is text
+to kramdown, not an HTML block: its paragraph is translated as prose, the identity engine
+gives back its bytes, and an engine's answer cannot turn it into a comment that hides the
+rest of the page. Found by tests/test_fuzz_reader.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_hostile_input import translate_body
+
+import kramdown_oracle as oracle
+from pipeline.inline import restore
+from pipeline.segment import split, splice
+
+UNCLOSED_COMMENTS = [
+    "<!--# コミュニティーガイド {#community-guide}\n",  # the fuzz test's find
+    "<!-- コミュニティー\n",
+    "テスト\n<!-- コミュニティー\n",
+    "  <!-- コミュニティー -- 続き\n",
+    "<!-- 一行目\n\n二行目\n",
+    "> <!-- 引用\n",
+    "- <!-- 項目\n",
+]
+
+
+@pytest.mark.parametrize("body", UNCLOSED_COMMENTS)
+def test_an_unclosed_comment_translates_byte_exact(tmp_path: Path, body: str) -> None:
+    assert translate_body(tmp_path, body) == body
+
+
+def test_an_unclosed_comment_is_a_paragraph_as_kramdown_reads_it() -> None:
+    kinds = [s.kind for s in split("<!-- 一行目\n\n二行目\n", dialect="kramdown").segments]
+    assert kinds == ["paragraph", "paragraph"]
+
+
+@pytest.mark.skipif(not oracle.available(), reason="needs Debian's ruby-kramdown")
+def test_an_answer_that_closes_the_comment_hides_nothing() -> None:
+    """Each segment answered with the source's `<!--` kept and a `-->` of the engine's: the
+    English page has the Japanese page's elements, and every answer's words are on it."""
+    source = "<!-- 一行目\n\n二行目 **強調**\n"
+    segments = split(source, dialect="kramdown").segments
+    answers = ["&lt;!-- First line --&gt; hidden?", 'Second line --&gt; <b id="1">bold</b>']
+    assert len(segments) == len(answers)
+    edition = splice(source, [(s.start, s.end, restore(a, s.protected)) for s, a in zip(segments, answers)])
+    pages = oracle.render_many({"ja": (source, {}), "en": (edition, {})})
+    assert oracle.structure(pages["en"]) == oracle.structure(pages["ja"])
+    assert "hidden?" in pages["en"] and "Second line" in pages["en"] and "<!--" not in pages["en"]
