@@ -13,6 +13,7 @@ from test_hostile_input import translate_body
 
 import kramdown_oracle as oracle
 from pipeline.inline import restore
+from pipeline.japanese import JAPANESE
 from pipeline.segment import split, splice
 
 UNCLOSED_COMMENTS = [
@@ -48,3 +49,17 @@ def test_an_answer_that_closes_the_comment_hides_nothing() -> None:
     pages = oracle.render_many({"ja": (source, {}), "en": (edition, {})})
     assert oracle.structure(pages["en"]) == oracle.structure(pages["ja"])
     assert "hidden?" in pages["en"] and "Second line" in pages["en"] and "<!--" not in pages["en"]
+
+
+@pytest.mark.skipif(not oracle.available(), reason="needs Debian's ruby-kramdown")
+def test_an_engines_comment_end_does_not_close_a_kept_comment_opener() -> None:
+    """`<!-- abc` holds no Japanese, so it is not sent and stays as written; a `-->` in a later
+    paragraph's English would make kramdown read a comment from it to there, hiding both."""
+    source = "<!-- abc\n\n二行目\n\n三行目\n"
+    segments = [s for s in split(source, dialect="kramdown").segments if JAPANESE.search(s.source)]  # what is sent
+    assert [s.source for s in segments] == ["二行目", "三行目"]
+    answers = ["Line two --&gt; shown", "Line three"]
+    edition = splice(source, [(s.start, s.end, restore(a, s.protected)) for s, a in zip(segments, answers)])
+    pages = oracle.render_many({"ja": (source, {}), "en": (edition, {})})
+    assert oracle.structure(pages["en"]) == oracle.structure(pages["ja"])
+    assert "Line two" in pages["en"] and "<!--" not in pages["en"]
