@@ -119,10 +119,7 @@ class _Events(HTMLParser):
 def events(text: str) -> tuple[_Event, ...]:
     """The tokenizer's events over `text`, each with its exact [start, end) span; together
     they cover every byte of `text` once, in order."""
-    parser = _Events(text)
-    parser.feed(_masked(text))
-    parser.close()
-    found = sorted(parser.events, key=lambda e: e.start)
+    found = _tokenized(text, _masked(text))
     spans: list[_Event] = []
     for i, event in enumerate(found):
         end = found[i + 1].start if i + 1 < len(found) else len(text)
@@ -137,6 +134,28 @@ def events(text: str) -> tuple[_Event, ...]:
     elif not spans and text:
         spans.append(_Event("other", 0, end=len(text)))
     return tuple(spans)
+
+
+# Where a `<` starts a comment, tag, declaration or processing instruction for the tokenizer
+_MARKUP_START = re.compile(r"<[A-Za-z/!?]")
+
+
+def _tokenized(text: str, masked: str) -> list[_Event]:
+    """The tokenizer's events over `masked`, in order, where every `<` it gave up on is text.
+
+    A `<!--` with no `-->`, a `<div` with no `>`: at the end of its input the tokenizer reports
+    such a `<` as text to the next `>`, and takes a real end tag with it (`<!-- メモ\n</div>`).
+    kramdown's raw HTML parser shows that `<` as text (`&lt;`) and reads on right after it;
+    so do we: the `<` is masked and the text read again, its span still the author's bytes."""
+    while True:
+        parser = _Events(text)
+        parser.feed(masked)
+        parser.close()
+        given_up = [e.start for e in parser.events if e.kind == "data" and _MARKUP_START.match(masked, e.start)]
+        if not given_up:
+            return sorted(parser.events, key=lambda e: e.start)
+        for at in given_up:
+            masked = masked[:at] + "x" + masked[at + 1 :]
 
 
 def _is_custom(event: _Event) -> bool:

@@ -24,6 +24,11 @@ UNCLOSED_COMMENTS = [
     "<!-- 一行目\n\n二行目\n",
     "> <!-- 引用\n",
     "- <!-- 項目\n",
+    # inside an HTML block: kramdown shows the `<` as text and reads the end tag after it
+    "<div>\nテスト <!-- コメント\n</div>\n",
+    "<div>\n<!-- コメント\n</div>\n",
+    "<div>\nテスト <? 処理\n</div>\n",
+    "<p>テスト <!X 宣言</p>\n",
 ]
 
 
@@ -63,3 +68,18 @@ def test_an_engines_comment_end_does_not_close_a_kept_comment_opener() -> None:
     pages = oracle.render_many({"ja": (source, {}), "en": (edition, {})})
     assert oracle.structure(pages["en"]) == oracle.structure(pages["ja"])
     assert "Line two" in pages["en"] and "<!--" not in pages["en"]
+
+
+@pytest.mark.skipif(not oracle.available(), reason="needs Debian's ruby-kramdown")
+def test_an_unclosed_comment_in_an_html_block_leaves_its_end_tag_a_tag() -> None:
+    """`<!-- コメント` with no `-->` inside a `<div>`: its text is translated, the `</div>` after
+    it stays the element's end tag (the tokenizer once took it as text up to its `>`)."""
+    source = "<div>\nテスト <!-- コメント\n</div>\n\n段落\n"
+    segments = split(source, dialect="kramdown").segments
+    assert [s.source for s in segments] == ["テスト <!-- コメント", "段落"]
+    answers = ["Test &lt;!-- comment --&gt; shown", "Paragraph"]
+    edition = splice(source, [(s.start, s.end, restore(a, s.protected)) for s, a in zip(segments, answers)])
+    assert edition == "<div>\nTest &lt;!-- comment --&gt; shown\n</div>\n\nParagraph\n"
+    pages = oracle.render_many({"ja": (source, {}), "en": (edition, {})})
+    assert oracle.structure(pages["en"]) == oracle.structure(pages["ja"])
+    assert "shown" in pages["en"] and "&lt;/div" not in pages["en"]
