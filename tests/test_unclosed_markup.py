@@ -29,6 +29,8 @@ UNCLOSED_COMMENTS = [
     "<div>\n<!-- コメント\n</div>\n",
     "<div>\nテスト <? 処理\n</div>\n",
     "<p>テスト <!X 宣言</p>\n",
+    "<div>テスト <span コメント</div>\n",
+    "<div>\nテスト </b コメント\n</div>\n",
 ]
 
 
@@ -83,3 +85,30 @@ def test_an_unclosed_comment_in_an_html_block_leaves_its_end_tag_a_tag() -> None
     pages = oracle.render_many({"ja": (source, {}), "en": (edition, {})})
     assert oracle.structure(pages["en"]) == oracle.structure(pages["ja"])
     assert "shown" in pages["en"] and "&lt;/div" not in pages["en"]
+
+
+# markup to Python's HTML tokenizer that kramdown's raw HTML parser shows as text
+NOT_MARKUP_TO_KRAMDOWN = [  # (the block, the text of it that is translated)
+    ("<div>\nテスト <? 処理\n</div>\n", "テスト <? 処理"),  # a processing instruction wants `?>`
+    ("<p>テスト <!X 宣言</p>\n", "テスト <!X 宣言"),  # kramdown reads no declaration
+    ("<div>\n<!DOCTYPE 宣言>\n</div>\n", "<!DOCTYPE 宣言>"),
+    ("<div>テスト <span コメント</div>\n", "テスト <span コメント"),  # no tag to HTML_TAG_RE: its `>` is the `</div>`'s
+    ("<div>\nテスト </b コメント\n</div>\n", "テスト </b コメント"),
+]
+
+
+@pytest.mark.skipif(not oracle.available(), reason="needs Debian's ruby-kramdown")
+def test_what_kramdown_shows_as_text_in_an_html_block_is_translated_as_text() -> None:
+    """The Japanese a reader sees is sent (it was kept unsent, or sent with the end tag after
+    it as text, and the English page lost the element's end); the page keeps its elements."""
+    docs: dict[str, tuple[str, dict]] = {}
+    for i, (source, text) in enumerate(NOT_MARKUP_TO_KRAMDOWN):
+        segments = split(source, dialect="kramdown").segments
+        assert [s.source for s in segments] == [text]
+        answer = "Text &lt; not markup"
+        docs[f"ja{i}"] = (source, {})
+        docs[f"en{i}"] = (splice(source, [(segments[0].start, segments[0].end, restore(answer, segments[0].protected))]), {})
+    pages = oracle.render_many(docs)
+    for i, (source, _) in enumerate(NOT_MARKUP_TO_KRAMDOWN):
+        assert oracle.structure(pages[f"en{i}"]) == oracle.structure(pages[f"ja{i}"]), source
+        assert "Text &lt; not markup" in pages[f"en{i}"], source
