@@ -116,13 +116,11 @@ class _Events(HTMLParser):
 
 
 @lru_cache(maxsize=1024)
-def events(text: str) -> tuple[_Event, ...]:
+def events(text: str, kramdown: bool = True) -> tuple[_Event, ...]:
     """The tokenizer's events over `text`, each with its exact [start, end) span; together
-    they cover every byte of `text` once, in order."""
-    parser = _Events(text)
-    parser.feed(_masked(text))
-    parser.close()
-    found = sorted(parser.events, key=lambda e: e.start)
+    they cover every byte of `text` once, in order. `kramdown`: markup kramdown's raw HTML
+    parser reads as text is text (`_tokenized`)."""
+    found = _tokenized(text, _masked(text), kramdown)
     spans: list[_Event] = []
     for i, event in enumerate(found):
         end = found[i + 1].start if i + 1 < len(found) else len(text)
@@ -137,6 +135,49 @@ def events(text: str) -> tuple[_Event, ...]:
     elif not spans and text:
         spans.append(_Event("other", 0, end=len(text)))
     return tuple(spans)
+
+
+# Where a `<` starts a comment, tag, declaration or processing instruction for the tokenizer
+_MARKUP_START = re.compile(r"<[A-Za-z/!?]")
+# What kramdown's raw HTML parser reads as a comment or an instruction at a `<` (kramdown 2.4,
+# parser/html.rb l. 29-31, 139-178); any other `<!` or `<?` (`<!DOCTYPE`, `<?` with no `?>`)
+# it shows as text
+_KRAMDOWN_COMMENT = re.compile(r"<!--.*?-->|<\?.*?\?>", re.DOTALL)
+
+
+def _tokenized(text: str, masked: str, kramdown: bool) -> list[_Event]:
+    """The tokenizer's events over `masked`, in order, where every `<` it gave up on is text.
+
+    A `<!--` with no `-->`, a `<div` with no `>`: at the end of its input the tokenizer reports
+    such a `<` as text to the next `>`, and takes a real end tag with it (`<!-- メモ\n</div>`).
+    kramdown's raw HTML parser shows that `<` as text (`&lt;`) and reads on right after it;
+    so do we: the `<` is masked and the text read again, its span still the author's bytes.
+    For kramdown, so is every `<` that starts markup to the tokenizer but not to kramdown."""
+    while True:
+        parser = _Events(text)
+        parser.feed(masked)
+        parser.close()
+        given_up = [e.start for e in parser.events if _is_text_to_the_reader(e, masked, kramdown)]
+        if not given_up:
+            return sorted(parser.events, key=lambda e: e.start)
+        for at in given_up:
+            masked = masked[:at] + "x" + masked[at + 1 :]
+
+
+def _is_text_to_the_reader(event: _Event, masked: str, kramdown: bool) -> bool:
+    """Whether the `<` that starts `event` is text on the page: given up on by the tokenizer
+    (reported as text); for kramdown, a comment or instruction its grammar does not read, or
+    a tag whose text runs over the next one's `<` (`<span 日本語</div>`: no tag to kramdown's
+    HTML_TAG_RE, and the `</div>` is the element's end). An MDX component's tag
+    (`<Diagram height={160}>`) stays a tag: pipeline.attributes reads those as such."""
+    if event.kind == "data":
+        return _MARKUP_START.match(masked, event.start) is not None
+    if not kramdown or event.kind == "entity":
+        return False
+    if event.kind == "other":
+        return _KRAMDOWN_COMMENT.match(masked, event.start) is None
+    tag = event.raw_tag or masked[event.start : masked.find(">", event.start) + 1]
+    return "<" in tag[1:] and not _is_custom(event)
 
 
 def _is_custom(event: _Event) -> bool:
@@ -217,7 +258,7 @@ class _Splitter:
 
     def split(self) -> BlockSplit:
         fences = _fences(self.text)
-        for event in refined(self.text):
+        for event in refined(self.text, self.kramdown):
             if _inside(fences, event.start):  # code in a component: never sent
                 self._end_run()
                 continue
@@ -428,7 +469,7 @@ def _masked(text: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def refined(text: str) -> tuple[_Event, ...]:
+def refined(text: str, kramdown: bool = True) -> tuple[_Event, ...]:
     """The tokenizer's events with what Markdown-minded authors put in components' text:
     a blank line ends a run (a paragraph), and a backtick code span is one kept piece.
     Cached: the split and the leftover count read the same blocks."""
@@ -438,7 +479,7 @@ def refined(text: str) -> tuple[_Event, ...]:
     spans = [span for span in _code(text) if span not in fences]
     cuts = sorted({c for pair in (*blanks, *spans, *fences) for c in pair})  # a fence is never part of a run
     pieces: list[_Event] = []
-    for e in events(text):
+    for e in events(text, kramdown):
         if e.kind != "data":
             pieces.append(e)
             continue

@@ -1,4 +1,4 @@
-"""What a new user reads first: `--help` and the README's CLI reference."""
+"""What a new user reads first: `--help` and the command reference (docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ def test_help_shows_no_type_for_flags_and_choices_for_the_target(command: list[s
         assert re.search(r"--to\s+CODE\[,CODE…\]\s+Target language\(s\), DeepL's codes", result.stdout), result.stdout
 
 
-def test_readme_documents_every_translate_option() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+def test_command_reference_documents_every_translate_option() -> None:
+    reference = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     command = typer.main.get_command(app).commands["translate"]  # type: ignore[attr-defined]
     options = [o for p in command.params for o in p.opts if o.startswith("--")]
     assert "--retry-flagged" in options and "--summary" in options
-    assert [o for o in options if f"`{o}" not in readme] == []
+    assert [o for o in options if f"`{o}" not in reference] == []

@@ -64,7 +64,7 @@ def _restore(xml: str, protected: Protected) -> str:
     answer.check_complete()
     pieces, kinds, marks = answer.pieces, answer.kinds, answer.marks
     if protected.html_quote is not None:
-        return _html_text(pieces, kinds, protected.html_quote)
+        return _html_text(pieces, kinds, protected.html_quote, protected.joined)
     text = _finish("".join(pieces), protected)
     if text == protected.joined:
         return text
@@ -150,14 +150,18 @@ class _Answer:
             raise StructureError(f"the engine lost {len(missing)} tag(s): {', '.join(repr(x) for x in lost)}")
 
 
-def _html_text(pieces: list[str], kinds: list[str], quote: str) -> str:
+def _html_text(pieces: list[str], kinds: list[str], quote: str, source: str) -> str:
     """Engine prose as HTML text: only what would start markup (`<` before a name, `&`
-    before an entity name) or end an attribute value (its quote) is escaped, so a
-    translation that gives back the source gives back its bytes."""
+    before an entity name), end a comment (`-->`) or end an attribute value (its quote) is escaped, so a
+    translation that gives back the source gives back its bytes. An answer that is the
+    source (`<!-- メモ` that never closes, a `<` kramdown shows as text) is the source's bytes."""
+    if "".join(pieces).strip() == source:
+        return source
     for i, kind in enumerate(kinds):
         if kind == "prose":
             piece = re.sub(r"&(?=#?[A-Za-z0-9]+;?)", "&amp;", pieces[i])
             piece = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", piece)
+            piece = re.sub(r"(?<=--)>", "&gt;", piece)  # it would close an author's `<!--` left open before
             pieces[i] = piece.replace(quote, "&quot;" if quote == '"' else "&#39;") if quote else piece
     _no_new_liquid(pieces, kinds)
     return "".join(pieces).strip()

@@ -103,9 +103,10 @@ def _kept_shape(piece: str, dialect: str) -> tuple[str, ...]:
 # Characters of engine prose that would start inline markup anywhere: code, emphasis,
 # links, HTML/autolinks, math, strikethrough, entities, and a backslash that would escape.
 # A `$` before a digit is left alone ("$17 billion"): it can never close math, and every
-# `$` that could is escaped.
+# `$` that could is escaped. The `>` of a `-->` too: it would close a `<!--` the author left
+# open on a line of its own (kept as written, no Japanese in it), hiding everything between.
 _INLINE_ACTIVE = re.compile(
-    r"[*\[\]<]|\$(?![0-9])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|~(?=~)|(?<=~)~|&(?=#?[A-Za-z0-9]+;)|\\(?=[!-/:-@\[-`{-~]|$)"
+    r"[*\[\]<]|(?<=--)>|\$(?![0-9])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])|~(?=~)|(?<=~)~|&(?=#?[A-Za-z0-9]+;)|\\(?=[!-/:-@\[-`{-~]|$)"
 )
 # What would open a block at the start of a line: heading, quote, list item, setext
 # underline or thematic break, table row.

@@ -105,7 +105,8 @@ def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     line = _line(state, start)
     if _HTML_COMMENT.match(line):
         close = state.src.find("-->", state.bMarks[start] + state.tShift[start])
-        return _finish_html(state, start, end, close + 3 if close >= 0 else -1, silent)
+        # kramdown's HTML_COMMENT_RE wants the `-->`: without one `<!--` is a paragraph's text
+        return close >= 0 and _finish_html(state, start, end, close + 3, silent)
     opened = _HTML_OPEN.match(line)
     closing = _HTML_CLOSE.match(line)
     found = opened or closing
