@@ -147,6 +147,11 @@ class Pool:
     def close(self) -> None:
         """Stop the workers: jobs not begun are dropped (an interrupted or aborted run)."""
         if self._executor is not None:
+            if self.broken:
+                # A worker started while the pool was breaking is not stopped by it, and the
+                # pool's shutdown would wait for it for ever (CPython 3.11): stopped here.
+                for process in list(self._executor._processes.values()):
+                    process.kill()
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
