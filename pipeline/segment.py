@@ -155,14 +155,14 @@ def _inline_segment(
         if kind == "abbreviation":
             protected = protect_plain(masked.unmask(tok.content), keep)
         else:
+            paragraph = kind == "paragraph"
             protected = unmask(
-                protect(tok.content, tok.children or [], env, glue, keep, kind == "table_cell", dialect, attributes),
+                protect(tok.content, tok.children or [], env, glue, keep, kind == "table_cell", dialect, attributes, paragraph),
                 masked,
             )
     except UnsupportedInline as exc:
         skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
         return
-    protected = dataclasses.replace(protected, paragraph=kind == "paragraph")
     segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
     if any(e.kind == "keep" and LANG_START_TAG.match(e.open) and JAPANESE.search(e.open) for e in protected.elements.values()):
         skipped.append(Skipped(tok.map[0] + 1, html_block.QUOTED, "kept-lang"))  # `<span lang="ja">…</span>`, kept whole
