@@ -31,7 +31,7 @@ from pipeline.japanese import WIDE_BREAK as _CJK
 from pipeline.kramdown.blocks import matching_close
 from pipeline.kramdown.links import image as kramdown_image
 from pipeline.kramdown.links import link as kramdown_link
-from pipeline.markdown import END_MARKER_LINE, parser
+from pipeline.markdown import END_MARKER_LINE, LINK_END, parser
 
 _PAIR_TAGS = {"em": "i", "strong": "b", "s": "s"}
 
@@ -193,7 +193,10 @@ def _on_link_open(walk: _Walk, token: Token) -> None:
             walk.i += 1
         walk.cur = end
         return
-    walk.link_ends.append(_rule_end(kramdown_link if walk.dialect == "kramdown" else link_rule, content, cur, walk.inside(), walk.dialect))
+    noted = (token.meta or {}).get(LINK_END)  # noted by the parse (markdown.parser); else the rule is re-run
+    if not isinstance(noted, int):
+        noted = _rule_end(kramdown_link if walk.dialect == "kramdown" else link_rule, content, cur, walk.inside(), walk.dialect)
+    walk.link_ends.append(noted)
     walk.link_starts.append(cur)
     walk.pairs.append(walk.out.open("a", "["))
     walk.cur += 1
