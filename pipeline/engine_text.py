@@ -234,7 +234,12 @@ class _Builder:
         self.attached.append((Attached(ident, side, span[0], span[1], attached), len(self.md) - 1))
 
     def build(
-        self, escape_pipes: bool = False, plain: bool = False, env: Mapping[str, Any] | None = None, dialect: str = "commonmark"
+        self,
+        escape_pipes: bool = False,
+        plain: bool = False,
+        env: Mapping[str, Any] | None = None,
+        dialect: str = "commonmark",
+        paragraph: bool = False,
     ) -> Protected:
         joined = "".join(self.md)
         attached: list[Attached] = []
@@ -246,7 +251,17 @@ class _Builder:
             attached.append(dataclasses.replace(found, at=len(before), at_end=len(before) + len(inside)))
         if escape_pipes:
             joined = joined.replace("|", "\\|")
-        return Protected("".join(self.xml), dict(self.elements), joined, escape_pipes, plain, dialect, env or {}, attached=tuple(attached))
+        return Protected(
+            "".join(self.xml),
+            dict(self.elements),
+            joined,
+            escape_pipes,
+            plain,
+            dialect,
+            env or {},
+            attached=tuple(attached),
+            paragraph=paragraph,
+        )
 
 
 def _unclaimed(

@@ -341,6 +341,8 @@ class _Splitter:
             )
 
     def _end_run(self) -> None:
+        if not self.run.items:  # most events end a run that holds nothing
+            return
         run, self.run = self.run, _Run()
         items = self._trimmed(run.items)
         if not items or not _Run(items).has_text(self.text):
@@ -462,7 +464,8 @@ def _masked(text: str) -> str:
     tokenizer never takes the `<script setup>` of a code span for a script element."""
     pieces, pos = [], 0
     for a, b in _code(text):
-        pieces += [text[pos:a], "\n".join("x" * len(line) for line in text[a:b].split("\n"))]
+        code = text[a:b]
+        pieces += [text[pos:a], "x" * (b - a) if "\n" not in code else "\n".join("x" * len(line) for line in code.split("\n"))]
         pos = b
     pieces.append(text[pos:])
     return "".join(pieces)

@@ -251,13 +251,13 @@ def _joined_text(children: list[Token]) -> list[Token]:
     The pipeline's parser keeps them apart (an unmatched `**` is a token of its own), but
     `check_emphasis` must see the characters on both sides of a run.
     """
-    joined: list[Token] = []
+    runs: list[list[Token]] = []  # each run of adjacent text tokens is copied once, not once per token
     for child in children:
-        if child.type == "text" and joined and joined[-1].type == "text":
-            joined[-1] = joined[-1].copy(content=joined[-1].content + child.content)
+        if child.type == "text" and runs and runs[-1][0].type == "text":
+            runs[-1].append(child)
         else:
-            joined.append(child)
-    return joined
+            runs.append([child])
+    return [run[0] if len(run) == 1 else run[0].copy(content="".join(t.content for t in run)) for run in runs]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -154,14 +155,14 @@ def _inline_segment(
         if kind == "abbreviation":
             protected = protect_plain(masked.unmask(tok.content), keep)
         else:
+            paragraph = kind == "paragraph"
             protected = unmask(
-                protect(tok.content, tok.children or [], env, glue, keep, kind == "table_cell", dialect, attributes),
+                protect(tok.content, tok.children or [], env, glue, keep, kind == "table_cell", dialect, attributes, paragraph),
                 masked,
             )
     except UnsupportedInline as exc:
         skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
         return
-    protected = dataclasses.replace(protected, paragraph=kind == "paragraph")
     segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
     if any(e.kind == "keep" and LANG_START_TAG.match(e.open) and JAPANESE.search(e.open) for e in protected.elements.values()):
         skipped.append(Skipped(tok.map[0] + 1, html_block.QUOTED, "kept-lang"))  # `<span lang="ja">…</span>`, kept whole
@@ -307,7 +308,12 @@ def _with_abbreviations(keep: re.Pattern[str] | None, keys: Iterable[str]) -> re
 
 
 def _line_table(text: str) -> tuple[list[int], list[int]]:
-    """Start offset and content-end offset (before the line ending) of every line."""
+    """Start offset and content-end offset (before the line ending) of every line. A body
+    with `\n` endings only (nearly all) is measured from its lines' lengths, without a
+    Python step per line break."""
+    if "\r" not in text:
+        starts = list(itertools.accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
+        return starts, [start - 1 for start in starts[1:]] + [len(text)]
     starts, ends = [0], []
     for m in LINE_BREAK.finditer(text):
         ends.append(m.start())
