@@ -10,10 +10,12 @@ use it without importing each other.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import tomlkit
+import tomlkit.items
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,20 @@ def default_text(table: Table, key: Key) -> str:
 
 
 def toml_value(value: object) -> str:
-    """`value` written as TOML writes it (strings, paths, numbers, booleans, lists, tables)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    """`value` written as TOML writes it (tomlkit): a path as its string, a tuple as an
+    array, a mapping as an inline table."""
+    return _item(value).as_string()
+
+
+def _item(value: object) -> tomlkit.items.Item:
     if isinstance(value, Path):
-        return json.dumps(value.as_posix())
+        return tomlkit.item(value.as_posix())
     if isinstance(value, tuple | list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+        array = tomlkit.array()
+        array.extend(_item(v) for v in value)
+        return array
     if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
-    return json.dumps(value, ensure_ascii=False)
+        table = tomlkit.inline_table()
+        table.update({str(k): _item(v) for k, v in value.items()})
+        return table
+    return tomlkit.item(value)
