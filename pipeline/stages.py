@@ -27,9 +27,6 @@ from pipeline.lint import lint_text
 from pipeline.post import Post, parse_post
 from pipeline.segment import Skeleton, split_post
 
-Edits = tuple[tuple[int, int, str], ...]  # (start, end, English) of the body spans
-FieldEdits = tuple[tuple[frontmatter.Field, frontmatter.Value], ...]
-
 
 @dataclass(frozen=True)
 class Reading:
