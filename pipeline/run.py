@@ -31,7 +31,7 @@ from pipeline.cache import TranslationCache, cache_key
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
 from pipeline.engines import Engine, SegmentContext, context_policy, engine_spec, spend_of
-from pipeline.errors import EditedDuringRun, EngineError, InputError, internal_error
+from pipeline.errors import EditedDuringRun, EngineError, InputError, PipelineError, internal_error
 from pipeline.glossary import Glossary, prose_of, prose_of_markdown
 from pipeline.inline import Protected
 from pipeline.memory import TranslationMemory
@@ -116,6 +116,7 @@ class _Draft:
     records: tuple[SegmentRecord, ...]
     approved: bool
     rendering: Job[stages.Rendered]
+    known: tuple[str, carry.Frame] | None  # the edition on disk as preparing read it: its hash and frame (`Translator._known`)
 
 
 @dataclass(frozen=True)
@@ -308,9 +309,8 @@ class Translator:
             return self._failed(path, exc)
 
     def _failed(self, path: Path, exc: Exception) -> PostResult:
-        error = internal_error(exc)
-        status: Status = "needs-merge" if isinstance(error, NeedsMerge) else "failed"
-        return PostResult(path, self.output_path(path), status=status, error=error.located(path))
+        status, error = _failure(exc, path)
+        return PostResult(path, self.output_path(path), status=status, error=error)
 
     def _find(self, path: Path, force: bool, dry_run: bool) -> _Found | PostResult:
         sources = self._sources or Tree.at(self.settings.path(self.settings.source_dir))
@@ -516,8 +516,7 @@ class Translator:
 
     @staticmethod
     def _fail(prepared: Pair, exc: Exception) -> None:
-        error = internal_error(exc).located(prepared.post.path)
-        prepared.result.status, prepared.result.error = "needs-merge" if isinstance(error, NeedsMerge) else "failed", error
+        prepared.result.status, prepared.result.error = _failure(exc, prepared.post.path)
 
     def _draft(self, prepared: Pair, checked: dict[str, qa.Answer], refused: Mapping[str, str]) -> _Draft:
         post, result = prepared.post, prepared.result
@@ -537,13 +536,14 @@ class Translator:
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
         spans = [(unit.segment.start, unit.segment.end) for unit in prepared.units if unit.fm_field is None]
-        args = (post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, self._known(prepared))
-        return _Draft(draft.records, self.memory.approved_now != approvals, Job(stages.render, args, len(post.text)))
+        known = self._known(prepared)
+        args = (post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, known)
+        return _Draft(draft.records, self.memory.approved_now != approvals, Job(stages.render, args, len(post.text)), known)
 
     def _write(self, prepared: Pair, draft: _Draft, rendered: stages.Rendered) -> None:
         """The edition rendered, with a translator's bytes carried over, written with its state."""
         result = prepared.result
-        data, carried = self._carry(prepared, rendered)
+        data, carried = self._carry(prepared, rendered, draft.known)
         shown = rendered.shown if data == rendered.data else leftovers.in_front_matter(parse_post(prepared.output, data))
         result.leftover.left.front_matter = _front_matter_left(prepared.front_matter_shown, shown, result.flags, self.target.han_script)
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine, carried)
@@ -560,11 +560,12 @@ class Translator:
         read, sha = prepared.theirs_texts, prepared.previous_sha
         return (sha, carry.frame_of(read)) if read is not None and sha is not None and prepared.theirs == prepared.output else None
 
-    def _carry(self, prepared: Pair, rendered: stages.Rendered) -> tuple[bytes, edition.Carried]:
+    def _carry(self, prepared: Pair, rendered: stages.Rendered, known: tuple[str, carry.Frame] | None) -> tuple[bytes, edition.Carried]:
         """The rendering with a translator's bytes outside the translated text carried over
         from the edition they edited (`carry`), and what the state records of it. Frames
         come from a parse of each edition, ours too (a parse of an edition is what a
-        translator's edition is compared with: `stages.render`)."""
+        translator's edition is compared with: `stages.render`). `known`: the edition on disk
+        as preparing read it, whose frame is theirs when they edited it (not made twice)."""
         read, data, ours = prepared.theirs_texts, rendered.data, rendered.frame
         frame = carry.keys(ours)
         base, theirs_path = prepared.base, prepared.theirs
@@ -582,7 +583,10 @@ class Translator:
             )
             prepared.result.flags.append(Flag(1, "edits-not-carried", message))
             return data, (frame, ())
-        theirs = carry.frame_of(read if read is not None else stages.read_texts(parse_post(theirs_path, theirs_data), self._reading))
+        if known is not None:  # the edition on disk is theirs, its frame made while drafting
+            theirs = known[1]
+        else:
+            theirs = carry.frame_of(read if read is not None else stages.read_texts(parse_post(theirs_path, theirs_data), self._reading))
         merged = carry.merge(base_keys, ours, theirs, self._merged)
         if merged.text is None:
             raise carry.needs_merge(theirs_path, prepared.post.path, merged.conflicts)
@@ -596,6 +600,13 @@ class Translator:
             return found
         fresh = checked.get(key)
         return fresh.translated if fresh is not None and fresh.translated else self.cache.get(key)
+
+
+def _failure(exc: Exception, path: Path) -> tuple[Status, PipelineError]:
+    """A post's failure, a bug included, as its result says it: a manual merge it needs, or
+    a failure, located at the post."""
+    error = internal_error(exc).located(path)
+    return ("needs-merge" if isinstance(error, NeedsMerge) else "failed"), error
 
 
 def _front_matter_left(
