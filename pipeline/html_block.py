@@ -143,6 +143,7 @@ _MARKUP_START = re.compile(r"<[A-Za-z/!?]")
 # parser/html.rb l. 29-31, 139-178); any other `<!` or `<?` (`<!DOCTYPE`, `<?` with no `?>`)
 # it shows as text
 _KRAMDOWN_COMMENT = re.compile(r"<!--.*?-->|<\?.*?\?>", re.DOTALL)
+_MAX_READINGS = 16  # readings of one HTML block before the tokenizer's stands (`_tokenized`)
 
 
 def _tokenized(text: str, masked: str, kramdown: bool) -> list[_Event]:
@@ -152,16 +153,30 @@ def _tokenized(text: str, masked: str, kramdown: bool) -> list[_Event]:
     such a `<` as text to the next `>`, and takes a real end tag with it (`<!-- メモ\n</div>`).
     kramdown's raw HTML parser shows that `<` as text (`&lt;`) and reads on right after it;
     so do we: the `<` is masked and the text read again, its span still the author's bytes.
-    For kramdown, so is every `<` that starts markup to the tokenizer but not to kramdown."""
-    while True:
+    For kramdown, so is every `<` that starts markup to the tokenizer but not to kramdown.
+
+    Each reading is of the whole block, and a `<` given up on can hide the next one (`<a 日本
+    <a 日本 … >`: one tag to the tokenizer, then the next, …): after `_MAX_READINGS` readings the
+    last one stands as the tokenizer gave it, so a hostile block costs linear time, as every
+    reading of a post must (issue 25); no real block needs more than a few."""
+    for _ in range(_MAX_READINGS):
         parser = _Events(text)
         parser.feed(masked)
         parser.close()
         given_up = [e.start for e in parser.events if _is_text_to_the_reader(e, masked, kramdown)]
         if not given_up:
-            return sorted(parser.events, key=lambda e: e.start)
-        for at in given_up:
-            masked = masked[:at] + "x" + masked[at + 1 :]
+            break
+        masked = _masked_at(masked, sorted(set(given_up)))
+    return sorted(parser.events, key=lambda e: e.start)
+
+
+def _masked_at(text: str, positions: Sequence[int]) -> str:
+    """`text` with the character at each of `positions` (in order) made an `x`, in one pass."""
+    pieces, pos = [], 0
+    for at in positions:
+        pieces += [text[pos:at], "x"]
+        pos = at + 1
+    return "".join([*pieces, text[pos:]])
 
 
 def _is_text_to_the_reader(event: _Event, masked: str, kramdown: bool) -> bool:

@@ -17,6 +17,8 @@ from pipeline.run import Translator
 HOSTILE: dict[str, tuple[Callable[[int], str], int, int]] = {  # name: (the post's body at `size` bytes, full size, quick size)
     "a line of backticks": (lambda n: "`" * n + "\n", 3_000, 3_000),
     "a paragraph with no sentence end": (lambda n: "word " * (n // 5) + "\n", 60_000, 60_000),
+    # each `<a` hides the next from the HTML tokenizer until the one before is read as text
+    "an HTML block of unfinished tags": (lambda n: "<div>\n" + "<a 日本 " * (n // 10) + ">\n</div>\n", 60_000, 60_000),
     "an ordinary post": (lambda n: "これは日本語の段落です。二つ目の文があります。\n\n" * (n // 74), 20_000_000, 4_000_000),
 }
 
