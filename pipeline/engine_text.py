@@ -58,7 +58,8 @@ class Protected:
     escape_pipes: bool = False  # a table cell: every `|` of the restored text is written `\|`
     plain: bool = False  # not Markdown (a front matter value): line breaks kept, nothing escaped
     dialect: str = "commonmark"  # the Markdown the restored text must parse as (markdown.DIALECTS)
-    # the document's link references, so a restored `[text][ref]` can be re-parsed as a link
+    # the document's link references (and footnotes), so a restored `[text][ref]` can be
+    # re-parsed as a link: the part of the parse's env a restore reads (`restore_env`)
     env: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     # text of an HTML block (pipeline.html_block): "" for element text, the quote character
     # for an attribute value; the answer's prose is then escaped as HTML, not as Markdown
@@ -258,10 +259,20 @@ class _Builder:
             escape_pipes,
             plain,
             dialect,
-            env or {},
+            restore_env(env) if env else {},
             attached=tuple(attached),
             paragraph=paragraph,
         )
+
+
+RESTORE_ENV = ("references", "footnotes")  # what an answer's parse reads of the source's env (`inline.inert`)
+
+
+def restore_env(env: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The part of a parse's env that checking an answer reads: not the Liquid-masked body
+    (`"liquid"`), which every segment of a post would otherwise carry into a worker process
+    and back (a post's reading pickled to 3.5 times its size)."""
+    return {key: env[key] for key in RESTORE_ENV if key in env}
 
 
 def _unclaimed(
