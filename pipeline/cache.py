@@ -13,11 +13,15 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import diskcache
 
+from pipeline.engine_text import Protected
+from pipeline.engines import SegmentContext
 from pipeline.errors import CacheError
+from pipeline.glossary import prose_of, terms_in
 
 KEY_VERSION = 1
 
@@ -39,6 +43,20 @@ def cache_key(
     if context is not None:
         payload["context"] = dict(context)
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheKeys:
+    """The cache key of each engine text of a run: a value, not a method of the run, so a
+    worker process computes a post's keys where it reads the post (`stages.prepare`)."""
+
+    engine_settings: Mapping[str, object]
+    terms: Mapping[str, str]  # the glossary's terms: those in a text's prose are in its key
+
+    def __call__(self, protected: Protected, context: SegmentContext | None) -> str:
+        """`protected`'s key, read in `context` (the same text elsewhere may be translated otherwise)."""
+        found = terms_in(self.terms, prose_of(protected.xml)) if self.terms else []
+        return cache_key(self.engine_settings, found, protected.xml, context.as_key() if context is not None else None)
 
 
 class TranslationCache:

@@ -15,7 +15,6 @@ pickle (no markdown-it tokens leave `prepare`), so a process pool can run them.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,39 +24,47 @@ from pipeline import carry, edition, frontmatter, heading_ids, leftovers
 from pipeline.config import Settings
 from pipeline.lint import lint_text
 from pipeline.post import Post, parse_post
-from pipeline.segment import Skeleton, split_post
+from pipeline.qa import Flag
+from pipeline.segment import split_post
 
 
 @dataclass(frozen=True)
 class Reading:
-    """How a run reads posts and editions: the part of its settings the stages need, and the
-    glossary's names kept as written (`Glossary.keep_pattern`)."""
+    """How a run reads posts and editions: the part of its settings the stages need, and how
+    a post's segments become units (`edition.UnitMaker`: the glossary's names kept as
+    written, the cache keys), all of it picklable."""
 
     dialect: str
     lang: str  # the source language, lowercased (the lint's checks)
     translate_keys: tuple[str, ...]
     attributes: tuple[str, ...]
     comments: bool
-    keep: re.Pattern[str] | None = None
+    units: edition.UnitMaker
 
     @classmethod
-    def of(cls, settings: Settings, keep: re.Pattern[str] | None) -> "Reading":
+    def of(cls, settings: Settings, units: edition.UnitMaker) -> "Reading":
         return cls(
             settings.dialect,
             settings.source_lang.lower(),
             tuple(settings.translate_keys),
             tuple(settings.translate_attributes),
             settings.translate_comments,
-            keep,
+            units,
         )
+
+    @property
+    def keep(self) -> re.Pattern[str] | None:
+        return self.units.keep
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """A post read once: what segmenting, lint, leftovers, heading ids and context share."""
+    """A post read once: its units (each with its cache keys) and the flags reading it
+    earned, and what lint, leftovers, heading ids and context read of the same parse. The
+    post itself is not in it: the run holds it already (a worker would send it back)."""
 
-    post: Post
-    skeleton: Skeleton  # without its tokens and masked text (they stay in `prepare`)
+    units: list[edition.Unit]
+    flags: list[Flag]
     lint_findings: int
     leftover: leftovers.Left  # the source's Japanese, its front matter's included
     shown: tuple[frontmatter.Field, ...]  # the front matter values holding Japanese (`leftovers.in_front_matter`)
@@ -73,7 +80,8 @@ def prepare(post: Post, reading: Reading) -> Prepared:
     shown = tuple(leftovers.in_front_matter(post))
     left.front_matter = leftovers.front_matter_count(shown)
     headings = heading_ids.headings(skeleton.tokens)
-    return Prepared(post, dataclasses.replace(skeleton, tokens=(), masked=None), len(findings), left, shown, headings)
+    units, flags = reading.units.units(post, skeleton)
+    return Prepared(units, flags, len(findings), left, shown, headings)
 
 
 @dataclass(frozen=True)
