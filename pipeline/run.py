@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline import carry, edition, frontmatter, leftovers, qa, stages
-from pipeline.cache import TranslationCache, cache_key
+from pipeline.answers import Checks
+from pipeline.cache import CacheKeys, TranslationCache
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
 from pipeline.engines import Engine, SegmentContext, context_policy, engine_spec, spend_of
 from pipeline.errors import EditedDuringRun, EngineError, InputError, PipelineError, internal_error
-from pipeline.glossary import Glossary, prose_of, prose_of_markdown
-from pipeline.inline import Protected
+from pipeline.glossary import Glossary, prose_of_markdown
+from pipeline.heap import collecting_less
 from pipeline.memory import TranslationMemory
 from pipeline.post import Alias, Post, Tree, parse_post, source_hash
 from pipeline.qa import Flag
@@ -56,6 +57,7 @@ from pipeline.state import (
 from pipeline.target import Target
 from pipeline.translate import Answers, Request, billable_length, estimate, translate_missing
 from pipeline.workers import Job, Pool
+from pipeline.writer import Writer
 
 __all__ = ["Flag", "NeedsMerge", "PostResult", "RunProgress", "RunReport", "Translator"]
 
@@ -166,6 +168,16 @@ class _Progress:
             )
         )
 
+    def done(self, result: PostResult) -> None:
+        """A post finished: into the report, in the order of the posts."""
+        self.report.posts.append(result)
+        self.emit("post", result)
+
+    def written(self, prepared: Pair) -> None:
+        """A post's write done (`Writer`): its units and answers dropped, its result reported."""
+        prepared.release()
+        self.done(prepared.result)
+
     def next_window(self) -> _Window:
         self.flushed += self.window.held
         self.window = _Window()
@@ -190,11 +202,12 @@ class Translator:
         self._engine_settings = engine.settings()
         self._refuser = refuser(settings.engine, self._engine_settings)  # who refused an answer, in its record
         self._keep = self.glossary.keep_pattern
-        self._reading = stages.Reading.of(settings, self._keep)  # what the CPU stages read of the settings (`stages`)
         self._reader = EditionReader(settings.dialect, settings.translate_keys, settings.translate_attributes, settings.translate_comments)
         self._by_characters = engine_spec(settings.engine).billing_unit == "characters"  # else no per-post character counts
         policy = context_policy(engine)  # what the engine reads around each text (an LLM): part of the cache keys
-        self._units = UnitMaker(self._key, engine.limits.text_bytes, self._keep, self.glossary.taxonomy, settings.translate_keys, policy)
+        keys = CacheKeys(self._engine_settings, self.glossary.terms)
+        units = UnitMaker(keys, engine.limits.text_bytes, self._keep, self.glossary.taxonomy, tuple(settings.translate_keys), policy)
+        self._reading = stages.Reading.of(settings, units)  # what the CPU stages read of the settings (`stages`)
         self.fingerprint = settings_fingerprint(settings, self.glossary)
         self._sources: Tree | None = None  # resolved once per run: resolving walks the disk
         self._output_root: Path | None = None
@@ -213,6 +226,7 @@ class Translator:
     def output_path(self, source: Path) -> Path:
         return self.target.edition_path(self.relative(source))
 
+    @collecting_less()  # a run holds many objects, few of them cyclic garbage (`heap`)
     def run(
         self,
         paths: Iterable[Path],
@@ -236,13 +250,7 @@ class Translator:
         self._sources = Tree.at(self.settings.path(self.settings.source_dir))
         self._output_root = self.target.output_dir.resolve()
         self._progress = tally = _Progress(progress, report, len(paths) if isinstance(paths, Sized) else None)
-
-        def done(result: PostResult) -> None:
-            report.posts.append(result)
-            tally.emit("post", result)
-
-        window = tally.window
-        pool = Pool(self.settings.workers)
+        done, window, pool, writer = tally.done, tally.window, Pool(self.settings.workers), Writer(tally.written)
         try:
             for prepared in self._prepared(paths, force, dry_run, pool):
                 if isinstance(prepared, PostResult):
@@ -254,12 +262,13 @@ class Translator:
                 window.held += len(prepared.units)
                 self._look_up(prepared, window, retry_flagged)
                 if window.full(self.settings.window_texts):
-                    self._flush(window, report, done, dry_run, pool)
+                    self._flush(window, report, dry_run, pool, writer)
                     window = tally.next_window()
-            self._flush(window, report, done, dry_run, pool)
+            self._flush(window, report, dry_run, pool, writer)
         except EngineError as exc:
             self._abort(window, exc, report, done)
         finally:
+            writer.close()
             pool.close()
             if not dry_run:
                 report.spend = spend_of(self.engine)  # tokens an engine billed by tokens spent, an aborted run's included
@@ -344,8 +353,8 @@ class Translator:
         built_from = on_disk_record(record, edition_sha)
         base, theirs, theirs_sha = self._edited(built_from, output, edition_sha, post.source_hash)
         previous = previous_english(self._reader, base, theirs or output, theirs_sha)
-        units, flags = self._units.units(post, read.skeleton)
-        result.flags.extend(flags)
+        units = read.units
+        result.flags.extend(read.flags)
         if built_from == "adopted":
             previous = self._adopted(units, output)
         result.flags.extend(reuse(units, previous, self.memory, post, self._refuser))
@@ -405,11 +414,6 @@ class Translator:
             )
         return adopt(self._reader, units, output)
 
-    def _key(self, protected: Protected, context: SegmentContext | None) -> str:
-        """The cache key, with the context an engine reads (the same text elsewhere may be translated otherwise)."""
-        terms = self.glossary.terms_in(prose_of(protected.xml)) if self.glossary.terms else []
-        return cache_key(self._engine_settings, terms, protected.xml, context.as_key() if context is not None else None)
-
     def _look_up(self, prepared: Pair, window: _Window, retry_flagged: bool) -> None:
         result = prepared.result
         for unit in prepared.units:
@@ -446,40 +450,48 @@ class Translator:
 
     # finishing --------------------------------------------------------------------------
 
-    def _flush(self, window: _Window, report: RunReport, done: Callable[[PostResult], None], dry_run: bool, pool: Pool) -> None:
+    def _flush(self, window: _Window, report: RunReport, dry_run: bool, pool: Pool, writer: Writer[Pair]) -> None:
         """The window's missing texts from the engine, then each post drafted here, rendered
-        (in the pool's workers when it pays) and written here, in the window's order."""
+        (in the pool's workers when it pays) and written by the writer's thread, in the window's order."""
         requests = [Request(key, segment.xml, window.contexts.get(key)) for key, segment in window.missing.items()]
-        checked: dict[str, qa.Answer] = {}
+        checks = Checks(pool, {key: segment.protected for key, segment in window.missing.items()})
+        checked = checks.checked
         if dry_run:
             report.would_bill += sum(billable_length(r.text) for r in requests)
             report.add_spend(estimate(self.engine, requests))
         else:
-            # Each batch is checked as it lands, while the next ones are in flight.
+            # Each batch is checked as it lands (in a worker, when the pool runs), while the next ones are in flight.
             def check(answers: Answers) -> None:
-                checked.update((key, qa.first_check(text, window.missing[key].protected)) for key, text in answers.items())
+                checks.add(answers)
                 window.answered(answers)
                 self._progress.emit("batch")
 
             # Billed into the report as each batch lands: an aborted run still says what it cost.
             translate_missing(requests, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
+            checks.collect()
             # An answer that broke the structure or came back truncated is asked for once
             # more; whatever comes back is cached, so a re-run never pays for it again.
             refused = report.usage.refused  # the engine would not translate these even alone: not asked again
             again = [r for r in requests if (r.key not in checked or not checked[r.key].usable) and r.key not in refused]
             if again:
                 translate_missing(again, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
+                checks.collect()
                 report.retried += len(again)
         window.settled = window.held  # every segment's English is known now (a dry run's: as far as it goes)
         drafts = ((p, None if dry_run else self._draft_or_fail(p, checked, report.usage.refused)) for p in window.posts)
         for (prepared, draft), rendering in pool.ordered(((p, d), d.rendering if d else None) for p, d in drafts):
+            commit = None
             if draft is not None and rendering is not None:
                 try:
-                    self._write(prepared, draft, rendering())
+                    commit = self._write(prepared, draft, rendering())
                 except Exception as exc:  # a bug in one post must not cost the others their editions
                     self._fail(prepared, exc)
-            prepared.release()
-            done(prepared.result)
+            if commit is not None and draft is not None and draft.approved:
+                writer.wait()  # the memory is saved with this post: by this thread, which changes it while drafting
+                commit()
+                commit = None
+            writer.add(prepared, commit)
+        writer.wait()
         if window.posts:
             self._progress.emit("window")
 
@@ -540,19 +552,26 @@ class Translator:
         args = (post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, known)
         return _Draft(draft.records, self.memory.approved_now != approvals, Job(stages.render, args, len(post.text)), known)
 
-    def _write(self, prepared: Pair, draft: _Draft, rendered: stages.Rendered) -> None:
-        """The edition rendered, with a translator's bytes carried over, written with its state."""
+    def _write(self, prepared: Pair, draft: _Draft, rendered: stages.Rendered) -> Callable[[], None]:
+        """The edition rendered, with a translator's bytes carried over: the call that
+        writes it with its state (`Writer`; it records how the write went in the result)."""
         result = prepared.result
         data, carried = self._carry(prepared, rendered, draft.known)
         shown = rendered.shown if data == rendered.data else leftovers.in_front_matter(parse_post(prepared.output, data))
         result.leftover.left.front_matter = _front_matter_left(prepared.front_matter_shown, shown, result.flags, self.target.han_script)
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine, carried)
         memory = self.memory if draft.approved else None  # saved first, when this post approved anything
-        try:
-            result.status = prepared.commit(data, state, memory)
-        except EditedDuringRun as exc:  # a translator's save wins: skipped, read by the next run
-            result.status = "skipped"
-            result.flags.append(Flag(1, "edited", exc.message))
+
+        def commit() -> None:
+            try:
+                result.status = prepared.commit(data, state, memory)
+            except EditedDuringRun as exc:  # a translator's save wins: skipped, read by the next run
+                result.status = "skipped"
+                result.flags.append(Flag(1, "edited", exc.message))
+            except Exception as exc:  # a bug in one post must not cost the others their editions
+                self._fail(prepared, exc)
+
+        return commit
 
     @staticmethod
     def _known(prepared: Pair) -> tuple[str, carry.Frame] | None:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from pipeline.errors import InternalError, PipelineError, internal_error
+from pipeline.heap import collect_less
 
 K = TypeVar("K")
 R = TypeVar("R")
@@ -178,6 +179,7 @@ def _worker_started() -> None:
     ever, holding the run's stdout and stderr open (a CI step that never ends), so it leaves
     as soon as the run is gone (its parent's sentinel)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    collect_less()  # a worker lives for the run: its collector tuned as the run's (`heap`)
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_leave_with, args=(parent.sentinel,), daemon=True).start()
