@@ -43,7 +43,7 @@ START_JOBS = 4  # and at least this many jobs: one big post cannot be split betw
 AHEAD = 4  # jobs a worker may have queued ahead of the run (`Pool.ordered`): memory stays bounded
 # imported once by the fork server: a forked worker starts with them (the main script among
 # them, as multiprocessing does by default: a worker would otherwise run it again to start)
-PRELOAD = ["__main__", "pipeline.run", "pipeline.stages"]
+PRELOAD = ["__main__", "pipeline.run", "pipeline.stages", "pipeline.warm"]
 
 
 def usable_cores() -> int:
