@@ -1,0 +1,69 @@
+"""The writer thread (`pipeline.writer`) and the run's collector (`pipeline.heap`): the
+writes of a run keep the serial run's order, a crashed write stops the ones after it as a
+crash would, and a run leaves its caller's collector as it found it."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from helpers import SAMPLES, make_site
+
+from pipeline.cache import MemoryCache
+from pipeline.config import Settings, create_engine
+from pipeline.heap import YOUNG
+from pipeline.run import Translator
+from pipeline.writer import Writer
+
+
+class Killed(BaseException):
+    """What a kill looks like to the code it interrupts: no post's failure."""
+
+
+def test_items_finish_in_their_order_after_their_own_write() -> None:
+    events: list[str] = []
+    writer: Writer[int] = Writer(lambda item: events.append(f"finished {item}"))
+
+    def write(item: int, pause: float) -> None:
+        time.sleep(pause)
+        events.append(f"wrote {item} on {threading.current_thread().name.split('_')[0]}")
+
+    writer.add(1, lambda: write(1, 0.05))  # slow: the items after it wait for it
+    writer.add(2, None)  # nothing to write (a failed post): finished in its turn, not before 1
+    writer.add(3, lambda: write(3, 0))
+    writer.wait()
+    writer.close()
+    assert events == ["wrote 1 on pipeline-writer", "finished 1", "finished 2", "wrote 3 on pipeline-writer", "finished 3"]
+
+
+def test_a_crashed_write_stops_the_writes_after_it_and_reaches_the_run() -> None:
+    done: list[int] = []
+    written: list[int] = []
+    writer: Writer[int] = Writer(done.append)
+
+    def crash() -> None:
+        raise Killed
+
+    writer.add(1, lambda: written.append(1))
+    writer.add(2, crash)
+    writer.add(3, lambda: written.append(3))
+    with pytest.raises(Killed):
+        writer.wait()
+    writer.close()
+    assert written == [1] and done == [1]  # 3 was never written, nor reported as done
+
+
+def test_a_run_collects_less_and_gives_the_collector_back(tmp_path: Path) -> None:
+    seen: list[tuple[int, int, int]] = []
+    before = gc.get_threshold()
+    site = make_site(tmp_path, SAMPLES[:1])
+    settings = Settings(root=site)
+    report = Translator(settings, create_engine("identity"), MemoryCache()).run(
+        sorted((site / "content" / "ja").glob("*.md")), progress=lambda _: seen.append(gc.get_threshold())
+    )
+    assert [p.status for p in report.posts] == ["written"]
+    assert seen and all(threshold[0] == YOUNG for threshold in seen)
+    assert gc.get_threshold() == before
