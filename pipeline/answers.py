@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pipeline import qa
 from pipeline.engine_text import Protected
 from pipeline.errors import InternalError, StructureError
+from pipeline.segment import Segment
 from pipeline.workers import Job, Pool
 
 Outcome = tuple[str | StructureError | None, bool]  # an answer's `restored` and `truncated`
@@ -30,7 +31,7 @@ class Checks:
     """The answers of one window, checked in batches as they land (`add`), collected once
     every request is back (`collect`)."""
 
-    def __init__(self, pool: Pool, sources: Mapping[str, Protected]) -> None:
+    def __init__(self, pool: Pool, sources: Mapping[str, Segment]) -> None:
         self.pool, self.sources = pool, sources
         self.checked: dict[str, qa.Answer] = {}
         self._waiting: list[tuple[list[tuple[str, str]], Callable[[], list[Outcome]]]] = []
@@ -41,14 +42,14 @@ class Checks:
         pool is not worth it, else sent to a worker."""
         hard: list[tuple[str, str]] = []
         for key, text in answers.items():
-            protected = self.sources[key]
+            protected = self.sources[key].protected
             if protected.elements or protected.comment is not None:
                 hard.append((key, text))
             else:
                 self.checked[key] = qa.Answer(protected, text, None)
         if not hard:
             return
-        job = Job(outcomes, ([(text, self.sources[key]) for key, text in hard],), sum(len(text) for _, text in hard))
+        job = Job(outcomes, ([(text, self.sources[key].protected) for key, text in hard],), sum(len(text) for _, text in hard))
         self._size += job.size
         if self.pool.worth(len(self._waiting) + 1, self._size):
             self._waiting.append((hard, self.pool.submit(job)))
@@ -61,11 +62,11 @@ class Checks:
             try:
                 found = result()
             except InternalError:  # the worker died: this thread checks the batch
-                found = outcomes([(text, self.sources[key]) for key, text in hard])
+                found = outcomes([(text, self.sources[key].protected) for key, text in hard])
             self._join(hard, found)
         self._waiting.clear()
         return self.checked
 
     def _join(self, hard: Sequence[tuple[str, str]], found: Sequence[Outcome]) -> None:
         for (key, text), (restored, truncated) in zip(hard, found):
-            self.checked[key] = qa.Answer(self.sources[key], text, restored, truncated)
+            self.checked[key] = qa.Answer(self.sources[key].protected, text, restored, truncated)

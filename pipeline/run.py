@@ -55,7 +55,7 @@ from pipeline.state import (
     state_files,
 )
 from pipeline.target import Target
-from pipeline.translate import Answers, Request, billable_length, estimate, translate_missing
+from pipeline.translate import Answers, Request, Sender, billable_length, estimate, translate_missing
 from pipeline.workers import Job, Pool
 from pipeline.writer import Writer
 
@@ -73,9 +73,18 @@ class _Window:
     held: int = 0  # segments the window holds, translated or not
     contexts: dict[str, SegmentContext | None] = field(default_factory=dict)  # what the engine reads with each missing text
 
+    sender: Sender | None = None  # its requests, sent as the missing texts are found (None: a dry run)
+    checks: Checks | None = None  # its answers, checked as they land
+
     waiting: dict[str, list[int]] = field(default_factory=dict)  # a missing key → the units waiting for it (into `unanswered`)
     unanswered: list[int] = field(default_factory=list)  # per waiting unit: how many of its keys are still unanswered
     settled: int = 0  # segments whose English is known: reused, cached, or answered
+    landed: set[str] = field(default_factory=set)  # the keys answered so far (answers land while posts are still read)
+
+    def close(self, interrupted: bool = False) -> None:
+        """Its request threads stopped (`Sender.close`)."""
+        if self.sender is not None:
+            self.sender.close(interrupted)
 
     def full(self, limit: int) -> bool:
         """Time to translate and write: enough texts for full batches, or enough segments held
@@ -84,6 +93,7 @@ class _Window:
 
     def wait(self, keys: list[str]) -> None:
         """One segment, settled now (no key) or once the engine has answered all its `keys`."""
+        keys = [key for key in keys if key not in self.landed]
         if not keys:
             self.settled += 1
             return
@@ -93,6 +103,7 @@ class _Window:
 
     def answered(self, keys: Iterable[str]) -> None:
         for key in keys:
+            self.landed.add(key)
             for unit in self.waiting.pop(key, ()):
                 self.unanswered[unit] -= 1
                 self.settled += self.unanswered[unit] == 0
@@ -250,7 +261,8 @@ class Translator:
         self._sources = Tree.at(self.settings.path(self.settings.source_dir))
         self._output_root = self.target.output_dir.resolve()
         self._progress = tally = _Progress(progress, report, len(paths) if isinstance(paths, Sized) else None)
-        done, window, pool, writer = tally.done, tally.window, Pool(self.settings.workers), Writer(tally.written)
+        done, pool, writer = tally.done, Pool(self.settings.workers), Writer(tally.written)
+        window = self._opened(tally.window, pool, report, dry_run)
         try:
             for prepared in self._prepared(paths, force, dry_run, pool):
                 if isinstance(prepared, PostResult):
@@ -263,11 +275,15 @@ class Translator:
                 self._look_up(prepared, window, retry_flagged)
                 if window.full(self.settings.window_texts):
                     self._flush(window, report, dry_run, pool, writer)
-                    window = tally.next_window()
+                    window = self._opened(tally.next_window(), pool, report, dry_run)
             self._flush(window, report, dry_run, pool, writer)
         except EngineError as exc:
             self._abort(window, exc, report, done)
+        except KeyboardInterrupt:
+            window.close(interrupted=True)  # the requests in flight abandoned, not waited for
+            raise
         finally:
+            window.close()
             writer.close()
             pool.close()
             if not dry_run:
@@ -441,6 +457,8 @@ class Translator:
         hit = self.cache.get(key)
         if hit is None or (retry_flagged and segment.kind != "piece" and not qa.acceptable(hit, segment.protected)):
             missing[key], window.contexts[key] = segment, context
+            if window.sender is not None:
+                window.sender.add(Request(key, segment.xml, context))
             result.sent += 1
             result.billed_characters += billable_length(segment.xml) if self._by_characters else 0
             return True
@@ -450,32 +468,40 @@ class Translator:
 
     # finishing --------------------------------------------------------------------------
 
+    def _opened(self, window: _Window, pool: Pool, report: RunReport, dry_run: bool) -> _Window:
+        """`window` ready to send its missing texts as they are found, and to check each
+        batch's answers as it lands (in a worker, once the pool runs): not in a dry run."""
+        if dry_run:
+            return window
+        checks = window.checks = Checks(pool, window.missing)
+
+        def landed(answers: Answers) -> None:
+            checks.add(answers)
+            window.answered(answers)
+            self._progress.emit("batch")
+
+        window.sender = Sender(self.engine, self.cache, self.settings.jobs, landed, usage=report.usage)
+        return window
+
     def _flush(self, window: _Window, report: RunReport, dry_run: bool, pool: Pool, writer: Writer[Pair]) -> None:
         """The window's missing texts from the engine, then each post drafted here, rendered
         (in the pool's workers when it pays) and written by the writer's thread, in the window's order."""
         requests = [Request(key, segment.xml, window.contexts.get(key)) for key, segment in window.missing.items()]
-        checks = Checks(pool, {key: segment.protected for key, segment in window.missing.items()})
-        checked = checks.checked
-        if dry_run:
+        if dry_run or window.sender is None or window.checks is None:
             report.would_bill += sum(billable_length(r.text) for r in requests)
             report.add_spend(estimate(self.engine, requests))
+            checked: dict[str, qa.Answer] = {}
         else:
-            # Each batch is checked as it lands (in a worker, when the pool runs), while the next ones are in flight.
-            def check(answers: Answers) -> None:
-                checks.add(answers)
-                window.answered(answers)
-                self._progress.emit("batch")
-
             # Billed into the report as each batch lands: an aborted run still says what it cost.
-            translate_missing(requests, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
-            checks.collect()
+            window.sender.finish()
+            checked = window.checks.collect()
             # An answer that broke the structure or came back truncated is asked for once
             # more; whatever comes back is cached, so a re-run never pays for it again.
             refused = report.usage.refused  # the engine would not translate these even alone: not asked again
             again = [r for r in requests if (r.key not in checked or not checked[r.key].usable) and r.key not in refused]
             if again:
-                translate_missing(again, self.engine, self.cache, self.settings.jobs, check, usage=report.usage)
-                checks.collect()
+                translate_missing(again, self.engine, self.cache, self.settings.jobs, window.sender.on_batch, usage=report.usage)
+                window.checks.collect()
                 report.retried += len(again)
         window.settled = window.held  # every segment's English is known now (a dry run's: as far as it goes)
         drafts = ((p, None if dry_run else self._draft_or_fail(p, checked, report.usage.refused)) for p in window.posts)

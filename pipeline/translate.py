@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -178,50 +178,152 @@ def translate_missing(
     on_batch: Callable[[Answers], None] | None = None,
     usage: Usage | None = None,
 ) -> Usage:
-    """Translate `requests` (unique keys, none cached) and store every answer in `cache`.
-
-    The first engine error stops new batches from starting and is re-raised once the
-    batches already in flight have finished (and been cached). `on_batch` is called, on
-    this thread, with the answers of each batch that landed once the next batch is on its
-    way: work on the answers then overlaps the requests still in flight, and needs no
-    read back from the cache (which the other batches are writing to).
-
-    A batch whose answer does not fit its texts (`AnswerError`) is asked once more; a
-    second bad answer is the run's error. Nothing of a bad answer is cached.
-
-    What was billed is added to `usage` as each batch lands, so a caller that passes its
-    own still knows what an aborted run cost.
-    """
-    usage = Usage() if usage is None else usage
-    jobs = in_flight(engine, jobs)
-    todo = list(batches(requests, engine.limits))
-    if not todo:
-        return usage
-
-    def run(batch: list[Request]) -> tuple[Usage, Answers]:
-        return _translate_batch(engine, cache, batch)
-
-    landed: list[Answers] = []
-
-    def notify() -> None:
-        while landed:  # emptied even without a callback: nothing holds answers it will not use
-            answers = landed.pop(0)
-            if on_batch is not None:
-                on_batch(answers)
-
-    with _pool(jobs) as pool:
-        pending: set[Future[tuple[Usage, Answers]]] = set()
-        try:
-            _send_all(pool, run, todo, pending, jobs, usage, landed, notify)
-        except KeyboardInterrupt:
-            # a request answered within a moment of the signal is cached by its thread, so
-            # the next run does not pay for it again; a hung one is abandoned all the same
-            wait(pending, timeout=INTERRUPT_GRACE_SECONDS)
-            raise
-    return usage
+    """Translate `requests` (unique keys, none cached) and store every answer in `cache`:
+    a `Sender` given them all at once (its docstring says what happens on errors)."""
+    sender = Sender(engine, cache, jobs, on_batch, usage)
+    with sender:
+        for request in requests:
+            sender.add(request)
+        return sender.finish()
 
 
 INTERRUPT_GRACE_SECONDS = 2.0
+
+
+class Sender:
+    """Requests sent while their texts are still being found: each batch goes out as soon
+    as it is full (`add`), so the engine works while the run reads the next posts; the rest
+    go out with `finish`, which waits for every answer. At most `jobs` are in flight.
+
+    Batches are those `batches` makes of all the texts in the order given: a text with a
+    context, for an engine that takes one context per request (`Limits.one_context`), is
+    held back and packed at `finish` with the others of its context.
+
+    The first engine error stops new batches from starting and is raised by `finish` once
+    the batches already in flight have finished (and been cached). `on_batch` is called,
+    on the caller's thread (within `add` and `finish`), with the answers of each batch that
+    landed: work on the answers overlaps the requests still in flight, and needs no read
+    back from the cache (which the other batches are writing to).
+
+    A batch whose answer does not fit its texts (`AnswerError`) is asked once more; a
+    second bad answer is the run's error. Nothing of a bad answer is cached. What was
+    billed is added to `usage` as each batch lands, so a caller that passes its own still
+    knows what an aborted run cost.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        cache: TranslationCache,
+        jobs: int,
+        on_batch: Callable[[Answers], None] | None = None,
+        usage: Usage | None = None,
+    ) -> None:
+        self.engine, self.cache, self.on_batch = engine, cache, on_batch
+        self.usage = Usage() if usage is None else usage
+        self._jobs = in_flight(engine, jobs)
+        self._threads: ThreadPoolExecutor | None = None
+        self._pending: set[Future[tuple[Usage, Answers] | None]] = set()
+        self._unsent: list[Request] = []  # not in a full batch yet
+        self._unsent_bytes = 0
+        self._held: list[Request] = []  # texts with a context, for an engine with one per request
+        self._error: BaseException | None = None
+        self._failed = threading.Event()  # set by the request thread whose batch failed
+
+    def add(self, request: Request) -> None:
+        limits = self.engine.limits
+        self._land(block=False)
+        if limits.one_context and request.context is not None:
+            self._held.append(request)
+            return
+        self._unsent.append(request)
+        self._unsent_bytes += request_size(request.text)
+        if len(self._unsent) > limits.max_texts or self._unsent_bytes > limits.max_bytes:
+            *full, rest = batches(self._unsent, limits)
+            for batch in full:
+                self._send(batch)
+            self._unsent, self._unsent_bytes = rest, sum(request_size(r.text) for r in rest)
+
+    def finish(self) -> Usage:
+        """The texts not sent yet, sent; every answer landed; the first error raised."""
+        for batch in batches(self._unsent + self._held, self.engine.limits):
+            self._send(batch)
+        self._unsent, self._held, self._unsent_bytes = [], [], 0
+        try:
+            self._land(block=True)
+        except KeyboardInterrupt:
+            # a request answered within a moment of the signal is cached by its thread, so
+            # the next run does not pay for it again; a hung one is abandoned all the same
+            wait(self._pending, timeout=INTERRUPT_GRACE_SECONDS)
+            raise
+        error, self._error = self._error, None
+        if error is not None:
+            if isinstance(error, AnswerError):  # two requests, billed as the answers said
+                self.usage.add(Usage(2, 0, error.billed_characters))
+            raise error
+        return self.usage
+
+    def close(self, interrupted: bool = False) -> None:
+        """The request threads stopped: an interrupt (Ctrl-C, SIGTERM) abandons the requests
+        in flight instead of waiting for them: a hung request would keep the run alive for
+        minutes inside the deepl library's retries. Their answers are lost, and were never
+        written anywhere."""
+        if self._threads is not None:
+            self._threads.shutdown(wait=not interrupted, cancel_futures=True)
+            self._threads = None
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(interrupted=kind is not None and issubclass(kind, KeyboardInterrupt))
+
+    def _send(self, batch: list[Request]) -> None:
+        if self._error is not None:  # the engine failed: nothing more is sent
+            return
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(max_workers=self._jobs)
+        self._pending.add(self._threads.submit(self._request, batch))
+
+    def _request(self, batch: list[Request]) -> tuple[Usage, Answers] | None:
+        """One batch on a request thread; None, unsent, once a batch has failed (the threads
+        take queued batches as soon as one is free: the run would not see the error first)."""
+        if self._failed.is_set():
+            return None
+        try:
+            return _translate_batch(self.engine, self.cache, batch)
+        except BaseException:
+            self._failed.set()
+            raise
+
+    def _land(self, block: bool) -> None:
+        """The batches that have landed, each billed and handed to `on_batch` in turn (after
+        an error, billed only); with `block`, until none is left in flight."""
+        while self._pending:
+            done, _ = wait(self._pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+            if not done:
+                return
+            for future in done:
+                self._pending.discard(future)
+                self._take(future)
+
+    def _take(self, future: Future[tuple[Usage, Answers] | None]) -> None:
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            if self._error is None:
+                self._error = exc
+                for queued in self._pending:  # not started yet: never sent
+                    queued.cancel()
+            return
+        landed = future.result()
+        if landed is None:  # not sent: a batch before it failed
+            return
+        spent, answers = landed
+        self.usage.add(spent)
+        if self._error is None and self.on_batch is not None:
+            self.on_batch(answers)
 
 
 def _translate_batch(engine: Engine, cache: TranslationCache, batch: list[Request]) -> tuple[Usage, Answers]:
@@ -247,69 +349,6 @@ def _translate_batch(engine: Engine, cache: TranslationCache, batch: list[Reques
     cache.set_many(answers.items())
     spent.billed_characters += sum(r.billed_characters for r in results)
     return spent, answers
-
-
-def _send_all(
-    pool: ThreadPoolExecutor,
-    run: Callable[[list[Request]], tuple[Usage, Answers]],
-    todo: list[list[Request]],
-    pending: set[Future[tuple[Usage, Answers]]],
-    jobs: int,
-    usage: Usage,
-    landed: list[Answers],
-    notify: Callable[[], None],
-) -> None:
-    """Submit every batch, at most `jobs` in flight; the first error stops new ones and is
-    raised once those in flight have finished."""
-    error: BaseException | None = None
-    for batch in todo:
-        pending.add(pool.submit(run, batch))
-        notify()
-        if len(pending) >= jobs:
-            error = _collect(pending, usage, landed)
-            if error:
-                break
-    while pending and error is None:
-        error = _collect(pending, usage, landed)
-        notify()
-    if error is not None:
-        for future in pending:
-            future.cancel()
-        wait(pending)
-        for future in pending:
-            if not future.cancelled() and future.exception() is None:
-                usage.add(future.result()[0])
-        if isinstance(error, AnswerError):  # two requests, billed as the answers said
-            usage.add(Usage(2, 0, error.billed_characters))
-        raise error
-    notify()
-
-
-@contextmanager
-def _pool(jobs: int) -> Iterator[ThreadPoolExecutor]:
-    """The request threads; an interrupt (Ctrl-C, SIGTERM) abandons the requests in flight
-    instead of waiting for them: a hung request would keep the run alive for minutes inside
-    the deepl library's retries. Their answers are lost, and were never written anywhere."""
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-    try:
-        yield pool
-    except BaseException as exc:
-        pool.shutdown(wait=not isinstance(exc, KeyboardInterrupt), cancel_futures=True)
-        raise
-    pool.shutdown()
-
-
-def _collect(pending: set[Future[tuple[Usage, Answers]]], usage: Usage, landed: list[Answers]) -> BaseException | None:
-    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-    for future in done:
-        pending.discard(future)
-        exc = future.exception()
-        if exc is not None:
-            return exc
-        result, answers = future.result()
-        usage.add(result)
-        landed.append(answers)
-    return None
 
 
 _TAG = re.compile(r"<(/?)[^>]*?(/?)>")
