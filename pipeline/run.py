@@ -56,7 +56,7 @@ from pipeline.state import (
 )
 from pipeline.target import Target
 from pipeline.translate import Answers, Request, Sender, billable_length, estimate, translate_missing
-from pipeline.workers import Job, Pool
+from pipeline.workers import READ_AHEAD, Job, Pool
 from pipeline.writer import Writer
 
 __all__ = ["Flag", "NeedsMerge", "PostResult", "RunProgress", "RunReport", "Translator"]
@@ -314,7 +314,7 @@ class Translator:
             ((path, f), Job(stages.prepare, (f.post, self._reading), len(f.post.text)) if isinstance(f, _Found) else None)
             for path, f in found
         )
-        for (path, f), reading in pool.ordered(jobs):
+        for (path, f), reading in pool.ordered(jobs, READ_AHEAD):
             yield f if isinstance(f, PostResult) else self._prepare_or_fail(path, f, reading)
 
     def _prepare_or_fail(self, path: Path, found: _Found, reading: Callable[[], stages.Prepared] | None) -> Pair | PostResult:
@@ -611,8 +611,7 @@ class Translator:
         come from a parse of each edition, ours too (a parse of an edition is what a
         translator's edition is compared with: `stages.render`). `known`: the edition on disk
         as preparing read it, whose frame is theirs when they edited it (not made twice)."""
-        read, data, ours = prepared.theirs_texts, rendered.data, rendered.frame
-        frame = carry.keys(ours)
+        read, data, ours, frame = prepared.theirs_texts, rendered.data, rendered.frame, rendered.keys
         base, theirs_path = prepared.base, prepared.theirs
         if base is None or theirs_path is None or not theirs_path.is_file():
             return data, (frame, ())

@@ -91,6 +91,7 @@ class Rendered:
 
     data: bytes
     frame: carry.Frame
+    keys: tuple[str, ...]  # the frame's line keys (`carry.keys`), hashed here rather than in the run's process
     shown: tuple[frontmatter.Field, ...]
 
 
@@ -114,7 +115,7 @@ def render(
         frame = known[1]
     else:
         frame = frame_of_rendering(post, rendered, reading, spans)
-    return Rendered(data, frame, tuple(leftovers.in_front_matter(rendered)))
+    return Rendered(data, frame, carry.keys(frame), tuple(leftovers.in_front_matter(rendered)))
 
 
 def frame_of_rendering(source: Post, rendered: Post, reading: Reading, spans: Sequence[tuple[int, int]]) -> carry.Frame:
