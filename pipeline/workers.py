@@ -41,6 +41,9 @@ R = TypeVar("R")
 START_SIZE = 128 * 1024  # characters of posts waiting to be read before a pool is worth its start (`Pool.worth`)
 START_JOBS = 4  # and at least this many jobs: one big post cannot be split between workers
 AHEAD = 4  # jobs a worker may have queued ahead of the run (`Pool.ordered`): memory stays bounded
+# posts read ahead per worker: the workers read the next window's posts while the run drafts
+# this one's (its renderings wait behind them, and the workers are never idle)
+READ_AHEAD = 16
 # imported once by the fork server: a forked worker starts with them (the main script among
 # them, as multiprocessing does by default: a worker would otherwise run it again to start)
 PRELOAD = ["__main__", "pipeline.run", "pipeline.stages", "pipeline.warm"]
@@ -121,11 +124,11 @@ class Pool:
         self.cpu_seconds += cpu
         return result
 
-    def ordered(self, items: Iterable[tuple[K, Job[R] | None]]) -> Iterator[tuple[K, Callable[[], R] | None]]:
+    def ordered(self, items: Iterable[tuple[K, Job[R] | None]], ahead: int = AHEAD) -> Iterator[tuple[K, Callable[[], R] | None]]:
         """Each item back in its order with a call that gives its job's result (raising the
         job's error, as the job in place would): done in a worker once the waiting jobs are
         worth the pool, else in place when the caller asks. An item without a job (nothing
-        to compute) comes back with None. A worker holds at most `AHEAD` jobs in advance of
+        to compute) comes back with None. A worker holds at most `ahead` jobs in advance of
         the item the caller reached, so results waiting to be taken stay few."""
         waiting: deque[tuple[K, Job[R] | None, Callable[[], R] | None]] = deque()
         size, seen = 0, 0
@@ -137,7 +140,7 @@ class Pool:
                 self.warm()
             if self.worth(sum(1 for _, j, f in waiting if j is not None and f is None), size):
                 waiting = deque((k, j, f if f is not None or j is None else self.submit(j)) for k, j, f in waiting)
-            if len(waiting) > (self.workers if self.started else max(self.workers, self.start_jobs)) * AHEAD:
+            if len(waiting) > (self.workers if self.started else max(self.workers, self.start_jobs)) * ahead:
                 key, job, future = waiting.popleft()
                 size -= job.size if job is not None else 0
                 yield key, future or job
