@@ -587,7 +587,7 @@ def japanese_in(text: str, pattern: re.Pattern[str]) -> Visible:
         return found
     raw: list[str] = []
     fences = _fences(text)
-    for event in refined(text):
+    for event in refined(text, True):  # the arguments as the split passes them: its cached reading
         if _inside(fences, event.start):
             continue
         if raw:
