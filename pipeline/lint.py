@@ -419,6 +419,8 @@ def check_emphasis(path: Path, block: Block) -> list[LintFinding]:
     and a letter, which CommonMark does not accept as a closer, so the bold never ends.  One
     finding per line, however many literal runs it has.
     """
+    if "*" not in block.inline.content and "_" not in block.inline.content:
+        return []  # no delimiter run in the block's source, so none in its text tokens (most blocks)
     literal: dict[int, list[tuple[str, bool]]] = {}  # line -> [(run, closer blocked by punctuation)]
     intraword: dict[int, set[str]] = {}  # line -> `_` runs between two letters
     children = block.inline.children or []
