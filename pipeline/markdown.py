@@ -65,6 +65,8 @@ def _liquid_block(state: StateBlock, start_line: int, end_line: int, silent: boo
 
 
 def _liquid_inline(state: StateInline, silent: bool) -> bool:
+    if not state.src.startswith("{", state.pos):  # a tag or its mask starts so; asked at most offsets of every text
+        return False
     masked = state.env.get("liquid")
     tag = liquid.tag_at(state.src, state.pos, masked.tags) if isinstance(masked, Masked) and masked.tags else None
     if tag is not None:  # a tag masked before parsing (Liquid first)
