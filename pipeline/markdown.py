@@ -21,6 +21,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from pipeline import kramdown, liquid
+from pipeline.kramdown.blocks import may_start
 from pipeline.liquid import Masked
 
 # Each tag ends at its own first closer: `{{ a }} text {{ b }}` is prose with two tags, not a
@@ -38,7 +39,7 @@ def _original(state: StateBlock | StateInline, text: str) -> str:
 
 
 def _liquid_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    if state.sCount[start_line] - state.blkIndent >= 4:
+    if not may_start(state, start_line, "{") or state.sCount[start_line] - state.blkIndent >= 4:
         return False
     line = _original(state, state.src[state.bMarks[start_line] + state.tShift[start_line] : state.eMarks[start_line]])
     opener = _LIQUID_BLOCK_OPEN.match(line)
