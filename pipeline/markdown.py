@@ -177,6 +177,8 @@ def _recording_link_end(rule: Any) -> Any:
     open elements, and markdown-it caches the skips by position alone); else it re-runs."""
 
     def recording(state: StateInline, silent: bool) -> bool:
+        if not state.src.startswith("[", state.pos):  # no link starts here: the rule says no at once
+            return False
         before, pos = len(state.tokens), state.pos
         fresh = not silent and not any(at >= pos for at in state.cache)
         if not rule(state, silent):
