@@ -421,6 +421,11 @@ def check_emphasis(path: Path, block: Block) -> list[LintFinding]:
     """
     if "*" not in block.inline.content and "_" not in block.inline.content:
         return []  # no delimiter run in the block's source, so none in its text tokens (most blocks)
+    return _literal_runs(path, block)
+
+
+def _literal_runs(path: Path, block: Block) -> list[LintFinding]:
+    """`check_emphasis` for a block whose source holds a `*` or `_`."""
     literal: dict[int, list[tuple[str, bool]]] = {}  # line -> [(run, closer blocked by punctuation)]
     intraword: dict[int, set[str]] = {}  # line -> `_` runs between two letters
     children = block.inline.children or []

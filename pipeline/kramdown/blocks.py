@@ -50,7 +50,8 @@ def may_start(state: StateBlock, line: int, first: str | tuple[str, ...]) -> boo
     """Whether the line's text (`_line`) can start with one of `first`, after the spaces a
     rule's pattern allows there: a line starting with anything else is no such block. Asked
     by the rules markdown-it tries at every line, before they cut the line out."""
-    return state.src.startswith(first, state.bMarks[line] + state.tShift[line]) or state.src.startswith((" ", "\t"), state.bMarks[line] + state.tShift[line])
+    at = state.bMarks[line] + state.tShift[line]
+    return state.src.startswith(first, at) or state.src.startswith((" ", "\t"), at)
 
 
 def _push_kept(state: StateBlock, start: int, end: int, kind: str) -> None:
