@@ -459,7 +459,9 @@ def _pairs(items: Sequence[_Event]) -> dict[int, int]:
 
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.DOTALL)
+# `(?=`)` first: the same matches, but the engine skips to the next backtick instead of trying
+# the look-behind at every offset of a block
+_CODE_SPAN = re.compile(r"(?=`)(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.DOTALL)
 
 
 @lru_cache(maxsize=1024)
