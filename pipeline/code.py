@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from markdown_it.token import Token
 from pygments.lexer import Lexer
@@ -172,7 +172,9 @@ def _comment_runs(content: str, name: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in runs if _only_comment(name, content[a:b])]
 
 
+@cache
 def _is_prose_comment(kind: _TokenType) -> bool:
+    """Remembered by token type (a lexer has a few dozen): asked for every token of every block."""
     return is_token_subtype(kind, CommentToken) and not any(is_token_subtype(kind, other) for other in _NOT_PROSE)
 
 

@@ -128,7 +128,11 @@ class _Builder:
         claimed: list[tuple[int, int, str]] = [(m.start(), m.end(), "keep") for m in _URL_OR_LIQUID.finditer(text)]
         if self.keep is not None:
             claimed += _unclaimed(((m.start(), m.end()) for m in self.keep.finditer(text)), claimed, "keep", clip=False)
-        claimed += _unclaimed(literals, claimed, "literal", clip=True)
+        if literals:
+            claimed += _unclaimed(literals, claimed, "literal", clip=True)
+        if not claimed:  # plain prose: most texts
+            self._text(text)
+            return
         pos = 0
         for start, end, kind in sorted(claimed):
             self._text(text[pos:start])
@@ -145,6 +149,9 @@ class _Builder:
         Each piece is (text, is a delimiter run markdown-it left unmatched); adjacent
         delimiter pieces of the same character form one literal run.
         """
+        if len(pieces) == 1 and not pieces[0][1]:  # one text token (nearly every run): no literal
+            self.prose(pieces[0][0])
+            return
         text = "".join(t for t, _ in pieces)
         literals: list[tuple[int, int]] = []
         pos = 0

@@ -19,6 +19,7 @@ and every event's span runs from its own position to the next one's.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -82,7 +83,7 @@ class _Events(HTMLParser):
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=False)
         self.text = text
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.line_starts = list(itertools.accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
         self.events: list[_Event] = []
 
     def _at(self) -> int:
@@ -274,7 +275,7 @@ class _Splitter:
     def split(self) -> BlockSplit:
         fences = _fences(self.text)
         for event in refined(self.text, self.kramdown):
-            if _inside(fences, event.start):  # code in a component: never sent
+            if fences and _inside(fences, event.start):  # code in a component: never sent
                 self._end_run()
                 continue
             self._event(event)
@@ -458,7 +459,9 @@ def _pairs(items: Sequence[_Event]) -> dict[int, int]:
 
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.DOTALL)
+# `(?=`)` first: the same matches, but the engine skips to the next backtick instead of trying
+# the look-behind at every offset of a block
+_CODE_SPAN = re.compile(r"(?=`)(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.DOTALL)
 
 
 @lru_cache(maxsize=1024)
@@ -502,8 +505,13 @@ def refined(text: str, kramdown: bool = True) -> tuple[_Event, ...]:
             pieces.append(e)
             continue
         inner = cuts[bisect.bisect_right(cuts, e.start) : bisect.bisect_left(cuts, e.end)]
+        if not inner:  # nothing cuts it: the event itself (a data event holds no more than these fields)
+            pieces.append(e)
+            continue
         bounds = [e.start, *inner, e.end]
         pieces += [_Event("data", a, end=b) for a, b in zip(bounds, bounds[1:])]
+    if not spans and not blanks:  # no code span or blank line to mark (many blocks)
+        return tuple(pieces)
     out: list[_Event] = []
     for e in pieces:
         k = bisect.bisect_right(spans, (e.start, len(text) + 1)) - 1
@@ -587,8 +595,8 @@ def japanese_in(text: str, pattern: re.Pattern[str]) -> Visible:
         return found
     raw: list[str] = []
     fences = _fences(text)
-    for event in refined(text):
-        if _inside(fences, event.start):
+    for event in refined(text, True):  # the arguments as the split passes them: its cached reading
+        if fences and _inside(fences, event.start):
             continue
         if raw:
             if event.kind == "end" and event.tag == raw[-1]:

@@ -419,6 +419,13 @@ def check_emphasis(path: Path, block: Block) -> list[LintFinding]:
     and a letter, which CommonMark does not accept as a closer, so the bold never ends.  One
     finding per line, however many literal runs it has.
     """
+    if "*" not in block.inline.content and "_" not in block.inline.content:
+        return []  # no delimiter run in the block's source, so none in its text tokens (most blocks)
+    return _literal_runs(path, block)
+
+
+def _literal_runs(path: Path, block: Block) -> list[LintFinding]:
+    """`check_emphasis` for a block whose source holds a `*` or `_`."""
     literal: dict[int, list[tuple[str, bool]]] = {}  # line -> [(run, closer blocked by punctuation)]
     intraword: dict[int, set[str]] = {}  # line -> `_` runs between two letters
     children = block.inline.children or []
@@ -524,7 +531,7 @@ def check_kramdown_fences(path: Path, tokens: Sequence[Token], body_first_line: 
     code = [range(t.map[0], t.map[1]) for t in tokens if t.type in ("fence", "code_block") and t.map is not None]
     findings = []
     for index, line in enumerate(body_lines):
-        m = _FENCE_WORDS.match(line)
+        m = _FENCE_WORDS.match(line) if "```" in line or "~~~" in line else None  # the pattern's run, looked for first
         if m is None or any(index in lines for lines in code):
             continue
         message = f"kramdown reads no code fence at {line.strip()!r} (its info string is more than one word): the text after it renders as code; write {m.group(1)}{m.group(2)}"

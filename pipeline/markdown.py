@@ -21,6 +21,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from pipeline import kramdown, liquid
+from pipeline.kramdown.blocks import may_start
 from pipeline.liquid import Masked
 
 # Each tag ends at its own first closer: `{{ a }} text {{ b }}` is prose with two tags, not a
@@ -38,7 +39,7 @@ def _original(state: StateBlock | StateInline, text: str) -> str:
 
 
 def _liquid_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
-    if state.sCount[start_line] - state.blkIndent >= 4:
+    if not may_start(state, start_line, "{") or state.sCount[start_line] - state.blkIndent >= 4:
         return False
     line = _original(state, state.src[state.bMarks[start_line] + state.tShift[start_line] : state.eMarks[start_line]])
     opener = _LIQUID_BLOCK_OPEN.match(line)
@@ -65,6 +66,8 @@ def _liquid_block(state: StateBlock, start_line: int, end_line: int, silent: boo
 
 
 def _liquid_inline(state: StateInline, silent: bool) -> bool:
+    if not state.src.startswith("{", state.pos):  # a tag or its mask starts so; asked at most offsets of every text
+        return False
     masked = state.env.get("liquid")
     tag = liquid.tag_at(state.src, state.pos, masked.tags) if isinstance(masked, Masked) and masked.tags else None
     if tag is not None:  # a tag masked before parsing (Liquid first)
@@ -174,6 +177,8 @@ def _recording_link_end(rule: Any) -> Any:
     open elements, and markdown-it caches the skips by position alone); else it re-runs."""
 
     def recording(state: StateInline, silent: bool) -> bool:
+        if not state.src.startswith("[", state.pos):  # no link starts here: the rule says no at once
+            return False
         before, pos = len(state.tokens), state.pos
         fresh = not silent and not any(at >= pos for at in state.cache)
         if not rule(state, silent):

@@ -242,20 +242,12 @@ def _html_segments(
     assert tok.map is not None
     first = tok.map[0]
     lines = tok.content.rstrip("\n").split("\n")
-    cols: list[int] = []
-    for j, text in enumerate(lines):
-        if first + j >= len(starts):
-            break
-        line = masked.text[starts[first + j] : ends[first + j]]
-        col = len(line) - len(text) if line.endswith(text) else line.find(text) if j == len(lines) - 1 else -1
-        if col < 0 or (j and line[:col].strip()):
-            break
-        cols.append(col)
+    cols = _html_columns(lines, first, masked.text, starts, ends)
     if len(cols) == len(lines):
         start = starts[first] + cols[0]
         start = max(start, masked.text.find("<", start, ends[first]))  # not a list marker before it
         end = starts[first + len(lines) - 1] + cols[-1] + len(lines[-1])
-        whole = not _TAG_LINES_ONLY.search(tok.content)  # not the tag lines around `markdown="1"` content
+        whole = not _tag_lines_only(tok.content)  # not the tag lines around `markdown="1"` content
         found = html_block.split_block(
             masked.text[start:end], start, lambda offset: _line_at(starts, offset), keep, attributes, whole, kramdown=dialect == "kramdown"
         )
@@ -270,6 +262,25 @@ def _html_segments(
             skipped.extend(Skipped(first_line + k.line - 1, k.reason, k.code) for k in inner.skipped)
     elif JAPANESE.search(tok.content):
         skipped.append(Skipped(first + 1, "HTML block inside a quote could not be located exactly; kept as written"))
+
+
+def _html_columns(lines: list[str], first: int, text: str, starts: list[int], ends: list[int]) -> list[int]:
+    """Where each of an HTML block's `lines` (from source line `first` on) starts in its
+    source line, up to the first that is not found there. Nearly every block stands at the
+    start of its lines, as written: one comparison says so, with no step per line."""
+    last = first + len(lines) - 1
+    if last < len(starts) and text[starts[first] : ends[last]] == "\n".join(lines):
+        return [0] * len(lines)
+    cols: list[int] = []
+    for j, piece in enumerate(lines):
+        if first + j >= len(starts):
+            break
+        line = text[starts[first + j] : ends[first + j]]
+        col = len(line) - len(piece) if line.endswith(piece) else line.find(piece) if j == len(lines) - 1 else -1
+        if col < 0 or (j and line[:col].strip()):
+            break
+        cols.append(col)
+    return cols
 
 
 def _definition_title(tok: Token, text: str, starts: list[int], ends: list[int], keep: re.Pattern[str] | None) -> Segment | None:
@@ -290,7 +301,15 @@ def _definition_title(tok: Token, text: str, starts: list[int], ends: list[int],
     return Segment("link_title", a, b, _line_at(starts, a - 1), text[a:b], protected)
 
 
-_TAG_LINES_ONLY = re.compile(r"""\smarkdown\s*=|\A\s*</[^>]*>\s*\Z""")
+_MARKDOWN_ATTRIBUTE = re.compile(r"\smarkdown\s*=")
+_END_TAG_ONLY = re.compile(r"\s*</[^>]*>\s*\Z")
+
+
+def _tag_lines_only(content: str) -> bool:
+    """Whether an HTML block is the tag lines around `markdown="1"` content (a `markdown`
+    attribute, or an end tag alone). Two patterns, the attribute's looked for only where
+    its word stands: as one alternation, both were tried at every offset of every block."""
+    return bool(("markdown" in content and _MARKDOWN_ATTRIBUTE.search(content)) or _END_TAG_ONLY.match(content))
 
 
 def _line_at(starts: list[int], offset: int) -> int:

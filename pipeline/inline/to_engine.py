@@ -376,9 +376,16 @@ def unmask(protected: Protected, masked: liquid.Masked) -> Protected:
     """`protected` (built from Liquid-masked text) with the author's Liquid tags written back
     into every piece of Markdown it restores to, its attached texts' too (a mask keeps every
     offset, so their spans hold); in the engine XML they stay hidden."""
-    if not masked.tags:
+    if not masked.tags or not _may_hold_masks(protected):
         return protected
     elements = {ident: Element(e.kind, e.tag, masked.unmask(e.open), masked.unmask(e.close)) for ident, e in protected.elements.items()}
     xml = liquid.unmask(protected.xml, tuple(escape(t) for t in masked.tags))
     attached = tuple(dataclasses.replace(a, protected=unmask(a.protected, masked)) for a in protected.attached)
     return dataclasses.replace(protected, xml=xml, elements=elements, joined=masked.unmask(protected.joined), attached=attached)
+
+
+def _may_hold_masks(protected: Protected) -> bool:
+    """Whether a text of `protected` can hold a masked tag, each of which starts with `{`:
+    most segments of a post with Liquid hold none, and are then given back as they are."""
+    texts = (protected.xml, protected.joined, *(part for e in protected.elements.values() for part in (e.open, e.close)))
+    return bool(protected.attached) or any(liquid.START in text for text in texts)

@@ -46,6 +46,14 @@ def _indent_ok(state: StateBlock, line: int) -> bool:
     return state.sCount[line] - state.blkIndent < 4
 
 
+def may_start(state: StateBlock, line: int, first: str | tuple[str, ...]) -> bool:
+    """Whether the line's text (`_line`) can start with one of `first`, after the spaces a
+    rule's pattern allows there: a line starting with anything else is no such block. Asked
+    by the rules markdown-it tries at every line, before they cut the line out."""
+    at = state.bMarks[line] + state.tShift[line]
+    return state.src.startswith(first, at) or state.src.startswith((" ", "\t"), at)
+
+
 def _push_kept(state: StateBlock, start: int, end: int, kind: str) -> None:
     token = state.push(kind, "", 0)
     token.map = [start, end]
@@ -55,7 +63,7 @@ def _push_kept(state: StateBlock, start: int, end: int, kind: str) -> None:
 
 def extension_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """IAL, ALD, `{:toc}`, `{::extension}…{:/extension}` and `^` lines: kept, never sent."""
-    if not _indent_ok(state, start):
+    if not may_start(state, start, ("{", "^")) or not _indent_ok(state, start):
         return False
     line = _line(state, start)
     last = start
@@ -78,7 +86,7 @@ def extension_block(state: StateBlock, start: int, end: int, silent: bool) -> bo
 
 def abbreviation(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """`*[HTML]: definition`: an `abbr_def` block whose inline content is the definition."""
-    if not _indent_ok(state, start):
+    if not may_start(state, start, "*") or not _indent_ok(state, start):
         return False
     m = ABBREVIATION.fullmatch(_line(state, start))
     if m is None:
@@ -100,7 +108,7 @@ def abbreviation(state: StateBlock, start: int, end: int, silent: bool) -> bool:
 
 def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """kramdown's block HTML: an element that is not a span element, to its end tag."""
-    if not _indent_ok(state, start):
+    if not may_start(state, start, "<") or not _indent_ok(state, start):
         return False
     line = _line(state, start)
     if _HTML_COMMENT.match(line):

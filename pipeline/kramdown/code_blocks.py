@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from markdown_it.rules_block import StateBlock
 
-from pipeline.kramdown.blocks import _indent_ok, _line
+from pipeline.kramdown.blocks import _indent_ok, _line, may_start
 from pipeline.kramdown.syntax import _ALD_ANY, _LAZY_END_SPAN, OPT_SPACE
 
 # kramdown-parser-gfm 1.1 (gfm.rb l. 134-135): FENCED_CODEBLOCK_START and _MATCH; Ruby's `\s`
@@ -52,7 +52,7 @@ def fence(state: StateBlock, start: int, end: int, silent: bool) -> bool:
 
 def _fence_at(state: StateBlock, start: int, end: int) -> re.Match[str] | None:
     """FENCED_CODEBLOCK_MATCH at line `start`, or None: the line is no fence to kramdown."""
-    if not _indent_ok(state, start) or not _FENCE_START.match(_line(state, start)):
+    if not may_start(state, start, ("`", "~")) or not _indent_ok(state, start) or not _FENCE_START.match(_line(state, start)):
         return None
     if not _FENCE_OPENING.match(state.getLines(start, start + 1, state.blkIndent, True)):
         return None  # the opening line alone already fails FENCED_CODEBLOCK_MATCH
