@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pipeline.errors import InternalError, PipelineError, internal_error
 from pipeline.heap import collect_less
@@ -82,6 +82,9 @@ class Pool:
         self.ran = 0  # the workers once started (a run's report): 0 while none ran
         self.cpu_seconds = 0.0  # CPU time the workers spent on jobs that came back (a benchmark's total)
         self.broken = False  # a worker died (killed, out of memory): the jobs still to come are done in place
+        self._queued: dict[Future[tuple[Any, float]], Job[Any]] = {}  # given to the workers, result not taken yet
+        # taken back from the queue and done in place: the result, or the error
+        self._done_here: dict[Future[tuple[Any, float]], tuple[Any, Exception | None]] = {}
 
     @property
     def started(self) -> bool:
@@ -110,9 +113,20 @@ class Pool:
         except BrokenProcessPool:
             self.broken = True
             return job
+        self._queued[future] = job
         return lambda: self._result(future)
 
     def _result(self, future: Future[tuple[R, float]]) -> R:
+        if future in self._queued and future not in self._done_here and future.cancel():  # no worker began it: done here
+            self._do_here(future)
+        while not future.done() and future not in self._done_here and self._help(future):
+            pass
+        self._queued.pop(future, None)
+        if future in self._done_here:
+            value, error = self._done_here.pop(future)
+            if error is not None:
+                raise error
+            return value  # type: ignore[no-any-return]  # the job's own result: R
         try:
             result, cpu = future.result()
         except BrokenProcessPool as exc:  # not run again here: the job may be what killed its worker
@@ -123,6 +137,24 @@ class Pool:
             ) from exc
         self.cpu_seconds += cpu
         return result
+
+    def _help(self, waiting_for: Future[Any]) -> bool:
+        """While the run waits for `waiting_for`, one job the workers have not begun (the
+        last given first: the run needs it last) is taken back and done here, so the run's
+        process works instead of waiting (while the pool starts, or behind a long post).
+        False: none is left to take."""
+        for future in reversed(list(self._queued)):
+            if future is not waiting_for and future not in self._done_here and future.cancel():
+                self._do_here(future)
+                return True
+        return False
+
+    def _do_here(self, future: Future[Any]) -> None:
+        """The job of `future` (cancelled: no worker will run it) done in the run's process."""
+        try:
+            self._done_here[future] = (self._queued[future](), None)
+        except Exception as exc:  # raised when its result is asked for, as the worker's would be (`_run`)
+            self._done_here[future] = (None, internal_error(exc))
 
     def ordered(self, items: Iterable[tuple[K, Job[R] | None]], ahead: int = AHEAD) -> Iterator[tuple[K, Callable[[], R] | None]]:
         """Each item back in its order with a call that gives its job's result (raising the

@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import pickle
 import shutil
+import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -199,3 +201,15 @@ def test_workers_is_set_in_the_config_or_on_the_command_line_and_at_least_one(tm
     result = run_cli("translate", "--engine", "pseudo", "--workers", "1")
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "content" / "en" / SAMPLES[0].name).is_file()
+
+
+def test_a_job_no_worker_has_begun_is_done_in_the_run_rather_than_waited_for() -> None:
+    """The run waits for a result whose job is still queued (the workers busy, or starting):
+    it takes the job back and does it itself, and the jobs the workers began stay theirs."""
+    with workers.Pool(2) as pool:
+        busy = [pool.submit(workers.Job(time.sleep, (2,))) for _ in range(2)]
+        queued = [pool.submit(workers.Job(os.getpid, ())) for _ in range(6)]
+        assert queued[-1]() == os.getpid()  # asked for first, behind every other job: done here
+        assert [call() for call in busy] == [None, None]
+        pids = [call() for call in queued[:-1]]
+    assert len(pids) == 5 and os.getpid() in pids  # the run did more while it waited for the workers
