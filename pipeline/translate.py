@@ -11,6 +11,7 @@ import json
 import re
 import threading
 import xml.etree.ElementTree as ET
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -224,6 +225,7 @@ class Sender:
         self._jobs = in_flight(engine, jobs)
         self._threads: ThreadPoolExecutor | None = None
         self._pending: set[Future[tuple[Usage, Answers] | None]] = set()
+        self._arrived: deque[Future[tuple[Usage, Answers] | None]] = deque()  # done, not taken yet (in the order they landed)
         self._unsent: list[Request] = []  # not in a full batch yet
         self._unsent_bytes = 0
         self._held: list[Request] = []  # texts with a context, for an engine with one per request
@@ -283,7 +285,9 @@ class Sender:
             return
         if self._threads is None:
             self._threads = ThreadPoolExecutor(max_workers=self._jobs)
-        self._pending.add(self._threads.submit(self._request, batch))
+        future = self._threads.submit(self._request, batch)
+        self._pending.add(future)
+        future.add_done_callback(self._arrived.append)  # on the request thread: a deque takes it without a lock
 
     def _request(self, batch: list[Request]) -> tuple[Usage, Answers] | None:
         """One batch on a request thread; None, unsent, once a batch has failed (the threads
@@ -300,9 +304,14 @@ class Sender:
         """The batches that have landed, each billed and handed to `on_batch` in turn (after
         an error, billed only); with `block`, until none is left in flight."""
         while self._pending:
-            done, _ = wait(self._pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
-            if not done:
+            while self._arrived:  # taken without a wait: the run looks here at every text it finds
+                future = self._arrived.popleft()
+                if future in self._pending:  # not taken by the wait below already
+                    self._pending.discard(future)
+                    self._take(future)
+            if not block or not self._pending:
                 return
+            done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
             for future in done:
                 self._pending.discard(future)
                 self._take(future)
