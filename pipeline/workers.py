@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -70,25 +70,39 @@ class Job(Generic[R]):
         return self.fn(*self.args)
 
 
+@dataclass(eq=False)
+class _Given(Generic[R]):
+    """A job given to the pool, until its result is taken: handed to the workers (`future`)
+    once they are up, or done in the run's process (`here`: its result, or its error)."""
+
+    job: Job[R]
+    future: Future[tuple[R, float]] | None = None
+    here: tuple[R | None, Exception | None] | None = None
+
+
 class Pool:
     """Up to `workers` processes for a run's jobs, started on the first job worth it and
-    stopped by `close` (a `with` block); `workers` 1: no process, every job in place."""
+    stopped by `close` (a `with` block); `workers` 1: no process, every job in place.
+
+    The processes start on a thread of their own (each waits for the fork server's
+    imports): the run goes on meanwhile, and does the jobs it needs itself. Waiting for a
+    result, the run does a job no worker has begun rather than sit idle (`_result`)."""
 
     def __init__(self, workers: int, start_size: int | None = None, start_jobs: int | None = None) -> None:
         self.workers = workers
         self.start_size = START_SIZE if start_size is None else start_size
         self.start_jobs = START_JOBS if start_jobs is None else start_jobs
         self._executor: ProcessPoolExecutor | None = None
+        self._starting: threading.Thread | None = None  # starts the processes (`_start`)
+        self._started: ProcessPoolExecutor | None = None  # what it started, taken up by `_hand_over`
         self.ran = 0  # the workers once started (a run's report): 0 while none ran
         self.cpu_seconds = 0.0  # CPU time the workers spent on jobs that came back (a benchmark's total)
         self.broken = False  # a worker died (killed, out of memory): the jobs still to come are done in place
-        self._queued: dict[Future[tuple[Any, float]], Job[Any]] = {}  # given to the workers, result not taken yet
-        # taken back from the queue and done in place: the result, or the error
-        self._done_here: dict[Future[tuple[Any, float]], tuple[Any, Exception | None]] = {}
+        self._given: list[_Given[Any]] = []  # in the order given, results not taken yet
 
     @property
     def started(self) -> bool:
-        return self._executor is not None
+        return self._executor is not None or self._starting is not None
 
     def worth(self, jobs: int, size: int) -> bool:
         """Whether `jobs` waiting jobs of `size` in all pay for a start: the pool is on, and
@@ -105,30 +119,65 @@ class Pool:
     def submit(self, job: Job[R]) -> Callable[[], R]:
         """`job` in a worker, the pool started if it was not (`worth` is the caller's): a call
         that waits for its result (raising its error)."""
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_started)
-            self.ran = self.workers
-        try:
-            future = self._executor.submit(_run, job)
-        except BrokenProcessPool:
-            self.broken = True
-            return job
-        self._queued[future] = job
-        return lambda: self._result(future)
+        if not self.started:
+            self._starting = threading.Thread(target=self._start, name="pipeline-workers-start", daemon=True)
+            self._starting.start()
+        given: _Given[R] = _Given(job)
+        self._given.append(given)
+        self._hand_over()
+        return lambda: self._result(given)
 
-    def _result(self, future: Future[tuple[R, float]]) -> R:
-        if future in self._queued and future not in self._done_here and future.cancel():  # no worker began it: done here
-            self._do_here(future)
-        while not future.done() and future not in self._done_here and self._help(future):
-            pass
-        self._queued.pop(future, None)
-        if future in self._done_here:
-            value, error = self._done_here.pop(future)
+    def _start(self) -> None:
+        """The processes, every one started now (the pool starts one per job given, each
+        waiting for the fork server: the run would wait with it)."""
+        try:
+            executor = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_worker_started)
+            wait([executor.submit(int) for _ in range(self.workers)])
+        except Exception:  # no process could start: every job is done in place
+            self.broken = True
+            return
+        self._started, self.ran = executor, self.workers
+
+    def ready(self) -> bool:
+        """Wait until the processes are up, the pool started if it was not: False when none
+        could start (jobs are then done in place). For a caller whose next jobs must go to a
+        worker (a test of what a dying worker does)."""
+        if not self.started:
+            self.submit(Job(int, ()))()
+        if self._starting is not None:
+            self._starting.join()
+        self._hand_over()
+        return self._executor is not None
+
+    def _hand_over(self) -> None:
+        """The jobs given so far to the workers, once they are up."""
+        if self._executor is None:
+            if self._starting is None or self._starting.is_alive() or self._started is None:
+                return
+            self._executor, self._starting = self._started, None
+        for given in self._given:
+            if given.future is None and given.here is None and not self.broken:
+                try:
+                    given.future = self._executor.submit(_run, given.job)
+                except BrokenProcessPool:
+                    self.broken = True
+
+    def _result(self, given: _Given[R]) -> R:
+        self._hand_over()
+        while given.here is None and not (given.future is not None and given.future.done()):
+            if given.future is None:  # the workers are not up yet: done here, not waited for
+                self._do_here(given)
+            elif not self._help(given):  # the one asked for stays the worker's, once handed over
+                wait([given.future])
+        self._given.remove(given)
+        if given.here is not None:
+            value, error = given.here
             if error is not None:
                 raise error
-            return value  # type: ignore[no-any-return]  # the job's own result: R
+            return value  # type: ignore[return-value]  # the job's own result: R
+        assert given.future is not None
         try:
-            result, cpu = future.result()
+            result, cpu = given.future.result()
         except BrokenProcessPool as exc:  # not run again here: the job may be what killed its worker
             self.broken = True
             raise InternalError(
@@ -138,23 +187,23 @@ class Pool:
         self.cpu_seconds += cpu
         return result
 
-    def _help(self, waiting_for: Future[Any]) -> bool:
+    def _help(self, waiting_for: _Given[Any]) -> bool:
         """While the run waits for `waiting_for`, one job the workers have not begun (the
         last given first: the run needs it last) is taken back and done here, so the run's
-        process works instead of waiting (while the pool starts, or behind a long post).
-        False: none is left to take."""
-        for future in reversed(list(self._queued)):
-            if future is not waiting_for and future not in self._done_here and future.cancel():
-                self._do_here(future)
+        process works instead of waiting (behind a long post). False: none is left."""
+        for given in reversed(self._given):
+            if given is not waiting_for and given.here is None and (given.future is None or given.future.cancel()):
+                self._do_here(given)
                 return True
         return False
 
-    def _do_here(self, future: Future[Any]) -> None:
-        """The job of `future` (cancelled: no worker will run it) done in the run's process."""
+    @staticmethod
+    def _do_here(given: _Given[Any]) -> None:
+        """`given`'s job (cancelled, or never handed over: no worker will run it) done here."""
         try:
-            self._done_here[future] = (self._queued[future](), None)
+            given.here = (given.job(), None)
         except Exception as exc:  # raised when its result is asked for, as the worker's would be (`_run`)
-            self._done_here[future] = (None, internal_error(exc))
+            given.here = (None, internal_error(exc))
 
     def ordered(self, items: Iterable[tuple[K, Job[R] | None]], ahead: int = AHEAD) -> Iterator[tuple[K, Callable[[], R] | None]]:
         """Each item back in its order with a call that gives its job's result (raising the
@@ -182,6 +231,10 @@ class Pool:
 
     def close(self) -> None:
         """Stop the workers: jobs not begun are dropped (an interrupted or aborted run)."""
+        if self._starting is not None:  # still starting: stopped once up
+            self._starting.join()
+            self._executor, self._starting = self._started, None
+        self._given.clear()
         if self._executor is not None:
             if self.broken:
                 # A worker started while the pool was breaking is not stopped by it, and the

@@ -152,6 +152,7 @@ def test_a_worker_that_dies_fails_its_posts_and_the_rest_are_done_in_place(force
     killer = workers.Job(signal.raise_signal, (signal.SIGKILL,))
     jobs = [("killer", killer)] + [(str(n), workers.Job(int, (str(n),))) for n in range(12)]
     with workers.Pool(2) as pool:
+        assert pool.ready()  # up before the killer is given: a job no worker began would be done here
         results = []
         for key, call in pool.ordered(iter(jobs)):
             assert call is not None
@@ -203,13 +204,16 @@ def test_workers_is_set_in_the_config_or_on_the_command_line_and_at_least_one(tm
     assert (tmp_path / "content" / "en" / SAMPLES[0].name).is_file()
 
 
-def test_a_job_no_worker_has_begun_is_done_in_the_run_rather_than_waited_for() -> None:
-    """The run waits for a result whose job is still queued (the workers busy, or starting):
-    it takes the job back and does it itself, and the jobs the workers began stay theirs."""
+def test_while_the_run_waits_it_does_the_jobs_no_worker_has_begun() -> None:
+    """The run waits for a result a worker is computing: meanwhile it takes back the jobs
+    queued behind it (the last first) and does them itself; the one it waits for stays the
+    worker's. Before the workers are up, the run does the job it asks for."""
     with workers.Pool(2) as pool:
+        early = pool.submit(workers.Job(os.getpid, ()))
+        assert early() == os.getpid()  # the pool is still starting
+        assert pool.ready()
         busy = [pool.submit(workers.Job(time.sleep, (2,))) for _ in range(2)]
         queued = [pool.submit(workers.Job(os.getpid, ())) for _ in range(6)]
-        assert queued[-1]() == os.getpid()  # asked for first, behind every other job: done here
         assert [call() for call in busy] == [None, None]
-        pids = [call() for call in queued[:-1]]
-    assert len(pids) == 5 and os.getpid() in pids  # the run did more while it waited for the workers
+        pids = [call() for call in queued]
+    assert pids[-1] == os.getpid()  # the last given, taken back first
