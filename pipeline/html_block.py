@@ -19,7 +19,6 @@ and every event's span runs from its own position to the next one's.
 from __future__ import annotations
 
 import bisect
-import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -83,7 +82,7 @@ class _Events(HTMLParser):
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=False)
         self.text = text
-        self.line_starts = list(itertools.accumulate((len(line) + 1 for line in text.split("\n")[:-1]), initial=0))
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.events: list[_Event] = []
 
     def _at(self) -> int:
