@@ -543,7 +543,8 @@ class Translator:
         fills = qa.attached_english(unit.segment, attached, flags, line)
         known = checked.get(unit.key) if not unit.parts else None
         text, kept = qa.restored_text(unit.segment, translated, flags, line, known, fills)
-        return text, kept, qa.term_check(self.glossary, unit.segment, qa.answer_prose(translated), flags, line, fills)
+        prose = qa.answer_prose(translated) if self.glossary.terms else None  # an XML parse: only when terms are checked
+        return text, kept, qa.term_check(self.glossary, unit.segment, prose, flags, line, fills)
 
     def _draft_or_fail(self, prepared: Pair, checked: dict[str, qa.Answer], refused: Mapping[str, str]) -> _Draft | None:
         try:
