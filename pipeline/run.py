@@ -82,9 +82,12 @@ class _Window:
     landed: set[str] = field(default_factory=set)  # the keys answered so far (answers land while posts are still read)
 
     def close(self, interrupted: bool = False) -> None:
-        """Its request threads stopped (`Sender.close`)."""
+        """Its request threads stopped (`Sender.close`), and the sender and checks let go: the
+        sender's callback holds the window, a cycle only the collector would free (with the
+        window's every segment in it)."""
         if self.sender is not None:
             self.sender.close(interrupted)
+        self.sender = self.checks = None
 
     def full(self, limit: int) -> bool:
         """Time to translate and write: enough texts for full batches, or enough segments held
@@ -503,6 +506,7 @@ class Translator:
                 translate_missing(again, self.engine, self.cache, self.settings.jobs, window.sender.on_batch, usage=report.usage)
                 window.checks.collect()
                 report.retried += len(again)
+            window.close()  # its request threads, not kept idle for the rest of the run
         window.settled = window.held  # every segment's English is known now (a dry run's: as far as it goes)
         drafts = ((p, None if dry_run else self._draft_or_fail(p, checked, report.usage.refused)) for p in window.posts)
         for (prepared, draft), rendering in pool.ordered(((p, d), d.rendering if d else None) for p, d in drafts):

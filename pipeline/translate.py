@@ -240,8 +240,9 @@ class Sender:
             return
         self._unsent.append(request)
         self._unsent_bytes += request_size(request.text)
-        if len(self._unsent) > limits.max_texts or self._unsent_bytes > limits.max_bytes:
-            *full, rest = batches(self._unsent, limits)
+        # sent `jobs` full batches at a time: they are in flight together, as a window's would be
+        if len(self._unsent) > limits.max_texts * self._jobs or self._unsent_bytes > limits.max_bytes * self._jobs:
+            *full, rest = batches(self._unsent, limits)  # at least `jobs` full ones: each holds no more than the limits
             for batch in full:
                 self._send(batch)
             self._unsent, self._unsent_bytes = rest, sum(request_size(r.text) for r in rest)

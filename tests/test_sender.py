@@ -53,7 +53,7 @@ def _sent(engine: _Recording, count: int) -> list[list[str]]:
 def test_a_full_batch_goes_out_before_the_rest_is_found() -> None:
     engine = _Recording(Limits(max_texts=2))
     landed: list[dict[str, str]] = []
-    with Sender(engine, MemoryCache(), jobs=4, on_batch=landed.append) as sender:
+    with Sender(engine, MemoryCache(), jobs=2, on_batch=landed.append) as sender:  # two full batches go together
         for i in range(5):
             sender.add(Request(f"k{i}", f"text {i}"))
         assert sorted(_sent(engine, 2)) == [["text 0", "text 1"], ["text 2", "text 3"]]  # the 5th waits for company

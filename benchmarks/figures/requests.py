@@ -33,7 +33,7 @@ def minimum_requests(texts: Sequence[str], max_texts: int, max_bytes: int) -> in
     return max(math.ceil(len(unique) / max_texts), math.ceil(payload / (max_bytes - REQUEST_OVERHEAD)))
 
 
-def round_trips(server: Server, tree: Path, files: list[Path], tmp: Path, naive: int) -> dict[str, Any]:
+def round_trips(server: Server, tree: Path, files: list[Path], tmp: Path, naive: int, latency: float = LATENCY) -> dict[str, Any]:
     settings = bench_settings(tmp, tree, "deepl")
     engine = CountingEngine(deepl_engine(server.url, settings))
     with TranslationCache(settings.path(settings.cache_dir)) as cache:
@@ -44,7 +44,7 @@ def round_trips(server: Server, tree: Path, files: list[Path], tmp: Path, naive:
     unique = list(dict.fromkeys(sent))
     requests = len(engine.calls)
     minimum = minimum_requests(unique, engine.limits.max_texts, engine.limits.max_bytes)
-    ideal = requests * LATENCY / settings.jobs
+    ideal = requests * latency / settings.jobs
 
     # The naive baseline: the same texts, one per request, one request at a time.
     single = deepl_engine(server.url, settings)
@@ -59,7 +59,7 @@ def round_trips(server: Server, tree: Path, files: list[Path], tmp: Path, naive:
         "statuses": statuses(report),
         "failures": failures(report),
         "jobs": settings.jobs,
-        "latency_seconds": LATENCY,
+        "latency_seconds": latency,
         "requests": requests,
         "reported_requests": report.usage.requests,
         "retried_texts": report.retried,
@@ -115,7 +115,7 @@ def slow_run(ctx: Context) -> dict[str, Any]:
     tree = ctx.tmp / "rt-slow-tree"
     files = build_tree(ctx.files, len(ctx.files), tree)
     with Server(SLOW_LATENCY) as server:
-        return round_trips(server, tree, files, ctx.tmp / "rt-slow", 0)
+        return round_trips(server, tree, files, ctx.tmp / "rt-slow", 0, SLOW_LATENCY)
 
 
 def measure(ctx: Context) -> Results:
