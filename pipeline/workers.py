@@ -44,6 +44,9 @@ AHEAD = 4  # jobs a worker may have queued ahead of the run (`Pool.ordered`): me
 # posts read ahead per worker: the workers read the next window's posts while the run drafts
 # this one's (its renderings wait behind them, and the workers are never idle)
 READ_AHEAD = 16
+# a worker yields the cores to the run's own process: its request threads, and the run the
+# workers wait on, are not held up by the reading of posts (figure 3b: 1.64x → 1.55x)
+NICENESS = 5
 # imported once by the fork server: a forked worker starts with them (the main script among
 # them, as multiprocessing does by default: a worker would otherwise run it again to start)
 PRELOAD = ["__main__", "pipeline.run", "pipeline.stages", "pipeline.warm"]
@@ -267,6 +270,8 @@ def _worker_started() -> None:
     ever, holding the run's stdout and stderr open (a CI step that never ends), so it leaves
     as soon as the run is gone (its parent's sentinel)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "nice"):  # not on Windows
+        os.nice(NICENESS)
     collect_less()  # a worker lives for the run: its collector tuned as the run's (`heap`)
     parent = multiprocessing.parent_process()
     if parent is not None:
