@@ -155,6 +155,14 @@ class RunProgress:
 ProgressCallback = Callable[[RunProgress], None]
 
 
+class _WindowWritten:
+    """Given to the writer after a window's posts: its "window" event comes once they are written."""
+
+
+_WINDOW_WRITTEN = _WindowWritten()
+_Written = Pair | PostResult | _WindowWritten  # what the writer hands back, in the order given (`_Progress.written`)
+
+
 class _Progress:
     """The run's counts, turned into `RunProgress` events for the caller's callback."""
 
@@ -187,10 +195,16 @@ class _Progress:
         self.report.posts.append(result)
         self.emit("post", result)
 
-    def written(self, prepared: Pair) -> None:
-        """A post's write done (`Writer`): its units and answers dropped, its result reported."""
-        prepared.release()
-        self.done(prepared.result)
+    def written(self, item: _Written) -> None:
+        """A post's write done (`Writer`): its units and answers dropped, its result reported;
+        a post with nothing to write, reported in its turn; a window's end, once its posts are."""
+        if isinstance(item, _WindowWritten):
+            self.emit("window")
+        elif isinstance(item, PostResult):
+            self.done(item)
+        else:
+            item.release()
+            self.done(item.result)
 
     def next_window(self) -> _Window:
         self.flushed += self.window.held
@@ -269,7 +283,7 @@ class Translator:
         try:
             for prepared in self._prepared(paths, force, dry_run, pool):
                 if isinstance(prepared, PostResult):
-                    done(prepared)
+                    writer.add(prepared, None)  # reported after the writes before it: the report keeps the posts' order
                     if fail_fast and prepared.status in ("failed", "needs-merge"):
                         break
                     continue
@@ -280,7 +294,9 @@ class Translator:
                     self._flush(window, report, dry_run, pool, writer)
                     window = self._opened(tally.next_window(), pool, report, dry_run)
             self._flush(window, report, dry_run, pool, writer)
+            writer.wait()
         except EngineError as exc:
+            writer.wait()  # the windows before it are written
             self._abort(window, exc, report, done)
         except KeyboardInterrupt:
             window.close(interrupted=True)  # the requests in flight abandoned, not waited for
@@ -486,7 +502,7 @@ class Translator:
         window.sender = Sender(self.engine, self.cache, self.settings.jobs, landed, usage=report.usage)
         return window
 
-    def _flush(self, window: _Window, report: RunReport, dry_run: bool, pool: Pool, writer: Writer[Pair]) -> None:
+    def _flush(self, window: _Window, report: RunReport, dry_run: bool, pool: Pool, writer: Writer[_Written]) -> None:
         """The window's missing texts from the engine, then each post drafted here, rendered
         (in the pool's workers when it pays) and written by the writer's thread, in the window's order."""
         requests = [Request(key, segment.xml, window.contexts.get(key)) for key, segment in window.missing.items()]
@@ -520,10 +536,9 @@ class Translator:
                 writer.wait()  # the memory is saved with this post: by this thread, which changes it while drafting
                 commit()
                 commit = None
-            writer.add(prepared, commit)
-        writer.wait()
+            writer.add(prepared, commit)  # written while the run reads the next window's posts
         if window.posts:
-            self._progress.emit("window")
+            writer.add(_WINDOW_WRITTEN, None)  # the "window" event, once the writes before it are done
 
     def _english(
         self, prepared: Pair, unit: Unit, checked: dict[str, qa.Answer], refused: Mapping[str, str]
