@@ -524,6 +524,7 @@ class Translator:
                 report.retried += len(again)
             window.close()  # its request threads, not kept idle for the rest of the run
         window.settled = window.held  # every segment's English is known now (a dry run's: as far as it goes)
+        writer.wait()  # the window before it written (while this one was read): memory holds two windows at most
         drafts = ((p, None if dry_run else self._draft_or_fail(p, checked, report.usage.refused)) for p in window.posts)
         for (prepared, draft), rendering in pool.ordered(((p, d), d.rendering if d else None) for p, d in drafts):
             commit = None
@@ -532,6 +533,7 @@ class Translator:
                     commit = self._write(prepared, draft, rendering())
                 except Exception as exc:  # a bug in one post must not cost the others their editions
                     self._fail(prepared, exc)
+            prepared.release()  # what waits for the writer is the edition's bytes and state, not the post's units
             if commit is not None and draft is not None and draft.approved:
                 writer.wait()  # the memory is saved with this post: by this thread, which changes it while drafting
                 commit()
