@@ -34,37 +34,36 @@ class Checks:
     def __init__(self, pool: Pool, sources: Mapping[str, Segment]) -> None:
         self.pool, self.sources = pool, sources
         self.checked: dict[str, qa.Answer] = {}
-        self._waiting: list[tuple[list[tuple[str, str]], Callable[[], list[Outcome]]]] = []
+        # the batches sent to a worker: their (key, answer) pairs, the job, and its result
+        self._waiting: list[tuple[list[tuple[str, str]], Job[list[Outcome]], Callable[[], list[Outcome]]]] = []
         self._size = 0
 
     def add(self, answers: Mapping[str, str]) -> None:
-        """One batch's answers (key → engine text): checked here when it cannot break or the
-        pool is not worth it, else sent to a worker."""
+        """One batch's answers (key → engine text): checked here when that is cheap
+        (`qa.costly_check`) or the pool is not worth it, else sent to a worker."""
         hard: list[tuple[str, str]] = []
         for key, text in answers.items():
             protected = self.sources[key].protected
-            if text == protected.xml:  # the source's own text: checked at once (`qa.check_answer`)
-                self.checked[key] = qa.check_answer(text, protected)
-            elif protected.elements or protected.comment is not None:
+            if qa.costly_check(text, protected):
                 hard.append((key, text))
             else:
-                self.checked[key] = qa.Answer(protected, text, None)
+                self.checked[key] = qa.first_check(text, protected)
         if not hard:
             return
         job = Job(outcomes, ([(text, self.sources[key].protected) for key, text in hard],), sum(len(text) for _, text in hard))
         self._size += job.size
         if self.pool.worth(len(self._waiting) + 1, self._size):
-            self._waiting.append((hard, self.pool.submit(job)))
+            self._waiting.append((hard, job, self.pool.submit(job)))
         else:
             self._join(hard, job())
 
     def collect(self) -> dict[str, qa.Answer]:
         """Every answer given so far, checked; a worker that died has its batch checked here."""
-        for hard, result in self._waiting:
+        for hard, job, result in self._waiting:
             try:
                 found = result()
             except InternalError:  # the worker died: this thread checks the batch
-                found = outcomes([(text, self.sources[key].protected) for key, text in hard])
+                found = job()
             self._join(hard, found)
         self._waiting.clear()
         return self.checked

@@ -89,9 +89,21 @@ def first_check(translated: str, protected: Protected) -> Answer:
     """A fresh answer as it lands: a segment without elements cannot break on restore (but a
     code comment, whose answer must stay inside it), so only its presence counts (it is
     restored once, when the edition is written)."""
-    if protected.elements or protected.comment is not None:
+    if can_break(protected):
         return check_answer(translated, protected)
     return Answer(protected, translated, None)
+
+
+def costly_check(translated: str, protected: Protected) -> bool:
+    """Whether `first_check` of this answer restores and parses it (worth a worker): not
+    for a segment that cannot break, nor for an answer that is its source's own text."""
+    return can_break(protected) and translated != protected.xml
+
+
+def can_break(protected: Protected) -> bool:
+    """Whether an answer for `protected` can fail to restore: it has elements, or it is a
+    code comment (whose answer must stay inside the comment)."""
+    return bool(protected.elements) or protected.comment is not None
 
 
 def _is_restored(known: Answer | None, segment: Segment, translated: str) -> TypeGuard[Answer]:
