@@ -192,9 +192,10 @@ INTERRUPT_GRACE_SECONDS = 2.0
 
 
 class Sender:
-    """Requests sent while their texts are still being found: each batch goes out as soon
-    as it is full (`add`), so the engine works while the run reads the next posts; the rest
-    go out with `finish`, which waits for every answer. At most `jobs` are in flight.
+    """Requests sent while their texts are still being found: as soon as `jobs` batches are
+    full (`add`), they go out together, so the engine works while the run reads the next
+    posts; the rest go out with `finish`, which waits for every answer. At most `jobs` are
+    in flight.
 
     Batches are those `batches` makes of all the texts in the order given: a text with a
     context, for an engine that takes one context per request (`Limits.one_context`), is
@@ -322,10 +323,7 @@ class Sender:
             return
         exc = future.exception()
         if exc is not None:
-            if self._error is None:
-                self._error = exc
-                for queued in self._pending:  # not started yet: never sent
-                    queued.cancel()
+            self._error = self._error or exc  # the batches queued behind it are refused by `_request`
             return
         landed = future.result()
         if landed is None:  # not sent: a batch before it failed
