@@ -12,6 +12,7 @@ import yaml
 from pipeline import frontmatter
 from pipeline.errors import InputError
 from pipeline.post import parse_post
+from helpers import CORPUS_AND_SAMPLES
 
 P = Path("p.md")
 KEYS = ("title", "excerpt", "description", "tags")
@@ -187,3 +188,27 @@ def test_a_translated_value_keeps_its_anchor_and_the_alias_follows(text: str) ->
     """It was refused with "write it as a block mapping" (issue 15, item 21): the anchor went with the value."""
     result = edited(text, lambda f: "A title")
     assert "&t" in result and yaml.safe_load(result) == {"title": "A title", "excerpt": "A title", "lang": "en", "ref": "p"}
+
+
+ODD_FRONT_MATTERS = [
+    "---\ntitle: 'なに\u3000か'\ntags: [AI, クラウド]\nexcerpt: |\n  日本語\n  テキスト\n---\n",
+    '---\ntitle: "\\u3042 😀 b"\r\ndescription: >-\n  折り\n  返し\r\n---\n',
+    "---\ntitle: &t 日本\ndescription: *t\n---\n",
+    "---\ntitle: 日本\ufeff語\nexcerpt: 'x\ufeffy'\n---\n",
+    "---\n\ufefftitle: 日本\nexcerpt: 語\n---\n",  # libyaml's marks would not count this byte order mark
+]
+
+
+@pytest.mark.parametrize("text", ODD_FRONT_MATTERS + [p.read_text(encoding="utf-8") for p in CORPUS_AND_SAMPLES[::7]])
+def test_libyaml_reads_the_fields_where_pyyaml_does(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spans from libyaml's marks are spliced into the edition: they must be PyYAML's."""
+    post = parse_post(P, text.encode("utf-8"))
+    if post.front_matter is None or post.front_matter.format != "yaml":
+        pytest.skip("no YAML front matter")
+    keys = tuple(sorted({f.key for f in frontmatter.shown_fields(post.front_matter, P)}))
+    fast = frontmatter.FORMATS["yaml"].fields(post.front_matter, keys)
+    assert fast or not keys
+    frontmatter._composed.cache_clear()
+    monkeypatch.setattr(frontmatter, "_loader", lambda text: yaml.SafeLoader)
+    assert frontmatter.FORMATS["yaml"].fields(post.front_matter, keys) == fast
+    frontmatter._composed.cache_clear()
