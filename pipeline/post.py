@@ -12,7 +12,7 @@ import os
 import re
 import secrets
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -131,6 +131,9 @@ class Tree:
 
     folder: Path  # absolute, as configured: a post's lexical path is judged against it
     root: Path  # the folder with its symlinks resolved
+    # folders resolved so far: resolving a path stats each of its components, and a run's
+    # posts share their folders (`_resolved`)
+    _folders: dict[Path, Path] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def at(cls, folder: Path) -> "Tree":
@@ -143,7 +146,7 @@ class Tree:
         Raises InputError for a symlink loop, a missing file or a path outside the tree,
         and Alias for a second path to a post of the tree."""
         try:
-            resolved = path.resolve(strict=True)
+            resolved = self._resolved(path)
         except RuntimeError as exc:  # Python < 3.13 reports a symlink loop this way
             raise InputError("a symlink loop; refusing to read it", path=path) from exc
         except OSError as exc:
@@ -163,6 +166,17 @@ class Tree:
                     )
                 break
         return relative, resolved
+
+    def _resolved(self, path: Path) -> Path:
+        """`path.resolve(strict=True)`, its folder's resolution remembered: the post's own
+        name is resolved afresh (a symlink, a missing file), the folders it lies in once."""
+        if path.name in ("", ".", ".."):
+            return path.resolve(strict=True)
+        folder = self._folders.get(path.parent)
+        if folder is None:
+            folder = self._folders[path.parent] = path.parent.resolve(strict=True)
+        resolved = folder / path.name
+        return path.resolve(strict=True) if stat.S_ISLNK(os.lstat(resolved).st_mode) else resolved
 
     def read(self, path: Path) -> tuple[Path, bytes]:
         """The post's path inside the tree and its bytes (see `locate` and `read_regular`)."""

@@ -148,3 +148,27 @@ def test_lint_does_not_echo_a_file_outside_the_tree(site: Path, monkeypatch: pyt
     result = run_cli("lint")
     assert SECRET[:8] not in result.stdout + result.stderr
     assert "content/ja/outside.md:1: F008" in result.stdout
+
+
+def test_a_tree_remembers_folders_not_the_files_in_them(tmp_path: Path) -> None:
+    """Folders are resolved once a run (`Tree._resolved`); each post's own name is still
+    resolved afresh: a symlink beside a post already read, or a folder that is a second
+    path to another, is judged as if it came first."""
+    from pipeline.errors import InputError
+    from pipeline.post import Alias, Tree
+
+    tree_dir, outside = tmp_path / "ja", tmp_path / "outside"
+    (tree_dir / "real").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.md").write_text(SECRET, encoding="utf-8")
+    (tree_dir / "real" / "a.md").write_text("a", encoding="utf-8")
+    (tree_dir / "real" / "link.md").symlink_to(outside / "secret.md")
+    (tree_dir / "again").symlink_to(tree_dir / "real")
+    tree = Tree.at(tree_dir)
+    assert tree.read(tree_dir / "real" / "a.md") == (Path("real/a.md"), b"a")
+    with pytest.raises(InputError, match="outside the content tree"):
+        tree.read(tree_dir / "real" / "link.md")
+    with pytest.raises(Alias):
+        tree.read(tree_dir / "again" / "a.md")
+    with pytest.raises(InputError, match="No such file"):
+        tree.read(tree_dir / "real" / "gone.md")
