@@ -93,8 +93,10 @@ def _parsed_length(xml: str) -> int:
         return len(xml)
 
 
+@lru_cache(maxsize=4096)
 def request_size(text: str) -> int:
-    """Bytes a text adds to the JSON request body (requests encodes with ensure_ascii)."""
+    """Bytes a text adds to the JSON request body (requests encodes with ensure_ascii):
+    counted when the text is queued and again when its batch is packed, hence the cache."""
     return len(json.dumps(text)) + 2
 
 
