@@ -108,9 +108,15 @@ def line_key(line: str) -> str:
 
 def keys(frame: Frame) -> tuple[str, ...]:
     """`line_key` of every line, encoded at once: six bytes are eight base64 characters, so
-    the encoding of the digests joined is each key in turn (the state of every post has one)."""
-    digests = b"".join(hashlib.sha256(line.encode("utf-8")).digest()[:6] for line in frame.lines)
-    encoded = base64.urlsafe_b64encode(digests).decode("ascii")
+    the encoding of the digests joined is each key in turn (the state of every post has one).
+    A line is hashed once however often it comes (blank lines, holes, fences: two thirds of
+    a corpus post's lines repeat one before them)."""
+    digests: dict[str, bytes] = {}
+    for line in frame.lines:
+        if line not in digests:
+            digests[line] = hashlib.sha256(line.encode("utf-8")).digest()[:6]
+    digests_in_order = b"".join(digests[line] for line in frame.lines)
+    encoded = base64.urlsafe_b64encode(digests_in_order).decode("ascii")
     return tuple(encoded[i : i + 8] for i in range(0, len(encoded), 8))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.carry import frame_of, keys, merge
+from pipeline.carry import frame_of, keys, line_key, merge
 from pipeline.edition import read_texts
 from pipeline.post import parse_post
 
@@ -46,3 +46,11 @@ def test_a_translated_value_removed_by_hand_cannot_be_filled_and_needs_a_merge()
     theirs = frame(BASE.replace("title: 題名\r\n", ""))
     merged = merge(keys(frame(BASE)), ours, theirs)
     assert merged.text is None and merged.conflicts == ()
+
+
+def test_the_keys_are_each_lines_own_hash_in_order_repeated_lines_too() -> None:
+    """The state keeps them: a key must not depend on the lines around it (`carry.keys`
+    hashes a repeated line once)."""
+    made = frame("---\ntitle: 題\n---\n\n本文\n\n```\nx\n```\n\n本文\n")
+    assert len(set(made.lines)) < len(made.lines)
+    assert keys(made) == tuple(line_key(line) for line in made.lines)
