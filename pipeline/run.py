@@ -32,7 +32,7 @@ from pipeline.cache import CacheKeys, TranslationCache
 from pipeline.config import Settings
 from pipeline.edition import Pair, Unit, UnitMaker
 from pipeline.engines import Engine, SegmentContext, context_policy, engine_spec, spend_of
-from pipeline.errors import EditedDuringRun, EngineError, InputError, PipelineError, internal_error
+from pipeline.errors import EditedDuringRun, EngineError, InputError, InternalError, PipelineError, internal_error
 from pipeline.glossary import Glossary, prose_of_markdown
 from pipeline.heap import collecting_less
 from pipeline.memory import TranslationMemory
@@ -175,20 +175,9 @@ class _Progress:
     def emit(self, event: Literal["post", "batch", "window"], post: PostResult | None = None) -> None:
         if self.callback is None:
             return
-        usage = self.report.usage
-        self.callback(
-            RunProgress(
-                event,
-                len(self.report.posts),
-                self.total,
-                self.flushed + self.window.settled,
-                self.flushed + self.window.held,
-                usage.billed_characters,
-                usage.requests,
-                time.perf_counter() - self.started,
-                post,
-            )
-        )
+        usage, window, elapsed = self.report.usage, self.window, time.perf_counter() - self.started
+        counts = (len(self.report.posts), self.total, self.flushed + window.settled, self.flushed + window.held)
+        self.callback(RunProgress(event, *counts, usage.billed_characters, usage.requests, elapsed, post))
 
     def done(self, result: PostResult) -> None:
         """A post finished: into the report, in the order of the posts."""
@@ -597,7 +586,8 @@ class Translator:
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
         spans = [(unit.segment.start, unit.segment.end) for unit in prepared.units if unit.fm_field is None]
         known = self._known(prepared)
-        args = (post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, known)
+        merging = prepared.base is not None and prepared.theirs is not None  # the rendering's frame is read (`_carry`)
+        args = (post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, known, merging)
         return _Draft(draft.records, self.memory.approved_now != approvals, Job(stages.render, args, len(post.text)), known)
 
     def _write(self, prepared: Pair, draft: _Draft, rendered: stages.Rendered) -> Callable[[], None]:
@@ -653,6 +643,8 @@ class Translator:
             theirs = known[1]
         else:
             theirs = carry.frame_of(read if read is not None else stages.read_texts(parse_post(theirs_path, theirs_data), self._reading))
+        if ours is None:  # `_draft` asks for the frame wherever a merge can come (its `merging`)
+            raise InternalError("the rendering's frame was not kept for a merge")
         merged = carry.merge(base_keys, ours, theirs, self._merged)
         if merged.text is None:
             raise carry.needs_merge(theirs_path, prepared.post.path, merged.conflicts)

@@ -90,7 +90,7 @@ class Rendered:
     records its line keys), and its front matter values still holding Japanese."""
 
     data: bytes
-    frame: carry.Frame
+    frame: carry.Frame | None  # None unless asked for: only a merge with a translator's edition reads it
     keys: tuple[str, ...]  # the frame's line keys (`carry.keys`), hashed here rather than in the run's process
     shown: tuple[frontmatter.Field, ...]
 
@@ -104,18 +104,20 @@ def render(
     reading: Reading,
     spans: Sequence[tuple[int, int]],
     known: tuple[str, carry.Frame] | None = None,
+    merging: bool = True,
 ) -> Rendered:
     """The edition of `post` with its English (`edition.render`), its frame and what its front
     matter shows; `output`: the edition's path (named in errors). `spans`: the source's body segments (`Skeleton.segments`), which are the
     rendering's when its body is the source's; `known`: the hash and frame of an edition
-    already read, not parsed again when the rendering is that edition."""
+    already read, not parsed again when the rendering is that edition; `merging`: the frame
+    itself is sent back (a translator's edition may be merged with it), not only its keys."""
     data = edition.render(post, body_edits, field_edits, added)
     rendered = parse_post(output, data)
     if known is not None and known[0] == rendered.source_hash:
         frame = known[1]
     else:
         frame = frame_of_rendering(post, rendered, reading, spans)
-    return Rendered(data, frame, carry.keys(frame), tuple(leftovers.in_front_matter(rendered)))
+    return Rendered(data, frame if merging else None, carry.keys(frame), tuple(leftovers.in_front_matter(rendered)))
 
 
 def frame_of_rendering(source: Post, rendered: Post, reading: Reading, spans: Sequence[tuple[int, int]]) -> carry.Frame:

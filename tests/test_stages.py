@@ -52,6 +52,12 @@ def test_prepared_and_rendered_pickle() -> None:
     assert all("liquid" not in unit.segment.protected.env for unit in prepared.units)
     rendered = _identity(post, prepared, reading, Path("/tmp"))
     assert pickle.loads(pickle.dumps(rendered)) == rendered
+    # with no translator's edition to merge, the frame's keys come back, not the frame
+    segments = _segments(prepared)
+    edits = [(s.start, s.end, s.source) for s in segments]
+    spans = [(s.start, s.end) for s in segments]
+    alone = stages.render(post, Path("/tmp/en.md"), edits, [], {"lang": "en"}, reading, spans, merging=False)
+    assert alone.frame is None and alone.keys == rendered.keys and alone.data == rendered.data
     assert pickle.loads(pickle.dumps(reading)) == reading
 
 
