@@ -163,7 +163,9 @@ def _inline_segment(
     except UnsupportedInline as exc:
         skipped.append(Skipped(tok.map[0] + 1, f"{exc}; kept as is"))
         return
-    segments.append(Segment(kind, start, end, tok.map[0] + 1, body[start:end], protected))
+    source = body[start:end]
+    # most paragraphs have no soft line break: one string for both, which a pickle then sends once
+    segments.append(Segment(kind, start, end, tok.map[0] + 1, protected.joined if protected.joined == source else source, protected))
     if any(e.kind == "keep" and LANG_START_TAG.match(e.open) and JAPANESE.search(e.open) for e in protected.elements.values()):
         skipped.append(Skipped(tok.map[0] + 1, html_block.QUOTED, "kept-lang"))  # `<span lang="ja">…</span>`, kept whole
     if any(child.type == "kramdown_unclosed" for child in tok.children or []):
