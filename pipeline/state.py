@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -117,7 +118,20 @@ def load_state(path: Path) -> PostState | None:
 
 def _record_from(data: Any) -> SegmentRecord:
     """A segment record as JSON holds it (`g` a list; absent where no term is missing)."""
-    return SegmentRecord(**{**data, "g": tuple(data.get("g", ()))})
+    if "g" in data:  # most records have none: no copy of the others (a no-op run reads every record)
+        data["g"] = tuple(data["g"])
+    return SegmentRecord(**data)
+
+
+_FRAME_KEYS = re.compile(f".{{{FRAME_KEY}}}", re.DOTALL)
+
+
+def _frame_keys(packed: list[str]) -> tuple[str, ...]:
+    """The frame's line hashes, packed eight to a string (`dump_state`): cut by a regex
+    where every string holds whole keys, as written (a no-op run reads every post's frame)."""
+    if all(len(keys) % FRAME_KEY == 0 for keys in packed):
+        return tuple(_FRAME_KEYS.findall("".join(packed)))
+    return tuple(keys[i : i + FRAME_KEY] for keys in packed for i in range(0, len(keys), FRAME_KEY))
 
 
 def _state_from(data: Any) -> PostState:
@@ -127,7 +141,7 @@ def _state_from(data: Any) -> PostState:
     packed, carried = data.pop("frame", ()), tuple(data.pop("carried", ()))
     if not all(isinstance(keys, str) for keys in packed) or not all(isinstance(line, int) for line in carried):
         raise TypeError("frame or carried is not a list of lines")
-    frame = tuple(keys[i : i + FRAME_KEY] for keys in packed for i in range(0, len(keys), FRAME_KEY))
+    frame = _frame_keys(packed)
     built_from = data.pop("built_from", None)
     if isinstance(built_from, dict):
         built_from = _state_from(built_from)
