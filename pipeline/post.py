@@ -124,6 +124,31 @@ def read_regular(path: Path, resolved: Path | None = None) -> bytes:
 
 
 @dataclass(frozen=True)
+class Resolver:
+    """`Path.resolve` for the many files of a run, each folder's resolution remembered:
+    resolving a path stats each of its components, and a run's files share their folders.
+    A file's own name is resolved afresh every time (a symlink, a missing file)."""
+
+    strict: bool  # a missing file or folder is an error (`Path.resolve(strict=True)`)
+    _folders: dict[Path, Path] = field(default_factory=dict, compare=False, repr=False)
+
+    def resolve(self, path: Path) -> Path:
+        if path.name in ("", ".", ".."):
+            return path.resolve(strict=self.strict)
+        folder = self._folders.get(path.parent)
+        if folder is None:
+            folder = self._folders[path.parent] = path.parent.resolve(strict=self.strict)
+        resolved = folder / path.name
+        try:
+            linked = stat.S_ISLNK(os.lstat(resolved).st_mode)
+        except OSError:
+            if self.strict:
+                raise
+            return resolved  # as `resolve` gives a path that is not there (yet)
+        return path.resolve(strict=self.strict) if linked else resolved
+
+
+@dataclass(frozen=True)
 class Tree:
     """A folder of posts (`content/ja`), resolved once per command. Every command locates
     and reads posts through it: nothing outside the folder is read through a symlink, and
@@ -131,9 +156,7 @@ class Tree:
 
     folder: Path  # absolute, as configured: a post's lexical path is judged against it
     root: Path  # the folder with its symlinks resolved
-    # folders resolved so far: resolving a path stats each of its components, and a run's
-    # posts share their folders (`_resolved`)
-    _folders: dict[Path, Path] = field(default_factory=dict, compare=False, repr=False)
+    _resolver: Resolver = field(default_factory=lambda: Resolver(strict=True), compare=False, repr=False)
 
     @classmethod
     def at(cls, folder: Path) -> "Tree":
@@ -146,7 +169,7 @@ class Tree:
         Raises InputError for a symlink loop, a missing file or a path outside the tree,
         and Alias for a second path to a post of the tree."""
         try:
-            resolved = self._resolved(path)
+            resolved = self._resolver.resolve(path)
         except RuntimeError as exc:  # Python < 3.13 reports a symlink loop this way
             raise InputError("a symlink loop; refusing to read it", path=path) from exc
         except OSError as exc:
@@ -166,17 +189,6 @@ class Tree:
                     )
                 break
         return relative, resolved
-
-    def _resolved(self, path: Path) -> Path:
-        """`path.resolve(strict=True)`, its folder's resolution remembered: the post's own
-        name is resolved afresh (a symlink, a missing file), the folders it lies in once."""
-        if path.name in ("", ".", ".."):
-            return path.resolve(strict=True)
-        folder = self._folders.get(path.parent)
-        if folder is None:
-            folder = self._folders[path.parent] = path.parent.resolve(strict=True)
-        resolved = folder / path.name
-        return path.resolve(strict=True) if stat.S_ISLNK(os.lstat(resolved).st_mode) else resolved
 
     def read(self, path: Path) -> tuple[Path, bytes]:
         """The post's path inside the tree and its bytes (see `locate` and `read_regular`)."""

@@ -36,7 +36,7 @@ from pipeline.errors import EditedDuringRun, EngineError, InputError, InternalEr
 from pipeline.glossary import Glossary, prose_of_markdown
 from pipeline.heap import collecting_less
 from pipeline.memory import TranslationMemory
-from pipeline.post import Alias, Post, Tree, parse_post, source_hash
+from pipeline.post import Alias, Post, Resolver, Tree, parse_post, source_hash
 from pipeline.qa import Flag
 from pipeline.report import PostResult, RunReport, Status
 from pipeline.carry import NeedsMerge
@@ -228,6 +228,7 @@ class Translator:
         self.fingerprint = settings_fingerprint(settings, self.glossary)
         self._sources: Tree | None = None  # resolved once per run: resolving walks the disk
         self._output_root: Path | None = None
+        self._outputs = Resolver(strict=False)  # the editions' folders, resolved once per run
         self._progress = _Progress(None, RunReport(), None)  # the run's, set by run()
         self._adopt = self._merged = False
         self._orphans: dict[str, tuple[PostState, Path]] | None = None  # renamed posts' old records (`_edited`)
@@ -265,7 +266,7 @@ class Translator:
         self._adopt, self._merged, self._orphans = adopt, merged, None
         report = RunReport(dry_run=dry_run, dialect=self.settings.dialect)
         self._sources = Tree.at(self.settings.path(self.settings.source_dir))
-        self._output_root = self.target.output_dir.resolve()
+        self._output_root, self._outputs = self.target.output_dir.resolve(), Resolver(strict=False)
         self._progress = tally = _Progress(progress, report, len(paths) if isinstance(paths, Sized) else None)
         done, pool, writer = tally.done, Pool(self.settings.workers), Writer(tally.written)
         window = self._opened(tally.window, pool, report, dry_run)
@@ -348,7 +349,7 @@ class Translator:
     def _find(self, path: Path, force: bool, dry_run: bool) -> _Found | PostResult:
         sources = self._sources or Tree.at(self.settings.path(self.settings.source_dir))
         relative, raw = sources.read(path)  # regular files inside the tree only
-        output = self.target.checked_edition_path(path, relative, self._output_root)
+        output = self.target.checked_edition_path(path, relative, self._output_root, self._outputs)
         post = parse_post(path, raw)
         state_file = self.target.state_path(relative)
         record = load_state(state_file)

@@ -23,6 +23,7 @@ from pipeline.config import Settings, check_target
 from pipeline.errors import ConfigError, InputError
 from pipeline.japanese import HAN_SCRIPT_TARGETS
 from pipeline.memory import MEMORY_FILE, TranslationMemory
+from pipeline.post import Resolver
 from pipeline.state import state_files
 
 
@@ -108,13 +109,15 @@ class Target:
         """The state record of the post at `relative` in the source tree."""
         return self.state_dir / relative.with_suffix(relative.suffix + ".json")
 
-    def checked_edition_path(self, source: Path, relative: Path, root: Path | None = None) -> Path:
+    def checked_edition_path(self, source: Path, relative: Path, root: Path | None = None, resolver: Resolver | None = None) -> Path:
         """The edition's path, refusing one that would land outside the output folder (a
         symlink in it): a post must never write over a file elsewhere. `root`: the output
-        folder resolved once per run (resolving walks every path component on disk)."""
+        folder resolved once per run (resolving walks every path component on disk), and
+        `resolver` the run's, which remembers the folders inside it."""
         output = self.edition_path(relative)
         try:
-            landing, root = output.resolve(), root or self.output_dir.resolve()
+            landing = resolver.resolve(output) if resolver is not None else output.resolve()
+            root = root or self.output_dir.resolve()
         except (OSError, RuntimeError) as exc:  # a symlink loop in the output tree
             raise InputError(f"its edition {output} cannot be written: a symlink loop", path=source) from exc
         if not landing.is_relative_to(root):

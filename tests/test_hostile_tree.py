@@ -172,3 +172,22 @@ def test_a_tree_remembers_folders_not_the_files_in_them(tmp_path: Path) -> None:
         tree.read(tree_dir / "again" / "a.md")
     with pytest.raises(InputError, match="No such file"):
         tree.read(tree_dir / "real" / "gone.md")
+
+
+def test_an_edition_that_is_a_symlink_out_of_the_output_folder_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the other post's edition in the same folder was checked (the run remembers the
+    folder's resolution, never a file's): the file outside is not written over."""
+    from helpers import run_cli
+
+    root = make_site(tmp_path / "site")
+    outside = tmp_path / "outside.md"
+    outside.write_text(SECRET, encoding="utf-8")
+    first, second = sorted(SAMPLES)
+    (root / "content" / "en").mkdir()
+    (root / "content" / "en" / second.name).symlink_to(outside)
+    monkeypatch.chdir(root)
+    result = run_cli("translate", "--engine", "pseudo")
+    assert result.exit_code == 1
+    assert f"content/ja/{second.name}: its edition" in result.stderr and "would be written outside" in result.stderr
+    assert (root / "content" / "en" / first.name).is_file()
+    assert outside.read_text(encoding="utf-8") == SECRET
