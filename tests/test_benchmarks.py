@@ -8,6 +8,7 @@ Timing is never asserted here: speed targets live in the benchmark's own table.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -71,3 +72,22 @@ def test_every_figure_module_is_in_the_registry() -> None:
     found = json.loads(done.stdout)
     assert found["missing"] == []
     assert len(found["numbers"]) == len(set(found["numbers"])) >= 8
+
+
+def test_compare_times_checkouts_in_turns_and_refuses_another_folder(tmp_path: Path) -> None:
+    """`benchmarks/compare.py`: one line per checkout, with what each run measured."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "compare.py"), str(REPO), str(REPO), "--turns", "2", "--posts", "3", "--busy"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"{REPO}: wall median ") for line in lines), done.stdout
+    shape = re.compile(
+        r".*: wall median [\d.]+ s \[[\d.]+, [\d.]+\], CPU median [\d.]+ s, machine busy median [\d.]+ core-s; threads: main "
+    )
+    assert all(shape.match(line) for line in lines), done.stdout
+    refused = subprocess.run([sys.executable, str(REPO / "benchmarks" / "compare.py"), str(tmp_path)], capture_output=True, text=True)
+    assert refused.returncode == 2 and f"not a checkout of this project: {tmp_path}" in refused.stderr
