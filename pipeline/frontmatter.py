@@ -118,23 +118,27 @@ def _loader(text: str) -> type[yaml.SafeLoader] | type[yaml.CSafeLoader]:
     return yaml.CSafeLoader if yaml.__with_libyaml__ and BOM not in text else yaml.SafeLoader
 
 
+def _read(read: Callable[..., Any], text: str) -> Any:
+    """`read(text, Loader=…)` (`yaml.compose`, `yaml.load`) with libyaml's parser
+    (`_loader`); on an error, PyYAML's own reading: its error, whose wording and line the
+    messages quote (or its result, for a text only libyaml refuses)."""
+    try:
+        return read(text, Loader=_loader(text))
+    except yaml.YAMLError:
+        return read(text, Loader=yaml.SafeLoader)
+
+
 @lru_cache(maxsize=8)
 def _composed(text: str) -> yaml.Node | None:
     """The YAML nodes of a front matter (read only), remembered while a post is read: its
     translated fields and the values a theme shows are found in the same nodes."""
-    try:
-        return yaml.compose(text, Loader=_loader(text))
-    except yaml.YAMLError:  # PyYAML's own error (its message and mark), or its nodes if it reads them
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+    node: yaml.Node | None = _read(yaml.compose, text)
+    return node
 
 
 def yaml_values(text: str) -> Any:
-    """`yaml.safe_load` (no Python tags), with libyaml's parser (`_loader`); an error is
-    PyYAML's own, whose wording and line the messages quote."""
-    try:
-        return yaml.load(text, Loader=_loader(text))
-    except yaml.YAMLError:
-        return yaml.safe_load(text)
+    """`yaml.safe_load` (no Python tags), with libyaml's parser (`_read`)."""
+    return _read(yaml.load, text)
 
 
 def _yaml_fields(block: FrontMatterBlock, keys: tuple[str, ...]) -> list[Field]:
