@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import diskcache
+
 from pipeline.cache import MemoryCache, TranslationCache, cache_key
 
 ENGINE = {"engine": "deepl", "target_lang": "EN-US"}
@@ -35,6 +37,22 @@ def test_disk_cache_outlives_its_instance(tmp_path: Path) -> None:
         assert cache.get("missing") is None
     with TranslationCache(tmp_path / "cache") as again:
         assert again.get("k") == "English"
+
+
+def test_disk_cache_never_drops_an_answer_to_stay_small(tmp_path: Path) -> None:
+    # a folder whose cache was made with a size limit (by an older version, or by hand): an
+    # answer paid for is still never evicted, whatever the folder's size
+    diskcache.Cache(str(tmp_path), size_limit=4096).close()
+    with TranslationCache(tmp_path) as cache:
+        for i in range(300):
+            cache.set_many([(f"k{i}", "An English sentence that was paid for. " * 4)])
+    with TranslationCache(tmp_path) as again:
+        assert all(again.get(f"k{i}") is not None for i in range(300))
+    with diskcache.Cache(str(tmp_path), size_limit=4096) as evicting:  # another program opening the folder as before
+        for i in range(300, 600):
+            evicting.set(f"k{i}", "An English sentence that was paid for. " * 4)
+        assert evicting.get("k0") is not None  # the folder keeps its setting: still nothing evicted
+        assert evicting.eviction_policy == "none"
 
 
 def test_disk_cache_ignores_a_value_that_is_not_text(tmp_path: Path) -> None:
