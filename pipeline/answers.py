@@ -53,7 +53,7 @@ class Checks:
         job = Job(outcomes, ([(text, self.sources[key].protected) for key, text in hard],), sum(len(text) for _, text in hard))
         self._size += job.size
         if self.pool.worth(len(self._waiting) + 1, self._size):
-            self._waiting.append((hard, job, self.pool.submit(job)))
+            self._waiting.append((hard, job, self.pool.submit(job, urgent=True)))
         else:
             self._join(hard, job())
 

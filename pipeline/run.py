@@ -516,7 +516,8 @@ class Translator:
         window.settled = window.held  # every segment's English is known now (a dry run's: as far as it goes)
         writer.wait()  # the window before it written (while this one was read): memory holds two windows at most
         drafts = ((p, None if dry_run else self._draft_or_fail(p, checked, report.usage.refused)) for p in window.posts)
-        for (prepared, draft), rendering in pool.ordered(((p, d), d.rendering if d else None) for p, d in drafts):
+        renderings = (((p, d), d.rendering if d else None) for p, d in drafts)
+        for (prepared, draft), rendering in pool.ordered(renderings, urgent=True):
             commit = None
             if draft is not None and rendering is not None:
                 try:

@@ -41,6 +41,9 @@ R = TypeVar("R")
 START_SIZE = 128 * 1024  # characters of posts waiting to be read before a pool is worth its start (`Pool.worth`)
 START_JOBS = 4  # and at least this many jobs: one big post cannot be split between workers
 AHEAD = 4  # jobs a worker may have queued ahead of the run (`Pool.ordered`): memory stays bounded
+# jobs handed to the processes at once, per worker: enough that a worker never waits for the
+# next, few enough that a job the run waits on now (`urgent`) is not queued behind many others
+HANDED = 2
 # posts read ahead per worker: the workers read the next window's posts while the run drafts
 # this one's (its renderings wait behind them, and the workers are never idle)
 READ_AHEAD = 16
@@ -76,11 +79,19 @@ class Job(Generic[R]):
 @dataclass(eq=False)
 class _Given(Generic[R]):
     """A job given to the pool, until its result is taken: handed to the workers (`future`)
-    once they are up, or done in the run's process (`here`: its result, or its error)."""
+    once they are up and have room for it, or done in the run's process (`claimed`, then
+    `here`: its result, or its error). `urgent`: handed over before the jobs given without it."""
 
     job: Job[R]
+    urgent: bool = False
     future: Future[tuple[R, float]] | None = None
+    claimed: bool = False
     here: tuple[R | None, Exception | None] | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Neither handed to the workers nor taken by the run's process: either may take it."""
+        return self.future is None and not self.claimed
 
 
 class Pool:
@@ -89,7 +100,13 @@ class Pool:
 
     The processes start on a thread of their own (each waits for the fork server's
     imports): the run goes on meanwhile, and does the jobs it needs itself. Waiting for a
-    result, the run does a job no worker has begun rather than sit idle (`_result`)."""
+    result, the run does a job no worker has begun rather than sit idle (`_result`).
+
+    A job is handed to the processes only when they have room for it (`HANDED` each), the
+    urgent ones first: a window's renderings, which the run waits on to write the window,
+    go before the next window's readings given earlier (the processes take jobs in the
+    order handed; with all of them handed at once, each rendering waited behind 32
+    readings). A job's end hands over the next (`_landed`, on the pool's result thread)."""
 
     def __init__(self, workers: int, start_size: int | None = None, start_jobs: int | None = None) -> None:
         self.workers = workers
@@ -102,6 +119,8 @@ class Pool:
         self.cpu_seconds = 0.0  # CPU time the workers spent on jobs that came back (a benchmark's total)
         self.broken = False  # a worker died (killed, out of memory): the jobs still to come are done in place
         self._given: list[_Given[Any]] = []  # in the order given, results not taken yet
+        self._lock = threading.RLock()  # `_given`'s hand-over: the run's thread, and the pool's on a job's end
+        self._closing = False
 
     @property
     def started(self) -> bool:
@@ -119,14 +138,16 @@ class Pool:
         if self.workers > 1 and not self.started and _context().get_start_method() == "forkserver":
             multiprocessing.forkserver.ensure_running()
 
-    def submit(self, job: Job[R]) -> Callable[[], R]:
+    def submit(self, job: Job[R], urgent: bool = False) -> Callable[[], R]:
         """`job` in a worker, the pool started if it was not (`worth` is the caller's): a call
-        that waits for its result (raising its error)."""
+        that waits for its result (raising its error). `urgent`: the run waits on it before
+        the jobs given without it (handed over first)."""
         if not self.started:
             self._starting = threading.Thread(target=self._start, name="pipeline-workers-start", daemon=True)
             self._starting.start()
-        given: _Given[R] = _Given(job)
-        self._given.append(given)
+        given: _Given[R] = _Given(job, urgent)
+        with self._lock:
+            self._given.append(given)
         self._hand_over()
         return lambda: self._result(given)
 
@@ -153,26 +174,39 @@ class Pool:
         return self._executor is not None
 
     def _hand_over(self) -> None:
-        """The jobs given so far to the workers, once they are up."""
-        if self._executor is None:
-            if self._starting is None or self._starting.is_alive() or self._started is None:
+        """Jobs given so far to the workers, once they are up, as many as they have room
+        for: the urgent first, each kind in the order given."""
+        with self._lock:
+            if self._executor is None:
+                if self._starting is None or self._starting.is_alive() or self._started is None:
+                    return
+                self._executor, self._starting = self._started, None
+            if self._closing or self.broken:
                 return
-            self._executor, self._starting = self._started, None
-        for given in self._given:
-            if given.future is None and given.here is None and not self.broken:
+            room = self.workers * HANDED - sum(1 for g in self._given if g.future is not None and not g.future.done())
+            waiting = sorted((g for g in self._given if g.waiting), key=lambda g: not g.urgent)
+            for given in waiting[: max(0, room)]:
                 try:
                     given.future = self._executor.submit(_run, given.job)
-                except BrokenProcessPool:
+                except (BrokenProcessPool, RuntimeError):  # broken, or shut down by another thread's close
                     self.broken = True
+                    return
+                given.future.add_done_callback(self._landed)
+
+    def _landed(self, _: Future[Any]) -> None:
+        """A job ended (or was cancelled): its worker has room for the next."""
+        self._hand_over()
 
     def _result(self, given: _Given[R]) -> R:
         self._hand_over()
         while given.here is None and not (given.future is not None and given.future.done()):
-            if given.future is None:  # the workers are not up yet: done here, not waited for
+            if self._claim(given):  # not handed over (the workers not up, or busy): done here, not waited for
                 self._do_here(given)
             elif not self._help(given):  # the one asked for stays the worker's, once handed over
+                assert given.future is not None
                 wait([given.future])
-        self._given.remove(given)
+        with self._lock:
+            self._given.remove(given)
         if given.here is not None:
             value, error = given.here
             if error is not None:
@@ -194,11 +228,31 @@ class Pool:
         """While the run waits for `waiting_for`, one job the workers have not begun (the
         last given first: the run needs it last) is taken back and done here, so the run's
         process works instead of waiting (behind a long post). False: none is left."""
-        for given in reversed(self._given):
-            if given is not waiting_for and given.here is None and (given.future is None or given.future.cancel()):
-                self._do_here(given)
-                return True
-        return False
+        with self._lock:
+            found = next((g for g in reversed(self._given) if g is not waiting_for and self._take_back(g, waiting_for)), None)
+        if found is None:
+            return False
+        self._do_here(found)
+        return True
+
+    def _take_back(self, given: _Given[Any], waiting_for: _Given[Any]) -> bool:
+        """`given` claimed for the run's process while it waits for `waiting_for`: a job of
+        the same kind (a rendering while it waits for a rendering: the next window's reading
+        would hold up this one's drafting), not handed over or not begun (cancelled)."""
+        if given.job.fn is not waiting_for.job.fn or given.claimed or given.here is not None:
+            return False
+        if given.future is not None and not given.future.cancel():
+            return False
+        given.future, given.claimed = None, True
+        return True
+
+    def _claim(self, given: _Given[Any]) -> bool:
+        """`given` for the run's process to do, unless a worker has it."""
+        with self._lock:
+            if not given.waiting:
+                return False
+            given.claimed = True
+            return True
 
     @staticmethod
     def _do_here(given: _Given[Any]) -> None:
@@ -208,12 +262,15 @@ class Pool:
         except Exception as exc:  # raised when its result is asked for, as the worker's would be (`_run`)
             given.here = (None, internal_error(exc))
 
-    def ordered(self, items: Iterable[tuple[K, Job[R] | None]], ahead: int = AHEAD) -> Iterator[tuple[K, Callable[[], R] | None]]:
+    def ordered(
+        self, items: Iterable[tuple[K, Job[R] | None]], ahead: int = AHEAD, urgent: bool = False
+    ) -> Iterator[tuple[K, Callable[[], R] | None]]:
         """Each item back in its order with a call that gives its job's result (raising the
         job's error, as the job in place would): done in a worker once the waiting jobs are
         worth the pool, else in place when the caller asks. An item without a job (nothing
         to compute) comes back with None. A worker holds at most `ahead` jobs in advance of
-        the item the caller reached, so results waiting to be taken stay few."""
+        the item the caller reached, so results waiting to be taken stay few. `urgent`: the
+        jobs go to the workers before those given without it (`submit`)."""
         waiting: deque[tuple[K, Job[R] | None, Callable[[], R] | None]] = deque()
         size, seen = 0, 0
         for key, job in items:
@@ -223,7 +280,7 @@ class Pool:
             if seen == 2:  # a second job: more may follow
                 self.warm()
             if self.worth(sum(1 for _, j, f in waiting if j is not None and f is None), size):
-                waiting = deque((k, j, f if f is not None or j is None else self.submit(j)) for k, j, f in waiting)
+                waiting = deque((k, j, f if f is not None or j is None else self.submit(j, urgent)) for k, j, f in waiting)
             if len(waiting) > (self.workers if self.started else max(self.workers, self.start_jobs)) * ahead:
                 key, job, future = waiting.popleft()
                 size -= job.size if job is not None else 0
@@ -237,7 +294,9 @@ class Pool:
         if self._starting is not None:  # still starting: stopped once up
             self._starting.join()
             self._executor, self._starting = self._started, None
-        self._given.clear()
+        with self._lock:
+            self._closing = True  # a job cancelled below hands over nothing (`_landed`)
+            self._given.clear()
         if self._executor is not None:
             if self.broken:
                 # A worker started while the pool was breaking is not stopped by it, and the

@@ -16,6 +16,7 @@ import signal
 import time
 from pathlib import Path
 
+import pool_jobs
 import pytest
 from helpers import CORPUS_AND_SAMPLES, SAMPLES, make_site, run_cli
 
@@ -204,16 +205,46 @@ def test_workers_is_set_in_the_config_or_on_the_command_line_and_at_least_one(tm
     assert (tmp_path / "content" / "en" / SAMPLES[0].name).is_file()
 
 
-def test_while_the_run_waits_it_does_the_jobs_no_worker_has_begun() -> None:
+def test_while_the_run_waits_it_does_the_jobs_of_that_kind_no_worker_has_begun() -> None:
     """The run waits for a result a worker is computing: meanwhile it takes back the jobs
-    queued behind it (the last first) and does them itself; the one it waits for stays the
-    worker's. Before the workers are up, the run does the job it asks for."""
+    of the same kind queued behind it (the last first) and does them itself; the one it
+    waits for stays the worker's. Before the workers are up, the run does the job it asks for."""
     with workers.Pool(2) as pool:
         early = pool.submit(workers.Job(os.getpid, ()))
         assert early() == os.getpid()  # the pool is still starting
         assert pool.ready()
-        busy = [pool.submit(workers.Job(time.sleep, (2,))) for _ in range(2)]
-        queued = [pool.submit(workers.Job(os.getpid, ())) for _ in range(6)]
-        assert [call() for call in busy] == [None, None]
+        busy = [pool.submit(workers.Job(pool_jobs.pid_after, (2,))) for _ in range(2)]
+        queued = [pool.submit(workers.Job(pool_jobs.pid_after, (0,))) for _ in range(6)]
+        busy_pids = [call() for call in busy]
         pids = [call() for call in queued]
+    assert os.getpid() not in busy_pids
     assert pids[-1] == os.getpid()  # the last given, taken back first
+
+
+def test_while_the_run_waits_it_leaves_the_jobs_of_another_kind_to_the_workers() -> None:
+    """A rendering waited for does not make the run read the next window's post: that
+    would hold up the drafting the workers wait on."""
+    with workers.Pool(2) as pool:
+        assert pool.ready()
+        busy = [pool.submit(workers.Job(pool_jobs.pid_after, (1,))) for _ in range(2)]
+        other = [pool.submit(workers.Job(os.getpid, ())) for _ in range(2)]  # handed over, not begun
+        assert busy[0]() != os.getpid()  # meanwhile the run could take back only busy[1], of its kind
+        other_pids = [call() for call in other]
+        busy[1]()
+    assert os.getpid() not in other_pids
+
+
+def test_an_urgent_job_goes_to_the_workers_before_the_jobs_given_earlier() -> None:
+    """A window's renderings (`urgent`) are handed over before the next window's readings
+    given earlier, which wait behind them: the processes take jobs in the order handed."""
+    monotonic = workers.Job(time.clock_gettime, (time.CLOCK_MONOTONIC,))  # the clock of time.monotonic
+    with workers.Pool(2) as pool:
+        assert pool.ready()
+        busy = [pool.submit(workers.Job(time.sleep, (1,))) for _ in range(2)]
+        readings = [pool.submit(workers.Job(time.monotonic, ())) for _ in range(2 * workers.HANDED + 4)]
+        rendering = pool.submit(monotonic, urgent=True)
+        assert [call() for call in busy] == [None, None]
+        rendered_at = rendering()
+        read_at = [call() for call in readings]
+    handed_first = 2 * workers.HANDED - 2  # with the two sleeps, what the workers had room for before the rendering came
+    assert rendered_at < min(read_at[handed_first:])

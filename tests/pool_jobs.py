@@ -1,0 +1,13 @@
+"""Jobs for the pool's tests (tests/test_workers.py): module-level functions, so a worker
+process can import them by name, with nothing else of the test suite."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def pid_after(seconds: float) -> int:
+    """The process that ran the job, once it has taken `seconds`."""
+    time.sleep(seconds)
+    return os.getpid()
