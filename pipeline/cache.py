@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import encode_basestring  # the C encoder of a string, as json.dumps writes it
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import diskcache
@@ -33,16 +35,26 @@ def cache_key(
     context: Mapping[str, str] | None = None,
 ) -> str:
     """`context`: what an engine that reads context sees around the text (None for the
-    others, whose keys stay as they were)."""
-    payload: dict[str, object] = {
-        "v": KEY_VERSION,
-        "engine": dict(engine_settings),
-        "glossary": sorted(glossary_entries),
-        "text": text,
-    }
-    if context is not None:
-        payload["context"] = dict(context)
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    others, whose keys stay as they were). The sha256 of the JSON of `{"context", "engine",
+    "glossary", "text", "v"}` (keys sorted, `ensure_ascii` off): keys in users' caches
+    depend on these bytes."""
+    return _key(_ENCODER.encode(dict(engine_settings)), glossary_entries, text, context)
+
+
+# how `cache_key` writes JSON: `json.dumps(…, sort_keys=True, ensure_ascii=False)`, one encoder
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
+def _key(engine_json: str, glossary_entries: Iterable[tuple[str, str]], text: str, context: Mapping[str, str] | None) -> str:
+    """`cache_key` with the engine's settings already written as JSON: the same bytes as
+    `json.dumps` of the whole payload, without encoding the settings again for every text
+    of a run."""
+    head = f'{{"context": {_ENCODER.encode(dict(context))}, ' if context is not None else "{"
+    payload = (
+        f'{head}"engine": {engine_json}, "glossary": {_ENCODER.encode(sorted(glossary_entries))}, '
+        f'"text": {encode_basestring(text)}, "v": {KEY_VERSION}}}'
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -53,10 +65,14 @@ class CacheKeys:
     engine_settings: Mapping[str, object]
     terms: Mapping[str, str]  # the glossary's terms: those in a text's prose are in its key
 
+    @cached_property
+    def _engine_json(self) -> str:
+        return _ENCODER.encode(dict(self.engine_settings))
+
     def __call__(self, protected: Protected, context: SegmentContext | None) -> str:
         """`protected`'s key, read in `context` (the same text elsewhere may be translated otherwise)."""
         found = terms_in(self.terms, prose_of(protected.xml)) if self.terms else []
-        return cache_key(self.engine_settings, found, protected.xml, context.as_key() if context is not None else None)
+        return _key(self._engine_json, found, protected.xml, context.as_key() if context is not None else None)
 
 
 class TranslationCache:

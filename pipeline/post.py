@@ -13,6 +13,7 @@ import re
 import secrets
 import stat
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -55,9 +56,10 @@ class Post:
     def body(self) -> str:
         return self.text[self.body_start :]
 
-    @property
+    @cached_property
     def body_first_line(self) -> int:
-        """1-based file line where the body starts, for messages about body lines."""
+        """1-based file line where the body starts, for messages about body lines (asked
+        for each unit's line: counted once)."""
         return line_of(self.text, self.body_start)
 
     @property

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import diskcache
 
-from pipeline.cache import MemoryCache, TranslationCache, cache_key
+from pipeline.cache import KEY_VERSION, CacheKeys, MemoryCache, TranslationCache, cache_key
+from pipeline.engine_text import Protected
 
 ENGINE = {"engine": "deepl", "target_lang": "EN-US"}
 TERMS = [("推論", "inference")]
@@ -24,6 +27,35 @@ def test_key_changes_with_each_input() -> None:
     assert cache_key(ENGINE, [("推論", "reasoning")], "推論です") != base
     assert cache_key(ENGINE, [], "推論です") != base
     assert cache_key(ENGINE, TERMS, "推論です。") != base
+
+
+def test_key_is_the_sha256_of_the_payloads_json_whatever_the_text() -> None:
+    """`cache_key` writes the JSON in pieces (the engine's settings once a run): its bytes
+    are those of `json.dumps` of the whole payload, for any text, terms and context."""
+    texts = ["推論です", 'a "quoted" \\ back\tslash\n', "\u2028\x00\x1f é 😀", "", "<x i=\"1\">ruby</x>"]
+    settings = [ENGINE, {}, {"engine": "openai", "model": "m", "nested": {"b": 1, "a": [1, "ü"]}}]
+    contexts = [None, {}, {"before": "前の段落", "heading": "見出し\n"}]
+    for text in texts:
+        for engine in settings:
+            for context in contexts:
+                payload = {"v": KEY_VERSION, "engine": engine, "glossary": sorted(TERMS), "text": text}
+                if context is not None:
+                    payload["context"] = context
+                expected = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+                assert cache_key(engine, TERMS, text, context) == expected
+                assert CacheKeys(engine, {})(Protected(text, {}, text), None if context is None else _Context(context)) == (
+                    cache_key(engine, [], text, context)
+                )
+
+
+class _Context:
+    """What `CacheKeys` reads of a segment's context."""
+
+    def __init__(self, key: dict[str, str]) -> None:
+        self.key = key
+
+    def as_key(self) -> dict[str, str]:
+        return self.key
 
 
 def test_key_ignores_the_order_of_settings_and_terms() -> None:
