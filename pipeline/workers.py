@@ -161,6 +161,7 @@ class Pool:
             self.broken = True
             return
         self._started, self.ran = executor, self.workers
+        self._hand_over()  # the jobs given meanwhile: the run may be busy with one of its own
 
     def ready(self) -> bool:
         """Wait until the processes are up, the pool started if it was not: False when none
@@ -178,7 +179,7 @@ class Pool:
         for: the urgent first, each kind in the order given."""
         with self._lock:
             if self._executor is None:
-                if self._starting is None or self._starting.is_alive() or self._started is None:
+                if self._starting is None or self._started is None:  # not started, or still starting
                     return
                 self._executor, self._starting = self._started, None
             if self._closing or self.broken:
