@@ -187,6 +187,8 @@ class Pool:
             room = self.workers * HANDED - sum(1 for g in self._given if g.future is not None and not g.future.done())
             waiting = sorted((g for g in self._given if g.waiting), key=lambda g: not g.urgent)
             for given in waiting[: max(0, room)]:
+                if not given.waiting:  # handed over meanwhile, by a job's end this loop set off
+                    continue
                 try:
                     given.future = self._executor.submit(_run, given.job)
                 except (BrokenProcessPool, RuntimeError):  # broken, or shut down by another thread's close
