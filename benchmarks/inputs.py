@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -66,6 +67,19 @@ def bench_settings(tmp: Path, source_dir: Path, engine: str) -> Settings:
         glossary_dir=tmp / "glossary",
         engine=engine,
     )
+
+
+def fresh_caches() -> None:
+    """Every cache of the pipeline's that holds what a text gave (an HTML block's events, a
+    text's size) emptied: a run timed after another in the same process would otherwise
+    read the one before's, where a run of the CLI starts with none. The caches of what
+    settings give (a parser, a lexer) stay: a run builds them once."""
+    for name, module in list(sys.modules.items()):
+        if name == "pipeline" or name.startswith("pipeline."):
+            for value in list(vars(module).values()):
+                parameters = getattr(value, "cache_parameters", None)
+                if callable(parameters) and parameters().get("maxsize") is not None:
+                    value.cache_clear()
 
 
 def failures(report: RunReport) -> list[str]:

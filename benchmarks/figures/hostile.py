@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.figure import Context, Figure, Results
-from benchmarks.inputs import bench_settings, failures
+from benchmarks.inputs import bench_settings, failures, fresh_caches
 from benchmarks.table import Row
 from pipeline.cache import MemoryCache
 from pipeline.config import create_engine
@@ -36,12 +36,18 @@ def hostile(tmp: Path, quick: bool) -> dict[str, Any]:
             source.mkdir(parents=True)
             post = source / "2020-01-01-hostile.md"
             post.write_text(f"---\ntitle: テスト\n---\n\n{body(n)}", encoding="utf-8")
-            settings = bench_settings(folder, source, "identity")
-            started = time.perf_counter()
-            report = Translator(settings, create_engine("identity"), MemoryCache()).run([post])
-            seconds.append(time.perf_counter() - started)
-            if failures(report):
-                return {"error": f"{name}: {failures(report)}"}
+            runs: list[float] = []
+            # the best of 3 (a run of a tenth of a second is at the mercy of a busy machine),
+            # or of 1 for a run that takes seconds
+            while len(runs) < 3 and (not runs or runs[0] < 1):
+                settings = bench_settings(folder / f"run{len(runs)}", source, "identity")
+                fresh_caches()  # else a run after the first reads its HTML block's events from the cache
+                started = time.perf_counter()
+                report = Translator(settings, create_engine("identity"), MemoryCache()).run([post])
+                runs.append(time.perf_counter() - started)
+                if failures(report):
+                    return {"error": f"{name}: {failures(report)}"}
+            seconds.append(min(runs))
         results[name] = {"bytes": size, "seconds": seconds[1], "quarter_seconds": seconds[0], "ratio": seconds[1] / (4 * seconds[0])}
     return results
 

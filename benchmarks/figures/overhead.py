@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.figure import Context, Figure, Results
-from benchmarks.inputs import bench_settings, failures, statuses
+from benchmarks.inputs import bench_settings, failures, fresh_caches, statuses
 from benchmarks.table import Row
 from pipeline.cache import MemoryCache
 from pipeline.config import Settings, create_engine
@@ -31,6 +31,7 @@ def overhead(files: list[Path], source_dir: Path, repeats: int) -> dict[str, Any
         parse_cpu.append(time.process_time() - cpu)
         with tempfile.TemporaryDirectory(prefix="bench-overhead-") as tmp:
             settings = bench_settings(Path(tmp), source_dir, "identity")
+            fresh_caches()  # as a run of the CLI starts: nothing read by the repeat before
             started, cpu = time.perf_counter(), time.process_time()
             translator = Translator(settings, create_engine("identity"), MemoryCache())
             report = translator.run(files)
