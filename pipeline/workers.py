@@ -169,8 +169,9 @@ class Pool:
         worker (a test of what a dying worker does)."""
         if not self.started:
             self.submit(Job(int, ()))()
-        if self._starting is not None:
-            self._starting.join()
+        starting = self._starting  # read once: the start thread clears it when it hands over (`_hand_over`)
+        if starting is not None:
+            starting.join()
         self._hand_over()
         return self._executor is not None
 
@@ -294,10 +295,12 @@ class Pool:
 
     def close(self) -> None:
         """Stop the workers: jobs not begun are dropped (an interrupted or aborted run)."""
-        if self._starting is not None:  # still starting: stopped once up
-            self._starting.join()
-            self._executor, self._starting = self._started, None
+        starting = self._starting  # read once: the start thread clears it when it hands over (`_hand_over`)
+        if starting is not None:  # still starting: stopped once up
+            starting.join()
         with self._lock:
+            if self._executor is None:  # started, and not taken up yet
+                self._executor, self._starting = self._started, None
             self._closing = True  # a job cancelled below hands over nothing (`_landed`)
             self._given.clear()
         if self._executor is not None:
