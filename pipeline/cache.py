@@ -91,7 +91,7 @@ class TranslationCache:
             directory.mkdir(parents=True, exist_ok=True)
             # Every answer was paid for: none is ever dropped to keep the folder under a size
             # (diskcache's default evicts past 1 GB), and each write skips the eviction's
-            # queries (a fifth of a cold run's cache writes)
+            # queries (a third of the time a cold run spends storing its answers)
             self._cache = diskcache.Cache(str(directory), eviction_policy="none", cull_limit=0)
         except (sqlite3.Error, OSError) as exc:  # full, read-only, or a file in the way
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
