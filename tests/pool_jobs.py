@@ -11,3 +11,10 @@ def pid_after(seconds: float) -> int:
     """The process that ran the job, once it has taken `seconds`."""
     time.sleep(seconds)
     return os.getpid()
+
+
+def clock_after(seconds: float) -> float:
+    """`time.monotonic()` once the job has taken `seconds`: a job begun later than another
+    that reads the clock at once reads a later time, however the two processes are scheduled."""
+    time.sleep(seconds)
+    return time.monotonic()

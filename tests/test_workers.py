@@ -241,7 +241,7 @@ def test_an_urgent_job_goes_to_the_workers_before_the_jobs_given_earlier() -> No
     with workers.Pool(2) as pool:
         assert pool.ready()
         busy = [pool.submit(workers.Job(time.sleep, (1,))) for _ in range(2)]
-        readings = [pool.submit(workers.Job(time.monotonic, ())) for _ in range(2 * workers.HANDED + 4)]
+        readings = [pool.submit(workers.Job(pool_jobs.clock_after, (0.2,))) for _ in range(2 * workers.HANDED + 4)]
         rendering = pool.submit(monotonic, urgent=True)
         assert [call() for call in busy] == [None, None]
         rendered_at = rendering()
