@@ -9,8 +9,8 @@ falls on both alike; the medians over the turns are what to compare.
     .venv/bin/python benchmarks/compare.py /tmp/before . --turns 5 --workers 2
 
 With `--busy`, each run also reports how busy the machine was: the busy core-seconds of
-`/proc/stat` during the run (both cores fully used: twice the wall time) and the run's own
-threads' CPU time, by thread name (Linux only).
+`/proc/stat` during the run (both cores fully used: twice the wall time), the run's own
+threads' CPU time, by thread name, and the worker processes' whole CPU (Linux only).
 """
 
 from __future__ import annotations
@@ -86,10 +86,28 @@ def watch(seen, stop):
     seen.update(thread_jiffies())
 
 
+def worker_cpu(seen):
+    # each worker process's whole CPU (its jobs, its pickling), read just before the pool
+    # stops them: they are the fork server's children, not this process's
+    import pipeline.workers as workers
+    close = workers.Pool.close
+    def reading(self):
+        executor = self._executor or self._started
+        for pid in (executor._processes if executor is not None else ()):
+            try:
+                stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            seen[pid] = (int(stat[11]) + int(stat[12])) / 100
+        close(self)
+    workers.Pool.close = reading
+
+
 def once(files, corpus, workers, limit):
     import threading
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         settings = replace(bench_settings(Path(tmp), corpus, "identity"), workers=workers)
+        worker_seconds.clear()
         busy, threads = busy_jiffies(), thread_jiffies()
         seen, stop = dict(threads), threading.Event()
         watcher = threading.Thread(target=watch, args=(seen, stop), name="compare-watch")
@@ -104,6 +122,8 @@ def once(files, corpus, workers, limit):
     for tid, (name, jiffies) in seen.items():
         if name != "compare-watch":
             by_thread[name] = by_thread.get(name, 0) + (jiffies - threads.get(tid, (name, 0))[1]) / 100
+    if worker_seconds:
+        by_thread["workers (processes)"] = sum(worker_seconds.values())
     return {
         "wall": wall,
         "cpu": cpu + report.worker_cpu,
@@ -112,6 +132,8 @@ def once(files, corpus, workers, limit):
     }
 
 
+worker_seconds = {}
+worker_cpu(worker_seconds)
 corpus = find_corpus(None)
 files = corpus_files(corpus)
 workers, limit = int(sys.argv[2]), int(sys.argv[3])

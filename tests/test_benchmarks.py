@@ -77,7 +77,7 @@ def test_every_figure_module_is_in_the_registry() -> None:
 def test_compare_times_checkouts_in_turns_and_refuses_another_folder(tmp_path: Path) -> None:
     """`benchmarks/compare.py`: one line per checkout, with what each run measured."""
     done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "compare.py"), str(REPO), str(REPO), "--turns", "2", "--posts", "3", "--busy"],
+        [sys.executable, str(REPO / "benchmarks" / "compare.py"), str(REPO), str(REPO), "--turns", "2", "--posts", "16", "--busy"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -89,5 +89,6 @@ def test_compare_times_checkouts_in_turns_and_refuses_another_folder(tmp_path: P
         r".*: wall median [\d.]+ s \[[\d.]+, [\d.]+\], CPU median [\d.]+ s, machine busy median [\d.]+ core-s; threads: main "
     )
     assert all(shape.match(line) for line in lines), done.stdout
+    assert all("workers (processes) " in line for line in lines), done.stdout  # 16 posts (270 KB) start the pool
     refused = subprocess.run([sys.executable, str(REPO / "benchmarks" / "compare.py"), str(tmp_path)], capture_output=True, text=True)
     assert refused.returncode == 2 and f"not a checkout of this project: {tmp_path}" in refused.stderr
