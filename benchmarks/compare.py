@@ -62,6 +62,15 @@ def busy_jiffies():
     return sum(fields) - fields[3] - fields[4]
 
 
+def cpu_jiffies(stat_path):
+    # user + system jiffies of the process or thread whose /proc stat file this is (None: gone)
+    try:
+        stat = open(stat_path).read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(stat[11]) + int(stat[12])
+
+
 def thread_jiffies():
     found = {}
     try:
@@ -69,12 +78,13 @@ def thread_jiffies():
     except OSError:
         return found
     for tid in tasks:
+        jiffies = cpu_jiffies(f"/proc/{os.getpid()}/task/{tid}/stat")
         try:
-            stat = open(f"/proc/{os.getpid()}/task/{tid}/stat").read().rsplit(")", 1)[1].split()
             name = open(f"/proc/{os.getpid()}/task/{tid}/comm").read().strip()
         except OSError:
             continue
-        found[tid] = ("main" if tid == str(os.getpid()) else name, int(stat[11]) + int(stat[12]))
+        if jiffies is not None:
+            found[tid] = ("main" if tid == str(os.getpid()) else name, jiffies)
     return found
 
 
@@ -94,11 +104,9 @@ def worker_cpu(seen):
     def reading(self):
         executor = self._executor or self._started
         for pid in (executor._processes if executor is not None else ()):
-            try:
-                stat = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            seen[pid] = (int(stat[11]) + int(stat[12])) / 100
+            jiffies = cpu_jiffies(f"/proc/{pid}/stat")
+            if jiffies is not None:
+                seen[pid] = jiffies / 100
         close(self)
     workers.Pool.close = reading
 
