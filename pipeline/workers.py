@@ -243,7 +243,7 @@ class Pool:
         """`given` claimed for the run's process while it waits for `waiting_for`: a job of
         the same kind (a rendering while it waits for a rendering: the next window's reading
         would hold up this one's drafting), not handed over or not begun (cancelled)."""
-        if given.job.fn is not waiting_for.job.fn or given.claimed or given.here is not None:
+        if given.job.fn is not waiting_for.job.fn or given.claimed:  # claimed: the run's (done, or under way)
             return False
         if given.future is not None and not given.future.cancel():
             return False
