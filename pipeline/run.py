@@ -256,11 +256,13 @@ class Translator:
         adopt: bool = False,
         merged: bool = False,
         progress: ProgressCallback | None = None,
+        pool: Pool | None = None,
     ) -> RunReport:
         """`adopt`: take an edition the state knows nothing of as a translator's work
         (without it, such an edition is reported and left alone); `merged`: where the Japanese
         changed under a translator's edit outside the translated text, keep the edition's
-        lines as they are (merged by hand)."""
+        lines as they are (merged by hand); `pool`: the worker processes to use, left
+        running (one per run otherwise)."""
         started = time.perf_counter()
         self.target.check_state_folder()
         self._adopt, self._merged, self._orphans = adopt, merged, None
@@ -268,7 +270,8 @@ class Translator:
         self._sources = Tree.at(self.settings.path(self.settings.source_dir))
         self._output_root, self._outputs = self.target.output_dir.resolve(), Resolver(strict=False)
         self._progress = tally = _Progress(progress, report, len(paths) if isinstance(paths, Sized) else None)
-        done, pool, writer = tally.done, Pool(self.settings.workers), Writer(tally.written)
+        given, pool = pool, pool or Pool(self.settings.workers)  # a pool given (the CLI's, started early) is the caller's to close
+        done, writer, cpu_before = tally.done, Writer(tally.written), pool.cpu_seconds
         window = self._opened(tally.window, pool, report, dry_run)
         try:
             for prepared in self._prepared(paths, force, dry_run, pool):
@@ -294,10 +297,11 @@ class Translator:
         finally:
             window.close()
             writer.close()
-            pool.close()
+            if given is None:
+                pool.close()
             if not dry_run:
                 report.spend = spend_of(self.engine)  # tokens an engine billed by tokens spent, an aborted run's included
-        report.workers, report.worker_cpu = pool.ran, pool.cpu_seconds
+        report.workers, report.worker_cpu = pool.ran, pool.cpu_seconds - cpu_before
         report.cache_error = self.cache.write_error
         report.elapsed = time.perf_counter() - started
         return report

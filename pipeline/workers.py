@@ -8,9 +8,11 @@ it is the only copy: the engine and its request threads, the state, the translat
 (`edition.commit`, in its crash-safe order). Results come back in the order the work was
 given, so a run's output and report never depend on which worker finished first.
 
-Workers are forked from a fork server started afresh (spawned where there is none), never
-from the run itself, which holds sqlite connections and threads; they ignore Ctrl-C (the
-run stops them). A pool costs a process start and the pickling of every job both ways, so
+Workers are forked from a fork server started afresh (spawned where there is none), not
+from the run, which by then holds sqlite connections and threads; they ignore Ctrl-C (the
+run stops them). The one exception is a pool started before all that (`Pool.start_now`,
+the CLI's, while the process has a single thread): forked from the run itself, its workers
+are up in milliseconds instead of the most of a second the fork server takes to import. A pool costs a process start and the pickling of every job both ways, so
 it starts only once enough work is waiting (`Pool.worth`): a run of one post, or a run that
 finds every post up to date, never starts one.
 """
@@ -23,6 +25,7 @@ import multiprocessing.forkserver
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -115,7 +118,7 @@ class Pool:
         self._executor: ProcessPoolExecutor | None = None
         self._starting: threading.Thread | None = None  # starts the processes (`_start`)
         self._started: ProcessPoolExecutor | None = None  # what it started, taken up by `_hand_over`
-        self.ran = 0  # the workers once started (a run's report): 0 while none ran
+        self.ran = 0  # the workers, once a job was handed to them (a run's report): 0 while none ran
         self.cpu_seconds = 0.0  # CPU time the workers spent on jobs that came back (a benchmark's total)
         self.broken = False  # a worker died (killed, out of memory): the jobs still to come are done in place
         self._given: list[_Given[Any]] = []  # in the order given, results not taken yet
@@ -137,6 +140,25 @@ class Pool:
         the run does not wait for them."""
         if self.workers > 1 and not self.started and _context().get_start_method() == "forkserver":
             multiprocessing.forkserver.ensure_running()
+
+    def start_now(self) -> bool:
+        """The processes forked now, from this very process, when nothing else runs in it
+        (no thread: a fork copies only the thread that forks, and a lock another one held
+        would stay held in the worker for ever). Such a worker starts in milliseconds, where
+        the fork server takes most of a second to import the pipeline (the run would read
+        its first window alone meanwhile). False, and nothing done, when the process has
+        threads or the system cannot fork: the pool then starts as usual (`submit`)."""
+        if self.started or self.workers <= 1 or self.broken:
+            return self._executor is not None
+        if not sys.platform.startswith("linux") or threading.active_count() > 1:  # macOS: fork is unsafe there
+            return False
+        try:
+            executor = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_forked)
+            executor.submit(int)  # every worker forked now, on this thread, before the executor starts its own
+        except Exception:  # no process could start: the usual start is tried when jobs come
+            return False
+        self._executor = executor  # `ran` is set once a job is handed over: a run with nothing to read used none
+        return True
 
     def submit(self, job: Job[R], urgent: bool = False) -> Callable[[], R]:
         """`job` in a worker, the pool started if it was not (`worth` is the caller's): a call
@@ -195,6 +217,7 @@ class Pool:
                 except (BrokenProcessPool, RuntimeError):  # broken, or shut down by another thread's close
                     self.broken = True
                     return
+                self.ran = self.workers
                 given.future.add_done_callback(self._landed)
 
     def _landed(self, _: Future[Any]) -> None:
@@ -341,6 +364,13 @@ def _worker_started() -> None:
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_leave_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _forked() -> None:
+    """A worker forked from the run itself (`Pool.start_now`): the run's own handler of
+    SIGTERM (which unwinds the run) is not a worker's, which just ends."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _worker_started()
 
 
 def _leave_with(sentinel: int) -> None:

@@ -18,3 +18,9 @@ def clock_after(seconds: float) -> float:
     that reads the clock at once reads a later time, however the two processes are scheduled."""
     time.sleep(seconds)
     return time.monotonic()
+
+
+def parent_pid() -> int:
+    """The process that started the one that ran the job: the run's, for a worker forked
+    from it; the fork server's otherwise."""
+    return os.getppid()

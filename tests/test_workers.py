@@ -13,6 +13,9 @@ import pickle
 import shutil
 import os
 import signal
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -248,3 +251,64 @@ def test_an_urgent_job_goes_to_the_workers_before_the_jobs_given_earlier() -> No
         read_at = [call() for call in readings]
     handed_first = 2 * workers.HANDED - 2  # with the two sleeps, what the workers had room for before the rendering came
     assert rendered_at < min(read_at[handed_first:])
+
+
+_FORKED_NOW = """
+import os, sys
+sys.path.insert(0, sys.argv[1])
+import pool_jobs
+from pipeline.workers import Job, Pool
+with Pool(2) as pool:
+    started = pool.start_now()
+    parents = {pool.submit(Job(pool_jobs.parent_pid, ()))() for _ in range(4)}
+    print(started, parents == {os.getpid()}, pool.ran)
+"""
+
+
+def test_a_pool_started_now_forks_its_workers_from_the_run_itself() -> None:
+    """The CLI starts its pool before any thread (`Pool.start_now`): the workers are the run's
+    own children, up at once, not the fork server's (which imports the pipeline first)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("forked from the run only on Linux")
+    tests = str(Path(__file__).parent)
+    done = subprocess.run([sys.executable, "-c", _FORKED_NOW, tests], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", "2"]
+
+
+def test_a_pool_is_not_forked_from_the_run_while_another_thread_runs() -> None:
+    """A fork copies only the thread that forks: a lock another thread held (a print to
+    stderr, the progress view's) would stay held in the worker for ever. Then the pool
+    starts as usual, from the fork server, once jobs come."""
+    stop = threading.Event()
+    waiting = threading.Thread(target=stop.wait)
+    waiting.start()
+    try:
+        with workers.Pool(2) as pool:
+            assert not pool.start_now()
+            assert not pool.started and pool.ran == 0
+            assert pool.ready()  # the usual start
+            assert pool.submit(workers.Job(pool_jobs.parent_pid, ()))() != os.getpid()
+    finally:
+        stop.set()
+        waiting.join()
+
+
+def test_the_cli_with_workers_writes_what_it_writes_without(tmp_path: Path) -> None:
+    """`pipeline translate` as a user runs it, on enough posts that its pool starts before the
+    run (forked from the CLI itself): the same editions and state as with `--workers 1`."""
+    posts = [p for p in CORPUS_AND_SAMPLES if p.is_relative_to(CORPUS / "docs-ja")]
+    trees = {}
+    for count in ("1", "2"):
+        site = make_site(tmp_path / count, posts)
+        done = subprocess.run(
+            [sys.executable, "-m", "pipeline", "translate", "--engine", "pseudo", "--workers", count],
+            cwd=site,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        trees[count] = {k: v for k, v in _files(site).items() if k.startswith(("content/en/", "translations/"))}
+    assert len([name for name in trees["1"] if name.startswith("content/en/")]) == len(posts)
+    assert trees["2"] == trees["1"]

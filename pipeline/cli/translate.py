@@ -48,6 +48,7 @@ from pipeline.run import ProgressCallback, RunProgress, Translator
 from pipeline.survey import orphans, parse_shard
 from pipeline.survey import prune as prune_orphans
 from pipeline.survey import shard as select_shard
+from pipeline.workers import Pool
 
 
 def make_engine(settings: Settings, need_key: bool, glossary: Glossary) -> Engine:
@@ -283,7 +284,9 @@ def _run(
 ) -> tuple[RunReport, list[MemoryEntry], list[str]]:
     """The run's report, the translation memory entries it approved (saved unless a dry run),
     and what it did besides the editions that a person should know. `accept`: `--adopt`, `--merged`."""
-    with TranslationCache(settings.path(settings.cache_dir)) as cache:
+    with Pool(settings.workers) as pool, TranslationCache(settings.path(settings.cache_dir)) as cache:
+        if pool.worth(len(posts), sum(_size(post) for post in posts)):
+            pool.start_now()  # before the progress view's thread and the cache's connection: forked in milliseconds
         translator = Translator(settings, engine, cache, glossary)
         existed = translator.memory.path.is_file()
         with ProgressView(err, len(posts), engine_spec(settings.engine).billing_unit) as progress:
@@ -296,6 +299,7 @@ def _run(
                 adopt=accept[0],
                 merged=accept[1],
                 progress=_stopping(progress),
+                pool=pool,
             )
     notes = []
     if translator.memory.approved_now and not dry_run:
@@ -306,6 +310,14 @@ def _run(
     if not existed and translator.memory.path.is_file():
         notes.append(f"created {translator.memory.path}: commit it with the editions (the translators' approved English)")
     return report, [] if dry_run else list(translator.memory.approved.values()), notes
+
+
+def _size(post: Path) -> int:
+    """A post's size on disk, as far as the pool's start is concerned (`Pool.worth`): 0 when it cannot be read (the run says why)."""
+    try:
+        return post.stat().st_size
+    except OSError:
+        return 0
 
 
 def _write_reports(
