@@ -42,6 +42,7 @@ from pipeline.report import PostResult, RunReport, Status
 from pipeline.carry import NeedsMerge
 from pipeline.reuse import EditionReader, Previous, adopt, previous_english, reuse
 from pipeline.segment import Segment
+from pipeline.switching import switching_often
 from pipeline.state import (
     BuiltFrom,
     PostState,
@@ -245,6 +246,7 @@ class Translator:
         return self.target.edition_path(self.relative(source))
 
     @collecting_less()  # a run holds many objects, few of them cyclic garbage (`heap`)
+    @switching_often()  # the request threads get the GIL back soon after their answers land (`switching`)
     def run(
         self,
         paths: Iterable[Path],
