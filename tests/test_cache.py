@@ -102,3 +102,34 @@ def test_memory_cache_writes_nothing(tmp_path: Path, monkeypatch) -> None:
     cache.close()
     assert cache.get("k") is None
     assert list(tmp_path.iterdir()) == []
+
+
+def _key(i: int) -> str:
+    return hashlib.sha256(str(i).encode()).hexdigest()
+
+
+def test_a_batch_of_new_answers_is_one_statement_and_reads_back_as_diskcache_wrote_it(tmp_path: Path) -> None:
+    """`set_many` writes a batch of new answers in one SQLite statement (each statement lets a
+    request thread's GIL go, and waits to get it back from the run's busy thread); what it
+    writes is what diskcache's `set` writes: read back by a fresh cache, its count and size
+    kept (diskcache's own `check`), a key set again replaced, a text too long for the
+    database kept in a file of its own."""
+    cache = TranslationCache(tmp_path)
+    statements: list[str] = []
+    cache._cache._con.set_trace_callback(statements.append)  # noqa: SLF001 - the statements this thread's connection runs
+    fresh = [(_key(i), f"answer {i} «{i}»") for i in range(50)]
+    cache.set_many(fresh)
+    # the one statement (traced again for each trigger it fires): no transaction, no lookup
+    assert {s.split("(")[0] for s in statements} == {"INSERT OR IGNORE INTO Cache"}
+    long = "長い訳文。" * 10_000  # past diskcache's 32 KB: a file
+    again = [(_key(3), "answer 3, asked again"), (_key(60), "new"), (_key(60), "new, the last word"), (_key(61), long)]
+    many = [(_key(i), f"answer {i}") for i in range(100, 350)]  # more than one statement takes
+    cache.set_many(again)
+    cache.set_many(many)
+    cache.close()
+    expected = dict(fresh + again + many)
+    with diskcache.Cache(str(tmp_path)) as reread:
+        assert reread.check() == []
+        assert len(reread) == len(expected)
+        assert {key: reread.get(key) for key in expected} == expected
+        assert reread.volume() > len(long)  # the long text's file counted in its size
