@@ -406,11 +406,12 @@ def _yaml_block(value: str, original: str) -> str | None:
 @lru_cache(maxsize=256)
 def _plain_is_safe(value: str, in_flow: bool) -> bool:
     """Whether `value` reads back as itself unquoted; remembered, as the values we add
-    (`lang: en`) are the same in every post."""
+    (`lang: en`) are the same in every post. Read as the edited front matter is read back
+    (`_parses_to`) and as Jekyll reads it: with libyaml (`yaml_values`)."""
     if value != value.strip() or (in_flow and any(c in value for c in ",[]{}")):
         return False
     try:
-        return bool(yaml.safe_load(f"k: {value}") == {"k": value})
+        return bool(yaml_values(f"k: {value}") == {"k": value})
     except (yaml.YAMLError, RecursionError, ValueError):
         return False
 
