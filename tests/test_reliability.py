@@ -16,6 +16,7 @@ import pytest
 from helpers import NO_DEEPL_CONTEXT, REPO, editions, make_site, run_cli
 
 from pipeline.post import TEMP_SUFFIX
+from pipeline.workers import usable_cores
 
 CORPUS = sorted((REPO / "tests" / "fixtures" / "corpus").rglob("*.md"))
 
@@ -125,6 +126,27 @@ def _pipeline(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.Popen[st
     )
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux's /proc; none elsewhere)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting for its parent is not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 @pytest.fixture
 def big_site(tmp_path: Path, deepl_server) -> tuple[Path, dict[str, str]]:
     make_site(tmp_path, posts=CORPUS[:24])
@@ -144,11 +166,15 @@ def test_killed_run_leaves_no_partial_file_and_rerun_bills_only_the_rest(big_sit
     deadline = time.monotonic() + 20
     while len(deepl_server.translate_requests) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
+    workers = _children(proc.pid)  # the pool forked by the CLI itself (24 posts: worth it)
     proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr
     assert leftovers(site) == []
+    if sys.platform.startswith("linux") and usable_cores() > 1:
+        assert workers, "the run had started its worker processes"
+        assert not [pid for pid in workers if _running(pid)], "a worker outlived the cancelled run (a CI step that never ends)"
     partial = editions(site)
     first = deepl_server.billed_characters
     assert 0 < first < total
