@@ -201,10 +201,15 @@ def test_sigkill_mid_run_loses_nothing_and_rerun_bills_only_the_rest(big_site, d
     deadline = time.monotonic() + 20
     while len(deepl_server.translate_requests) < 4 and time.monotonic() < deadline:
         time.sleep(0.05)
+    workers = _children(proc.pid)
     proc.kill()
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     time.sleep(0.3)  # let the server finish (and bill) the request the kill cut off
+    gone = time.monotonic() + 10  # a worker leaves once its parent is gone (it watches for that)
+    while [pid for pid in workers if _running(pid)] and time.monotonic() < gone:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if _running(pid)], "a worker outlived the killed run"
     partial = editions(site)
     killed_run = deepl_server.translate_requests
     assert 0 < deepl_server.billed_characters < total
