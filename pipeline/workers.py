@@ -10,11 +10,16 @@ given, so a run's output and report never depend on which worker finished first.
 
 Workers are forked from a fork server started afresh (spawned where there is none), not
 from the run, which by then holds sqlite connections and threads; they ignore Ctrl-C (the
-run stops them). The one exception is a pool started before all that (`Pool.start_now`,
-the CLI's, while the process has a single thread): forked from the run itself, its workers
-are up in milliseconds instead of the most of a second the fork server takes to import. A pool costs a process start and the pickling of every job both ways, so
+run stops them). A pool costs a process start and the pickling of every job both ways, so
 it starts only once enough work is waiting (`Pool.worth`): a run of one post, or a run that
 finds every post up to date, never starts one.
+
+The one exception is the CLI's pool (`Pool.start_now`): for a run given enough posts, it is
+forked from the CLI itself before it starts any thread or opens the cache, so its workers
+are up in milliseconds instead of the most of a second the fork server takes to import
+(the run would read its first window alone meanwhile). It is forked before the run knows
+which posts are up to date: a run that finds them all so forks two processes for nothing,
+a few milliseconds.
 """
 
 from __future__ import annotations
