@@ -109,7 +109,7 @@ class _Interval(_Recording):
 
 def test_a_run_hands_the_gil_round_every_millisecond_and_gives_the_interval_back(tmp_path: Path) -> None:
     """A request thread waits for the run's thread to let go of the GIL before it can read
-    its answer: during a run the interval is `SWITCH_INTERVAL` (figure 3b: 1.5-1.7x → 1.35-1.45x);
+    its answer: during a run the interval is `SWITCH_INTERVAL` (figure 3b: 1.55x → 1.45x on average);
     the program that ran it gets its own back."""
     engine = _Interval(Limits(max_texts=50, max_bytes=128 * 1024))
     settings = Settings(root=tmp_path, source_dir=SAMPLES[0].parent, output_dir=Path("en"), state_dir=Path("state"), workers=1)
