@@ -130,13 +130,12 @@ def once(files, corpus, workers, limit):
     for tid, (name, jiffies) in seen.items():
         if name != "compare-watch":
             by_thread[name] = by_thread.get(name, 0) + (jiffies - threads.get(tid, (name, 0))[1]) / 100
-    if worker_seconds:
-        by_thread["workers (processes)"] = sum(worker_seconds.values())
     return {
         "wall": wall,
         "cpu": cpu + report.worker_cpu,
         "machine_busy": None if busy is None or after is None else (after - busy) / 100,
         "threads": by_thread,
+        "worker_processes": sum(worker_seconds.values()) if worker_seconds else None,
     }
 
 
@@ -185,6 +184,9 @@ def summary(checkout: Path, runs: list[dict[str, Any]], busy: bool) -> str:
         line += "; threads: " + ", ".join(
             f"{name} {seconds:.2f} s" for name, seconds in sorted(shares.items(), key=lambda kv: -kv[1]) if seconds
         )
+        processes = [r["worker_processes"] for r in runs if r["worker_processes"] is not None]
+        if processes:  # after the threads, not among them: the run's main thread stays first
+            line += f"; workers (processes) {statistics.median(processes):.2f} s"
     return line
 
 
