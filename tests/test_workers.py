@@ -220,7 +220,9 @@ def test_while_the_run_waits_it_does_the_jobs_of_that_kind_no_worker_has_begun()
         queued = [pool.submit(workers.Job(pool_jobs.pid_after, (0,))) for _ in range(6)]
         busy_pids = [call() for call in busy]
         pids = [call() for call in queued]
-    assert os.getpid() not in busy_pids
+    # the one waited for stays the worker's; the other busy job may not have begun when the run
+    # started waiting (a loaded machine), and is then taken back like any job of its kind
+    assert busy_pids[0] != os.getpid()
     assert pids[-1] == os.getpid()  # the last given, taken back first
 
 
