@@ -123,7 +123,7 @@ class Pool:
         self._executor: ProcessPoolExecutor | None = None
         self._starting: threading.Thread | None = None  # starts the processes (`_start`)
         self._started: ProcessPoolExecutor | None = None  # what it started, taken up by `_hand_over`
-        self.ran = 0  # the workers, once a job was handed to them (a run's report): 0 while none ran
+        self.ran = 0  # the workers, once started for a run's jobs (`start_now`'s: once one is handed over): 0 while none ran
         self.cpu_seconds = 0.0  # CPU time the workers spent on jobs that came back (a benchmark's total)
         self.broken = False  # a worker died (killed, out of memory): the jobs still to come are done in place
         self._given: list[_Given[Any]] = []  # in the order given, results not taken yet
