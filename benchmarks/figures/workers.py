@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +63,19 @@ def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def measure(ctx: Context) -> Results:
     cores = usable_cores()
     ctx.step(f"9. workers: {len(ctx.files)} corpus posts with 1 and {cores} workers (best of {ctx.size.repeats}, taking turns)")
-    # in turns, one run of each a turn: a VM whose speed drifts from one minute to the next
-    # slows both alike, where all of one and then all of the other would compare two speeds
-    turns = [(timed_run(ctx.files, ctx.corpus, 1), timed_run(ctx.files, ctx.corpus, cores)) for _ in range(ctx.size.repeats)]
-    one, every = best([t[0] for t in turns]), best([t[1] for t in turns])
+    runs = in_turns(lambda workers: timed_run(ctx.files, ctx.corpus, workers), cores, ctx.size.repeats)
     site = cli_site(ctx.files, ctx.corpus, ctx.tmp / "cli-site")
-    cli_turns = [(cli_run(site, 1), cli_run(site, cores)) for _ in range(ctx.size.repeats)]
-    cli_one, cli_every = best([t[0] for t in cli_turns]), best([t[1] for t in cli_turns])
-    cli = {"one": cli_one, "every": cli_every, "speedup": cli_one["seconds"] / cli_every["seconds"]}
-    speedup = one["seconds"] / every["seconds"]
-    return {"workers": {"posts": len(ctx.files), "cores": cores, "one": one, "every": every, "speedup": speedup, "cli": cli}}
+    cli = in_turns(lambda workers: cli_run(site, workers), cores, ctx.size.repeats)
+    return {"workers": {"posts": len(ctx.files), "cores": cores, **runs, "cli": cli}}
+
+
+def in_turns(run: Callable[[int], dict[str, Any]], cores: int, repeats: int) -> dict[str, Any]:
+    """`run` with 1 worker and with `cores`, one of each a turn: a VM whose speed drifts from
+    one minute to the next slows both alike, where all of one and then all of the other
+    would compare two speeds. The best of each, and the speed-up."""
+    turns = [(run(1), run(cores)) for _ in range(repeats)]
+    one, every = best([t[0] for t in turns]), best([t[1] for t in turns])
+    return {"one": one, "every": every, "speedup": one["seconds"] / every["seconds"]}
 
 
 def rows(results: Results) -> list[Row]:
