@@ -135,9 +135,10 @@ class TranslationCache:
         keeps it busy, to give it back: a switch interval each time. `set` makes two
         statements a text, so a batch of 50 answers waited a hundred times, and storing a
         cold run's 8,150 answers on four threads beside a busy one took 15 s (93 s at
-        CPython's default interval), against 0.2 s on one thread with nothing else running. Here a batch of new texts is one `INSERT OR IGNORE`
-        of the rows `set` inserts for a text short enough to live in the database (diskcache
-        5; its triggers keep the count and size), its own transaction: 0.2 s (0.7 s). A key
+        CPython's default interval), against 0.2 s on one thread with nothing else running.
+        Here a batch of new texts is one `INSERT OR IGNORE` of the rows `set` inserts for a
+        text short enough to live in the database (diskcache 5; its triggers keep the count
+        and size), its own transaction: 0.2 s (0.7 s). A key
         already there (the insert skips it), or a text long enough for a file of its own,
         goes through `set`, which replaces and cleans up, all in one transaction."""
         cache = self._cache
