@@ -490,3 +490,30 @@ def test_a_link_localised_by_a_translator_or_through_links_passes_site_check(tmp
     mapped = run_cli(*check)
     assert mapped.exit_code == 0, mapped.stdout
     assert "changed by a translator" not in mapped.stdout
+
+
+@needs_jekyll
+def test_a_japanese_post_linking_into_the_english_site_passes_site_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """www.ruby-lang.org's Japanese news posts link to the English announcement they
+    translate (`/en/news/…`). Both pages show that very link; the check once stripped the
+    English site's `/en` from the English page's links only, and called the pair different."""
+    from helpers import make_site, run_cli
+
+    make_site(tmp_path, [])
+    site_dir = tmp_path / "site"
+    shutil.copytree(SITE, site_dir)
+    (site_dir / "news").mkdir()
+    (site_dir / "news" / "release.md").write_text(
+        "---\ntitle: Released\nlang: en\npermalink: /news/release/\n---\n\nOut now.\n", encoding="utf-8"
+    )
+    post = "2026-03-02-release.md"
+    (tmp_path / "content" / "ja" / post).write_text(
+        "---\ntitle: リリース\n---\n\n[英語の告知](/en/news/release/)の翻訳です。\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    built = run_cli("site", "check", "--site", str(site_dir), "--glossary", "glossary")
+    assert built.exit_code == 0, built.stdout
+    assert "structure differs" not in built.stdout
+    assert pages.structure_difference(["a href='/en/news/x/'"], ["a href='/en/news/x/'"], "/en") is None
+    assert pages.structure_difference(["a href='/en/news/x/'"], ["a href='/en/news/y/'"], "/en") is not None  # another page

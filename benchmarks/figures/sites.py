@@ -66,7 +66,8 @@ def stage_site(folder: Path, root: Path) -> list[Path]:
 
 def _identity_exact(posts: list[Path], root: Path) -> list[str]:
     """The posts whose identity edition is not their source byte for byte, bar the `lang` and
-    `ref` lines the pipeline writes into the front matter (a `lang: ja` becomes `lang: en`)."""
+    `ref` lines the pipeline writes into the front matter (a `lang: ja` becomes `lang: en`,
+    `lang:   ja` `lang:   en`)."""
     identity = root / "identity"  # with a state folder of its own: the pseudo and DeepL runs write content/en later
     settings = replace(
         Settings(root=root), source_dir=root / "content" / "ja", output_dir=identity, state_dir=root / "identity-state", engine="identity"
@@ -74,7 +75,7 @@ def _identity_exact(posts: list[Path], root: Path) -> list[str]:
     report = Translator(settings, create_engine("identity"), MemoryCache()).run(posts)
     differ = []
     for post in report.posts:
-        added = re.compile(rf"^(?:lang: [a-z]+|ref: {re.escape(post.source.stem)})\n", re.M)
+        added = re.compile(rf"^(?:lang:[ \t]+[a-z]+|ref: {re.escape(post.source.stem)})\n", re.M)  # `lang:   ja` keeps its spaces
         edition = post.output.read_text(encoding="utf-8") if post.output and post.output.is_file() else None
         source = added.sub("", post.source.read_text(encoding="utf-8"), count=1)
         if post.status == "failed" or edition is None or added.sub("", edition, count=2) != source:

@@ -226,6 +226,11 @@ def _localised(line: str, links: Iterable[tuple[str, str]]) -> str:
     return line
 
 
+def _outside(line: str, folder: str) -> str:
+    """An element with its links into `folder` (the English site's, `/en`) read from the root."""
+    return line.replace(f"='{folder}/", "='/")
+
+
 def _by_translator(elements: Sequence[str], text: str) -> bool:
     """Whether a translator's own text holds every link target and attribute of `elements`."""
     values = [a or b for line in elements for a, b in _VALUE.findall(line)]
@@ -237,9 +242,12 @@ def structure_differences(ja: list[str], en: list[str], en_prefix: str, intent: 
     the differences a translator made on purpose, which are no failure.
 
     `en_prefix` is the folder polyglot puts the English site under (`/en`): it rewrites the
-    English page's internal links into it, which is no difference a reader sees."""
-    en = [line.replace(f"='{en_prefix}/", "='/") for line in en]
-    ja = [_localised(line, intent.links) for line in ja] if intent.links else ja
+    English page's internal links into it, which is no difference a reader sees. A Japanese
+    page may link into that folder itself (a post that translates an English announcement,
+    as www.ruby-lang.org's do), and the English page then shows the very same link: both
+    sides are read without the folder, or the pair would differ where nothing does."""
+    en = [_outside(line, en_prefix) for line in en]
+    ja = [_outside(_localised(line, intent.links) if intent.links else line, en_prefix) for line in ja]
     meant: list[str] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=ja, b=en, autojunk=False).get_opcodes():
         if tag == "equal":
