@@ -517,3 +517,23 @@ def test_a_japanese_post_linking_into_the_english_site_passes_site_check(tmp_pat
     assert "structure differs" not in built.stdout
     assert pages.structure_difference(["a href='/en/news/x/'"], ["a href='/en/news/x/'"], "/en") is None
     assert pages.structure_difference(["a href='/en/news/x/'"], ["a href='/en/news/y/'"], "/en") is not None  # another page
+
+
+@needs_jekyll
+def test_a_heading_with_a_footnote_marker_keeps_its_generated_id_in_site_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """emacs-jp.github.io: `## …Google検索[^4]`. kramdown-parser-gfm makes the heading's id of
+    its text without the footnote marker; the check once read the marker's number into the
+    text, took the id for the author's own, and called the English page's other id a
+    structure difference."""
+    from helpers import make_site, run_cli
+
+    make_site(tmp_path, [])
+    post = "2026-03-03-notes.md"
+    (tmp_path / "content" / "ja" / post).write_text(
+        "---\ntitle: 検索\n---\n\n## 単語のGoogle検索[^4]\n\n本文です。\n\n[^4]: 注です。\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    built = run_cli("site", "check", "--site", str(SITE), "--glossary", "glossary")
+    assert built.exit_code == 0, built.stdout
+    assert "structure differs" not in built.stdout

@@ -168,6 +168,7 @@ class Structure:
         self.text_attributes = _TEXT_ATTRIBUTES | frozenset(text_attributes)  # and those the settings translate
         self.rows: list[tuple[str, dict[str, str]]] = []  # (depth + name, attributes)
         self.open_heading: tuple[int, list[str]] | None = None  # (row, text pieces)
+        self.in_note_mark = False  # inside a heading's footnote marker, whose number is not in its id
         self.auto: set[str] = set()
 
     def start(self, tag: str, values: dict[str, str], depth: int) -> None:
@@ -177,12 +178,16 @@ class Structure:
         self.rows.append(("  " * depth + tag, attributes))
         if tag in _HEADINGS:
             self.open_heading = (len(self.rows) - 1, [])
+        elif tag == "sup" and values.get("role") == "doc-noteref" and self.open_heading is not None:
+            self.in_note_mark = True  # kramdown-parser-gfm makes the id of the heading's text without it
 
     def text(self, data: str) -> None:
-        if self.open_heading is not None:
+        if self.open_heading is not None and not self.in_note_mark:
             self.open_heading[1].append(data)
 
     def end(self, tag: str) -> None:
+        if tag == "sup":
+            self.in_note_mark = False
         if tag in _HEADINGS and self.open_heading is not None:
             row, pieces = self.open_heading
             element_id = self.rows[row][1].get("id", "")
