@@ -38,8 +38,10 @@ from pipeline.errors import StructureError
 
 # Comment token types that are not comments a reader reads: C's `#include`, a `#!` line.
 _NOT_PROSE = (CommentToken.Preproc, CommentToken.PreprocFile, CommentToken.Hashbang)
-# A comment line's markers before its words, and its end marker (or a line continuation) after them.
-_LEAD = re.compile(r"[ \t]*(?:(?:<!--|--\[=*\[|\(\*|\{-|/\*+!?|//+[!/]?|#+[!:]?|\*+|;+|%+|--|=(?:begin|end)\b)[ \t]*)*")
+# A comment line's markers before its words, and its end marker (or a line continuation) after
+# them; Haddock's `-- |` and `-- ^` (a documentation comment, Rouge's `cd`, and one for the
+# argument before it) are markers too: an engine would move or drop a `|` sent with the words.
+_LEAD = re.compile(r"[ \t]*(?:(?:<!--|--\[=*\[|\(\*|\{-|/\*+!?|//+[!/]?|#+[!:]?|\*+|;+|%+|--|=(?:begin|end)\b|[|^](?=[ \t]))[ \t]*)*")
 _TRAIL = re.compile(r"[ \t\r]*(?:\*+/|-->|\*\)|-\}|\]=*\]|\\)?[ \t\r\n]*\Z")
 _WORD = re.compile(r"\w")
 # Block comments' end markers (an answer could close its comment with one) and start markers

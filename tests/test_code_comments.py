@@ -229,3 +229,29 @@ def test_an_edition_from_before_comments_keeps_its_translators_edit(tmp_path: Pa
     text = edition.read_text(encoding="utf-8")
     assert "An example that reads the settings file." in text
     assert "# ⟦settei fairu wo yomikomu⟧\n" in text
+
+
+HADDOCK = "```haskell\n-- | 関数の説明\nrun :: Int -> IO ()\n  -- ^ 引数の説明\n{- | ブロックの説明 -}\n-- * 節の見出し\n-- ふつうの注釈\n```\n"
+
+
+def test_haddock_markers_stay_the_authors() -> None:
+    """haskell-jp's blog: `-- | …` is a documentation comment (Rouge: `cd`), `-- ^ …` documents
+    the argument before it. The `|` and `^` are syntax, not words: sent with the text, an
+    engine may move or drop them (the pseudo engine's `⟦| …⟧` made Rouge read a plain comment,
+    `c1`, and the English page's elements differ)."""
+    texts = [s.source for s in split("\n" + HADDOCK, dialect="kramdown").segments if s.kind == "code-comment"]
+    assert texts == ["関数の説明", "引数の説明", "ブロックの説明", "節の見出し", "ふつうの注釈"]
+
+
+@pytest.mark.skipif(not has_jekyll(), reason="needs Jekyll")
+def test_haddock_comments_keep_rouges_classes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_site(tmp_path, [])
+    (tmp_path / "content" / "ja" / "2025-03-02-haddock.md").write_text("---\ntitle: 説明\n---\n\n" + HADDOCK, encoding="utf-8")
+    shutil.copytree(REPO / "site", tmp_path / "site")
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    report = check_site(tmp_path / "site", tmp_path / "content", dest=tmp_path / "built")
+    (row,) = report.rows
+    assert row.structure is None, row.structure
+    page = next((tmp_path / "built").rglob("en/**/haddock/index.html")).read_text(encoding="utf-8")
+    assert [cls for cls, _ in _SPAN.findall(page) if cls in ("c", "c1", "cd", "cm")] == ["cd", "c1", "cm", "c1", "c1"], page
