@@ -21,10 +21,13 @@ kramdown-parser-gfm 1.1), named after the kramdown parser method it follows:
 * emphasis (`parse_emphasis`): kramdown pairs `*` and `_` by its own rules, not by
   CommonMark's flanking rules, so `**「重要」**な点` is bold on the page.
 * math (`parse_inline_math`, `parse_block_math`): `$$…$$` only; a single `$` is text.
+* footnote definitions (`parse_footnote_definition`): the first line, then only lines
+  indented four columns (with their lazy lines); an unindented line after it is the body's.
 
 The rules live in modules by kind: `blocks` (block extensions and IALs, abbreviations, block
 HTML, the block attributes cut from inline content), `code_blocks` (fences, indented code),
-`tables` (kramdown's tables and the list quirks around them), `spans` (span extensions and
+`tables` (kramdown's tables and the list quirks around them), `footnotes` (how far a
+definition runs), `spans` (span extensions and
 IALs, math, emphasis) and `links` (inline links whose url holds spaces), over `syntax` (what
 several of them and pipeline.html_block share). `install` puts them all in place.
 """
@@ -36,6 +39,7 @@ from markdown_it.ruler import RuleOptionsType
 
 from pipeline.kramdown.blocks import abbreviation, block_attributes, extension_block, html_block
 from pipeline.kramdown.code_blocks import fence, indented_code
+from pipeline.kramdown.footnotes import footnote_definition
 from pipeline.kramdown.links import image, link
 from pipeline.kramdown.spans import emphasis, inline_math, span_extension, span_ial, unclosed_ial
 from pipeline.kramdown.tables import ordered_list_start, table
@@ -49,6 +53,8 @@ def install(md: MarkdownIt) -> None:
     md.block.ruler.at("html_block", html_block, terminators)
     md.block.ruler.at("fence", fence, terminators)
     md.block.ruler.at("code", indented_code)
+    footnotes = md.block.ruler.__rules__[md.block.ruler.__find__("footnote_def")]
+    md.block.ruler.at("footnote_def", footnote_definition(footnotes.fn), {"alt": list(footnotes.alt)})
     md.block.ruler.disable("table")  # GFM's needs a delimiter row; kramdown's (tables.table) does not
     md.block.ruler.before("paragraph", "kramdown_table", table)  # after lists, HTML, headings, math
     md.block.ruler.before("paragraph", "kramdown_ordered_list_start", ordered_list_start, {"alt": ["paragraph"]})

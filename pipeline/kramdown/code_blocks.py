@@ -104,6 +104,24 @@ _CODE_LAZY_STOP = re.compile(
 )
 
 
+def codeblock_match_end(state: StateBlock, line: int, end: int) -> int:
+    """The line where kramdown's CODEBLOCK_MATCH from `line` ends (`line` itself when it
+    matches nothing): runs of lines indented four columns, each followed by its lazy lines,
+    the runs apart by blank lines. An indented code block is that; so is what follows a
+    footnote definition's first line (pipeline.kramdown.footnotes)."""
+    last = line
+    while True:
+        while line < end and state.isEmpty(line):
+            line += 1
+        if line >= end or state.sCount[line] - state.blkIndent < 4:
+            return last
+        while line < end and not state.isEmpty(line) and state.sCount[line] - state.blkIndent >= 4:
+            line += 1
+        while line < end and not state.isEmpty(line) and not _CODE_LAZY_STOP.match(state.src, state.bMarks[line], state.eMarks[line]):
+            line += 1
+        last = line
+
+
 def indented_code(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """kramdown's indented code block (`parse_codeblock`, CODEBLOCK_MATCH): runs of lines
     indented four columns, each run followed by any non-blank lines (lazy, as a paragraph's
@@ -112,17 +130,7 @@ def indented_code(state: StateBlock, start: int, end: int, silent: bool) -> bool
         return False
     if silent:
         return False  # kramdown's code block never interrupts a paragraph
-    last = line = start
-    while True:
-        while line < end and state.isEmpty(line):
-            line += 1
-        if line >= end or state.sCount[line] - state.blkIndent < 4:
-            break
-        while line < end and not state.isEmpty(line) and state.sCount[line] - state.blkIndent >= 4:
-            line += 1
-        while line < end and not state.isEmpty(line) and not _CODE_LAZY_STOP.match(state.src, state.bMarks[line], state.eMarks[line]):
-            line += 1
-        last = line
+    last = codeblock_match_end(state, start, end)
     token = state.push("code_block", "code", 0)
     token.content = state.getLines(start, last, 4 + state.blkIndent, False)
     token.map = [start, last]
