@@ -43,7 +43,6 @@ KNOWN = {
     "block/14_table/simple.text": "tables: rows with missing cells and a table right after a paragraph line",
     "man/example.text": "definition lists with code terms",
     "span/01_link/inline.text": "links whose destination holds spaces or an unbalanced parenthesis",
-    "span/01_link/link_defs.text": "link definitions with spaces in the URL, or right under a paragraph line",
     "span/01_link/reference.text": "reference links with a space between `]` and `[`, labels over two lines",
     "span/05_html/xml.text": "namespaced tags such as `<some:url>`",
     "span/abbreviations/abbrev.text": "abbreviation keys that end in punctuation or match inside longer words",

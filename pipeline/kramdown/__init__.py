@@ -21,8 +21,11 @@ kramdown-parser-gfm 1.1), named after the kramdown parser method it follows:
 * emphasis (`parse_emphasis`): kramdown pairs `*` and `_` by its own rules, not by
   CommonMark's flanking rules, so `**「重要」**な点` is bold on the page.
 * math (`parse_inline_math`, `parse_block_math`): `$$…$$` only; a single `$` is text.
-* footnote definitions (`parse_footnote_definition`): the first line, then only lines
-  indented four columns (with their lazy lines); an unindented line after it is the body's.
+* footnotes (`parse_footnote_definition`, `parse_footnote_marker`): ASCII names only; a
+  definition is its first line, then only lines indented four columns (with their lazy
+  lines), and it does not interrupt a paragraph.
+* link definitions (`parse_link_definition`): the url may hold spaces (`[^types.hs]: …` is
+  one); such a definition, which CommonMark does not read, is kept as written.
 
 The rules live in modules by kind: `blocks` (block extensions and IALs, abbreviations, block
 HTML, the block attributes cut from inline content), `code_blocks` (fences, indented code),
@@ -37,9 +40,9 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from markdown_it.ruler import RuleOptionsType
 
-from pipeline.kramdown.blocks import abbreviation, block_attributes, extension_block, html_block
+from pipeline.kramdown.blocks import abbreviation, block_attributes, extension_block, html_block, link_definition
 from pipeline.kramdown.code_blocks import fence, indented_code
-from pipeline.kramdown.footnotes import footnote_definition
+from pipeline.kramdown.footnotes import footnote_definition, footnote_marker
 from pipeline.kramdown.links import image, link
 from pipeline.kramdown.spans import emphasis, inline_math, span_extension, span_ial, unclosed_ial
 from pipeline.kramdown.tables import ordered_list_start, table
@@ -53,8 +56,11 @@ def install(md: MarkdownIt) -> None:
     md.block.ruler.at("html_block", html_block, terminators)
     md.block.ruler.at("fence", fence, terminators)
     md.block.ruler.at("code", indented_code)
-    footnotes = md.block.ruler.__rules__[md.block.ruler.__find__("footnote_def")]
-    md.block.ruler.at("footnote_def", footnote_definition(footnotes.fn), {"alt": list(footnotes.alt)})
+    definitions = md.block.ruler.__rules__[md.block.ruler.__find__("footnote_def")]
+    md.block.ruler.at("footnote_def", footnote_definition(definitions.fn), {"alt": [a for a in definitions.alt if a != "paragraph"]})
+    md.block.ruler.before("reference", "kramdown_link_definition", link_definition)
+    markers = md.inline.ruler.__rules__[md.inline.ruler.__find__("footnote_ref")]
+    md.inline.ruler.at("footnote_ref", footnote_marker(markers.fn))
     md.block.ruler.disable("table")  # GFM's needs a delimiter row; kramdown's (tables.table) does not
     md.block.ruler.before("paragraph", "kramdown_table", table)  # after lists, HTML, headings, math
     md.block.ruler.before("paragraph", "kramdown_ordered_list_start", ordered_list_start, {"alt": ["paragraph"]})

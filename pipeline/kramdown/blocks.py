@@ -1,6 +1,6 @@
 """kramdown's block rules other than code and tables: block extensions, IALs and ALDs
 (`parse_block_extensions`) and the end-of-block marker, abbreviation definitions
-(`parse_abbrev_definition`), block HTML (`parse_block_html`: to the element's end tag, not to
+(`parse_abbrev_definition`), link definitions CommonMark has none of (`parse_link_definition`), block HTML (`parse_block_html`: to the element's end tag, not to
 the next blank line), and the block attributes cut from a block's inline content (a
 heading's `{#id}`, a trailing IAL, a list item's task box).
 
@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 
+from markdown_it.common.utils import normalizeReference
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_block.reference import reference
 from markdown_it.rules_core import StateCore
 
 from pipeline.kramdown.syntax import _ALD_ANY, _EOB, _LAZY_END_SPAN, MARKDOWN_CONTENT_MODEL, OPT_SPACE, SPAN_ELEMENTS, VOID_ELEMENTS
@@ -81,6 +83,37 @@ def extension_block(state: StateBlock, start: int, end: int, silent: bool) -> bo
     if silent:
         return True
     _push_kept(state, start, last + 1, "kramdown_block")
+    return True
+
+
+# kramdown 2.4, parser/kramdown/link.rb l. 21-25 (LINK_DEFINITION_START, parse_link_definition)
+_LINK_DEFINITION = re.compile(
+    r"""\[([^\n\]]+)\]:[ \t]*(?:<(.*?)>|([^\n]*?\S[^\n]*?))(?:(?:[ \t]*?\n|[ \t]+?)[ \t]*?(["'])(.+?)\4)?[ \t]*?\n"""
+)
+_NO_LINK_URL = re.compile(r"""[ \t]+["']""")  # a url holding a space before a quote: no definition
+
+
+def link_definition(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """A link definition kramdown reads and CommonMark does not: its url holds spaces
+    (`[b]: some page`), or its label is what kramdown names no footnote (`[^types.hs]: …`,
+    `[^注1]: …`: pipeline.kramdown.footnotes). The page does not show it, so it is kept as
+    written and never sent; a reference link to it links (its label is known to the parse),
+    but no `[^…]` links. Any other definition CommonMark reads too is left to markdown-it's
+    `reference` rule, whose tokens carry the title the pipeline translates."""
+    if not may_start(state, start, "[") or not _indent_ok(state, start):
+        return False
+    m = _LINK_DEFINITION.match("".join(_line(state, n) + "\n" for n in range(start, min(start + 2, end))))
+    if m is None or _NO_LINK_URL.search(m.group(3) or ""):
+        return False
+    if not m.group(1).startswith("^") and reference(state, start, end, True):
+        return False
+    if silent:
+        return True
+    label = normalizeReference(m.group(1))
+    if not m.group(1).startswith("^"):  # kramdown reads no `[^…]` as a link
+        url = m.group(2) if m.group(2) is not None else m.group(3)
+        state.env.setdefault("references", {}).setdefault(label, {"title": m.group(5) or "", "href": state.md.normalizeLink(url)})
+    _push_kept(state, start, start + m.group(0).count("\n"), "kramdown_block")
     return True
 
 

@@ -54,12 +54,14 @@ def _url_end(src: str, pos: int, maximum: int) -> tuple[int, int]:
 
 def link_rule(commonmark: Callable[[StateInline, bool], bool], image: bool) -> Callable[[StateInline, bool], bool]:
     """markdown-it's link (or image) rule, and where it reads none, kramdown's inline link
-    (`inline_destination`), whose url may hold spaces."""
+    (`inline_destination`), whose url may hold spaces; neither where kramdown starts no link."""
 
     def rule(state: StateInline, silent: bool) -> bool:
+        start = state.pos + (1 if image else 0)
+        if state.src.startswith("[^", start):  # kramdown's LINK_START: `[^…]` is a footnote's marker or text
+            return False
         if commonmark(state, silent):
             return True
-        start = state.pos + (1 if image else 0)
         if (image and not state.src.startswith("![", state.pos)) or state.src[start : start + 1] != "[":
             return False
         label_end = state.md.helpers.parseLinkLabel(state, start, not image)
