@@ -156,7 +156,9 @@ def translator_texts(settings: Settings, edition: Path) -> tuple[str, str]:
 
 
 def orphans(settings: Settings) -> list[PostStatus]:
-    """English editions whose Japanese source is gone."""
+    """English editions the pipeline wrote (their state record is there) whose Japanese
+    source is gone. An English post with neither source nor record was written by someone
+    else (a site's English-only news): no orphan, never pruned."""
     source_dir = settings.path(settings.source_dir)
     output_dir = settings.path(settings.output_dir)
     if not output_dir.is_dir():
@@ -164,7 +166,7 @@ def orphans(settings: Settings) -> list[PostStatus]:
     found = []
     for edition in sorted(output_dir.rglob("*.md")):
         relative = edition.relative_to(output_dir)
-        if not (source_dir / relative).exists():
+        if not (source_dir / relative).exists() and state_path(settings, relative).is_file():
             found.append(PostStatus(None, edition, "orphaned", "its Japanese source is gone"))
     return found
 

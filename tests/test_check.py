@@ -50,3 +50,18 @@ def test_check_fails_on_an_edition_that_needs_a_manual_merge(site: Path) -> None
     result = run_cli("check", "--engine", "pseudo")
     assert result.exit_code == 1
     assert f"needs-merge: content/ja/{POST}" in result.stdout and "split or merged" in result.stdout
+
+
+def test_an_english_post_the_pipeline_did_not_write_is_no_orphan(site: Path) -> None:
+    """www.ruby-lang.org's `en/news/_posts` holds hundreds of English posts with no Japanese
+    source: written by people, never by the pipeline (no state record). They are no orphans:
+    `check` passes, no run names them, and `--prune` once deleted every one of them."""
+    english_only = site / "content" / "en" / "2020-01-01-english-only.md"
+    english_only.write_text("---\ntitle: English only\n---\n\nWritten in English by a person.\n", encoding="utf-8")
+    assert run_cli("check", "--engine", "pseudo").exit_code == 0
+    ran = run_cli("translate", "--engine", "pseudo", "--prune")
+    assert ran.exit_code == 0 and "english-only" not in ran.stdout, ran.stdout
+    assert english_only.is_file()
+    (site / "content" / "ja" / POST).unlink()  # a post the pipeline did write still goes with its source
+    assert run_cli("translate", "--engine", "pseudo", "--prune").exit_code == 0
+    assert not (site / "content" / "en" / POST).exists() and english_only.is_file()
