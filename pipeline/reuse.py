@@ -35,6 +35,7 @@ class Previous:
     entries: list[tuple[str, Origin] | None] = field(default_factory=list)  # per record; None: field gone
     engine: str = ""  # the engine the record names (its post's last run)
     edition: Texts | None = None  # the edition as read, for `carry` (read once)
+    placed: dict[int, tuple[str, Origin]] = field(default_factory=dict)  # by unit index: an adopted edition's, at their places
 
     def add(self, key: str, text: str, origin: Origin) -> None:
         """By reuse key, for segments that moved. A person's text wins over ours: of two
@@ -97,26 +98,29 @@ def previous_english(reader: EditionReader, record: PostState | None, output: Pa
 def adopt(reader: EditionReader, units: list[Unit], output: Path) -> Previous:
     """An edition the state knows nothing of (written by a translator, or its state file
     deleted) is a person's work: every segment of it is taken as a human translation of
-    the source segment at the same place. If its segments do not line up with the
+    the source segment at the same place (one with no Japanese too, where they rewrote it),
+    and every byte around them is theirs as well. If its segments do not line up with the
     source's, there is no safe way to tell which English belongs where: refuse, and
     leave the file alone."""
     english = reader.read(output)
-    body = [u for u in units if u.fm_field is None]
-    if len(english.body) != len(body):
+    kinds = [u.segment.kind for u in units if u.fm_field is None]
+    if english.kinds != kinds:  # as many segments is not enough: a heading where the Japanese has a paragraph is another text
+        at = next((i for i, (a, b) in enumerate(zip(english.kinds, kinds)) if a != b), min(len(kinds), len(english.kinds)))
         raise NeedsMerge(
             f"the English edition {output} has no state record (written by hand, or its state file was deleted) "
-            f"and its {len(english.body)} segments do not line up with the {len(body)} of the Japanese; left as it is: "
-            "merge it so its paragraphs line up, or move it aside to have it translated afresh",
+            f"and its {len(english.kinds)} segments do not line up with the {len(kinds)} of the Japanese (from segment "
+            f"{at + 1} on); left as it is: merge it so its paragraphs line up, or move it aside to have it translated afresh",
             path=output,
         )
-    previous = Previous()
-    for unit, text in zip(body, english.body):
-        if unit.origin != "source":
-            previous.add(unit.reuse_key, text, "human")
-    for unit in units:
+    # by place, never by key: two segments with the same source (a heading `MJIT` and a list
+    # item `MJIT`) may hold different English, each theirs where it stands
+    previous = Previous(edition=english.texts)  # its bytes outside the segments are theirs too (`run._carry`)
+    texts = iter(english.body)
+    for j, unit in enumerate(units):
         name = unit.field_name
-        if name is not None and name in english.values and unit.origin != "approved":
-            previous.add(unit.reuse_key, english.values[name], "human")
+        text = next(texts) if unit.fm_field is None else english.values.get(name) if name is not None else None
+        if text is not None and unit.origin != "approved" and (unit.origin != "source" or text != unit.segment.source):
+            previous.placed[j] = (text, "human")  # a segment with no Japanese is theirs where they rewrote it
     return previous
 
 
@@ -214,7 +218,7 @@ def reuse(units: list[Unit], previous: Previous, memory: TranslationMemory, post
     this run asks (`state.refuser`), for the refusals recorded by it.
     """
     alignment = _alignment(previous, units)
-    in_place = _in_place(units, previous, alignment)
+    in_place = previous.placed or _in_place(units, previous, alignment)
     _mark_kept(units, previous, alignment, asker)
     flags: list[Flag] = []
     for j, unit in enumerate(units):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipeline import carry, edition, frontmatter, leftovers, qa, stages
+from pipeline import carry, carry_over, edition, frontmatter, leftovers, qa, stages
 from pipeline.answers import Checks
 from pipeline.cache import CacheKeys, TranslationCache
 from pipeline.config import Settings
@@ -134,6 +134,7 @@ class _Draft:
     approved: bool
     rendering: Job[stages.Rendered]
     known: tuple[str, carry.Frame] | None  # the edition on disk as preparing read it: its hash and frame (`Translator._known`)
+    added: Mapping[str, str | int]  # the keys the pipeline sets in the edition's front matter (`edition.added_keys`)
 
 
 @dataclass(frozen=True)
@@ -387,7 +388,7 @@ class Translator:
         units = read.units
         result.flags.extend(read.flags)
         if built_from == "adopted":
-            previous = self._adopted(units, output)
+            previous, theirs = self._adopted(units, output), output  # a person's edition: `_carry` keeps its bytes
         result.flags.extend(reuse(units, previous, self.memory, post, self._refuser))
         result.segments = len(units)
         recorded_as = self.target.recorded_edition(relative)
@@ -594,15 +595,15 @@ class Translator:
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
         spans = [(unit.segment.start, unit.segment.end) for unit in prepared.units if unit.fm_field is None]
         known = self._known(prepared)
-        merging = prepared.base is not None and prepared.theirs is not None  # the rendering's frame is read (`_carry`)
+        merging = prepared.theirs is not None and (prepared.base is not None or prepared.built_from == "adopted")  # read by `_carry`
         args = (post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, known, merging)
-        return _Draft(draft.records, self.memory.approved_now != approvals, Job(stages.render, args, len(post.text)), known)
+        return _Draft(draft.records, self.memory.approved_now != approvals, Job(stages.render, args, len(post.text)), known, added)
 
     def _write(self, prepared: Pair, draft: _Draft, rendered: stages.Rendered) -> Callable[[], None]:
         """The edition rendered, with a translator's bytes carried over: the call that
         writes it with its state (`Writer`; it records how the write went in the result)."""
         result = prepared.result
-        data, carried = self._carry(prepared, rendered, draft.known)
+        data, carried = self._carry(prepared, rendered, draft)
         shown = rendered.shown if data == rendered.data else leftovers.in_front_matter(parse_post(prepared.output, data))
         result.leftover.left.front_matter = _front_matter_left(prepared.front_matter_shown, shown, result.flags, self.target.han_script)
         state = prepared.state(source_hash(data), draft.records, self.fingerprint, self.settings.engine, carried)
@@ -625,35 +626,22 @@ class Translator:
         read, sha = prepared.theirs_texts, prepared.previous_sha
         return (sha, carry.frame_of(read)) if read is not None and sha is not None and prepared.theirs == prepared.output else None
 
-    def _carry(self, prepared: Pair, rendered: stages.Rendered, known: tuple[str, carry.Frame] | None) -> tuple[bytes, edition.Carried]:
+    def _carry(self, prepared: Pair, rendered: stages.Rendered, draft: _Draft) -> tuple[bytes, edition.Carried]:
         """The rendering with a translator's bytes outside the translated text carried over
-        from the edition they edited (`carry`), and what the state records of it. Frames
-        come from a parse of each edition, ours too (a parse of an edition is what a
-        translator's edition is compared with: `stages.render`). `known`: the edition on disk
-        as preparing read it, whose frame is theirs when they edited it (not made twice)."""
-        read, data, ours, frame = prepared.theirs_texts, rendered.data, rendered.frame, rendered.keys
-        base, theirs_path = prepared.base, prepared.theirs
-        if base is None or theirs_path is None or not theirs_path.is_file():
+        from the edition they edited (`carry`, `carry_over`), and what the state records of
+        it. Frames come from a parse of each edition, ours too (a parse of an edition is what
+        a translator's edition is compared with: `stages.render`)."""
+        data, ours, frame, theirs_path = rendered.data, rendered.frame, rendered.keys, prepared.theirs
+        if theirs_path is None or not theirs_path.is_file():
             return data, (frame, ())
-        # a record older than the frame: its rendering's frame is this one's when the source is the same
-        base_keys = base.frame or (frame if base.source_sha256 == prepared.post.source_hash else None)
         theirs_data = theirs_path.read_bytes()
-        if not base.carried and source_hash(theirs_data) == base.edition_sha256:  # what we wrote, as we wrote it
+        base = carry_over.base_keys(prepared, frame, theirs_data)
+        if base is None:
             return data, (frame, ())
-        if base_keys is None:  # said, not silently dropped: only the prose edits can be told apart
-            message = (
-                "the edition was edited by hand, but its state predates the record of what we wrote outside the translated "
-                "text: edits there (code, link targets, front matter keys) are not carried over; compare with the committed edition"
-            )
-            prepared.result.flags.append(Flag(1, "edits-not-carried", message))
-            return data, (frame, ())
-        if known is not None:  # the edition on disk is theirs, its frame made while drafting
-            theirs = known[1]
-        else:
-            theirs = carry.frame_of(read if read is not None else stages.read_texts(parse_post(theirs_path, theirs_data), self._reading))
+        theirs = carry_over.theirs_frame(prepared, theirs_path, theirs_data, draft.known, draft.added, self._reading)
         if ours is None:  # `_draft` asks for the frame wherever a merge can come (its `merging`)
             raise InternalError("the rendering's frame was not kept for a merge")
-        merged = carry.merge(base_keys, ours, theirs, self._merged)
+        merged = carry.merge(base, ours, theirs, self._merged)
         if merged.text is None:
             raise carry.needs_merge(theirs_path, prepared.post.path, merged.conflicts)
         return prepared.post.with_text(merged.text), (frame, merged.kept)

@@ -265,3 +265,73 @@ def test_a_state_record_naming_another_folder_is_never_read_as_this_one(site: Pa
     refused = run_cli("translate", "--force")
     assert refused.exit_code == 2 and "describes the editions in preview/en, not content/en" in refused.stderr
     assert tree_bytes(site / "content" / "en") == english
+
+
+ADOPTED_SOURCE = """---
+title: "リリースのお知らせ"
+date: 2017-12-14 16:00:00 +0000
+author: "nagachika"
+translator: "usa"
+lang: ja
+---
+
+新しい版を公開しました。詳しくは[案内](/ja/news/)をご覧ください。
+
+* Ruby 2.5.0-preview1
+* 修正版
+"""
+
+
+def test_an_adopted_edition_keeps_every_byte_its_translator_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """www.ruby-lang.org's English news, adopted: `--adopt` took only the segments that hold
+    Japanese as the translator's, and wrote the Japanese post's bytes everywhere else: their
+    `* Ruby 2.5 series: 2.5.0-preview1` became the source's `* Ruby 2.5.0-preview1`, their
+    empty `translator:` the Japanese post's `translator: "usa"`, their `/en/` link `/ja/`.
+    An adopted edition is a person's work through and through; the run keeps all of it and
+    only starts tracking it (its state record)."""
+    from helpers import make_site
+
+    make_site(tmp_path, [])
+    monkeypatch.chdir(tmp_path)
+    post = "2017-12-14-release.md"
+    (tmp_path / "content" / "ja" / post).write_text(ADOPTED_SOURCE, encoding="utf-8")
+    english = (
+        '---\ntitle: "Release announcement"\ndate: 2017-12-14 16:00:00 +0000\nauthor: "nagachika"\ntranslator:\nlang: en\n'
+        "ref: 2017-12-14-release\n---\n\nA new version is out. See [the announcement](/en/news/) for details.\n\n"
+        "* Ruby 2.5 series: 2.5.0-preview1\n* A fixed release\n"
+    )
+    edition = tmp_path / "content" / "en" / post
+    edition.parent.mkdir(parents=True, exist_ok=True)
+    edition.write_text(english, encoding="utf-8")
+    adopted = run_cli("translate", "--engine", "pseudo", "--adopt")
+    assert adopted.exit_code == 0, adopted.stdout + adopted.stderr
+    assert edition.read_text(encoding="utf-8") == english
+    again = run_cli("translate", "--engine", "pseudo")
+    assert again.exit_code == 0 and edition.read_text(encoding="utf-8") == english
+    assert run_cli("check", "--engine", "pseudo").exit_code == 0
+    # and it is tracked: a new Japanese paragraph is translated, the translator's bytes stay
+    source = tmp_path / "content" / "ja" / post
+    source.write_text(ADOPTED_SOURCE.replace("* 修正版\n", "* 修正版\n\n追加の段落です。\n"), encoding="utf-8")
+    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
+    grown = edition.read_text(encoding="utf-8")
+    assert grown.startswith(english) and "tsuika" in grown[len(english) :], grown
+
+
+def test_an_edition_whose_segments_only_number_the_same_is_not_adopted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """www.ruby-lang.org's Ruby 3.0.0 announcement: the English has as many segments as the
+    Japanese, but a heading where the Japanese has a paragraph, and so on. Adopted by count,
+    each English text was taken for the Japanese at its index, and a code comment got a
+    paragraph's words. It is another text: left as it is, and said so."""
+    from helpers import make_site
+
+    make_site(tmp_path, [])
+    monkeypatch.chdir(tmp_path)
+    post = "2020-12-25-release.md"
+    (tmp_path / "content" / "ja" / post).write_text("---\ntitle: 公開\n---\n\n前書きです。\n\n## 性能\n\n速くなりました。\n", encoding="utf-8")
+    english = "---\ntitle: Released\n---\n\n## Performance\n\nIt is faster.\n\nMore to come.\n"
+    edition = tmp_path / "content" / "en" / post
+    edition.parent.mkdir(parents=True, exist_ok=True)
+    edition.write_text(english, encoding="utf-8")
+    refused = run_cli("translate", "--engine", "pseudo", "--adopt")
+    assert refused.exit_code == 1 and "do not line up" in refused.stderr and "from segment 1 on" in refused.stderr, refused.stderr
+    assert edition.read_text(encoding="utf-8") == english
