@@ -158,3 +158,24 @@ def test_a_lone_surrogate_in_a_servers_error_message_is_one_line(
     assert result.exit_code == 4, output
     assert "Bad input \\ud800 here" in output  # shown escaped, in the output and the report
     assert "Bad input \\\\ud800 here" in (root / "report.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("source", "answer"),
+    [
+        ("ドキュメントのソート{%- include badge.html -%}", '<x id="1"/> Sorting documents'),  # the tag moved to the front
+        ("ドキュメントのソート{%- include badge.html -%}", 'Sorting <x id="1"/> documents.'),  # inside the words
+        ("{%- if x %}本文です。{% endif -%}", 'Body. <x id="1"/><x id="2"/>'),
+    ],
+)
+def test_a_liquid_tag_that_trims_whitespace_stays_at_the_texts_end(source: str, answer: str) -> None:
+    """jekyllrb-ja's docs: `## …{%- include docs_version_badge.html -%}` over a `{: #id}` line.
+    The `-%}` eats the line break after it: on the Japanese page the IAL is part of the
+    heading's text. An answer that moves the tag inside its words leaves the line break, and
+    the English heading takes the IAL's id: another structure. Such a tag goes back to the
+    end (a `{%-` to the start) of the English, where the source has it."""
+    (segment,) = split(source + "\n", dialect="kramdown").segments
+    restored = restore(answer, segment.protected)
+    first, *_, last = liquid.mask(source).tags * 2
+    assert restored.endswith(last) and restored.startswith(first) == source.startswith(first), restored
+    assert "Sorting" in restored or "Body." in restored

@@ -43,6 +43,24 @@ def restore(xml: str, protected: Protected) -> str:
     text = _restore(xml, protected)
     if text != protected.joined and not protected.front_matter and _liquid_tags(text) != _liquid_tags(protected.joined):
         raise StructureError("the translation would add Liquid ({{ or {%) that its source does not have")
+    return _trimming_tags_in_place(text, protected.joined)
+
+
+def _trimming_tags_in_place(text: str, source: str) -> str:
+    """`text` with a Liquid tag that trims whitespace (`-%}`, `{%-`) back at the end (start) of
+    the text where the source has it there. Such a tag at a heading's end eats the line break
+    after it, and so the line after (jekyllrb-ja's `## …{%- include badge.html -%}` over a
+    `{: #id}` line: on the Japanese page the IAL is the heading's text); moved inside the
+    words by an engine, it eats nothing, and the English page has another structure."""
+    tags = liquid.mask(source).tags
+    if not tags:
+        return text
+    last, first = tags[-1], tags[0]
+    if last.endswith(("-%}", "-}}")) and source.rstrip().endswith(last) and not text.rstrip().endswith(last) and last in text:
+        body = text.replace(last, "", 1).rstrip()
+        text = body + source[len(source.rstrip()) - len(last) :]
+    if first.startswith(("{%-", "{{-")) and source.lstrip().startswith(first) and not text.lstrip().startswith(first) and first in text:
+        text = source[: len(source) - len(source.lstrip()) + len(first)] + text.replace(first, "", 1).lstrip()
     return text
 
 
