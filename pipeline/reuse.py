@@ -196,14 +196,21 @@ def _take(unit: Unit, hit: tuple[str, Origin] | None, memory: TranslationMemory)
 
 
 def _changed_under_people(units: list[Unit], previous: Previous, alignment: Opcodes, post: Post) -> list[Flag]:
-    """Sources that changed under a human translation: re-translated, flagged, with the old text."""
+    """Sources that changed under a human translation: re-translated, flagged, with the old
+    text. Where the translator edited the English since the last run too (both sides changed,
+    as a translator does who brings their English up to date with the new Japanese), their
+    text is kept, flagged for a look: never replaced by the engine's."""
     flags: list[Flag] = []
     for tag, i1, i2, j1, j2 in alignment:
         if tag != "replace" or i2 - i1 != j2 - j1:
             continue
         for i, j in zip(range(i1, i2), range(j1, j2)):
             rec, was = previous.records[i], previous.entries[i]
-            if rec.o in PEOPLE or (was is not None and was[1] in PEOPLE):
+            if was is not None and short_hash(was[0]) != rec.e and rec.f == units[j].field_name:  # edited since the last run
+                units[j].fixed, units[j].origin = was[0], "human"
+                message = "the source changed, and the English was edited since the last run: kept as the translator wrote it"
+                flags.append(Flag(units[j].line(post), "needs-review", message, was[0]))
+            elif rec.o in PEOPLE or (was is not None and was[1] in PEOPLE):
                 text = was[0] if was is not None else ""
                 message = "the source changed under a human translation; re-translated"
                 flags.append(Flag(units[j].line(post), "needs-review", message, text))

@@ -335,3 +335,23 @@ def test_an_edition_whose_segments_only_number_the_same_is_not_adopted(tmp_path:
     refused = run_cli("translate", "--engine", "pseudo", "--adopt")
     assert refused.exit_code == 1 and "do not line up" in refused.stderr and "from segment 1 on" in refused.stderr, refused.stderr
     assert edition.read_text(encoding="utf-8") == english
+
+
+def test_an_edit_made_as_the_source_changed_is_kept_and_flagged(site: Path, deepl_env) -> None:
+    """www.ruby-lang.org, 2020-09-29: the Japanese paragraph was reworded and, in the same
+    push, the English translator brought their paragraph up to date. The run re-translated
+    the paragraph over their new English. Both sides changed since the last run: the
+    translator's text is kept (flagged for a look), never replaced by the engine's."""
+    human = human_edit(site)  # no run between the edit and the source's change
+    src = site / "content" / "ja" / POST
+    src.write_text(src.read_text(encoding="utf-8").replace(SOURCE_SENTENCE, SOURCE_SENTENCE.replace("直感", "確信")), encoding="utf-8")
+    deepl_env.reset_log()
+    result = run_cli("translate", "--report", "r.json")
+    assert result.exit_code == 0, result.stderr
+    assert human in edition(site).read_text(encoding="utf-8")
+    assert deepl_env.translate_requests == []
+    flags = [w for p in json.loads((site / "r.json").read_text())["posts"] for w in p["warnings"]]
+    assert [(w["code"], w["previous"]) for w in flags if w["code"] == "needs-review"] == [("needs-review", human)]
+    again = run_cli("translate", "--report", "r2.json")
+    assert again.exit_code == 0 and human in edition(site).read_text(encoding="utf-8")
+    assert deepl_env.translate_requests == []
