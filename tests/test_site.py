@@ -497,24 +497,13 @@ def test_a_japanese_post_linking_into_the_english_site_passes_site_check(tmp_pat
     """www.ruby-lang.org's Japanese news posts link to the English announcement they
     translate (`/en/news/…`). Both pages show that very link; the check once stripped the
     English site's `/en` from the English page's links only, and called the pair different."""
-    from helpers import make_site, run_cli
-
-    make_site(tmp_path, [])
     site_dir = tmp_path / "site"
     shutil.copytree(SITE, site_dir)
     (site_dir / "news").mkdir()
     (site_dir / "news" / "release.md").write_text(
         "---\ntitle: Released\nlang: en\npermalink: /news/release/\n---\n\nOut now.\n", encoding="utf-8"
     )
-    post = "2026-03-02-release.md"
-    (tmp_path / "content" / "ja" / post).write_text(
-        "---\ntitle: リリース\n---\n\n[英語の告知](/en/news/release/)の翻訳です。\n", encoding="utf-8"
-    )
-    monkeypatch.chdir(tmp_path)
-    assert run_cli("translate", "--engine", "pseudo").exit_code == 0
-    built = run_cli("site", "check", "--site", str(site_dir), "--glossary", "glossary")
-    assert built.exit_code == 0, built.stdout
-    assert "structure differs" not in built.stdout
+    _one_post_passes_site_check(tmp_path, monkeypatch, "---\ntitle: リリース\n---\n\n[英語の告知](/en/news/release/)の翻訳です。\n", site_dir)
     assert pages.structure_difference(["a href='/en/news/x/'"], ["a href='/en/news/x/'"], "/en") is None
     assert pages.structure_difference(["a href='/en/news/x/'"], ["a href='/en/news/y/'"], "/en") is not None  # another page
 
@@ -525,15 +514,17 @@ def test_a_heading_with_a_footnote_marker_keeps_its_generated_id_in_site_check(t
     its text without the footnote marker; the check once read the marker's number into the
     text, took the id for the author's own, and called the English page's other id a
     structure difference."""
+    _one_post_passes_site_check(tmp_path, monkeypatch, "---\ntitle: 検索\n---\n\n## 単語のGoogle検索[^4]\n\n本文です。\n\n[^4]: 注です。\n", SITE)
+
+
+def _one_post_passes_site_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, site_dir: Path) -> None:
+    """A project of one Japanese post (`text`), translated by the pseudo engine: its site check passes."""
     from helpers import make_site, run_cli
 
     make_site(tmp_path, [])
-    post = "2026-03-03-notes.md"
-    (tmp_path / "content" / "ja" / post).write_text(
-        "---\ntitle: 検索\n---\n\n## 単語のGoogle検索[^4]\n\n本文です。\n\n[^4]: 注です。\n", encoding="utf-8"
-    )
+    (tmp_path / "content" / "ja" / "2026-03-02-post.md").write_text(text, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert run_cli("translate", "--engine", "pseudo").exit_code == 0
-    built = run_cli("site", "check", "--site", str(SITE), "--glossary", "glossary")
+    built = run_cli("site", "check", "--site", str(site_dir), "--glossary", "glossary")
     assert built.exit_code == 0, built.stdout
     assert "structure differs" not in built.stdout
