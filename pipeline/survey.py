@@ -48,7 +48,7 @@ def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> T
         edition = output_dir / relative
         record = load_state(state_path(settings, relative))
         state, reason = classify(source_hash(raw), edition, record, fingerprint, settings.engine)
-        if state == "edited" and record is not None:
+        if record is not None and (state == "edited" or (state == "stale" and _edited_since(edition, record))):
             state, reason = _merge_needed(edition, record, settings) or (state, reason)
         if state in ("edited", "stale", "up-to-date") and record is not None and edition.is_file():
             state, reason = _translator_edits(settings, source, edition, record, state) or (state, reason)
@@ -58,6 +58,12 @@ def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> T
         tree.posts.append(PostStatus(source, edition, state, reason, origins(record), review, kept, missing))
     tree.posts.extend(orphans(settings))
     return tree
+
+
+def _edited_since(edition: Path, record: PostState) -> bool:
+    """Whether the edition on disk is no longer what the run recorded writing (a translator's
+    edit), whatever else changed: a stale post's edition may need a merge too."""
+    return edition.is_file() and source_hash(edition.read_bytes()) != record.edition_sha256
 
 
 def _merge_needed(edition: Path, record: PostState, settings: Settings) -> tuple[State, str] | None:

@@ -52,6 +52,22 @@ def test_check_fails_on_an_edition_that_needs_a_manual_merge(site: Path) -> None
     assert f"needs-merge: content/ja/{POST}" in result.stdout and "split or merged" in result.stdout
 
 
+def test_status_says_a_restructured_edition_needs_a_merge_when_its_source_changed_too(site: Path) -> None:
+    """www.ruby-lang.org, replayed: a translator added paragraphs to an English post in the
+    push that also changed the Japanese. `translate` refused it (paragraphs split or merged),
+    `status` called it `stale` with "a translator's edits …: kept", which a run would not do."""
+    edition = site / "content" / "en" / POST
+    paragraphs = edition.read_text(encoding="utf-8").split("\n\n")
+    edition.write_text("\n\n".join(paragraphs[:5] + [paragraphs[5] + " " + paragraphs[6]] + paragraphs[7:]), encoding="utf-8")
+    source = site / "content" / "ja" / POST
+    source.write_text(source.read_text(encoding="utf-8") + "\n追加の段落です。\n", encoding="utf-8")
+    translate = run_cli("translate", "--engine", "pseudo")
+    assert translate.exit_code == 1 and "split or merged" in translate.stderr, translate.stderr
+    status = json.loads(run_cli("status", "--engine", "pseudo", "--json").stdout)
+    (mine,) = [p for p in status["posts"] if Path(p["source"]).name == POST]
+    assert mine["state"] == "needs-merge" and "split or merged" in mine["reason"], mine
+
+
 def test_an_english_post_the_pipeline_did_not_write_is_no_orphan(site: Path) -> None:
     """www.ruby-lang.org's `en/news/_posts` holds hundreds of English posts with no Japanese
     source: written by people, never by the pipeline (no state record). They are no orphans:
