@@ -309,6 +309,15 @@ def read_english(
 NEWER_KINDS = ("link_title", "code-comment")
 
 
+def misaligned(english: Sequence[str], japanese: Sequence[str]) -> int | None:
+    """The first body segment (index) where an edition's segment kinds and its post's part
+    ways, None when they line up: as many segments is not enough, a heading where the
+    Japanese has a paragraph is another text (an edition written apart, `--adopt`)."""
+    if list(english) == list(japanese):
+        return None
+    return next((i for i, (a, b) in enumerate(zip(english, japanese)) if a != b), min(len(english), len(japanese)))
+
+
 def lined_up(kinds: Sequence[str], recorded: int) -> list[int] | None:
     """The indexes of an edition's body segments that line up with its `recorded` ones: all
     of them, or all but those of the newest `NEWER_KINDS` (its record predates them); None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline.attributes import TRANSLATED
 from pipeline.carry import NeedsMerge
-from pipeline.edition import English, Texts, Unit, lined_up, read_english
+from pipeline.edition import English, Texts, Unit, lined_up, misaligned, read_english
 from pipeline.memory import TranslationMemory
 from pipeline.post import Post
 from pipeline.qa import Flag
@@ -104,14 +104,9 @@ def adopt(reader: EditionReader, units: list[Unit], output: Path) -> Previous:
     leave the file alone."""
     english = reader.read(output)
     kinds = [u.segment.kind for u in units if u.fm_field is None]
-    if english.kinds != kinds:  # as many segments is not enough: a heading where the Japanese has a paragraph is another text
-        at = next((i for i, (a, b) in enumerate(zip(english.kinds, kinds)) if a != b), min(len(kinds), len(english.kinds)))
-        raise NeedsMerge(
-            f"the English edition {output} has no state record (written by hand, or its state file was deleted) "
-            f"and its {len(english.kinds)} segments do not line up with the {len(kinds)} of the Japanese (from segment "
-            f"{at + 1} on); left as it is: merge it so its paragraphs line up, or move it aside to have it translated afresh",
-            path=output,
-        )
+    at = misaligned(english.kinds, kinds)
+    if at is not None:
+        raise NeedsMerge(f"the English edition {output} {not_lined_up(len(english.kinds), len(kinds), at)}", path=output)
     # by place, never by key: two segments with the same source (a heading `MJIT` and a list
     # item `MJIT`) may hold different English, each theirs where it stands
     previous = Previous(edition=english.texts)  # its bytes outside the segments are theirs too (`run._carry`)
@@ -122,6 +117,15 @@ def adopt(reader: EditionReader, units: list[Unit], output: Path) -> Previous:
         if text is not None and unit.origin != "approved" and (unit.origin != "source" or text != unit.segment.source):
             previous.placed[j] = (text, "human")  # a segment with no Japanese is theirs where they rewrote it
     return previous
+
+
+def not_lined_up(english: int, japanese: int, at: int) -> str:
+    """Why an edition with no state record is not adopted, in words (`translate`, `status`)."""
+    return (
+        f"has no state record (written by hand, or its state file was deleted) and its {english} segments do not line up "
+        f"with the {japanese} of the Japanese (from segment {at + 1} on); left as it is: merge it so its paragraphs line up, "
+        "or move it aside to have it translated afresh"
+    )
 
 
 def _alignment(previous: Previous, units: list[Unit]) -> Opcodes:

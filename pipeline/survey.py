@@ -13,10 +13,11 @@ from pipeline.config import Settings
 from pipeline.errors import ConfigError, InputError
 from pipeline.glossary import Glossary, prose_of
 from pipeline import carry
-from pipeline.edition import TAXONOMY_KEYS, Texts, lined_up, read_texts, render
+from pipeline.edition import TAXONOMY_KEYS, Texts, lined_up, misaligned, read_texts, render
 from pipeline.japanese import JAPANESE
 from pipeline.post import Alias, Post, Tree, parse_post, read_post, source_hash
-from pipeline.segment import split_post
+from pipeline.reuse import not_lined_up
+from pipeline.segment import Segment, split_post
 from pipeline.state import (
     state_files,
     PostState,
@@ -50,6 +51,8 @@ def survey(settings: Settings, glossary: Glossary, sources: Sequence[Path]) -> T
         state, reason = classify(source_hash(raw), edition, record, fingerprint, settings.engine)
         if record is not None and (state == "edited" or (state == "stale" and _edited_since(edition, record))):
             state, reason = _merge_needed(edition, record, settings) or (state, reason)
+        elif record is None and edition.is_file():
+            state, reason = _adoptable(source, edition, settings) or (state, reason)
         if state in ("edited", "stale", "up-to-date") and record is not None and edition.is_file():
             state, reason = _translator_edits(settings, source, edition, record, state) or (state, reason)
         review = sum(1 for s in record.segments if s.review) if record else 0
@@ -66,13 +69,28 @@ def _edited_since(edition: Path, record: PostState) -> bool:
     return edition.is_file() and source_hash(edition.read_bytes()) != record.edition_sha256
 
 
+def _adoptable(source: Path, edition: Path, settings: Settings) -> tuple[State, str] | None:
+    """An edition with no state record that `--adopt` would refuse (its segments do not line
+    up with the Japanese): a manual merge, said as `translate --adopt` says it."""
+    try:
+        kinds = [[s.kind for s in _split(path, settings)] for path in (edition, source)]
+    except InputError as exc:
+        return "failed", exc.message
+    at = misaligned(*kinds)
+    return None if at is None else ("needs-merge", not_lined_up(len(kinds[0]), len(kinds[1]), at))
+
+
+def _split(path: Path, settings: Settings) -> tuple[Segment, ...]:
+    return split_post(
+        read_post(path), settings.dialect, attributes=settings.translate_attributes, comments=settings.translate_comments
+    ).segments
+
+
 def _merge_needed(edition: Path, record: PostState, settings: Settings) -> tuple[State, str] | None:
     """An edition a translator restructured (paragraphs split or merged): `translate`
     leaves it alone and fails, so `check` must fail too. Parses only edited editions."""
     try:
-        segments = split_post(
-            read_post(edition), settings.dialect, attributes=settings.translate_attributes, comments=settings.translate_comments
-        ).segments
+        segments = _split(edition, settings)
     except InputError as exc:
         return "failed", exc.message
     written, found = sum(1 for r in record.segments if r.f is None), len(segments)

@@ -335,6 +335,10 @@ def test_an_edition_whose_segments_only_number_the_same_is_not_adopted(tmp_path:
     refused = run_cli("translate", "--engine", "pseudo", "--adopt")
     assert refused.exit_code == 1 and "do not line up" in refused.stderr and "from segment 1 on" in refused.stderr, refused.stderr
     assert edition.read_text(encoding="utf-8") == english
+    # and `status` says so, rather than promise that `--adopt` keeps it
+    status = json.loads(run_cli("status", "--engine", "pseudo", "--json").stdout)
+    (mine,) = [p for p in status["posts"] if Path(p["source"]).name == post]
+    assert mine["state"] == "needs-merge" and "do not line up" in mine["reason"] and "--adopt" not in mine["reason"], mine
 
 
 def test_an_edit_made_as_the_source_changed_is_kept_and_flagged(site: Path, deepl_env) -> None:
