@@ -254,3 +254,15 @@ def test_japanese_front_matter_left_is_counted_and_warned(tmp_path: Path) -> Non
     assert "category: ⟦zakki⟧" in english and "series: 連載" in english, english
     assert result.leftover.left.front_matter == len("連載") and result.leftover.source.front_matter == len("題雑記連載")
     assert [(f.line, f.code) for f in result.flags if f.code == "front-matter-left"] == [(4, "front-matter-left")]
+
+
+def test_an_in_page_link_the_run_points_at_the_english_heading_counts_nothing(tmp_path: Path) -> None:
+    """opensource.guide's Japanese `[無料](#オープンソースは無料で使える事を意味している)`: the
+    run points the link at the English heading's id, so the English has 22 Japanese
+    characters fewer in that url. The count from the segments took the url's Japanese for
+    text (the source's count, from the parse, does not), and went below zero: -22 of 8,820."""
+    source = "## 見出しです\n\n[無料](#見出しです)を指しています。\n"
+    result, english = _translate_one(tmp_path, "2024-01-01-anchor.md", source)
+    assert result.status == "written" and "(#見出しです)" not in english, english
+    corpus_leftovers([result])  # the run's count equals a parse of the edition's
+    assert result.leftover.left.text == 0, result.leftover.left
