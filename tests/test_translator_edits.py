@@ -124,6 +124,8 @@ def test_edition_without_state_is_adopted_as_a_translators_work_only_with_adopt(
     assert [p["reason"] for p in status["posts"] if Path(p["source"]).name == POST] == [
         "edition has no state record; `translate --adopt` keeps it as a translator's work"
     ]
+    plain = run_cli("status").stdout  # said on the line too, not only in the JSON: a new post's edition is someone's
+    assert f"{POST}  (edition has no state record; `translate --adopt` keeps it" in plain, plain
     assert run_cli("translate", "--adopt").exit_code == 0
     assert human in edition(site).read_text(encoding="utf-8")
     assert deepl_env.translate_requests == []

@@ -73,7 +73,7 @@ def _print_status(tree: TreeStatus) -> None:
     for p in tree.posts:
         out.print(
             f"{p.state:<11} {p.source or p.edition}"
-            + (f"  ({p.reason})" if p.reason and p.state != "new" else "")
+            + (f"  ({p.reason})" if p.reason and (p.state != "new" or p.edition.is_file()) else "")  # a new post's edition: --adopt
             + (f"  ({kept_message(p.kept)})" if p.kept else ""),
             markup=False,
         )
