@@ -77,7 +77,7 @@ def _adoptable(source: Path, edition: Path, settings: Settings) -> tuple[State, 
     except InputError as exc:
         return "failed", exc.message
     at = misaligned(*kinds)
-    return None if at is None else ("needs-merge", not_lined_up(len(kinds[0]), len(kinds[1]), at))
+    return None if at is None else ("needs-merge", "edition " + not_lined_up(len(kinds[0]), len(kinds[1]), at))
 
 
 def _split(path: Path, settings: Settings) -> tuple[Segment, ...]:

@@ -105,13 +105,14 @@ def link_definition(state: StateBlock, start: int, end: int, silent: bool) -> bo
     m = _LINK_DEFINITION.match("".join(_line(state, n) + "\n" for n in range(start, min(start + 2, end))))
     if m is None or _NO_LINK_URL.search(m.group(3) or ""):
         return False
-    if not m.group(1).startswith("^") and reference(state, start, end, True):
+    linkable = not m.group(1).startswith("^")  # kramdown reads no `[^…]` as a link
+    if linkable and reference(state, start, end, True):
         return False
     if silent:
         return True
-    label = normalizeReference(m.group(1))
-    if not m.group(1).startswith("^"):  # kramdown reads no `[^…]` as a link
+    if linkable:
         url = m.group(2) if m.group(2) is not None else m.group(3)
+        label = normalizeReference(m.group(1))
         state.env.setdefault("references", {}).setdefault(label, {"title": m.group(5) or "", "href": state.md.normalizeLink(url)})
     _push_kept(state, start, start + m.group(0).count("\n"), "kramdown_block")
     return True
