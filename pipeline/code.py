@@ -83,7 +83,7 @@ class Block:
 
 
 _HIGHLIGHT = re.compile(r"[ \t]*\{%-?\s*highlight\s+([\w+#.-]+)[^%]*%\}[ \t]*")
-_END_HIGHLIGHT = re.compile(r"[ \t]*\{%-?\s*endhighlight\s*-?%\}[ \t]*")
+_END_HIGHLIGHT = re.compile(r"[ \t]*" + liquid.end_tag("highlight") + r"[ \t]*")
 
 
 def code_block(tok: Token, masked: liquid.Masked) -> Block | None:

@@ -54,6 +54,16 @@ def auto_id(text: str) -> str:
     return kept.replace(" ", "-").replace("\t", "-")
 
 
+def converter_id(text: str) -> str:
+    """The id kramdown's converter gives a heading kramdown-parser-gfm did not reach (inside
+    an HTML element with `markdown="1"`), before any counter: `basic_generate_id` (leading
+    characters up to the first ASCII letter dropped, then all but ASCII letters, digits,
+    spaces and `-`; spaces made `-`; lower-cased), `section` when nothing is left."""
+    kept = re.sub(r"^[^a-zA-Z]+", "", text)
+    kept = re.sub(r"[^a-zA-Z0-9 -]", "", kept).replace(" ", "-").lower()
+    return kept or "section"
+
+
 class AutoIds:
     """The ids one document's headings get in order, counters included (`a`, `a-1`, `a-2`):
     kramdown-parser-gfm counts each id it generated, per rendered document."""

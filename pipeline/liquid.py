@@ -24,7 +24,16 @@ _TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}|\{\{|\{%", re.DOTALL)
 # inside `{% raw %}` the page shows `{{ x }}` as written: masked like a tag, kept byte for byte
 _COMPLETE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.DOTALL)
 _RAW_OPEN = re.compile(r"\{%-?\s*raw\s*-?%\}")
-_RAW_CLOSE = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+
+
+def end_tag(name: str) -> str:
+    """The pattern of the tag that ends Liquid block `name` as Liquid reads it: `{% endNAME %}`
+    with whitespace control on either side and whatever follows the name, which Liquid
+    ignores (railsgirls.jp closes a block with `{% endhighlight sh %}`)."""
+    return r"\{%-?\s*end" + name + r"(?!\w)(?:(?!%\}).)*%\}"
+
+
+_RAW_CLOSE = re.compile(end_tag("raw"))
 # A masked tag is `{`, two private-use characters that name it, private-use filler and `}`
 # (line breaks kept): braces at both ends, like the tag itself, so markdown-it stops its text
 # runs there and sees punctuation at both ends when it weighs emphasis delimiters.

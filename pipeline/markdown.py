@@ -45,7 +45,7 @@ def _liquid_block(state: StateBlock, start_line: int, end_line: int, silent: boo
     opener = _LIQUID_BLOCK_OPEN.match(line)
     last = start_line
     if opener:
-        closer = re.compile(r"\{%-?\s*end" + opener.group(1) + r"\s*-?%\}")
+        closer = re.compile(liquid.end_tag(opener.group(1)))
         last = start_line
         while last < end_line and not closer.search(
             _original(state, state.src[state.bMarks[last] : state.eMarks[last]]),

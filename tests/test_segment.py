@@ -78,6 +78,29 @@ def test_liquid_tags_with_prose_between_them_are_a_paragraph() -> None:
     assert spans("{{ a }} の説明 {{ b }}\n") == [("paragraph", 1, "{{ a }} の説明 {{ b }}")]
 
 
+def test_an_end_tag_with_words_after_its_name_ends_its_block_as_liquid_ends_it() -> None:
+    """Liquid reads `{% endhighlight sh %}` as `{% endhighlight %}` (the words after an end
+    tag's name are ignored; Liquid 5.4): railsgirls.jp's Heroku guide closes a block so, and
+    the prose after it is on the page. Read as code up to the next `{% endhighlight %}`, it
+    stayed Japanese on the English page, unflagged."""
+    body = (
+        "{% highlight sh %}\nheroku create\n{% endhighlight sh %}\n\nこの場合は名前を考えてください。\n\n"
+        "{%- comment -%}\n注釈\n{%- endcomment note -%}\n\n次の段落\n\n"
+        "{% highlight sh %}\ngit push\n{% endhighlight %}\n\n{% raw %}{{ x }}{% endraw x %}と表示されます。\n"
+    )
+    assert spans(body) == [
+        ("paragraph", 5, "この場合は名前を考えてください。"),
+        ("paragraph", 11, "次の段落"),
+        ("paragraph", 17, "{% raw %}{{ x }}{% endraw x %}と表示されます。"),
+    ]
+
+
+def test_an_end_tag_name_runs_to_its_end() -> None:
+    """`{% endhighlighting %}` is another tag, which does not end a highlight block."""
+    body = "{% highlight sh %}\nx\n{% endhighlighting %}\n日本語\n{% endhighlight %}\n\n後の段落\n"
+    assert spans(body) == [("paragraph", 7, "後の段落")]
+
+
 def test_crlf_body_keeps_spans_and_lines() -> None:
     body = "一行目\r\n\r\n> 引用\r\n> 続き\r\n"
     skeleton = split(body)

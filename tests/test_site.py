@@ -517,6 +517,19 @@ def test_a_heading_with_a_footnote_marker_keeps_its_generated_id_in_site_check(t
     _one_post_passes_site_check(tmp_path, monkeypatch, "---\ntitle: 検索\n---\n\n## 単語のGoogle検索[^4]\n\n本文です。\n\n[^4]: 注です。\n", SITE)
 
 
+@needs_jekyll
+def test_a_heading_inside_a_markdown_html_block_keeps_its_generated_id_in_site_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """railsgirls.jp: `<div class="indent" markdown="1">` around `### テキストエディタ`.
+    kramdown-parser-gfm does not reach a heading inside an HTML element; kramdown's converter
+    gives it an ASCII-only id (`section`, `web` for `Webブラウザ`), which the check took for the
+    author's own and called the English page's other id a structure difference."""
+    text = (
+        "---\ntitle: 道具\n---\n\n## ツールについて\n\n<div class=\"indent\" markdown=\"1\">\n\n"
+        "### テキストエディタ\n\n本文です。\n\n### Webブラウザ\n\n本文です。\n\n### テキストエディタ\n\n本文です。\n\n</div>\n"
+    )
+    _one_post_passes_site_check(tmp_path, monkeypatch, text, SITE)
+
+
 def _one_post_passes_site_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, site_dir: Path) -> None:
     """A project of one Japanese post (`text`), translated by the pseudo engine: its site check passes."""
     from helpers import make_site, run_cli

@@ -98,8 +98,8 @@ def _built_site(root: Path, engine: Engine, name: str) -> dict[str, Any]:
     ja_chars = en_chars = 0
     for row in site.rows:
         if row.ja_page and row.en_page:
-            ja_chars += site_japanese(dest / row.ja_page.lstrip("/") / "index.html", "ja")
-            en_chars += site_japanese(dest / row.en_page.lstrip("/") / "index.html", "en")
+            ja_chars += site_japanese(_page_file(dest, row.ja_page), "ja")
+            en_chars += site_japanese(_page_file(dest, row.en_page), "en")
     return {
         "posts": len(posts),
         "failed": failures(report),
@@ -110,6 +110,13 @@ def _built_site(root: Path, engine: Engine, name: str) -> dict[str, Any]:
         "japanese_on_ja_pages": ja_chars,
         "japanese_on_en_pages": en_chars,
     }
+
+
+def _page_file(dest: Path, url: str) -> Path:
+    """The built file of a page's URL: `…/index.html` for `/2024/01/01/post/`, the file itself for
+    a page whose permalink names one (railsgirls.jp's `permalink: app` is built as `/app.html`)."""
+    path = dest / url.lstrip("/")
+    return path / "index.html" if url.endswith("/") else path
 
 
 def real_sites(tmp: Path, server: "Server | None") -> dict[str, Any]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote, urljoin, urlsplit
 
-from pipeline.heading_ids import auto_id
+from pipeline.heading_ids import auto_id, converter_id
 from pipeline.site.build import EN, BuildResult, Languages
 
 # --------------------------------------------------------------------------------------
@@ -191,7 +191,9 @@ class Structure:
         if tag in _HEADINGS and self.open_heading is not None:
             row, pieces = self.open_heading
             element_id = self.rows[row][1].get("id", "")
-            generated = {auto_id("".join(pieces).strip()), auto_id("".join(pieces))}
+            text = "".join(pieces)
+            # kramdown-parser-gfm's, or its converter's for a heading inside `markdown="1"` HTML
+            generated = {auto_id(text.strip()), auto_id(text), converter_id(text.strip())}
             if element_id and (element_id in generated or re.sub(r"-\d+$", "", element_id) in generated):
                 self.auto.add(element_id)  # kramdown's own, or with the counter it adds to repeats
             self.open_heading = None
