@@ -40,3 +40,33 @@ def test_a_table_in_a_list_item_is_read_as_kramdown_reads_it(name: str, renders:
     text = CASES[name]
     cells = [s for s in split(text, dialect="kramdown").segments if s.kind == "table_cell"]
     assert bool(cells) == ("<table" in renders[name]), (renders[name], cells)
+
+
+DEFINITIONS = {
+    "link definitions whose titles hold `|`": '前文\n\n[a]: https://x.org "A | GitHub"\n[b]: https://y.org "C | W3C"\n\n本文 [a] と [b]。\n',
+    "one of them without `|`": '前文\n\n[a]: https://x.org "A | GitHub"\n[b]: https://y.org "C"\n\n本文 [a] と [b]。\n',
+    "after a definition without `|`": '前文\n\n[b]: https://y.org "C"\n[a]: https://x.org "A | GitHub"\n\n本文 [a] と [b]。\n',
+    "a lone definition between blank lines": '前文\n\n[a]: https://x.org "A | GitHub"\n\n本文 [a]。\n',
+    "a title holding what kramdown reads as an HTML tag": (
+        '前文\n\n[a]: https://x.org "A | GitHub"\n[b]: https://y.org "CSS <タイプ> コンポーネント | Chromium"\n\n本文 [a] と [b]。\n'
+    ),
+    "a footnote definition": "本文[^1]。\n\n[^1]: 注 | 値\n",
+    "an abbreviation": "HTML の話。\n\n*[HTML]: Hyper | Text\n",
+}
+
+
+@pytest.fixture(scope="module")
+def definition_renders() -> dict[str, str]:
+    return oracle.render_many({name: (text, {}) for name, text in DEFINITIONS.items()})
+
+
+@pytest.mark.parametrize("name", DEFINITIONS)
+def test_definitions_holding_a_pipe_are_a_table_where_kramdown_reads_one(name: str, definition_renders: dict[str, str]) -> None:
+    """kramdown tries a table before a link, footnote or abbreviation definition: definition
+    lines that all hold `|`, between blank lines, are a table on the page, and what they
+    define is not (Microsoft's Japanese Edge docs: link titles `"… | GitHub"`). Read as
+    definitions, a title's `[[Create]](origin, …)`, a link in a cell on the page, went to the
+    engine as plain text and lost its link on the English page."""
+    text = DEFINITIONS[name]
+    cells = [s for s in split(text, dialect="kramdown").segments if s.kind == "table_cell"]
+    assert bool(cells) == ("<table" in definition_renders[name]), (definition_renders[name], cells)

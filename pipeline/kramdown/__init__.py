@@ -45,12 +45,13 @@ from pipeline.kramdown.code_blocks import fence, indented_code
 from pipeline.kramdown.footnotes import footnote_definition, footnote_marker
 from pipeline.kramdown.links import image, link
 from pipeline.kramdown.spans import emphasis, inline_math, span_extension, span_ial, unclosed_ial
-from pipeline.kramdown.tables import ordered_list_start, table
+from pipeline.kramdown.tables import ordered_list_start, table, table_before_definitions
 
 
 def install(md: MarkdownIt) -> None:
     """Turn a CommonMark markdown-it into a reader of kramdown (GFM input), as Jekyll renders."""
     terminators: RuleOptionsType = {"alt": ["paragraph", "reference", "blockquote", "list"]}
+    md.block.ruler.before("table", "kramdown_table_first", table_before_definitions)  # kramdown's order: tables, then definitions
     md.block.ruler.before("table", "kramdown_extension", extension_block, terminators)
     md.block.ruler.before("table", "kramdown_abbreviation", abbreviation, terminators)
     md.block.ruler.at("html_block", html_block, terminators)

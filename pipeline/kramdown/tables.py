@@ -132,6 +132,34 @@ def table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     return True
 
 
+def table_before_definitions(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """kramdown tries a table before a link, footnote or abbreviation definition (its block
+    parsers' order): definition lines that all hold `|`, between blank lines, are a table on
+    the page, and define nothing (Microsoft's Japanese docs: link titles `"… | GitHub"`)."""
+    if not _line(state, start).startswith(("[", "*[")):
+        return False
+    last = start
+    while last + 1 < end and _is_table_line(state, last + 1):
+        last += 1
+    if any(_SPAN_TAG.search(_outside_code(_line(state, n))) for n in range(start, last + 1)):
+        return False  # kramdown's own check of the pipes skips a span element's insides: see `_SPAN_TAG`
+    return table(state, start, end, silent)
+
+
+# What kramdown reads as a span HTML tag (REXML's names take any letter: `<タイプ>`). kramdown
+# checks a table's pipes outside its span elements, and an element it finds no end tag for runs
+# to the end of the table (`CSS <タイプ> コンポーネント | …`: no table). Definitions holding one
+# are left to the definition rules, as they were, rather than modelled further.
+_SPAN_TAG = re.compile(r"</?[^\W\d]")
+
+
+def _outside_code(line: str) -> str:
+    """`line` with its code spans blanked (kramdown reads no tag inside one)."""
+    for start, end in reversed(code_spans(line)):
+        line = line[:start] + " " * (end - start) + line[end:]
+    return line
+
+
 _LIST_START = re.compile(r"(?:[+*-]|\d+\.)(?:[ \t]|$)")  # kramdown's LIST_START, after the indentation
 
 
