@@ -36,7 +36,6 @@ KNOWN = {
     "block/04_header/setext_header.text": "kramdown wants a blank line before a setext heading; markdown-it does not",
     "block/13_definition_list/auto_ids.text": "definition lists: terms and definitions following each other without blank lines",
     "block/13_definition_list/item_ial.text": "definition lists: IALs on terms and definitions",
-    "block/13_definition_list/multiple_terms.text": "definition lists: several terms, several definitions in a row",
     "block/13_definition_list/simple.text": "definition lists: an empty definition, a term right after a definition",
     "block/13_definition_list/with_blocks.text": "definition lists: block content inside a definition",
     "block/14_table/escaping.text": "tables: a code span holding `|` across lines, checked over the whole table",

@@ -46,6 +46,7 @@ from pipeline.kramdown.footnotes import footnote_definition, footnote_marker
 from pipeline.kramdown.links import image, link
 from pipeline.kramdown.spans import emphasis, inline_math, span_extension, span_ial, unclosed_ial
 from pipeline.kramdown.tables import ordered_list_start, table, table_before_definitions
+from pipeline.kramdown.terms import terms
 
 
 def install(md: MarkdownIt) -> None:
@@ -65,6 +66,7 @@ def install(md: MarkdownIt) -> None:
     md.block.ruler.disable("table")  # GFM's needs a delimiter row; kramdown's (tables.table) does not
     md.block.ruler.before("paragraph", "kramdown_table", table)  # after lists, HTML, headings, math
     md.block.ruler.before("paragraph", "kramdown_ordered_list_start", ordered_list_start, {"alt": ["paragraph"]})
+    md.block.ruler.before("deflist", "kramdown_terms", terms)  # a term on each line before `: …`
     md.inline.ruler.at("emphasis", emphasis)
     md.inline.ruler.at("link", link)
     md.inline.ruler.at("image", image)
