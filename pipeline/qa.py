@@ -33,9 +33,21 @@ class Flag:
     """Something a reviewer should look at in one segment of one post."""
 
     line: int
-    code: str  # structure | glossary | unmapped-taxonomy | taxonomy-override | needs-review | skipped | alias | no-front-matter
+    code: str  # structure | glossary | unmapped-taxonomy | taxonomy-override | needs-review | skipped | alias | no-front-matter | edition-structure
     message: str
     previous: str | None = None  # needs-review: the translator's earlier English
+
+
+def misread(line: int, source_kind: str, edition_kind: str) -> Flag:
+    """The warning for an edition a parse reads as other segments than its source from `line`
+    on (`stages.Misread`): a translation changed how kramdown reads the lines around it."""
+    read = f"a {edition_kind.replace('_', ' ')}" if edition_kind else "nothing"
+    return Flag(
+        line,
+        "edition-structure",
+        f"the English edition reads as other Markdown from here ({read} where the source has a "
+        f"{source_kind.replace('_', ' ')}): the English changed how kramdown reads these lines; check the page (pipeline site check)",
+    )
 
 
 def refuse_deep_nesting(segment: Segment, first_line: int) -> None:

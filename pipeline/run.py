@@ -593,16 +593,21 @@ class Translator:
         )
         result.leftover.kept = qa.kept_by_reason(result.flags)
         added = edition.added_keys(post, draft.body_english, self.settings, self.target, self.engine.translates)
-        spans = [(unit.segment.start, unit.segment.end) for unit in prepared.units if unit.fm_field is None]
+        body = [unit.segment for unit in prepared.units if unit.fm_field is None]
+        spans, kinds = [(segment.start, segment.end) for segment in body], [segment.kind for segment in body]
         known = self._known(prepared)
         merging = prepared.theirs is not None and (prepared.base is not None or prepared.built_from == "adopted")  # read by `_carry`
-        args = (post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, known, merging)
+        args = (post, prepared.output, draft.body_edits, draft.field_edits, added, self._reading, spans, known, merging, kinds)
         return _Draft(draft.records, self.memory.approved_now != approvals, Job(stages.render, args, len(post.text)), known, added)
 
     def _write(self, prepared: Pair, draft: _Draft, rendered: stages.Rendered) -> Callable[[], None]:
         """The edition rendered, with a translator's bytes carried over: the call that
         writes it with its state (`Writer`; it records how the write went in the result)."""
         result = prepared.result
+        if rendered.misread is not None:  # the English made kramdown read other blocks: said, not hidden
+            misread = rendered.misread
+            unit = [u for u in prepared.units if u.fm_field is None][misread.index]
+            result.flags.append(qa.misread(unit.line(prepared.post), misread.source, misread.edition))
         data, carried = self._carry(prepared, rendered, draft)
         shown = rendered.shown if data == rendered.data else leftovers.in_front_matter(parse_post(prepared.output, data))
         result.leftover.left.front_matter = _front_matter_left(prepared.front_matter_shown, shown, result.flags, self.target.han_script)

@@ -93,6 +93,18 @@ class Rendered:
     frame: carry.Frame | None  # None unless asked for: only a merge with a translator's edition reads it
     keys: tuple[str, ...]  # the frame's line keys (`carry.keys`), hashed here rather than in the run's process
     shown: tuple[frontmatter.Field, ...]
+    misread: Misread | None = None  # where a parse of the edition reads other segments than the source's
+
+
+@dataclass(frozen=True)
+class Misread:
+    """The first body segment of the source whose place a parse of the edition fills with
+    another kind of segment, or with none: the English changed how kramdown reads the lines
+    (a title's `<タイプ>` translated away, and definition lines holding `|` became a table)."""
+
+    index: int  # among the source's body segments
+    source: str  # its kind
+    edition: str  # the kind the edition reads there ("" when it reads none)
 
 
 def render(
@@ -105,29 +117,49 @@ def render(
     spans: Sequence[tuple[int, int]],
     known: tuple[str, carry.Frame] | None = None,
     merging: bool = True,
+    kinds: Sequence[str] = (),
 ) -> Rendered:
     """The edition of `post` with its English (`edition.render`), its frame and what its front
     matter shows; `output`: the edition's path (named in errors). `spans`: the source's body segments (`Skeleton.segments`), which are the
     rendering's when its body is the source's; `known`: the hash and frame of an edition
     already read, not parsed again when the rendering is that edition; `merging`: the frame
-    itself is sent back (a translator's edition may be merged with it), not only its keys."""
+    itself is sent back (a translator's edition may be merged with it), not only its keys;
+    `kinds`: the kinds of the source's body segments, which a parse of the edition must read
+    in the same places (`Misread` says where it does not)."""
     data = edition.render(post, body_edits, field_edits, added)
     rendered = parse_post(output, data)
+    misread = None
     if known is not None and known[0] == rendered.source_hash:
         frame = known[1]
     else:
-        frame = frame_of_rendering(post, rendered, reading, spans)
-    return Rendered(data, frame if merging else None, carry.keys(frame), tuple(leftovers.in_front_matter(rendered)))
+        frame, read = frame_of_rendering(post, rendered, reading, spans)
+        misread = _misread(kinds, read) if kinds and read is not None else None
+    return Rendered(data, frame if merging else None, carry.keys(frame), tuple(leftovers.in_front_matter(rendered)), misread)
 
 
-def frame_of_rendering(source: Post, rendered: Post, reading: Reading, spans: Sequence[tuple[int, int]]) -> carry.Frame:
-    """The frame of our rendering of `source`, as a parse of it gives it (`carry.frame_of`):
-    a body that is the source's byte for byte splits into the source's segments (the keep
-    rules change a segment's engine text, never its span), so only its front matter is read."""
+def frame_of_rendering(
+    source: Post, rendered: Post, reading: Reading, spans: Sequence[tuple[int, int]]
+) -> tuple[carry.Frame, tuple[str, ...] | None]:
+    """The frame of our rendering of `source`, as a parse of it gives it (`carry.frame_of`),
+    and the kinds of the body segments that parse read (None: not parsed). A body that is the
+    source's byte for byte splits into the source's segments (the keep rules change a
+    segment's engine text, never its span), so only its front matter is read."""
     if rendered.body != source.body or rendered.renders_liquid != source.renders_liquid:
-        return carry.frame_of(read_texts(rendered, reading))
+        texts = read_texts(rendered, reading)
+        return carry.frame_of(texts), tuple(segment.kind for segment in texts.body)
     fields = _fields(rendered, reading)
-    return carry.frame_spans(rendered, spans, fields)
+    return carry.frame_spans(rendered, spans, fields), None
+
+
+def _misread(source: Sequence[str], edition: Sequence[str]) -> Misread | None:
+    """The first place the edition's segments are not the source's kinds, or None."""
+    for index, (kind, read) in enumerate(zip(source, edition)):
+        if kind != read:
+            return Misread(index, kind, read)
+    if len(source) == len(edition):
+        return None
+    index = min(len(source), len(edition))
+    return Misread(min(index, len(source) - 1), source[min(index, len(source) - 1)], edition[index] if index < len(edition) else "")
 
 
 def read_texts(post: Post, reading: Reading) -> edition.Texts:

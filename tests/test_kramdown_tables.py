@@ -11,9 +11,15 @@ less than the item, and no list item itself, is the item's lazy line and continu
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import kramdown_oracle as oracle
+from pipeline.cache import MemoryCache
+from pipeline.config import Settings
+from pipeline.engines.pseudo import PseudoEngine
+from pipeline.run import Translator
 from pipeline.segment import split
 
 CASES = {
@@ -70,3 +76,25 @@ def test_definitions_holding_a_pipe_are_a_table_where_kramdown_reads_one(name: s
     text = DEFINITIONS[name]
     cells = [s for s in split(text, dialect="kramdown").segments if s.kind == "table_cell"]
     assert bool(cells) == ("<table" in definition_renders[name]), (definition_renders[name], cells)
+
+
+def test_an_edition_kramdown_reads_as_other_blocks_is_flagged(tmp_path: Path) -> None:
+    """Microsoft's Japanese Edge docs: definition lines holding `|` are no table while one of
+    them holds `<タイプ>` (a span tag to kramdown, never closed); the pseudo engine writes it
+    `< taipu >`, and the English lines are a table. The run cannot know which answer to keep,
+    but it says so, at the source line where the edition's reading departs; an edition that
+    reads as its source is not flagged."""
+    text = (
+        "---\ntitle: 題\n---\n本文 [a] と [b]。\n\n"
+        '[a]: https://x.org "A | GitHub"\n[b]: https://y.org "CSS <タイプ> コンポーネント | Chromium"\n\n後文です。\n'
+    )
+    source = tmp_path / "content" / "ja" / "2024-01-01-defs.md"
+    source.parent.mkdir(parents=True)
+    source.write_text(text, encoding="utf-8")
+    plain = source.with_name("2024-01-01-plain.md")
+    plain.write_text(text.replace("<タイプ>", "タイプ"), encoding="utf-8")
+    flagged, unflagged = Translator(Settings(root=tmp_path), PseudoEngine(), MemoryCache()).run([source, plain]).posts
+    assert [(f.line, f.code) for f in flagged.flags if f.code == "edition-structure"] == [(6, "edition-structure")]
+    assert "a table cell where the source has a link title" in next(f.message for f in flagged.flags if f.code == "edition-structure")
+    assert flagged.status == "written"  # the edition is written all the same: the page is the reviewer's to judge
+    assert not [f for f in unflagged.flags if f.code == "edition-structure"]
