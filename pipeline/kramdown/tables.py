@@ -77,7 +77,7 @@ def _at_boundary(state: StateBlock, line: int, start: int, end: int, before: boo
     if other < start or other >= end or state.isEmpty(other):
         return True
     if state.sCount[other] < state.blkIndent:  # out of the container, unless a list item's lazy line
-        return before or not _in_list_item(state) or bool(_LIST_START.match(_line(state, other)))
+        return before or not in_list_item(state) or bool(LIST_START.match(_line(state, other)))
     text = _line(state, other)
     return bool(_EOB.fullmatch(text) or re.fullmatch(rf"\{{:(?!:|/){_ALD_ANY}+\}}[ \t]*", text))
 
@@ -160,10 +160,10 @@ def _outside_code(line: str) -> str:
     return line
 
 
-_LIST_START = re.compile(r"(?:[+*-]|\d+\.)(?:[ \t]|$)")  # kramdown's LIST_START, after the indentation
+LIST_START = re.compile(r"(?:[+*-]|\d+\.)(?:[ \t]|$)")  # kramdown's LIST_START, after the indentation
 
 
-def _in_list_item(state: StateBlock) -> bool:
+def in_list_item(state: StateBlock) -> bool:
     """Whether the innermost element still open is a list item."""
     depth = 0
     for token in reversed(state.tokens):
@@ -184,7 +184,7 @@ def _before_nested_list(state: StateBlock, start: int, line: int) -> bool:
         line < state.lineMax
         and not state.isEmpty(line)
         and state.sCount[line] >= state.blkIndent
-        and bool(_LIST_START.match(_line(state, line)))
+        and bool(LIST_START.match(_line(state, line)))
     )
 
 
