@@ -31,10 +31,14 @@ POSTS = sorted(SITES.glob("*/*.md"))
 sys.path.insert(0, str(REPO))
 from benchmarks.figures.sites import stage_site  # noqa: E402  (the benchmark's staging: one way to make these a site)
 
-# Pages whose English structure still differs, with the site check's words: none since the
-# check's auto_id is kramdown's to the character (a ❤️ heading) and in-page links follow the
-# English heading's id (three opensource.guide pages); a new difference names itself here
-KNOWN: dict[str, str] = {}
+# Pages whose English structure still differs, with the site check's words. Microsoft's link
+# definitions holding `|` are no table while one title holds `<タイプ>` (a span tag to kramdown);
+# the pseudo engine writes it `< taipu >`, and the English lines are a table: the run says so
+# (`edition-structure` at that line, tests/test_kramdown_tables.py) but cannot choose the words.
+# A new difference names itself here.
+KNOWN: dict[str, str] = {
+    "2021-01-01-devtools-whats-new-2020-11": "element 148: the English page lacks <a href='https://crbug.com/1132084'>",
+}
 
 
 def test_manifest_names_every_file_with_its_licence() -> None:
