@@ -42,6 +42,18 @@ def test_element_table_holds_the_authors_exact_markup() -> None:
     assert protected.xml == '<b id="1">強調</b>、<a id="2">リンク</a>と<x id="3">x</x>'
 
 
+def test_a_backslash_before_a_japanese_character_is_kept_alone() -> None:
+    """`タブ\\を閉じます` (machine-translated Microsoft docs): no escape to kramdown or CommonMark
+    (only ASCII punctuation escapes), so the page shows the backslash and the `を`. Kept as one
+    element with its backslash, the `を` never reached the engine and stayed on the English
+    page, uncounted; now only the backslash is kept."""
+    protected = only("ページ タブ\\を閉じます。\\(括弧\\)")
+    assert protected.xml == 'ページ タブ<x id="1">\\</x>を閉じます。<x id="2">(</x>括弧<x id="3">)</x>'
+    assert restore(protected.xml, protected) == "ページ タブ\\を閉じます。\\(括弧\\)"
+    answer = PseudoEngine().translate([protected.xml])[0].text
+    assert "を" not in restore(answer, protected)
+
+
 def test_xml_invalid_characters_travel_as_empty_kept_elements() -> None:
     """A control character cannot be sent in XML 1.0; it is cut out and put back."""
     protected = only("日本語\x01です")

@@ -157,9 +157,15 @@ def _on_break(walk: _Walk, token: Token) -> None:
 
 
 def _on_escape(walk: _Walk, token: Token) -> None:
-    """A backslash escape or entity: the author's spelling is kept."""
+    """A backslash escape or entity: the author's spelling is kept. A backslash before what
+    no backslash escapes (`\\を`: only ASCII punctuation escapes) is kept alone, and the
+    character after it is text (the page shows both)."""
     walk.expect(token.markup, "escape")
-    walk.out.protect(token.markup, visible=token.content)
+    if token.info == "escape" and token.content == token.markup and len(token.markup) == 2 and not token.markup[1].isascii():
+        walk.out.protect("\\", visible="\\")
+        walk.run.append((token.markup[1], False))
+    else:
+        walk.out.protect(token.markup, visible=token.content)
     walk.cur += len(token.markup)
 
 
