@@ -40,6 +40,7 @@ CASES = {
     "a definition right under a paragraph line": "段落の一行目\n[^1]: 注ではない\n\n本文[^1]\n",
     "a link definition whose url holds spaces": "[リンク][参考]を見る。\n\n[参考]: some page here\n",
     "a link definition with a space before a quote": "[リンク][参考]を見る。\n\n[参考]: 説明 \"引用\" です\n",
+    "a link definition whose url is on the next line": "[ヘルパーの説明][]と[`form_with`][]を見る。\n\n[ヘルパーの説明]:\n  https://api.rubyonrails.org/\n\n[`form_with`]:\n  https://api.rubyonrails.org/form\n",
     "two lines of terms": "前文\n\n用語A\n用語B\n: 定義です。\n\n後文\n",
     "terms, a blank line, a definition": "前文\n\n用語A\n用語B\n\n: 定義です。\n",
     "two groups of terms": "用語A\n用語B\n: 定義A\n\n用語C\n  用語D\n: 定義C\n: 定義D\n",

@@ -40,7 +40,7 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from markdown_it.ruler import RuleOptionsType
 
-from pipeline.kramdown.blocks import abbreviation, block_attributes, extension_block, html_block, link_definition
+from pipeline.kramdown.blocks import abbreviation, block_attributes, extension_block, html_block, link_definition, reference_as_kramdown
 from pipeline.kramdown.code_blocks import fence, indented_code
 from pipeline.kramdown.footnotes import footnote_definition, footnote_marker
 from pipeline.kramdown.links import image, link
@@ -61,6 +61,7 @@ def install(md: MarkdownIt) -> None:
     definitions = md.block.ruler.__rules__[md.block.ruler.__find__("footnote_def")]
     md.block.ruler.at("footnote_def", footnote_definition(definitions.fn), {"alt": [a for a in definitions.alt if a != "paragraph"]})
     md.block.ruler.before("reference", "kramdown_link_definition", link_definition)
+    md.block.ruler.at("reference", reference_as_kramdown)  # only where kramdown reads a definition too
     markers = md.inline.ruler.__rules__[md.inline.ruler.__find__("footnote_ref")]
     md.inline.ruler.at("footnote_ref", footnote_marker(markers.fn))
     md.block.ruler.disable("table")  # GFM's needs a delimiter row; kramdown's (tables.table) does not

@@ -118,6 +118,17 @@ def link_definition(state: StateBlock, start: int, end: int, silent: bool) -> bo
     return True
 
 
+def reference_as_kramdown(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """markdown-it's `reference`, where kramdown reads a link definition too: kramdown's url
+    stands on the label's line (LINK_DEFINITION_START). `[x]:` with the url on the next line
+    is a paragraph on the page, and `[x][]` stays text (the Japanese Rails Guides); read as a
+    definition, the English wrote `[x][]` as `[x][x]`, which showed the label twice."""
+    m = _LINK_DEFINITION.match("".join(_line(state, n) + "\n" for n in range(start, min(start + 2, end))))
+    if m is None or _NO_LINK_URL.search(m.group(3) or ""):
+        return False
+    return reference(state, start, end, silent)
+
+
 def abbreviation(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """`*[HTML]: definition`: an `abbr_def` block whose inline content is the definition."""
     if not may_start(state, start, "*") or not _indent_ok(state, start):
