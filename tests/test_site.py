@@ -530,6 +530,15 @@ def test_a_heading_inside_a_markdown_html_block_keeps_its_generated_id_in_site_c
     _one_post_passes_site_check(tmp_path, monkeypatch, text, SITE)
 
 
+@needs_jekyll
+def test_an_authors_id_that_the_converter_would_give_stays_the_authors_in_site_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adobe's Japanese docs: `### 提供終了（EOL）に関する注意事項 {#eol}`. `eol` is what kramdown's
+    converter would make of the text, but the heading is no HTML element's: kramdown-parser-gfm
+    would have given it `提供終了eolに関する注意事項`, so `eol` is the author's, and the English
+    heading keeps it."""
+    _one_post_passes_site_check(tmp_path, monkeypatch, "---\ntitle: 注意\n---\n\n### 提供終了（EOL）に関する注意事項 {#eol}\n\n本文です。\n", SITE)
+
+
 def _one_post_passes_site_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, site_dir: Path) -> None:
     """A project of one Japanese post (`text`), translated by the pseudo engine: its site check passes."""
     from helpers import make_site, run_cli

@@ -153,6 +153,12 @@ _HEADINGS = frozenset("h1 h2 h3 h4 h5 h6".split())
 _TEXT_ATTRIBUTES = frozenset({"alt", "title", "aria-label", "placeholder", "content"})
 
 
+# The elements kramdown makes of Markdown around a heading (lists, quotes, tables, definition
+# lists): kramdown-parser-gfm gives the headings inside them its ids. Any other element around
+# one is the author's HTML (`<div markdown="1">`), which that parser does not enter.
+_KRAMDOWN_CONTAINERS = frozenset({"ul", "ol", "li", "blockquote", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "td", "th"})
+
+
 class Structure:
     """The element structure of a post's content, as a reader's page has it: element names in
     order with their depth and their attributes (classes, link and image targets, the ids
@@ -168,6 +174,8 @@ class Structure:
         self.text_attributes = _TEXT_ATTRIBUTES | frozenset(text_attributes)  # and those the settings translate
         self.rows: list[tuple[str, dict[str, str]]] = []  # (depth + name, attributes)
         self.open_heading: tuple[int, list[str]] | None = None  # (row, text pieces)
+        self.in_html = False  # the open heading stands inside an HTML element of the post (`markdown="1"`)
+        self.path: list[str] = []  # the tags open above the element last started, the post content's first
         self.in_note_mark = False  # inside a heading's footnote marker, whose number is not in its id
         self.auto: set[str] = set()
 
@@ -176,8 +184,10 @@ class Structure:
         if "class" in attributes:
             attributes["class"] = " ".join(sorted(attributes["class"].split()))
         self.rows.append(("  " * depth + tag, attributes))
+        self.path[depth:] = [tag]
         if tag in _HEADINGS:
             self.open_heading = (len(self.rows) - 1, [])
+            self.in_html = any(t not in _KRAMDOWN_CONTAINERS for t in self.path[:depth])
         elif tag == "sup" and values.get("role") == "doc-noteref" and self.open_heading is not None:
             self.in_note_mark = True  # kramdown-parser-gfm makes the id of the heading's text without it
 
@@ -192,8 +202,8 @@ class Structure:
             row, pieces = self.open_heading
             element_id = self.rows[row][1].get("id", "")
             text = "".join(pieces)
-            # kramdown-parser-gfm's, or its converter's for a heading inside `markdown="1"` HTML
-            generated = {auto_id(text.strip()), auto_id(text), converter_id(text.strip())}
+            # kramdown-parser-gfm's; its converter's for a heading inside `markdown="1"` HTML
+            generated = {converter_id(text.strip())} if self.in_html else {auto_id(text.strip()), auto_id(text)}
             if element_id and (element_id in generated or re.sub(r"-\d+$", "", element_id) in generated):
                 self.auto.add(element_id)  # kramdown's own, or with the counter it adds to repeats
             self.open_heading = None
