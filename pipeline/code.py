@@ -180,9 +180,23 @@ def _is_prose_comment(kind: _TokenType) -> bool:
     return is_token_subtype(kind, CommentToken) and not any(is_token_subtype(kind, other) for other in _NOT_PROSE)
 
 
+# A session lexer reads a prompt line's command with its language's lexer, and any other
+# line as the session's output: a comment cut out of a command, lexed alone without its
+# prompt, is checked with the language's lexer (Rouge's `console` reads it so too).
+_SESSION_LANGUAGES = {
+    "BashSessionLexer": "bash",
+    "PythonConsoleLexer": "python",
+    "RubyConsoleLexer": "ruby",
+    "PowerShellSessionLexer": "powershell",
+    "MSDOSSessionLexer": "batch",
+    "PostgresConsoleLexer": "postgresql",
+}
+
+
 def _only_comment(name: str, text: str) -> bool:
     """Whether the lexer reads `text` alone as comment from start to end (space aside)."""
-    lexer = _lexer(name)
+    session = _lexer(name)
+    lexer = _lexer(_SESSION_LANGUAGES.get(type(session).__name__, name)) if session is not None else None
     if lexer is None:
         return False
     tokens = list(lexer.get_tokens_unprocessed(text))

@@ -24,7 +24,9 @@ from pipeline.config import Settings, load_settings
 from pipeline.errors import StructureError
 from pipeline.glossary import Glossary
 from pipeline.post import read_post
-from pipeline.segment import split
+from pipeline.engines.pseudo import PseudoEngine
+from pipeline.inline import restore
+from pipeline.segment import splice, split
 from pipeline.site.checks import check_site
 from pipeline.state import settings_fingerprint
 
@@ -66,6 +68,20 @@ def test_comment_lines_are_segments_and_strings_are_not() -> None:
     segments = [s for s in split(_body(POST), dialect="kramdown").segments if s.kind == "code-comment"]
     assert [s.source for s in segments] == list(ENGLISH)
     assert all("設定.yml" not in s.source and "完了" not in s.source for s in segments)
+
+
+def test_a_console_sessions_command_comments_are_segments() -> None:
+    """maku77's notes: ```` ```console ```` with `$ git log --name-only    # ファイル名を表示`.
+    Rouge (and Pygments' session lexer) reads the words after `#` on a prompt line as a
+    comment, shown on the page; lexed alone, without the prompt, the lexer read them as the
+    session's output, so no comment was found and the Japanese stayed. An output line's `#`
+    is output, as on the page, and stays."""
+    body = "```console\n$ git log --name-only    # ファイル名を表示\n# 出力の行\n>>> x\n```\n\n```pycon\n>>> x = 1  # 値を入れる\n```\n"
+    segments = [s for s in split(body, dialect="kramdown").segments if s.kind == "code-comment"]
+    assert [s.source for s in segments] == ["ファイル名を表示", "値を入れる"]
+    answers = PseudoEngine().translate([s.xml for s in segments])
+    english = splice(body, [(s.start, s.end, restore(a.text, s.protected)) for s, a in zip(segments, answers)])
+    assert "# ⟦fairu mei wo hyouji⟧" in english and "# 出力の行" in english and "# ⟦atai wo ire ru⟧" in english
 
 
 def _english(text: str, params: object) -> str:
