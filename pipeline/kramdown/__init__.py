@@ -16,7 +16,11 @@ kramdown-parser-gfm 1.1), named after the kramdown parser method it follows:
   CommonMark); `markdown="block"`, or `markdown="1"` on an element kramdown knows, makes its
   content Markdown again (an MDX component's stays raw: pipeline.html_block).
 * code blocks (`parse_codeblock_fenced` of kramdown-parser-gfm, `parse_codeblock`): a fence's
-  info string is one word, or the line is no fence; an indented block takes lazy lines.
+  info string is one word, or the line is no fence; a fence in a list item closes in the
+  item; an indented block takes lazy lines.
+* tables (`parse_table`): lines holding `|` between block boundaries, tried before link,
+  footnote and abbreviation definitions (so definitions whose titles hold `|` are a table).
+* definition lists (`parse_definition_list`): every line of the paragraph before `: …` is a term.
 * span extensions and span IALs (`parse_span_extensions`): `{:target="_blank"}` after a link.
 * emphasis (`parse_emphasis`): kramdown pairs `*` and `_` by its own rules, not by
   CommonMark's flanking rules, so `**「重要」**な点` is bold on the page.
@@ -25,11 +29,13 @@ kramdown-parser-gfm 1.1), named after the kramdown parser method it follows:
   definition is its first line, then only lines indented four columns (with their lazy
   lines), and it does not interrupt a paragraph.
 * link definitions (`parse_link_definition`): the url may hold spaces (`[^types.hs]: …` is
-  one); such a definition, which CommonMark does not read, is kept as written.
+  one); such a definition, which CommonMark does not read, is kept as written; the url
+  stands on the label's line (one on the next line makes no definition).
 
 The rules live in modules by kind: `blocks` (block extensions and IALs, abbreviations, block
 HTML, the block attributes cut from inline content), `code_blocks` (fences, indented code),
-`tables` (kramdown's tables and the list quirks around them), `footnotes` (how far a
+`tables` (kramdown's tables and the list quirks around them), `terms` (a definition list's
+terms, one a line), `footnotes` (how far a
 definition runs), `spans` (span extensions and
 IALs, math, emphasis) and `links` (inline links whose url holds spaces), over `syntax` (what
 several of them and pipeline.html_block share). `install` puts them all in place.
