@@ -1,7 +1,7 @@
 """What a translation run costs: overhead, no-op runs, round trips, billing and memory.
 
     .venv/bin/python benchmarks/run.py              # full run (1,000-post tree), about a minute on 2 cores
-    .venv/bin/python benchmarks/run.py --quick      # smaller trees, about 10 s
+    .venv/bin/python benchmarks/run.py --quick      # smaller trees, figure 7 on its smallest site, about 35 s
     .venv/bin/python benchmarks/run.py --figure 3   # only figure 3 (repeatable)
 
 Prints a Markdown table (paste it into README.md) and writes everything measured, with the
@@ -45,7 +45,7 @@ SITES_FIGURE = 7  # what --sites runs alone
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="Benchmark the translation pipeline (see benchmarks/README.md).")
-    ap.add_argument("--quick", action="store_true", help="smaller trees and samples (about 10 s)")
+    ap.add_argument("--quick", action="store_true", help="smaller trees and samples, figure 7 on its smallest site (about 35 s)")
     ap.add_argument("--corpus", type=Path, help="folder of Japanese .md files (default: tests/fixtures/corpus/ja)")
     ap.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the results (default: {RESULTS.relative_to(REPO)})")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")

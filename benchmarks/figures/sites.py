@@ -119,10 +119,11 @@ def _page_file(dest: Path, url: str) -> Path:
     return path / "index.html" if url.endswith("/") else path
 
 
-def real_sites(tmp: Path, server: "Server | None") -> dict[str, Any]:
+def real_sites(tmp: Path, server: "Server | None", quick: bool = False) -> dict[str, Any]:
     """7. Public Japanese Jekyll sites the pipeline was not built on (tests/fixtures/sites):
     identity byte for byte, and built with Jekyll after the pseudo engine and the DeepL test
-    server, the English pages' element structure and the Japanese still seen on them."""
+    server, the English pages' element structure and the Japanese still seen on them.
+    `quick`: the smallest site alone (a smoke run; tests/test_real_sites.py judges them all)."""
     from pipeline.site.build import find_jekyll
 
     try:
@@ -130,7 +131,10 @@ def real_sites(tmp: Path, server: "Server | None") -> dict[str, Any]:
     except Exception as exc:  # no Jekyll on this machine: the figure says so
         return {"error": f"needs Jekyll ({exc})"}
     out: dict[str, Any] = {}
-    for folder in sorted(p for p in SITES.iterdir() if p.is_dir()):
+    folders = sorted(p for p in SITES.iterdir() if p.is_dir())
+    if quick:
+        folders = [min(folders, key=lambda f: len(list(f.glob("*.md"))))]
+    for folder in folders:
         root = tmp / folder.name
         posts = stage_site(folder, root)
         result: dict[str, Any] = {"posts": len(posts), "identity_differs": _identity_exact(posts, root)}
@@ -145,7 +149,7 @@ def real_sites(tmp: Path, server: "Server | None") -> dict[str, Any]:
 def measure(ctx: Context) -> Results:
     ctx.step("7. real Japanese Jekyll sites: identity, then pseudo and the DeepL test server, built with Jekyll")
     with Server(0.0) as server:
-        return {"real_sites": real_sites(ctx.tmp / "sites", server)}
+        return {"real_sites": real_sites(ctx.tmp / "sites", server, ctx.quick)}
 
 
 def rows(results: Results) -> list[Row]:
