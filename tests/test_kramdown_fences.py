@@ -1,4 +1,4 @@
-"""Fenced code blocks inside list items, as Jekyll's kramdown reads them.
+"""Fenced code blocks and HTML blocks inside list items, as Jekyll's kramdown reads them.
 
 kramdown parses a list item's own lines (cut out first, their indentation removed), so a
 fence opened in an item closes in the item or is no fence: a closing line past the item's
@@ -7,6 +7,10 @@ Japanese Office docs: `   ```command line` (no fence to kramdown: its info strin
 words), `   npm start`, `   ```` in a list item, then a paragraph: the last line opened a
 fence that ran to the next ```` ``` ```` twenty lines later, and the paragraphs between stayed
 Japanese on the English page, unflagged.
+
+4D Japan's blog: `* <database>.4db` (an element kramdown does not know: block HTML, never
+closed) auto-closes at its item's end; read on to the document's end, the rest of the post
+went to the engine as HTML text, and a heading lost its place.
 
 Debian's kramdown is the judge: each sentence is sent for translation exactly when the page
 shows it outside code.
@@ -19,7 +23,9 @@ import re
 import pytest
 
 import kramdown_oracle as oracle
-from pipeline.segment import split
+from pipeline.engines.pseudo import PseudoEngine
+from pipeline.inline import restore
+from pipeline.segment import splice, split
 
 CASES = {
     "a code span closing an item, a fence far below": (
@@ -28,6 +34,8 @@ CASES = {
     "a fence closed inside its item": "1. 手順です。\n\n   ```sh\n   npm start\n   ```\n\n後の段落です。\n",
     "a fence whose closing line is outside its item": "- 項目です。\n\n  ```\n  コードです。\n\n後の段落です。\n```\n",
     "a fence closed by the next item's line": "1. 手順です。\n   ```\n   コードです。\n2. 次の手順です。\n   ```\n\n後の段落です。\n",
+    "an unclosed HTML element in an item": "後の前です。\n\n* <database>.4db\n* <databae>.4dIndy\n\n#### 見出しです\n後の段落です。\n",
+    "an HTML element closed after its item": "- <section>\n  中身です。\n\n後の段落です。\n</section>\n",
     "a lazy line inside an item's fence": "- 項目です。\n\n  ```\n  コードです。\n遅延の行です。\n  ```\n\n後の段落です。\n",
 }
 SENTENCES = re.compile(r"[^\s`#<>/\d.-][^\n`<>]*?です。|見出しです")
@@ -35,9 +43,17 @@ SENTENCES = re.compile(r"[^\s`#<>/\d.-][^\n`<>]*?です。|見出しです")
 pytestmark = pytest.mark.skipif(not oracle.available(), reason="needs Debian's ruby-kramdown")
 
 
+def _translated(text: str) -> str:
+    segments = list(split(text, dialect="kramdown").segments)
+    answers = PseudoEngine().translate([s.xml for s in segments])
+    return splice(text, [(s.start, s.end, restore(a.text, s.protected)) for s, a in zip(segments, answers)])
+
+
 @pytest.fixture(scope="module")
 def renders() -> dict[str, str]:
-    return oracle.render_many({name: (text, {}) for name, text in CASES.items()})
+    docs = {name: (text, {}) for name, text in CASES.items()}
+    docs.update({name + "#translated": (_translated(text), {}) for name, text in CASES.items()})
+    return oracle.render_many(docs)
 
 
 def _shown_as_prose(html: str) -> str:
@@ -51,3 +67,8 @@ def test_a_fence_in_a_list_item_ends_where_kramdown_ends_it(name: str, renders: 
     prose = _shown_as_prose(renders[name])
     for sentence in dict.fromkeys(SENTENCES.findall(text)):
         assert (sentence in sent) == (sentence in prose), (sentence, renders[name], sent)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_translation_renders_to_the_same_elements(name: str, renders: dict[str, str]) -> None:
+    assert oracle.structure(renders[name + "#translated"]) == oracle.structure(renders[name])

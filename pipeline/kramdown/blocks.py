@@ -17,6 +17,7 @@ from markdown_it.rules_block import StateBlock
 from markdown_it.rules_block.reference import reference
 from markdown_it.rules_core import StateCore
 
+from pipeline.kramdown.items import item_end
 from pipeline.kramdown.syntax import _ALD_ANY, _EOB, _LAZY_END_SPAN, MARKDOWN_CONTENT_MODEL, OPT_SPACE, SPAN_ELEMENTS, VOID_ELEMENTS
 
 _EXTENSION_BLOCK = re.compile(
@@ -179,7 +180,8 @@ def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return False
     if tag.group(1) or name in VOID_ELEMENTS:
         return _finish_html(state, start, end, tag.end(), silent)
-    close = matching_close(state.src, name, tag.end())
+    end = item_end(state, start, end)  # kramdown reads a list item's own lines: the element closes in it
+    close = matching_close(state.src, name, tag.end(), state.bMarks[end] if end < state.lineMax else len(state.src))
     markdown = _MARKDOWN_ATTR.search(state.src[tag_start : tag.end()])
     if not silent and close >= 0 and markdown and ("block" in markdown.groups() or name in MARKDOWN_CONTENT_MODEL):
         if _markdown_inside(state, start, end, tag.end(), close, name):
@@ -187,11 +189,12 @@ def html_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     return _finish_html(state, start, end, close, silent)
 
 
-def matching_close(src: str, name: str, pos: int) -> int:
-    """Offset just after the end tag that closes the element opened before `pos`, or -1."""
+def matching_close(src: str, name: str, pos: int, limit: int | None = None) -> int:
+    """Offset just after the end tag that closes the element opened before `pos` (before
+    `limit`), or -1."""
     pattern = re.compile(rf"<(/?){re.escape(name)}(?=[\s/>])[^>]*?(/?)>", re.IGNORECASE)
     depth = 1
-    for m in pattern.finditer(src, pos):
+    for m in pattern.finditer(src, pos, len(src) if limit is None else limit):
         if m.group(1):
             depth -= 1
         elif not m.group(2):

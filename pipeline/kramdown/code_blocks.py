@@ -14,7 +14,7 @@ from markdown_it.rules_block import StateBlock
 
 from pipeline.kramdown.blocks import _indent_ok, _line, may_start
 from pipeline.kramdown.syntax import _ALD_ANY, _LAZY_END_SPAN, OPT_SPACE
-from pipeline.kramdown.tables import LIST_START, in_list_item
+from pipeline.kramdown.items import item_end
 
 # kramdown-parser-gfm 1.1 (gfm.rb l. 134-135): FENCED_CODEBLOCK_START and _MATCH; Ruby's `\s`
 # and `\S` are ASCII (an ideographic space is no space to them)
@@ -57,24 +57,9 @@ def _fence_at(state: StateBlock, start: int, end: int) -> re.Match[str] | None:
         return None
     if not _FENCE_OPENING.match(state.getLines(start, start + 1, state.blkIndent, True)):
         return None  # the opening line alone already fails FENCED_CODEBLOCK_MATCH
-    end = _item_end(state, start, end)
+    end = item_end(state, start, end)  # kramdown matches a fence in its list item's own lines
     m = _fence_match(state, start, _closing_candidate(state, start, end))
     return m if m is not None else _fence_match(state, start, end)  # the candidate was no closing line to kramdown
-
-
-def _item_end(state: StateBlock, start: int, end: int) -> int:
-    """Where the list item the fence stands in ends (`end` outside one): kramdown matches a
-    fence in the item's own lines, cut out before they are parsed, where markdown-it hands the
-    item's rules the rest of the document. An item ends at a line indented less than its
-    text after a blank line, or at a line starting another item (`parse_list`)."""
-    if state.blkIndent == 0 or not in_list_item(state):
-        return end
-    for line in range(start + 1, end):
-        if state.isEmpty(line) or state.sCount[line] >= state.blkIndent:
-            continue
-        if state.isEmpty(line - 1) or LIST_START.match(_line(state, line)):
-            return line
-    return end
 
 
 def _fence_match(state: StateBlock, start: int, end: int) -> re.Match[str] | None:

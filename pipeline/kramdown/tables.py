@@ -13,6 +13,7 @@ import re
 from markdown_it.rules_block import StateBlock
 
 from pipeline.kramdown.blocks import _indent_ok, _line
+from pipeline.kramdown.items import LIST_START, in_list_item
 from pipeline.kramdown.syntax import _ALD_ANY, _EOB
 
 # The first `-` (or `=`) is the first one: no two quantifiers compete for the same characters.
@@ -158,19 +159,6 @@ def _outside_code(line: str) -> str:
     for start, end in reversed(code_spans(line)):
         line = line[:start] + " " * (end - start) + line[end:]
     return line
-
-
-LIST_START = re.compile(r"(?:[+*-]|\d+\.)(?:[ \t]|$)")  # kramdown's LIST_START, after the indentation
-
-
-def in_list_item(state: StateBlock) -> bool:
-    """Whether the innermost element still open is a list item."""
-    depth = 0
-    for token in reversed(state.tokens):
-        depth += token.nesting
-        if depth > 0:
-            return token.type == "list_item_open"
-    return False
 
 
 def _before_nested_list(state: StateBlock, start: int, line: int) -> bool:
