@@ -170,7 +170,7 @@ def _on_escape(walk: _Walk, token: Token) -> None:
 
 
 def _on_code(walk: _Walk, token: Token) -> None:
-    end = _code_span_end(walk.content, walk.cur, token.markup)
+    end = _code_span_end(walk.content, walk.cur, token.markup, walk.dialect)
     walk.out.protect(walk.original(walk.cur, end), visible=token.content)
     walk.cur = end
 
@@ -371,9 +371,18 @@ def _rule_end(rule: Any, content: str, pos: int, env: Mapping[str, Any], dialect
     return state.pos
 
 
-def _code_span_end(content: str, start: int, markup: str) -> int:
+def _code_span_end(content: str, start: int, markup: str, dialect: str = "commonmark") -> int:
+    """Where the code span at `start` ends: after a run of exactly its length (CommonMark), or
+    after the next occurrence of its run, in a longer one too (kramdown: `spans.code_span`)."""
+    if not content.startswith(markup, start):
+        raise UnsupportedInline(f"code span out of step at {start}")
+    if dialect == "kramdown":
+        close = content.find(markup, start + len(markup))
+        if close < 0:
+            raise UnsupportedInline(f"code span out of step at {start}")
+        return close + len(markup)
     m = re.compile(r"(?<!`)" + re.escape(markup) + r"(?!`)").search(content, start + len(markup))
-    if not content.startswith(markup, start) or m is None:
+    if m is None:
         raise UnsupportedInline(f"code span out of step at {start}")
     return m.end()
 

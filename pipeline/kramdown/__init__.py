@@ -50,7 +50,7 @@ from pipeline.kramdown.blocks import abbreviation, block_attributes, extension_b
 from pipeline.kramdown.code_blocks import fence, indented_code
 from pipeline.kramdown.footnotes import footnote_definition, footnote_marker
 from pipeline.kramdown.links import image, link
-from pipeline.kramdown.spans import emphasis, inline_math, span_extension, span_ial, unclosed_ial
+from pipeline.kramdown.spans import code_span, emphasis, inline_math, span_extension, span_ial, unclosed_ial
 from pipeline.kramdown.tables import ordered_list_start, table, table_before_definitions
 from pipeline.kramdown.terms import terms
 
@@ -75,6 +75,7 @@ def install(md: MarkdownIt) -> None:
     md.block.ruler.before("paragraph", "kramdown_ordered_list_start", ordered_list_start, {"alt": ["paragraph"]})
     md.block.ruler.before("deflist", "kramdown_terms", terms)  # a term on each line before `: …`
     md.inline.ruler.at("emphasis", emphasis)
+    md.inline.ruler.at("backticks", code_span)  # kramdown closes a code span at the first run of its length
     md.inline.ruler.at("link", link)
     md.inline.ruler.at("image", image)
     md.inline.ruler2.disable("emphasis")

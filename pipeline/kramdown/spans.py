@@ -165,3 +165,35 @@ def _close_memo(state: StateInline, key: tuple[object, ...]) -> dict[int, int]:
         state.env[_CLOSE_MEMO] = holder
     memos: dict[tuple[object, ...], dict[int, int]] = holder[1]
     return memos.setdefault(key, {})
+
+
+def code_span(state: StateInline, silent: bool) -> bool:
+    """kramdown's code span (`parse_codespan`): a run of backticks closes at the next occurrence
+    of the same run, inside a longer one too (`` `"[x]"`` `` is code, then a backtick; CommonMark
+    wants a run of exactly that length and reads none). A lone backtick between spaces is text;
+    a run never closed is text. Two or more backticks: one space is trimmed from each side."""
+    start = state.pos
+    if state.src[start] != "`":
+        return False
+    pos = start
+    while pos < state.posMax and state.src[pos] == "`":
+        pos += 1
+    marker = state.src[start:pos]
+    simple = len(marker) == 1
+    spaced = simple and start > 0 and state.src[start - 1].isspace() and pos < state.posMax and state.src[pos].isspace()
+    close = -1 if spaced else state.src.find(marker, pos, state.posMax)
+    if close < 0:
+        if not silent:
+            state.pending += marker
+        state.pos = pos
+        return True
+    if not silent:
+        token = state.push("code_inline", "code", 0)
+        token.markup = marker
+        content = state.src[pos:close]
+        if not simple:
+            content = content[1:] if content.startswith(" ") else content
+            content = content[:-1] if content.endswith(" ") else content
+        token.content = content.replace("\n", " ")  # as markdown-it's: the page shows a line break as a space
+    state.pos = close + len(marker)
+    return True
