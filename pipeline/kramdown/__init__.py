@@ -17,7 +17,9 @@ kramdown-parser-gfm 1.1), named after the kramdown parser method it follows:
   content Markdown again (an MDX component's stays raw: pipeline.html_block).
 * code blocks (`parse_codeblock_fenced` of kramdown-parser-gfm, `parse_codeblock`): a fence's
   info string is one word, or the line is no fence; a fence in a list item closes in the
-  item; an indented block takes lazy lines.
+  item, as block HTML does (`items`); an indented block takes lazy lines.
+* code spans (`parse_codespan`): a run of backticks closes at the next occurrence of that run,
+  inside a longer run too; a lone backtick between spaces is text.
 * tables (`parse_table`): lines holding `|` between block boundaries, tried before link,
   footnote and abbreviation definitions (so definitions whose titles hold `|` are a table).
 * definition lists (`parse_definition_list`): every line of the paragraph before `: …` is a term.
@@ -35,7 +37,7 @@ kramdown-parser-gfm 1.1), named after the kramdown parser method it follows:
 The rules live in modules by kind: `blocks` (block extensions and IALs, abbreviations, block
 HTML, the block attributes cut from inline content), `code_blocks` (fences, indented code),
 `tables` (kramdown's tables and the list quirks around them), `terms` (a definition list's
-terms, one a line), `footnotes` (how far a
+terms, one a line), `items` (where a list item's own lines end), `footnotes` (how far a
 definition runs), `spans` (span extensions and
 IALs, math, emphasis) and `links` (inline links whose url holds spaces), over `syntax` (what
 several of them and pipeline.html_block share). `install` puts them all in place.
