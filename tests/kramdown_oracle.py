@@ -9,6 +9,9 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+from pipeline.engines.pseudo import PseudoEngine
+from pipeline.inline import restore
+from pipeline.segment import splice, split
 from pipeline.site.pages import Structure
 
 RENDER_SCRIPT = Path(__file__).with_name("kramdown_render.rb")
@@ -61,3 +64,18 @@ def structure(html: str) -> list[str]:
     feed.feed(html)
     feed.close()
     return feed.structure.finish()
+
+
+def pseudo_translated(text: str) -> str:
+    """The pseudo engine's edition of a kramdown body: each segment's answer restored in its
+    place (straight quotes, as an English answer would have them)."""
+    segments = list(split(text, dialect="kramdown").segments)
+    answers = PseudoEngine().translate([s.xml for s in segments])
+    return splice(text, [(s.start, s.end, restore(a.text, s.protected)) for s, a in zip(segments, answers)])
+
+
+def render_with_translations(cases: dict[str, str]) -> dict[str, str]:
+    """Each case rendered by kramdown, and its pseudo translation under `name#translated`."""
+    docs = {name: (text, {}) for name, text in cases.items()}
+    docs.update({name + "#translated": (pseudo_translated(text), {}) for name, text in cases.items()})
+    return render_many(docs)

@@ -17,9 +17,7 @@ import re
 import pytest
 
 import kramdown_oracle as oracle
-from pipeline.engines.pseudo import PseudoEngine
-from pipeline.inline import restore
-from pipeline.segment import splice, split
+from pipeline.segment import split
 
 CASES = {
     "a span closed inside a longer run": '無効なJSONです。`"[object Vector]"``という文字列が返されるべきです。\n',
@@ -33,17 +31,9 @@ CASES = {
 pytestmark = pytest.mark.skipif(not oracle.available(), reason="needs Debian's ruby-kramdown")
 
 
-def _translated(text: str) -> str:
-    segments = list(split(text, dialect="kramdown").segments)
-    answers = PseudoEngine().translate([s.xml for s in segments])
-    return splice(text, [(s.start, s.end, restore(a.text, s.protected)) for s, a in zip(segments, answers)])
-
-
 @pytest.fixture(scope="module")
 def renders() -> dict[str, str]:
-    docs = {name: (text, {}) for name, text in CASES.items()}
-    docs.update({name + "#translated": (_translated(text), {}) for name, text in CASES.items()})
-    return oracle.render_many(docs)
+    return oracle.render_with_translations(CASES)
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -21,9 +21,7 @@ from __future__ import annotations
 import pytest
 
 import kramdown_oracle as oracle
-from pipeline.engines.pseudo import PseudoEngine
-from pipeline.inline import restore
-from pipeline.segment import splice, split
+from pipeline.segment import split
 
 CASES = {
     "a line indented two spaces after the first": "本文[^3]\n\n[^3]: 注の一行目\n  次の段落\n",
@@ -52,18 +50,9 @@ CASES = {
 pytestmark = pytest.mark.skipif(not oracle.available(), reason="needs Debian's ruby-kramdown")
 
 
-def _translated(text: str) -> str:
-    """The pseudo engine's edition, its straight quotes as an English answer would have them."""
-    segments = list(split(text, dialect="kramdown").segments)
-    answers = PseudoEngine().translate([s.xml for s in segments])
-    return splice(text, [(s.start, s.end, restore(a.text, s.protected)) for s, a in zip(segments, answers)])
-
-
 @pytest.fixture(scope="module")
 def renders() -> dict[str, str]:
-    docs = {name: (text, {}) for name, text in CASES.items()}
-    docs.update({name + "#translated": (_translated(text), {}) for name, text in CASES.items()})
-    return oracle.render_many(docs)
+    return oracle.render_with_translations(CASES)
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -23,9 +23,7 @@ import re
 import pytest
 
 import kramdown_oracle as oracle
-from pipeline.engines.pseudo import PseudoEngine
-from pipeline.inline import restore
-from pipeline.segment import splice, split
+from pipeline.segment import split
 
 CASES = {
     "a code span closing an item, a fence far below": (
@@ -43,17 +41,9 @@ SENTENCES = re.compile(r"[^\s`#<>/\d.-][^\n`<>]*?です。|見出しです")
 pytestmark = pytest.mark.skipif(not oracle.available(), reason="needs Debian's ruby-kramdown")
 
 
-def _translated(text: str) -> str:
-    segments = list(split(text, dialect="kramdown").segments)
-    answers = PseudoEngine().translate([s.xml for s in segments])
-    return splice(text, [(s.start, s.end, restore(a.text, s.protected)) for s, a in zip(segments, answers)])
-
-
 @pytest.fixture(scope="module")
 def renders() -> dict[str, str]:
-    docs = {name: (text, {}) for name, text in CASES.items()}
-    docs.update({name + "#translated": (_translated(text), {}) for name, text in CASES.items()})
-    return oracle.render_many(docs)
+    return oracle.render_with_translations(CASES)
 
 
 def _shown_as_prose(html: str) -> str:
