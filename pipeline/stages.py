@@ -156,10 +156,11 @@ def _misread(source: Sequence[str], edition: Sequence[str]) -> Misread | None:
     for index, (kind, read) in enumerate(zip(source, edition)):
         if kind != read:
             return Misread(index, kind, read)
-    if len(source) == len(edition):
-        return None
-    index = min(len(source), len(edition))
-    return Misread(min(index, len(source) - 1), source[min(index, len(source) - 1)], edition[index] if index < len(edition) else "")
+    if len(source) > len(edition):  # the edition reads none where the source goes on
+        return Misread(len(edition), source[len(edition)], "")
+    if len(source) < len(edition):  # the edition reads more after the source's last
+        return Misread(len(source) - 1, source[-1], edition[len(source)])
+    return None
 
 
 def read_texts(post: Post, reading: Reading) -> edition.Texts:

@@ -103,8 +103,8 @@ def link_definition(state: StateBlock, start: int, end: int, silent: bool) -> bo
     `reference` rule, whose tokens carry the title the pipeline translates."""
     if not may_start(state, start, "[") or not _indent_ok(state, start):
         return False
-    m = _LINK_DEFINITION.match("".join(_line(state, n) + "\n" for n in range(start, min(start + 2, end))))
-    if m is None or _NO_LINK_URL.search(m.group(3) or ""):
+    m = _kramdown_definition(state, start, end)
+    if m is None:
         return False
     linkable = not m.group(1).startswith("^")  # kramdown reads no `[^…]` as a link
     if linkable and reference(state, start, end, True):
@@ -124,10 +124,14 @@ def reference_as_kramdown(state: StateBlock, start: int, end: int, silent: bool)
     stands on the label's line (LINK_DEFINITION_START). `[x]:` with the url on the next line
     is a paragraph on the page, and `[x][]` stays text (the Japanese Rails Guides); read as a
     definition, the English wrote `[x][]` as `[x][x]`, which showed the label twice."""
+    return _kramdown_definition(state, start, end) is not None and reference(state, start, end, silent)
+
+
+def _kramdown_definition(state: StateBlock, start: int, end: int) -> re.Match[str] | None:
+    """kramdown's link definition at line `start` (LINK_DEFINITION_START, its title perhaps on
+    the next line), or None where `parse_link_definition` reads none."""
     m = _LINK_DEFINITION.match("".join(_line(state, n) + "\n" for n in range(start, min(start + 2, end))))
-    if m is None or _NO_LINK_URL.search(m.group(3) or ""):
-        return False
-    return reference(state, start, end, silent)
+    return None if m is None or _NO_LINK_URL.search(m.group(3) or "") else m
 
 
 def abbreviation(state: StateBlock, start: int, end: int, silent: bool) -> bool:

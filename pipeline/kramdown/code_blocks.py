@@ -13,8 +13,8 @@ from functools import lru_cache
 from markdown_it.rules_block import StateBlock
 
 from pipeline.kramdown.blocks import _indent_ok, _line, may_start
-from pipeline.kramdown.syntax import _ALD_ANY, _LAZY_END_SPAN, OPT_SPACE
 from pipeline.kramdown.items import item_end
+from pipeline.kramdown.syntax import _ALD_ANY, _LAZY_END_SPAN, OPT_SPACE
 
 # kramdown-parser-gfm 1.1 (gfm.rb l. 134-135): FENCED_CODEBLOCK_START and _MATCH; Ruby's `\s`
 # and `\S` are ASCII (an ideographic space is no space to them)

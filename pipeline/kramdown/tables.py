@@ -97,9 +97,7 @@ def table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     separator line needed, unlike GFM). Each cell is one inline token, so one segment."""
     if not _is_table_line(state, start) or not _at_boundary(state, start, _container_start(state, start), end, True):
         return False
-    last = start
-    while last + 1 < end and _is_table_line(state, last + 1):
-        last += 1
+    last = _last_table_line(state, start, end)
     if not _at_boundary(state, last + 1, start, end, False) and not _before_nested_list(state, start, last + 1):
         return False
     if silent:
@@ -133,15 +131,21 @@ def table(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     return True
 
 
+def _last_table_line(state: StateBlock, start: int, end: int) -> int:
+    """The last of the lines holding `|` from `start` on."""
+    last = start
+    while last + 1 < end and _is_table_line(state, last + 1):
+        last += 1
+    return last
+
+
 def table_before_definitions(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """kramdown tries a table before a link, footnote or abbreviation definition (its block
     parsers' order): definition lines that all hold `|`, between blank lines, are a table on
     the page, and define nothing (Microsoft's Japanese docs: link titles `"… | GitHub"`)."""
     if not _line(state, start).startswith(("[", "*[")):
         return False
-    last = start
-    while last + 1 < end and _is_table_line(state, last + 1):
-        last += 1
+    last = _last_table_line(state, start, end)
     if any(_SPAN_TAG.search(_outside_code(_line(state, n))) for n in range(start, last + 1)):
         return False  # kramdown's own check of the pipes skips a span element's insides: see `_SPAN_TAG`
     return table(state, start, end, silent)
